@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - find socket memory leaks and socket refcount leaks.
+ *
+ * Module entry points: create /sys/kernel/debug/sockleak/ and its files on
+ * load, remove them all on unload.
+ *
+ * Locking rules: debugfs_remove_recursive() waits for readers that are
+ * inside a file operation, so no report runs after sockleak_exit() has
+ * removed the directory.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/module.h>
+
+#include "compat.h"
+#include "sockleak.h"
+
+struct dentry *sockleak_dir;
+
+static int __init sockleak_init(void)
+{
+	struct dentry *dir;
+
+	dir = debugfs_create_dir("sockleak", NULL);
+	if (IS_ERR(dir)) {
+		pr_err("cannot create debugfs directory: %ld\n", PTR_ERR(dir));
+		return PTR_ERR(dir);
+	}
+	/* Root-only: the reports name sockets, tasks and cgroups. */
+	d_inode(dir)->i_mode = S_IFDIR | 0700;
+	sockleak_dir = dir;
+
+	sockleak_version_init(dir);
+
+	pr_info("loaded, version %s\n", SOCKLEAK_VERSION);
+	return 0;
+}
+
+static void __exit sockleak_exit(void)
+{
+	debugfs_remove_recursive(sockleak_dir);
+	sockleak_dir = NULL;
+	pr_info("unloaded\n");
+}
+
+module_init(sockleak_init);
+module_exit(sockleak_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The sockleak developers");
+MODULE_DESCRIPTION("Find socket memory leaks and socket refcount leaks");
+MODULE_VERSION(SOCKLEAK_VERSION);

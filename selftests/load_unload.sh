@@ -1,0 +1,55 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Load and unload sockleak ten times: the debugfs directory and its version
+# file appear on load, root-only, and vanish on unload; /proc/modules agrees.
+. "$(dirname "$0")/lib.sh"
+
+ROUNDS=10
+ktap_header $((ROUNDS * 2 + 1))
+
+loaded() {
+	grep -q '^sockleak ' /proc/modules
+}
+
+mode_of() {
+	stat -c %a "$1" 2>/dev/null
+}
+
+rmmod sockleak 2>/dev/null
+i=1
+while [ $i -le $ROUNDS ]; do
+	ok=1
+	modprobe sockleak || { diag "modprobe failed"; ok=0; }
+	loaded || { diag "not in /proc/modules after load"; ok=0; }
+	[ "$(mode_of $SL_DIR)" = 700 ] ||
+		{ diag "dir mode $(mode_of $SL_DIR), want 700"; ok=0; }
+	[ "$(mode_of $SL_DIR/version)" = 400 ] ||
+		{ diag "version mode $(mode_of $SL_DIR/version), want 400"; ok=0; }
+	grep -q "^running $(uname -r)\$" $SL_DIR/version 2>/dev/null ||
+		{ diag "version file unreadable or wrong"; ok=0; }
+	if [ $ok = 1 ]; then
+		ktap_ok "load $i: debugfs directory and version present, root-only"
+	else
+		ktap_not_ok "load $i"
+	fi
+
+	ok=1
+	rmmod sockleak || { diag "rmmod failed"; ok=0; }
+	loaded && { diag "still in /proc/modules"; ok=0; }
+	[ -e $SL_DIR ] && { diag "$SL_DIR still exists"; ok=0; }
+	if [ $ok = 1 ]; then
+		ktap_ok "unload $i: debugfs directory gone"
+	else
+		ktap_not_ok "unload $i"
+	fi
+	i=$((i + 1))
+done
+
+# Unloading a module that is not loaded must fail cleanly.
+if rmmod sockleak 2>/dev/null; then
+	ktap_not_ok "second rmmod fails"
+else
+	ktap_ok "second rmmod fails"
+fi
+ktap_finish

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: what "make check" runs after building the tools and selftests.
+#
+#  1. host: the helper's unit tests; checkpatch on the kernel sources
+#  2. per kernel of the matrix: W=1 build, the VM selftests, and the
+#     harness self-tests (an injected failing test and an injected kernel
+#     WARN must each make the VM run fail)
+#  3. dkms add/build against every kernel's headers, in a scratch tree
+#
+# Prints per-kernel results and, last, "N passed, N failed". Exit status is
+# non-zero when anything failed.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${SOCKLEAK_BUILD:-$top/build}
+mkdir -p "$build"
+log=$build/check.log
+: >"$log"
+
+total_pass=0
+total_fail=0
+results=()
+
+# record NAME PASS FAIL
+record() {
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+	local verdict=PASS
+	[ "$3" != 0 ] && verdict=FAIL
+	results+=("$(printf '%-4s %-58s %4d passed, %d failed' "$verdict" "$1" "$2" "$3")")
+	echo "== $verdict $1 ($2 passed, $3 failed)"
+}
+
+# ktap NAME COMMAND...: run a KTAP-printing command, count its results.
+ktap() {
+	local name=$1 out p f rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	echo "$out" >>"$log"
+	echo "$out" | grep -E '^not ok ' | sed 's/^/    /'
+	p=$(echo "$out" | grep -c -E '^ok [0-9]+ ')
+	f=$(echo "$out" | grep -c -E '^not ok [0-9]+ ')
+	[ $rc != 0 ] && [ "$f" = 0 ] && f=1
+	record "$name" "$p" "$f"
+}
+
+kernels=$("$here/kernels.sh") || exit 2
+echo "check: kernels: $(echo $kernels)"
+
+# 1. Host side.
+ktap "host: helper unit tests" make -s -C "$top/tools" test
+
+checkpatch() {
+	local cp=$build/ksft-tree/scripts/checkpatch.pl n=0 fail=0 f
+	local files
+	files=$(cd "$top" && ls module/*.[ch] selftests/vm/inject/*.c)
+	echo "TAP version 13"
+	echo "1..$(echo "$files" | wc -l)"
+	for f in $files; do
+		n=$((n + 1))
+		# compat.h is the one place meant to test LINUX_VERSION_CODE.
+		ignore=""
+		[ "$f" = module/compat.h ] &&
+			ignore="--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON"
+		# shellcheck disable=SC2086
+		if out=$(cd "$top" && perl "$cp" --no-tree --quiet $ignore -f "$f" 2>&1) &&
+		   [ -z "$out" ]; then
+			echo "ok $n checkpatch $f"
+		else
+			echo "$out" | sed 's/^/# /'
+			echo "not ok $n checkpatch $f"
+			fail=1
+		fi
+	done
+	return $fail
+}
+ktap "host: checkpatch (module/, inject/)" checkpatch
+
+# 2. Each kernel in a VM, with the harness self-tests.
+for k in $kernels; do
+	out=$("$here/run.sh" "$k" 2>&1)
+	echo "$out" >>"$log"
+	echo "$out" | grep -E 'not ok|^vm |^---|^  \|' | head -60
+	line=$(echo "$out" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
+	case "$line" in
+	*": PASS "*) record "$k: VM selftests" "${p:-0}" "${f:-0}" ;;
+	*) [ "${f:-0}" = 0 ] && f=1
+	   record "$k: VM selftests (${line#*: })" "${p:-0}" "$f" ;;
+	esac
+
+	for inj in fail warn; do
+		case $inj in
+		fail) want='FAIL .*test\(s\) failed' ;;
+		warn) want='FAIL .*kernel splat: WARNING' ;;
+		esac
+		out=$("$here/run.sh" --inject $inj "$k" 2>&1)
+		echo "$out" >>"$log"
+		line=$(echo "$out" | tail -n 1)
+		if echo "$line" | grep -q -E "$want"; then
+			record "$k: harness fails on injected $inj" 1 0
+		else
+			echo "    got: $line"
+			record "$k: harness fails on injected $inj" 0 1
+		fi
+	done
+done
+
+# 3. DKMS.
+# shellcheck disable=SC2086
+ktap "dkms add/build (all kernels)" "$here/dkms-check.sh" $kernels
+
+echo
+echo "Results (log: $log):"
+printf '  %s\n' "${results[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh KREL MODDIR KSFTDIR OUT [INJECT]
+#
+# Pack the guest's initramfs for kernel release KREL: static busybox, the
+# init script, sockleak.ko from MODDIR (built by build-module.sh), the
+# installed selftests from KSFTDIR, iproute2's ip/ss/nstat with their
+# libraries, and the distro modules the tests need. INJECT (fail|warn) adds
+# a harness self-test that must make the run fail.
+set -euo pipefail
+
+krel=$1
+moddir=$2
+ksft=$3
+out=$4
+inject=${5:-}
+here=$(cd "$(dirname "$0")" && pwd)
+kmods=/lib/modules/$krel
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root}
+mkdir -p "$root/lib/modules/$krel/extra" "$root/lib64"
+
+cp /bin/busybox "$root/bin/busybox"
+for a in $(/bin/busybox --list); do
+	case $a in
+	busybox|ip|ss|nstat|timeout) continue ;;
+	esac
+	ln -sf busybox "$root/bin/$a"
+done
+
+# Dynamically linked host tools, with their libraries and loader.
+copy_bin() {
+	local f lib
+	f=$(command -v "$1")
+	cp -L "$f" "$root/usr/bin/$1"
+	for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+for b in ip ss nstat timeout; do
+	copy_bin $b
+done
+
+cat >"$root/etc/passwd" <<'PW'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+PW
+cat >"$root/etc/group" <<'GR'
+root:x:0:
+nogroup:x:65534:
+GR
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
+
+# Kernel modules: sockleak, and the distro modules the tests use.
+cp "$moddir/src/sockleak.ko" "$root/lib/modules/$krel/extra/"
+for m in drivers/net/veth net/ipv4/inet_diag net/ipv4/tcp_diag \
+	 net/ipv4/udp_diag; do
+	mkdir -p "$root/lib/modules/$krel/kernel/$(dirname $m)"
+	if [ -e "$kmods/kernel/$m.ko" ]; then
+		cp "$kmods/kernel/$m.ko" "$root/lib/modules/$krel/kernel/$m.ko"
+	elif [ -e "$kmods/kernel/$m.ko.xz" ]; then
+		xz -dc "$kmods/kernel/$m.ko.xz" >"$root/lib/modules/$krel/kernel/$m.ko"
+	elif [ -e "$kmods/kernel/$m.ko.zst" ]; then
+		zstd -qdc "$kmods/kernel/$m.ko.zst" >"$root/lib/modules/$krel/kernel/$m.ko"
+	else
+		echo "mkinitramfs: $m not found in $kmods" >&2
+		exit 1
+	fi
+done
+cp "$kmods/modules.builtin" "$kmods/modules.builtin.modinfo" \
+	"$root/lib/modules/$krel/"
+(cd "$root/lib/modules/$krel" && find kernel extra -name '*.ko' | sort) \
+	>"$root/lib/modules/$krel/modules.order"
+
+# Selftests, as kselftest installs them, plus optional injected failures.
+cp -r "$ksft" "$root/selftests"
+case "$inject" in
+"") ;;
+fail|warn)
+	cp "$here/inject/inject_$inject.sh" "$root/selftests/sockleak/"
+	echo "sockleak:inject_$inject.sh" >>"$root/selftests/kselftest-list.txt"
+	[ "$inject" = warn ] &&
+		cp "$moddir/inject/sockleak_splat.ko" "$root/lib/modules/$krel/extra/"
+	;;
+*)
+	echo "mkinitramfs: unknown injection '$inject' (fail|warn)" >&2
+	exit 1
+	;;
+esac
+
+depmod -b "$root" "$krel"
+
+cp "$here/init" "$root/init"
+[ -e "$here/demo.sh" ] && cp "$here/demo.sh" "$root/demo.sh"
+
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$out"

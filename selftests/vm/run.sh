@@ -1,0 +1,151 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [--mode test|demo|shell] [--inject fail|warn] [--timeout SEC] KREL
+#
+# Build sockleak for kernel release KREL, pack an initramfs, boot the
+# distro kernel under QEMU (TCG, PVH entry of the uncompressed vmlinux) and
+# judge the run. Logs go to build/vm/KREL[-inject]/: console.log is the
+# kernel console (ttyS0), results.log what the guest printed (ttyS1).
+#
+# Exit status 0 only when: the guest printed "SOCKLEAK-VM-DONE rc=0", every
+# KTAP result is "ok" (or SKIP), and the kernel console holds no splat
+# (WARNING, BUG, Oops, KASAN, UBSAN, lockdep, RCU stall, soft lockup, hung
+# task, panic, kmemleak). The last line printed is one summary line:
+#   vm KREL: PASS|FAIL passed=N failed=N [reason]
+set -uo pipefail
+
+mode=test
+inject=""
+vm_timeout=${SOCKLEAK_VM_TIMEOUT:-1500}
+while [ $# -gt 1 ]; do
+	case $1 in
+	--mode) mode=$2; shift 2 ;;
+	--inject) inject=$2; shift 2 ;;
+	--timeout) vm_timeout=$2; shift 2 ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+krel=${1:?usage: run.sh [--mode M] [--inject X] KREL}
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${SOCKLEAK_BUILD:-$top/build}
+kbuild=$build/$krel
+work=$build/vm/$krel${inject:+-inject-$inject}${mode:+-$mode}
+ksft=$build/ksft-install
+mkdir -p "$kbuild" "$work"
+
+summary() {
+	echo "vm $krel${inject:+ (inject $inject)}: $*"
+}
+
+# 1. The module, built for this kernel.
+if ! "$here/build-module.sh" "$krel" "$kbuild" >"$work/build.log" 2>&1; then
+	cat "$work/build.log"
+	summary "FAIL passed=0 failed=1 module build failed"
+	exit 1
+fi
+
+# 2. The uncompressed vmlinux (PVH entry), extracted once per kernel.
+vmlinux=$kbuild/vmlinux
+if [ ! -s "$vmlinux" ]; then
+	if ! "$here/extract-vmlinux.sh" "/boot/vmlinuz-$krel" "$vmlinux.tmp"; then
+		summary "FAIL passed=0 failed=1 cannot extract vmlinux"
+		exit 1
+	fi
+	mv "$vmlinux.tmp" "$vmlinux"
+fi
+
+# 3. The initramfs.
+if [ ! -d "$ksft" ]; then
+	summary "FAIL passed=0 failed=1 selftests not built (make selftests)"
+	exit 1
+fi
+if ! "$here/mkinitramfs.sh" "$krel" "$kbuild" "$ksft" "$work/initramfs.cpio" \
+	"$inject" >"$work/mkinitramfs.log" 2>&1; then
+	cat "$work/mkinitramfs.log"
+	summary "FAIL passed=0 failed=1 cannot pack initramfs"
+	exit 1
+fi
+
+# 4. Boot. panic_on_warn and friends turn any splat into a dead guest;
+# panic=-1 with -no-reboot makes QEMU exit at once.
+cmdline="console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic"
+cmdline="$cmdline softlockup_panic=1 hung_task_panic=1 mitigations=off"
+cmdline="$cmdline slmode=$mode"
+console=$work/console.log
+results=$work/results.log
+rm -f "$console" "$results"
+: >"$results"
+if [ "$mode" = shell ]; then
+	serial2="-serial stdio"
+	tmo=""
+else
+	serial2="-serial file:$results"
+	tmo="timeout --foreground -k 10 $vm_timeout"
+fi
+start=$(date +%s)
+# shellcheck disable=SC2086
+$tmo qemu-system-x86_64 -nodefaults -no-user-config -display none \
+	-accel tcg,thread=multi -cpu max -smp 2 -m ${SOCKLEAK_VM_MEM:-2048} \
+	-no-reboot -kernel "$vmlinux" -initrd "$work/initramfs.cpio" \
+	-append "$cmdline" -serial "file:$console" $serial2 \
+	</dev/null >"$work/qemu.log" 2>&1
+qrc=$?
+elapsed=$(( $(date +%s) - start ))
+
+# 5. Judge.
+tr -d '\r' <"$results" >"$results.txt"
+# The command line echoes option names (panic_on_warn...): not a splat.
+tr -d '\r' <"$console" 2>/dev/null | grep -v -E '(Kernel )?[Cc]ommand line:' >"$console.txt"
+if [ "$mode" != test ]; then
+	cat "$results.txt"
+fi
+
+splat_re='WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|'
+splat_re+='possible circular locking|possible recursive locking|'
+splat_re+='inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|'
+splat_re+='detected stall|self-detected stall|rcu_sched kthread starved|'
+splat_re+='soft lockup|hard LOCKUP|blocked for more than|'
+splat_re+='Kernel panic|Call Trace:|kmemleak: .*new suspected'
+splat=$(grep -E -m 5 "$splat_re" "$console.txt")
+
+# Count leaf results: a program's subtests ("# ok N ...") when it has
+# any, else the program's own line; a program that fails after passing
+# subtests (crash, timeout) adds one failure.
+read -r passed failed < <(awk '
+	/^# ok [0-9]+ /     { sp++; next }
+	/^# not ok [0-9]+ / { sf++; next }
+	/^ok [0-9]+ /       { if (sp + sf) { p += sp; f += sf } else p++; sp = sf = 0; next }
+	/^not ok [0-9]+ /   { if (sp + sf) { p += sp; f += sf } ; if (!sf) f++; sp = sf = 0; next }
+	END { print p + 0, f + 0 }' "$results.txt")
+# Nested subtest lines ("# ok 3 ...") are shown for the log reader.
+grep -E '^(not )?ok [0-9]+ |^# (not )?ok [0-9]+ ' "$results.txt" |
+	sed 's/^/    /'
+
+reason=""
+if [ -n "$splat" ]; then
+	echo "--- kernel splat in $console:"
+	grep -E -B 2 -A 30 -m 1 "$splat_re" "$console.txt" | sed 's/^/    /'
+	reason="kernel splat: $(echo "$splat" | head -1 | sed 's/^\[[ 0-9.]*\] //')"
+elif [ $qrc = 124 ] || [ $qrc = 137 ]; then
+	reason="timeout after ${vm_timeout}s"
+elif ! grep -q '^SOCKLEAK-VM-DONE ' "$results.txt"; then
+	reason="guest died before the end marker (qemu rc=$qrc)"
+elif ! grep -q '^SOCKLEAK-VM-DONE rc=0$' "$results.txt"; then
+	reason="guest reported $(grep '^SOCKLEAK-VM-DONE ' "$results.txt")"
+elif [ "$mode" = test ] && [ "$passed" = 0 ]; then
+	reason="no test ran"
+fi
+if [ "$failed" != 0 ] && [ -z "$reason" ]; then
+	reason="$failed test(s) failed"
+fi
+
+if [ -n "$reason" ]; then
+	[ "$mode" = test ] && [ -z "$splat" ] && tail -n 40 "$results.txt" | sed 's/^/  | /'
+	summary "FAIL passed=$passed failed=$failed $reason (${elapsed}s, logs in $work)"
+	exit 1
+fi
+summary "PASS passed=$passed failed=$failed (${elapsed}s)"
+exit 0
