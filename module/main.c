@@ -34,6 +34,9 @@ static int __init sockleak_init(void)
 	sockleak_dir = dir;
 
 	sockleak_version_init(dir);
+	sockleak_control_init(dir);
+	sockleak_sockets_init(dir);
+	sockleak_summary_init(dir);
 
 	pr_info("loaded, version %s\n", SOCKLEAK_VERSION);
 	return 0;

@@ -10,6 +10,14 @@
 
 #include <linux/compiler.h>
 #include <linux/dcache.h>
+#include <linux/if.h>
+#include <linux/in6.h>
+#include <linux/limits.h>
+#include <linux/types.h>
+
+struct seq_file;
+struct sock;
+struct sockleak_ref;
 
 /* Root of /sys/kernel/debug/sockleak, owned by main.c. */
 extern struct dentry *sockleak_dir;
@@ -33,6 +41,96 @@ struct sockleak_tunables {
 extern struct sockleak_tunables sockleak_tunables;
 
 #define sockleak_tunable(field)	READ_ONCE(sockleak_tunables.field)
+
+/* What kind of struct a hashed TCP/UDP socket is. */
+enum sockleak_kind {
+	SOCKLEAK_SK_FULL,	/* struct sock */
+	SOCKLEAK_SK_TW,		/* struct inet_timewait_sock */
+	SOCKLEAK_SK_REQ,	/* struct request_sock (TCP_NEW_SYN_RECV) */
+};
+
+/* Bits of sockleak_snap.flags, printed in this order. */
+enum sockleak_flag {
+	SOCKLEAK_F_CLOSE_WAIT,
+	SOCKLEAK_F_UNREAD,
+	SOCKLEAK_F_ORPHAN_MEM,
+	SOCKLEAK_F_FIN_WAIT2,
+	SOCKLEAK_F_RCVBUF_LOCKED,
+	SOCKLEAK_F_ZERO_WINDOW,
+	SOCKLEAK_F_BPF_HELD,
+	SOCKLEAK_F_NR,
+};
+
+/* Timer pending on a full TCP socket, as ss -o reports it. */
+enum sockleak_timer {
+	SOCKLEAK_TIMER_NONE,
+	SOCKLEAK_TIMER_RETRANS,		/* RTO, RACK reorder, loss probe */
+	SOCKLEAK_TIMER_PROBE,		/* zero window probe (ss: persist) */
+	SOCKLEAK_TIMER_KEEPALIVE,
+};
+
+/*
+ * Values of one socket, copied while it was referenced (snapshot.c). No
+ * pointers: a snapshot outlives the socket.
+ */
+struct sockleak_snap {
+	u64 cookie;		/* sock_diag cookie, as ss -e sk: */
+	u64 memcg;		/* cgroup ino of sk_memcg, 0: none (root) */
+	unsigned long ino;	/* socket inode, 0: none */
+	unsigned int netns;	/* net->ns.inum */
+	unsigned int uid;	/* in init_user_ns */
+	int refcnt;		/* without the walk's reference */
+	long filerefs;		/* file_count() of the socket file, -1: none */
+	u8 kind;		/* enum sockleak_kind */
+	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
+	u8 family;		/* AF_INET, AF_INET6 */
+	u8 state;		/* TCP_* numbering as inet_diag reports it */
+	u8 v6only;		/* ss prints :: as * unless set */
+	u8 orphan;		/* SOCK_DEAD or no struct socket */
+	u8 dead;		/* SOCK_DEAD */
+	u8 rcv_closed;		/* TCP: our receive window is closed */
+	u8 userlocks;		/* SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK */
+	u8 timer;		/* enum sockleak_timer */
+	u8 bpf;			/* owned by a sockmap/psock */
+	u16 sport;		/* host order */
+	u16 dport;		/* host order */
+	struct in6_addr src;	/* IPv4: s6_addr32[0] */
+	struct in6_addr dst;
+	char ifname[IFNAMSIZ];	/* bound device, "" when unbound */
+	int rmem;
+	int wmem;
+	int queued;
+	int fwd;
+	int rcvbuf;
+	int sndbuf;
+	u32 backlog;
+	u32 rqlen;
+	/* Full TCP sockets only. */
+	u32 unacked;
+	u32 retrans;
+	u32 total_retrans;
+	u32 rcv_wnd;
+	u32 snd_wnd;
+	u32 rcv_ssthresh;
+	s64 rcv_space;
+	u32 rcv_idle_ms;
+	u32 snd_idle_ms;
+	unsigned long flags;	/* BIT(enum sockleak_flag) */
+	char cgroup[PATH_MAX];	/* cgroup v2 path, "-" when unknown */
+};
+
+/* snapshot.c */
+#define SOCKLEAK_SNAP_BRIEF	0x1	/* skip ino, uid, files, cgroup, dev */
+
+void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
+		       unsigned int how);
+void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
+const char *sockleak_state_name(unsigned int state);
+unsigned long sockleak_snap_pages(const struct sockleak_snap *s);
+
+/* memcg.c */
+u64 sockleak_sk_memcg_ino(const struct sock *sk);
+void sockleak_sk_cgroup_path(struct sock *sk, char *buf, size_t len);
 
 void sockleak_version_init(struct dentry *dir);
 void sockleak_control_init(struct dentry *dir);

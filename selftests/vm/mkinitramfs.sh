@@ -31,6 +31,10 @@ for a in $(/bin/busybox --list); do
 	esac
 	ln -sf busybox "$root/bin/$a"
 done
+# The kernel's module auto-loading runs /sbin/modprobe.
+for a in modprobe insmod rmmod lsmod depmod modinfo; do
+	ln -sf ../bin/busybox "$root/sbin/$a"
+done
 
 # Dynamically linked host tools, with their libraries and loader.
 copy_bin() {
@@ -96,6 +100,7 @@ esac
 depmod -b "$root" "$krel"
 
 cp "$here/init" "$root/init"
-[ -e "$here/demo.sh" ] && cp "$here/demo.sh" "$root/demo.sh"
+cp "${SOCKLEAK_DEMO_SCRIPT:-$here/demo.sh}" "$root/demo.sh"
+chmod +x "$root/demo.sh"
 
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$out"

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [--mode test|demo|shell] [--inject fail|warn] [--timeout SEC] KREL
+# run.sh [--mode test|demo|shell] [--inject fail|warn] [--timeout SEC]
+#        [--script FILE] KREL
 #
 # Build sockleak for kernel release KREL, pack an initramfs, boot the
 # distro kernel under QEMU (TCG, PVH entry of the uncompressed vmlinux) and
-# judge the run. Logs go to build/vm/KREL[-inject]/: console.log is the
+# judge the run. --script FILE runs FILE in the guest instead of the demo. Logs go to build/vm/KREL[-inject]/: console.log is the
 # kernel console (ttyS0), results.log what the guest printed (ttyS1).
 #
 # Exit status 0 only when: the guest printed "SOCKLEAK-VM-DONE rc=0", every
@@ -23,6 +24,7 @@ while [ $# -gt 1 ]; do
 	--mode) mode=$2; shift 2 ;;
 	--inject) inject=$2; shift 2 ;;
 	--timeout) vm_timeout=$2; shift 2 ;;
+	--script) export SOCKLEAK_DEMO_SCRIPT=$(realpath "$2"); mode=demo; shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the "control" debugfs file, written kmemleak-style.
+ *
+ * Write one or more lines "name=value" (or "name" for commands without an
+ * argument). The whole write is checked first: an unknown name, a missing
+ * or malformed value or a value out of range fails the write with -EINVAL
+ * and changes nothing. Then, under control_mutex, tunables are set and
+ * commands run in the order written. Reading the file lists every tunable
+ * as "name=value", one per line, in table order.
+ *
+ * Commands are rows of control_cmds[]: a tunable row names its variable
+ * and range; a command row (later: scan, track=on, clear, dump=<cookie>)
+ * supplies check() to validate its argument and run() to act on it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "sockleak.h"
+
+struct sockleak_tunables sockleak_tunables = {
+	.close_wait_ms	= 60000,
+	.unread_ms	= 60000,
+	.fin_wait2_ms	= 0,
+	.rcvbuf_pct	= 75,
+};
+
+/* Serialises writers of the tunables and the commands. */
+static DEFINE_MUTEX(control_mutex);
+
+struct control_cmd {
+	const char *name;
+	/* Tunable: a decimal unsigned value in [min, max]. */
+	unsigned int *var;
+	unsigned int min;
+	unsigned int max;
+	/* Command: validate the argument (NULL: none given), then act. */
+	int (*check)(const char *arg);
+	int (*run)(const char *arg);
+};
+
+#define TUNABLE(_name, _min, _max) {				\
+	.name = #_name,						\
+	.var = &sockleak_tunables._name,			\
+	.min = _min,						\
+	.max = _max,						\
+}
+
+static const struct control_cmd control_cmds[] = {
+	TUNABLE(close_wait_ms, 0, INT_MAX),
+	TUNABLE(unread_ms, 0, INT_MAX),
+	TUNABLE(fin_wait2_ms, 0, INT_MAX),
+	TUNABLE(rcvbuf_pct, 1, 100),
+};
+
+/* Most lines one write may carry, and its most bytes. */
+#define CONTROL_MAX_LINES	16
+#define CONTROL_MAX_BYTES	1024
+
+struct control_op {
+	const struct control_cmd *cmd;
+	const char *arg;	/* points into the copied write buffer */
+	unsigned int val;	/* parsed value of a tunable */
+};
+
+static const struct control_cmd *control_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(control_cmds); i++)
+		if (!strcmp(control_cmds[i].name, name))
+			return &control_cmds[i];
+	return NULL;
+}
+
+/* Parse one line (modified in place) into @op. */
+static int control_parse(char *line, struct control_op *op)
+{
+	char *arg = strchr(line, '=');
+	const struct control_cmd *cmd;
+
+	if (arg)
+		*arg++ = '\0';
+	cmd = control_lookup(line);
+	if (!cmd)
+		return -EINVAL;
+	op->cmd = cmd;
+	op->arg = arg;
+	if (cmd->var) {
+		if (!arg || kstrtouint(arg, 10, &op->val))
+			return -EINVAL;
+		if (op->val < cmd->min || op->val > cmd->max)
+			return -EINVAL;
+		return 0;
+	}
+	return cmd->check ? cmd->check(arg) : (arg ? -EINVAL : 0);
+}
+
+static ssize_t control_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	struct control_op ops[CONTROL_MAX_LINES];
+	char *buf, *cur, *line;
+	int i, n = 0, ret = 0;
+
+	if (!len)
+		return 0;
+	if (len > CONTROL_MAX_BYTES)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	cur = buf;
+	while ((line = strsep(&cur, "\n")) != NULL) {
+		line = strim(line);
+		if (!*line)
+			continue;
+		if (n == CONTROL_MAX_LINES) {
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = control_parse(line, &ops[n++]);
+		if (ret)
+			goto out;
+	}
+
+	mutex_lock(&control_mutex);
+	for (i = 0; i < n && !ret; i++) {
+		if (ops[i].cmd->var)
+			WRITE_ONCE(*ops[i].cmd->var, ops[i].val);
+		else
+			ret = ops[i].cmd->run(ops[i].arg);
+	}
+	mutex_unlock(&control_mutex);
+out:
+	kfree(buf);
+	return ret ?: len;
+}
+
+static int control_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	mutex_lock(&control_mutex);
+	for (i = 0; i < ARRAY_SIZE(control_cmds); i++)
+		if (control_cmds[i].var)
+			seq_printf(m, "%s=%u\n", control_cmds[i].name,
+				   READ_ONCE(*control_cmds[i].var));
+	mutex_unlock(&control_mutex);
+	return 0;
+}
+
+static int control_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, control_show, NULL);
+}
+
+static const struct file_operations control_fops = {
+	.owner		= THIS_MODULE,
+	.open		= control_open,
+	.read		= seq_read,
+	.write		= control_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+void sockleak_control_init(struct dentry *dir)
+{
+	debugfs_create_file("control", SOCKLEAK_MODE_RW, dir, NULL,
+			    &control_fops);
+}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - copy the values of one socket into a struct sockleak_snap and
+ * print it as one line of key=value fields.
+ *
+ * The socket is referenced by the walk and no lock is held: fields are
+ * read with READ_ONCE() or the kernel's lockless helpers (racy but safe,
+ * as /proc/net/tcp and inet_diag read them). Only sk_callback_lock is
+ * taken, briefly, to follow sk->sk_socket to its inode and file, as
+ * sock_i_ino() and sock_i_uid() do. TIME_WAIT and request sockets only
+ * have struct sock_common: nothing beyond it is read from them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/netdevice.h>
+#include <linux/seq_file.h>
+#include <linux/skmsg.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_timewait_sock.h>
+#include <net/ipv6.h>
+#include <net/request_sock.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "compat.h"
+#include "sockleak.h"
+#include "walk.h"
+
+/* State names of ss (iproute2 misc/ss.c sstate_name[]). */
+static const char * const state_names[] = {
+	[TCP_ESTABLISHED]	= "ESTAB",
+	[TCP_SYN_SENT]		= "SYN-SENT",
+	[TCP_SYN_RECV]		= "SYN-RECV",
+	[TCP_FIN_WAIT1]		= "FIN-WAIT-1",
+	[TCP_FIN_WAIT2]		= "FIN-WAIT-2",
+	[TCP_TIME_WAIT]		= "TIME-WAIT",
+	[TCP_CLOSE]		= "UNCONN",
+	[TCP_CLOSE_WAIT]	= "CLOSE-WAIT",
+	[TCP_LAST_ACK]		= "LAST-ACK",
+	[TCP_LISTEN]		= "LISTEN",
+	[TCP_CLOSING]		= "CLOSING",
+};
+
+const char *sockleak_state_name(unsigned int state)
+{
+	if (state < ARRAY_SIZE(state_names) && state_names[state])
+		return state_names[state];
+	return "UNKNOWN";
+}
+
+static const char * const flag_names[SOCKLEAK_F_NR] = {
+	[SOCKLEAK_F_CLOSE_WAIT]		= "close_wait",
+	[SOCKLEAK_F_UNREAD]		= "unread",
+	[SOCKLEAK_F_ORPHAN_MEM]		= "orphan_mem",
+	[SOCKLEAK_F_FIN_WAIT2]		= "fin_wait2",
+	[SOCKLEAK_F_RCVBUF_LOCKED]	= "rcvbuf_locked",
+	[SOCKLEAK_F_ZERO_WINDOW]	= "zero_window",
+	[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
+};
+
+static const char * const timer_names[] = {
+	[SOCKLEAK_TIMER_NONE]		= "none",
+	[SOCKLEAK_TIMER_RETRANS]	= "retrans",
+	[SOCKLEAK_TIMER_PROBE]		= "probe",
+	[SOCKLEAK_TIMER_KEEPALIVE]	= "keepalive",
+};
+
+static const char * const locks_names[] = {
+	[0]					= "-",
+	[SOCK_RCVBUF_LOCK]			= "rcv",
+	[SOCK_SNDBUF_LOCK]			= "snd",
+	[SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK]	= "rcv,snd",
+};
+
+/* States in which both windows are meaningful. */
+#define SYNCHRONIZED_STATES	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | \
+				 TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)
+
+/* The state inet_diag reports, as ss prints it. */
+static u8 snap_state(const struct sock *sk)
+{
+	u8 state = READ_ONCE(sk->sk_state);
+
+	if (state == TCP_TIME_WAIT)
+		return READ_ONCE(inet_twsk(sk)->tw_substate);
+	if (state == TCP_NEW_SYN_RECV)
+		return TCP_SYN_RECV;
+	return state;
+}
+
+/* The sock_common part: valid for full, TIME_WAIT and request sockets. */
+static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
+{
+	struct sock *sk = r->sk;
+	u32 cookie[2];
+
+	sock_diag_save_cookie(sk, cookie);
+	s->cookie = (u64)cookie[1] << 32 | cookie[0];
+	s->netns = r->netns_ino;
+	s->proto = r->proto;
+	s->family = sk->sk_family;
+	s->state = snap_state(sk);
+	s->refcnt = refcount_read(&sk->sk_refcnt) - 1;
+	s->sport = sk->sk_num;
+	s->dport = ntohs(sk->sk_dport);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (s->family == AF_INET6) {
+		s->src = sk->sk_v6_rcv_saddr;
+		s->dst = sk->sk_v6_daddr;
+	} else
+#endif
+	{
+		s->src.s6_addr32[0] = sk->sk_rcv_saddr;
+		s->dst.s6_addr32[0] = sk->sk_daddr;
+	}
+}
+
+/* Name of the bound device in the socket's netns, as ss prints it. */
+static void snap_ifname(const struct sockleak_ref *r, struct sockleak_snap *s)
+{
+	int ifindex = READ_ONCE(r->sk->sk_bound_dev_if);
+	struct net_device *dev;
+
+	if (!ifindex)
+		return;
+	if (r->net) {
+		rcu_read_lock();
+		dev = dev_get_by_index_rcu(r->net, ifindex);
+		if (dev)
+			strscpy(s->ifname, dev->name, sizeof(s->ifname));
+		rcu_read_unlock();
+	}
+	if (!s->ifname[0])
+		snprintf(s->ifname, sizeof(s->ifname), "if%d", ifindex);
+}
+
+/* sock_i_ino(), sock_i_uid() and the socket file's count, in one go. */
+static void snap_owner(struct sock *sk, struct sockleak_snap *s)
+{
+	kuid_t uid = GLOBAL_ROOT_UID;
+	struct socket *sock;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	sock = sk->sk_socket;
+	if (sock) {
+		s->ino = SOCK_INODE(sock)->i_ino;
+		uid = SOCK_INODE(sock)->i_uid;
+		if (sock->file)
+			s->filerefs = file_count(sock->file);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	s->uid = from_kuid_munged(&init_user_ns, uid);
+}
+
+/*
+ * Owned by a sockmap/sockhash: the psock replaces sk_prot with a tcp_bpf or
+ * udp_bpf proto. sk_prot_creator keeps the original proto for every
+ * protocol (udpv6_prot is not exported); a TCP ULP such as kTLS also
+ * replaces sk_prot, so a ULP socket counts only when it has a psock.
+ */
+static u8 snap_bpf(struct sock *sk)
+{
+	bool held;
+
+	rcu_read_lock();
+	held = sk_psock(sk);
+	rcu_read_unlock();
+	if (held)
+		return 1;
+	if (READ_ONCE(sk->sk_prot) == sk->sk_prot_creator)
+		return 0;
+	if (sk->sk_protocol == IPPROTO_TCP && inet_csk(sk)->icsk_ulp_ops)
+		return 0;
+	return 1;
+}
+
+static u8 snap_timer(struct sock *sk)
+{
+	u8 pending = READ_ONCE(inet_csk(sk)->icsk_pending);
+
+	if (pending == ICSK_TIME_RETRANS ||
+	    pending == ICSK_TIME_REO_TIMEOUT ||
+	    pending == ICSK_TIME_LOSS_PROBE)
+		return SOCKLEAK_TIMER_RETRANS;
+	if (pending == ICSK_TIME_PROBE0)
+		return SOCKLEAK_TIMER_PROBE;
+	if (timer_pending(&sk->sk_timer))
+		return SOCKLEAK_TIMER_KEEPALIVE;
+	return SOCKLEAK_TIMER_NONE;
+}
+
+/* FIN-WAIT-2 timeout in ms: the tunable, else the netns' sysctl. */
+static u32 snap_fin_wait2_ms(const struct sockleak_ref *r)
+{
+	unsigned int ms = sockleak_tunable(fin_wait2_ms);
+
+	if (ms)
+		return ms;
+	if (r->net)
+		return jiffies_to_msecs(READ_ONCE(r->net->ipv4.sysctl_tcp_fin_timeout));
+	return jiffies_to_msecs(TCP_FIN_TIMEOUT);
+}
+
+static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
+{
+	struct sock *sk = r->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 now = tcp_jiffies32, unread;
+	bool synced;
+
+	s->unacked = READ_ONCE(tp->snd_nxt) - READ_ONCE(tp->snd_una);
+	s->retrans = READ_ONCE(tp->retrans_out);
+	s->total_retrans = READ_ONCE(tp->total_retrans);
+	s->rcv_wnd = READ_ONCE(tp->rcv_wnd);
+	s->snd_wnd = READ_ONCE(tp->snd_wnd);
+	s->rcv_ssthresh = READ_ONCE(tp->rcv_ssthresh);
+	s->rcv_space = sockleak_tcp_rcv_space(tp);
+	/* A listener neither receives nor sends data: report 0. */
+	if (s->state != TCP_LISTEN) {
+		s->rcv_idle_ms = jiffies_to_msecs(now -
+				READ_ONCE(inet_csk(sk)->icsk_ack.lrcvtime));
+		s->snd_idle_ms = jiffies_to_msecs(now -
+						  READ_ONCE(tp->lsndtime));
+	}
+	s->timer = snap_timer(sk);
+
+	synced = (1 << s->state) & SYNCHRONIZED_STATES;
+	unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+
+	/* Age proxy: icsk_ack.lrcvtime, the last segment carrying data. */
+	if (s->state == TCP_CLOSE_WAIT &&
+	    s->rcv_idle_ms >= sockleak_tunable(close_wait_ms))
+		__set_bit(SOCKLEAK_F_CLOSE_WAIT, &s->flags);
+	if (synced && s->rmem > 0 && (int)unread > 0 &&
+	    s->rcv_idle_ms >= sockleak_tunable(unread_ms))
+		__set_bit(SOCKLEAK_F_UNREAD, &s->flags);
+	if (s->state == TCP_FIN_WAIT2 &&
+	    min(s->rcv_idle_ms, s->snd_idle_ms) >= snap_fin_wait2_ms(r))
+		__set_bit(SOCKLEAK_F_FIN_WAIT2, &s->flags);
+	s->rcv_closed = synced && !tcp_receive_window(tp);
+	if (synced && (!s->snd_wnd || s->rcv_closed))
+		__set_bit(SOCKLEAK_F_ZERO_WINDOW, &s->flags);
+}
+
+void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
+		       unsigned int how)
+{
+	struct sock *sk = r->sk;
+	u8 state;
+
+	memset(s, 0, offsetof(struct sockleak_snap, cgroup));
+	s->cgroup[0] = '\0';
+	s->filerefs = -1;
+	snap_common(r, s);
+	if (!(how & SOCKLEAK_SNAP_BRIEF))
+		snap_ifname(r, s);
+
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_TIME_WAIT) {
+		s->kind = SOCKLEAK_SK_TW;
+		return;
+	}
+	if (state == TCP_NEW_SYN_RECV) {
+		s->kind = SOCKLEAK_SK_REQ;
+		return;
+	}
+	s->kind = SOCKLEAK_SK_FULL;
+
+	/* inet_diag reports v6only for listening and closed sockets only. */
+	if (s->family == AF_INET6 && ((1 << state) & (TCPF_LISTEN | TCPF_CLOSE)))
+		s->v6only = ipv6_only_sock(sk);
+
+	s->dead = sock_flag(sk, SOCK_DEAD);
+	s->orphan = s->dead || !READ_ONCE(sk->sk_socket);
+	s->rmem = sk_rmem_alloc_get(sk);
+	s->wmem = sk_wmem_alloc_get(sk);
+	s->queued = READ_ONCE(sk->sk_wmem_queued);
+	s->fwd = sk_forward_alloc_get(sk);
+	s->rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	s->sndbuf = READ_ONCE(sk->sk_sndbuf);
+	s->userlocks = sk->sk_userlocks & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK);
+	s->backlog = READ_ONCE(sk->sk_backlog.len);
+	s->rqlen = skb_queue_len_lockless(&sk->sk_receive_queue);
+	if (s->proto == IPPROTO_UDP)
+		s->rqlen += skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
+	s->bpf = snap_bpf(sk);
+
+	if (s->proto == IPPROTO_TCP)
+		snap_tcp(r, s);
+	if (s->dead && s->rmem + s->wmem + s->queued > 0)
+		__set_bit(SOCKLEAK_F_ORPHAN_MEM, &s->flags);
+	/*
+	 * SO_RCVBUF set by hand and the queue up to it. TCP never fills
+	 * sk_rcvbuf with data (part of it is overhead, see tcp_win_from_space),
+	 * so for TCP a receive window closed with data queued counts too.
+	 */
+	if ((s->userlocks & SOCK_RCVBUF_LOCK) && s->rcvbuf > 0 &&
+	    ((u64)max(s->rmem, 0) * 100 >=
+	     (u64)s->rcvbuf * sockleak_tunable(rcvbuf_pct) ||
+	     (s->rcv_closed && s->rmem > 0)))
+		__set_bit(SOCKLEAK_F_RCVBUF_LOCKED, &s->flags);
+	if (s->bpf)
+		__set_bit(SOCKLEAK_F_BPF_HELD, &s->flags);
+
+	if (how & SOCKLEAK_SNAP_BRIEF)
+		return;
+	snap_owner(sk, s);
+	s->memcg = sockleak_sk_memcg_ino(sk);
+	sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
+}
+
+/*
+ * Pages of protocol memory the socket holds: the kernel charges
+ * sk_memory_allocated in whole pages and keeps the unused part of them in
+ * sk_forward_alloc, so forward_alloc + the charged queues (write queue
+ * for TCP, receive and out-of-order queues for both) is a whole number of
+ * pages. Round up, as sk_mem_pages() does.
+ */
+unsigned long sockleak_snap_pages(const struct sockleak_snap *s)
+{
+	long bytes = (long)s->fwd + s->queued + s->rmem;
+
+	if (s->kind != SOCKLEAK_SK_FULL || bytes <= 0)
+		return 0;
+	return DIV_ROUND_UP(bytes, PAGE_SIZE);
+}
+
+/*
+ * An IPv6 address as glibc's inet_ntop() writes it, which is what ss -n
+ * prints: the first longest run of two or more zero words becomes "::",
+ * and ::a.b.c.d and ::ffff:a.b.c.d end in dotted quad. (%pI6c differs on
+ * ::a.b.c.d and on ISATAP addresses.)
+ */
+static int fmt_in6(char *buf, size_t len, const struct in6_addr *a)
+{
+	int i, best = -1, best_len = 0, cur = -1, cur_len = 0, n = 0;
+	u16 w[8];
+
+	for (i = 0; i < 8; i++) {
+		w[i] = ntohs(a->s6_addr16[i]);
+		if (w[i]) {
+			cur = -1;
+			continue;
+		}
+		if (cur < 0) {
+			cur = i;
+			cur_len = 0;
+		}
+		if (++cur_len > best_len) {
+			best = cur;
+			best_len = cur_len;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				n += scnprintf(buf + n, len - n, ":");
+			continue;
+		}
+		if (i)
+			n += scnprintf(buf + n, len - n, ":");
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			n += scnprintf(buf + n, len - n, "%pI4",
+				       &a->s6_addr32[3]);
+			return n;
+		}
+		n += scnprintf(buf + n, len - n, "%x", w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		n += scnprintf(buf + n, len - n, ":");
+	return n;
+}
+
+/*
+ * Address and port as ss -n prints them (iproute2 inet_addr_print()):
+ * IPv4 a.b.c.d (0.0.0.0 stays), IPv6 [addr], except that the IPv6
+ * wildcard prints as * unless the socket is v6only; "%ifname" after the
+ * local address of a device-bound socket; port 0 prints as *.
+ */
+static void show_addr(struct seq_file *m, const struct sockleak_snap *s,
+		      const struct in6_addr *a, u16 port, const char *ifname)
+{
+	char buf[64];
+
+	if (s->family == AF_INET) {
+		seq_printf(m, "%pI4", &a->s6_addr32[0]);
+	} else if (!s->v6only && ipv6_addr_any(a)) {
+		seq_putc(m, '*');
+	} else {
+		fmt_in6(buf, sizeof(buf), a);
+		seq_printf(m, "[%s]", buf);
+	}
+	if (ifname && ifname[0])
+		seq_printf(m, "%%%s", ifname);
+	if (port)
+		seq_printf(m, ":%u", port);
+	else
+		seq_puts(m, ":*");
+}
+
+void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
+{
+	static const char * const kinds[] = {
+		[SOCKLEAK_SK_FULL] = "full",
+		[SOCKLEAK_SK_TW] = "tw",
+		[SOCKLEAK_SK_REQ] = "req",
+	};
+	bool first = true;
+	int bit;
+
+	seq_printf(m, "cookie=%llx netns=%u proto=%s family=%s state=%s kind=%s src=",
+		   s->cookie, s->netns,
+		   s->proto == IPPROTO_TCP ? "tcp" : "udp",
+		   s->family == AF_INET ? "inet" : "inet6",
+		   sockleak_state_name(s->state), kinds[s->kind]);
+	show_addr(m, s, &s->src, s->sport, s->ifname);
+	seq_puts(m, " dst=");
+	show_addr(m, s, &s->dst, s->dport, NULL);
+	seq_printf(m, " ino=%lu", s->ino);
+
+	if (s->kind != SOCKLEAK_SK_FULL) {
+		seq_printf(m, " refcnt=%d\n", s->refcnt);
+		return;
+	}
+
+	seq_printf(m, " uid=%u refcnt=%d", s->uid, s->refcnt);
+	if (s->filerefs >= 0)
+		seq_printf(m, " filerefs=%ld", s->filerefs);
+	else
+		seq_puts(m, " filerefs=-");
+	seq_printf(m, " orphan=%u rmem=%d wmem=%d queued=%d fwd=%d rcvbuf=%d sndbuf=%d locks=%s backlog=%u rqlen=%u",
+		   s->orphan, s->rmem, s->wmem, s->queued, s->fwd, s->rcvbuf,
+		   s->sndbuf, locks_names[s->userlocks], s->backlog, s->rqlen);
+	if (s->proto == IPPROTO_TCP)
+		seq_printf(m, " unacked=%u retrans=%u total_retrans=%u rcv_wnd=%u snd_wnd=%u rcv_ssthresh=%u rcv_space=%lld rcv_idle_ms=%u snd_idle_ms=%u timer=%s",
+			   s->unacked, s->retrans, s->total_retrans,
+			   s->rcv_wnd, s->snd_wnd, s->rcv_ssthresh,
+			   s->rcv_space, s->rcv_idle_ms, s->snd_idle_ms,
+			   timer_names[s->timer]);
+	seq_printf(m, " memcg=%llu cgroup=", s->memcg);
+	seq_escape(m, s->cgroup[0] ? s->cgroup : "-", " \t\n\\");
+	seq_printf(m, " bpf=%u flags=", s->bpf);
+	for_each_set_bit(bit, &s->flags, SOCKLEAK_F_NR) {
+		seq_printf(m, "%s%s", first ? "" : ",", flag_names[bit]);
+		first = false;
+	}
+	if (first)
+		seq_putc(m, '-');
+	seq_putc(m, '\n');
+}

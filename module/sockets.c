@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the "sockets" debugfs file: one line per TCP/UDP socket of
+ * every netns, key=value fields (see snapshot.c, sockleak_snap_show()).
+ *
+ * The seq_file iterator keeps a walk cursor and the snapshots of the last
+ * batch (at most SOCKLEAK_BATCH sockets) in its private state. Record
+ * number pos is batch[pos - first]: seq_file's re-invocation of start()
+ * for the same pos (after its buffer overflowed, or on the next read())
+ * is served from the batch, and the next batch continues the cursor, so
+ * any read size gives the same text and a full read is O(sockets). Only a
+ * backwards seek restarts the walk from the beginning. Socket references
+ * are dropped as soon as a batch is copied: nothing is pinned between
+ * read() calls except the netns of a per-netns table being walked.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "sockleak.h"
+#include "walk.h"
+
+struct sockets_iter {
+	struct sockleak_walk walk;
+	loff_t first;			/* record number of snaps[0] */
+	unsigned int count;		/* snapshots in snaps[] */
+	bool eof;			/* the walk has ended */
+	struct sockleak_snap *snaps;	/* SOCKLEAK_BATCH entries */
+};
+
+static void sockets_rewind(struct sockets_iter *it)
+{
+	sockleak_walk_release(&it->walk);
+	sockleak_walk_init(&it->walk);
+	it->first = 0;
+	it->count = 0;
+	it->eof = false;
+}
+
+/* Replace the batch by the next one. Returns false at the end. */
+static bool sockets_fill(struct sockets_iter *it)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	int i, n;
+
+	it->first += it->count;
+	it->count = 0;
+	if (it->eof)
+		return false;
+
+	n = sockleak_walk_batch(&it->walk, refs, SOCKLEAK_BATCH);
+	for (i = 0; i < n; i++)
+		sockleak_snapshot(&refs[i], &it->snaps[i], 0);
+	sockleak_walk_put(refs, n);
+
+	it->count = n;
+	if (!n)
+		it->eof = true;
+	return n;
+}
+
+static void *sockets_get(struct sockets_iter *it, loff_t pos)
+{
+	if (pos < it->first)
+		sockets_rewind(it);
+	while (pos >= it->first + it->count) {
+		if (fatal_signal_pending(current))
+			return NULL;
+		if (!sockets_fill(it))
+			return NULL;
+	}
+	return &it->snaps[pos - it->first];
+}
+
+static void *sockets_start(struct seq_file *m, loff_t *pos)
+{
+	return sockets_get(m->private, *pos);
+}
+
+static void *sockets_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return sockets_get(m->private, *pos);
+}
+
+static void sockets_stop(struct seq_file *m, void *v)
+{
+}
+
+static int sockets_show(struct seq_file *m, void *v)
+{
+	sockleak_snap_show(m, v);
+	return 0;
+}
+
+static const struct seq_operations sockets_seq_ops = {
+	.start	= sockets_start,
+	.next	= sockets_next,
+	.stop	= sockets_stop,
+	.show	= sockets_show,
+};
+
+static int sockets_open(struct inode *inode, struct file *file)
+{
+	struct sockets_iter *it;
+
+	it = __seq_open_private(file, &sockets_seq_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->snaps = kvcalloc(SOCKLEAK_BATCH, sizeof(*it->snaps), GFP_KERNEL);
+	if (!it->snaps) {
+		seq_release_private(inode, file);
+		return -ENOMEM;
+	}
+	sockleak_walk_init(&it->walk);
+	return 0;
+}
+
+static int sockets_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct sockets_iter *it = m->private;
+
+	sockleak_walk_release(&it->walk);
+	kvfree(it->snaps);
+	return seq_release_private(inode, file);
+}
+
+static const struct file_operations sockets_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sockets_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= sockets_release,
+};
+
+void sockleak_sockets_init(struct dentry *dir)
+{
+	debugfs_create_file("sockets", SOCKLEAK_MODE_RO, dir, NULL,
+			    &sockets_fops);
+}

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the "summary" debugfs file: socket counts and memory per
+ * netns, and the protocols' global memory accounting set against what the
+ * sockets seen by the walk hold.
+ *
+ * Everything is collected when the file is opened (one walk, see walk.c)
+ * and kept until it is closed, so every read() of one open file sees the
+ * same text whatever its size. Every line is space-separated key=value;
+ * the first key is the scope: "netns=all" for global values,
+ * "netns=<inum>" for one netns, and the second is "kind=":
+ *
+ *   netns=all kind=proto proto=tcp|udp
+ *	memory_allocated	proto->memory_allocated, pages (sockstat mem)
+ *	fw_alloc		sum of proto->per_cpu_fw_alloc, pages
+ *	usage_pages		memory_allocated + fw_alloc
+ *	seen_pages		sum over sockets seen of
+ *				DIV_ROUND_UP(fwd + queued + rmem, PAGE_SIZE)
+ *	unexplained_pages	usage_pages - seen_pages: memory of sockets
+ *				the walk cannot see (unhashed, leaked)
+ *	sockets_allocated	percpu sum of proto->sockets_allocated (TCP
+ *				only, "-" for UDP), sockstat alloc
+ *	sockets_seen		full sockets seen, all netns
+ *	orphans			sum of per-CPU proto->orphan_count (TCP
+ *				only), sockstat orphan
+ *	orphans_seen		SOCK_DEAD full sockets seen
+ *	pressure		1 when the protocol is under memory pressure
+ *	mem_min mem_pressure mem_max	proto->sysctl_mem (tcp_mem, udp_mem)
+ *   netns=all kind=states proto=P <STATE>=n ...   all netns together
+ *   netns=all kind=mem proto=P ...                all netns together
+ *   netns=<inum> kind=sockstat tcp_inuse tcp_orphan tcp_tw tcp_alloc tcp_mem
+ *	udp_inuse udp_mem tcp6_inuse: /proc/net/sockstat (and sockstat6's
+ *	TCP6 inuse) as read in that netns; tcp_orphan, tcp_alloc, tcp_mem
+ *	and udp_mem are global values that sockstat also prints in every
+ *	netns. UDP6 inuse is missing: udpv6_prot is not exported.
+ *   netns=<inum> kind=states proto=P <STATE>=n ...  sockets per ss state
+ *	(TIME_WAIT sockets count under their substate, as ss shows them)
+ *   netns=<inum> kind=mem proto=P full= inet= inet6= tw= req= orphans=
+ *	rmem= wmem= queued= fwd= pages=: sockets seen and the sums of their
+ *	sk_rmem_alloc, sk_wmem_alloc (less its bias of 1), sk_wmem_queued,
+ *	sk_forward_alloc and pages. inet/inet6 count full sockets per
+ *	family and compare with sockstat's inuse.
+ *   netns=<inum> kind=mib TcpExt...=n Udp...=n: counters of that netns, as
+ *	nstat names them.
+ *
+ * Sockets of a netns that was already dying when the file was opened get
+ * only kind=states and kind=mem lines.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/percpu.h>
+#include <linux/percpu_counter.h>
+#include <linux/rtnetlink.h>
+#include <linux/rwsem.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <net/ip.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <net/transp_v6.h>
+#include <net/udp.h>
+
+#include "compat.h"
+#include "sockleak.h"
+#include "walk.h"
+
+enum { SUM_TCP, SUM_UDP, SUM_NPROTO };
+
+static const char * const sum_proto_names[SUM_NPROTO] = { "tcp", "udp" };
+
+static struct proto *const sum_protos[SUM_NPROTO] = { &tcp_prot, &udp_prot };
+
+/* ss states in ss's order (its sstate_name[] table). */
+static const u8 sum_states[] = {
+	TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1,
+	TCP_FIN_WAIT2, TCP_TIME_WAIT, TCP_CLOSE, TCP_CLOSE_WAIT,
+	TCP_LAST_ACK, TCP_LISTEN, TCP_CLOSING,
+};
+
+struct sum_mib {
+	const char *name;
+	int field;
+};
+
+static const struct sum_mib sum_tcpext[] = {
+	{ "TcpExtTCPAbortOnMemory", LINUX_MIB_TCPABORTONMEMORY },
+	{ "TcpExtTCPMemoryPressures", LINUX_MIB_TCPMEMORYPRESSURES },
+	{ "TcpExtTCPMemoryPressuresChrono", LINUX_MIB_TCPMEMORYPRESSURESCHRONO },
+	{ "TcpExtTCPAbortOnClose", LINUX_MIB_TCPABORTONCLOSE },
+	{ "TcpExtTCPAbortOnData", LINUX_MIB_TCPABORTONDATA },
+	{ "TcpExtTCPAbortOnTimeout", LINUX_MIB_TCPABORTONTIMEOUT },
+	{ "TcpExtTCPAbortOnLinger", LINUX_MIB_TCPABORTONLINGER },
+	{ "TcpExtTCPAbortFailed", LINUX_MIB_TCPABORTFAILED },
+	{ "TcpExtPruneCalled", LINUX_MIB_PRUNECALLED },
+	{ "TcpExtRcvPruned", LINUX_MIB_RCVPRUNED },
+	{ "TcpExtOfoPruned", LINUX_MIB_OFOPRUNED },
+	{ "TcpExtTCPRcvQDrop", LINUX_MIB_TCPRCVQDROP },
+	{ "TcpExtTCPBacklogDrop", LINUX_MIB_TCPBACKLOGDROP },
+	{ "TcpExtTCPOFODrop", LINUX_MIB_TCPOFODROP },
+	{ "TcpExtTW", LINUX_MIB_TIMEWAITED },
+	{ "TcpExtTWKilled", LINUX_MIB_TIMEWAITKILLED },
+	{ "TcpExtTCPTimeWaitOverflow", LINUX_MIB_TCPTIMEWAITOVERFLOW },
+};
+
+static const struct sum_mib sum_udp[] = {
+	{ "UdpRcvbufErrors", UDP_MIB_RCVBUFERRORS },
+	{ "UdpSndbufErrors", UDP_MIB_SNDBUFERRORS },
+	{ "UdpMemErrors", UDP_MIB_MEMERRORS },
+};
+
+/* What the walk saw of one protocol. */
+struct sum_seen {
+	unsigned long states[TCP_MAX_STATES];
+	unsigned long full, inet, inet6, tw, req, dead, pages;
+	s64 rmem, wmem, queued, fwd;
+};
+
+struct sum_ns {
+	unsigned int inum;
+	bool has_net;		/* the values below were read */
+	struct net *net;	/* pinned during collection only */
+	struct sum_seen seen[SUM_NPROTO];
+	int tcp_inuse, tcp6_inuse, udp_inuse, tcp_tw;
+	unsigned long tcpext[ARRAY_SIZE(sum_tcpext)];
+	unsigned long udp[ARRAY_SIZE(sum_udp)];
+};
+
+struct sum_global {
+	long memory_allocated, fw_alloc;
+	long mem[3];
+	int sockets_allocated;	/* -1: not tracked */
+	int orphans;		/* -1: not tracked */
+	bool pressure;
+};
+
+struct summary {
+	struct xarray nets;	/* inum -> struct sum_ns */
+	struct sum_seen total[SUM_NPROTO];
+	struct sum_global global[SUM_NPROTO];
+};
+
+static struct sum_ns *sum_ns_get(struct summary *sum, unsigned int inum)
+{
+	struct sum_ns *ns = xa_load(&sum->nets, inum);
+
+	if (ns)
+		return ns;
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+	if (!ns)
+		return NULL;
+	ns->inum = inum;
+	if (xa_err(xa_store(&sum->nets, inum, ns, GFP_KERNEL))) {
+		kfree(ns);
+		return NULL;
+	}
+	return ns;
+}
+
+static void sum_account(struct sum_seen *seen, const struct sockleak_snap *s)
+{
+	if (s->state < TCP_MAX_STATES)
+		seen->states[s->state]++;
+	if (s->kind == SOCKLEAK_SK_TW) {
+		seen->tw++;
+		return;
+	}
+	if (s->kind == SOCKLEAK_SK_REQ) {
+		seen->req++;
+		return;
+	}
+	seen->full++;
+	if (s->family == AF_INET)
+		seen->inet++;
+	else
+		seen->inet6++;
+	seen->dead += s->dead;
+	seen->rmem += s->rmem;
+	seen->wmem += s->wmem;
+	seen->queued += s->queued;
+	seen->fwd += s->fwd;
+	seen->pages += sockleak_snap_pages(s);
+}
+
+/* Pin every live netns, so that each gets its lines even without sockets. */
+static int sum_collect_nets(struct summary *sum)
+{
+	struct sum_ns *ns;
+	struct net *net;
+	int ret = 0;
+
+	down_read(&net_rwsem);
+	for_each_net(net) {
+		if (!maybe_get_net(net))
+			continue;
+		ns = sum_ns_get(sum, net->ns.inum);
+		if (!ns) {
+			put_net(net);
+			ret = -ENOMEM;
+			break;
+		}
+		ns->net = net;
+	}
+	up_read(&net_rwsem);
+	return ret;
+}
+
+static int sum_walk(struct summary *sum)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_walk walk;
+	struct sockleak_snap *s;
+	struct sum_ns *ns;
+	int i, n, p, ret = 0;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	sockleak_walk_init(&walk);
+	while (!ret && (n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH))) {
+		for (i = 0; i < n; i++) {
+			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
+			p = s->proto == IPPROTO_TCP ? SUM_TCP : SUM_UDP;
+			sum_account(&sum->total[p], s);
+			ns = sum_ns_get(sum, s->netns);
+			if (!ns) {
+				ret = -ENOMEM;
+				continue;
+			}
+			sum_account(&ns->seen[p], s);
+		}
+		sockleak_walk_put(refs, n);
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+	}
+	sockleak_walk_release(&walk);
+	kfree(s);
+	return ret;
+}
+
+/* Read the netns' own counters, then release it. */
+static void sum_read_net(struct sum_ns *ns)
+{
+	struct net *net = ns->net;
+	int i;
+
+	if (!net)
+		return;
+	ns->tcp_inuse = sock_prot_inuse_get(net, &tcp_prot);
+#if IS_ENABLED(CONFIG_IPV6)
+	ns->tcp6_inuse = sock_prot_inuse_get(net, &tcpv6_prot);
+#endif
+	ns->udp_inuse = sock_prot_inuse_get(net, &udp_prot);
+	ns->tcp_tw = refcount_read(&net->ipv4.tcp_death_row.tw_refcount) - 1;
+	for (i = 0; i < ARRAY_SIZE(sum_tcpext); i++)
+		ns->tcpext[i] = snmp_fold_field(net->mib.net_statistics,
+						sum_tcpext[i].field);
+	for (i = 0; i < ARRAY_SIZE(sum_udp); i++)
+		ns->udp[i] = snmp_fold_field(net->mib.udp_statistics,
+					     sum_udp[i].field);
+	ns->has_net = true;
+	ns->net = NULL;
+	put_net(net);
+}
+
+static void sum_read_proto(struct sum_global *g, struct proto *prot)
+{
+	int cpu, orphans = 0;
+	long fw = 0;
+
+	g->memory_allocated = proto_memory_allocated(prot);
+	if (prot->per_cpu_fw_alloc)
+		for_each_possible_cpu(cpu)
+			fw += *per_cpu_ptr(prot->per_cpu_fw_alloc, cpu);
+	g->fw_alloc = fw;
+	g->sockets_allocated = prot->sockets_allocated ?
+		percpu_counter_sum_positive(prot->sockets_allocated) : -1;
+	if (prot->orphan_count) {
+		for_each_possible_cpu(cpu)
+			orphans += *per_cpu_ptr(prot->orphan_count, cpu);
+		g->orphans = max(orphans, 0);
+	} else {
+		g->orphans = -1;
+	}
+	g->pressure = proto_memory_pressure(prot);
+	if (prot->sysctl_mem) {
+		g->mem[0] = READ_ONCE(prot->sysctl_mem[0]);
+		g->mem[1] = READ_ONCE(prot->sysctl_mem[1]);
+		g->mem[2] = READ_ONCE(prot->sysctl_mem[2]);
+	}
+}
+
+static void sum_free(struct summary *sum)
+{
+	struct sum_ns *ns;
+	unsigned long idx;
+
+	xa_for_each(&sum->nets, idx, ns) {
+		if (ns->net)
+			put_net(ns->net);
+		kfree(ns);
+	}
+	xa_destroy(&sum->nets);
+	kfree(sum);
+}
+
+static struct summary *sum_collect(void)
+{
+	struct summary *sum;
+	struct sum_ns *ns;
+	unsigned long idx;
+	int p, ret;
+
+	sum = kzalloc(sizeof(*sum), GFP_KERNEL);
+	if (!sum)
+		return ERR_PTR(-ENOMEM);
+	xa_init(&sum->nets);
+
+	ret = sum_collect_nets(sum);
+	if (!ret)
+		ret = sum_walk(sum);
+	if (ret) {
+		sum_free(sum);
+		return ERR_PTR(ret);
+	}
+	xa_for_each(&sum->nets, idx, ns)
+		sum_read_net(ns);
+	for (p = 0; p < SUM_NPROTO; p++)
+		sum_read_proto(&sum->global[p], sum_protos[p]);
+	return sum;
+}
+
+static void sum_show_opt(struct seq_file *m, const char *key, long val)
+{
+	if (val < 0)
+		seq_printf(m, " %s=-", key);
+	else
+		seq_printf(m, " %s=%ld", key, val);
+}
+
+static void sum_show_seen(struct seq_file *m, const char *scope,
+			  const struct sum_seen *seen, int p)
+{
+	int i;
+
+	seq_printf(m, "netns=%s kind=states proto=%s", scope, sum_proto_names[p]);
+	for (i = 0; i < ARRAY_SIZE(sum_states); i++)
+		seq_printf(m, " %s=%lu", sockleak_state_name(sum_states[i]),
+			   seen->states[sum_states[i]]);
+	seq_putc(m, '\n');
+	seq_printf(m, "netns=%s kind=mem proto=%s full=%lu inet=%lu inet6=%lu tw=%lu req=%lu orphans=%lu rmem=%lld wmem=%lld queued=%lld fwd=%lld pages=%lu\n",
+		   scope, sum_proto_names[p], seen->full, seen->inet,
+		   seen->inet6, seen->tw, seen->req, seen->dead, seen->rmem,
+		   seen->wmem, seen->queued, seen->fwd, seen->pages);
+}
+
+static int summary_show(struct seq_file *m, void *v)
+{
+	struct summary *sum = m->private;
+	const struct sum_global *tcp = &sum->global[SUM_TCP];
+	const struct sum_global *udp = &sum->global[SUM_UDP];
+	char scope[16];
+	struct sum_ns *ns;
+	unsigned long idx;
+	int p, i;
+
+	for (p = 0; p < SUM_NPROTO; p++) {
+		const struct sum_global *g = &sum->global[p];
+		const struct sum_seen *seen = &sum->total[p];
+		long usage = g->memory_allocated + g->fw_alloc;
+
+		seq_printf(m, "netns=all kind=proto proto=%s memory_allocated=%ld fw_alloc=%ld usage_pages=%ld seen_pages=%lu unexplained_pages=%ld",
+			   sum_proto_names[p], g->memory_allocated,
+			   g->fw_alloc, usage, seen->pages,
+			   usage - (long)seen->pages);
+		sum_show_opt(m, "sockets_allocated", g->sockets_allocated);
+		seq_printf(m, " sockets_seen=%lu", seen->full);
+		sum_show_opt(m, "orphans", g->orphans);
+		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld\n",
+			   seen->dead, g->pressure, g->mem[0], g->mem[1],
+			   g->mem[2]);
+	}
+	for (p = 0; p < SUM_NPROTO; p++)
+		sum_show_seen(m, "all", &sum->total[p], p);
+
+	xa_for_each(&sum->nets, idx, ns) {
+		snprintf(scope, sizeof(scope), "%u", ns->inum);
+		if (ns->has_net) {
+			seq_printf(m, "netns=%s kind=sockstat tcp_inuse=%d tcp_orphan=%d tcp_tw=%d tcp_alloc=%d tcp_mem=%ld udp_inuse=%d udp_mem=%ld tcp6_inuse=%d\n",
+				   scope, ns->tcp_inuse, max(tcp->orphans, 0),
+				   ns->tcp_tw, max(tcp->sockets_allocated, 0),
+				   tcp->memory_allocated, ns->udp_inuse,
+				   udp->memory_allocated, ns->tcp6_inuse);
+		}
+		for (p = 0; p < SUM_NPROTO; p++)
+			sum_show_seen(m, scope, &ns->seen[p], p);
+		if (!ns->has_net)
+			continue;
+		seq_printf(m, "netns=%s kind=mib", scope);
+		for (i = 0; i < ARRAY_SIZE(sum_tcpext); i++)
+			seq_printf(m, " %s=%lu", sum_tcpext[i].name, ns->tcpext[i]);
+		for (i = 0; i < ARRAY_SIZE(sum_udp); i++)
+			seq_printf(m, " %s=%lu", sum_udp[i].name, ns->udp[i]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+
+static int summary_open(struct inode *inode, struct file *file)
+{
+	struct summary *sum = sum_collect();
+	int ret;
+
+	if (IS_ERR(sum))
+		return PTR_ERR(sum);
+	ret = single_open_size(file, summary_show, sum, 4 * PAGE_SIZE);
+	if (ret)
+		sum_free(sum);
+	return ret;
+}
+
+static int summary_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	sum_free(m->private);
+	return single_release(inode, file);
+}
+
+static const struct file_operations summary_fops = {
+	.owner		= THIS_MODULE,
+	.open		= summary_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= summary_release,
+};
+
+void sockleak_summary_init(struct dentry *dir)
+{
+	debugfs_create_file("summary", SOCKLEAK_MODE_RO, dir, NULL,
+			    &summary_fops);
+}

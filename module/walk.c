@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - resumable walk over every inet socket.
+ *
+ * Sockets visited: TCP listeners (lhash2), TCP established hash entries
+ * (full sockets, TIME_WAIT and request sockets) and UDP sockets of the
+ * primary UDP hash, IPv4 and IPv6, of every network namespace.
+ *
+ * Distinct tables: TCP's lhash2 is shared by all netns, also by those
+ * with a private ehash (inet_pernet_hashinfo_alloc() copies the lhash2
+ * pointer), so it is walked once. The global ehash
+ * (init_net.ipv4.tcp_death_row.hashinfo) holds the sockets of every netns
+ * without a private one and is walked once; each private ehash
+ * (tcp_child_ehash_entries) is walked once, while its netns is pinned. UDP
+ * is handled the same way with udp_table and net->ipv4.udp_table. A shared
+ * table holds sockets of many netns: each socket is attributed to
+ * sock_net(sk), never to the netns whose pointer led to the table.
+ *
+ * Locking rules:
+ *
+ * - net_namespace_list is read under down_read(&net_rwsem), only to find
+ *   the next netns with a private table. That netns is pinned with
+ *   maybe_get_net() (a dying netns is skipped) before net_rwsem is
+ *   dropped, and released with put_net() when the walk moves past it or
+ *   ends. A pinned netns stays on net_namespace_list (cleanup_net() only
+ *   unlinks it after its last reference), so the walk can continue from
+ *   it, and its private tables are not freed.
+ *
+ * - A bucket is scanned under its lock, as inet_diag_dump_icsk() and
+ *   udp_dump() do: spin_lock_bh() of the ehash lock, of the lhash2 bucket
+ *   lock and of the UDP hslot lock. With the lock held the walk only takes
+ *   references: refcount_inc_not_zero(&sk->sk_refcnt) (a socket whose
+ *   count already dropped to zero is being freed and is skipped) and
+ *   maybe_get_net(sock_net(sk)), at most SOCKLEAK_BATCH sockets at a time.
+ *   It never sleeps, allocates, copies to user space or takes a socket
+ *   lock while a bucket lock is held.
+ *
+ * - Callers read the sockets after the lock is dropped, with only those
+ *   references held: fields are read racily with READ_ONCE() or the
+ *   kernel's lockless helpers. sockleak_walk_put() releases the sockets
+ *   with sock_gen_put(), which handles full, TIME_WAIT and request
+ *   sockets, then their netns. cond_resched() runs between buckets.
+ *
+ * - The cursor (table, pinned netns, bucket, offset within the bucket)
+ *   names the next entry to visit, so a walk can stop after any batch and
+ *   go on later, e.g. in the next read() of a seq_file. A socket added or
+ *   removed in a bucket in between may shift the offset by one: like
+ *   inet_diag, the walk is exact only on a quiescent system.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/rtnetlink.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <net/inet_hashtables.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/udp.h>
+
+#include "compat.h"
+#include "walk.h"
+
+/* The global TCP hashinfo: init_net never has a private ehash. */
+static struct inet_hashinfo *walk_tcp_global(void)
+{
+	return init_net.ipv4.tcp_death_row.hashinfo;
+}
+
+static bool walk_net_has_own_table(struct net *net, bool tcp)
+{
+	if (tcp)
+		return net->ipv4.tcp_death_row.hashinfo != walk_tcp_global();
+	return sockleak_net_udp_table(net) != &udp_table;
+}
+
+/*
+ * Pin the netns after @prev (or the first one when @prev is NULL) that has
+ * a private TCP (@tcp) or UDP table, and release @prev. Returns NULL at the
+ * end of the list.
+ */
+static struct net *walk_next_net(struct net *prev, bool tcp)
+{
+	struct net *net, *found = NULL;
+
+	down_read(&net_rwsem);
+	net = prev ?: list_entry(&net_namespace_list, struct net, list);
+	list_for_each_entry_continue(net, &net_namespace_list, list) {
+		if (!walk_net_has_own_table(net, tcp))
+			continue;
+		found = maybe_get_net(net);
+		if (found)
+			break;
+	}
+	up_read(&net_rwsem);
+
+	if (prev)
+		put_net(prev);
+	return found;
+}
+
+static void walk_next_table(struct sockleak_walk *w)
+{
+	w->bucket = 0;
+	w->offset = 0;
+
+	switch (w->table) {
+	case SOCKLEAK_TBL_TCP_LISTEN:
+		w->table = SOCKLEAK_TBL_TCP_EHASH;
+		return;
+	case SOCKLEAK_TBL_TCP_EHASH:
+	case SOCKLEAK_TBL_TCP_EHASH_NETNS:
+		w->net = walk_next_net(w->net, true);
+		if (w->net) {
+			w->table = SOCKLEAK_TBL_TCP_EHASH_NETNS;
+			return;
+		}
+		w->table = SOCKLEAK_TBL_UDP;
+		return;
+	case SOCKLEAK_TBL_UDP:
+	case SOCKLEAK_TBL_UDP_NETNS:
+		w->net = walk_next_net(w->net, false);
+		if (w->net) {
+			w->table = SOCKLEAK_TBL_UDP_NETNS;
+			return;
+		}
+		w->table = SOCKLEAK_TBL_DONE;
+		return;
+	case SOCKLEAK_TBL_DONE:
+		return;
+	}
+}
+
+static struct inet_hashinfo *walk_hashinfo(const struct sockleak_walk *w)
+{
+	if (w->table == SOCKLEAK_TBL_TCP_EHASH_NETNS)
+		return w->net->ipv4.tcp_death_row.hashinfo;
+	return walk_tcp_global();
+}
+
+static struct udp_table *walk_udp_table(const struct sockleak_walk *w)
+{
+	if (w->table == SOCKLEAK_TBL_UDP_NETNS)
+		return sockleak_net_udp_table(w->net);
+	return &udp_table;
+}
+
+static unsigned int walk_nbuckets(const struct sockleak_walk *w)
+{
+	switch (w->table) {
+	case SOCKLEAK_TBL_TCP_LISTEN:
+		return walk_hashinfo(w)->lhash2_mask + 1;
+	case SOCKLEAK_TBL_TCP_EHASH:
+	case SOCKLEAK_TBL_TCP_EHASH_NETNS:
+		return walk_hashinfo(w)->ehash_mask + 1;
+	case SOCKLEAK_TBL_UDP:
+	case SOCKLEAK_TBL_UDP_NETNS:
+		return walk_udp_table(w)->mask + 1;
+	case SOCKLEAK_TBL_DONE:
+		break;
+	}
+	return 0;
+}
+
+/* Called with the bucket lock held: take references only. */
+static bool walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto)
+{
+	struct net *net;
+
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		return false;
+	net = sock_net(sk);
+	r->sk = sk;
+	r->netns_ino = net->ns.inum;
+	r->net = maybe_get_net(net);
+	r->proto = proto;
+	return true;
+}
+
+/*
+ * Walk one bucket from w->offset, taking references on up to @max - @n
+ * more sockets. Advances the cursor and returns the new count.
+ */
+static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
+		       int n, int max)
+{
+	unsigned int idx = 0, b = w->bucket;
+	struct hlist_nulls_head *nhead;
+	struct hlist_nulls_node *node;
+	struct udp_hslot *hslot = NULL;
+	bool stopped = false;
+	spinlock_t *lock;
+	struct sock *sk;
+	u8 proto;
+
+	switch (w->table) {
+	case SOCKLEAK_TBL_TCP_LISTEN: {
+		struct inet_listen_hashbucket *ilb = &walk_hashinfo(w)->lhash2[b];
+
+		nhead = &ilb->nulls_head;
+		lock = &ilb->lock;
+		proto = IPPROTO_TCP;
+		break;
+	}
+	case SOCKLEAK_TBL_TCP_EHASH:
+	case SOCKLEAK_TBL_TCP_EHASH_NETNS: {
+		struct inet_hashinfo *h = walk_hashinfo(w);
+
+		nhead = &h->ehash[b].chain;
+		lock = inet_ehash_lockp(h, b);
+		proto = IPPROTO_TCP;
+		break;
+	}
+	case SOCKLEAK_TBL_UDP:
+	case SOCKLEAK_TBL_UDP_NETNS:
+		hslot = &walk_udp_table(w)->hash[b];
+		nhead = NULL;
+		lock = &hslot->lock;
+		proto = IPPROTO_UDP;
+		break;
+	default:
+		return n;
+	}
+
+	if (nhead ? hlist_nulls_empty(nhead) : hlist_empty(&hslot->head))
+		goto next_bucket;
+
+	spin_lock_bh(lock);
+	if (nhead) {
+		sk_nulls_for_each(sk, node, nhead) {
+			if (idx >= w->offset) {
+				if (n == max) {
+					stopped = true;
+					break;
+				}
+				if (walk_grab(sk, &refs[n], proto))
+					n++;
+			}
+			idx++;
+		}
+	} else {
+		sk_for_each(sk, &hslot->head) {
+			if (idx >= w->offset) {
+				if (n == max) {
+					stopped = true;
+					break;
+				}
+				if (walk_grab(sk, &refs[n], proto))
+					n++;
+			}
+			idx++;
+		}
+	}
+	spin_unlock_bh(lock);
+
+	if (stopped) {
+		w->offset = idx;
+		return n;
+	}
+next_bucket:
+	w->bucket++;
+	w->offset = 0;
+	return n;
+}
+
+void sockleak_walk_init(struct sockleak_walk *w)
+{
+	w->table = SOCKLEAK_TBL_TCP_LISTEN;
+	w->net = NULL;
+	w->bucket = 0;
+	w->offset = 0;
+}
+
+void sockleak_walk_release(struct sockleak_walk *w)
+{
+	if (w->net)
+		put_net(w->net);
+	w->net = NULL;
+	w->table = SOCKLEAK_TBL_DONE;
+}
+
+/*
+ * Take references on the next sockets, at most @max (<= SOCKLEAK_BATCH),
+ * and advance the cursor past them. Returns 0 only at the end of the walk.
+ * Process context; may sleep. The caller releases the batch with
+ * sockleak_walk_put().
+ */
+int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
+			int max)
+{
+	unsigned int buckets = 0;
+	int n = 0;
+
+	while (n < max && w->table != SOCKLEAK_TBL_DONE) {
+		if (w->bucket >= walk_nbuckets(w)) {
+			walk_next_table(w);
+			continue;
+		}
+		n = walk_bucket(w, refs, n, max);
+		if (!(++buckets & 255))
+			cond_resched();
+	}
+	return n;
+}
+
+void sockleak_walk_put(struct sockleak_ref *refs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		sock_gen_put(refs[i].sk);
+		if (refs[i].net)
+			put_net(refs[i].net);
+		refs[i].sk = NULL;
+		refs[i].net = NULL;
+	}
+	cond_resched();
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Resumable reads of the "sockets" report: with thousands of sockets, a
+ * read of 1 byte at a time, of odd sizes, of 4096 bytes and one big read
+ * all give the same report, in which every socket appears exactly once.
+ * Time-dependent fields (ages in milliseconds) are masked before comparing.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "../kselftest_harness.h"
+#include "sl_util.h"
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+#define PAIRS 1500
+
+static const char * const timed_keys[] = { "rcv_idle_ms", "snd_idle_ms",
+					   "age_ms", "timer" };
+
+/* Replace the value of time-dependent keys with "*" in place. */
+static char *mask_times(char *buf)
+{
+	char *out = malloc(strlen(buf) + 1), *o = out, *p = buf;
+
+	while (*p) {
+		size_t i;
+		bool masked = false;
+
+		for (i = 0; i < sizeof(timed_keys) / sizeof(timed_keys[0]); i++) {
+			size_t k = strlen(timed_keys[i]);
+
+			if ((p == buf || p[-1] == ' ') &&
+			    !strncmp(p, timed_keys[i], k) && p[k] == '=') {
+				memcpy(o, p, k + 1);
+				o += k + 1;
+				*o++ = '*';
+				p += k + 1;
+				while (*p && *p != ' ' && *p != '\n')
+					p++;
+				masked = true;
+				break;
+			}
+		}
+		if (!masked)
+			*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
+}
+
+FIXTURE(many) {
+	int fds[2 * PAIRS + 1];
+	int n;
+	unsigned long long cookies[2 * PAIRS + 1];
+};
+
+FIXTURE_SETUP(many)
+{
+	struct rlimit rl = { 2 * PAIRS + 256, 2 * PAIRS + 256 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int l, i;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(l, 4096));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	self->fds[self->n++] = l;
+	for (i = 0; i < PAIRS; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0), a;
+
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, len));
+		a = accept(l, NULL, NULL);
+		ASSERT_LE(0, a);
+		self->fds[self->n++] = c;
+		self->fds[self->n++] = a;
+	}
+	for (i = 1; i < self->n; i++) {
+		socklen_t cl = sizeof(self->cookies[0]);
+
+		ASSERT_EQ(0, getsockopt(self->fds[i], SOL_SOCKET, SO_COOKIE,
+					&self->cookies[i - 1], &cl));
+	}
+	usleep(300000);
+}
+
+FIXTURE_TEARDOWN(many)
+{
+	for (int i = 0; i < self->n; i++)
+		close(self->fds[i]);
+}
+
+static int cmp_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+TEST_F(many, every_socket_once)
+{
+	struct sl_list sl = {};
+	unsigned long long *seen;
+	int i, n = 0;
+
+	ASSERT_LE(2 * PAIRS + 1, sl_sockets(&sl));
+	seen = calloc(sl.n, sizeof(*seen));
+	for (i = 0; i < sl.n; i++)
+		seen[n++] = sl_cookie(sl.line[i]);
+	qsort(seen, n, sizeof(*seen), cmp_ull);
+	for (i = 1; i < n; i++)
+		EXPECT_NE(seen[i - 1], seen[i]) {
+			TH_LOG("cookie %llx listed twice", seen[i]);
+		}
+	for (i = 0; i < 2 * PAIRS; i++)
+		EXPECT_NE(NULL, bsearch(&self->cookies[i], seen, n,
+					sizeof(*seen), cmp_ull)) {
+			TH_LOG("socket %d (cookie %llx) missing", i,
+			       self->cookies[i]);
+		}
+	free(seen);
+	sl_free(&sl);
+}
+
+static char *read_masked(size_t chunk)
+{
+	char *raw = sl_read_file_chunked(SL_DIR "/sockets", chunk, NULL), *m;
+
+	if (!raw)
+		return NULL;
+	m = mask_times(raw);
+	free(raw);
+	return m;
+}
+
+/*
+ * Timers can still change a socket between two reads (a delayed ACK drops
+ * its reference): a small read is compared with the big reads taken just
+ * before and after it, and only when those two agree.
+ */
+TEST_F(many, read_sizes_give_same_report)
+{
+	static const size_t sizes[] = { 1, 7, 100, 4096, 65536 };
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int attempt;
+
+		for (attempt = 0; attempt < 5; attempt++) {
+			char *before = read_masked(4 << 20);
+			char *small = read_masked(sizes[i]);
+			char *after = read_masked(4 << 20);
+			bool quiet;
+
+			ASSERT_NE(NULL, before);
+			ASSERT_NE(NULL, small);
+			ASSERT_NE(NULL, after);
+			ASSERT_LT(100000U, strlen(before));
+			quiet = !strcmp(before, after);
+			if (quiet) {
+				EXPECT_EQ(0, strcmp(before, small)) {
+					size_t d = 0;
+
+					while (before[d] && before[d] == small[d])
+						d++;
+					d = d > 80 ? d - 80 : 0;
+					TH_LOG("read size %zu differs from one big read:\n"
+					       "big:   %.200s\nsmall: %.200s",
+					       sizes[i], before + d, small + d);
+				}
+			}
+			free(before);
+			free(small);
+			free(after);
+			if (quiet)
+				break;
+			usleep(200000);
+		}
+		EXPECT_GT(5, attempt) {
+			TH_LOG("read size %zu: sockets never quiescent", sizes[i]);
+		}
+	}
+}
+
+TEST_HARNESS_MAIN

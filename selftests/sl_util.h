@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the sockleak selftests: reading debugfs files, running
+ * commands, parsing sockleak's key=value lines and iproute2 ss's output
+ * (the independent source every test compares against).
+ */
+#ifndef SL_UTIL_H
+#define SL_UTIL_H
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SL_DIR "/sys/kernel/debug/sockleak"
+#define SS_BIN "/usr/bin/ss"
+
+/* Read a whole file with reads of chunk bytes; malloc'ed, NUL-terminated. */
+static inline char *sl_read_file_chunked(const char *path, size_t chunk,
+					 size_t *lenp)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	ssize_t n = 0;
+	int fd;
+
+	if (!buf)
+		return NULL;
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < chunk + 1) {
+			char *nb;
+
+			cap = (cap + chunk) * 2;
+			nb = realloc(buf, cap);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = read(fd, buf + len, chunk);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+static inline char *sl_read_file(const char *path)
+{
+	return sl_read_file_chunked(path, 1 << 16, NULL);
+}
+
+/* Run a shell command, return its stdout (malloc'ed) or NULL. */
+static inline char *sl_run(const char *cmd)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	if (!buf || !p) {
+		free(buf);
+		if (p)
+			pclose(p);
+		return NULL;
+	}
+	while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	if (pclose(p) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Write a string to a file; returns 0 or -errno. */
+static inline int sl_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+static inline int sl_control(const char *cmd)
+{
+	return sl_write(SL_DIR "/control", cmd);
+}
+
+/*
+ * Value of key in a line of space-separated key=value words, copied into
+ * out. Returns true when the key is present.
+ */
+static inline bool sl_kv(const char *line, const char *key, char *out,
+			 size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p = line;
+
+	while (*p && *p != '\n') {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			size_t n = 0;
+
+			p += klen + 1;
+			while (p[n] && p[n] != ' ' && p[n] != '\n')
+				n++;
+			if (n >= size)
+				n = size - 1;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return true;
+		}
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+	}
+	return false;
+}
+
+static inline long long sl_kv_ll(const char *line, const char *key)
+{
+	char v[64];
+
+	if (!sl_kv(line, key, v, sizeof(v)))
+		return -1;
+	return strtoll(v, NULL, 0);
+}
+
+/* Does a comma-separated flags= value contain flag? */
+static inline bool sl_has_flag(const char *line, const char *flag)
+{
+	char v[256], *tok, *save;
+
+	if (!sl_kv(line, "flags", v, sizeof(v)))
+		return false;
+	for (tok = strtok_r(v, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (!strcmp(tok, flag))
+			return true;
+	return false;
+}
+
+/* Network namespace inode number of the calling thread. */
+static inline unsigned long sl_netns_inum(void)
+{
+	char link[64] = "";
+	unsigned long inum = 0;
+
+	if (readlink("/proc/thread-self/ns/net", link, sizeof(link) - 1) > 0)
+		sscanf(link, "net:[%lu]", &inum);
+	return inum;
+}
+
+/* One socket as ss -tuanmieH prints it. */
+struct ss_sock {
+	char netid[8];
+	char state[16];
+	char local[80];
+	char peer[80];
+	unsigned long long cookie;
+	unsigned long ino;
+	unsigned long uid;
+	bool has_skmem;
+	long long r, rb, t, tb, f, w, o, bl, d;
+	long long recvq, sendq;
+};
+
+struct ss_list {
+	struct ss_sock *s;
+	int n;
+};
+
+static inline void ss_free(struct ss_list *l)
+{
+	free(l->s);
+	l->s = NULL;
+	l->n = 0;
+}
+
+/* Parse one record (first line plus continuation lines). */
+static inline void ss_parse_record(char *rec, struct ss_sock *s)
+{
+	char *tok, *save, *p;
+	int i = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (tok = strtok_r(rec, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save), i++) {
+		switch (i) {
+		case 0:
+			snprintf(s->netid, sizeof(s->netid), "%s", tok);
+			continue;
+		case 1:
+			snprintf(s->state, sizeof(s->state), "%s", tok);
+			continue;
+		case 2:
+			s->recvq = atoll(tok);
+			continue;
+		case 3:
+			s->sendq = atoll(tok);
+			continue;
+		case 4:
+			snprintf(s->local, sizeof(s->local), "%s", tok);
+			continue;
+		case 5:
+			snprintf(s->peer, sizeof(s->peer), "%s", tok);
+			continue;
+		}
+		if (!strncmp(tok, "ino:", 4))
+			s->ino = strtoul(tok + 4, NULL, 10);
+		else if (!strncmp(tok, "uid:", 4))
+			s->uid = strtoul(tok + 4, NULL, 10);
+		else if (!strncmp(tok, "sk:", 3))
+			s->cookie = strtoull(tok + 3, NULL, 16);
+		else if (!strncmp(tok, "skmem:(", 7)) {
+			s->has_skmem = true;
+			for (p = tok + 7; *p && *p != ')';) {
+				char key[4] = "";
+				int k = 0;
+				long long v;
+
+				while (isalpha((unsigned char)*p) && k < 3)
+					key[k++] = *p++;
+				key[k] = '\0';
+				v = strtoll(p, &p, 10);
+				if (!strcmp(key, "r"))
+					s->r = v;
+				else if (!strcmp(key, "rb"))
+					s->rb = v;
+				else if (!strcmp(key, "t"))
+					s->t = v;
+				else if (!strcmp(key, "tb"))
+					s->tb = v;
+				else if (!strcmp(key, "f"))
+					s->f = v;
+				else if (!strcmp(key, "w"))
+					s->w = v;
+				else if (!strcmp(key, "o"))
+					s->o = v;
+				else if (!strcmp(key, "bl"))
+					s->bl = v;
+				else if (!strcmp(key, "d"))
+					s->d = v;
+				if (*p == ',')
+					p++;
+				else if (*p != ')')
+					break;
+			}
+		}
+	}
+}
+
+/*
+ * Run ss (in network namespace ns, a name under /run/netns, or the
+ * caller's when NULL) and parse every TCP and UDP socket it prints.
+ */
+static inline int ss_list(const char *ns, struct ss_list *l)
+{
+	char cmd[256], *out, *line, *next, *rec = NULL;
+	size_t reclen = 0;
+	int cap = 64;
+
+	snprintf(cmd, sizeof(cmd), SS_BIN " -tuanmieH %s%s 2>/dev/null",
+		 ns ? "-N " : "", ns ? ns : "");
+	out = sl_run(cmd);
+	if (!out)
+		return -1;
+	l->n = 0;
+	l->s = calloc(cap, sizeof(*l->s));
+	for (line = out; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line != ' ' && *line != '\t' && rec) {
+			if (l->n == cap) {
+				cap *= 2;
+				l->s = realloc(l->s, cap * sizeof(*l->s));
+			}
+			ss_parse_record(rec, &l->s[l->n++]);
+			free(rec);
+			rec = NULL;
+			reclen = 0;
+		}
+		rec = realloc(rec, reclen + strlen(line) + 2);
+		memcpy(rec + reclen, line, strlen(line));
+		reclen += strlen(line);
+		rec[reclen++] = ' ';
+		rec[reclen] = '\0';
+	}
+	if (rec) {
+		if (l->n == cap) {
+			cap++;
+			l->s = realloc(l->s, cap * sizeof(*l->s));
+		}
+		ss_parse_record(rec, &l->s[l->n++]);
+		free(rec);
+	}
+	free(out);
+	return l->n;
+}
+
+static inline struct ss_sock *ss_find(struct ss_list *l,
+				      unsigned long long cookie)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->s[i].cookie == cookie)
+			return &l->s[i];
+	return NULL;
+}
+
+/* Lines of sockleak's "sockets" file, split in place. */
+struct sl_list {
+	char *buf;
+	char **line;
+	int n;
+};
+
+static inline int sl_sockets(struct sl_list *l)
+{
+	char *p, *nl;
+	int cap = 64;
+
+	l->buf = sl_read_file(SL_DIR "/sockets");
+	if (!l->buf)
+		return -1;
+	l->n = 0;
+	l->line = calloc(cap, sizeof(char *));
+	for (p = l->buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (l->n == cap) {
+			cap *= 2;
+			l->line = realloc(l->line, cap * sizeof(char *));
+		}
+		l->line[l->n++] = p;
+	}
+	return l->n;
+}
+
+static inline void sl_free(struct sl_list *l)
+{
+	free(l->buf);
+	free(l->line);
+	memset(l, 0, sizeof(*l));
+}
+
+static inline unsigned long long sl_cookie(const char *line)
+{
+	char v[32];
+
+	if (!sl_kv(line, "cookie", v, sizeof(v)))
+		return 0;
+	return strtoull(v, NULL, 16);
+}
+
+static inline const char *sl_find(struct sl_list *l, unsigned long long cookie)
+{
+	for (int i = 0; i < l->n; i++)
+		if (sl_cookie(l->line[i]) == cookie)
+			return l->line[i];
+	return NULL;
+}
+
+#endif /* SL_UTIL_H */

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "summary" report against the kernel's own accounting: per network
+ * namespace, the sockets sockleak's walk found must add up to what
+ * /proc/net/sockstat and sockstat6 count (inuse per family, TIME-WAIT),
+ * the global TCP/UDP figures (orphans, allocated sockets, memory pages)
+ * must equal sockstat's, and the TcpExt/Udp counters must equal nstat's.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "../kselftest_harness.h"
+#include "sl_util.h"
+
+#define NETNS "slsum"
+
+/* Value after "label" within the line of file text starting with prefix. */
+static long long stat_field(const char *text, const char *prefix,
+			    const char *label)
+{
+	const char *line = text, *p;
+	size_t plen = strlen(prefix), llen = strlen(label);
+
+	while (line && *line) {
+		if (!strncmp(line, prefix, plen)) {
+			for (p = line + plen; *p && *p != '\n'; p++)
+				if (p[-1] == ' ' && !strncmp(p, label, llen) &&
+				    p[llen] == ' ')
+					return strtoll(p + llen + 1, NULL, 10);
+			return -1;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+/* The summary line with the given netns= and kind= (and proto=, or NULL). */
+static bool summary_line(const char *summary, const char *netns,
+			 const char *kind, const char *proto, char *out,
+			 size_t size)
+{
+	const char *line = summary;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[4096], v[64];
+
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		if (sl_kv(buf, "netns", v, sizeof(v)) && !strcmp(v, netns) &&
+		    sl_kv(buf, "kind", v, sizeof(v)) && !strcmp(v, kind) &&
+		    (!proto || (sl_kv(buf, "proto", v, sizeof(v)) &&
+				!strcmp(v, proto)))) {
+			snprintf(out, size, "%s", buf);
+			return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static void make_sockets(struct __test_metadata *_metadata, int *fds, int *n,
+			 const char *v4, const char *v6)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(sin), len6 = sizeof(sin6);
+	int l, l6, i, c, a;
+	char data[3000] = "";
+
+	inet_pton(AF_INET, v4, &sin.sin_addr);
+	inet_pton(AF_INET6, v6, &sin6.sin6_addr);
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, len));
+	ASSERT_EQ(0, listen(l, 16));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	fds[(*n)++] = l;
+	for (i = 0; i < 3; i++) {
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, len));
+		a = accept(l, NULL, NULL);
+		ASSERT_LE(0, a);
+		ASSERT_EQ((ssize_t)sizeof(data), send(c, data, sizeof(data), 0));
+		fds[(*n)++] = c;
+		fds[(*n)++] = a;
+	}
+	/* one TIME-WAIT */
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, len));
+	a = accept(l, NULL, NULL);
+	close(c);
+	usleep(100000);
+	close(a);
+
+	l6 = socket(AF_INET6, SOCK_STREAM, 0);
+	ASSERT_EQ(0, bind(l6, (struct sockaddr *)&sin6, len6));
+	ASSERT_EQ(0, listen(l6, 16));
+	ASSERT_EQ(0, getsockname(l6, (struct sockaddr *)&sin6, &len6));
+	fds[(*n)++] = l6;
+	c = socket(AF_INET6, SOCK_STREAM, 0);
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin6, len6));
+	a = accept(l6, NULL, NULL);
+	ASSERT_LE(0, a);
+	fds[(*n)++] = c;
+	fds[(*n)++] = a;
+
+	sin.sin_port = 0;
+	sin6.sin6_port = 0;
+	for (i = 0; i < 2; i++) {
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		int u6 = socket(AF_INET6, SOCK_DGRAM, 0);
+
+		ASSERT_EQ(0, bind(u, (struct sockaddr *)&sin, sizeof(sin)));
+		ASSERT_EQ(0, bind(u6, (struct sockaddr *)&sin6, sizeof(sin6)));
+		fds[(*n)++] = u;
+		fds[(*n)++] = u6;
+	}
+}
+
+FIXTURE(sum) {
+	int fds[64];
+	int n;
+	unsigned long init_inum, ns_inum;
+};
+
+FIXTURE_SETUP(sum)
+{
+	struct stat st;
+	int self_ns, other;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, sl_write("/proc/sys/net/ipv4/tcp_child_ehash_entries",
+			      "64"));
+	ASSERT_EQ(0, system("/usr/bin/ip netns del " NETNS " 2>/dev/null; "
+			    "/usr/bin/ip netns add " NETNS " && "
+			    "/usr/bin/ip -n " NETNS " link set lo up"));
+	sl_write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "0");
+	self->init_inum = sl_netns_inum();
+	ASSERT_EQ(0, stat("/run/netns/" NETNS, &st));
+	self->ns_inum = st.st_ino;
+
+	make_sockets(_metadata, self->fds, &self->n, "127.0.0.1", "::1");
+	self_ns = open("/proc/self/ns/net", O_RDONLY);
+	other = open("/run/netns/" NETNS, O_RDONLY);
+	ASSERT_EQ(0, setns(other, CLONE_NEWNET));
+	make_sockets(_metadata, self->fds, &self->n, "127.0.0.1", "::1");
+	ASSERT_EQ(0, setns(self_ns, CLONE_NEWNET));
+	close(self_ns);
+	close(other);
+	usleep(300000);
+}
+
+FIXTURE_TEARDOWN(sum)
+{
+	for (int i = 0; i < self->n; i++)
+		close(self->fds[i]);
+	system("/usr/bin/ip netns del " NETNS);
+}
+
+/*
+ * The TCP and UDP lines of /proc/net/<file> as seen from namespace ns
+ * (NULL: the caller's). "sockets: used" counts every socket of the system,
+ * including short-lived ones of unrelated processes: left out.
+ */
+static char *sockstat(const char *ns, const char *file)
+{
+	char path[128], *text, *out, *line, *next, *o;
+	int self_ns = -1, other;
+
+	if (ns) {
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		self_ns = open("/proc/thread-self/ns/net", O_RDONLY);
+		other = open(path, O_RDONLY);
+		if (self_ns < 0 || other < 0 || setns(other, CLONE_NEWNET))
+			return NULL;
+		close(other);
+	}
+	snprintf(path, sizeof(path), "/proc/thread-self/net/%s", file);
+	text = sl_read_file(path);
+	if (ns) {
+		if (setns(self_ns, CLONE_NEWNET))
+			abort();
+		close(self_ns);
+	}
+	if (!text)
+		return NULL;
+	out = calloc(1, strlen(text) + 1);
+	o = out;
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(line, "TCP", 3) || !strncmp(line, "UDP:", 4) ||
+		    !strncmp(line, "UDP6:", 5))
+			o += sprintf(o, "%s\n", line);
+	}
+	free(text);
+	return out;
+}
+
+struct sample {
+	char *summary;
+	char *st[2], *st6[2];
+};
+
+static void free_sample(struct sample *s)
+{
+	free(s->summary);
+	for (int i = 0; i < 2; i++) {
+		free(s->st[i]);
+		free(s->st6[i]);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/* sockstat, summary, sockstat again until both sockstats agree. */
+static void take(struct __test_metadata *_metadata, struct sample *s)
+{
+	const char *ns[2] = { NULL, NETNS };
+
+	for (int attempt = 0; attempt < 10; attempt++) {
+		bool same = true;
+
+		free_sample(s);
+		for (int i = 0; i < 2; i++) {
+			s->st[i] = sockstat(ns[i], "sockstat");
+			s->st6[i] = sockstat(ns[i], "sockstat6");
+		}
+		s->summary = sl_read_file(SL_DIR "/summary");
+		ASSERT_NE(NULL, s->summary);
+		for (int i = 0; i < 2; i++) {
+			char *a = sockstat(ns[i], "sockstat");
+			char *b = sockstat(ns[i], "sockstat6");
+
+			ASSERT_NE(NULL, a);
+			ASSERT_NE(NULL, b);
+			same = same && s->st[i] && s->st6[i] &&
+			       !strcmp(a, s->st[i]) && !strcmp(b, s->st6[i]);
+			free(a);
+			free(b);
+		}
+		if (same)
+			return;
+		usleep(200000);
+	}
+	ASSERT_TRUE(false) {
+		TH_LOG("sockstat never quiescent");
+	}
+}
+
+#define EXPECT_SAME(what, sockstat_val, line, key)			\
+	EXPECT_EQ((long long)(sockstat_val), sl_kv_ll(line, key)) {	\
+		TH_LOG("%s: sockstat %lld, summary %s", what,		\
+		       (long long)(sockstat_val), line);		\
+	}
+
+TEST_F(sum, per_netns_counts_equal_sockstat)
+{
+	struct sample s = {};
+	unsigned long inum[2] = { self->init_inum, self->ns_inum };
+
+	take(_metadata, &s);
+	for (int i = 0; i < 2; i++) {
+		char ns[32], tcp[1024], udp[1024];
+
+		snprintf(ns, sizeof(ns), "%lu", inum[i]);
+		ASSERT_TRUE(summary_line(s.summary, ns, "mem", "tcp", tcp,
+					 sizeof(tcp)));
+		ASSERT_TRUE(summary_line(s.summary, ns, "mem", "udp", udp,
+					 sizeof(udp)));
+		EXPECT_SAME("TCP inuse", stat_field(s.st[i], "TCP:", "inuse"),
+			    tcp, "inet");
+		EXPECT_SAME("TCP tw", stat_field(s.st[i], "TCP:", "tw"),
+			    tcp, "tw");
+		EXPECT_SAME("TCP6 inuse",
+			    stat_field(s.st6[i], "TCP6:", "inuse"), tcp, "inet6");
+		EXPECT_SAME("UDP inuse", stat_field(s.st[i], "UDP:", "inuse"),
+			    udp, "inet");
+		EXPECT_SAME("UDP6 inuse",
+			    stat_field(s.st6[i], "UDP6:", "inuse"), udp, "inet6");
+		/* the sockets this test made are there: not a 0 == 0 */
+		EXPECT_LE(7, sl_kv_ll(tcp, "inet"));
+		EXPECT_LE(3, sl_kv_ll(tcp, "inet6"));
+		EXPECT_LE(1, sl_kv_ll(tcp, "tw"));
+	}
+	free_sample(&s);
+}
+
+TEST_F(sum, global_counts_equal_sockstat)
+{
+	struct sample s = {};
+	char tcp[1024], udp[1024];
+
+	take(_metadata, &s);
+	ASSERT_TRUE(summary_line(s.summary, "all", "proto", "tcp", tcp,
+				 sizeof(tcp)));
+	ASSERT_TRUE(summary_line(s.summary, "all", "proto", "udp", udp,
+				 sizeof(udp)));
+	EXPECT_SAME("TCP orphan", stat_field(s.st[0], "TCP:", "orphan"), tcp,
+		    "orphans");
+	EXPECT_SAME("TCP alloc", stat_field(s.st[0], "TCP:", "alloc"), tcp,
+		    "sockets_allocated");
+	EXPECT_SAME("TCP mem", stat_field(s.st[0], "TCP:", "mem"), tcp,
+		    "memory_allocated");
+	EXPECT_SAME("UDP mem", stat_field(s.st[0], "UDP:", "mem"), udp,
+		    "memory_allocated");
+	/* every allocated TCP socket is hashed here: the walk saw them all */
+	EXPECT_SAME("TCP alloc vs seen", stat_field(s.st[0], "TCP:", "alloc"),
+		    tcp, "sockets_seen");
+	free_sample(&s);
+}
+
+TEST_F(sum, mib_equals_nstat)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		char *before = sl_run("/usr/bin/nstat -asz");
+		char *summary = sl_read_file(SL_DIR "/summary");
+		char *after = sl_run("/usr/bin/nstat -asz");
+		char ns[32], mib[4096], *tok, *save;
+		int checked = 0;
+		bool quiet;
+
+		ASSERT_NE(NULL, before);
+		ASSERT_NE(NULL, summary);
+		ASSERT_NE(NULL, after);
+		quiet = !strcmp(before, after);
+		snprintf(ns, sizeof(ns), "%lu", self->init_inum);
+		ASSERT_TRUE(summary_line(summary, ns, "mib", NULL, mib,
+					 sizeof(mib)));
+		for (tok = strtok_r(mib, " ", &save); quiet && tok;
+		     tok = strtok_r(NULL, " ", &save)) {
+			char *eq = strchr(tok, '='), name[80];
+			long long want = -1;
+			const char *p;
+
+			if (!eq || !strncmp(tok, "netns=", 6) ||
+			    !strncmp(tok, "kind=", 5))
+				continue;
+			*eq = '\0';
+			snprintf(name, sizeof(name), "\n%s ", tok);
+			p = strstr(before, name);
+			if (p)
+				want = strtoll(p + strlen(name), NULL, 10);
+			EXPECT_EQ(want, strtoll(eq + 1, NULL, 10)) {
+				TH_LOG("%s: nstat %lld, summary %s", tok, want,
+				       eq + 1);
+			}
+			checked++;
+		}
+		free(before);
+		free(after);
+		free(summary);
+		if (quiet) {
+			EXPECT_LE(5, checked);
+			return;
+		}
+		usleep(200000);
+	}
+	ASSERT_TRUE(false) {
+		TH_LOG("counters never quiescent");
+	}
+}
+
+TEST_HARNESS_MAIN
