@@ -120,6 +120,11 @@ static ssize_t control_write(struct file *file, const char __user *ubuf,
 	buf = memdup_user_nul(ubuf, len);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
+	/* A NUL byte would hide the rest of the write from the parser. */
+	if (strlen(buf) != len) {
+		ret = -EINVAL;
+		goto out;
+	}
 
 	cur = buf;
 	while ((line = strsep(&cur, "\n")) != NULL) {

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "control" file: valid settings are applied and read back; every
+ * malformed, unknown, out-of-range, overlong or partly bad write fails with
+ * EINVAL and changes nothing; 10000 random writes are each either rejected
+ * or applied exactly; an unprivileged user cannot open it.
+ */
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "sl_util.h"
+
+#define CONTROL SL_DIR "/control"
+
+/* Write buf (len bytes) in one write(); returns 0 or errno. */
+static int write_raw(const void *buf, size_t len)
+{
+	int fd = open(CONTROL, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, buf, len) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int write_str(const char *s)
+{
+	return write_raw(s, strlen(s));
+}
+
+FIXTURE(control) {
+	char *before;
+};
+
+FIXTURE_SETUP(control)
+{
+	ASSERT_EQ(0, system("rmmod sockleak 2>/dev/null; modprobe sockleak"));
+	self->before = sl_read_file(CONTROL);
+	ASSERT_NE(NULL, self->before);
+}
+
+FIXTURE_TEARDOWN(control)
+{
+	free(self->before);
+}
+
+/* The value of a setting as the control file lists it, -1 when absent. */
+static long long setting(const char *text, const char *name)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "%s=", name);
+	for (p = text; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, key, strlen(key)))
+			return strtoll(p + strlen(key), NULL, 10);
+	}
+	return -1;
+}
+
+TEST_F(control, lists_tunables)
+{
+	EXPECT_LE(0, setting(self->before, "close_wait_ms"));
+	EXPECT_LE(0, setting(self->before, "unread_ms"));
+	EXPECT_LE(0, setting(self->before, "fin_wait2_ms"));
+	EXPECT_LE(1, setting(self->before, "rcvbuf_pct"));
+}
+
+TEST_F(control, valid_writes_apply)
+{
+	char *after;
+
+	ASSERT_EQ(0, write_str("unread_ms=1234\n"));
+	ASSERT_EQ(0, write_str("close_wait_ms=42"));
+	ASSERT_EQ(0, write_str("rcvbuf_pct=50\nfin_wait2_ms=7\n"));
+	after = sl_read_file(CONTROL);
+	ASSERT_NE(NULL, after);
+	EXPECT_EQ(1234, setting(after, "unread_ms"));
+	EXPECT_EQ(42, setting(after, "close_wait_ms"));
+	EXPECT_EQ(50, setting(after, "rcvbuf_pct"));
+	EXPECT_EQ(7, setting(after, "fin_wait2_ms"));
+	free(after);
+}
+
+TEST_F(control, bad_writes_fail_and_change_nothing)
+{
+	static const char * const bad[] = {
+		"bogus=1", "unread_ms", "unread_ms=", "unread_ms=abc",
+		"unread_ms=-1", "unread_ms=12x", "unread_ms=0x", "rcvbuf_pct=0",
+		"rcvbuf_pct=101", "unread_ms=99999999999999999999",
+		"unread_ms=2147483648", "=5", "UNREAD_MS=5", "unread_ms =5",
+		"unread_ms=5\nbogus=1\n", "rcvbuf_pct=50\nrcvbuf_pct=500\n",
+		"track=maybe", "\x01\x02\x03", "unread_ms=5\x00garbage",
+	};
+	char big[5000];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *after;
+		size_t len = strlen(bad[i]);
+
+		if (i == sizeof(bad) / sizeof(bad[0]) - 1)
+			len = sizeof("unread_ms=5\x00garbage") - 1;
+		EXPECT_EQ(EINVAL, write_raw(bad[i], len)) {
+			TH_LOG("write '%s' accepted", bad[i]);
+		}
+		after = sl_read_file(CONTROL);
+		ASSERT_NE(NULL, after);
+		EXPECT_STREQ(self->before, after) {
+			TH_LOG("write '%s' changed settings", bad[i]);
+		}
+		free(after);
+	}
+	/* overlong: garbage, then a valid name with a huge number */
+	memset(big, 'a', sizeof(big));
+	EXPECT_NE(0, write_raw(big, sizeof(big))) {
+		TH_LOG("overlong garbage accepted");
+	}
+	memcpy(big, "unread_ms=", 10);
+	memset(big + 10, '1', sizeof(big) - 10);
+	EXPECT_NE(0, write_raw(big, sizeof(big))) {
+		TH_LOG("overlong number accepted");
+	}
+
+	{
+		char *after = sl_read_file(CONTROL);
+
+		EXPECT_STREQ(self->before, after);
+		free(after);
+	}
+}
+
+/*
+ * Random writes: short random strings built from the characters that
+ * matter (names, digits, signs, separators, binary). Each write is either
+ * rejected with EINVAL and changes nothing, or accepted, in which case it
+ * was a well-formed "name=value" line list and the values read back.
+ */
+TEST_F(control, random_writes)
+{
+	static const char * const names[] = {
+		"close_wait_ms", "unread_ms", "fin_wait2_ms", "rcvbuf_pct",
+	};
+	static const char alphabet[] = "0123456789=-+x \n\t\x01\xff_aez";
+	unsigned int seed = 12345;
+	int i, accepted = 0;
+
+	for (i = 0; i < 10000; i++) {
+		char buf[96], *cur, *after;
+		int len = 0, n = rand_r(&seed) % 4, err, k;
+
+		if (rand_r(&seed) % 2)
+			len = snprintf(buf, sizeof(buf), "%s",
+				       names[rand_r(&seed) % 4]);
+		for (k = 0; k < n + rand_r(&seed) % 12 && len < 90; k++)
+			buf[len++] = alphabet[rand_r(&seed) %
+					      (sizeof(alphabet) - 1)];
+		buf[len] = '\0';
+		cur = sl_read_file(CONTROL);
+		ASSERT_NE(NULL, cur);
+		err = write_raw(buf, len);
+		after = sl_read_file(CONTROL);
+		ASSERT_NE(NULL, after);
+		if (err) {
+			EXPECT_EQ(EINVAL, err);
+			EXPECT_STREQ(cur, after) {
+				TH_LOG("rejected write changed settings");
+			}
+		} else {
+			/*
+			 * accepted: every non-blank line (spaces trimmed) is
+			 * name=<decimal>, and now in effect
+			 */
+			char *line, *save;
+
+			accepted++;
+			for (line = strtok_r(buf, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				char name[32], rest[8];
+				long long v;
+
+				while (*line == ' ' || *line == '\t')
+					line++;
+				if (!*line)
+					continue;
+				EXPECT_EQ(2, sscanf(line, "%31[a-z0-9_]=%lld%7s",
+						    name, &v, rest)) {
+					TH_LOG("accepted malformed '%s'", line);
+				}
+				if (sscanf(line, "%31[a-z0-9_]=%lld", name,
+					   &v) == 2) {
+					EXPECT_EQ(v, setting(after, name)) {
+						TH_LOG("'%s' not applied", line);
+					}
+				}
+			}
+		}
+		free(cur);
+		free(after);
+		if (_metadata->exit_code)
+			break;
+	}
+	TH_LOG("%d of 10000 random writes were valid", accepted);
+}
+
+static int open_as_nobody(void)
+{
+	int status, fd;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(255);
+		fd = open(CONTROL, O_RDONLY);
+		_exit(fd < 0 ? errno : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+TEST_F(control, root_only)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(CONTROL, &st));
+	EXPECT_EQ(0600U, st.st_mode & 07777);
+	ASSERT_EQ(0, chmod("/sys/kernel/debug", 0755));
+	EXPECT_EQ(EACCES, open_as_nobody());
+	EXPECT_EQ(0, chmod("/sys/kernel/debug", 0700));
+}
+
+TEST_HARNESS_MAIN
