@@ -6,6 +6,7 @@
 #   make tools           the sockleak helper
 #   make check           everything, tested in VMs on every kernel of the matrix
 #   make demo            boot a VM, load the module, show its reports
+#   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
 #   make deps            install what the above need (Debian 12, root)
 #   make clean
 
@@ -66,8 +67,19 @@ check: deps tools selftests
 demo: deps tools selftests
 	selftests/vm/run.sh --mode demo $$(selftests/vm/kernels.sh | head -1)
 
+# The long stress run (the short one is part of "make check").
+STRESS_SECONDS ?= 300
+STRESS_RELOADS ?= 50
+stress: deps tools selftests
+	for k in $$(selftests/vm/kernels.sh); do \
+		selftests/vm/run.sh --only stress.sh \
+			--env STRESS_SECONDS=$(STRESS_SECONDS) \
+			--env STRESS_RELOADS=$(STRESS_RELOADS) \
+			--timeout $$(( $(STRESS_SECONDS) * 3 + 300 )) $$k || exit 1; \
+	done
+
 clean: module-clean
 	$(MAKE) -C tools clean
 	rm -rf $(BUILD)
 
-.PHONY: all module module-clean tools deps selftests check demo clean
+.PHONY: all module module-clean tools deps selftests check demo stress clean

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run.sh [--mode test|demo|shell] [--inject fail|warn] [--timeout SEC]
-#        [--script FILE] KREL
+#        [--script FILE] [--only TEST]... [--env NAME=VALUE]... KREL
 #
 # Build sockleak for kernel release KREL, pack an initramfs, boot the
 # distro kernel under QEMU (TCG, PVH entry of the uncompressed vmlinux) and
-# judge the run. --script FILE runs FILE in the guest instead of the demo. Logs go to build/vm/KREL[-inject]/: console.log is the
+# judge the run. --script FILE runs FILE in the guest instead of the demo;
+# --only TEST runs only that selftest; --env NAME=VALUE is passed to the
+# guest's environment (e.g. STRESS_SECONDS=300). Logs go to build/vm/KREL[-inject]/: console.log is the
 # kernel console (ttyS0), results.log what the guest printed (ttyS1).
 #
 # Exit status 0 only when: the guest printed "SOCKLEAK-VM-DONE rc=0", every
@@ -18,12 +20,16 @@ set -uo pipefail
 
 mode=test
 inject=""
+only=""
+guest_env=""
 vm_timeout=${SOCKLEAK_VM_TIMEOUT:-1500}
 while [ $# -gt 1 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
 	--inject) inject=$2; shift 2 ;;
 	--timeout) vm_timeout=$2; shift 2 ;;
+	--only) only="${only:+$only,}$2"; shift 2 ;;
+	--env) guest_env="$guest_env $2"; shift 2 ;;
 	--script) export SOCKLEAK_DEMO_SCRIPT=$(realpath "$2"); mode=demo; shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -75,7 +81,7 @@ fi
 # panic=-1 with -no-reboot makes QEMU exit at once.
 cmdline="console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic"
 cmdline="$cmdline softlockup_panic=1 hung_task_panic=1 mitigations=off"
-cmdline="$cmdline slmode=$mode"
+cmdline="$cmdline slmode=$mode${only:+ sltests=$only}$guest_env"
 console=$work/console.log
 results=$work/results.log
 rm -f "$console" "$results"
