@@ -7,6 +7,8 @@
 #   make check           everything, tested in VMs on every kernel of the matrix
 #   make demo            boot a VM, load the module, show its reports
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
+#   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS)
+#   make check-debug     selftests on a KASAN/lockdep/kmemleak kernel
 #   make deps            install what the above need (Debian 12, root)
 #   make clean
 
@@ -16,6 +18,7 @@ BUILD := $(CURDIR)/build
 KSRC_TAR ?= /usr/src/linux-source-6.12.tar.xz
 KSFT_TREE := $(BUILD)/ksft-tree
 KSFT_INSTALL := $(BUILD)/ksft-install
+space := $(subst ,, )
 
 all: module tools
 
@@ -78,8 +81,35 @@ stress: deps tools selftests
 			--timeout $$(( $(STRESS_SECONDS) * 3 + 300 )) $$k || exit 1; \
 	done
 
+# Benchmarks in the VM (4 GiB): "cat sockets" against /proc/net/tcp and
+# ss, summary, owner scan, churn with the module absent/loaded/tracking.
+BENCH_PAIRS ?= 5000 25000
+BENCH_RUNS ?= 5
+BENCH_CHURN_SECONDS ?= 10
+bench: deps tools selftests
+	@for k in $$(selftests/vm/kernels.sh); do \
+		SOCKLEAK_VM_MEM=4096 selftests/vm/run.sh \
+			--script selftests/vm/bench.sh --timeout 3600 \
+			--env BENCH_PAIRS="$(subst $(space),:,$(BENCH_PAIRS))" \
+			--env BENCH_RUNS=$(BENCH_RUNS) \
+			--env BENCH_CHURN_SECONDS=$(BENCH_CHURN_SECONDS) \
+			$$k >/dev/null || exit 1; \
+		selftests/vm/bench-report.sh $(BUILD)/vm/$$k-demo/results.log.txt $$k \
+			| tee $(BUILD)/bench-$$k.txt; \
+		grep '^BENCH ' $(BUILD)/vm/$$k-demo/results.log.txt \
+			> $(BUILD)/bench-$$k.data; \
+	done
+
+# The debug kernel (KASAN, lockdep, kmemleak...) from linux-source-6.12,
+# built once into build/debug-kernel, runs the selftests and the stress.
+check-debug: deps tools selftests
+	tree=$$(selftests/vm/debug-kernel.sh $(BUILD)/debug-kernel) && \
+	SOCKLEAK_VM_MEM=3072 selftests/vm/run.sh --tree $$tree \
+		--timeout 5400 debug
+
 clean: module-clean
 	$(MAKE) -C tools clean
 	rm -rf $(BUILD)
 
-.PHONY: all module module-clean tools deps selftests check demo stress clean
+.PHONY: all module module-clean tools deps selftests check demo stress bench \
+	check-debug clean

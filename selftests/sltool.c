@@ -9,6 +9,12 @@
  *   sltool nobody-open FILE...
  *                          try to open each FILE as uid/gid 65534; prints
  *                          "FILE errno" per file (0 when it opened)
+ *   sltool pairs N [PORTS] create N established loopback TCP pairs over
+ *                          PORTS listeners (default 4), print "ready",
+ *                          hold them until stdin closes
+ *   sltool time RUNS CMD...
+ *                          run CMD (stdout to /dev/null) RUNS times and
+ *                          print the median wall time in microseconds
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,12 +99,108 @@ static int nobody_open(int argc, char **argv)
 	return 0;
 }
 
+static int pairs(long n, int ports)
+{
+	struct rlimit rl = { 2 * n + ports + 64, 2 * n + ports + 64 };
+	struct sockaddr_in sin[64];
+	socklen_t len = sizeof(sin[0]);
+	long i;
+	int p;
+	char c;
+
+	if (ports < 1 || ports > 64 || setrlimit(RLIMIT_NOFILE, &rl)) {
+		perror("pairs: setrlimit");
+		return 1;
+	}
+	for (p = 0; p < ports; p++) {
+		int l = socket(AF_INET, SOCK_STREAM, 0);
+
+		memset(&sin[p], 0, sizeof(sin[p]));
+		sin[p].sin_family = AF_INET;
+		inet_pton(AF_INET, "127.0.0.1", &sin[p].sin_addr);
+		if (l < 0 || bind(l, (struct sockaddr *)&sin[p], len) ||
+		    listen(l, 4096) ||
+		    getsockname(l, (struct sockaddr *)&sin[p], &len)) {
+			perror("pairs: listener");
+			return 1;
+		}
+		/* accept() below finds the listener as fd 3 + p */
+	}
+	for (i = 0; i < n; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		p = i % ports;
+		if (c < 0 || connect(c, (struct sockaddr *)&sin[p], len) ||
+		    accept(3 + p, NULL, NULL) < 0) {
+			fprintf(stderr, "pairs: pair %ld: %s\n", i,
+				strerror(errno));
+			return 1;
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return 0;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int time_cmd(int runs, char **cmd)
+{
+	long long t[101];
+	int i;
+
+	if (runs < 1 || runs > 101)
+		return 2;
+	for (i = 0; i < runs; i++) {
+		long long start = now_us();
+		int status;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			dup2(fd, 1);
+			execvp(cmd[0], cmd);
+			_exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+		    !WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "time: %s failed\n", cmd[0]);
+			return 1;
+		}
+		t[i] = now_us() - start;
+	}
+	qsort(t, runs, sizeof(t[0]), cmp_ll);
+	printf("%lld\n", t[runs / 2]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "pairs"))
+		return pairs(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 4);
+	if (argc >= 4 && !strcmp(argv[1], "time"))
+		return time_cmd(atoi(argv[2]), argv + 3);
 	if (argc == 3 && !strcmp(argv[1], "churn"))
 		return churn(atoi(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "nobody-open"))
 		return nobody_open(argc - 2, argv + 2);
-	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE...\n");
+	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE... | "
+		"pairs N [PORTS] | time RUNS CMD...\n");
 	return 2;
 }

@@ -6,12 +6,13 @@
 # Build sockleak.ko (and the harness's test-only splat module) for kernel
 # release KREL with W=1, out of a private copy of the sources in OUTDIR, so
 # several kernels can be built from one tree. Fails on any compiler warning.
+# SOCKLEAK_KDIR overrides the kernel build tree (a self-built kernel).
 set -euo pipefail
 
 krel=$1
 out=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kdir=/lib/modules/$krel/build
+kdir=${SOCKLEAK_KDIR:-/lib/modules/$krel/build}
 
 if [ ! -e "$kdir/Makefile" ]; then
 	echo "build-module: no headers for $krel in $kdir: run 'make deps'" >&2

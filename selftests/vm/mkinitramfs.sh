@@ -17,6 +17,8 @@ out=$4
 inject=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 kmods=/lib/modules/$krel
+# A self-built kernel (SOCKLEAK_KDIR): its tree holds modules.builtin.
+[ -n "${SOCKLEAK_KDIR:-}" ] && kmods=$SOCKLEAK_KDIR
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -65,7 +67,11 @@ cp "$moddir/src/sockleak.ko" "$root/lib/modules/$krel/extra/"
 for m in drivers/net/veth net/ipv4/inet_diag net/ipv4/tcp_diag \
 	 net/ipv4/udp_diag; do
 	mkdir -p "$root/lib/modules/$krel/kernel/$(dirname $m)"
-	if [ -e "$kmods/kernel/$m.ko" ]; then
+	if grep -q "^kernel/$m.ko\$" "$kmods/modules.builtin" 2>/dev/null; then
+		continue
+	elif [ -n "${SOCKLEAK_KDIR:-}" ] && [ -e "$kmods/$m.ko" ]; then
+		cp "$kmods/$m.ko" "$root/lib/modules/$krel/kernel/$m.ko"
+	elif [ -e "$kmods/kernel/$m.ko" ]; then
 		cp "$kmods/kernel/$m.ko" "$root/lib/modules/$krel/kernel/$m.ko"
 	elif [ -e "$kmods/kernel/$m.ko.xz" ]; then
 		xz -dc "$kmods/kernel/$m.ko.xz" >"$root/lib/modules/$krel/kernel/$m.ko"

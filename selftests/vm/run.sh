@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run.sh [--mode test|demo|shell] [--inject fail|warn] [--timeout SEC]
-#        [--script FILE] [--only TEST]... [--env NAME=VALUE]... KREL
+#        [--script FILE] [--only TEST]... [--env NAME=VALUE]...
+#        [--tree KERNEL_TREE] KREL
 #
 # Build sockleak for kernel release KREL, pack an initramfs, boot the
 # distro kernel under QEMU (TCG, PVH entry of the uncompressed vmlinux) and
@@ -20,6 +21,7 @@ set -uo pipefail
 
 mode=test
 inject=""
+tree=""
 only=""
 guest_env=""
 vm_timeout=${SOCKLEAK_VM_TIMEOUT:-1500}
@@ -28,6 +30,7 @@ while [ $# -gt 1 ]; do
 	--mode) mode=$2; shift 2 ;;
 	--inject) inject=$2; shift 2 ;;
 	--timeout) vm_timeout=$2; shift 2 ;;
+	--tree) tree=$(realpath "$2"); shift 2 ;;
 	--only) only="${only:+$only,}$2"; shift 2 ;;
 	--env) guest_env="$guest_env $2"; shift 2 ;;
 	--script) export SOCKLEAK_DEMO_SCRIPT=$(realpath "$2"); mode=demo; shift 2 ;;
@@ -35,6 +38,12 @@ while [ $# -gt 1 ]; do
 	esac
 done
 krel=${1:?usage: run.sh [--mode M] [--inject X] KREL}
+
+# --tree: a self-built kernel (make check-debug); KREL is then a label.
+if [ -n "$tree" ]; then
+	export SOCKLEAK_KDIR=$tree
+	krel=$(cat "$tree/include/config/kernel.release")
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -57,7 +66,9 @@ fi
 
 # 2. The uncompressed vmlinux (PVH entry), extracted once per kernel.
 vmlinux=$kbuild/vmlinux
-if [ ! -s "$vmlinux" ]; then
+if [ -n "$tree" ]; then
+	vmlinux=$tree/vmlinux
+elif [ ! -s "$vmlinux" ]; then
 	if ! "$here/extract-vmlinux.sh" "/boot/vmlinuz-$krel" "$vmlinux.tmp"; then
 		summary "FAIL passed=0 failed=1 cannot extract vmlinux"
 		exit 1

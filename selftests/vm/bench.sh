@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make bench", inside the guest. Prints one line per measurement:
+#   BENCH sockets=N what=NAME value=V unit=U
+# Times are medians of BENCH_RUNS runs. The host turns them into a table.
+T=/selftests/sockleak/sltool
+SL=/sys/kernel/debug/sockleak
+RUNS=${BENCH_RUNS:-5}
+PAIRS=$(echo "${BENCH_PAIRS:-5000:25000}" | tr : " ")
+CHURN_SECONDS=${BENCH_CHURN_SECONDS:-10}
+
+echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
+modprobe tcp_diag
+modprobe udp_diag
+
+out() {
+	echo "BENCH sockets=$1 what=$2 value=$3 unit=$4"
+}
+
+# Connection churn: module absent, loaded, tracking on.
+rmmod sockleak 2>/dev/null
+out 0 churn_absent "$($T churn $CHURN_SECONDS)" conns
+modprobe sockleak
+out 0 churn_loaded "$($T churn $CHURN_SECONDS)" conns
+if echo track=on >$SL/control 2>/dev/null; then
+	out 0 churn_tracking "$($T churn $CHURN_SECONDS)" conns
+	echo track=off >$SL/control
+fi
+
+for n in $PAIRS; do
+	rm -f /tmp/hold /tmp/ready
+	mkfifo /tmp/hold
+	$T pairs "$n" 8 </tmp/hold >/tmp/ready &
+	exec 9>/tmp/hold
+	while ! grep -q ready /tmp/ready 2>/dev/null; do
+		sleep 1
+		kill -0 $! 2>/dev/null || { echo "pairs failed"; exit 1; }
+	done
+	# a few UDP sockets and listeners on top
+	for p in 1 2 3 4; do nc -l -p $((7000 + p)) </dev/null >/dev/null & done
+	sleep 1
+	s=$(wc -l <$SL/sockets)
+	out "$s" sockets_lines "$s" lines
+	out "$s" cat_sockets "$($T time $RUNS cat $SL/sockets)" us
+	out "$s" cat_proc_net_tcp "$($T time $RUNS cat /proc/net/tcp /proc/net/tcp6)" us
+	out "$s" ss_tanmie "$($T time $RUNS /usr/bin/ss -tanmie)" us
+	out "$s" cat_summary "$($T time $RUNS cat $SL/summary)" us
+	[ -e $SL/cgroups ] &&
+		out "$s" cat_cgroups "$($T time $RUNS cat $SL/cgroups)" us
+	if echo scan >$SL/control 2>/dev/null; then
+		out "$s" scan "$($T time $RUNS sh -c "echo scan >$SL/control")" us
+	fi
+	if echo track=on >$SL/control 2>/dev/null; then
+		grep -E 'tracked|registry' $SL/summary | head -3 | sed 's/^/# /'
+		echo track=off >$SL/control
+	fi
+	kill $(jobs -p) 2>/dev/null
+	exec 9>&-
+	wait
+done
+echo "BENCH done"
