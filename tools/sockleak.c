@@ -997,7 +997,9 @@ static int cmd_prom(void)
 		const struct rec *x = &s.socks.recs[i];
 		struct group *p = group_get(g, &ng, get_or(x, "proto"),
 					    get_or(x, "state"));
-		struct group *q = group_get(c, &nc, get_or(x, "cgroup"), "");
+		struct group *q = rec_get(x, "cgroup") ?
+				  group_get(c, &nc, rec_get(x, "cgroup"), "") :
+				  NULL;
 
 		if (p) {
 			p->v[0]++;
@@ -1005,7 +1007,7 @@ static int cmd_prom(void)
 			p->v[2] += rec_num0(x, "wmem");
 			p->v[3] += rec_num0(x, "queued");
 		}
-		if (q && rec_get(x, "cgroup")) {
+		if (q) {
 			q->v[0]++;
 			q->v[1] += sock_mem(x);
 		}
