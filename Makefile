@@ -28,8 +28,10 @@ module:
 module-clean:
 	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 
+# The helper, and a static build of it for the guests (build/tools/).
 tools:
 	$(MAKE) -C tools VERSION=$(VERSION)
+	$(MAKE) -C tools static VERSION=$(VERSION) STATIC_OUT=$(BUILD)/tools
 
 deps:
 	selftests/vm/deps.sh

@@ -5,7 +5,7 @@
 #
 # Pack the guest's initramfs for kernel release KREL: static busybox, the
 # init script, sockleak.ko from MODDIR (built by build-module.sh), the
-# installed selftests from KSFTDIR, iproute2's ip/ss/nstat with their
+# installed selftests from KSFTDIR, the static sockleak helper, iproute2's ip/ss/nstat with their
 # libraries, and the distro modules the tests need. INJECT (fail|warn) adds
 # a harness self-test that must make the run fail.
 set -euo pipefail
@@ -86,6 +86,14 @@ cp "$kmods/modules.builtin" "$kmods/modules.builtin.modinfo" \
 	"$root/lib/modules/$krel/"
 (cd "$root/lib/modules/$krel" && find kernel extra -name '*.ko' | sort) \
 	>"$root/lib/modules/$krel/modules.order"
+
+# The helper, a static build (make tools).
+helper=${SOCKLEAK_BUILD:-$here/../../build}/tools/sockleak
+if [ ! -x "$helper" ]; then
+	echo "mkinitramfs: $helper missing (make tools)" >&2
+	exit 1
+fi
+cp "$helper" "$root/usr/bin/sockleak"
 
 # Selftests, as kselftest installs them, plus optional injected failures.
 cp -r "$ksft" "$root/selftests"

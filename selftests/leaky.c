@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * leaky - a small leaky TCP workload for the demo and the helper's tests.
+ *
+ *   leaky [-p BASEPORT] [-i INTERVAL_MS] [-t SECONDS]
+ *
+ * On 127.0.0.1 it creates:
+ *   BASEPORT+0  a receiver that never reads; the client keeps sending
+ *               1000 bytes every INTERVAL_MS (a slow, monotonic creep)
+ *   BASEPORT+1  a server that never close()s after the peer closed
+ *               (CLOSE-WAIT)
+ *   BASEPORT+2  an orphan with unsent data: the client fills the peer's
+ *               small receive buffer and its own send queue, then closes
+ *               (FIN-WAIT-1, owned by no process, memory still held)
+ * prints "ready" and the cookies-free summary of what it made, then runs
+ * for SECONDS (0: until killed).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static int listener(int port, int rcvbuf)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16))
+		die("bind/listen");
+	return fd;
+}
+
+static int connect_to(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		die("socket");
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		die("connect");
+	return fd;
+}
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int port = 7100, interval = 200, seconds = 0, opt;
+	int l0, l1, l2, c0, s0, c1, s1, c2, s2;
+	static char buf[65536];
+	long sent = 0;
+	time_t end;
+
+	while ((opt = getopt(argc, argv, "p:i:t:")) != -1) {
+		switch (opt) {
+		case 'p': port = atoi(optarg); break;
+		case 'i': interval = atoi(optarg); break;
+		case 't': seconds = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: leaky [-p PORT] [-i MS] [-t SEC]\n");
+			return 2;
+		}
+	}
+	memset(buf, 'x', sizeof(buf));
+
+	/* 1. The receiver that never reads. */
+	l0 = listener(port, 0);
+	c0 = connect_to(port);
+	s0 = accept(l0, NULL, NULL);
+	if (s0 < 0)
+		die("accept");
+	fcntl(c0, F_SETFL, O_NONBLOCK);
+
+	/* 2. CLOSE-WAIT: the peer closes, the server never does. */
+	l1 = listener(port + 1, 0);
+	c1 = connect_to(port + 1);
+	s1 = accept(l1, NULL, NULL);
+	if (s1 < 0)
+		die("accept");
+	if (write(c1, "bye\n", 4) != 4)
+		die("write");
+	close(c1);
+
+	/* 3. An orphan with unsent data. */
+	l2 = listener(port + 2, 4096);
+	c2 = connect_to(port + 2);
+	s2 = accept(l2, NULL, NULL);
+	if (s2 < 0)
+		die("accept");
+	fcntl(c2, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 4096; i++) {
+		ssize_t n = write(c2, buf, sizeof(buf));
+
+		if (n < 0 && errno == EAGAIN) {
+			msleep(20);
+			if (write(c2, buf, sizeof(buf)) < 0)
+				break;
+		} else if (n < 0) {
+			die("write");
+		}
+	}
+	close(c2);
+
+	printf("ready ports=%d,%d,%d pid=%d\n", port, port + 1, port + 2,
+	       (int)getpid());
+	fflush(stdout);
+
+	end = seconds ? time(NULL) + seconds : 0;
+	while (!end || time(NULL) < end) {
+		if (write(c0, buf, 1000) == 1000)
+			sent += 1000;
+		msleep(interval);
+	}
+	(void)s0;
+	(void)s1;
+	(void)s2;
+	(void)sent;
+	return 0;
+}

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak helper - tables, JSON and Prometheus output (see output.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "-");
+
+	if (!d) {
+		perror("sockleak");
+		exit(2);
+	}
+	return d;
+}
+
+void table_init(struct table *t, int ncols, const char **head)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->head = head;
+}
+
+void table_add(struct table *t, const char **row)
+{
+	if (t->rows == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 32;
+		char **nc = realloc(t->cells, (size_t)cap * t->ncols * sizeof(*nc));
+
+		if (!nc) {
+			perror("sockleak");
+			exit(2);
+		}
+		t->cells = nc;
+		t->cap = cap;
+	}
+	for (int c = 0; c < t->ncols; c++)
+		t->cells[t->rows * t->ncols + c] = xstrdup(row[c]);
+	t->rows++;
+}
+
+/* Numbers (also "+12", "-3.5") and "-" are right-aligned. */
+static bool numeric_cell(const char *s)
+{
+	char *end;
+
+	if (!strcmp(s, "-"))
+		return true;
+	if (!*s || !strchr("+-0123456789", *s))
+		return false;
+	strtod(s, &end);
+	return !*end;
+}
+
+void table_print(const struct table *t, FILE *f)
+{
+	int *w = calloc(t->ncols, sizeof(*w));
+	bool *right = calloc(t->ncols, sizeof(*right));
+
+	if (!w || !right) {
+		perror("sockleak");
+		exit(2);
+	}
+	for (int c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->head[c]);
+		right[c] = t->rows > 0;
+	}
+	for (int r = 0; r < t->rows; r++) {
+		for (int c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			int len = strlen(s);
+
+			if (len > w[c])
+				w[c] = len;
+			if (!numeric_cell(s))
+				right[c] = false;
+		}
+	}
+	for (int r = -1; r < t->rows; r++) {
+		char line[4096];
+		size_t len = 0;
+
+		for (int c = 0; c < t->ncols && len < sizeof(line); c++) {
+			const char *s = r < 0 ? t->head[c] :
+					t->cells[r * t->ncols + c];
+
+			len += snprintf(line + len, sizeof(line) - len,
+					right[c] ? "%*s  " : "%-*s  ", w[c], s);
+		}
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		while (len && line[len - 1] == ' ')
+			len--;
+		line[len] = '\0';
+		fprintf(f, "%s\n", line);
+	}
+	free(w);
+	free(right);
+}
+
+void table_free(struct table *t)
+{
+	for (int i = 0; i < t->rows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof(*t));
+}
+
+void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void json_val(FILE *f, const char *v)
+{
+	const char *d = v[0] == '-' ? v + 1 : v;
+
+	if (!strcmp(v, "-"))
+		fputs("null", f);
+	else if (is_int(v) && strlen(d) <= 18 && (d[0] != '0' || !d[1]) &&
+		 strcmp(v, "-0"))
+		fputs(v, f);
+	else
+		json_str(f, v);
+}
+
+void json_rec_body(FILE *f, const struct rec *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, r->kv[i].key);
+		fputc(':', f);
+		/* The cookie is hex: always a string. */
+		if (!strcmp(r->kv[i].key, "cookie"))
+			json_str(f, r->kv[i].val);
+		else
+			json_val(f, r->kv[i].val);
+	}
+}
+
+void json_rec(FILE *f, const struct rec *r)
+{
+	fputc('{', f);
+	json_rec_body(f, r);
+	fputc('}', f);
+}
+
+void prom_family(FILE *f, const char *name, const char *type,
+		 const char *help)
+{
+	fprintf(f, "# HELP %s ", name);
+	for (const char *p = help; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\n# TYPE %s %s\n", name, type);
+}
+
+void prom_sample(FILE *f, const char *name, const char *const *labels,
+		 double value)
+{
+	fputs(name, f);
+	if (labels && labels[0]) {
+		fputc('{', f);
+		for (int i = 0; labels[i]; i += 2) {
+			fprintf(f, "%s%s=\"", i ? "," : "", labels[i]);
+			for (const char *p = labels[i + 1]; *p; p++) {
+				if (*p == '\\')
+					fputs("\\\\", f);
+				else if (*p == '"')
+					fputs("\\\"", f);
+				else if (*p == '\n')
+					fputs("\\n", f);
+				else
+					fputc(*p, f);
+			}
+			fputc('"', f);
+		}
+		fputc('}', f);
+	}
+	if (value == floor(value) && fabs(value) < 1e15)
+		fprintf(f, " %.0f\n", value);
+	else
+		fprintf(f, " %.17g\n", value);
+}
+
+void prom_sanitize(char *dst, size_t len, const char *key)
+{
+	size_t i;
+
+	for (i = 0; key[i] && i + 1 < len; i++) {
+		char c = key[i];
+
+		dst[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_') ? c : '_';
+	}
+	dst[i] = '\0';
+}
+
+const char *human_bytes(char *buf, size_t len, double bytes)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (fabs(bytes) >= 1024 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(buf, len, "%.1f %s", bytes, unit[u]);
+	else
+		snprintf(buf, len, "%.0f B", bytes);
+	return buf;
+}

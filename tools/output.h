@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sockleak helper - output: aligned text tables, JSON, Prometheus text
+ * exposition.
+ */
+#ifndef SOCKLEAK_OUTPUT_H
+#define SOCKLEAK_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "parse.h"
+
+/* A text table: cells are copied; columns are sized to their widest cell. */
+struct table {
+	int ncols;
+	const char **head;
+	char **cells;		/* rows * ncols */
+	int rows;
+	int cap;
+};
+
+void table_init(struct table *t, int ncols, const char **head);
+void table_add(struct table *t, const char **row);
+void table_print(const struct table *t, FILE *f);
+void table_free(struct table *t);
+
+/* JSON: a string with every character escaped as RFC 8259 requires. */
+void json_str(FILE *f, const char *s);
+/*
+ * A debugfs value: a decimal integer (no leading zero) becomes a number,
+ * "-" becomes null, anything else a string.
+ */
+void json_val(FILE *f, const char *v);
+/* One record as an object (cookie= is always a string: it is hex). */
+void json_rec(FILE *f, const struct rec *r);
+/* The same without the braces, to append more members. */
+void json_rec_body(FILE *f, const struct rec *r);
+
+/* Prometheus text exposition. */
+void prom_family(FILE *f, const char *name, const char *type,
+		 const char *help);
+/* name{labels} value; labels is a NULL-terminated name, value list. */
+void prom_sample(FILE *f, const char *name, const char *const *labels,
+		 double value);
+/* Turn @key into a valid metric-name part (other chars become '_'). */
+void prom_sanitize(char *dst, size_t len, const char *key);
+
+/* "12.3 KiB" style, for humans. */
+const char *human_bytes(char *buf, size_t len, double bytes);
+
+#endif
