@@ -211,7 +211,7 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 {
 	struct sock *sk = r->sk;
 	struct tcp_sock *tp = tcp_sk(sk);
-	u32 now = tcp_jiffies32, unread;
+	u32 now = tcp_jiffies32, unread, copied;
 	bool synced;
 
 	s->unacked = READ_ONCE(tp->snd_nxt) - READ_ONCE(tp->snd_una);
@@ -231,14 +231,33 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 	s->timer = snap_timer(sk);
 
 	synced = (1 << s->state) & SYNCHRONIZED_STATES;
-	unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+	copied = READ_ONCE(tp->copied_seq);
+	unread = READ_ONCE(tp->rcv_nxt) - copied;
+
+	/*
+	 * When the application last read: every read ends in
+	 * tcp_rcv_space_adjust(), which starts a new measurement (copied_seq
+	 * and the time, in rcvq_space) at most once per receive RTT. While
+	 * copied_seq still equals the measurement's, nothing was read since
+	 * that time. Otherwise a read happened within about an RTT of it:
+	 * report 0.
+	 */
+	if (s->state != TCP_LISTEN && copied == READ_ONCE(tp->rcvq_space.seq))
+		s->read_idle_ms = div_u64(tcp_clock_us() -
+					  READ_ONCE(tp->rcvq_space.time),
+					  USEC_PER_MSEC);
 
 	/* Age proxy: icsk_ack.lrcvtime, the last segment carrying data. */
 	if (s->state == TCP_CLOSE_WAIT &&
 	    s->rcv_idle_ms >= sockleak_tunable(close_wait_ms))
 		__set_bit(SOCKLEAK_F_CLOSE_WAIT, &s->flags);
+	/*
+	 * Unread: data queued that has sat there for T (nothing arrived
+	 * since), or the application has read nothing for T while the peer
+	 * keeps sending.
+	 */
 	if (synced && s->rmem > 0 && (int)unread > 0 &&
-	    s->rcv_idle_ms >= sockleak_tunable(unread_ms))
+	    max(s->rcv_idle_ms, s->read_idle_ms) >= sockleak_tunable(unread_ms))
 		__set_bit(SOCKLEAK_F_UNREAD, &s->flags);
 	if (s->state == TCP_FIN_WAIT2 &&
 	    min(s->rcv_idle_ms, s->snd_idle_ms) >= snap_fin_wait2_ms(r))
@@ -442,10 +461,11 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 		   s->orphan, s->rmem, s->wmem, s->queued, s->fwd, s->rcvbuf,
 		   s->sndbuf, locks_names[s->userlocks], s->backlog, s->rqlen);
 	if (s->proto == IPPROTO_TCP)
-		seq_printf(m, " unacked=%u retrans=%u total_retrans=%u rcv_wnd=%u snd_wnd=%u rcv_ssthresh=%u rcv_space=%lld rcv_idle_ms=%u snd_idle_ms=%u timer=%s",
+		seq_printf(m, " unacked=%u retrans=%u total_retrans=%u rcv_wnd=%u snd_wnd=%u rcv_ssthresh=%u rcv_space=%lld rcv_idle_ms=%u snd_idle_ms=%u read_idle_ms=%u timer=%s",
 			   s->unacked, s->retrans, s->total_retrans,
 			   s->rcv_wnd, s->snd_wnd, s->rcv_ssthresh,
 			   s->rcv_space, s->rcv_idle_ms, s->snd_idle_ms,
+			   s->read_idle_ms,
 			   timer_names[s->timer]);
 	seq_printf(m, " memcg=%llu cgroup=", s->memcg);
 	seq_escape(m, s->cgroup[0] ? s->cgroup : "-", " \t\n\\");

@@ -115,6 +115,7 @@ struct sockleak_snap {
 	s64 rcv_space;
 	u32 rcv_idle_ms;
 	u32 snd_idle_ms;
+	u32 read_idle_ms;	/* since the application last read, see snap_tcp() */
 	unsigned long flags;	/* BIT(enum sockleak_flag) */
 	char cgroup[PATH_MAX];	/* cgroup v2 path, "-" when unknown */
 };

@@ -20,6 +20,7 @@
 #define PAIRS 1500
 
 static const char * const timed_keys[] = { "rcv_idle_ms", "snd_idle_ms",
+					   "read_idle_ms",
 					   "age_ms", "timer" };
 
 /* Replace the value of time-dependent keys with "*" in place. */

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "../kselftest_harness.h"
@@ -199,6 +200,32 @@ static int scn_never_read(struct scn *s)
 		return -1;
 	expect_flag(s, a, "unread");
 	s->wait_ms = 2 * FLAG_AGE_MS;
+	return 0;
+}
+
+/*
+ * 1b. a receiver that never reads while its peer keeps sending a trickle:
+ * data keeps arriving, so only the time since the last read shows it.
+ */
+static int scn_never_read_trickle(struct scn *s)
+{
+	int c, a, i;
+	pid_t pid;
+
+	if (tcp_pair(s, "127.0.0.1", 0, &c, &a))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		for (i = 0; i < 3 * FLAG_AGE_MS / 50; i++) {
+			send(c, "0123456789", 10, MSG_NOSIGNAL);
+			msleep(50);
+		}
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	expect_flag(s, a, "unread");
 	return 0;
 }
 
@@ -417,6 +444,9 @@ FIXTURE_VARIANT(scn) {
 
 FIXTURE_VARIANT_ADD(scn, control) { .setup = scn_control, .control = true };
 FIXTURE_VARIANT_ADD(scn, never_read) { .setup = scn_never_read };
+FIXTURE_VARIANT_ADD(scn, never_read_trickle) {
+	.setup = scn_never_read_trickle
+};
 FIXTURE_VARIANT_ADD(scn, close_wait) { .setup = scn_close_wait };
 FIXTURE_VARIANT_ADD(scn, orphan_fin_wait1) { .setup = scn_orphan };
 FIXTURE_VARIANT_ADD(scn, rcvbuf_locked) { .setup = scn_rcvbuf_locked };
