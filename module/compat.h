@@ -10,6 +10,8 @@
 #define _SOCKLEAK_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/memcontrol.h>
+#include <linux/page_counter.h>
 #include <linux/tcp.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -50,6 +52,32 @@ static inline struct udp_table *sockleak_net_udp_table(const struct net *net)
 static inline s64 sockleak_tcp_rcv_space(const struct tcp_sock *tp)
 {
 	return READ_ONCE(tp->rcvq_space.space);
+}
+
+/*
+ * cgroup v1 TCP accounting (memory.kmem.tcp.*): memcg->tcpmem, a
+ * hierarchical page counter charged by mem_cgroup_charge_skmem() instead
+ * of the memcg's memory when the memory controller is on a v1 hierarchy,
+ * and memcg->tcpmem_active, set once memory.kmem.tcp.limit_in_bytes was
+ * written (sockets are charged to the memcg only from then on). 6.11 put
+ * both under CONFIG_MEMCG_V1, which Debian's 6.12 leaves off: there the
+ * memory controller cannot be mounted on v1 at all. Returns true and the
+ * usage in pages when the memcg is on a v1 hierarchy and has the counter.
+ */
+static inline bool sockleak_memcg_tcpmem(struct mem_cgroup *memcg,
+					 unsigned long *pages, bool *active)
+{
+#if defined(CONFIG_MEMCG) && \
+	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0) || \
+	 defined(CONFIG_MEMCG_V1))
+	if (cgroup_subsys_on_dfl(memory_cgrp_subsys))
+		return false;
+	*pages = page_counter_read(&memcg->tcpmem);
+	*active = READ_ONCE(memcg->tcpmem_active);
+	return true;
+#else
+	return false;
+#endif
 }
 
 #endif /* _SOCKLEAK_COMPAT_H */

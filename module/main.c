@@ -37,6 +37,7 @@ static int __init sockleak_init(void)
 	sockleak_control_init(dir);
 	sockleak_sockets_init(dir);
 	sockleak_summary_init(dir);
+	sockleak_cgroups_init(dir);
 
 	pr_info("loaded, version %s\n", SOCKLEAK_VERSION);
 	return 0;

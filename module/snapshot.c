@@ -327,10 +327,10 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	if (s->bpf)
 		__set_bit(SOCKLEAK_F_BPF_HELD, &s->flags);
 
+	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (how & SOCKLEAK_SNAP_BRIEF)
 		return;
 	snap_owner(sk, s);
-	s->memcg = sockleak_sk_memcg_ino(sk);
 	sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
 }
 

@@ -121,7 +121,7 @@ struct sockleak_snap {
 };
 
 /* snapshot.c */
-#define SOCKLEAK_SNAP_BRIEF	0x1	/* skip ino, uid, files, cgroup, dev */
+#define SOCKLEAK_SNAP_BRIEF	0x1	/* skip ino, uid, files, cgroup path, dev */
 
 void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		       unsigned int how);
@@ -133,9 +133,35 @@ unsigned long sockleak_snap_pages(const struct sockleak_snap *s);
 u64 sockleak_sk_memcg_ino(const struct sock *sk);
 void sockleak_sk_cgroup_path(struct sock *sk, char *buf, size_t len);
 
+/* One memory cgroup, as sockleak_memcg_for_each() hands it out. */
+struct sockleak_memcg_info {
+	u64 ino;		/* cgroup_ino() of the memcg's cgroup */
+	u64 parent_ino;		/* the parent's, 0 for the root */
+	bool root;		/* the root memcg */
+	bool online;		/* false: offline (rmdir'ed), still alive */
+	bool v1;		/* memory controller on a cgroup v1 hierarchy */
+	bool has_tcpmem;	/* v1: tcpmem_pages and tcpmem_active valid */
+	bool tcpmem_active;	/* v1: memory.kmem.tcp.limit_in_bytes set */
+	unsigned long tcpmem_pages;	/* v1: memory.kmem.tcp.usage, pages */
+};
+
+typedef int (*sockleak_memcg_fn)(const struct sockleak_memcg_info *mi,
+				 const char *path, void *arg);
+int sockleak_memcg_for_each(sockleak_memcg_fn fn, void *arg);
+
+/*
+ * cgroups.c: the per-memcg socket table behind the "cgroups" file. Every
+ * socket reaches it through sockleak_cgroups_account(), one snapshot at a
+ * time (the hash walk, and any other source of socket snapshots).
+ */
+struct sockleak_cgroups;
+int sockleak_cgroups_account(struct sockleak_cgroups *cg,
+			     const struct sockleak_snap *s);
+
 void sockleak_version_init(struct dentry *dir);
 void sockleak_control_init(struct dentry *dir);
 void sockleak_sockets_init(struct dentry *dir);
 void sockleak_summary_init(struct dentry *dir);
+void sockleak_cgroups_init(struct dentry *dir);
 
 #endif /* _SOCKLEAK_H */

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the cgroups selftests: a "holder" child process that joins a
+ * cgroup and holds TCP and UDP sockets with queued data, and the
+ * independent figures of those sockets from ss (inet_diag).
+ */
+#ifndef SL_CGROUP_H
+#define SL_CGROUP_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "sl_util.h"
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+/* Sockets a holder creates: listener, client, accepted, 2 x UDP. */
+#define HOLD_TCP	3
+#define HOLD_UDP	2
+#define HOLD_SOCKS	(HOLD_TCP + HOLD_UDP)
+
+struct holder {
+	pid_t pid;
+	int up;		/* child -> parent */
+	int down;	/* parent -> child */
+	unsigned long long cookie[HOLD_SOCKS];
+};
+
+static inline void sl_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static inline unsigned long long hold_cookie(int fd)
+{
+	unsigned long long c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
+		return 0;
+	return c;
+}
+
+static inline int hold_sendall(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, 0);
+
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The child: join procs (a cgroup.procs file), create the sockets, send
+ * tcp_bytes client -> accepted and half of it back, and udp_dgrams
+ * datagrams of 1000 bytes that nobody reads; report the cookies; then obey
+ * the parent: 'm' moves the child to the v2 root cgroup (so its cgroup
+ * can be removed while the sockets live on), 'q' or EOF closes everything
+ * and exits.
+ */
+static inline int hold_child(const char *procs, int tcp_bytes,
+			     int udp_dgrams, int up, int down)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int l, c, s, u1, u2, fds[HOLD_SOCKS], i;
+	socklen_t alen = sizeof(a);
+	static char buf[1 << 16];
+	char cmd;
+
+	if (procs && sl_write(procs, "0"))
+		return 10;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 4) ||
+	    getsockname(l, (void *)&a, &alen))
+		return 11;
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&a, sizeof(a)))
+		return 12;
+	s = accept(l, NULL, NULL);
+	if (s < 0)
+		return 13;
+	memset(buf, 'x', sizeof(buf));
+	if ((size_t)tcp_bytes > sizeof(buf) ||
+	    hold_sendall(c, buf, tcp_bytes) ||
+	    hold_sendall(s, buf, tcp_bytes / 2))
+		return 14;
+
+	a.sin_port = 0;
+	alen = sizeof(a);
+	u1 = socket(AF_INET, SOCK_DGRAM, 0);
+	u2 = socket(AF_INET, SOCK_DGRAM, 0);
+	if (u1 < 0 || u2 < 0 || bind(u1, (void *)&a, sizeof(a)) ||
+	    getsockname(u1, (void *)&a, &alen))
+		return 15;
+	for (i = 0; i < udp_dgrams; i++)
+		if (sendto(u2, buf, 1000, 0, (void *)&a, sizeof(a)) != 1000)
+			return 16;
+
+	fds[0] = l;
+	fds[1] = c;
+	fds[2] = s;
+	fds[3] = u1;
+	fds[4] = u2;
+	for (i = 0; i < HOLD_SOCKS; i++) {
+		unsigned long long ck = hold_cookie(fds[i]);
+
+		if (write(up, &ck, sizeof(ck)) != sizeof(ck))
+			return 17;
+	}
+	while (read(down, &cmd, 1) == 1) {
+		if (cmd == 'q')
+			break;
+		if (cmd == 'm') {
+			if (sl_write("/sys/fs/cgroup/cgroup.procs", "0"))
+				return 18;
+			if (write(up, "k", 1) != 1)
+				return 19;
+		}
+	}
+	return 0;
+}
+
+/* Start a holder in the cgroup of the procs file (NULL: stay). */
+static inline int hold_start(struct holder *h, const char *procs,
+			     int tcp_bytes, int udp_dgrams)
+{
+	int up[2], down[2], i;
+
+	if (pipe(up) || pipe(down))
+		return -1;
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (!h->pid) {
+		close(up[0]);
+		close(down[1]);
+		_exit(hold_child(procs, tcp_bytes, udp_dgrams, up[1],
+				 down[0]));
+	}
+	close(up[1]);
+	close(down[0]);
+	h->up = up[0];
+	h->down = down[1];
+	for (i = 0; i < HOLD_SOCKS; i++)
+		if (read(h->up, &h->cookie[i], sizeof(h->cookie[i])) !=
+		    sizeof(h->cookie[i]))
+			return -1;
+	return 0;
+}
+
+/* Move the holder to the v2 root cgroup; its sockets keep their memcg. */
+static inline int hold_move_to_root(struct holder *h)
+{
+	char k;
+
+	if (write(h->down, "m", 1) != 1 || read(h->up, &k, 1) != 1)
+		return -1;
+	return k == 'k' ? 0 : -1;
+}
+
+/* Close the sockets and reap the child; returns its exit status. */
+static inline int hold_stop(struct holder *h)
+{
+	int status = -1;
+
+	if (h->pid <= 0)
+		return 0;
+	if (write(h->down, "q", 1) != 1)
+		kill(h->pid, SIGKILL);
+	close(h->down);
+	close(h->up);
+	waitpid(h->pid, &status, 0);
+	h->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The holder's sockets as ss sees them. */
+struct hold_ss {
+	int found, tcp, udp;
+	long long r, w, f;
+	long long charged;	/* Σ pages of (r + w + f), in bytes */
+};
+
+static inline int hold_ss(const struct holder *h, struct hold_ss *o)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct ss_list l;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	if (ss_list(NULL, &l) < 0)
+		return -1;
+	for (i = 0; i < HOLD_SOCKS; i++) {
+		struct ss_sock *s = ss_find(&l, h->cookie[i]);
+		long long b;
+
+		if (!s || !s->has_skmem)
+			continue;
+		o->found++;
+		if (!strcmp(s->netid, "tcp"))
+			o->tcp++;
+		else
+			o->udp++;
+		o->r += s->r;
+		o->w += s->w;
+		o->f += s->f;
+		b = s->r + s->w + s->f;
+		if (b > 0)
+			o->charged += (b + page - 1) / page * page;
+	}
+	ss_free(&l);
+	return 0;
+}
+
+/* The line of the cgroups report with id=<ino>, copied; false if none. */
+static inline bool cg_line(const char *report, unsigned long long ino,
+			   char *out, size_t size)
+{
+	const char *line = report;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (len < size) {
+			memcpy(out, line, len);
+			out[len] = '\0';
+			if ((unsigned long long)sl_kv_ll(out, "id") == ino)
+				return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static inline unsigned long long path_ino(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+	return st.st_ino;
+}
+
+/* "key value" line of a cgroupfs stat file such as memory.stat. */
+static inline long long cg_stat(const char *path, const char *key)
+{
+	char *text = sl_read_file(path), *p;
+	size_t klen = strlen(key);
+	long long v = -1;
+
+	if (!text)
+		return -1;
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, klen) && p[klen] == ' ') {
+			v = strtoll(p + klen + 1, NULL, 10);
+			break;
+		}
+	free(text);
+	return v;
+}
+
+static inline long long file_ll(const char *path)
+{
+	char *text = sl_read_file(path);
+	long long v;
+
+	if (!text)
+		return -1;
+	v = strtoll(text, NULL, 10);
+	free(text);
+	return v;
+}
+
+#endif /* SL_CGROUP_H */
