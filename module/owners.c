@@ -390,6 +390,9 @@ void sockleak_owners_fill(struct sockleak_snap *s)
 		}
 	}
 	rcu_read_unlock();
+	/* No struct file: no fd can refer to it, scan or not. */
+	if (s->filerefs < 0 && !s->owners_total)
+		s->owners_known = SOCKLEAK_OWNERS_KNOWN;
 	if (s->owners_known && !s->owners_total && s->filerefs > 0)
 		__set_bit(SOCKLEAK_F_NO_FD, &s->flags);
 }
