@@ -10,7 +10,8 @@
  * as "name=value", one per line, in table order.
  *
  * Commands are rows of control_cmds[]: a tunable row names its variable
- * and range; a command row (later: scan, track=on, clear, dump=<cookie>)
+ * and range; a command row (scan; later: track=on, clear,
+ * dump=<cookie>)
  * supplies check() to validate its argument and run() to act on it
  * (none: the command takes no argument).
  */

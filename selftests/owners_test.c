@@ -429,6 +429,8 @@ TEST(unhashed_reset_by_peer)
 		const char *line = find_line(&sl, "cookie", cookie_of(cl[i]));
 
 		ASSERT_NE(NULL, line);
+		if (!i)
+			TH_LOG("%s", line);
 		EXPECT_EQ(0, sl_kv_ll(line, "hashed"));
 		ASSERT_TRUE(sl_kv(line, "state", v, sizeof(v)));
 		EXPECT_STREQ("UNCONN", v);	/* TCP_CLOSE, as ss names it */
@@ -571,6 +573,7 @@ static void expect_suspects(struct __test_metadata *_metadata,
 		ASSERT_NE(NULL, line) {
 			TH_LOG("no suspect for %s", w[i].reason);
 		}
+		TH_LOG("%s", line);
 		ASSERT_TRUE(sl_kv(line, "kind", v, sizeof(v)));
 		EXPECT_STREQ("socket", v);
 		ASSERT_TRUE(sl_kv(line, "reason", v, sizeof(v)));
