@@ -234,6 +234,7 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 
 	synced = (1 << s->state) & SYNCHRONIZED_STATES;
 	unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+	s->unread = (int)unread > 0 ? unread : 0;
 
 	/* Age proxy: icsk_ack.lrcvtime, the last segment carrying data. */
 	if (s->state == TCP_CLOSE_WAIT &&

@@ -136,6 +136,7 @@ struct sockleak_snap {
 	s64 rcv_space;
 	u32 rcv_idle_ms;
 	u32 snd_idle_ms;
+	u32 unread;		/* bytes not yet read: rcv_nxt - copied_seq */
 	unsigned long flags;	/* BIT(enum sockleak_flag) */
 	int err;		/* sk_err, not yet reported to the owner */
 	u8 hashed;		/* in a hash table (else unhashed) */

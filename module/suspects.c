@@ -86,6 +86,16 @@ static void suspects_size(char *buf, size_t len, u64 b)
 		snprintf(buf, len, "%llu B", b);
 }
 
+/* An age in seconds: one decimal below 10 s. */
+static void suspects_age(char *buf, size_t len, u32 ms)
+{
+	if (ms < 10 * MSEC_PER_SEC)
+		snprintf(buf, len, "%u.%us", ms / MSEC_PER_SEC,
+			 ms % MSEC_PER_SEC / 100);
+	else
+		snprintf(buf, len, "%us", ms / MSEC_PER_SEC);
+}
+
 /* Who holds the socket, as a sentence fragment. */
 static void suspects_owner(char *buf, size_t len,
 			   const struct sockleak_snap *s, const char *verb)
@@ -129,8 +139,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 		[SOCKLEAK_F_NO_FD]		= "no_fd",
 		[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
 	};
-	u32 idle_s = s->rcv_idle_ms / MSEC_PER_SEC;
-	char rmem[24], held[24], owner[96];
+	char rmem[24], held[24], owner[96], idle[16];
 	const char *state = sockleak_state_name(s->state);
 	struct suspect *e;
 	int i, flag = -1;
@@ -162,7 +171,10 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	}
 	if (s->proto == IPPROTO_TCP && s->state != TCP_LISTEN)
 		e->age_ms = s->rcv_idle_ms;
-	suspects_size(rmem, sizeof(rmem), max(s->rmem, 0));
+	/* Unread: the data bytes for TCP, the queued memory for UDP. */
+	suspects_size(rmem, sizeof(rmem), s->proto == IPPROTO_TCP ?
+		      s->unread : max(s->rmem, 0));
+	suspects_age(idle, sizeof(idle), s->rcv_idle_ms);
 	suspects_size(held, sizeof(held), bytes);
 
 	switch (flag) {
@@ -176,15 +188,15 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	case SOCKLEAK_F_UNHASHED_MEM:
 		suspects_owner(owner, sizeof(owner), s, "still holds");
 		snprintf(e->explain, sizeof(e->explain),
-			 "%s, unhashed (ss cannot see it), nothing received for %us, %s unread, %s",
+			 "%s, unhashed (ss cannot see it), nothing received for %s, %s unread, %s",
 			 s->err == ECONNRESET ? "reset by peer" : state,
-			 idle_s, rmem, owner);
+			 idle, rmem, owner);
 		break;
 	case SOCKLEAK_F_CLOSE_WAIT:
 		suspects_owner(owner, sizeof(owner), s, "holds");
 		snprintf(e->explain, sizeof(e->explain),
-			 "CLOSE_WAIT for %us, %s unread, %s but never close()d",
-			 idle_s, rmem, owner);
+			 "CLOSE_WAIT for %s, %s unread, %s but never close()d",
+			 idle, rmem, owner);
 		break;
 	case SOCKLEAK_F_ORPHAN_MEM:
 		snprintf(e->explain, sizeof(e->explain),
@@ -194,13 +206,13 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	case SOCKLEAK_F_UNREAD:
 		suspects_owner(owner, sizeof(owner), s, "holds");
 		snprintf(e->explain, sizeof(e->explain),
-			 "%s with %s unread, nothing received for %us, %s but does not read",
-			 state, rmem, idle_s, owner);
+			 "%s with %s unread, nothing received for %s, %s but does not read",
+			 state, rmem, idle, owner);
 		break;
 	case SOCKLEAK_F_FIN_WAIT2:
 		snprintf(e->explain, sizeof(e->explain),
-			 "FIN-WAIT-2 for %us: the peer never sent its FIN, %s held",
-			 idle_s, held);
+			 "FIN-WAIT-2 for %s: the peer never sent its FIN, %s held",
+			 idle, held);
 		break;
 	case SOCKLEAK_F_RCVBUF_LOCKED:
 		suspects_owner(owner, sizeof(owner), s, "holds");

@@ -549,6 +549,7 @@ struct want {
 	int pid;		/* 0: no owner */
 	int fd;			/* fd named in the text, -1: none */
 	const char *text;	/* in the explanation */
+	const char *text2;	/* this too, unless NULL */
 };
 
 static void expect_suspects(struct __test_metadata *_metadata,
@@ -595,6 +596,9 @@ static void expect_suspects(struct __test_metadata *_metadata,
 		EXPECT_NE(NULL, strstr(line, w[i].text)) {
 			TH_LOG("%s", line);
 		}
+		if (w[i].text2) {
+			EXPECT_NE(NULL, strstr(line, w[i].text2));
+		}
 	}
 	sl_free(&su);
 }
@@ -616,7 +620,7 @@ TEST(suspects_scenarios)
 	ASSERT_EQ(5000, send(c1, buf, 5000, 0));
 	ASSERT_EQ(0, wait_inq(a1, 5000));
 	w[n++] = (struct want){ cookie_of(a1), "unread", getpid(), a1,
-				"does not read" };
+				"does not read", "4.8 KiB unread" };
 
 	/* CLOSE_WAIT: the peer sent data and closed, a2 never close()s. */
 	c2 = connect_to(l);
@@ -625,7 +629,7 @@ TEST(suspects_scenarios)
 	ASSERT_EQ(0, wait_inq(a2, 3000));
 	close(c2);
 	w[n++] = (struct want){ cookie_of(a2), "close_wait", getpid(), a2,
-				"never close()d" };
+				"never close()d", "2.9 KiB unread" };
 
 	/* orphan with data: c3 closed with unsent data, a3 never reads. */
 	c3 = connect_to(l);
@@ -650,7 +654,8 @@ TEST(suspects_scenarios)
 	ASSERT_EQ(0, make_reset(cl, l));
 	for (int i = 0; i < NRESET; i++)
 		w[n++] = (struct want){ cookie_of(cl[i]), "unhashed_mem",
-					getpid(), cl[i], "reset by peer" };
+					getpid(), cl[i], "reset by peer",
+					"7.8 KiB unread" };
 
 	ASSERT_EQ(0, sl_control("close_wait_ms=300\nunread_ms=300\nunhashed_ms=300\n"));
 	msleep(AGE_MS + 200);
