@@ -647,7 +647,7 @@ TEST(suspects_scenarios)
 	}
 	ASSERT_LT(0, sent);
 	w[n++] = (struct want){ cookie_of(c3), "orphan_mem", 0, -1,
-				"closed by its owner" };
+				"closed by its owner", NULL };
 	close(c3);
 
 	/* reset by the peer, unread data, still held: unhashed. */
