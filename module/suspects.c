@@ -89,11 +89,10 @@ static void suspects_size(char *buf, size_t len, u64 b)
 /* An age in seconds: one decimal below 10 s. */
 static void suspects_age(char *buf, size_t len, u32 ms)
 {
-	if (ms < 10 * MSEC_PER_SEC)
-		snprintf(buf, len, "%u.%us", ms / MSEC_PER_SEC,
-			 ms % MSEC_PER_SEC / 100);
+	if (ms < 10000)
+		snprintf(buf, len, "%u.%us", ms / 1000, ms % 1000 / 100);
 	else
-		snprintf(buf, len, "%us", ms / MSEC_PER_SEC);
+		snprintf(buf, len, "%us", ms / 1000);
 }
 
 /* Who holds the socket, as a sentence fragment. */
