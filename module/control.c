@@ -10,8 +10,10 @@
  * as "name=value", one per line, in table order.
  *
  * Commands are rows of control_cmds[]: a tunable row names its variable
- * and range; a command row (later: scan, track=on, clear, dump=<cookie>)
- * supplies check() to validate its argument and run() to act on it.
+ * and range; a command row (scan; later: track=on, clear,
+ * dump=<cookie>)
+ * supplies check() to validate its argument and run() to act on it
+ * (none: the command takes no argument).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,6 +35,7 @@ struct sockleak_tunables sockleak_tunables = {
 	.unread_ms	= 60000,
 	.fin_wait2_ms	= 0,
 	.rcvbuf_pct	= 75,
+	.unhashed_ms	= 60000,
 };
 
 /* Serialises writers of the tunables and the commands. */
@@ -49,6 +52,12 @@ struct control_cmd {
 	int (*run)(const char *arg);
 };
 
+/* "scan": the owner scan of owners.c. */
+static int control_scan(const char *arg)
+{
+	return sockleak_owners_scan();
+}
+
 #define TUNABLE(_name, _min, _max) {				\
 	.name = #_name,						\
 	.var = &sockleak_tunables._name,			\
@@ -61,6 +70,8 @@ static const struct control_cmd control_cmds[] = {
 	TUNABLE(unread_ms, 0, INT_MAX),
 	TUNABLE(fin_wait2_ms, 0, INT_MAX),
 	TUNABLE(rcvbuf_pct, 1, 100),
+	TUNABLE(unhashed_ms, 0, INT_MAX),
+	{ .name = "scan", .run = control_scan },
 };
 
 /* Most lines one write may carry, and its most bytes. */

@@ -38,6 +38,7 @@ static int __init sockleak_init(void)
 	sockleak_sockets_init(dir);
 	sockleak_summary_init(dir);
 	sockleak_cgroups_init(dir);
+	sockleak_suspects_init(dir);
 
 	pr_info("loaded, version %s\n", SOCKLEAK_VERSION);
 	return 0;
@@ -47,6 +48,7 @@ static void __exit sockleak_exit(void)
 {
 	debugfs_remove_recursive(sockleak_dir);
 	sockleak_dir = NULL;
+	sockleak_owners_exit();
 	pr_info("unloaded\n");
 }
 

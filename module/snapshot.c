@@ -62,6 +62,8 @@ static const char * const flag_names[SOCKLEAK_F_NR] = {
 	[SOCKLEAK_F_RCVBUF_LOCKED]	= "rcvbuf_locked",
 	[SOCKLEAK_F_ZERO_WINDOW]	= "zero_window",
 	[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
+	[SOCKLEAK_F_NO_FD]		= "no_fd",
+	[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
 };
 
 static const char * const timer_names[] = {
@@ -106,7 +108,7 @@ static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
 	s->proto = r->proto;
 	s->family = sk->sk_family;
 	s->state = snap_state(sk);
-	s->refcnt = refcount_read(&sk->sk_refcnt) - 1;
+	s->refcnt = refcount_read(&sk->sk_refcnt) - 1 - r->held;
 	s->sport = sk->sk_num;
 	s->dport = ntohs(sk->sk_dport);
 #if IS_ENABLED(CONFIG_IPV6)
@@ -246,6 +248,7 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 		s->read_idle_ms = div_u64(tcp_clock_us() -
 					  READ_ONCE(tp->rcvq_space.time),
 					  USEC_PER_MSEC);
+	s->unread = (int)unread > 0 ? unread : 0;
 
 	/* Age proxy: icsk_ack.lrcvtime, the last segment carrying data. */
 	if (s->state == TCP_CLOSE_WAIT &&
@@ -280,7 +283,9 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	if (!(how & SOCKLEAK_SNAP_BRIEF))
 		snap_ifname(r, s);
 
+	s->scan_age_ms = -1;
 	state = READ_ONCE(sk->sk_state);
+	s->hashed = 1;
 	if (state == TCP_TIME_WAIT) {
 		s->kind = SOCKLEAK_SK_TW;
 		return;
@@ -290,6 +295,8 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		return;
 	}
 	s->kind = SOCKLEAK_SK_FULL;
+	s->hashed = sk_hashed(sk);
+	s->err = READ_ONCE(sk->sk_err);
 
 	/* inet_diag reports v6only for listening and closed sockets only. */
 	if (s->family == AF_INET6 && ((1 << state) & (TCPF_LISTEN | TCPF_CLOSE)))
@@ -326,11 +333,17 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		__set_bit(SOCKLEAK_F_RCVBUF_LOCKED, &s->flags);
 	if (s->bpf)
 		__set_bit(SOCKLEAK_F_BPF_HELD, &s->flags);
+	/* Unhashed (ss cannot see it), holding memory, nothing received. */
+	if (!s->hashed && s->proto == IPPROTO_TCP &&
+	    s->rmem + s->queued > 0 &&
+	    s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))
+		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
 
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (how & SOCKLEAK_SNAP_BRIEF)
 		return;
 	snap_owner(sk, s);
+	sockleak_owners_fill(s);
 	sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
 }
 
@@ -427,6 +440,38 @@ static void show_addr(struct seq_file *m, const struct sockleak_snap *s,
 		seq_puts(m, ":*");
 }
 
+/*
+ * owners=pid:fd,...(+N) owner_tasks=state:comm,... scan_age_ms=N;
+ * "?" when the last scan does not know the socket (or there was none),
+ * "-" when it has no owner.
+ */
+static void show_owners(struct seq_file *m, const struct sockleak_snap *s)
+{
+	int i;
+
+	seq_puts(m, " owners=");
+	if (!s->owners_known)
+		seq_putc(m, '?');
+	else if (!s->owners_total)
+		seq_putc(m, '-');
+	for (i = 0; i < s->nowners; i++)
+		seq_printf(m, "%s%d:%d", i ? "," : "", s->owners[i].tgid,
+			   s->owners[i].fd);
+	if (s->owners_total > s->nowners)
+		seq_printf(m, "(+%u)", s->owners_total - s->nowners);
+	seq_puts(m, " owner_tasks=");
+	if (!s->nowners)
+		seq_putc(m, s->owners_known ? '-' : '?');
+	for (i = 0; i < s->nowners; i++) {
+		seq_printf(m, "%s%c:", i ? "," : "", s->owners[i].state);
+		seq_escape(m, s->owners[i].comm, " \t\n\\,");
+	}
+	if (s->scan_age_ms < 0)
+		seq_puts(m, " scan_age_ms=-");
+	else
+		seq_printf(m, " scan_age_ms=%lld", s->scan_age_ms);
+}
+
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 {
 	static const char * const kinds[] = {
@@ -476,5 +521,7 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 	}
 	if (first)
 		seq_putc(m, '-');
+	seq_printf(m, " hashed=%u", s->hashed);
+	show_owners(m, s);
 	seq_putc(m, '\n');
 }

@@ -12,6 +12,10 @@
  * backwards seek restarts the walk from the beginning. Socket references
  * are dropped as soon as a batch is copied: nothing is pinned between
  * read() calls except the netns of a per-netns table being walked.
+ *
+ * After the hash tables, the report goes on with the extra sockets of
+ * walk.h (sockets no hash table holds, e.g. found by the owner scan),
+ * the same way, batch by batch.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +31,7 @@
 
 struct sockets_iter {
 	struct sockleak_walk walk;
+	struct sockleak_extra extra;	/* after the walk */
 	loff_t first;			/* record number of snaps[0] */
 	unsigned int count;		/* snapshots in snaps[] */
 	bool eof;			/* the walk has ended */
@@ -37,6 +42,8 @@ static void sockets_rewind(struct sockets_iter *it)
 {
 	sockleak_walk_release(&it->walk);
 	sockleak_walk_init(&it->walk);
+	sockleak_extra_release(&it->extra);
+	sockleak_extra_init(&it->extra);
 	it->first = 0;
 	it->count = 0;
 	it->eof = false;
@@ -54,6 +61,8 @@ static bool sockets_fill(struct sockets_iter *it)
 		return false;
 
 	n = sockleak_walk_batch(&it->walk, refs, SOCKLEAK_BATCH);
+	if (!n)
+		n = sockleak_extra_batch(&it->extra, refs, SOCKLEAK_BATCH);
 	for (i = 0; i < n; i++)
 		sockleak_snapshot(&refs[i], &it->snaps[i], 0);
 	sockleak_walk_put(refs, n);
@@ -118,6 +127,7 @@ static int sockets_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	}
 	sockleak_walk_init(&it->walk);
+	sockleak_extra_init(&it->extra);
 	return 0;
 }
 
@@ -127,6 +137,7 @@ static int sockets_release(struct inode *inode, struct file *file)
 	struct sockets_iter *it = m->private;
 
 	sockleak_walk_release(&it->walk);
+	sockleak_extra_release(&it->extra);
 	kvfree(it->snaps);
 	return seq_release_private(inode, file);
 }

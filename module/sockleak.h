@@ -13,6 +13,7 @@
 #include <linux/if.h>
 #include <linux/in6.h>
 #include <linux/limits.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 
 struct seq_file;
@@ -36,6 +37,7 @@ struct sockleak_tunables {
 	unsigned int unread_ms;		/* flag unread at this age */
 	unsigned int fin_wait2_ms;	/* 0: the netns' tcp_fin_timeout */
 	unsigned int rcvbuf_pct;	/* flag rcvbuf_locked at this fill */
+	unsigned int unhashed_ms;	/* flag unhashed_mem at this age */
 };
 
 extern struct sockleak_tunables sockleak_tunables;
@@ -58,6 +60,8 @@ enum sockleak_flag {
 	SOCKLEAK_F_RCVBUF_LOCKED,
 	SOCKLEAK_F_ZERO_WINDOW,
 	SOCKLEAK_F_BPF_HELD,
+	SOCKLEAK_F_NO_FD,
+	SOCKLEAK_F_UNHASHED_MEM,
 	SOCKLEAK_F_NR,
 };
 
@@ -67,6 +71,23 @@ enum sockleak_timer {
 	SOCKLEAK_TIMER_RETRANS,		/* RTO, RACK reorder, loss probe */
 	SOCKLEAK_TIMER_PROBE,		/* zero window probe (ss: persist) */
 	SOCKLEAK_TIMER_KEEPALIVE,
+};
+
+/* Owners of one socket kept in its snapshot; the total counts them all. */
+#define SOCKLEAK_OWNERS_MAX	4
+
+/* One fd of one process that refers to a socket (owners.c). */
+struct sockleak_owner {
+	pid_t tgid;		/* in the initial pid namespace */
+	int fd;
+	char state;		/* task state letter, as /proc/PID/stat */
+	char comm[TASK_COMM_LEN];
+};
+
+/* What the last owner scan knows of a socket. */
+enum sockleak_owners_known {
+	SOCKLEAK_OWNERS_UNKNOWN,	/* no scan, or newer than the scan */
+	SOCKLEAK_OWNERS_KNOWN,		/* the scan saw it */
 };
 
 /*
@@ -116,7 +137,15 @@ struct sockleak_snap {
 	u32 rcv_idle_ms;
 	u32 snd_idle_ms;
 	u32 read_idle_ms;	/* since the application last read, see snap_tcp() */
+	u32 unread;		/* bytes not yet read: rcv_nxt - copied_seq */
 	unsigned long flags;	/* BIT(enum sockleak_flag) */
+	int err;		/* sk_err, not yet reported to the owner */
+	u8 hashed;		/* in a hash table (else unhashed) */
+	u8 owners_known;	/* enum sockleak_owners_known */
+	u8 nowners;		/* entries in owners[] */
+	u32 owners_total;	/* fds referring to the socket, all tasks */
+	s64 scan_age_ms;	/* age of the owner scan, -1: none */
+	struct sockleak_owner owners[SOCKLEAK_OWNERS_MAX];
 	char cgroup[PATH_MAX];	/* cgroup v2 path, "-" when unknown */
 };
 
@@ -128,6 +157,14 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
 const char *sockleak_state_name(unsigned int state);
 unsigned long sockleak_snap_pages(const struct sockleak_snap *s);
+
+/* owners.c */
+int sockleak_owners_scan(void);
+void sockleak_owners_fill(struct sockleak_snap *s);
+void sockleak_owners_exit(void);
+
+/* suspects.c */
+void sockleak_suspects_init(struct dentry *dir);
 
 /* memcg.c */
 u64 sockleak_sk_memcg_ino(const struct sock *sk);

@@ -16,8 +16,9 @@
  *	usage_pages		memory_allocated + fw_alloc
  *	seen_pages		sum over sockets seen of
  *				DIV_ROUND_UP(fwd + queued + rmem, PAGE_SIZE)
- *	unexplained_pages	usage_pages - seen_pages: memory of sockets
- *				the walk cannot see (unhashed, leaked)
+ *	unexplained_pages	usage_pages - seen_pages - unhashed_pages:
+ *				memory of sockets neither the walk nor the
+ *				last owner scan can see (leaked, no fd)
  *	sockets_allocated	percpu sum of proto->sockets_allocated (TCP
  *				only, "-" for UDP), sockstat alloc
  *	sockets_seen		full sockets seen, all netns
@@ -26,6 +27,10 @@
  *	orphans_seen		SOCK_DEAD full sockets seen
  *	pressure		1 when the protocol is under memory pressure
  *	mem_min mem_pressure mem_max	proto->sysctl_mem (tcp_mem, udp_mem)
+ *	unhashed_seen		sockets no hash table holds that the last
+ *				owner scan found behind an fd (extra
+ *				sockets, walk.h), still open
+ *	unhashed_pages		their pages, as seen_pages
  *   netns=all kind=states proto=P <STATE>=n ...   all netns together
  *   netns=all kind=mem proto=P ...                all netns together
  *   netns=<inum> kind=sockstat tcp_inuse tcp_orphan tcp_tw tcp_alloc tcp_mem
@@ -36,10 +41,12 @@
  *   netns=<inum> kind=states proto=P <STATE>=n ...  sockets per ss state
  *	(TIME_WAIT sockets count under their substate, as ss shows them)
  *   netns=<inum> kind=mem proto=P full= inet= inet6= tw= req= orphans=
- *	rmem= wmem= queued= fwd= pages=: sockets seen and the sums of their
+ *	rmem= wmem= queued= fwd= pages= unhashed= unhashed_pages=: sockets
+ *	seen in the hash tables and the sums of their
  *	sk_rmem_alloc, sk_wmem_alloc (less its bias of 1), sk_wmem_queued,
  *	sk_forward_alloc and pages. inet/inet6 count full sockets per
- *	family and compare with sockstat's inuse.
+ *	family and compare with sockstat's inuse. unhashed counts the extra
+ *	sockets (not in the other sums), unhashed_pages their pages.
  *   netns=<inum> kind=mib TcpExt...=n Udp...=n: counters of that netns, as
  *	nstat names them.
  *
@@ -114,6 +121,7 @@ static const struct sum_mib sum_udp[] = {
 
 /* What the walk saw of one protocol. */
 struct sum_seen {
+	unsigned long unhashed, unhashed_pages;	/* extra sockets (walk.h) */
 	unsigned long states[TCP_MAX_STATES];
 	unsigned long full, inet, inet6, tw, req, dead, pages;
 	s64 rmem, wmem, queued, fwd;
@@ -162,6 +170,11 @@ static struct sum_ns *sum_ns_get(struct summary *sum, unsigned int inum)
 
 static void sum_account(struct sum_seen *seen, const struct sockleak_snap *s)
 {
+	if (!s->hashed) {
+		seen->unhashed++;
+		seen->unhashed_pages += sockleak_snap_pages(s);
+		return;
+	}
 	if (s->state < TCP_MAX_STATES)
 		seen->states[s->state]++;
 	if (s->kind == SOCKLEAK_SK_TW) {
@@ -211,6 +224,7 @@ static int sum_collect_nets(struct summary *sum)
 static int sum_walk(struct summary *sum)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_extra extra;
 	struct sockleak_walk walk;
 	struct sockleak_snap *s;
 	struct sum_ns *ns;
@@ -220,7 +234,9 @@ static int sum_walk(struct summary *sum)
 	if (!s)
 		return -ENOMEM;
 	sockleak_walk_init(&walk);
-	while (!ret && (n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH))) {
+	sockleak_extra_init(&extra);
+	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
+			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
 		for (i = 0; i < n; i++) {
 			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
 			p = s->proto == IPPROTO_TCP ? SUM_TCP : SUM_UDP;
@@ -237,6 +253,7 @@ static int sum_walk(struct summary *sum)
 			ret = -EINTR;
 	}
 	sockleak_walk_release(&walk);
+	sockleak_extra_release(&extra);
 	kfree(s);
 	return ret;
 }
@@ -351,10 +368,11 @@ static void sum_show_seen(struct seq_file *m, const char *scope,
 		seq_printf(m, " %s=%lu", sockleak_state_name(sum_states[i]),
 			   seen->states[sum_states[i]]);
 	seq_putc(m, '\n');
-	seq_printf(m, "netns=%s kind=mem proto=%s full=%lu inet=%lu inet6=%lu tw=%lu req=%lu orphans=%lu rmem=%lld wmem=%lld queued=%lld fwd=%lld pages=%lu\n",
+	seq_printf(m, "netns=%s kind=mem proto=%s full=%lu inet=%lu inet6=%lu tw=%lu req=%lu orphans=%lu rmem=%lld wmem=%lld queued=%lld fwd=%lld pages=%lu unhashed=%lu unhashed_pages=%lu\n",
 		   scope, sum_proto_names[p], seen->full, seen->inet,
 		   seen->inet6, seen->tw, seen->req, seen->dead, seen->rmem,
-		   seen->wmem, seen->queued, seen->fwd, seen->pages);
+		   seen->wmem, seen->queued, seen->fwd, seen->pages,
+		   seen->unhashed, seen->unhashed_pages);
 }
 
 static int summary_show(struct seq_file *m, void *v)
@@ -375,13 +393,13 @@ static int summary_show(struct seq_file *m, void *v)
 		seq_printf(m, "netns=all kind=proto proto=%s memory_allocated=%ld fw_alloc=%ld usage_pages=%ld seen_pages=%lu unexplained_pages=%ld",
 			   sum_proto_names[p], g->memory_allocated,
 			   g->fw_alloc, usage, seen->pages,
-			   usage - (long)seen->pages);
+			   usage - (long)seen->pages - (long)seen->unhashed_pages);
 		sum_show_opt(m, "sockets_allocated", g->sockets_allocated);
 		seq_printf(m, " sockets_seen=%lu", seen->full);
 		sum_show_opt(m, "orphans", g->orphans);
-		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld\n",
+		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld unhashed_seen=%lu unhashed_pages=%lu\n",
 			   seen->dead, g->pressure, g->mem[0], g->mem[1],
-			   g->mem[2]);
+			   g->mem[2], seen->unhashed, seen->unhashed_pages);
 	}
 	for (p = 0; p < SUM_NPROTO; p++)
 		sum_show_seen(m, "all", &sum->total[p], p);

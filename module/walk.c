@@ -46,12 +46,17 @@
  *   go on later, e.g. in the next read() of a seq_file. A socket added or
  *   removed in a bucket in between may shift the offset by one: like
  *   inet_diag, the walk is exact only on a quiescent system.
+ *
+ * - Extra sockets (sockleak_extra_batch(), at the end of this file) come
+ *   referenced from their source; the generic layer takes no lock, only
+ *   an xarray of the cookies it gave (GFP_KERNEL, process context).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/rtnetlink.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
+#include <linux/sock_diag.h>
 #include <net/inet_hashtables.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -173,6 +178,7 @@ static bool walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto)
 	r->netns_ino = net->ns.inum;
 	r->net = maybe_get_net(net);
 	r->proto = proto;
+	r->held = 0;
 	return true;
 }
 
@@ -314,4 +320,69 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n)
 		refs[i].net = NULL;
 	}
 	cond_resched();
+}
+
+/* Sources of extra sockets, in report order: add a row per source. */
+static const sockleak_extra_fn extra_sources[] = {
+	sockleak_owners_extra,
+};
+
+void sockleak_extra_init(struct sockleak_extra *x)
+{
+	x->source = 0;
+	x->pos = 0;
+	xa_init(&x->seen);
+}
+
+void sockleak_extra_release(struct sockleak_extra *x)
+{
+	xa_destroy(&x->seen);
+	x->source = ARRAY_SIZE(extra_sources);
+}
+
+/*
+ * Is this extra socket new: not hashed (the walk reports hashed ones) and
+ * not given before? Records its cookie. On allocation failure the socket
+ * is reported (a duplicate line beats a missing one).
+ */
+static bool extra_new(struct sockleak_extra *x, struct sock *sk)
+{
+	u32 c[2];
+	u64 cookie;
+
+	if (sk_hashed(sk))
+		return false;
+	sock_diag_save_cookie(sk, c);
+	cookie = (u64)c[1] << 32 | c[0];
+	if (xa_load(&x->seen, cookie))
+		return false;
+	xa_store(&x->seen, cookie, xa_mk_value(1), GFP_KERNEL);
+	return true;
+}
+
+/*
+ * The next referenced extra sockets, at most @max (<= SOCKLEAK_BATCH).
+ * Returns 0 only when every source is exhausted. Released with
+ * sockleak_walk_put().
+ */
+int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
+			 int max)
+{
+	int i, got, n = 0;
+
+	while (!n && x->source < ARRAY_SIZE(extra_sources)) {
+		got = extra_sources[x->source](&x->pos, refs, max);
+		if (!got) {
+			x->source++;
+			x->pos = 0;
+			continue;
+		}
+		for (i = 0; i < got; i++) {
+			if (extra_new(x, refs[i].sk))
+				refs[n++] = refs[i];
+			else
+				sockleak_walk_put(&refs[i], 1);
+		}
+	}
+	return n;
 }

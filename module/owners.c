@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the owner scan: which tasks hold each TCP/UDP socket, which
+ * sockets no fd refers to, and which sockets only an fd (no hash table)
+ * holds.
+ *
+ * "echo scan > control" runs sockleak_owners_scan():
+ *
+ *  1. A hash walk (walk.c) records the inode of every full socket that has
+ *     a struct file at the start of the scan.
+ *  2. One pass over the fd table of every process of every pid namespace,
+ *     in tgid order of the initial pid namespace (find_ge_pid() and
+ *     pid_task(PIDTYPE_TGID), as /proc's readdir), records each fd that
+ *     refers to a TCP/UDP socket: tgid, fd, task state letter and comm,
+ *     keyed by socket inode. Threads share their leader's table; when the
+ *     leader has exited, the first thread that still has a table is used.
+ *     A thread that unshared its table is not visited.
+ *  3. A socket found in step 1 with no fd in step 2 gets the no_fd flag
+ *     (while it still has a file): an SCM_RIGHTS message in flight, an
+ *     io_uring fixed file, a kernel user or a leaked file reference holds
+ *     it. A socket found in step 2 that is in no hash table (reset by the
+ *     peer: CLOSE and unhashed; never bound or connected) is referenced by
+ *     the scan, so the "sockets" report can show it (sockleak_owners_extra()).
+ *
+ * The result replaces the previous one and is kept, with its time, until
+ * the next scan or unload. It holds one sk reference per unhashed socket;
+ * once its owner closes it the socket's queues are freed as usual and only
+ * the struct sock waits for the next scan (the report skips it).
+ *
+ * Cost: one pass over every fd of every process (plus one hash walk);
+ * memory: one record (about 100 bytes) per TCP/UDP socket, and a buffer
+ * of 16 bytes per socket fd of the largest fd table.
+ *
+ * Locking rules:
+ *
+ * - Tasks: rcu_read_lock() around find_ge_pid()/pid_task() and the choice
+ *   of a thread only; the task is pinned with get_task_struct() and RCU is
+ *   dropped before its fds are read. cond_resched() runs between tasks.
+ * - Fds: iterate_fd() under task_lock(), as __do_SAK() does; iterate_fd()
+ *   takes files->file_lock (a spinlock). The callback only copies into a
+ *   preallocated buffer and takes sk references (refcount_inc_not_zero());
+ *   when the buffer is full it stops, the buffer grows with no lock held,
+ *   and the pass resumes at that fd. get_task_comm() takes task_lock
+ *   itself, so it runs before.
+ * - Results: scans are serialised by owners_mutex. A scan builds a new
+ *   struct owners_scan and publishes it with rcu_replace_pointer(); readers
+ *   look records up under rcu_read_lock() and copy them out. The old scan
+ *   is freed after synchronize_rcu(): its records, and its sk references
+ *   with sock_put() (process context, no lock held).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "sockleak.h"
+#include "walk.h"
+
+/* One socket of the scan, keyed by inode number in owners_scan.socks. */
+struct owners_rec {
+	u32 total;		/* fds that refer to it */
+	u8 n;			/* entries in owners[] */
+	struct sock *sk;	/* referenced when unhashed at scan time */
+	struct sockleak_owner owners[SOCKLEAK_OWNERS_MAX];
+};
+
+struct owners_scan {
+	struct xarray socks;	/* ino -> struct owners_rec */
+	struct xarray unhashed;	/* ino -> the owners_rec with an sk */
+	unsigned long when;	/* jiffies at the end of the scan */
+};
+
+static struct owners_scan __rcu *owners_cur;
+static DEFINE_MUTEX(owners_mutex);
+
+/* One socket fd seen under the fd table lock. */
+struct owners_fd {
+	unsigned long ino;
+	int fd;
+	struct sock *sk;	/* referenced, when unhashed */
+};
+
+struct owners_pass {
+	struct owners_fd *buf;
+	unsigned int cap;
+	unsigned int n;
+	unsigned int resume;	/* fd to resume at after the buffer grew */
+	bool full;
+};
+
+static void owners_free(struct owners_scan *scan)
+{
+	struct owners_rec *rec;
+	unsigned long ino;
+
+	if (!scan)
+		return;
+	xa_for_each(&scan->socks, ino, rec) {
+		if (rec->sk)
+			sock_put(rec->sk);
+		kfree(rec);
+	}
+	xa_destroy(&scan->socks);
+	xa_destroy(&scan->unhashed);
+	kfree(scan);
+}
+
+static struct owners_rec *owners_rec_get(struct owners_scan *scan,
+					 unsigned long ino)
+{
+	struct owners_rec *rec = xa_load(&scan->socks, ino);
+
+	if (rec)
+		return rec;
+	rec = kzalloc(sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return NULL;
+	if (xa_err(xa_store(&scan->socks, ino, rec, GFP_KERNEL))) {
+		kfree(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+/* A TCP or UDP socket of the inet families: what the reports cover. */
+static bool owners_inet(const struct sock *sk)
+{
+	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
+		return false;
+	return (sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP) ||
+	       (sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP);
+}
+
+/* Step 1: inode of every hashed full socket that has a struct file. */
+static int owners_hashed(struct owners_scan *scan)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_walk walk;
+	struct socket *sock;
+	unsigned long ino;
+	int i, n, ret = 0;
+
+	sockleak_walk_init(&walk);
+	while (!ret && (n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH))) {
+		for (i = 0; i < n && !ret; i++) {
+			struct sock *sk = refs[i].sk;
+
+			if (!sk_fullsock(sk))
+				continue;
+			ino = 0;
+			read_lock_bh(&sk->sk_callback_lock);
+			sock = sk->sk_socket;
+			if (sock && sock->file)
+				ino = SOCK_INODE(sock)->i_ino;
+			read_unlock_bh(&sk->sk_callback_lock);
+			if (ino && !owners_rec_get(scan, ino))
+				ret = -ENOMEM;
+		}
+		sockleak_walk_put(refs, n);
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+	}
+	sockleak_walk_release(&walk);
+	return ret;
+}
+
+/* iterate_fd() callback: files->file_lock and task_lock are held. */
+static int owners_fd_cb(const void *p, struct file *file, unsigned int fd)
+{
+	struct owners_pass *pass = (struct owners_pass *)p;
+	struct socket *sock = sock_from_file(file);
+	struct owners_fd *e;
+	struct sock *sk;
+
+	if (!sock)
+		return 0;
+	sk = READ_ONCE(sock->sk);
+	if (!sk || !owners_inet(sk))
+		return 0;
+	if (pass->n == pass->cap) {
+		pass->full = true;
+		pass->resume = fd;
+		return 1;
+	}
+	e = &pass->buf[pass->n++];
+	e->ino = SOCK_INODE(sock)->i_ino;
+	e->fd = fd;
+	e->sk = NULL;
+	/* The file holds the socket, which holds sk: the count is not 0. */
+	if (sk_unhashed(sk) && refcount_inc_not_zero(&sk->sk_refcnt))
+		e->sk = sk;
+	return 0;
+}
+
+static int owners_grow(struct owners_pass *pass)
+{
+	unsigned int cap = pass->cap ? pass->cap * 2 : 64;
+	struct owners_fd *buf;
+
+	buf = kvmalloc_array(cap, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (pass->n)
+		memcpy(buf, pass->buf, pass->n * sizeof(*buf));
+	kvfree(pass->buf);
+	pass->buf = buf;
+	pass->cap = cap;
+	return 0;
+}
+
+/* Add the socket fds of one process to the scan. */
+static int owners_merge(struct owners_scan *scan, struct owners_pass *pass,
+			pid_t tgid, char state, const char *comm)
+{
+	struct owners_rec *rec;
+	struct owners_fd *e;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < pass->n; i++) {
+		e = &pass->buf[i];
+		rec = ret ? NULL : owners_rec_get(scan, e->ino);
+		if (!rec) {
+			ret = -ENOMEM;
+			if (e->sk)
+				sock_put(e->sk);
+			continue;
+		}
+		if (rec->n < SOCKLEAK_OWNERS_MAX) {
+			struct sockleak_owner *o = &rec->owners[rec->n++];
+
+			o->tgid = tgid;
+			o->fd = e->fd;
+			o->state = state;
+			strscpy(o->comm, comm, sizeof(o->comm));
+		}
+		rec->total++;
+		if (!e->sk)
+			continue;
+		if (rec->sk || xa_err(xa_store(&scan->unhashed, e->ino, rec,
+					       GFP_KERNEL))) {
+			sock_put(e->sk);
+			continue;
+		}
+		rec->sk = e->sk;
+	}
+	pass->n = 0;
+	return ret;
+}
+
+/*
+ * The task of tgid >= *nr whose fd table to read, pinned, or NULL at the
+ * end. Sets *nr to its tgid.
+ */
+static struct task_struct *owners_next_task(pid_t *nr)
+{
+	struct task_struct *leader, *t, *found;
+	struct pid *pid;
+
+	rcu_read_lock();
+	for (;;) {
+		found = NULL;
+		pid = find_ge_pid(*nr, &init_pid_ns);
+		if (!pid)
+			break;
+		*nr = pid_nr(pid);
+		leader = pid_task(pid, PIDTYPE_TGID);
+		if (leader) {
+			for_each_thread(leader, t) {
+				if (READ_ONCE(t->files)) {
+					found = t;
+					break;
+				}
+			}
+		}
+		if (found) {
+			get_task_struct(found);
+			break;
+		}
+		(*nr)++;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/* Step 2: one pass over every process's fd table. */
+static int owners_fds(struct owners_scan *scan)
+{
+	struct owners_pass pass = {};
+	char comm[TASK_COMM_LEN];
+	struct task_struct *t;
+	pid_t nr = 1;
+	unsigned int start;
+	char state;
+	int ret;
+
+	ret = owners_grow(&pass);
+	while (!ret && (t = owners_next_task(&nr))) {
+		get_task_comm(comm, t);
+		state = task_state_to_char(t);
+		start = 0;
+		for (;;) {
+			pass.full = false;
+			task_lock(t);
+			iterate_fd(t->files, start, owners_fd_cb, &pass);
+			task_unlock(t);
+			if (!pass.full)
+				break;
+			start = pass.resume;
+			ret = owners_grow(&pass);
+			if (ret)
+				break;
+		}
+		ret = owners_merge(scan, &pass, nr, state, comm) ?: ret;
+		put_task_struct(t);
+		nr++;
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+		cond_resched();
+	}
+	kvfree(pass.buf);
+	return ret;
+}
+
+int sockleak_owners_scan(void)
+{
+	struct owners_scan *scan, *old;
+	int ret;
+
+	scan = kzalloc(sizeof(*scan), GFP_KERNEL);
+	if (!scan)
+		return -ENOMEM;
+	xa_init(&scan->socks);
+	xa_init(&scan->unhashed);
+
+	mutex_lock(&owners_mutex);
+	ret = owners_hashed(scan);
+	if (!ret)
+		ret = owners_fds(scan);
+	if (ret) {
+		mutex_unlock(&owners_mutex);
+		owners_free(scan);
+		return ret;
+	}
+	scan->when = jiffies;
+	old = rcu_replace_pointer(owners_cur, scan,
+				  lockdep_is_held(&owners_mutex));
+	mutex_unlock(&owners_mutex);
+	synchronize_rcu();
+	owners_free(old);
+	return 0;
+}
+
+/*
+ * Fill the owner fields of a snapshot whose ino and filerefs are set, and
+ * its no_fd flag.
+ */
+void sockleak_owners_fill(struct sockleak_snap *s)
+{
+	struct owners_scan *scan;
+	struct owners_rec *rec;
+
+	s->scan_age_ms = -1;
+	s->owners_known = SOCKLEAK_OWNERS_UNKNOWN;
+	rcu_read_lock();
+	scan = rcu_dereference(owners_cur);
+	if (scan) {
+		s->scan_age_ms = jiffies_to_msecs(jiffies - scan->when);
+		rec = s->ino ? xa_load(&scan->socks, s->ino) : NULL;
+		if (rec) {
+			s->owners_known = SOCKLEAK_OWNERS_KNOWN;
+			s->owners_total = rec->total;
+			s->nowners = rec->n;
+			memcpy(s->owners, rec->owners,
+			       rec->n * sizeof(rec->owners[0]));
+		}
+	}
+	rcu_read_unlock();
+	/* No struct file: no fd can refer to it, scan or not. */
+	if (s->filerefs < 0 && !s->owners_total)
+		s->owners_known = SOCKLEAK_OWNERS_KNOWN;
+	if (s->owners_known && !s->owners_total && s->filerefs > 0)
+		__set_bit(SOCKLEAK_F_NO_FD, &s->flags);
+}
+
+/*
+ * Extra source (walk.h): the sockets the last scan found unhashed, from
+ * inode *pos on, while their owner still has them (not closed since).
+ */
+int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
+			  int max)
+{
+	struct owners_scan *scan;
+	struct owners_rec *rec;
+	unsigned long ino;
+	struct sock *sk;
+	int n = 0;
+
+	rcu_read_lock();
+	scan = rcu_dereference(owners_cur);
+	if (!scan)
+		goto out;
+	xa_for_each_start(&scan->unhashed, ino, rec, *pos) {
+		if (n == max)
+			break;
+		*pos = ino + 1;
+		sk = rec->sk;
+		if (sock_flag(sk, SOCK_DEAD) || !READ_ONCE(sk->sk_socket))
+			continue;
+		/* The scan's reference keeps the count above 0. */
+		if (!refcount_inc_not_zero(&sk->sk_refcnt))
+			continue;
+		refs[n].sk = sk;
+		refs[n].netns_ino = sock_net(sk)->ns.inum;
+		refs[n].net = maybe_get_net(sock_net(sk));
+		refs[n].proto = sk->sk_protocol;
+		refs[n].held = 1;
+		n++;
+	}
+out:
+	rcu_read_unlock();
+	return n;
+}
+
+void sockleak_owners_exit(void)
+{
+	struct owners_scan *scan;
+
+	mutex_lock(&owners_mutex);
+	scan = rcu_replace_pointer(owners_cur, NULL,
+				   lockdep_is_held(&owners_mutex));
+	mutex_unlock(&owners_mutex);
+	synchronize_rcu();
+	owners_free(scan);
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the "suspects" debugfs file: one ranked list of everything
+ * that looks like a leak, most bytes pinned first, one line each:
+ *
+ *   kind=socket id=<cookie> bytes=N age_ms=N|- pid=N|- comm=C|-
+ *	reason=<code> explain=<plain English, to the end of the line>
+ *
+ * The list is built when the file is opened, from sources: each source is
+ * one function adding entries (a row of suspect_sources[]). The socket
+ * source reads every socket of the "sockets" report (hash tables, then
+ * the extra sockets of walk.h) and turns its flags and owners (from the
+ * last owner scan) into at most one entry per socket, with the first
+ * reason of this order: no_fd, unhashed_mem, close_wait, orphan_mem,
+ * unread, fin_wait2, rcvbuf_locked, zero_window, bpf_held. Thresholds are
+ * those of the flags (control tunables). A clean system has an empty list.
+ *
+ * Locking rules: none of its own. The walk's rules apply (walk.c); the
+ * list lives in memory private to the open file.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/tcp.h>
+
+#include "compat.h"
+#include "sockleak.h"
+#include "walk.h"
+
+struct suspect {
+	u64 bytes;		/* bytes pinned */
+	s64 age_ms;		/* -1: unknown */
+	const char *kind;	/* "socket", ... */
+	char id[24];		/* cookie in hex, cgroup id, ... */
+	pid_t pid;		/* 0: no owner known */
+	char comm[TASK_COMM_LEN];
+	const char *reason;	/* reason code */
+	char explain[256];
+};
+
+struct suspects {
+	struct suspect *v;
+	unsigned int n, cap;
+};
+
+/* Append a zeroed entry; NULL when out of memory. */
+static struct suspect *suspects_new(struct suspects *l)
+{
+	struct suspect *v;
+
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? l->cap * 2 : 16;
+
+		v = kvmalloc_array(cap, sizeof(*v), GFP_KERNEL);
+		if (!v)
+			return NULL;
+		if (l->n)
+			memcpy(v, l->v, l->n * sizeof(*v));
+		kvfree(l->v);
+		l->v = v;
+		l->cap = cap;
+	}
+	v = &l->v[l->n++];
+	memset(v, 0, sizeof(*v));
+	v->age_ms = -1;
+	return v;
+}
+
+/* 512 B, 8 KiB, 2.0 MiB: one decimal above a KiB unless exact. */
+static void suspects_size(char *buf, size_t len, u64 b)
+{
+	if (b >= SZ_1M)
+		snprintf(buf, len, "%llu.%llu MiB", b / SZ_1M,
+			 (b % SZ_1M) * 10 / SZ_1M);
+	else if (b >= SZ_1K && b % SZ_1K)
+		snprintf(buf, len, "%llu.%llu KiB", b / SZ_1K,
+			 (b % SZ_1K) * 10 / SZ_1K);
+	else if (b >= SZ_1K)
+		snprintf(buf, len, "%llu KiB", b / SZ_1K);
+	else
+		snprintf(buf, len, "%llu B", b);
+}
+
+/* An age in seconds: one decimal below 10 s. */
+static void suspects_age(char *buf, size_t len, u32 ms)
+{
+	if (ms < 10000)
+		snprintf(buf, len, "%u.%us", ms / 1000, ms % 1000 / 100);
+	else
+		snprintf(buf, len, "%us", ms / 1000);
+}
+
+/* Who holds the socket, as a sentence fragment. */
+static void suspects_owner(char *buf, size_t len,
+			   const struct sockleak_snap *s, const char *verb)
+{
+	const struct sockleak_owner *o = &s->owners[0];
+	int n;
+
+	if (s->owners_known == SOCKLEAK_OWNERS_UNKNOWN) {
+		snprintf(buf, len, "owner unknown (echo scan > control)");
+		return;
+	}
+	if (!s->nowners) {
+		snprintf(buf, len, "no process holds it");
+		return;
+	}
+	n = snprintf(buf, len, "pid %d (%s, state %c) %s fd %d", o->tgid,
+		     o->comm, o->state, verb, o->fd);
+	if (s->owners_total > 1 && n < len)
+		snprintf(buf + n, len - n, " (and %u more fds)",
+			 s->owners_total - 1);
+}
+
+/* One entry for one socket snapshot, or none. */
+static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
+{
+	static const int order[] = {
+		SOCKLEAK_F_NO_FD, SOCKLEAK_F_UNHASHED_MEM,
+		SOCKLEAK_F_CLOSE_WAIT, SOCKLEAK_F_ORPHAN_MEM,
+		SOCKLEAK_F_UNREAD, SOCKLEAK_F_FIN_WAIT2,
+		SOCKLEAK_F_RCVBUF_LOCKED, SOCKLEAK_F_ZERO_WINDOW,
+		SOCKLEAK_F_BPF_HELD,
+	};
+	static const char * const codes[SOCKLEAK_F_NR] = {
+		[SOCKLEAK_F_CLOSE_WAIT]		= "close_wait",
+		[SOCKLEAK_F_UNREAD]		= "unread",
+		[SOCKLEAK_F_ORPHAN_MEM]		= "orphan_mem",
+		[SOCKLEAK_F_FIN_WAIT2]		= "fin_wait2",
+		[SOCKLEAK_F_RCVBUF_LOCKED]	= "rcvbuf_locked",
+		[SOCKLEAK_F_ZERO_WINDOW]	= "zero_window",
+		[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
+		[SOCKLEAK_F_NO_FD]		= "no_fd",
+		[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
+	};
+	char rmem[24], held[24], owner[96], idle[16];
+	const char *state = sockleak_state_name(s->state);
+	struct suspect *e;
+	int i, flag = -1;
+	u64 bytes;
+
+	if (s->kind != SOCKLEAK_SK_FULL)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		if (test_bit(order[i], &s->flags)) {
+			flag = order[i];
+			break;
+		}
+	}
+	if (flag < 0)
+		return 0;
+	e = suspects_new(l);
+	if (!e)
+		return -ENOMEM;
+
+	/* Charged to the socket: its queues and its forward allocation. */
+	bytes = (u64)max(s->rmem, 0) + max(s->queued, 0) + max(s->fwd, 0);
+	e->bytes = bytes;
+	e->kind = "socket";
+	snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
+	e->reason = codes[flag];
+	if (s->nowners) {
+		e->pid = s->owners[0].tgid;
+		strscpy(e->comm, s->owners[0].comm, sizeof(e->comm));
+	}
+	if (s->proto == IPPROTO_TCP && s->state != TCP_LISTEN)
+		e->age_ms = s->rcv_idle_ms;
+	/* Unread: the data bytes for TCP, the queued memory for UDP. */
+	suspects_size(rmem, sizeof(rmem), s->proto == IPPROTO_TCP ?
+		      s->unread : max(s->rmem, 0));
+	suspects_age(idle, sizeof(idle), s->rcv_idle_ms);
+	suspects_size(held, sizeof(held), bytes);
+
+	switch (flag) {
+	case SOCKLEAK_F_NO_FD:
+		e->age_ms = -1;
+		snprintf(e->explain, sizeof(e->explain),
+			 "no fd holds this socket (file refs %ld): SCM_RIGHTS in flight, io_uring fixed file or leaked fget; %s %s, %s held",
+			 s->filerefs, s->proto == IPPROTO_TCP ? "tcp" : "udp",
+			 state, held);
+		break;
+	case SOCKLEAK_F_UNHASHED_MEM:
+		suspects_owner(owner, sizeof(owner), s, "still holds");
+		snprintf(e->explain, sizeof(e->explain),
+			 "%s, unhashed (ss cannot see it), nothing received for %s, %s unread, %s",
+			 s->err == ECONNRESET ? "reset by peer" : state,
+			 idle, rmem, owner);
+		break;
+	case SOCKLEAK_F_CLOSE_WAIT:
+		suspects_owner(owner, sizeof(owner), s, "holds");
+		snprintf(e->explain, sizeof(e->explain),
+			 "CLOSE_WAIT for %s, %s unread, %s but never close()d",
+			 idle, rmem, owner);
+		break;
+	case SOCKLEAK_F_ORPHAN_MEM:
+		snprintf(e->explain, sizeof(e->explain),
+			 "closed by its owner (orphan in %s, refcnt %d), still holds %s",
+			 state, s->refcnt, held);
+		break;
+	case SOCKLEAK_F_UNREAD:
+		suspects_owner(owner, sizeof(owner), s, "holds");
+		snprintf(e->explain, sizeof(e->explain),
+			 "%s with %s unread, nothing received for %s, %s but does not read",
+			 state, rmem, idle, owner);
+		break;
+	case SOCKLEAK_F_FIN_WAIT2:
+		snprintf(e->explain, sizeof(e->explain),
+			 "FIN-WAIT-2 for %s: the peer never sent its FIN, %s held",
+			 idle, held);
+		break;
+	case SOCKLEAK_F_RCVBUF_LOCKED:
+		suspects_owner(owner, sizeof(owner), s, "holds");
+		snprintf(e->explain, sizeof(e->explain),
+			 "SO_RCVBUF set by hand to %d and the queue is full (%s), %s",
+			 s->rcvbuf, rmem, owner);
+		break;
+	case SOCKLEAK_F_ZERO_WINDOW:
+		suspects_owner(owner, sizeof(owner), s, "holds");
+		snprintf(e->explain, sizeof(e->explain),
+			 "%s with a zero %s window, %s held, %s", state,
+			 s->snd_wnd ? "receive" : "send", held, owner);
+		break;
+	case SOCKLEAK_F_BPF_HELD:
+		snprintf(e->explain, sizeof(e->explain),
+			 "held by a sockmap/psock (bpf) in %s, %s held",
+			 state, held);
+		break;
+	}
+	return 0;
+}
+
+/* Source: every socket of the "sockets" report. */
+static int suspects_from_sockets(struct suspects *l)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_extra extra;
+	struct sockleak_walk walk;
+	struct sockleak_snap *s;
+	int i, n, ret = 0;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	sockleak_walk_init(&walk);
+	sockleak_extra_init(&extra);
+	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
+			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
+		for (i = 0; i < n && !ret; i++) {
+			sockleak_snapshot(&refs[i], s, 0);
+			ret = suspects_socket(l, s);
+		}
+		sockleak_walk_put(refs, n);
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+	}
+	sockleak_walk_release(&walk);
+	sockleak_extra_release(&extra);
+	kfree(s);
+	return ret;
+}
+
+/* Sources of suspects: add a row per source. */
+static int (* const suspect_sources[])(struct suspects *l) = {
+	suspects_from_sockets,
+};
+
+/* Most bytes first; then by kind and id, so the order is stable. */
+static int suspects_cmp(const void *a, const void *b)
+{
+	const struct suspect *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->kind, y->kind) ?: strcmp(x->id, y->id);
+}
+
+static void suspects_free(struct suspects *l)
+{
+	kvfree(l->v);
+	kfree(l);
+}
+
+static int suspects_show(struct seq_file *m, void *v)
+{
+	struct suspects *l = m->private;
+	const struct suspect *e;
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		e = &l->v[i];
+		seq_printf(m, "kind=%s id=%s bytes=%llu", e->kind, e->id,
+			   e->bytes);
+		if (e->age_ms < 0)
+			seq_puts(m, " age_ms=-");
+		else
+			seq_printf(m, " age_ms=%lld", e->age_ms);
+		if (e->pid) {
+			seq_printf(m, " pid=%d comm=", e->pid);
+			seq_escape(m, e->comm, " \t\n\\");
+		} else {
+			seq_puts(m, " pid=- comm=-");
+		}
+		seq_printf(m, " reason=%s explain=", e->reason);
+		seq_escape(m, e->explain, "\t\n\\");
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+
+static int suspects_open(struct inode *inode, struct file *file)
+{
+	struct suspects *l;
+	int i, ret = 0;
+
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(suspect_sources) && !ret; i++)
+		ret = suspect_sources[i](l);
+	if (!ret) {
+		sort(l->v, l->n, sizeof(*l->v), suspects_cmp, NULL);
+		ret = single_open(file, suspects_show, l);
+	}
+	if (ret)
+		suspects_free(l);
+	return ret;
+}
+
+static int suspects_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	suspects_free(m->private);
+	return single_release(inode, file);
+}
+
+static const struct file_operations suspects_fops = {
+	.owner		= THIS_MODULE,
+	.open		= suspects_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= suspects_release,
+};
+
+void sockleak_suspects_init(struct dentry *dir)
+{
+	debugfs_create_file("suspects", SOCKLEAK_MODE_RO, dir, NULL,
+			    &suspects_fops);
+}

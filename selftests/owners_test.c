@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The owner scan ("echo scan > control") and the "suspects" file.
+ *
+ * owners: the pid:fd sets of "owners=" equal those found by reading every
+ *	/proc/PID/fd link (the independent source), with a forked child
+ *	sharing one socket under another fd number.
+ * unhashed: sockets reset by the peer while their owner holds them with
+ *	unread data are invisible to ss, yet after a scan "sockets" lists
+ *	each with hashed=0, its owner, state and memory (rmem >= the unread
+ *	bytes FIONREAD reports), and "summary" counts exactly them in the
+ *	test's netns.
+ * no_fd: a socket whose only reference is an SCM_RIGHTS message in flight
+ *	is flagged no_fd with no owner; once received, it has its new fd.
+ * suspects: each scenario gives exactly the expected line (reason, owner
+ *	pid, fd in the text); the clean control scenario gives none.
+ *
+ * Every test runs in its own network namespace (unshare), so ss only
+ * shows the test's sockets.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../kselftest_harness.h"
+#include "sl_util.h"
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+#define AGE_MS 300
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static unsigned long long cookie_of(int fd)
+{
+	unsigned long long c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
+		return 0;
+	return c;
+}
+
+static unsigned long ino_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/* A private netns with lo up. */
+static int own_netns(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	return system("/usr/bin/ip link set lo up");
+}
+
+static int listener(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 64))
+		return -1;
+	return fd;
+}
+
+static int connect_to(int lfd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd;
+
+	if (getsockname(lfd, (struct sockaddr *)&a, &len))
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len))
+		return -1;
+	return fd;
+}
+
+static int inq(int fd)
+{
+	int n = -1;
+
+	ioctl(fd, SIOCINQ, &n);
+	return n;
+}
+
+/* Wait until fd has want bytes unread (up to 5 s). */
+static int wait_inq(int fd, int want)
+{
+	for (int i = 0; i < 500; i++) {
+		if (inq(fd) >= want)
+			return 0;
+		msleep(10);
+	}
+	return -1;
+}
+
+static int scan(void)
+{
+	return sl_control("scan");
+}
+
+static void set_defaults(void)
+{
+	sl_control("close_wait_ms=60000\nunread_ms=60000\nunhashed_ms=60000\n");
+}
+
+/* Append a space-separated word to buf (truncated to len). */
+static void append_word(char *buf, size_t len, const char *w)
+{
+	size_t used = strlen(buf), wl = strlen(w);
+
+	if (used && used + 1 < len)
+		buf[used++] = ' ';
+	if (used + wl >= len)
+		wl = len - used - 1;
+	memcpy(buf + used, w, wl);
+	buf[used + wl] = '\0';
+}
+
+/*
+ * The pid:fd pairs of every /proc/PID/fd link to socket:[ino], as
+ * "pid:fd" words sorted in buf (space separated).
+ */
+static int proc_owners(unsigned long ino, char *buf, size_t len)
+{
+	char want[64], path[600], link[64], words[64][300];
+	struct dirent *p, *f;
+	DIR *pd, *fd;
+	int n = 0, i, j;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	pd = opendir("/proc");
+	if (!pd)
+		return -1;
+	while ((p = readdir(pd))) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fd = opendir(path);
+		if (!fd)
+			continue;
+		while ((f = readdir(fd))) {
+			ssize_t l;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s",
+				 p->d_name, f->d_name);
+			l = readlink(path, link, sizeof(link) - 1);
+			if (l <= 0)
+				continue;
+			link[l] = '\0';
+			if (strcmp(link, want) || n == 64)
+				continue;
+			snprintf(words[n++], sizeof(words[0]), "%.100s:%.100s",
+				 p->d_name, f->d_name);
+		}
+		closedir(fd);
+	}
+	closedir(pd);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (strcmp(words[i], words[j]) > 0) {
+				char t[300];
+
+				memcpy(t, words[i], sizeof(t));
+				memcpy(words[i], words[j], sizeof(t));
+				memcpy(words[j], t, sizeof(t));
+			}
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		append_word(buf, len, words[i]);
+	return n;
+}
+
+/* owners= of a sockets line as sorted "pid:fd" words; -1 if truncated. */
+static int line_owners(const char *line, char *buf, size_t len)
+{
+	char v[512], words[16][520], *tok, *save;
+	int n = 0, i, j;
+
+	buf[0] = '\0';
+	if (!sl_kv(line, "owners", v, sizeof(v)))
+		return -2;
+	if (!strcmp(v, "-"))
+		return 0;
+	if (!strcmp(v, "?") || strchr(v, '('))
+		return -1;
+	for (tok = strtok_r(v, ",", &save); tok && n < 16;
+	     tok = strtok_r(NULL, ",", &save))
+		snprintf(words[n++], sizeof(words[0]), "%s", tok);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (strcmp(words[i], words[j]) > 0) {
+				char t[520];
+
+				memcpy(t, words[i], sizeof(t));
+				memcpy(words[i], words[j], sizeof(t));
+				memcpy(words[j], t, sizeof(t));
+			}
+	for (i = 0; i < n; i++)
+		append_word(buf, len, words[i]);
+	return n;
+}
+
+/* The line of a file (sockets: cookie=, suspects: id=) for a cookie. */
+static const char *find_line(struct sl_list *l, const char *key,
+			     unsigned long long cookie)
+{
+	char v[32];
+
+	for (int i = 0; i < l->n; i++)
+		if (sl_kv(l->line[i], key, v, sizeof(v)) &&
+		    strtoull(v, NULL, 16) == cookie)
+			return l->line[i];
+	return NULL;
+}
+
+static int read_lines(const char *file, struct sl_list *l)
+{
+	char *p, *nl;
+	int cap = 64;
+
+	l->buf = sl_read_file(file);
+	if (!l->buf)
+		return -1;
+	l->n = 0;
+	l->line = calloc(cap, sizeof(char *));
+	for (p = l->buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (l->n == cap) {
+			cap *= 2;
+			l->line = realloc(l->line, cap * sizeof(char *));
+		}
+		l->line[l->n++] = p;
+	}
+	return l->n;
+}
+
+static void expect_owners(struct __test_metadata *_metadata,
+			  struct sl_list *l, int fd)
+{
+	char want[512], got[512];
+	const char *line = find_line(l, "cookie", cookie_of(fd));
+	int n;
+
+	ASSERT_NE(NULL, line);
+	n = proc_owners(ino_of(fd), want, sizeof(want));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(n, line_owners(line, got, sizeof(got)));
+	EXPECT_STREQ(want, got) {
+		TH_LOG("fd %d: %s", fd, line);
+	}
+	EXPECT_LE(0, sl_kv_ll(line, "scan_age_ms"));
+}
+
+TEST(owners_match_proc_fd)
+{
+	int l, c1, a1, c2, a2, u, pfd[2], dupfd = 40;
+	struct sl_list sl;
+	char ok;
+	pid_t child;
+
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	c1 = connect_to(l);
+	a1 = accept(l, NULL, NULL);
+	c2 = connect_to(l);
+	a2 = accept(l, NULL, NULL);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_LE(0, c1);
+	ASSERT_LE(0, a1);
+	ASSERT_LE(0, c2);
+	ASSERT_LE(0, a2);
+	ASSERT_LE(0, u);
+	/* The parent holds c2 under a second fd too. */
+	ASSERT_LE(0, dup2(c2, 41));
+	ASSERT_EQ(0, pipe(pfd));
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* Keep only c1, under another number. */
+		dup2(c1, dupfd);
+		for (int fd = 3; fd < 64; fd++)
+			if (fd != dupfd && fd != pfd[1])
+				close(fd);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], &ok, 1));
+
+	ASSERT_EQ(0, scan());
+	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	expect_owners(_metadata, &sl, l);
+	expect_owners(_metadata, &sl, c1);	/* parent and child */
+	expect_owners(_metadata, &sl, a1);
+	expect_owners(_metadata, &sl, c2);	/* two fds of the parent */
+	expect_owners(_metadata, &sl, a2);
+	expect_owners(_metadata, &sl, u);	/* unbound UDP: unhashed */
+	EXPECT_EQ(0, sl_kv_ll(find_line(&sl, "cookie", cookie_of(u)),
+			      "hashed"));
+	EXPECT_EQ(1, sl_kv_ll(find_line(&sl, "cookie", cookie_of(c1)),
+			      "hashed"));
+	sl_free(&sl);
+
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
+#define NRESET 3
+
+/* NRESET clients whose peers sent 8000 bytes and then reset them. */
+static int make_reset(int *cl, int l)
+{
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	static char data[8000];
+
+	for (int i = 0; i < NRESET; i++) {
+		int a;
+
+		cl[i] = connect_to(l);
+		a = accept(l, NULL, NULL);
+		if (cl[i] < 0 || a < 0)
+			return -1;
+		if (send(a, data, sizeof(data), 0) != sizeof(data))
+			return -1;
+		if (wait_inq(cl[i], sizeof(data)))
+			return -1;
+		setsockopt(a, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+		close(a);
+	}
+	/* Wait for the resets: the state becomes CLOSE. */
+	for (int i = 0; i < NRESET; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int tries = 500;
+
+		do {
+			if (getsockopt(cl[i], IPPROTO_TCP, TCP_INFO, &ti, &len))
+				return -1;
+			if (ti.tcpi_state == TCP_CLOSE)
+				break;
+			msleep(10);
+		} while (--tries);
+		if (!tries)
+			return -1;
+	}
+	return 0;
+}
+
+/* The summary line netns=<inum> kind=mem proto=tcp. */
+static long long summary_tcp_mem(const char *key)
+{
+	char *sum = sl_read_file(SL_DIR "/summary"), *line, *save, v[32];
+	char ns[32];
+	long long val = -1;
+
+	if (!sum)
+		return -1;
+	snprintf(ns, sizeof(ns), "%lu", sl_netns_inum());
+	for (line = strtok_r(sum, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!sl_kv(line, "netns", v, sizeof(v)) || strcmp(v, ns))
+			continue;
+		if (!sl_kv(line, "kind", v, sizeof(v)) || strcmp(v, "mem"))
+			continue;
+		if (!sl_kv(line, "proto", v, sizeof(v)) || strcmp(v, "tcp"))
+			continue;
+		val = sl_kv_ll(line, key);
+	}
+	free(sum);
+	return val;
+}
+
+TEST(unhashed_reset_by_peer)
+{
+	int l, cl[NRESET];
+	struct ss_list ss;
+	struct sl_list sl;
+	char v[64], want[32];
+
+	set_defaults();
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, make_reset(cl, l));
+
+	/* ss (inet_diag) cannot see them. */
+	ASSERT_LE(0, ss_list(NULL, &ss));
+	for (int i = 0; i < NRESET; i++)
+		EXPECT_EQ(NULL, ss_find(&ss, cookie_of(cl[i])));
+	ss_free(&ss);
+
+	ASSERT_EQ(0, scan());
+	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	for (int i = 0; i < NRESET; i++) {
+		const char *line = find_line(&sl, "cookie", cookie_of(cl[i]));
+
+		ASSERT_NE(NULL, line);
+		if (!i)
+			TH_LOG("%s", line);
+		EXPECT_EQ(0, sl_kv_ll(line, "hashed"));
+		ASSERT_TRUE(sl_kv(line, "state", v, sizeof(v)));
+		EXPECT_STREQ("UNCONN", v);	/* TCP_CLOSE, as ss names it */
+		EXPECT_EQ(ino_of(cl[i]), (unsigned long)sl_kv_ll(line, "ino"));
+		EXPECT_LE(inq(cl[i]), sl_kv_ll(line, "rmem"));
+		EXPECT_EQ(8000, inq(cl[i]));
+		ASSERT_TRUE(sl_kv(line, "owners", v, sizeof(v)));
+		snprintf(want, sizeof(want), "%d:%d", getpid(), cl[i]);
+		EXPECT_STREQ(want, v);
+		EXPECT_FALSE(sl_has_flag(line, "unhashed_mem"));
+	}
+	sl_free(&sl);
+
+	/* Counted in summary: exactly the test's sockets in its netns. */
+	EXPECT_EQ(NRESET, summary_tcp_mem("unhashed"));
+	EXPECT_LE(NRESET * 2, summary_tcp_mem("unhashed_pages"));
+	/* The hash tables of this netns hold only the listener. */
+	EXPECT_EQ(1, summary_tcp_mem("full"));
+
+	/* Once closed, they leave the report. */
+	for (int i = 0; i < NRESET; i++)
+		close(cl[i]);
+	EXPECT_EQ(0, summary_tcp_mem("unhashed"));
+}
+
+/* Send fd over the unix socket s with SCM_RIGHTS. */
+static int send_fd(int s, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, b = 'x';
+	struct iovec iov = { &b, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(s, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int s)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, b;
+	struct iovec iov = { &b, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(s, &msg, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+TEST(no_fd_scm_rights)
+{
+	unsigned long long cookie;
+	struct sl_list sl, su;
+	const char *line;
+	char v[64], want[32];
+	int sp[2], l, nfd;
+
+	ASSERT_EQ(0, own_netns());
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	l = listener();
+	ASSERT_LE(0, l);
+	cookie = cookie_of(l);
+	ASSERT_EQ(0, send_fd(sp[0], l));
+	ASSERT_EQ(0, close(l));
+
+	ASSERT_EQ(0, scan());
+	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	line = find_line(&sl, "cookie", cookie);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(sl_has_flag(line, "no_fd"));
+	ASSERT_TRUE(sl_kv(line, "owners", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	EXPECT_EQ(1, sl_kv_ll(line, "filerefs"));
+	sl_free(&sl);
+
+	ASSERT_LT(0, read_lines(SL_DIR "/suspects", &su));
+	line = find_line(&su, "id", cookie);
+	ASSERT_NE(NULL, line);
+	ASSERT_TRUE(sl_kv(line, "reason", v, sizeof(v)));
+	EXPECT_STREQ("no_fd", v);
+	ASSERT_TRUE(sl_kv(line, "pid", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	EXPECT_NE(NULL, strstr(line, "SCM_RIGHTS in flight"));
+	sl_free(&su);
+
+	nfd = recv_fd(sp[1]);
+	ASSERT_LE(0, nfd);
+	EXPECT_EQ(cookie, cookie_of(nfd));
+	ASSERT_EQ(0, scan());
+	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	line = find_line(&sl, "cookie", cookie);
+	ASSERT_NE(NULL, line);
+	EXPECT_FALSE(sl_has_flag(line, "no_fd"));
+	ASSERT_TRUE(sl_kv(line, "owners", v, sizeof(v)));
+	snprintf(want, sizeof(want), "%d:%d", getpid(), nfd);
+	EXPECT_STREQ(want, v);
+	sl_free(&sl);
+}
+
+struct want {
+	unsigned long long cookie;
+	const char *reason;
+	int pid;		/* 0: no owner */
+	int fd;			/* fd named in the text, -1: none */
+	const char *text;	/* in the explanation */
+	const char *text2;	/* this too, unless NULL */
+};
+
+static void expect_suspects(struct __test_metadata *_metadata,
+			    const struct want *w, int n)
+{
+	struct sl_list su;
+	char v[64], fdtxt[32];
+	long long prev = -1;
+
+	ASSERT_LE(0, read_lines(SL_DIR "/suspects", &su));
+	for (int i = 0; i < su.n; i++) {
+		long long b = sl_kv_ll(su.line[i], "bytes");
+
+		/* Ranked: most bytes first. */
+		if (prev >= 0)
+			EXPECT_LE(b, prev);
+		prev = b;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *line = find_line(&su, "id", w[i].cookie);
+
+		ASSERT_NE(NULL, line) {
+			TH_LOG("no suspect for %s", w[i].reason);
+		}
+		TH_LOG("%s", line);
+		ASSERT_TRUE(sl_kv(line, "kind", v, sizeof(v)));
+		EXPECT_STREQ("socket", v);
+		ASSERT_TRUE(sl_kv(line, "reason", v, sizeof(v)));
+		EXPECT_STREQ(w[i].reason, v) {
+			TH_LOG("%s", line);
+		}
+		ASSERT_TRUE(sl_kv(line, "pid", v, sizeof(v)));
+		if (w[i].pid) {
+			EXPECT_EQ(w[i].pid, atoi(v));
+		} else {
+			EXPECT_STREQ("-", v);
+		}
+		if (w[i].fd >= 0) {
+			snprintf(fdtxt, sizeof(fdtxt), "fd %d", w[i].fd);
+			EXPECT_NE(NULL, strstr(line, fdtxt)) {
+				TH_LOG("%s", line);
+			}
+		}
+		EXPECT_NE(NULL, strstr(line, w[i].text)) {
+			TH_LOG("%s", line);
+		}
+		if (w[i].text2) {
+			EXPECT_NE(NULL, strstr(line, w[i].text2));
+		}
+	}
+	sl_free(&su);
+}
+
+TEST(suspects_scenarios)
+{
+	int l, c1, a1, c2, a2, c3, a3, cl[NRESET], rb = 4096, sent = 0;
+	static char buf[65536];
+	struct want w[8];
+	int n = 0;
+
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	ASSERT_LE(0, l);
+
+	/* never read: a1 gets data it never reads. */
+	c1 = connect_to(l);
+	a1 = accept(l, NULL, NULL);
+	ASSERT_EQ(5000, send(c1, buf, 5000, 0));
+	ASSERT_EQ(0, wait_inq(a1, 5000));
+	w[n++] = (struct want){ cookie_of(a1), "unread", getpid(), a1,
+				"does not read", "4.8 KiB unread" };
+
+	/* CLOSE_WAIT: the peer sent data and closed, a2 never close()s. */
+	c2 = connect_to(l);
+	a2 = accept(l, NULL, NULL);
+	ASSERT_EQ(3000, send(c2, buf, 3000, 0));
+	ASSERT_EQ(0, wait_inq(a2, 3000));
+	close(c2);
+	w[n++] = (struct want){ cookie_of(a2), "close_wait", getpid(), a2,
+				"never close()d", "2.9 KiB unread" };
+
+	/* orphan with data: c3 closed with unsent data, a3 never reads. */
+	c3 = connect_to(l);
+	setsockopt(c3, SOL_SOCKET, SO_SNDBUF, &rb, sizeof(rb));
+	a3 = accept(l, NULL, NULL);
+	setsockopt(a3, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+	fcntl(c3, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 50; i++) {
+		ssize_t k = send(c3, buf, sizeof(buf), MSG_NOSIGNAL);
+
+		if (k > 0)
+			sent += k;
+		else
+			msleep(10);
+	}
+	ASSERT_LT(0, sent);
+	w[n++] = (struct want){ cookie_of(c3), "orphan_mem", 0, -1,
+				"closed by its owner", NULL };
+	close(c3);
+
+	/* reset by the peer, unread data, still held: unhashed. */
+	ASSERT_EQ(0, make_reset(cl, l));
+	for (int i = 0; i < NRESET; i++)
+		w[n++] = (struct want){ cookie_of(cl[i]), "unhashed_mem",
+					getpid(), cl[i], "reset by peer",
+					"7.8 KiB unread" };
+
+	ASSERT_EQ(0, sl_control("close_wait_ms=300\nunread_ms=300\nunhashed_ms=300\n"));
+	msleep(AGE_MS + 200);
+	ASSERT_EQ(0, scan());
+	expect_suspects(_metadata, w, n);
+	set_defaults();
+}
+
+TEST(suspects_clean_control)
+{
+	int l, c, a, u;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	unsigned long long cookies[4];
+	struct sl_list su;
+	char b[100];
+
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	c = connect_to(l);
+	a = accept(l, NULL, NULL);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ASSERT_EQ(0, bind(u, (struct sockaddr *)&sin, sizeof(sin)));
+	/* Data exchanged and read: nothing pending. */
+	ASSERT_EQ(100, send(c, b, 100, 0));
+	ASSERT_EQ(100, recv(a, b, 100, MSG_WAITALL));
+	cookies[0] = cookie_of(l);
+	cookies[1] = cookie_of(c);
+	cookies[2] = cookie_of(a);
+	cookies[3] = cookie_of(u);
+
+	ASSERT_EQ(0, sl_control("close_wait_ms=300\nunread_ms=300\nunhashed_ms=300\n"));
+	msleep(AGE_MS + 200);
+	ASSERT_EQ(0, scan());
+	ASSERT_LE(0, read_lines(SL_DIR "/suspects", &su));
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(NULL, find_line(&su, "id", cookies[i]));
+	sl_free(&su);
+	set_defaults();
+}
+
+TEST(scan_rejects_argument)
+{
+	EXPECT_EQ(-EINVAL, sl_control("scan=1"));
+	EXPECT_EQ(-EINVAL, sl_control("unhashed_ms=x"));
+}
+
+TEST_HARNESS_MAIN
