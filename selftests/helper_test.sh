@@ -44,7 +44,7 @@ ktap_check "check with the leaky workload exits 1 (rc=$rc)" [ $rc = 1 ]
 cw=$($SS -Htane state close-wait | grep -o 'sk:[0-9a-f]*' | cut -d: -f2)
 diag "CLOSE-WAIT cookie per ss: $cw"
 ktap_check "check lists the CLOSE-WAIT socket ss shows" \
-	sh -c "[ -n '$cw' ] && awk '{print \$1}' /tmp/out | grep -qx '$cw'"
+	sh -c "[ -n '$cw' ] && grep -qw '$cw' /tmp/out"
 
 "$SL" sockets | tail -n +2 | awk '{print $1}' | sort >/tmp/sl.cookies
 $SS -Htuane | grep -o ' sk:[0-9a-f]*' | cut -d: -f2 | sort >/tmp/ss.cookies

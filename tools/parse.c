@@ -195,6 +195,14 @@ int report_parse(struct report *r, char *text, enum fmt fmt,
 				*eq = '\0';
 				kv.key = w;
 				kv.val = eq + 1;
+				/*
+				 * "explain=" is last and free text (suspects):
+				 * its value runs to the end of the line.
+				 */
+				if (!strcmp(w, "explain") && save && *save) {
+					save[-1] = ' ';
+					save = NULL;
+				}
 			}
 			if (rec.n == cap) {
 				struct kv *nk;
@@ -209,6 +217,8 @@ int report_parse(struct report *r, char *text, enum fmt fmt,
 				rec.kv = nk;
 			}
 			rec.kv[rec.n++] = kv;
+			if (!save)
+				break;
 		}
 		line = nl + 1;
 		if (!rec.n)

@@ -267,8 +267,28 @@ static const char *owner_of(const struct rec *r, char *buf, size_t len)
 	long long ino;
 	int first, last, pids = 0, prev = 0;
 
-	if (o)
-		return o;
+	/*
+	 * The kernel's owner scan: owners=pid:fd,... and owner_tasks=S:comm,...
+	 * in the same order; "-" no fd holds it, "?" not scanned yet.
+	 */
+	if (o && strcmp(o, "?")) {
+		const char *t = rec_get(r, "owner_tasks"), *c;
+		int pid = atoi(o), more = 0;
+		size_t n;
+
+		if (!strcmp(o, "-"))
+			return "-";
+		for (c = o; (c = strchr(c, ',')); c++)
+			if (atoi(c + 1) != pid)
+				more++;
+		c = t ? strchr(t, ':') : NULL;
+		n = c ? strcspn(c + 1, ",") : 1;
+		snprintf(buf, len, "%d/%.*s%s", pid, (int)n, c ? c + 1 : "?",
+			 more ? ",+" : "");
+		if (more)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%d", more);
+		return buf;
+	}
 	if (!opt.live || !rec_num(r, "ino", &ino) || ino == 0)
 		return "-";
 	key.ino = ino;
