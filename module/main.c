@@ -37,6 +37,7 @@ static int __init sockleak_init(void)
 	sockleak_control_init(dir);
 	sockleak_sockets_init(dir);
 	sockleak_summary_init(dir);
+	sockleak_tracked_init(dir);
 
 	pr_info("loaded, version %s\n", SOCKLEAK_VERSION);
 	return 0;
@@ -46,6 +47,8 @@ static void __exit sockleak_exit(void)
 {
 	debugfs_remove_recursive(sockleak_dir);
 	sockleak_dir = NULL;
+	/* Probes unregistered (handlers drained), then the registry freed. */
+	sockleak_track_exit();
 	pr_info("unloaded\n");
 }
 

@@ -62,6 +62,7 @@ static const char * const flag_names[SOCKLEAK_F_NR] = {
 	[SOCKLEAK_F_RCVBUF_LOCKED]	= "rcvbuf_locked",
 	[SOCKLEAK_F_ZERO_WINDOW]	= "zero_window",
 	[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
+	[SOCKLEAK_F_UNHASHED]		= "unhashed",
 };
 
 static const char * const timer_names[] = {
@@ -307,6 +308,9 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		__set_bit(SOCKLEAK_F_RCVBUF_LOCKED, &s->flags);
 	if (s->bpf)
 		__set_bit(SOCKLEAK_F_BPF_HELD, &s->flags);
+	/* No hash table holds it: handed out by an extra source (walk.h). */
+	if (sk_unhashed(sk))
+		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
 
 	if (how & SOCKLEAK_SNAP_BRIEF)
 		return;

@@ -27,6 +27,7 @@
 
 struct sockets_iter {
 	struct sockleak_walk walk;
+	struct sockleak_src_cursor src;	/* extra sources, after the walk */
 	loff_t first;			/* record number of snaps[0] */
 	unsigned int count;		/* snapshots in snaps[] */
 	bool eof;			/* the walk has ended */
@@ -37,6 +38,7 @@ static void sockets_rewind(struct sockets_iter *it)
 {
 	sockleak_walk_release(&it->walk);
 	sockleak_walk_init(&it->walk);
+	memset(&it->src, 0, sizeof(it->src));
 	it->first = 0;
 	it->count = 0;
 	it->eof = false;
@@ -54,6 +56,8 @@ static bool sockets_fill(struct sockets_iter *it)
 		return false;
 
 	n = sockleak_walk_batch(&it->walk, refs, SOCKLEAK_BATCH);
+	if (!n)
+		n = sockleak_sources_batch(&it->src, refs, SOCKLEAK_BATCH);
 	for (i = 0; i < n; i++)
 		sockleak_snapshot(&refs[i], &it->snaps[i], 0);
 	sockleak_walk_put(refs, n);

@@ -26,6 +26,16 @@
  *	orphans_seen		SOCK_DEAD full sockets seen
  *	pressure		1 when the protocol is under memory pressure
  *	mem_min mem_pressure mem_max	proto->sysctl_mem (tcp_mem, udp_mem)
+ *	unhashed		live sockets no hash table holds, from the
+ *				extra sources (the lifecycle registry while
+ *				tracking; 0 otherwise)
+ *	unhashed_pages		their pages, as seen_pages
+ *	residual_pages		unexplained_pages - unhashed_pages
+ *   netns=all kind=tracker track=on|off entries max_entries unknown_origin
+ *	stacks overflow stack_overflow missed tcp_closed_not_freed
+ *	tcp_closed_not_freed_bytes udp_closed_not_freed ...: the lifecycle
+ *	registry (registry.c). closed_not_freed counts the unhashed orphans
+ *	(SOCK_DEAD) still allocated, bytes their rmem + queued + fwd.
  *   netns=all kind=states proto=P <STATE>=n ...   all netns together
  *   netns=all kind=mem proto=P ...                all netns together
  *   netns=<inum> kind=sockstat tcp_inuse tcp_orphan tcp_tw tcp_alloc tcp_mem
@@ -66,6 +76,7 @@
 
 #include "compat.h"
 #include "sockleak.h"
+#include "registry.h"
 #include "walk.h"
 
 enum { SUM_TCP, SUM_UDP, SUM_NPROTO };
@@ -137,9 +148,17 @@ struct sum_global {
 	bool pressure;
 };
 
+/* Live sockets of the extra sources (walk.h): no hash table holds them. */
+struct sum_extra {
+	unsigned long socks, closed, pages;
+	s64 bytes;
+};
+
 struct summary {
 	struct xarray nets;	/* inum -> struct sum_ns */
 	struct sum_seen total[SUM_NPROTO];
+	struct sum_extra extra[SUM_NPROTO];
+	struct sockleak_reg_stats reg;
 	struct sum_global global[SUM_NPROTO];
 };
 
@@ -241,6 +260,36 @@ static int sum_walk(struct summary *sum)
 	return ret;
 }
 
+/* The extra sources: sockets alive that no hash table holds. */
+static int sum_extra(struct summary *sum)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_src_cursor c = { };
+	struct sockleak_snap *s;
+	struct sum_extra *x;
+	int i, n, ret = 0;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	while (!ret && (n = sockleak_sources_batch(&c, refs, SOCKLEAK_BATCH))) {
+		for (i = 0; i < n; i++) {
+			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
+			x = &sum->extra[s->proto == IPPROTO_TCP ? SUM_TCP : SUM_UDP];
+			x->socks++;
+			x->closed += s->dead;
+			x->pages += sockleak_snap_pages(s);
+			x->bytes += max(s->rmem, 0) + max(s->queued, 0) +
+				    max(s->fwd, 0);
+		}
+		sockleak_walk_put(refs, n);
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+	}
+	kfree(s);
+	return ret;
+}
+
 /* Read the netns' own counters, then release it. */
 static void sum_read_net(struct sum_ns *ns)
 {
@@ -322,6 +371,9 @@ static struct summary *sum_collect(void)
 	ret = sum_collect_nets(sum);
 	if (!ret)
 		ret = sum_walk(sum);
+	if (!ret)
+		ret = sum_extra(sum);
+	sockleak_reg_stats(&sum->reg);
 	if (ret) {
 		sum_free(sum);
 		return ERR_PTR(ret);
@@ -379,10 +431,23 @@ static int summary_show(struct seq_file *m, void *v)
 		sum_show_opt(m, "sockets_allocated", g->sockets_allocated);
 		seq_printf(m, " sockets_seen=%lu", seen->full);
 		sum_show_opt(m, "orphans", g->orphans);
-		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld\n",
+		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld",
 			   seen->dead, g->pressure, g->mem[0], g->mem[1],
 			   g->mem[2]);
+		seq_printf(m, " unhashed=%lu unhashed_pages=%lu residual_pages=%ld\n",
+			   sum->extra[p].socks, sum->extra[p].pages,
+			   usage - (long)seen->pages - (long)sum->extra[p].pages);
 	}
+	seq_printf(m, "netns=all kind=tracker track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",
+		   sum->reg.on ? "on" : "off", sum->reg.entries,
+		   sum->reg.max_entries, sum->reg.unknown_origin,
+		   sum->reg.stacks, sum->reg.overflow, sum->reg.stack_overflow,
+		   sum->reg.missed);
+	for (p = 0; p < SUM_NPROTO; p++)
+		seq_printf(m, " %s_closed_not_freed=%lu %s_closed_not_freed_bytes=%lld",
+			   sum_proto_names[p], sum->extra[p].closed,
+			   sum_proto_names[p], sum->extra[p].bytes);
+	seq_putc(m, '\n');
 	for (p = 0; p < SUM_NPROTO; p++)
 		sum_show_seen(m, "all", &sum->total[p], p);
 

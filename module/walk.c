@@ -315,3 +315,27 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n)
 	}
 	cond_resched();
 }
+
+/* The extra sources, in order; add a source here. */
+static const struct sockleak_source *const sockleak_sources[] = {
+	&sockleak_registry_source,
+};
+
+/*
+ * Take references on the next sockets of the extra sources, at most @max.
+ * Returns 0 only at the end of the last source. Process context.
+ */
+int sockleak_sources_batch(struct sockleak_src_cursor *c,
+			   struct sockleak_ref *refs, int max)
+{
+	int n;
+
+	while (c->idx < ARRAY_SIZE(sockleak_sources)) {
+		n = sockleak_sources[c->idx]->batch(&c->pos, refs, max);
+		if (n)
+			return n;
+		c->idx++;
+		c->pos = 0;
+	}
+	return 0;
+}

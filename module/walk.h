@@ -50,6 +50,30 @@ struct sockleak_ref {
 	u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 };
 
+/*
+ * Extra socket sources, after the hash tables: live sockets no hash table
+ * holds (the lifecycle registry; later also an fd-table scan). batch()
+ * takes references on up to @max sockets from cursor *@pos (0 at the
+ * start), advances it and returns how many it took, 0 at its end; the
+ * sockets are released with sockleak_walk_put(). A source must not hand
+ * out a socket that a hash table holds.
+ */
+struct sockleak_source {
+	const char *name;
+	int (*batch)(unsigned long *pos, struct sockleak_ref *refs, int max);
+};
+
+/* Cursor over every source in turn. */
+struct sockleak_src_cursor {
+	unsigned int idx;	/* index in sockleak_sources[] */
+	unsigned long pos;	/* the source's own cursor */
+};
+
+extern const struct sockleak_source sockleak_registry_source;
+
+int sockleak_sources_batch(struct sockleak_src_cursor *c,
+			   struct sockleak_ref *refs, int max);
+
 void sockleak_walk_init(struct sockleak_walk *w);
 void sockleak_walk_release(struct sockleak_walk *w);
 int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
