@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "sl_util.h"
@@ -316,6 +317,66 @@ TEST_F(tr, unhashed_reset_explained)
 	EXPECT_LE((long long)sizeof(data) / 4096, sl_kv_ll(line, "unhashed_pages"));
 	EXPECT_GE(2, llabs(sl_kv_ll(line, "residual_pages"))) TH_LOG("%s", line);
 	close(c);
+}
+
+/*
+ * Unload with tracking on while connections churn in a child, then load
+ * with track=1: tracking is on from the start (control says so) and an
+ * allocation made after the load has origin "alloc". Any splat fails the
+ * run (the VM harness watches the console).
+ */
+TEST(unload_with_tracking_on)
+{
+	char *ctl, cmd[32], *text;
+	struct sockaddr_in sin;
+	unsigned long long ck;
+	const char *line;
+	int l, c, a, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, system("modprobe sockleak_holdref && modprobe sockleak"));
+	ASSERT_EQ(0, sl_control("track=on"));
+	l = listener(&sin);
+	ASSERT_LE(0, l);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		for (i = 0; i < 3000; i++) {
+			if (pair(l, &sin, &c, &a))
+				_exit(1);
+			close(c);
+			close(a);
+		}
+		_exit(0);
+	}
+	usleep(100000);
+	EXPECT_EQ(0, system("rmmod sockleak"));
+	EXPECT_EQ(0, system("modprobe sockleak track=1"));
+	ctl = sl_read_file(SL_DIR "/control");
+	ASSERT_NE(NULL, ctl);
+	EXPECT_NE(NULL, strstr(ctl, "track=on\n"));
+	free(ctl);
+	waitpid(pid, &i, 0);
+	EXPECT_EQ(0, i);
+
+	ASSERT_EQ(0, sl_control("grace_ms=0"));
+	ASSERT_EQ(0, pair(l, &sin, &c, &a));
+	ck = cookie_of(c);
+	snprintf(cmd, sizeof(cmd), "hold %d", c);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	close(a);
+	close(c);
+	usleep(200000);
+	line = tracked_find(&text, ck);
+	ASSERT_NE(NULL, line);
+	ASSERT_TRUE(sl_kv(line, "origin", cmd, sizeof(cmd)));
+	EXPECT_STREQ("alloc", cmd);
+	ASSERT_TRUE(sl_kv(line, "alloc_comm", cmd, sizeof(cmd)));
+	free(text);
+	EXPECT_EQ(0, sl_write(HOLDREF, "release"));
+	/* Unload with the socket still registered and tracking on. */
+	EXPECT_EQ(0, system("rmmod sockleak && modprobe sockleak"));
+	close(l);
 }
 
 TEST_HARNESS_MAIN
