@@ -54,7 +54,7 @@ $(KSFT_TREE)/.stamp: $(KSRC_TAR)
 selftests: $(KSFT_TREE)/.stamp
 	rm -rf $(KSFT_TREE)/tools/testing/selftests/sockleak $(KSFT_INSTALL)
 	mkdir -p $(KSFT_TREE)/tools/testing/selftests/sockleak $(KSFT_INSTALL)
-	cd selftests && cp -r $$(ls -A | grep -v '^vm$$') \
+	cd selftests && cp -r $$(ls -A | grep -v -E '^(vm|faultmod)$$') \
 		$(KSFT_TREE)/tools/testing/selftests/sockleak/
 	$(MAKE) -C $(KSFT_TREE)/tools/testing/selftests/sockleak \
 		OUTPUT=$(KSFT_TREE)/tools/testing/selftests/sockleak \

@@ -141,6 +141,7 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 static int cg_walk(struct sockleak_cgroups *cg)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_extra extra;
 	struct sockleak_walk walk;
 	struct sockleak_snap *s;
 	int i, n, ret = 0;
@@ -149,7 +150,10 @@ static int cg_walk(struct sockleak_cgroups *cg)
 	if (!s)
 		return -ENOMEM;
 	sockleak_walk_init(&walk);
-	while (!ret && (n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH))) {
+	sockleak_extra_init(&extra);
+	/* Hashed sockets, then those only an fd or the registry knows. */
+	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
+			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
 		for (i = 0; i < n && !ret; i++) {
 			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
 			ret = sockleak_cgroups_account(cg, s);
@@ -159,6 +163,7 @@ static int cg_walk(struct sockleak_cgroups *cg)
 			ret = -EINTR;
 	}
 	sockleak_walk_release(&walk);
+	sockleak_extra_release(&extra);
 	kfree(s);
 	return ret;
 }

@@ -10,10 +10,10 @@
  * as "name=value", one per line, in table order.
  *
  * Commands are rows of control_cmds[]: a tunable row names its variable
- * and range; a command row (scan; later: track=on, clear,
- * dump=<cookie>)
- * supplies check() to validate its argument and run() to act on it
- * (none: the command takes no argument).
+ * and range; a command row (scan, track=on|off, clear, dump=<cookie>)
+ * supplies check() to validate its argument and run() to act on it. A
+ * command row without check() takes no argument. Reading also shows
+ * "track=on|off".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +22,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -29,6 +30,7 @@
 #include <linux/uaccess.h>
 
 #include "sockleak.h"
+#include "registry.h"
 
 struct sockleak_tunables sockleak_tunables = {
 	.close_wait_ms	= 60000,
@@ -36,7 +38,14 @@ struct sockleak_tunables sockleak_tunables = {
 	.fin_wait2_ms	= 0,
 	.rcvbuf_pct	= 75,
 	.unhashed_ms	= 60000,
+	.grace_ms	= 1800000,
+	.max_entries	= 65536,
 };
+
+/* Start tracking at load: sockleak.track=1 (e.g. from modules-load.d). */
+static bool track;
+module_param(track, bool, 0400);
+MODULE_PARM_DESC(track, "Start the lifecycle tracker at load (default 0)");
 
 /* Serialises writers of the tunables and the commands. */
 static DEFINE_MUTEX(control_mutex);
@@ -65,13 +74,63 @@ static int control_scan(const char *arg)
 	.max = _max,						\
 }
 
+/* Called with control_mutex held (or at load and unload). */
+int sockleak_track_set(bool on)
+{
+	if (!on) {
+		sockleak_reg_stop();
+		return 0;
+	}
+	return sockleak_reg_start(sockleak_tunable(max_entries));
+}
+
+static int track_check(const char *arg)
+{
+	if (!arg || (strcmp(arg, "on") && strcmp(arg, "off")))
+		return -EINVAL;
+	return 0;
+}
+
+static int track_run(const char *arg)
+{
+	return sockleak_track_set(!strcmp(arg, "on"));
+}
+
+static int clear_run(const char *arg)
+{
+	return sockleak_reg_clear();
+}
+
+static int dump_check(const char *arg)
+{
+	u64 cookie;
+
+	if (!arg || kstrtou64(arg, 16, &cookie))
+		return -EINVAL;
+	return 0;
+}
+
+static int dump_run(const char *arg)
+{
+	u64 cookie;
+
+	if (kstrtou64(arg, 16, &cookie))
+		return -EINVAL;
+	return sockleak_tracked_dump(cookie);
+}
+
 static const struct control_cmd control_cmds[] = {
 	TUNABLE(close_wait_ms, 0, INT_MAX),
 	TUNABLE(unread_ms, 0, INT_MAX),
 	TUNABLE(fin_wait2_ms, 0, INT_MAX),
 	TUNABLE(rcvbuf_pct, 1, 100),
 	TUNABLE(unhashed_ms, 0, INT_MAX),
+	TUNABLE(grace_ms, 0, INT_MAX),
+	TUNABLE(max_entries, 64, 1 << 24),
 	{ .name = "scan", .run = control_scan },
+	{ .name = "track", .check = track_check, .run = track_run },
+	{ .name = "clear", .run = clear_run },
+	{ .name = "dump", .check = dump_check, .run = dump_run },
 };
 
 /* Most lines one write may carry, and its most bytes. */
@@ -173,6 +232,7 @@ static int control_show(struct seq_file *m, void *v)
 		if (control_cmds[i].var)
 			seq_printf(m, "%s=%u\n", control_cmds[i].name,
 				   READ_ONCE(*control_cmds[i].var));
+	seq_printf(m, "track=%s\n", sockleak_reg_on() ? "on" : "off");
 	mutex_unlock(&control_mutex);
 	return 0;
 }
@@ -191,8 +251,21 @@ static const struct file_operations control_fops = {
 	.release	= single_release,
 };
 
+void sockleak_track_exit(void)
+{
+	mutex_lock(&control_mutex);
+	sockleak_track_set(false);
+	mutex_unlock(&control_mutex);
+}
+
 void sockleak_control_init(struct dentry *dir)
 {
+	if (track) {
+		mutex_lock(&control_mutex);
+		if (sockleak_track_set(true))
+			pr_err("cannot start tracking at load\n");
+		mutex_unlock(&control_mutex);
+	}
 	debugfs_create_file("control", SOCKLEAK_MODE_RW, dir, NULL,
 			    &control_fops);
 }

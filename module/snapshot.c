@@ -64,6 +64,7 @@ static const char * const flag_names[SOCKLEAK_F_NR] = {
 	[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
 	[SOCKLEAK_F_NO_FD]		= "no_fd",
 	[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
+	[SOCKLEAK_F_UNHASHED]		= "unhashed",
 };
 
 static const char * const timer_names[] = {
@@ -338,6 +339,9 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	    s->rmem + s->queued > 0 &&
 	    s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))
 		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
+	/* No hash table holds it: handed out by an extra source (walk.h). */
+	if (sk_unhashed(sk))
+		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
 
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (how & SOCKLEAK_SNAP_BRIEF)

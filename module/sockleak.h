@@ -38,6 +38,8 @@ struct sockleak_tunables {
 	unsigned int fin_wait2_ms;	/* 0: the netns' tcp_fin_timeout */
 	unsigned int rcvbuf_pct;	/* flag rcvbuf_locked at this fill */
 	unsigned int unhashed_ms;	/* flag unhashed_mem at this age */
+	unsigned int grace_ms;		/* "tracked": closed at least this long */
+	unsigned int max_entries;	/* registry size at the next track=on */
 };
 
 extern struct sockleak_tunables sockleak_tunables;
@@ -62,6 +64,7 @@ enum sockleak_flag {
 	SOCKLEAK_F_BPF_HELD,
 	SOCKLEAK_F_NO_FD,
 	SOCKLEAK_F_UNHASHED_MEM,
+	SOCKLEAK_F_UNHASHED,
 	SOCKLEAK_F_NR,
 };
 
@@ -200,5 +203,13 @@ void sockleak_control_init(struct dentry *dir);
 void sockleak_sockets_init(struct dentry *dir);
 void sockleak_summary_init(struct dentry *dir);
 void sockleak_cgroups_init(struct dentry *dir);
+void sockleak_tracked_init(struct dentry *dir);
+
+/* tracked.c */
+int sockleak_tracked_dump(u64 cookie);
+
+/* control.c: start or stop tracking (the "track" command). */
+int sockleak_track_set(bool on);
+void sockleak_track_exit(void);
 
 #endif /* _SOCKLEAK_H */

@@ -27,10 +27,16 @@
  *	orphans_seen		SOCK_DEAD full sockets seen
  *	pressure		1 when the protocol is under memory pressure
  *	mem_min mem_pressure mem_max	proto->sysctl_mem (tcp_mem, udp_mem)
- *	unhashed_seen		sockets no hash table holds that the last
- *				owner scan found behind an fd (extra
- *				sockets, walk.h), still open
+ *	unhashed_seen		live sockets no hash table holds, from the
+ *				extra sources (walk.h): the last owner
+ *				scan (sockets behind an fd) and, while
+ *				tracking, the lifecycle registry
  *	unhashed_pages		their pages, as seen_pages
+ *   netns=all kind=tracker track=on|off entries max_entries unknown_origin
+ *	stacks overflow stack_overflow missed tcp_closed_not_freed
+ *	tcp_closed_not_freed_bytes udp_closed_not_freed ...: the lifecycle
+ *	registry (registry.c). closed_not_freed counts the unhashed orphans
+ *	(SOCK_DEAD) still allocated, bytes their rmem + queued + fwd.
  *   netns=all kind=states proto=P <STATE>=n ...   all netns together
  *   netns=all kind=mem proto=P ...                all netns together
  *   netns=<inum> kind=sockstat tcp_inuse tcp_orphan tcp_tw tcp_alloc tcp_mem
@@ -73,6 +79,7 @@
 
 #include "compat.h"
 #include "sockleak.h"
+#include "registry.h"
 #include "walk.h"
 
 enum { SUM_TCP, SUM_UDP, SUM_NPROTO };
@@ -122,6 +129,8 @@ static const struct sum_mib sum_udp[] = {
 /* What the walk saw of one protocol. */
 struct sum_seen {
 	unsigned long unhashed, unhashed_pages;	/* extra sockets (walk.h) */
+	unsigned long unhashed_dead;		/* of those, closed (SOCK_DEAD) */
+	s64 unhashed_dead_bytes;		/* their rmem + queued + fwd */
 	unsigned long states[TCP_MAX_STATES];
 	unsigned long full, inet, inet6, tw, req, dead, pages;
 	s64 rmem, wmem, queued, fwd;
@@ -148,6 +157,7 @@ struct sum_global {
 struct summary {
 	struct xarray nets;	/* inum -> struct sum_ns */
 	struct sum_seen total[SUM_NPROTO];
+	struct sockleak_reg_stats reg;
 	struct sum_global global[SUM_NPROTO];
 };
 
@@ -173,6 +183,11 @@ static void sum_account(struct sum_seen *seen, const struct sockleak_snap *s)
 	if (!s->hashed) {
 		seen->unhashed++;
 		seen->unhashed_pages += sockleak_snap_pages(s);
+		if (s->dead) {
+			seen->unhashed_dead++;
+			seen->unhashed_dead_bytes += max(s->rmem, 0) +
+				max(s->queued, 0) + max(s->fwd, 0);
+		}
 		return;
 	}
 	if (s->state < TCP_MAX_STATES)
@@ -339,6 +354,7 @@ static struct summary *sum_collect(void)
 	ret = sum_collect_nets(sum);
 	if (!ret)
 		ret = sum_walk(sum);
+	sockleak_reg_stats(&sum->reg);
 	if (ret) {
 		sum_free(sum);
 		return ERR_PTR(ret);
@@ -401,6 +417,16 @@ static int summary_show(struct seq_file *m, void *v)
 			   seen->dead, g->pressure, g->mem[0], g->mem[1],
 			   g->mem[2], seen->unhashed, seen->unhashed_pages);
 	}
+	seq_printf(m, "netns=all kind=tracker track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",
+		   sum->reg.on ? "on" : "off", sum->reg.entries,
+		   sum->reg.max_entries, sum->reg.unknown_origin,
+		   sum->reg.stacks, sum->reg.overflow, sum->reg.stack_overflow,
+		   sum->reg.missed);
+	for (p = 0; p < SUM_NPROTO; p++)
+		seq_printf(m, " %s_closed_not_freed=%lu %s_closed_not_freed_bytes=%lld",
+			   sum_proto_names[p], sum->total[p].unhashed_dead,
+			   sum_proto_names[p], sum->total[p].unhashed_dead_bytes);
+	seq_putc(m, '\n');
 	for (p = 0; p < SUM_NPROTO; p++)
 		sum_show_seen(m, "all", &sum->total[p], p);
 

@@ -325,6 +325,7 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n)
 /* Sources of extra sockets, in report order: add a row per source. */
 static const sockleak_extra_fn extra_sources[] = {
 	sockleak_owners_extra,
+	sockleak_registry_extra,
 };
 
 void sockleak_extra_init(struct sockleak_extra *x)

@@ -70,8 +70,11 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n);
 typedef int (*sockleak_extra_fn)(unsigned long *pos, struct sockleak_ref *refs,
 				 int max);
 
+/* The sources (walk.c's table): the owner scan, the lifecycle registry. */
 int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
 			  int max);
+int sockleak_registry_extra(unsigned long *pos, struct sockleak_ref *refs,
+			    int max);
 
 struct sockleak_extra {
 	unsigned int source;	/* index in the table of sources */

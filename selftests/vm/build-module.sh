@@ -3,7 +3,7 @@
 #
 # build-module.sh KREL OUTDIR
 #
-# Build sockleak.ko (and the harness's test-only splat module) for kernel
+# Build sockleak.ko (and the test-only splat and fault-injection modules) for kernel
 # release KREL with W=1, out of a private copy of the sources in OUTDIR, so
 # several kernels can be built from one tree. Fails on any compiler warning.
 # SOCKLEAK_KDIR overrides the kernel build tree (a self-built kernel).
@@ -19,13 +19,14 @@ if [ ! -e "$kdir/Makefile" ]; then
 	exit 1
 fi
 
-rm -rf "$out/src" "$out/inject"
-mkdir -p "$out/src" "$out/inject"
+rm -rf "$out/src" "$out/inject" "$out/faultmod"
+mkdir -p "$out/src" "$out/inject" "$out/faultmod"
 cp -r "$top/Kbuild" "$top/dkms.conf" "$top/module" "$out/src/"
 cp "$top/selftests/vm/inject/Kbuild" "$top/selftests/vm/inject/"*.c "$out/inject/"
+cp "$top/selftests/faultmod/Kbuild" "$top/selftests/faultmod/"*.c "$out/faultmod/"
 
 status=0
-for d in src inject; do
+for d in src inject faultmod; do
 	if ! make -C "$kdir" M="$out/$d" W=1 modules >"$out/$d.log" 2>&1; then
 		cat "$out/$d.log" >&2
 		echo "build-module: $d: build failed for $krel" >&2

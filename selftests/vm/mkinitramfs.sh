@@ -64,6 +64,8 @@ printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 
 # Kernel modules: sockleak, and the distro modules the tests use.
 cp "$moddir/src/sockleak.ko" "$root/lib/modules/$krel/extra/"
+# Test-only fault injection (selftests/faultmod), never installed by DKMS.
+cp "$moddir/faultmod/sockleak_holdref.ko" "$root/lib/modules/$krel/extra/"
 for m in drivers/net/veth net/ipv4/inet_diag net/ipv4/tcp_diag \
 	 net/ipv4/udp_diag; do
 	mkdir -p "$root/lib/modules/$krel/kernel/$(dirname $m)"

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the lifecycle registry: a bounded table of the inet sockets
+ * the lifecycle probes (lifecycle.c) have seen, from allocation to free.
+ *
+ * Layout: max_entries entries and as many stack slots are allocated at
+ * "track=on" and split evenly over SL_STRIPES stripes. A socket belongs to
+ * the stripe hash_ptr(sk) selects; each stripe has its own lock, hash
+ * buckets and free list, so an event is O(1) and takes one stripe lock
+ * (plus one stack stripe lock), never allocates and never sleeps. When a
+ * stripe has no free entry the socket goes untracked and "overflow"
+ * counts it. Stacks are deduplicated: equal stacks (by content, jhash) are
+ * stored once in a stack slot with a count of the entries using it.
+ *
+ * The socket address is the key of the table. It is never printed: every
+ * report names sockets by their cookie.
+ *
+ * Locking rules:
+ *
+ * - stripe->lock protects the stripe's entries, buckets and free list.
+ *   It is taken with spin_lock_irqsave() (probes run in process, softirq
+ *   and RCU callback context). stripe->stack_lock protects the stack slots
+ *   hashed to that stripe. Order: an entry lock may be held when a stack
+ *   lock is taken, never the reverse.
+ *
+ * - An entry's socket is alive while the entry exists: the free probe
+ *   (sk_destruct/__sk_destruct, before the memory is released) removes
+ *   the entry under the stripe lock. So under the stripe lock a reader may
+ *   read the socket's fields and take a reference with
+ *   refcount_inc_not_zero(); a count of zero means the socket is being
+ *   freed and it is skipped. Nothing else is done under the lock: the
+ *   caller reads the socket after unlocking, with its reference held, and
+ *   drops it with sockleak_walk_put().
+ *
+ * - sockleak_reg_start() allocates the table before the probes are
+ *   registered, sockleak_reg_stop() frees it after they are unregistered
+ *   (which waits for running handlers); both run under the control mutex.
+ *   Readers (process context) hold reg_users: stop waits for them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/hash.h>
+#include <linux/jhash.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/wait.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "sockleak.h"
+#include "registry.h"
+
+#define SL_STRIPES	64
+
+struct sl_entry {
+	struct hlist_node node;		/* bucket chain or free list */
+	struct sock *sk;		/* key; NULL: free. Never printed */
+	u64 alloc_ns, close_ns, unhash_ns;
+	pid_t alloc_pid, close_pid;
+	u32 alloc_stack, close_stack;	/* stack slot + 1, 0: none */
+	char alloc_comm[TASK_COMM_LEN];
+	char close_comm[TASK_COMM_LEN];
+	u8 origin, proto, last_state, steps, cleared;
+};
+
+struct sl_stack {
+	struct hlist_node node;		/* bucket chain or free list */
+	u32 hash;
+	u32 refs;			/* entries using it, 0: free */
+	struct sockleak_stack st;
+};
+
+struct sl_stripe {
+	spinlock_t lock;
+	struct hlist_head *buckets;
+	struct hlist_head free;
+	spinlock_t stack_lock;
+	struct hlist_head *stack_buckets;
+	struct hlist_head stack_free;
+} ____cacheline_aligned_in_smp;
+
+struct sl_registry {
+	struct sl_stripe stripes[SL_STRIPES];
+	struct sl_entry *entries;
+	struct sl_stack *stacks;
+	struct hlist_head *heads;	/* all buckets, entries then stacks */
+	unsigned int per_stripe;	/* entries (and stacks) per stripe */
+	unsigned int bucket_mask;	/* buckets per stripe - 1 */
+};
+
+static struct sl_registry *reg;
+static atomic_long_t reg_entries, reg_overflow, reg_stack_overflow;
+static atomic_long_t reg_stacks, reg_unknown;
+static atomic_t reg_users = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(reg_users_wq);
+
+static struct sl_stripe *sl_stripe_of(struct sl_registry *r,
+				      const struct sock *sk, u32 *bucket)
+{
+	u32 h = hash_ptr(sk, 32);
+
+	*bucket = (h / SL_STRIPES) & r->bucket_mask;
+	return &r->stripes[h % SL_STRIPES];
+}
+
+/* Stack slot id (index + 1) holding @st, taking a use; 0 when full. */
+static u32 sl_stack_get(struct sl_registry *r, const struct sockleak_stack *st)
+{
+	struct sl_stripe *s;
+	struct sl_stack *k;
+	unsigned long flags;
+	u32 h, id = 0;
+
+	if (!st || !st->depth)
+		return 0;
+	h = jhash(st->ent, st->depth * sizeof(st->ent[0]), st->depth);
+	s = &r->stripes[h % SL_STRIPES];
+	spin_lock_irqsave(&s->stack_lock, flags);
+	hlist_for_each_entry(k, &s->stack_buckets[(h / SL_STRIPES) & r->bucket_mask], node) {
+		if (k->hash == h && k->st.depth == st->depth &&
+		    !memcmp(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]))) {
+			k->refs++;
+			id = k - r->stacks + 1;
+			goto out;
+		}
+	}
+	if (hlist_empty(&s->stack_free)) {
+		atomic_long_inc(&reg_stack_overflow);
+		goto out;
+	}
+	k = hlist_entry(s->stack_free.first, struct sl_stack, node);
+	hlist_del(&k->node);
+	k->hash = h;
+	k->refs = 1;
+	k->st.depth = st->depth;
+	memcpy(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]));
+	hlist_add_head(&k->node, &s->stack_buckets[(h / SL_STRIPES) & r->bucket_mask]);
+	atomic_long_inc(&reg_stacks);
+	id = k - r->stacks + 1;
+out:
+	spin_unlock_irqrestore(&s->stack_lock, flags);
+	return id;
+}
+
+static void sl_stack_put(struct sl_registry *r, u32 id)
+{
+	struct sl_stack *k;
+	struct sl_stripe *s;
+	unsigned long flags;
+
+	if (!id)
+		return;
+	k = &r->stacks[id - 1];
+	s = &r->stripes[k->hash % SL_STRIPES];
+	spin_lock_irqsave(&s->stack_lock, flags);
+	if (!--k->refs) {
+		hlist_del(&k->node);
+		hlist_add_head(&k->node, &s->stack_free);
+		atomic_long_dec(&reg_stacks);
+	}
+	spin_unlock_irqrestore(&s->stack_lock, flags);
+}
+
+static void sl_stack_copy(struct sl_registry *r, u32 id,
+			  struct sockleak_stack *out)
+{
+	struct sl_stack *k;
+	struct sl_stripe *s;
+
+	out->depth = 0;
+	if (!id)
+		return;
+	k = &r->stacks[id - 1];
+	s = &r->stripes[k->hash % SL_STRIPES];
+	spin_lock(&s->stack_lock);
+	*out = k->st;
+	spin_unlock(&s->stack_lock);
+}
+
+/* Called with the stripe lock held. */
+static struct sl_entry *sl_lookup(struct sl_registry *r, struct sl_stripe *s,
+				  u32 bucket, const struct sock *sk)
+{
+	struct sl_entry *e;
+
+	hlist_for_each_entry(e, &s->buckets[bucket], node)
+		if (e->sk == sk)
+			return e;
+	return NULL;
+}
+
+/* The current task, when the probe runs in task context. */
+static void sl_task(pid_t *pid, char *comm)
+{
+	if (in_task()) {
+		*pid = task_tgid_nr(current);
+		strscpy(comm, current->comm, TASK_COMM_LEN);
+	} else {
+		*pid = 0;
+		strscpy(comm, "-", TASK_COMM_LEN);
+	}
+}
+
+/* Take a free entry for @sk, called with the stripe lock held. */
+static struct sl_entry *sl_new(struct sl_stripe *s, u32 bucket,
+			       struct sock *sk, u8 proto, u8 origin)
+{
+	struct sl_entry *e;
+
+	if (hlist_empty(&s->free)) {
+		atomic_long_inc(&reg_overflow);
+		return NULL;
+	}
+	e = hlist_entry(s->free.first, struct sl_entry, node);
+	hlist_del(&e->node);
+	memset(e, 0, sizeof(*e));
+	e->sk = sk;
+	e->proto = proto;
+	e->origin = origin;
+	e->last_state = 0xff;
+	hlist_add_head(&e->node, &s->buckets[bucket]);
+	atomic_long_inc(&reg_entries);
+	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
+		atomic_long_inc(&reg_unknown);
+	return e;
+}
+
+/* Unlink @e (stripe lock held); returns its stack ids to put. */
+static void sl_del(struct sl_stripe *s, struct sl_entry *e, u32 *ids)
+{
+	ids[0] = e->alloc_stack;
+	ids[1] = e->close_stack;
+	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
+		atomic_long_dec(&reg_unknown);
+	hlist_del(&e->node);
+	e->sk = NULL;
+	hlist_add_head(&e->node, &s->free);
+	atomic_long_dec(&reg_entries);
+}
+
+void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
+			const struct sockleak_stack *stack)
+{
+	struct sl_registry *r = READ_ONCE(reg);
+	u32 bucket, id, old[2] = { 0, 0 };
+	struct sl_stripe *s;
+	struct sl_entry *e;
+	unsigned long flags;
+
+	if (!r)
+		return;
+	id = sl_stack_get(r, stack);
+	s = sl_stripe_of(r, sk, &bucket);
+	spin_lock_irqsave(&s->lock, flags);
+	/* A stale entry means a missed free: the address was reused. */
+	e = sl_lookup(r, s, bucket, sk);
+	if (e)
+		sl_del(s, e, old);
+	e = sl_new(s, bucket, sk, proto, origin);
+	if (e) {
+		e->alloc_ns = ktime_get_ns();
+		e->alloc_stack = id;
+		sl_task(&e->alloc_pid, e->alloc_comm);
+		id = 0;
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
+	sl_stack_put(r, id);
+	sl_stack_put(r, old[0]);
+	sl_stack_put(r, old[1]);
+}
+
+void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
+			int arg, const struct sockleak_stack *stack)
+{
+	struct sl_registry *r = READ_ONCE(reg);
+	u32 bucket, id = 0, put = 0;
+	struct sl_stripe *s;
+	struct sl_entry *e;
+	unsigned long flags;
+
+	if (!r)
+		return;
+	if (stack)
+		id = sl_stack_get(r, stack);
+	s = sl_stripe_of(r, sk, &bucket);
+	spin_lock_irqsave(&s->lock, flags);
+	e = sl_lookup(r, s, bucket, sk);
+	if (!e)
+		e = sl_new(s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
+	if (!e) {
+		put = id;
+		goto out;
+	}
+	switch (ev) {
+	case SOCKLEAK_EV_CLOSE:
+	case SOCKLEAK_EV_TCP_CLOSE:
+		e->steps |= BIT(ev == SOCKLEAK_EV_CLOSE ? SOCKLEAK_STEP_CLOSE :
+				SOCKLEAK_STEP_TCP_CLOSE);
+		if (!e->close_ns) {
+			e->close_ns = ktime_get_ns();
+			sl_task(&e->close_pid, e->close_comm);
+		}
+		if (id) {
+			/* tcp_close's stack is deeper: it replaces inet_release's. */
+			put = e->close_stack;
+			e->close_stack = id;
+		}
+		break;
+	case SOCKLEAK_EV_UNHASH:
+		e->steps |= BIT(SOCKLEAK_STEP_UNHASH);
+		e->unhash_ns = ktime_get_ns();
+		put = id;
+		break;
+	case SOCKLEAK_EV_DESTROY:
+		e->steps |= BIT(SOCKLEAK_STEP_DESTROY);
+		put = id;
+		break;
+	case SOCKLEAK_EV_KILL_QUEUES:
+		e->steps |= BIT(SOCKLEAK_STEP_KILL_QUEUES);
+		put = id;
+		break;
+	case SOCKLEAK_EV_STATE:
+		e->last_state = arg;
+		put = id;
+		break;
+	}
+out:
+	spin_unlock_irqrestore(&s->lock, flags);
+	sl_stack_put(r, put);
+}
+
+void sockleak_reg_free(struct sock *sk)
+{
+	struct sl_registry *r = READ_ONCE(reg);
+	u32 bucket, ids[2] = { 0, 0 };
+	struct sl_stripe *s;
+	struct sl_entry *e;
+	unsigned long flags;
+
+	if (!r)
+		return;
+	s = sl_stripe_of(r, sk, &bucket);
+	spin_lock_irqsave(&s->lock, flags);
+	e = sl_lookup(r, s, bucket, sk);
+	if (e)
+		sl_del(s, e, ids);
+	spin_unlock_irqrestore(&s->lock, flags);
+	sl_stack_put(r, ids[0]);
+	sl_stack_put(r, ids[1]);
+}
+
+/* Reported by "tracked" (stripe lock held, socket alive). */
+static bool sl_is_tracked(const struct sl_entry *e, u64 now)
+{
+	u64 grace = (u64)sockleak_tunable(grace_ms) * NSEC_PER_MSEC;
+
+	if (e->cleared)
+		return false;
+	if (e->close_ns)
+		return now - e->close_ns >= grace;
+	/* Never closed by an owner, but unhashed and owner-less. */
+	return e->unhash_ns && sock_flag(e->sk, SOCK_DEAD) &&
+	       sk_unhashed(e->sk) && now - e->unhash_ns >= grace;
+}
+
+static bool sl_match(const struct sl_entry *e, enum sockleak_reg_filter f,
+		     u64 cookie, u64 now)
+{
+	switch (f) {
+	case SOCKLEAK_REG_TRACKED:
+		return sl_is_tracked(e, now);
+	case SOCKLEAK_REG_UNHASHED:
+		return sk_unhashed(e->sk);
+	case SOCKLEAK_REG_COOKIE:
+		return atomic64_read(&e->sk->sk_cookie) == cookie;
+	}
+	return false;
+}
+
+static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
+		    struct sockleak_ref *ref, struct sockleak_entry_info *in)
+{
+	struct sock *sk = e->sk;
+	struct net *net = sock_net(sk);
+
+	ref->sk = sk;
+	ref->netns_ino = net->ns.inum;
+	ref->net = maybe_get_net(net);
+	ref->proto = e->proto;
+	if (!in)
+		return;
+	in->alloc_ns = e->alloc_ns;
+	in->close_ns = e->close_ns;
+	in->unhash_ns = e->unhash_ns;
+	in->alloc_pid = e->alloc_pid;
+	in->close_pid = e->close_pid;
+	memcpy(in->alloc_comm, e->alloc_comm, TASK_COMM_LEN);
+	memcpy(in->close_comm, e->close_comm, TASK_COMM_LEN);
+	in->origin = e->origin;
+	in->proto = e->proto;
+	in->last_state = e->last_state;
+	in->steps = e->steps;
+	in->cleared = e->cleared;
+	in->dead = sock_flag(sk, SOCK_DEAD);
+	in->hashed = !sk_unhashed(sk);
+	sl_stack_copy(r, e->alloc_stack, &in->alloc_stack);
+	sl_stack_copy(r, e->close_stack, &in->close_stack);
+}
+
+/* Pin the table against sockleak_reg_stop(); NULL when tracking is off. */
+static struct sl_registry *sl_reader_get(void)
+{
+	struct sl_registry *r;
+
+	atomic_inc(&reg_users);
+	/* Pairs with the smp_mb() in stop: see reg == NULL or be waited for. */
+	smp_mb__after_atomic();
+	r = READ_ONCE(reg);
+	if (r)
+		return r;
+	if (atomic_dec_and_test(&reg_users))
+		wake_up(&reg_users_wq);
+	return NULL;
+}
+
+static void sl_reader_put(void)
+{
+	if (atomic_dec_and_test(&reg_users))
+		wake_up(&reg_users_wq);
+}
+
+/*
+ * Take references on up to @max registry sockets that pass @filter,
+ * starting at pool slot *@pos, and advance *@pos past them. Returns the
+ * number taken; 0 at the end (or when tracking is off). Process context.
+ * @infos (may be NULL) receives what the registry knows of each. Release
+ * the references with sockleak_walk_put().
+ */
+int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
+		      u64 cookie, struct sockleak_ref *refs,
+		      struct sockleak_entry_info *infos, int max)
+{
+	unsigned long total, i;
+	struct sl_registry *r;
+	u64 now = ktime_get_ns();
+	int n = 0;
+
+	r = sl_reader_get();
+	if (!r)
+		return 0;
+	total = (unsigned long)r->per_stripe * SL_STRIPES;
+	i = *pos;
+	while (i < total && n < max) {
+		struct sl_stripe *s = &r->stripes[i / r->per_stripe];
+		unsigned long end = (i / r->per_stripe + 1) * r->per_stripe;
+		unsigned long flags;
+
+		spin_lock_irqsave(&s->lock, flags);
+		for (; i < end && n < max; i++) {
+			struct sl_entry *e = &r->entries[i];
+
+			if (!e->sk || !sl_match(e, filter, cookie, now))
+				continue;
+			if (!refcount_inc_not_zero(&e->sk->sk_refcnt))
+				continue;
+			sl_fill(r, e, &refs[n], infos ? &infos[n] : NULL);
+			n++;
+		}
+		spin_unlock_irqrestore(&s->lock, flags);
+		cond_resched();
+	}
+	*pos = i;
+	sl_reader_put();
+	return n;
+}
+
+/* Hide every socket "tracked" reports now (kmemleak's "clear"). */
+int sockleak_reg_clear(void)
+{
+	struct sl_registry *r;
+	u64 now = ktime_get_ns();
+	unsigned long i;
+	int k;
+
+	r = sl_reader_get();
+	if (!r)
+		return -ENODEV;
+	for (k = 0; k < SL_STRIPES; k++) {
+		struct sl_stripe *s = &r->stripes[k];
+		unsigned long flags;
+
+		spin_lock_irqsave(&s->lock, flags);
+		for (i = k * r->per_stripe; i < (k + 1) * r->per_stripe; i++)
+			if (r->entries[i].sk &&
+			    sl_is_tracked(&r->entries[i], now))
+				r->entries[i].cleared = 1;
+		spin_unlock_irqrestore(&s->lock, flags);
+	}
+	sl_reader_put();
+	return 0;
+}
+
+void sockleak_reg_stats(struct sockleak_reg_stats *st)
+{
+	struct sl_registry *r = READ_ONCE(reg);
+
+	st->on = r;
+	st->max_entries = r ? (unsigned long)r->per_stripe * SL_STRIPES : 0;
+	st->entries = atomic_long_read(&reg_entries);
+	st->overflow = atomic_long_read(&reg_overflow);
+	st->stack_overflow = atomic_long_read(&reg_stack_overflow);
+	st->missed = sockleak_lifecycle_missed();
+	st->stacks = atomic_long_read(&reg_stacks);
+	st->unknown_origin = atomic_long_read(&reg_unknown);
+}
+
+bool sockleak_reg_on(void)
+{
+	return READ_ONCE(reg);
+}
+
+static void sl_free(struct sl_registry *r)
+{
+	kvfree(r->entries);
+	kvfree(r->stacks);
+	kvfree(r->heads);
+	kfree(r);
+}
+
+/* Allocate the table, then register the probes. Control mutex held. */
+int sockleak_reg_start(unsigned int max_entries)
+{
+	unsigned int per, nb, k, i;
+	struct sl_registry *r;
+	int ret;
+
+	if (reg)
+		return 0;
+	per = DIV_ROUND_UP(max_entries, SL_STRIPES);
+	nb = roundup_pow_of_two(per);
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->per_stripe = per;
+	r->bucket_mask = nb - 1;
+	r->entries = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->entries),
+			      GFP_KERNEL);
+	r->stacks = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->stacks),
+			     GFP_KERNEL);
+	r->heads = kvcalloc((size_t)nb * SL_STRIPES * 2, sizeof(*r->heads),
+			    GFP_KERNEL);
+	if (!r->entries || !r->stacks || !r->heads) {
+		sl_free(r);
+		return -ENOMEM;
+	}
+	for (k = 0; k < SL_STRIPES; k++) {
+		struct sl_stripe *s = &r->stripes[k];
+
+		spin_lock_init(&s->lock);
+		spin_lock_init(&s->stack_lock);
+		s->buckets = &r->heads[(size_t)k * nb];
+		s->stack_buckets = &r->heads[((size_t)SL_STRIPES + k) * nb];
+		for (i = 0; i < per; i++) {
+			hlist_add_head(&r->entries[k * per + i].node, &s->free);
+			hlist_add_head(&r->stacks[k * per + i].node,
+				       &s->stack_free);
+		}
+	}
+	atomic_long_set(&reg_entries, 0);
+	atomic_long_set(&reg_overflow, 0);
+	atomic_long_set(&reg_stack_overflow, 0);
+	atomic_long_set(&reg_stacks, 0);
+	atomic_long_set(&reg_unknown, 0);
+	WRITE_ONCE(reg, r);
+
+	ret = sockleak_lifecycle_start();
+	if (ret) {
+		WRITE_ONCE(reg, NULL);
+		/* Pairs with sl_reader_get(). */
+		smp_mb();
+		wait_event(reg_users_wq, !atomic_read(&reg_users));
+		sl_free(r);
+	}
+	return ret;
+}
+
+/* Unregister the probes (draining handlers), then free the table. */
+void sockleak_reg_stop(void)
+{
+	struct sl_registry *r = reg;
+
+	if (!r)
+		return;
+	sockleak_lifecycle_stop();
+	WRITE_ONCE(reg, NULL);
+	/* Pairs with sl_reader_get(). */
+	smp_mb();
+	wait_event(reg_users_wq, !atomic_read(&reg_users));
+	sl_free(r);
+}

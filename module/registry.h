@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sockleak - the lifecycle registry: one entry per tracked inet socket,
+ * from allocation to free. See the locking rules in registry.c.
+ */
+#ifndef _SOCKLEAK_REGISTRY_H
+#define _SOCKLEAK_REGISTRY_H
+
+#include <linux/sched.h>
+#include <linux/types.h>
+
+#include "walk.h"
+
+struct sock;
+
+#define SOCKLEAK_STACK_DEPTH	16
+
+/* How the registry learnt about a socket. */
+enum sockleak_origin {
+	SOCKLEAK_ORIGIN_UNKNOWN,	/* existed before tracking started */
+	SOCKLEAK_ORIGIN_ALLOC,		/* sk_alloc() */
+	SOCKLEAK_ORIGIN_CLONE,		/* sk_clone_lock(): accepted child */
+};
+
+/* Teardown steps, bits of sockleak_entry.steps, printed in this order. */
+enum sockleak_step {
+	SOCKLEAK_STEP_CLOSE,		/* inet_release(): owner closed */
+	SOCKLEAK_STEP_TCP_CLOSE,	/* tcp_close() */
+	SOCKLEAK_STEP_UNHASH,		/* inet_unhash(), udp_lib_unhash() */
+	SOCKLEAK_STEP_DESTROY,		/* inet_csk_destroy_sock() */
+	SOCKLEAK_STEP_KILL_QUEUES,	/* sk_stream_kill_queues() */
+	SOCKLEAK_STEP_NR,
+};
+
+/* Events the lifecycle probes feed into the registry. */
+enum sockleak_event {
+	SOCKLEAK_EV_CLOSE,
+	SOCKLEAK_EV_TCP_CLOSE,
+	SOCKLEAK_EV_UNHASH,
+	SOCKLEAK_EV_DESTROY,
+	SOCKLEAK_EV_KILL_QUEUES,
+	SOCKLEAK_EV_STATE,
+};
+
+struct sockleak_stack {
+	unsigned int depth;
+	unsigned long ent[SOCKLEAK_STACK_DEPTH];
+};
+
+/* What is known of a socket, copied out of the registry. No pointers. */
+struct sockleak_entry_info {
+	u64 alloc_ns;		/* ktime_get_ns() at allocation, 0: unknown */
+	u64 close_ns;		/* at close by the owner, 0: not closed */
+	u64 unhash_ns;		/* at unhash, 0: not seen */
+	pid_t alloc_pid, close_pid;	/* tgid */
+	char alloc_comm[TASK_COMM_LEN];
+	char close_comm[TASK_COMM_LEN];
+	u8 origin;		/* enum sockleak_origin */
+	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
+	u8 last_state;		/* last tcp_set_state() target, 0xff: none */
+	u8 steps;		/* BIT(enum sockleak_step) */
+	u8 cleared;		/* hidden by the "clear" command */
+	u8 dead;		/* SOCK_DEAD: orphaned (read at copy time) */
+	u8 hashed;		/* in a hash table (read at copy time) */
+	struct sockleak_stack alloc_stack;
+	struct sockleak_stack close_stack;
+};
+
+/* Which entries sockleak_reg_grab() returns. */
+enum sockleak_reg_filter {
+	SOCKLEAK_REG_TRACKED,	/* the "tracked" report: closed-not-freed */
+	SOCKLEAK_REG_UNHASHED,	/* live sockets no hash table holds */
+	SOCKLEAK_REG_COOKIE,	/* the socket with this cookie */
+};
+
+struct sockleak_reg_stats {
+	unsigned long entries, max_entries, overflow, stack_overflow, missed;
+	unsigned long stacks, unknown_origin;
+	bool on;
+};
+
+int sockleak_reg_start(unsigned int max_entries);
+void sockleak_reg_stop(void);
+bool sockleak_reg_on(void);
+
+/* Probe context: never sleeps, O(1). */
+void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
+			const struct sockleak_stack *stack);
+void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
+			int arg, const struct sockleak_stack *stack);
+void sockleak_reg_free(struct sock *sk);
+
+/* Process context. */
+int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
+		      u64 cookie, struct sockleak_ref *refs,
+		      struct sockleak_entry_info *infos, int max);
+int sockleak_reg_clear(void);
+void sockleak_reg_stats(struct sockleak_reg_stats *st);
+
+/* lifecycle.c */
+int sockleak_lifecycle_start(void);
+void sockleak_lifecycle_stop(void);
+unsigned long sockleak_lifecycle_missed(void);
+u8 sockleak_inet_proto(const struct sock *sk);
+
+#endif /* _SOCKLEAK_REGISTRY_H */

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the "tracked" debugfs file, the "dump=<cookie>" command and
+ * the registry's contribution to "sockets" (a socket source, walk.h).
+ *
+ * "tracked" lists the sockets of the lifecycle registry that their owner
+ * closed longer than grace_ms ago (or that are unhashed and owner-less
+ * that long) and that are still not freed, one line each:
+ *
+ *   cookie=<hex> netns= proto= family= state= refcnt= rmem= wmem= queued=
+ *   fwd= memcg= origin=alloc|clone|unknown alloc_age_ms= close_age_ms=
+ *   alloc_pid= alloc_comm= close_pid= close_comm= last_state=
+ *   steps=<ran> missing=<not run> alloc_stack=<f>,<f>,... close_stack=...
+ *
+ * refcnt does not count the report's own reference. Stack frames are
+ * symbol+offset/size (%pS), innermost first; "-" when unknown. The text is
+ * built when the file is read from the start (single_open), so every
+ * read of one open file sees one consistent text.
+ *
+ * Locking rules: none of its own. Sockets come referenced from
+ * sockleak_reg_grab() (registry.c) and are read with no lock held.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kallsyms.h>
+#include <linux/ktime.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "sockleak.h"
+#include "registry.h"
+#include "walk.h"
+
+#define TRACKED_BATCH	8
+
+static const char * const origin_names[] = {
+	[SOCKLEAK_ORIGIN_UNKNOWN]	= "unknown",
+	[SOCKLEAK_ORIGIN_ALLOC]		= "alloc",
+	[SOCKLEAK_ORIGIN_CLONE]		= "clone",
+};
+
+/* Steps in print order; "orphan" (SOCK_DEAD) comes last. */
+static const char * const step_names[SOCKLEAK_STEP_NR] = {
+	[SOCKLEAK_STEP_CLOSE]		= "close",
+	[SOCKLEAK_STEP_TCP_CLOSE]	= "tcp_close",
+	[SOCKLEAK_STEP_UNHASH]		= "unhash",
+	[SOCKLEAK_STEP_DESTROY]		= "destroy",
+	[SOCKLEAK_STEP_KILL_QUEUES]	= "kill_queues",
+};
+
+#define STEP_ORPHAN	SOCKLEAK_STEP_NR
+
+static unsigned int expected_steps(u8 proto)
+{
+	if (proto == IPPROTO_UDP)
+		return BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_UNHASH) |
+		       BIT(STEP_ORPHAN);
+	return GENMASK(STEP_ORPHAN, 0);
+}
+
+static void show_steps(struct seq_file *m, const char *key, unsigned int bits)
+{
+	bool first = true;
+	int i;
+
+	seq_printf(m, " %s=", key);
+	for (i = 0; i <= STEP_ORPHAN; i++) {
+		if (!(bits & BIT(i)))
+			continue;
+		seq_printf(m, "%s%s", first ? "" : ",",
+			   i == STEP_ORPHAN ? "orphan" : step_names[i]);
+		first = false;
+	}
+	if (first)
+		seq_putc(m, '-');
+}
+
+/* One frame as %pS prints it, with no space and never a raw address. */
+static void show_frame(struct seq_file *m, unsigned long addr)
+{
+	char buf[KSYM_SYMBOL_LEN + 8], *p;
+
+	snprintf(buf, sizeof(buf), "%pS", (void *)addr);
+	if (!strncmp(buf, "0x", 2)) {
+		seq_putc(m, '?');
+		return;
+	}
+	p = strchr(buf, ' ');
+	if (p)
+		memmove(p, p + 1, strlen(p));
+	seq_puts(m, buf);
+}
+
+static void show_stack(struct seq_file *m, const char *key,
+		       const struct sockleak_stack *st, bool lines)
+{
+	unsigned int i;
+
+	if (lines) {
+		for (i = 0; i < st->depth; i++) {
+			seq_printf(m, "  %s ", key);
+			show_frame(m, st->ent[i]);
+			seq_putc(m, '\n');
+		}
+		return;
+	}
+	seq_printf(m, " %s=", key);
+	for (i = 0; i < st->depth; i++) {
+		if (i)
+			seq_putc(m, ',');
+		show_frame(m, st->ent[i]);
+	}
+	if (!st->depth)
+		seq_putc(m, '-');
+}
+
+static void show_age(struct seq_file *m, const char *key, u64 now, u64 t)
+{
+	if (t)
+		seq_printf(m, " %s=%llu", key, div_u64(now - t, NSEC_PER_MSEC));
+	else
+		seq_printf(m, " %s=-", key);
+}
+
+/* One record; @lines puts each stack frame on its own line (dump). */
+static void tracked_show_one(struct seq_file *m, struct sockleak_ref *ref,
+			     const struct sockleak_entry_info *in, u64 now,
+			     bool lines)
+{
+	struct sockleak_snap *s;
+	unsigned int ran;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return;
+	sockleak_snapshot(ref, s, SOCKLEAK_SNAP_BRIEF);
+	seq_printf(m, "cookie=%llx netns=%u proto=%s family=%s state=%s refcnt=%d rmem=%d wmem=%d queued=%d fwd=%d memcg=%llu origin=%s",
+		   s->cookie, s->netns, in->proto == IPPROTO_TCP ? "tcp" : "udp",
+		   s->family == AF_INET ? "inet" : "inet6",
+		   sockleak_state_name(s->state), s->refcnt, s->rmem, s->wmem,
+		   s->queued, s->fwd, sockleak_sk_memcg_ino(ref->sk),
+		   origin_names[in->origin]);
+	show_age(m, "alloc_age_ms", now, in->alloc_ns);
+	show_age(m, "close_age_ms", now, in->close_ns);
+	seq_printf(m, " alloc_pid=%d alloc_comm=", in->alloc_pid);
+	seq_escape(m, in->alloc_ns && in->alloc_comm[0] ? in->alloc_comm : "-",
+		   " \t\n\\");
+	seq_printf(m, " close_pid=%d close_comm=", in->close_pid);
+	seq_escape(m, in->close_ns && in->close_comm[0] ? in->close_comm : "-",
+		   " \t\n\\");
+	seq_printf(m, " last_state=%s",
+		   in->last_state == 0xff ? "-" : sockleak_state_name(in->last_state));
+	ran = in->steps | (in->dead ? BIT(STEP_ORPHAN) : 0);
+	show_steps(m, "steps", ran);
+	show_steps(m, "missing", expected_steps(in->proto) & ~ran);
+	if (lines) {
+		seq_printf(m, " hashed=%u\n", in->hashed);
+		show_stack(m, "alloc_stack", &in->alloc_stack, true);
+		show_stack(m, "close_stack", &in->close_stack, true);
+	} else {
+		show_stack(m, "alloc_stack", &in->alloc_stack, false);
+		show_stack(m, "close_stack", &in->close_stack, false);
+		seq_putc(m, '\n');
+	}
+	kfree(s);
+}
+
+static int tracked_show(struct seq_file *m, void *v)
+{
+	struct sockleak_ref refs[TRACKED_BATCH];
+	struct sockleak_entry_info *infos;
+	unsigned long pos = 0;
+	u64 now = ktime_get_ns();
+	int i, n;
+
+	infos = kcalloc(TRACKED_BATCH, sizeof(*infos), GFP_KERNEL);
+	if (!infos)
+		return -ENOMEM;
+	while ((n = sockleak_reg_grab(&pos, SOCKLEAK_REG_TRACKED, 0, refs,
+				      infos, TRACKED_BATCH))) {
+		for (i = 0; i < n; i++)
+			tracked_show_one(m, &refs[i], &infos[i], now, false);
+		sockleak_walk_put(refs, n);
+		if (fatal_signal_pending(current))
+			break;
+	}
+	kfree(infos);
+	return 0;
+}
+
+static int tracked_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, tracked_show, NULL, 4 * PAGE_SIZE);
+}
+
+static const struct file_operations tracked_fops = {
+	.owner		= THIS_MODULE,
+	.open		= tracked_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+void sockleak_tracked_init(struct dentry *dir)
+{
+	debugfs_create_file("tracked", SOCKLEAK_MODE_RO, dir, NULL,
+			    &tracked_fops);
+}
+
+/*
+ * "dump=<cookie>": the full record of one registry socket, to the kernel
+ * log (as kmemleak's dump=), each stack frame on its own line. -ENOENT
+ * when the registry does not know the cookie, -ENODEV when tracking is off.
+ */
+int sockleak_tracked_dump(u64 cookie)
+{
+	struct sockleak_entry_info *info;
+	struct seq_file m = { };
+	struct sockleak_ref ref;
+	unsigned long pos = 0;
+	char *line, *cur;
+	int n;
+
+	if (!sockleak_reg_on())
+		return -ENODEV;
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	m.size = 16 * 1024;
+	m.buf = kmalloc(m.size, GFP_KERNEL);
+	if (!info || !m.buf) {
+		kfree(info);
+		kfree(m.buf);
+		return -ENOMEM;
+	}
+	n = sockleak_reg_grab(&pos, SOCKLEAK_REG_COOKIE, cookie, &ref, info, 1);
+	if (n) {
+		tracked_show_one(&m, &ref, info, ktime_get_ns(), true);
+		sockleak_walk_put(&ref, 1);
+		m.buf[min(m.count, m.size - 1)] = '\0';
+		cur = m.buf;
+		while ((line = strsep(&cur, "\n")) != NULL)
+			if (*line)
+				pr_info("dump %s\n", line);
+	}
+	kfree(m.buf);
+	kfree(info);
+	return n ? 0 : -ENOENT;
+}
+
+/* The registry as a socket source: live sockets no hash table holds. */
+int sockleak_registry_extra(unsigned long *pos, struct sockleak_ref *refs,
+			    int max)
+{
+	return sockleak_reg_grab(pos, SOCKLEAK_REG_UNHASHED, 0, refs, NULL,
+				 max);
+}

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The lifecycle tracker ("track" command, "tracked" file) against what the
+ * test itself knows: which sockets it created, which it closed, from which
+ * process, and which one a test-only module (sockleak_holdref) holds a
+ * leaked reference on; ss and /proc/net/sockstat are the kernel's own
+ * views. A leaked socket must show in "tracked" with its close stack and
+ * task and vanish once released; normal lifecycles must never show.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "sl_util.h"
+
+#define HOLDREF "/sys/kernel/debug/sockleak_holdref/ctl"
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+#define GRACE_MS 200
+
+static unsigned long long cookie_of(int fd)
+{
+	unsigned long long c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
+		return 0;
+	return c;
+}
+
+static int listener(struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (l < 0 || bind(l, (struct sockaddr *)sin, len) || listen(l, 128) ||
+	    getsockname(l, (struct sockaddr *)sin, &len))
+		return -1;
+	return l;
+}
+
+/* A connected pair: *c the client, *a the accepted child. */
+static int pair(int l, const struct sockaddr_in *sin, int *c, int *a)
+{
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (*c < 0 || connect(*c, (const struct sockaddr *)sin, sizeof(*sin)))
+		return -1;
+	*a = accept(l, NULL, NULL);
+	return *a < 0 ? -1 : 0;
+}
+
+/* The line of "tracked" (or NULL) for cookie; *text is to be freed. */
+static const char *tracked_find(char **text, unsigned long long cookie)
+{
+	char *p, *nl;
+
+	*text = sl_read_file(SL_DIR "/tracked");
+	if (!*text)
+		return NULL;
+	for (p = *text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (sl_cookie(p) == cookie)
+			return p;
+	}
+	return NULL;
+}
+
+/* Lines of "tracked" whose closing process is this one. */
+static int tracked_mine(void)
+{
+	char *text = sl_read_file(SL_DIR "/tracked"), *p, *nl;
+	int n = 0;
+
+	if (!text)
+		return -1;
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (sl_kv_ll(p, "close_pid") == getpid()) {
+			printf("# unexpected: %.300s\n", p);
+			n++;
+		}
+	}
+	free(text);
+	return n;
+}
+
+static bool in_ss(unsigned long long cookie)
+{
+	struct ss_list l = { 0 };
+	bool found;
+
+	if (ss_list(NULL, &l) < 0)
+		return true;
+	found = ss_find(&l, cookie);
+	ss_free(&l);
+	return found;
+}
+
+static void my_comm(char *buf, size_t size)
+{
+	char *c = sl_read_file("/proc/self/comm");
+
+	snprintf(buf, size, "%s", c ? c : "");
+	buf[strcspn(buf, "\n")] = '\0';
+	free(c);
+}
+
+FIXTURE(tr) {
+	int l;
+	struct sockaddr_in sin;
+};
+
+FIXTURE_SETUP(tr)
+{
+	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
+	ASSERT_EQ(0, sl_control("track=off\ngrace_ms=200\ntrack=on"));
+	self->l = listener(&self->sin);
+	ASSERT_LE(0, self->l);
+}
+
+FIXTURE_TEARDOWN(tr)
+{
+	sl_write(HOLDREF, "release");
+	close(self->l);
+	sl_control("track=off\ngrace_ms=1800000");
+}
+
+/* The leaked child: closed by us, held by holdref, listed, then freed. */
+TEST_F(tr, leak_shows_then_goes)
+{
+	char *text, v[512], comm[32];
+	unsigned long long ck;
+	const char *line;
+	struct sl_list sl;
+	int c, a;
+
+	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
+	ck = cookie_of(a);
+	ASSERT_NE(0ULL, ck);
+	snprintf(v, sizeof(v), "hold %d", a);
+	ASSERT_EQ(0, sl_write(HOLDREF, v));
+	close(c);
+	usleep(50000);
+	close(a);		/* CLOSE-WAIT -> LAST-ACK -> CLOSE: destroyed */
+	usleep((GRACE_MS + 300) * 1000);
+
+	/* ss no longer sees it: unhashed. */
+	ASSERT_FALSE(in_ss(ck));
+	line = tracked_find(&text, ck);
+	ASSERT_NE(NULL, line) TH_LOG("leaked socket %llx not in tracked", ck);
+	/* Its owner closed it: expected refcnt 0; holdref adds one. */
+	EXPECT_EQ(1, sl_kv_ll(line, "refcnt"));
+	EXPECT_EQ(getpid(), sl_kv_ll(line, "close_pid"));
+	my_comm(comm, sizeof(comm));
+	ASSERT_TRUE(sl_kv(line, "close_comm", v, sizeof(v)));
+	EXPECT_STREQ(comm, v);
+	ASSERT_TRUE(sl_kv(line, "origin", v, sizeof(v)));
+	EXPECT_STREQ("clone", v);
+	ASSERT_TRUE(sl_kv(line, "close_stack", v, sizeof(v)));
+	EXPECT_EQ(0, strncmp(v, "tcp_close+", 10)) TH_LOG("close_stack=%s", v);
+	EXPECT_NE(NULL, strstr(v, "inet_release+"));
+	ASSERT_TRUE(sl_kv(line, "steps", v, sizeof(v)));
+	EXPECT_NE(NULL, strstr(v, "tcp_close"));
+	EXPECT_NE(NULL, strstr(v, "destroy"));
+	EXPECT_NE(NULL, strstr(v, "orphan"));
+	ASSERT_TRUE(sl_kv(line, "missing", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	ASSERT_TRUE(sl_kv(line, "alloc_stack", v, sizeof(v)));
+	EXPECT_EQ(0, strncmp(v, "sk_clone_lock+", 14)) TH_LOG("alloc_stack=%s", v);
+	free(text);
+
+	/* "sockets" lists it too, as unhashed and orphaned. */
+	ASSERT_LT(0, sl_sockets(&sl));
+	line = sl_find(&sl, ck);
+	ASSERT_NE(NULL, line);
+	EXPECT_TRUE(sl_has_flag(line, "unhashed"));
+	EXPECT_EQ(1, sl_kv_ll(line, "orphan"));
+	sl_free(&sl);
+
+	/* dump=<cookie> works; an unknown cookie fails. */
+	snprintf(v, sizeof(v), "dump=%llx", ck);
+	EXPECT_EQ(0, sl_control(v));
+	EXPECT_EQ(-ENOENT, sl_control("dump=1"));
+	EXPECT_EQ(-EINVAL, sl_control("dump=xyz"));
+	EXPECT_EQ(-EINVAL, sl_control("track=maybe"));
+
+	/* Released: freed, gone from both reports. */
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	usleep(100000);
+	EXPECT_EQ(NULL, tracked_find(&text, ck));
+	free(text);
+	ASSERT_LT(0, sl_sockets(&sl));
+	EXPECT_EQ(NULL, sl_find(&sl, ck));
+	sl_free(&sl);
+}
+
+/* A socket created before track=on is reported as unknown origin. */
+TEST_F(tr, unknown_origin)
+{
+	unsigned long long ck;
+	const char *line;
+	char *text, v[64], cmd[32];
+	int c, a;
+
+	ASSERT_EQ(0, sl_control("track=off"));
+	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
+	ASSERT_EQ(0, sl_control("track=on"));
+	ck = cookie_of(c);
+	snprintf(cmd, sizeof(cmd), "hold %d", c);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	close(a);
+	usleep(50000);
+	close(c);
+	usleep((GRACE_MS + 300) * 1000);
+	line = tracked_find(&text, ck);
+	ASSERT_NE(NULL, line);
+	ASSERT_TRUE(sl_kv(line, "origin", v, sizeof(v)));
+	EXPECT_STREQ("unknown", v);
+	ASSERT_TRUE(sl_kv(line, "alloc_age_ms", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	EXPECT_EQ(1, sl_kv_ll(line, "refcnt"));
+	free(text);
+	/* clear hides it from now on. */
+	ASSERT_EQ(0, sl_control("clear"));
+	EXPECT_EQ(NULL, tracked_find(&text, ck));
+	free(text);
+}
+
+/* Graceful, RST and TIME-WAIT closes and UDP never show; on/off under load. */
+TEST_F(tr, normal_lifecycles_never_show)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int i, c, a, u, rounds = 2000;
+
+	for (i = 0; i < rounds; i++) {
+		ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
+		switch (i % 3) {
+		case 0:		/* graceful, the client ends in TIME-WAIT */
+			close(c);
+			close(a);
+			break;
+		case 1:		/* RST */
+			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(c);
+			close(a);
+			break;
+		default:	/* server closes first */
+			close(a);
+			close(c);
+			break;
+		}
+		u = socket(i & 1 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+		ASSERT_LE(0, u);
+		close(u);
+		/* Tracking switched off and on again while traffic runs. */
+		if (i % 500 == 250) {
+			ASSERT_EQ(0, sl_control("track=off"));
+			ASSERT_EQ(0, sl_control("track=on"));
+		}
+	}
+	usleep((GRACE_MS + 800) * 1000);
+	EXPECT_EQ(0, tracked_mine());
+}
+
+/*
+ * A reset the application never noticed: the socket is CLOSE, unhashed,
+ * its unread data still charged. ss cannot see it; "sockets" must, and
+ * summary's unhashed pages must cover the memory sockstat shows.
+ */
+TEST_F(tr, unhashed_reset_explained)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char data[65536], line[4096], *sum, *p;
+	unsigned long long ck;
+	struct sl_list sl;
+	const char *s;
+	int c, a;
+
+	memset(data, 'x', sizeof(data));
+	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
+	ck = cookie_of(c);
+	ASSERT_EQ((ssize_t)sizeof(data), send(a, data, sizeof(data), 0));
+	usleep(200000);
+	setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(a);
+	usleep(200000);
+	ASSERT_FALSE(in_ss(ck));
+	ASSERT_LT(0, sl_sockets(&sl));
+	s = sl_find(&sl, ck);
+	ASSERT_NE(NULL, s);
+	EXPECT_TRUE(sl_has_flag(s, "unhashed"));
+	ASSERT_TRUE(sl_kv(s, "state", line, sizeof(line)));
+	EXPECT_STREQ("UNCONN", line);
+	EXPECT_LE((long long)sizeof(data), sl_kv_ll(s, "rmem"));
+	sl_free(&sl);
+
+	sum = sl_read_file(SL_DIR "/summary");
+	ASSERT_NE(NULL, sum);
+	p = strstr(sum, "netns=all kind=proto proto=tcp ");
+	ASSERT_NE(NULL, p);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	free(sum);
+	/* Its pages are unhashed ones, and what is left is ~0. */
+	EXPECT_LE((long long)sizeof(data) / 4096, sl_kv_ll(line, "unhashed_pages"));
+	EXPECT_GE(2, llabs(sl_kv_ll(line, "unexplained_pages"))) TH_LOG("%s", line);
+	close(c);
+}
+
+/*
+ * Unload with tracking on while connections churn in a child, then load
+ * with track=1: tracking is on from the start (control says so) and an
+ * allocation made after the load has origin "alloc". Any splat fails the
+ * run (the VM harness watches the console).
+ */
+TEST(unload_with_tracking_on)
+{
+	char *ctl, cmd[32], *text;
+	struct sockaddr_in sin;
+	unsigned long long ck;
+	const char *line;
+	int l, c, a, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, system("modprobe sockleak_holdref && modprobe sockleak"));
+	ASSERT_EQ(0, sl_control("track=on"));
+	l = listener(&sin);
+	ASSERT_LE(0, l);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		for (i = 0; i < 3000; i++) {
+			if (pair(l, &sin, &c, &a))
+				_exit(1);
+			close(c);
+			close(a);
+		}
+		_exit(0);
+	}
+	usleep(100000);
+	EXPECT_EQ(0, system("rmmod sockleak"));
+	EXPECT_EQ(0, system("modprobe sockleak track=1"));
+	ctl = sl_read_file(SL_DIR "/control");
+	ASSERT_NE(NULL, ctl);
+	EXPECT_NE(NULL, strstr(ctl, "track=on\n"));
+	free(ctl);
+	waitpid(pid, &i, 0);
+	EXPECT_EQ(0, i);
+
+	ASSERT_EQ(0, sl_control("grace_ms=0"));
+	ASSERT_EQ(0, pair(l, &sin, &c, &a));
+	ck = cookie_of(c);
+	snprintf(cmd, sizeof(cmd), "hold %d", c);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	close(a);
+	close(c);
+	usleep(200000);
+	line = tracked_find(&text, ck);
+	ASSERT_NE(NULL, line);
+	ASSERT_TRUE(sl_kv(line, "origin", cmd, sizeof(cmd)));
+	EXPECT_STREQ("alloc", cmd);
+	ASSERT_TRUE(sl_kv(line, "alloc_comm", cmd, sizeof(cmd)));
+	free(text);
+	EXPECT_EQ(0, sl_write(HOLDREF, "release"));
+	/* Unload with the socket still registered and tracking on. */
+	EXPECT_EQ(0, system("rmmod sockleak && modprobe sockleak"));
+	close(l);
+}
+
+TEST_HARNESS_MAIN
