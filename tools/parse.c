@@ -139,7 +139,8 @@ static int check_line(const struct rec *rec, enum fmt fmt, char *err,
 		for (int i = 2; i < rec->n; i++) {
 			const char *k = rec->kv[i].key, *val = rec->kv[i].val;
 
-			if (strcmp(k, "proto") && strcmp(val, "-") && !is_int(val)) {
+			if (strcmp(k, "proto") && strcmp(k, "track") &&
+			    strcmp(val, "-") && !is_int(val)) {
 				snprintf(err, errlen, "%s:%d: %s=%s is not a number",
 					 name, rec->line, k, val);
 				return -1;
