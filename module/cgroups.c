@@ -278,6 +278,42 @@ static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 	seq_putc(m, '\n');
 }
 
+/*
+ * For the "suspects" report: call @fn for each memcg that looks like a
+ * leak, a dying memcg still held by sockets or a v1 tcpmem residue.
+ */
+int sockleak_cgroups_suspects(int (*fn)(void *arg,
+					const struct sockleak_cg_suspect *cs),
+			      void *arg)
+{
+	struct sockleak_cgroups *cg = cg_collect();
+	struct sockleak_cg_suspect cs;
+	struct cg_entry *e;
+	unsigned long key;
+	int ret = 0;
+
+	if (IS_ERR(cg))
+		return PTR_ERR(cg);
+	xa_for_each(&cg->memcgs, key, e) {
+		memset(&cs, 0, sizeof(cs));
+		cs.id = e->id;
+		cs.path = e->path;
+		cs.sockets = e->tcp + e->udp;
+		cs.dying = e->state == CG_DYING && cs.sockets;
+		cs.bytes = (u64)e->pages << PAGE_SHIFT;
+		if (e->has_tcpmem)
+			cs.residue = ((long)e->tcpmem_pages -
+				      (long)e->subtree_pages) * (long)PAGE_SIZE;
+		if (!cs.dying && !cs.residue)
+			continue;
+		ret = fn(arg, &cs);
+		if (ret)
+			break;
+	}
+	cg_free(cg);
+	return ret;
+}
+
 static int cgroups_show(struct seq_file *m, void *v)
 {
 	struct sockleak_cgroups *cg = m->private;

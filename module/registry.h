@@ -95,6 +95,10 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 		      u64 cookie, struct sockleak_ref *refs,
 		      struct sockleak_entry_info *infos, int max);
 int sockleak_reg_clear(void);
+
+/* tracked.c */
+void sockleak_tracked_missing(const struct sockleak_entry_info *in, char *buf,
+			      size_t len);
 void sockleak_reg_stats(struct sockleak_reg_stats *st);
 
 /* lifecycle.c */

@@ -203,6 +203,20 @@ void sockleak_control_init(struct dentry *dir);
 void sockleak_sockets_init(struct dentry *dir);
 void sockleak_summary_init(struct dentry *dir);
 void sockleak_cgroups_init(struct dentry *dir);
+
+/* cgroups.c: a memcg that looks like a leak, for "suspects". */
+struct sockleak_cg_suspect {
+	u64 id;			/* cgroup ino */
+	const char *path;	/* NULL: unknown */
+	bool dying;		/* offline, still held by sockets */
+	unsigned long sockets;
+	u64 bytes;		/* charged by its sockets */
+	long residue;		/* v1: tcpmem - charged by sockets, bytes */
+};
+
+int sockleak_cgroups_suspects(int (*fn)(void *arg,
+					const struct sockleak_cg_suspect *cs),
+			      void *arg);
 void sockleak_tracked_init(struct dentry *dir);
 
 /* tracked.c */

@@ -22,6 +22,8 @@
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/xarray.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -29,6 +31,7 @@
 #include <linux/tcp.h>
 
 #include "compat.h"
+#include "registry.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -46,6 +49,7 @@ struct suspect {
 struct suspects {
 	struct suspect *v;
 	unsigned int n, cap;
+	struct xarray cookies;	/* sockets already listed, value 1 */
 };
 
 /* Append a zeroed entry; NULL when out of memory. */
@@ -234,6 +238,118 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	return 0;
 }
 
+/*
+ * Source: the lifecycle registry's sockets closed by their owner at least
+ * grace_ms ago and still not freed (the "tracked" report). Runs first:
+ * such a socket is listed once, as "tracked", not again from its flags.
+ */
+static int suspects_from_tracked(struct suspects *l)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_entry_info *infos;
+	struct sockleak_snap *s;
+	unsigned long pos = 0;
+	u64 now = ktime_get_ns();
+	int i, n, ret = 0;
+
+	infos = kcalloc(SOCKLEAK_BATCH, sizeof(*infos), GFP_KERNEL);
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!infos || !s) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!ret && (n = sockleak_reg_grab(&pos, SOCKLEAK_REG_TRACKED, 0,
+					      refs, infos, SOCKLEAK_BATCH))) {
+		for (i = 0; i < n && !ret; i++) {
+			const struct sockleak_entry_info *in = &infos[i];
+			char missing[128], age[16], held[24];
+			struct suspect *e = suspects_new(l);
+			u32 close_ms;
+
+			if (!e) {
+				ret = -ENOMEM;
+				break;
+			}
+			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
+			e->kind = "tracked";
+			snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
+			e->bytes = (u64)max(s->rmem, 0) + max(s->wmem, 0) +
+				   max(s->queued, 0) + max(s->fwd, 0);
+			e->reason = "not_freed";
+			close_ms = in->close_ns ?
+				div_u64(now - in->close_ns, NSEC_PER_MSEC) : 0;
+			e->age_ms = in->close_ns ? close_ms : -1;
+			if (in->close_ns && in->close_pid) {
+				e->pid = in->close_pid;
+				strscpy(e->comm, in->close_comm,
+					sizeof(e->comm));
+			}
+			sockleak_tracked_missing(in, missing, sizeof(missing));
+			suspects_age(age, sizeof(age), close_ms);
+			suspects_size(held, sizeof(held), e->bytes);
+			if (in->close_ns && e->pid)
+				snprintf(e->explain, sizeof(e->explain),
+					 "closed %s ago by pid %d (%s) but not freed: refcnt %d, %s; %s %s, %s held",
+					 age, e->pid, e->comm, s->refcnt,
+					 missing[0] ? missing : "every teardown step ran, a reference is still held",
+					 in->proto == IPPROTO_TCP ? "tcp" : "udp",
+					 sockleak_state_name(s->state), held);
+			else
+				snprintf(e->explain, sizeof(e->explain),
+					 "unhashed and owner-less but not freed: refcnt %d, %s; %s %s, %s held",
+					 s->refcnt,
+					 missing[0] ? missing : "every teardown step ran, a reference is still held",
+					 in->proto == IPPROTO_TCP ? "tcp" : "udp",
+					 sockleak_state_name(s->state), held);
+			xa_store(&l->cookies, s->cookie, xa_mk_value(1),
+				 GFP_KERNEL);
+		}
+		sockleak_walk_put(refs, n);
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+	}
+out:
+	kfree(s);
+	kfree(infos);
+	return ret;
+}
+
+static int suspects_cgroup(void *arg, const struct sockleak_cg_suspect *cs)
+{
+	struct suspects *l = arg;
+	struct suspect *e = suspects_new(l);
+	char held[24], res[24];
+
+	if (!e)
+		return -ENOMEM;
+	e->kind = "cgroup";
+	snprintf(e->id, sizeof(e->id), "%llu", cs->id);
+	suspects_size(held, sizeof(held), cs->bytes);
+	if (cs->dying) {
+		e->bytes = cs->bytes;
+		e->reason = "dying";
+		snprintf(e->explain, sizeof(e->explain),
+			 "memcg %s is dying, pinned by %lu socket%s (%s)",
+			 cs->path ?: "(path unknown)", cs->sockets,
+			 cs->sockets == 1 ? "" : "s", held);
+	} else {
+		e->bytes = abs(cs->residue);
+		e->reason = "residue";
+		suspects_size(res, sizeof(res), abs(cs->residue));
+		snprintf(e->explain, sizeof(e->explain),
+			 "memcg %s: tcpmem is %s %s than its sockets hold (%s): socket accounting residue",
+			 cs->path ?: "(path unknown)", res,
+			 cs->residue > 0 ? "more" : "less", held);
+	}
+	return 0;
+}
+
+/* Source: memcgs dying while sockets hold them, v1 tcpmem residue. */
+static int suspects_from_cgroups(struct suspects *l)
+{
+	return sockleak_cgroups_suspects(suspects_cgroup, l);
+}
+
 /* Source: every socket of the "sockets" report. */
 static int suspects_from_sockets(struct suspects *l)
 {
@@ -252,6 +368,8 @@ static int suspects_from_sockets(struct suspects *l)
 			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
 		for (i = 0; i < n && !ret; i++) {
 			sockleak_snapshot(&refs[i], s, 0);
+			if (xa_load(&l->cookies, s->cookie))
+				continue;	/* listed as tracked */
 			ret = suspects_socket(l, s);
 		}
 		sockleak_walk_put(refs, n);
@@ -266,7 +384,9 @@ static int suspects_from_sockets(struct suspects *l)
 
 /* Sources of suspects: add a row per source. */
 static int (* const suspect_sources[])(struct suspects *l) = {
+	suspects_from_tracked,
 	suspects_from_sockets,
+	suspects_from_cgroups,
 };
 
 /* Most bytes first; then by kind and id, so the order is stable. */
@@ -281,6 +401,7 @@ static int suspects_cmp(const void *a, const void *b)
 
 static void suspects_free(struct suspects *l)
 {
+	xa_destroy(&l->cookies);
 	kvfree(l->v);
 	kfree(l);
 }
@@ -320,6 +441,7 @@ static int suspects_open(struct inode *inode, struct file *file)
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
 		return -ENOMEM;
+	xa_init(&l->cookies);
 	for (i = 0; i < ARRAY_SIZE(suspect_sources) && !ret; i++)
 		ret = suspect_sources[i](l);
 	if (!ret) {

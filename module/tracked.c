@@ -63,6 +63,33 @@ static unsigned int expected_steps(u8 proto)
 	return GENMASK(STEP_ORPHAN, 0);
 }
 
+/*
+ * For "suspects": the teardown steps that should have run and did not,
+ * named by their kernel functions ("" when all ran).
+ */
+void sockleak_tracked_missing(const struct sockleak_entry_info *in, char *buf,
+			      size_t len)
+{
+	static const char * const fns[] = {
+		[SOCKLEAK_STEP_CLOSE]		= "inet_release",
+		[SOCKLEAK_STEP_TCP_CLOSE]	= "tcp_close",
+		[SOCKLEAK_STEP_UNHASH]		= "unhash",
+		[SOCKLEAK_STEP_DESTROY]		= "inet_csk_destroy_sock",
+		[SOCKLEAK_STEP_KILL_QUEUES]	= "sk_stream_kill_queues",
+		[STEP_ORPHAN]			= "sock_orphan",
+	};
+	unsigned int missing, i;
+	size_t n = 0;
+
+	missing = expected_steps(in->proto) &
+		  ~(in->steps | (in->dead ? BIT(STEP_ORPHAN) : 0));
+	buf[0] = '\0';
+	for (i = 0; i <= STEP_ORPHAN && n < len; i++)
+		if (missing & BIT(i))
+			n += scnprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+				       fns[i]);
+}
+
 static void show_steps(struct seq_file *m, const char *key, unsigned int bits)
 {
 	bool first = true;

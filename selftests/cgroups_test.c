@@ -241,6 +241,45 @@ TEST_F(cg, two_cgroups_match_ss_and_memory_stat)
 	free(report);
 }
 
+/* The suspects line of a dying memcg agrees with its cgroups line. */
+static void check_dying_suspect(struct __test_metadata *_metadata,
+				const char *line, unsigned long long id)
+{
+	char *text = sl_read_file(SL_DIR "/suspects"), want[96], v[64];
+	char one[1024] = "";
+	const char *p;
+
+	ASSERT_NE(NULL, text);
+	snprintf(want, sizeof(want), "kind=cgroup id=%llu ", id);
+	p = strstr(text, want);
+	EXPECT_NE(NULL, p) {
+		TH_LOG("no %s in suspects:\n%s", want, text);
+	}
+	if (p)
+		snprintf(one, sizeof(one), "%.*s", (int)strcspn(p, "\n"), p);
+	ASSERT_TRUE(sl_kv(one, "reason", v, sizeof(v)));
+	EXPECT_STREQ("dying", v);
+	EXPECT_EQ(sl_kv_ll(line, "charged"), sl_kv_ll(one, "bytes"));
+	snprintf(want, sizeof(want),
+		 "memcg /sl_dying is dying, pinned by %lld sockets",
+		 sl_kv_ll(line, "sockets"));
+	EXPECT_NE(NULL, strstr(one, want)) {
+		TH_LOG("%s", one);
+	}
+	free(text);
+}
+
+static bool in_suspects(unsigned long long id)
+{
+	char *text = sl_read_file(SL_DIR "/suspects"), want[64];
+	bool found;
+
+	snprintf(want, sizeof(want), "kind=cgroup id=%llu ", id);
+	found = !text || strstr(text, want);
+	free(text);
+	return found;
+}
+
 TEST_F(cg, removed_cgroup_is_dying_until_sockets_freed)
 {
 	char line[4096], v[256];
@@ -261,6 +300,9 @@ TEST_F(cg, removed_cgroup_is_dying_until_sockets_freed)
 	ASSERT_TRUE(sl_kv(line, "path", v, sizeof(v)));
 	EXPECT_STREQ("/sl_dying", v);
 
+	/* "suspects" names the dying memcg, with its sockets and bytes. */
+	check_dying_suspect(_metadata, line, id);
+
 	/*
 	 * Close the sockets and end the holder (its pages are charged to the
 	 * memcg too): the memcg is released after an RCU grace period and
@@ -269,6 +311,7 @@ TEST_F(cg, removed_cgroup_is_dying_until_sockets_freed)
 	ASSERT_EQ(0, hold_stop(&self->d));
 	EXPECT_TRUE(settle(&self->d, id, line, sizeof(line), &ss, false));
 	EXPECT_EQ(0, ss.found);
+	EXPECT_FALSE(in_suspects(id));
 }
 
 TEST_HARNESS_MAIN

@@ -139,6 +139,35 @@ FIXTURE_TEARDOWN(tr)
 }
 
 /* The leaked child: closed by us, held by holdref, listed, then freed. */
+/* The leaked socket is one "tracked" suspect, named by its closer. */
+static void check_tracked_suspect(struct __test_metadata *_metadata,
+				  unsigned long long ck, const char *comm)
+{
+	char *text = sl_read_file(SL_DIR "/suspects"), want[128], v[64];
+	char one[1024] = "";
+	const char *p;
+
+	ASSERT_NE(NULL, text);
+	snprintf(want, sizeof(want), "kind=tracked id=%llx ", ck);
+	p = strstr(text, want);
+	EXPECT_NE(NULL, p) {
+		TH_LOG("no %s in suspects:\n%s", want, text);
+	}
+	if (p)
+		snprintf(one, sizeof(one), "%.*s", (int)strcspn(p, "\n"), p);
+	EXPECT_EQ(getpid(), sl_kv_ll(one, "pid"));
+	ASSERT_TRUE(sl_kv(one, "reason", v, sizeof(v)));
+	EXPECT_STREQ("not_freed", v);
+	snprintf(want, sizeof(want), "by pid %d (%.16s) but not freed: refcnt 1",
+		 getpid(), comm);
+	EXPECT_NE(NULL, strstr(one, want)) {
+		TH_LOG("%s", one);
+	}
+	snprintf(want, sizeof(want), "kind=socket id=%llx ", ck);
+	EXPECT_EQ(NULL, strstr(text, want));
+	free(text);
+}
+
 TEST_F(tr, leak_shows_then_goes)
 {
 	char *text, v[512], comm[32];
@@ -190,6 +219,9 @@ TEST_F(tr, leak_shows_then_goes)
 	EXPECT_EQ(1, sl_kv_ll(line, "orphan"));
 	sl_free(&sl);
 
+	/* "suspects" lists it once, as tracked, with the closing task. */
+	check_tracked_suspect(_metadata, ck, comm);
+
 	/* dump=<cookie> works; an unknown cookie fails. */
 	snprintf(v, sizeof(v), "dump=%llx", ck);
 	EXPECT_EQ(0, sl_control(v));
@@ -205,6 +237,11 @@ TEST_F(tr, leak_shows_then_goes)
 	ASSERT_LT(0, sl_sockets(&sl));
 	EXPECT_EQ(NULL, sl_find(&sl, ck));
 	sl_free(&sl);
+	text = sl_read_file(SL_DIR "/suspects");
+	ASSERT_NE(NULL, text);
+	snprintf(v, sizeof(v), " id=%llx ", ck);
+	EXPECT_EQ(NULL, strstr(text, v));
+	free(text);
 }
 
 /* A socket created before track=on is reported as unknown origin. */
