@@ -41,6 +41,13 @@ FIXTURE_SETUP(v1)
 
 	ASSERT_EQ(0, system("modprobe sockleak && modprobe tcp_diag && "
 			    "modprobe udp_diag"));
+	/*
+	 * 6.1 WARNs (page_counter underflow in drain_obj_stock) when the
+	 * memory controller moves to v1 after v2 memcgs were charged: only
+	 * run before cgroups_test in a boot (see README, "Tests").
+	 */
+	if (!access("/run/sockleak-v2-memcg-used", F_OK))
+		SKIP(return, "v2 memcgs were used in this boot: run me first");
 	sl_write("/sys/fs/cgroup/cgroup.subtree_control", "-memory");
 	mkdir(V1, 0755);
 	for (waited = 0; waited <= MOUNT_WAIT_MS; waited += 200) {
