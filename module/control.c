@@ -255,6 +255,7 @@ void sockleak_track_exit(void)
 {
 	mutex_lock(&control_mutex);
 	sockleak_track_set(false);
+	sockleak_lifecycle_exit();
 	mutex_unlock(&control_mutex);
 }
 

@@ -18,6 +18,21 @@
  *				__sk_destruct takes the rcu head when run
  *				from call_rcu(), and may be inlined into
  *				sk_destruct on the direct path: both probed)
+ *   tracepoint kmem_cache_free	free, for certain: the object goes back to
+ *				the TCP/TCPv6/UDP/UDPv6 slab
+ *
+ * A kprobe that is armed as an int3 breakpoint (not on an ftrace site, or
+ * while ftrace patches the site) runs its handler in NMI context, where
+ * the registry's locks must not be taken: such hits are skipped and
+ * counted as missed (lc_nmi_skipped). An allocation skipped this way is
+ * not tracked; a skipped free is still seen by the tracepoint.
+ *
+ * A kprobe hit while another kprobe handler runs on the same CPU (an
+ * interrupt's softirq freeing a socket during a handler) is dropped by
+ * the kprobe layer. A dropped free would leave the registry pointing at
+ * freed memory, so the free that counts is the kmem_cache_free
+ * tracepoint: tracepoint probes are plain calls, never dropped. The
+ * kprobes on the destructors only remove the entry earlier.
  *
  * The orphan step (sock_orphan() is inline) is read from SOCK_DEAD.
  *
@@ -25,7 +40,9 @@
  * softirq or RCU callback context; they only call the registry's probe
  * entry points, which take one stripe spinlock with interrupts disabled.
  * unregister_kprobes()/unregister_kretprobes() wait for running handlers,
- * so after sockleak_lifecycle_stop() none runs. The free probes are
+ * so after sockleak_lifecycle_stop() none runs. The tracepoint probe stays
+ * attached until unload and runs with preemption disabled: the registry
+ * waits for it with synchronize_rcu() before freeing the table. The free probes are
  * registered first and unregistered last, so that no socket enters the
  * registry without its free being seen.
  */
@@ -38,6 +55,7 @@
 #include <linux/ptrace.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
+#include <linux/tracepoint.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -47,6 +65,24 @@
 #include "compat.h"
 #include "sockleak.h"
 #include "registry.h"
+
+#include <trace/events/kmem.h>
+
+static atomic_long_t lc_nmi_skipped;
+static bool lc_tp_attached;	/* kmem_cache_free probe, under control_mutex */
+
+/* In NMI context (int3-armed kprobe): take no lock, count the miss. */
+static bool lc_in_nmi(void)
+{
+	if (likely(!in_nmi()))
+		return false;
+	atomic_long_inc(&lc_nmi_skipped);
+	return true;
+}
+
+/* The slabs of the sockets followed: TCP, TCPv6, UDP, UDPv6 (learnt). */
+enum { LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_NSLABS };
+static struct kmem_cache *lc_slabs[LC_NSLABS];
 
 /* TCP or UDP when @sk is an inet TCP/UDP socket, else 0. */
 u8 sockleak_inet_proto(const struct sock *sk)
@@ -63,8 +99,12 @@ u8 sockleak_inet_proto(const struct sock *sk)
 	if (prot == &tcpv6_prot)
 		return IPPROTO_TCP;
 #endif
-	if (prot && !strcmp(prot->name, "UDPv6"))
+	if (prot && !strcmp(prot->name, "UDPv6")) {
+		/* udpv6_prot is not exported: learn its slab here. */
+		if (unlikely(!READ_ONCE(lc_slabs[LC_SLAB_UDP6])))
+			WRITE_ONCE(lc_slabs[LC_SLAB_UDP6], prot->slab);
 		return IPPROTO_UDP;
+	}
 	return 0;
 }
 
@@ -107,13 +147,15 @@ static int lc_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	if (family != AF_INET && family != AF_INET6)
 		return 1;
+	if (lc_in_nmi())
+		return 1;
 	lc_stack(regs, (struct sockleak_stack *)ri->data);
 	return 0;
 }
 
 static int lc_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	if (!sockleak_inet_proto(lc_arg_sk(regs)))
+	if (!sockleak_inet_proto(lc_arg_sk(regs)) || lc_in_nmi())
 		return 1;
 	lc_stack(regs, (struct sockleak_stack *)ri->data);
 	return 0;
@@ -153,7 +195,7 @@ static void lc_event(struct sock *sk, enum sockleak_event ev, int arg,
 	struct sockleak_stack st;
 	u8 proto;
 
-	if (!sk)
+	if (!sk || lc_in_nmi())
 		return;
 	proto = sockleak_inet_proto(sk);
 	if (!proto)
@@ -211,7 +253,8 @@ static int lc_sk_destruct(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *sk = lc_arg_sk(regs);
 
-	if (sk)
+	/* In NMI context, leave it to the kmem_cache_free tracepoint. */
+	if (sk && !lc_in_nmi())
 		sockleak_reg_free(sk);
 	return 0;
 }
@@ -220,9 +263,23 @@ static int lc___sk_destruct(struct kprobe *p, struct pt_regs *regs)
 {
 	struct rcu_head *head = (struct rcu_head *)regs_get_kernel_argument(regs, 0);
 
-	if (head)
+	if (head && !lc_in_nmi())
 		sockleak_reg_free(container_of(head, struct sock, sk_rcu));
 	return 0;
+}
+
+/* Tracepoint kmem_cache_free: any context, never dropped, must be quick. */
+static void lc_slab_free(void *data, unsigned long call_site, const void *ptr,
+			 const struct kmem_cache *s)
+{
+	int i;
+
+	for (i = 0; i < LC_NSLABS; i++) {
+		if (s == READ_ONCE(lc_slabs[i])) {
+			sockleak_reg_free((struct sock *)ptr);
+			return;
+		}
+	}
 }
 
 #define LC_KPROBE(_sym, _handler) { .symbol_name = #_sym, .pre_handler = _handler }
@@ -282,6 +339,7 @@ int sockleak_lifecycle_start(void)
 {
 	int i, ret;
 
+	atomic_long_set(&lc_nmi_skipped, 0);
 	lc_reset(lc_free_kps, ARRAY_SIZE(lc_free_kps));
 	lc_reset(lc_event_kps, ARRAY_SIZE(lc_event_kps));
 	for (i = 0; i < ARRAY_SIZE(lc_rps); i++) {
@@ -293,6 +351,24 @@ int sockleak_lifecycle_start(void)
 	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++)
 		lc_event_ptrs[i] = &lc_event_kps[i];
 
+	lc_slabs[LC_SLAB_TCP] = tcp_prot.slab;
+	lc_slabs[LC_SLAB_UDP] = udp_prot.slab;
+#if IS_ENABLED(CONFIG_IPV6)
+	lc_slabs[LC_SLAB_TCP6] = tcpv6_prot.slab;
+#endif
+	/*
+	 * Attached once and kept until unload: attaching patches every call
+	 * site of the tracepoint, too costly to repeat at each track=on.
+	 * With tracking off, the probe finds no registry and returns.
+	 */
+	if (!lc_tp_attached) {
+		ret = register_trace_kmem_cache_free(lc_slab_free, NULL);
+		if (ret) {
+			pr_err("cannot attach to kmem_cache_free: %d\n", ret);
+			return ret;
+		}
+		lc_tp_attached = true;
+	}
 	ret = register_kprobes(lc_free_ptrs, ARRAY_SIZE(lc_free_ptrs));
 	if (ret) {
 		pr_err("cannot probe the free path: %d\n", ret);
@@ -324,6 +400,16 @@ void sockleak_lifecycle_stop(void)
 	unregister_kprobes(lc_free_ptrs, ARRAY_SIZE(lc_free_ptrs));
 }
 
+/* Module unload: detach the tracepoint; no probe runs after this. */
+void sockleak_lifecycle_exit(void)
+{
+	if (!lc_tp_attached)
+		return;
+	unregister_trace_kmem_cache_free(lc_slab_free, NULL);
+	tracepoint_synchronize_unregister();
+	lc_tp_attached = false;
+}
+
 /* Events lost: kretprobe instances exhausted, or probes hit recursively. */
 unsigned long sockleak_lifecycle_missed(void)
 {
@@ -336,5 +422,5 @@ unsigned long sockleak_lifecycle_missed(void)
 		n += lc_free_kps[i].nmissed;
 	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++)
 		n += lc_event_kps[i].nmissed;
-	return n;
+	return n + atomic_long_read(&lc_nmi_skipped);
 }

@@ -394,6 +394,7 @@ static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
 	ref->netns_ino = net->ns.inum;
 	ref->net = maybe_get_net(net);
 	ref->proto = e->proto;
+	ref->held = 0;
 	if (!in)
 		return;
 	in->alloc_ns = e->alloc_ns;
@@ -603,5 +604,7 @@ void sockleak_reg_stop(void)
 	/* Pairs with sl_reader_get(). */
 	smp_mb();
 	wait_event(reg_users_wq, !atomic_read(&reg_users));
+	/* The kmem_cache_free probe (preemption disabled) may still use r. */
+	synchronize_rcu();
 	sl_free(r);
 }

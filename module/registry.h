@@ -104,6 +104,7 @@ void sockleak_reg_stats(struct sockleak_reg_stats *st);
 /* lifecycle.c */
 int sockleak_lifecycle_start(void);
 void sockleak_lifecycle_stop(void);
+void sockleak_lifecycle_exit(void);
 unsigned long sockleak_lifecycle_missed(void);
 u8 sockleak_inet_proto(const struct sock *sk);
 

@@ -142,16 +142,16 @@ TEST_F(control, bad_writes_fail_and_change_nothing)
  * rejected with EINVAL and changes nothing, or accepted, in which case it
  * was a well-formed "name=value" line list and the values read back.
  */
-TEST_F(control, random_writes)
+TEST_F_TIMEOUT(control, random_writes, SL_HEAVY_TIMEOUT)
 {
 	static const char * const names[] = {
 		"close_wait_ms", "unread_ms", "fin_wait2_ms", "rcvbuf_pct",
 	};
 	static const char alphabet[] = "0123456789=-+x \n\t\x01\xff_aez";
 	unsigned int seed = 12345;
-	int i, accepted = 0;
+	int i, accepted = 0, rounds = sl_scale(10000);
 
-	for (i = 0; i < 10000; i++) {
+	for (i = 0; i < rounds; i++) {
 		char buf[96], *cur, *after;
 		int len = 0, n = rand_r(&seed) % 4, err, k;
 
@@ -206,7 +206,7 @@ TEST_F(control, random_writes)
 		if (_metadata->exit_code)
 			break;
 	}
-	TH_LOG("%d of 10000 random writes were valid", accepted);
+	TH_LOG("%d of %d random writes were valid", accepted, rounds);
 }
 
 static int open_as_nobody(void)

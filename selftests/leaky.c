@@ -12,6 +12,12 @@
  *   BASEPORT+2  an orphan with unsent data: the client fills the peer's
  *               small receive buffer and its own send queue, then closes
  *               (FIN-WAIT-1, owned by no process, memory still held)
+ *   BASEPORT+3  a listener held by no fd: sent over a unix socket with
+ *               SCM_RIGHTS and closed, never received
+ *   BASEPORT+4  with -L, when the test-only sockleak_holdref module is
+ *               loaded: a connection closed by the application while a
+ *               "buggy kernel user" (holdref) keeps a reference on the
+ *               accepted socket: closed but never freed
  * prints "ready" and the cookies-free summary of what it made, then runs
  * for SECONDS (0: until killed).
  */
@@ -24,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +71,50 @@ static int connect_to(int port)
 	return fd;
 }
 
+/* Send fd over a fresh unix socketpair and never receive it. */
+static void in_flight(int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = "";
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		die("socketpair");
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sv[0], &msg, 0) != 1)
+		die("sendmsg");
+	close(fd);		/* only the message in flight holds it now */
+	close(sv[0]);		/* sv[1] keeps the message queued */
+}
+
+/* A reference leaked by the test-only holdref module, if it is there. */
+static int leak_reference(int port)
+{
+	int l = listener(port, 0), c = connect_to(port), a, ctl;
+	char cmd[32];
+
+	a = accept(l, NULL, NULL);
+	ctl = open("/sys/kernel/debug/sockleak_holdref/ctl", O_WRONLY);
+	if (a < 0 || ctl < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "hold %d", a);
+	if (write(ctl, cmd, strlen(cmd)) < 0)
+		die("holdref");
+	close(ctl);
+	close(c);
+	close(a);
+	close(l);
+	return 0;
+}
+
 static void msleep(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -73,19 +124,20 @@ static void msleep(int ms)
 
 int main(int argc, char **argv)
 {
-	int port = 7100, interval = 200, seconds = 0, opt;
+	int port = 7100, interval = 200, seconds = 0, opt, leak = 0;
 	int l0, l1, l2, c0, s0, c1, s1, c2, s2;
 	static char buf[65536];
 	long sent = 0;
 	time_t end;
 
-	while ((opt = getopt(argc, argv, "p:i:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:i:t:L")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'i': interval = atoi(optarg); break;
 		case 't': seconds = atoi(optarg); break;
+		case 'L': leak = 1; break;
 		default:
-			fprintf(stderr, "usage: leaky [-p PORT] [-i MS] [-t SEC]\n");
+			fprintf(stderr, "usage: leaky [-p PORT] [-i MS] [-t SEC] [-L]\n");
 			return 2;
 		}
 	}
@@ -128,6 +180,13 @@ int main(int argc, char **argv)
 		}
 	}
 	close(c2);
+
+	/* 4. A listener only an SCM_RIGHTS message in flight holds. */
+	in_flight(listener(port + 3, 0));
+
+	/* 5. A reference leaked by a "buggy kernel user". */
+	if (leak && leak_reference(port + 4))
+		fprintf(stderr, "leaky: no sockleak_holdref module, no leak\n");
 
 	printf("ready ports=%d,%d,%d pid=%d\n", port, port + 1, port + 2,
 	       (int)getpid());

@@ -281,6 +281,13 @@ static void expect_owners(struct __test_metadata *_metadata,
 	EXPECT_LE(0, sl_kv_ll(line, "scan_age_ms"));
 }
 
+/* Every test needs the module (and inet_diag for ss): load them once. */
+static void __attribute__((constructor)) load_modules(void)
+{
+	if (system("modprobe sockleak && modprobe tcp_diag && modprobe udp_diag"))
+		fprintf(stderr, "owners_test: modprobe failed\n");
+}
+
 TEST(owners_match_proc_fd)
 {
 	int l, c1, a1, c2, a2, u, pfd[2], dupfd = 40;

@@ -17,6 +17,18 @@
 #include <unistd.h>
 
 #define SL_DIR "/sys/kernel/debug/sockleak"
+
+/*
+ * Heavy tests scale their load down on a slow kernel (the debug kernel of
+ * "make check-debug" sets SL_SLOW=1): a fifth of the iterations. Their
+ * per-test timeouts are generous for the same reason.
+ */
+static inline int sl_scale(int n)
+{
+	return getenv("SL_SLOW") ? n / 5 : n;
+}
+
+#define SL_HEAVY_TIMEOUT 900
 #define SS_BIN "/usr/bin/ss"
 
 /* Read a whole file with reads of chunk bytes; malloc'ed, NUL-terminated. */

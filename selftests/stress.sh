@@ -80,7 +80,7 @@ control_loop() {
 			 unread_ms=60000; do
 			echo $c >$SL_DIR/control 2>/dev/null
 		done
-		sleep 0.2
+		sleep 1
 	done
 }
 

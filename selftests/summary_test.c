@@ -227,7 +227,7 @@ static void take(struct __test_metadata *_metadata, struct sample *s)
 {
 	const char *ns[2] = { NULL, NETNS };
 
-	for (int attempt = 0; attempt < 10; attempt++) {
+	for (int attempt = 0; attempt < 30; attempt++) {
 		bool same = true;
 
 		free_sample(s);
