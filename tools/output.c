@@ -2,6 +2,7 @@
 /*
  * sockleak helper - tables, JSON and Prometheus output (see output.h).
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,10 @@ void table_add(struct table *t, const char **row)
 	t->rows++;
 }
 
-/* Numbers (also "+12", "-3.5") and "-" are right-aligned. */
+/*
+ * Numbers (also "+12", "-3.5"), sizes and durations of human_bytes() and
+ * human_ms() ("12.3KiB", "4.5s") and "-" are right-aligned.
+ */
 static bool numeric_cell(const char *s)
 {
 	char *end;
@@ -54,10 +58,23 @@ static bool numeric_cell(const char *s)
 	if (!*s || !strchr("+-0123456789", *s))
 		return false;
 	strtod(s, &end);
-	return !*end;
+	if (end == s)
+		return false;
+	if (*end && !strchr("BKMGTmshd", *end))
+		return false;
+	for (; *end; end++)
+		if (!isalnum((unsigned char)*end))
+			return false;
+	return true;
 }
 
 void table_print(const struct table *t, FILE *f)
+{
+	table_print_cb(t, f, NULL, NULL);
+}
+
+void table_print_cb(const struct table *t, FILE *f,
+		    void (*after)(int row, void *arg), void *arg)
 {
 	int *w = calloc(t->ncols, sizeof(*w));
 	bool *right = calloc(t->ncols, sizeof(*right));
@@ -98,6 +115,8 @@ void table_print(const struct table *t, FILE *f)
 			len--;
 		line[len] = '\0';
 		fprintf(f, "%s\n", line);
+		if (r >= 0 && after)
+			after(r, arg);
 	}
 	free(w);
 	free(right);
@@ -237,5 +256,35 @@ const char *human_bytes(char *buf, size_t len, double bytes)
 		snprintf(buf, len, "%.1f %s", bytes, unit[u]);
 	else
 		snprintf(buf, len, "%.0f B", bytes);
+	return buf;
+}
+
+const char *human_bytes_short(char *buf, size_t len, double bytes)
+{
+	char *sp;
+
+	human_bytes(buf, len, bytes);
+	sp = strchr(buf, ' ');
+	if (sp)
+		memmove(sp, sp + 1, strlen(sp));
+	return buf;
+}
+
+const char *human_ms(char *buf, size_t len, long long ms)
+{
+	long long s = ms / 1000;
+
+	if (ms < 0)
+		snprintf(buf, len, "-");
+	else if (ms < 1000)
+		snprintf(buf, len, "%lldms", ms);
+	else if (ms < 60000)
+		snprintf(buf, len, "%.1fs", ms / 1000.0);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%02lldm", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh", s / 86400, s / 3600 % 24);
 	return buf;
 }

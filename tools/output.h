@@ -23,6 +23,9 @@ struct table {
 void table_init(struct table *t, int ncols, const char **head);
 void table_add(struct table *t, const char **row);
 void table_print(const struct table *t, FILE *f);
+/* The same, calling @after (when not NULL) after each printed row. */
+void table_print_cb(const struct table *t, FILE *f,
+		    void (*after)(int row, void *arg), void *arg);
 void table_free(struct table *t);
 
 /* JSON: a string with every character escaped as RFC 8259 requires. */
@@ -48,5 +51,9 @@ void prom_sanitize(char *dst, size_t len, const char *key);
 
 /* "12.3 KiB" style, for humans. */
 const char *human_bytes(char *buf, size_t len, double bytes);
+/* The same without the space ("12.3KiB"): one word, for table cells. */
+const char *human_bytes_short(char *buf, size_t len, double bytes);
+/* A duration: "655ms", "12.3s", "4m05s", "2h03m", "3d04h"; "-" when < 0. */
+const char *human_ms(char *buf, size_t len, long long ms);
 
 #endif

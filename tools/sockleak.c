@@ -34,6 +34,7 @@ static struct {
 	const char *dir;		/* the directory being read */
 	bool live;			/* reading the running kernel */
 	bool json, prom;
+	bool verbose;			/* -v: tracked stacks */
 	/* sockets filters */
 	const char *state, *proto, *cgroup, *flag, *sort;
 	long long netns, min_mem;
@@ -178,6 +179,95 @@ static void need(struct report *r, const char *name, enum fmt fmt)
 		     feature_of(name));
 }
 
+/* ---- the host's /proc and cgroupfs (fake roots for tests) ---- */
+
+/*
+ * SOCKLEAK_PROCFS=DIR and SOCKLEAK_CGROUPFS=DIR replace /proc and
+ * /sys/fs/cgroup (host tests point them at a fake tree). They are read on
+ * the live system, or for a saved copy only when the variable is set (a
+ * copy from another machine must not be mixed with this one's /proc).
+ */
+static const char *procfs(void)
+{
+	const char *e = getenv("SOCKLEAK_PROCFS");
+
+	return e && *e ? e : "/proc";
+}
+
+static bool procfs_on(void)
+{
+	const char *e = getenv("SOCKLEAK_PROCFS");
+
+	return opt.live || (e && *e);
+}
+
+static const char *cgroupfs(void)
+{
+	const char *e = getenv("SOCKLEAK_CGROUPFS");
+
+	return e && *e ? e : "/sys/fs/cgroup";
+}
+
+static bool cgroupfs_on(void)
+{
+	const char *e = getenv("SOCKLEAK_CGROUPFS");
+
+	return opt.live || (e && *e);
+}
+
+/*
+ * Where task @pid waits: "S:ep_poll" (state letter of /proc/PID/stat and
+ * the symbol of /proc/PID/wchan), just "R" when wchan is "0" or empty
+ * (running, or hidden by kptr_restrict), "-" when unknown (no pid, the
+ * task is gone, or a saved copy without SOCKLEAK_PROCFS).
+ */
+static const char *owner_wait(long long pid, char *buf, size_t len)
+{
+	char path[PATH_MAX], *text, *p, st = 0;
+
+	if (pid <= 0 || !procfs_on())
+		return "-";
+	snprintf(path, sizeof(path), "%s/%lld/stat", procfs(), pid);
+	text = slurp(path);
+	if (!text)
+		return "-";
+	p = strrchr(text, ')');	/* comm may hold ')' and spaces */
+	if (p && p[1] == ' ' && p[2] > ' ')
+		st = p[2];
+	free(text);
+	if (!st)
+		return "-";
+	snprintf(path, sizeof(path), "%s/%lld/wchan", procfs(), pid);
+	text = slurp(path);
+	if (text)
+		text[strcspn(text, " \t\n")] = '\0';
+	if (text && *text && strcmp(text, "0"))
+		snprintf(buf, len, "%c:%s", st, text);
+	else
+		snprintf(buf, len, "%c", st);
+	free(text);
+	return buf;
+}
+
+/* Undo seq_escape()'s \ooo octal escapes (cgroup paths) into @dst. */
+static void unescape(char *dst, size_t len, const char *src)
+{
+	size_t n = 0;
+
+	while (*src && n + 1 < len) {
+		if (src[0] == '\\' && src[1] >= '0' && src[1] <= '3' &&
+		    src[2] >= '0' && src[2] <= '7' &&
+		    src[3] >= '0' && src[3] <= '7') {
+			dst[n++] = (src[1] - '0') << 6 | (src[2] - '0') << 3 |
+				   (src[3] - '0');
+			src += 4;
+		} else {
+			dst[n++] = *src++;
+		}
+	}
+	dst[n] = '\0';
+}
+
 /* ---- owners: pid/comm of each socket inode, like ss -p ---- */
 
 struct owner {
@@ -199,14 +289,14 @@ static int owner_cmp(const void *a, const void *b)
 
 static void scan_proc_owners(void)
 {
-	DIR *proc = opendir("/proc");
+	DIR *proc = procfs_on() ? opendir(procfs()) : NULL;
 	struct dirent *de;
 	int cap = 0;
 
 	if (!proc)
 		return;
 	while ((de = readdir(proc))) {
-		char path[300], link[64], comm[32] = "?";
+		char path[PATH_MAX], link[64], comm[32] = "?";
 		int pid = atoi(de->d_name);
 		struct dirent *fe;
 		DIR *fds;
@@ -214,23 +304,24 @@ static void scan_proc_owners(void)
 
 		if (pid <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		snprintf(path, sizeof(path), "%s/%d/comm", procfs(), pid);
 		cf = fopen(path, "r");
 		if (cf) {
 			if (fgets(comm, sizeof(comm), cf))
 				comm[strcspn(comm, "\n")] = '\0';
 			fclose(cf);
 		}
-		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		snprintf(path, sizeof(path), "%s/%d/fd", procfs(), pid);
 		fds = opendir(path);
 		if (!fds)
 			continue;
 		while ((fe = readdir(fds))) {
-			char fp[300];
+			char fp[PATH_MAX];
 			unsigned long ino;
 			ssize_t n;
 
-			snprintf(fp, sizeof(fp), "/proc/%d/fd/%s", pid, fe->d_name);
+			snprintf(fp, sizeof(fp), "%s/%d/fd/%s", procfs(), pid,
+				 fe->d_name);
 			n = readlink(fp, link, sizeof(link) - 1);
 			if (n <= 0)
 				continue;
@@ -289,7 +380,7 @@ static const char *owner_of(const struct rec *r, char *buf, size_t len)
 			snprintf(buf + strlen(buf), len - strlen(buf), "%d", more);
 		return buf;
 	}
-	if (!opt.live || !rec_num(r, "ino", &ino) || ino == 0)
+	if (!procfs_on() || !rec_num(r, "ino", &ino) || ino == 0)
 		return "-";
 	key.ino = ino;
 	hit = bsearch(&key, owners, nowners, sizeof(*owners), owner_cmp);
@@ -312,6 +403,26 @@ static const char *owner_of(const struct rec *r, char *buf, size_t len)
 		snprintf(buf, len, "%d/%s", owners[first].pid,
 			 owners[first].comm);
 	return buf;
+}
+
+/* The first owner's pid of a socket (as owner_of() names it), or 0. */
+static long long owner_pid(const struct rec *r)
+{
+	const char *o = rec_get(r, "owners");
+	struct owner key, *hit;
+	long long ino;
+
+	if (o && strcmp(o, "?"))
+		return strcmp(o, "-") ? atoll(o) : 0;
+	if (!procfs_on() || !rec_num(r, "ino", &ino) || ino == 0)
+		return 0;
+	key.ino = ino;
+	hit = bsearch(&key, owners, nowners, sizeof(*owners), owner_cmp);
+	if (!hit)
+		return 0;
+	while (hit > owners && hit[-1].ino == key.ino)
+		hit--;
+	return hit->pid;
 }
 
 /* ---- sockets ---- */
@@ -417,30 +528,39 @@ static const char *get_or(const struct rec *r, const char *key)
 	return v ? v : "-";
 }
 
+/* A socket's JSON members: the module's keys, mem, owner and wait. */
+static void json_sock_body(const struct rec *r)
+{
+	char ob[96], wb[96];
+	const char *w = owner_wait(owner_pid(r), wb, sizeof(wb));
+
+	json_rec_body(stdout, r);
+	printf(",\"mem\":%lld,\"owner\":", sock_mem(r));
+	json_val(stdout, owner_of(r, ob, sizeof(ob)));
+	printf(",\"wait\":");
+	json_val(stdout, w);
+}
+
 static void print_sockets(const struct rec **v, int n)
 {
 	static const char *head[] = {
 		"COOKIE", "PROTO", "STATE", "LOCAL", "PEER", "RMEM", "WMEM",
-		"QUEUED", "MEM", "REF", "OWNER", "CGROUP", "FLAGS",
+		"QUEUED", "MEM", "REF", "OWNER", "WAIT", "CGROUP", "FLAGS",
 	};
 	struct table t;
 
 	if (opt.json) {
 		for (int i = 0; i < n; i++) {
-			char ob[96];
-
 			putchar('{');
-			json_rec_body(stdout, v[i]);
-			printf(",\"mem\":%lld,\"owner\":", sock_mem(v[i]));
-			json_val(stdout, owner_of(v[i], ob, sizeof(ob)));
+			json_sock_body(v[i]);
 			printf("}\n");
 		}
 		return;
 	}
-	table_init(&t, 13, head);
+	table_init(&t, 14, head);
 	for (int i = 0; i < n; i++) {
-		char mem[32], ob[96];
-		const char *row[13];
+		char mem[32], ob[96], wb[96];
+		const char *row[14];
 
 		snprintf(mem, sizeof(mem), "%lld", sock_mem(v[i]));
 		row[0] = get_or(v[i], "cookie");
@@ -454,8 +574,9 @@ static void print_sockets(const struct rec **v, int n)
 		row[8] = rec_get(v[i], "rmem") ? mem : "-";
 		row[9] = get_or(v[i], "refcnt");
 		row[10] = owner_of(v[i], ob, sizeof(ob));
-		row[11] = get_or(v[i], "cgroup");
-		row[12] = get_or(v[i], "flags");
+		row[11] = owner_wait(owner_pid(v[i]), wb, sizeof(wb));
+		row[12] = get_or(v[i], "cgroup");
+		row[13] = get_or(v[i], "flags");
 		table_add(&t, row);
 	}
 	table_print(&t, stdout);
@@ -469,8 +590,7 @@ static int cmd_sockets(void)
 	int n;
 
 	load(&r, "sockets", FMT_SOCKETS, false);
-	if (opt.live)
-		scan_proc_owners();
+	scan_proc_owners();
 	n = select_sockets(&r, &v, opt.sort ? opt.sort : "mem", opt.limit);
 	print_sockets(v, n);
 	free(v);
@@ -480,15 +600,19 @@ static int cmd_sockets(void)
 
 /* ---- generic reports: cgroups, tracked, suspects ---- */
 
-/* sock from a cgroup's memory.stat, or -1. */
-static long long memstat_sock(const char *cg)
+/*
+ * memory.stat "sock" of cgroup @path (as the module escapes it) under
+ * the cgroupfs root, or -1 when the directory or the key is not there.
+ */
+static long long memstat_sock(const char *path)
 {
-	char path[PATH_MAX], *text, *p;
+	char cg[PATH_MAX], file[PATH_MAX + 64], *text, *p;
 	long long v = -1;
 
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s%smemory.stat", cg,
-		 cg[strlen(cg) - 1] == '/' ? "" : "/");
-	text = slurp(path);
+	unescape(cg, sizeof(cg), path);
+	snprintf(file, sizeof(file), "%s%s%smemory.stat", cgroupfs(), cg,
+		 cg[0] && cg[strlen(cg) - 1] == '/' ? "" : "/");
+	text = slurp(file);
 	if (!text)
 		return -1;
 	for (p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
@@ -500,11 +624,49 @@ static long long memstat_sock(const char *cg)
 	return v;
 }
 
-static void print_generic(const struct report *r, const char *name)
+/* Upper-cased copies of @keys, for a table header; free with heads_free. */
+static void heads_of(const char **head, const char *const *keys, int n)
 {
-	const char *keys[64];
+	for (int j = 0; j < n; j++) {
+		char *h = strdup(keys[j]);
+
+		if (!h)
+			fail("out of memory");
+		for (char *p = h; *p; p++)
+			*p = *p >= 'a' && *p <= 'z' ? *p - 32 : *p;
+		head[j] = h;
+	}
+}
+
+static void heads_free(const char **head, int n)
+{
+	for (int j = 0; j < n; j++)
+		free((char *)head[j]);
+}
+
+/* Every key of @r, in first-seen order; returns the count (at most 62). */
+static int keys_of(const struct report *r, const char **keys)
+{
 	int nkeys = 0;
-	bool cg = !strcmp(name, "cgroups") && opt.live;
+
+	for (int i = 0; i < r->n; i++)
+		for (int k = 0; k < r->recs[i].n && nkeys < 62; k++) {
+			int j;
+
+			for (j = 0; j < nkeys; j++)
+				if (!strcmp(keys[j], r->recs[i].kv[k].key))
+					break;
+			if (j == nkeys)
+				keys[nkeys++] = r->recs[i].kv[k].key;
+		}
+	return nkeys;
+}
+
+/* A report the helper has no table for: its keys as columns. */
+static void print_generic(const struct report *r)
+{
+	const char *keys[64], *head[64];
+	int nkeys;
 	struct table t;
 
 	if (opt.json) {
@@ -514,55 +676,220 @@ static void print_generic(const struct report *r, const char *name)
 		}
 		return;
 	}
-	for (int i = 0; i < r->n; i++)
-		for (int k = 0; k < r->recs[i].n && nkeys < 63; k++) {
-			int j;
+	nkeys = keys_of(r, keys);
+	heads_of(head, keys, nkeys);
+	table_init(&t, nkeys, head);
+	for (int i = 0; i < r->n; i++) {
+		const char *row[64];
 
-			for (j = 0; j < nkeys; j++)
-				if (!strcmp(keys[j], r->recs[i].kv[k].key))
-					break;
-			if (j == nkeys)
-				keys[nkeys++] = r->recs[i].kv[k].key;
-		}
-	if (cg)
-		keys[nkeys++] = "memory.stat_sock";
-	{
-		const char *head[64];
-
-		for (int j = 0; j < nkeys; j++) {
-			char *h = strdup(keys[j]);
-
-			if (!h)
-				fail("out of memory");
-			for (char *p = h; *p; p++)
-				*p = *p >= 'a' && *p <= 'z' ? *p - 32 : *p;
-			head[j] = h;
-		}
-		table_init(&t, nkeys, head);
-		for (int i = 0; i < r->n; i++) {
-			const char *row[64];
-			char ms[32] = "-";
-
-			for (int j = 0; j < nkeys; j++)
-				row[j] = get_or(&r->recs[i], keys[j]);
-			if (cg) {
-				const char *path = rec_get(&r->recs[i], "cgroup");
-				long long v;
-
-				if (!path)
-					path = rec_get(&r->recs[i], "path");
-				if (path && path[0] == '/' &&
-				    (v = memstat_sock(path)) >= 0)
-					snprintf(ms, sizeof(ms), "%lld", v);
-				row[nkeys - 1] = ms;
-			}
-			table_add(&t, row);
-		}
-		table_print(&t, stdout);
-		table_free(&t);
 		for (int j = 0; j < nkeys; j++)
-			free((char *)head[j]);
+			row[j] = get_or(&r->recs[i], keys[j]);
+		table_add(&t, row);
 	}
+	table_print(&t, stdout);
+	table_free(&t);
+	heads_free(head, nkeys);
+}
+
+/* A byte count of @r as a table cell: human-readable, "-" when absent. */
+static const char *cell_bytes(char *buf, size_t len, const struct rec *r,
+			      const char *key)
+{
+	long long v;
+
+	if (!rec_num(r, key, &v))
+		return "-";
+	return human_bytes_short(buf, len, v);
+}
+
+/*
+ * cgroups: the module's keys plus, on a cgroup v2 system (no tcpmem),
+ * memory.stat "sock" of each online cgroup and its residue against
+ * subtree_charged. A dying or gone memcg has no directory (and its path
+ * may belong to a new cgroup by now): "-".
+ */
+static void print_cgroups(const struct report *r)
+{
+	static const char *const head_v2[] = {
+		"ID", "PATH", "STATE", "SOCKETS", "CHARGED", "SUBTREE_CHARGED",
+		"MEMSTAT_SOCK", "RESIDUE", "FLAGS",
+	};
+	static const char *const head_v1[] = {
+		"ID", "PATH", "STATE", "SOCKETS", "CHARGED", "SUBTREE_CHARGED",
+		"TCPMEM", "RESIDUE", "FLAGS",
+	};
+	bool v1 = false, ms;
+	struct table t;
+
+	for (int i = 0; i < r->n; i++) {
+		long long v;
+
+		if (rec_num(&r->recs[i], "tcpmem", &v))
+			v1 = true;
+	}
+	ms = !v1 && cgroupfs_on();
+	table_init(&t, 9, (const char **)(v1 ? head_v1 : head_v2));
+	for (int i = 0; i < r->n; i++) {
+		const struct rec *x = &r->recs[i];
+		const char *path = rec_get(x, "path");
+		long long sock = -1, sub;
+		bool have = false;
+		char b[6][32];
+		const char *row[9];
+
+		if (ms && path && path[0] == '/' &&
+		    !strcmp(get_or(x, "state"), "online") &&
+		    rec_num(x, "subtree_charged", &sub) &&
+		    (sock = memstat_sock(path)) >= 0)
+			have = true;
+		if (opt.json) {
+			putchar('{');
+			json_rec_body(stdout, x);
+			if (have)
+				printf(",\"memstat_sock\":%lld,\"memstat_residue\":%lld}\n",
+				       sock, sock - sub);
+			else
+				printf(",\"memstat_sock\":null,\"memstat_residue\":null}\n");
+			continue;
+		}
+		row[0] = get_or(x, "id");
+		row[1] = get_or(x, "path");
+		row[2] = get_or(x, "state");
+		row[3] = get_or(x, "sockets");
+		row[4] = cell_bytes(b[0], sizeof(b[0]), x, "charged");
+		row[5] = cell_bytes(b[1], sizeof(b[1]), x, "subtree_charged");
+		if (v1) {
+			row[6] = cell_bytes(b[2], sizeof(b[2]), x, "tcpmem");
+			row[7] = cell_bytes(b[3], sizeof(b[3]), x, "residue");
+		} else {
+			row[6] = have ? human_bytes_short(b[2], sizeof(b[2]), sock) : "-";
+			row[7] = have ? human_bytes_short(b[3], sizeof(b[3]), sock - sub) : "-";
+		}
+		row[8] = get_or(x, "flags");
+		table_add(&t, row);
+	}
+	if (!opt.json)
+		table_print(&t, stdout);
+	table_free(&t);
+}
+
+/* tracked: one row per socket; -v adds both stacks, one frame a line. */
+static void tracked_stacks(int row, void *arg)
+{
+	const struct rec *x = &((const struct report *)arg)->recs[row];
+	static const char *const keys[] = { "alloc_stack", "close_stack" };
+
+	for (int k = 0; k < 2; k++) {
+		const char *st = get_or(x, keys[k]);
+
+		printf("    %s:%s\n", keys[k], strcmp(st, "-") ? "" : " -");
+		if (!strcmp(st, "-"))
+			continue;
+		while (*st) {
+			size_t n = strcspn(st, ",");
+
+			printf("      %.*s\n", (int)n, st);
+			st += n + (st[n] == ',');
+		}
+	}
+}
+
+/* Bytes a tracked socket still holds: rmem + wmem + queued + fwd. */
+static long long tracked_mem(const struct rec *x)
+{
+	return rec_num0(x, "rmem") + rec_num0(x, "wmem") +
+	       rec_num0(x, "queued") + rec_num0(x, "fwd");
+}
+
+static void print_tracked(const struct report *r)
+{
+	static const char *const head[] = {
+		"COOKIE", "PROTO", "STATE", "REFCNT", "MEM", "CLOSED", "BY",
+		"MISSING",
+	};
+	struct table t;
+
+	if (opt.json) {
+		for (int i = 0; i < r->n; i++) {
+			putchar('{');
+			json_rec_body(stdout, &r->recs[i]);
+			printf(",\"mem\":%lld}\n", tracked_mem(&r->recs[i]));
+		}
+		return;
+	}
+	table_init(&t, 8, (const char **)head);
+	for (int i = 0; i < r->n; i++) {
+		const struct rec *x = &r->recs[i];
+		char mem[32], age[32], by[96];
+		const char *row[8];
+		long long v, pid = 0;
+
+		rec_num(x, "close_pid", &pid);
+		if (pid > 0)
+			snprintf(by, sizeof(by), "%lld/%s", pid,
+				 get_or(x, "close_comm"));
+		else
+			snprintf(by, sizeof(by), "-");
+		row[0] = get_or(x, "cookie");
+		row[1] = get_or(x, "proto");
+		row[2] = get_or(x, "state");
+		row[3] = get_or(x, "refcnt");
+		row[4] = human_bytes_short(mem, sizeof(mem), tracked_mem(x));
+		row[5] = rec_num(x, "close_age_ms", &v) ?
+			 human_ms(age, sizeof(age), v) : "-";
+		row[6] = by;
+		row[7] = get_or(x, "missing");
+		table_add(&t, row);
+	}
+	table_print_cb(&t, stdout, opt.verbose ? tracked_stacks : NULL,
+		       (void *)r);
+	table_free(&t);
+}
+
+/*
+ * The module's suspects report: its keys as columns, and WAIT (where the
+ * pid waits, owner_wait()) before the free-text EXPLAIN, which stays last.
+ */
+static void print_suspects_report(const struct report *r)
+{
+	const char *keys[64], *head[64];
+	int nkeys, at;
+	struct table t;
+
+	if (opt.json) {
+		for (int i = 0; i < r->n; i++) {
+			char wb[96];
+
+			putchar('{');
+			json_rec_body(stdout, &r->recs[i]);
+			printf(",\"wait\":");
+			json_val(stdout, owner_wait(rec_num0(&r->recs[i], "pid"),
+						    wb, sizeof(wb)));
+			printf("}\n");
+		}
+		return;
+	}
+	nkeys = keys_of(r, keys);
+	for (at = 0; at < nkeys && strcmp(keys[at], "explain"); at++)
+		;
+	memmove(&keys[at + 1], &keys[at], (nkeys - at) * sizeof(keys[0]));
+	keys[at] = "wait";
+	nkeys++;
+	heads_of(head, keys, nkeys);
+	table_init(&t, nkeys, head);
+	for (int i = 0; i < r->n; i++) {
+		const char *row[64];
+		char wb[96];
+
+		for (int j = 0; j < nkeys; j++)
+			row[j] = j == at ?
+				 owner_wait(rec_num0(&r->recs[i], "pid"), wb, sizeof(wb)) :
+				 get_or(&r->recs[i], keys[j]);
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	heads_free(head, nkeys);
 }
 
 static int cmd_generic(const char *name)
@@ -572,7 +899,14 @@ static int cmd_generic(const char *name)
 	need(&r, name, FMT_KV);
 	if (!r.n && !opt.json)
 		printf("(the %s report is empty)\n", name);
-	print_generic(&r, name);
+	else if (!strcmp(name, "cgroups"))
+		print_cgroups(&r);
+	else if (!strcmp(name, "tracked"))
+		print_tracked(&r);
+	else if (!strcmp(name, "suspects"))
+		print_suspects_report(&r);
+	else
+		print_generic(&r);
 	report_free(&r);
 	return 0;
 }
@@ -824,7 +1158,7 @@ static void print_suspects(struct suspects *s, int limit)
 
 		if (limit >= 0 && cut.n > limit)
 			cut.n = limit;
-		print_generic(&cut, "suspects");
+		print_suspects_report(&cut);
 	} else {
 		print_sockets(s->v, s->n);
 	}
@@ -837,8 +1171,7 @@ static int cmd_overview(void)
 	int limit = opt.limit >= 0 ? opt.limit : 10;
 
 	load(&sum, "summary", FMT_SUMMARY, false);
-	if (opt.live)
-		scan_proc_owners();
+	scan_proc_owners();
 	get_suspects(&s, -1);
 	if (opt.json) {
 		printf("{\"summary\":[");
@@ -851,17 +1184,19 @@ static int cmd_overview(void)
 		printf("],\"suspects_source\":\"%s\",\"suspects_count\":%d,\"suspects\":[",
 		       s.from_file ? "suspects" : "flags", s.n);
 		for (int i = 0; i < s.n && i < limit; i++) {
-			char ob[96];
+			char wb[96];
 
-			printf("%s", i ? "," : "");
+			printf("%s{", i ? "," : "");
 			if (s.from_file) {
-				json_rec(stdout, &s.file.recs[i]);
-				continue;
+				const struct rec *x = &s.file.recs[i];
+
+				json_rec_body(stdout, x);
+				printf(",\"wait\":");
+				json_val(stdout, owner_wait(rec_num0(x, "pid"),
+							    wb, sizeof(wb)));
+			} else {
+				json_sock_body(s.v[i]);
 			}
-			putchar('{');
-			json_rec_body(stdout, s.v[i]);
-			printf(",\"mem\":%lld,\"owner\":", sock_mem(s.v[i]));
-			json_val(stdout, owner_of(s.v[i], ob, sizeof(ob)));
 			putchar('}');
 		}
 		printf("]}\n");
@@ -900,8 +1235,7 @@ static int cmd_check(void)
 	struct suspects s;
 	int n;
 
-	if (opt.live)
-		scan_proc_owners();
+	scan_proc_owners();
 	get_suspects(&s, -1);
 	n = s.n;
 	if (opt.json) {
@@ -1463,7 +1797,10 @@ static void usage(FILE *f)
 "  --sort mem|refcnt|age|rmem|wmem   order of sockets (default mem)\n"
 "  -n N               at most N rows\n"
 "  -i SEC, -c COUNT   watch interval (default 2) and samples (default: forever)\n"
+"  -v                 tracked: both stacks, one frame a line\n"
 "  --version, --help\n"
+"Environment: SOCKLEAK_PROCFS=DIR, SOCKLEAK_CGROUPFS=DIR replace /proc and\n"
+"/sys/fs/cgroup (also read for a saved copy when set).\n"
 "Exit status: 0 ok, 1 check found suspects, 2 error.\n");
 }
 
@@ -1502,7 +1839,7 @@ int main(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hn:i:c:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvn:i:c:", lo, NULL)) != -1) {
 		switch (c) {
 		case O_JSON: opt.json = true; break;
 		case O_PROM: opt.prom = true; break;
@@ -1529,6 +1866,7 @@ int main(int argc, char **argv)
 				     optarg);
 			opt.sort = optarg;
 			break;
+		case 'v': opt.verbose = true; break;
 		case 'n': opt.limit = num_arg("-n", optarg); break;
 		case 'c': opt.count = num_arg("-c", optarg); break;
 		case 'i': {

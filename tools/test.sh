@@ -6,8 +6,11 @@
 # The fixtures in testdata/ are real module output captured in the 6.12
 # guest (selftests/leaky running): clean/ before the workload, leaky1/ and
 # leaky2/ two seconds apart with it, leaky2/ss.txt is `ss -tanpmie` taken
-# right after leaky2. Expected values are computed here from the fixture
-# text with awk, independently of the helper's parser.
+# right after leaky2. testdata/reports/ (cgroups, tracked, suspects) is
+# written by hand from the documented formats (testdata/README). Expected
+# values are computed here from the fixture text with awk/python,
+# independently of the helper's parser; /proc and cgroupfs are fake trees
+# built here (SOCKLEAK_PROCFS, SOCKLEAK_CGROUPFS).
 bin=$(realpath "$1")
 ver=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -205,6 +208,117 @@ check "snapshot: the copy reads the same" "$("$bin" --debugfs "$tmp/snap" socket
 printf 'rank=1 cookie=8 score=90 reason=orphan_mem\nrank=2 cookie=9 score=40 reason=close_wait\n' >"$tmp/esc/suspects"
 "$bin" --debugfs "$tmp/esc" check >"$tmp/out"
 check "check uses the suspects report when present" "$?:$(tail -n +3 "$tmp/out" | awk '{print $2}' | tr '\n' ' ')" "1:8 9 "
+
+# 11. cgroups, tracked, suspects (testdata/reports on top of leaky2).
+R=$tmp/rep
+mkdir -p "$R"
+cp "$td/leaky2/"* "$td/reports/"* "$R/"
+RP() { "$bin" --debugfs "$R" "$@"; }
+field() { awk -v k="$2" '{for(i=1;i<=NF;i++){split($i,a,"=");v[a[1]]=a[2]} print v[k]; delete v}' "$1"; }
+# A fake cgroupfs: memory.stat with a sock line per online cgroup; the
+# dying memcg's path exists again (a new cgroup of the same name).
+cg=$tmp/cgfs
+mkdir -p "$cg/sl_a/web app" "$cg/sl_dying"
+printf 'anon 4096\nfile 0\nsock %s\nshmem 0\n' 61440 >"$cg/memory.stat"
+printf 'anon 4096\nsock %s\n' 45056 >"$cg/sl_a/memory.stat"
+printf 'sock %s\nvmalloc 0\n' 20480 >"$cg/sl_a/web app/memory.stat"
+printf 'sock %s\n' 999999 >"$cg/sl_dying/memory.stat"
+check "cgroups (saved copy, no cgroupfs): columns" "$(RP cgroups | head -1 | tr -s ' ')" \
+	"ID PATH STATE SOCKETS CHARGED SUBTREE_CHARGED MEMSTAT_SOCK RESIDUE FLAGS"
+check "cgroups (saved copy, no cgroupfs): no memory.stat read" \
+	"$(RP cgroups | tail -n +2 | awk '{print $7 $8}' | sort -u)" "--"
+SOCKLEAK_CGROUPFS=$cg RP --json cgroups >"$tmp/cgj"
+check "cgroups --json: one valid object per line" "$(jsonl_ok <"$tmp/cgj")" "$(grep -c . "$td/reports/cgroups")"
+# Expected residue: memory.stat sock (as written above) - subtree_charged
+# (awk over the fixture), online cgroups only.
+want=$(field "$td/reports/cgroups" subtree_charged | paste - - - - | awk '{printf "1:%d 26:%d 31:%d 40:None", 61440-$1, 45056-$2, 20480-$3}')
+check "cgroups --json: memstat_residue = memory.stat sock - subtree_charged" \
+	"$(python3 -c 'import json,sys
+print(" ".join("%s:%s" % (o["id"], o["memstat_residue"]) for o in map(json.loads, sys.stdin)))' <"$tmp/cgj")" "$want"
+check "cgroups --json: every module key kept, plus memstat_sock" \
+	"$(python3 -c 'import json,sys
+o=[json.loads(l) for l in sys.stdin]
+print(list(o[2].keys()), o[2]["path"], o[2]["memstat_sock"], o[3]["memstat_sock"])' <"$tmp/cgj")" \
+	"$(head -3 "$td/reports/cgroups" | tail -1 | python3 -c 'import sys
+print([w.split("=")[0] for w in sys.stdin.read().split()] + ["memstat_sock", "memstat_residue"], "/sl_a/web\\040app", 20480, None)')"
+check "cgroups table: human sizes, residue per row, dying memcg -" \
+	"$(SOCKLEAK_CGROUPFS=$cg RP cgroups | tail -n +2 | awk '{print $1, $5, $6, $7, $8, $9}' | tr '\n' '|')" \
+	"1 0B 56.0KiB 60.0KiB 4.0KiB -|26 28.0KiB 44.0KiB 44.0KiB 0B -|31 16.0KiB 16.0KiB 20.0KiB 4.0KiB -|40 12.0KiB 12.0KiB - - dying_sockets|"
+# cgroup v1 (6.1): tcpmem and residue come from the module.
+sed 's/tcpmem=- residue=-/tcpmem=65536 residue=8192/' "$td/reports/cgroups" >"$R/cgroups"
+check "cgroups on v1: TCPMEM and the module's RESIDUE" \
+	"$(SOCKLEAK_CGROUPFS=$cg RP cgroups | awk 'NR==1{print $7, $8} NR==3{print $7, $8}' | tr '\n' '|')" \
+	"TCPMEM RESIDUE|64.0KiB 8.0KiB|"
+cp "$td/reports/cgroups" "$R/cgroups"
+
+# tracked: columns, MEM = rmem+wmem+queued+fwd, CLOSED, BY, MISSING.
+check "tracked: columns" "$(RP tracked | head -1 | tr -s ' ')" \
+	"COOKIE PROTO STATE REFCNT MEM CLOSED BY MISSING"
+check "tracked: one row per line" "$(RP tracked | tail -n +2 | grep -c .)" "$(grep -c . "$td/reports/tracked")"
+check "tracked --json: mem = rmem+wmem+queued+fwd of the file" \
+	"$(RP --json tracked | python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["mem"]) for l in sys.stdin))')" \
+	"$(awk '{for(i=1;i<=NF;i++){split($i,a,"=");v[a[1]]=a[2]} printf "%s%d", (NR>1 ? " " : ""), v["rmem"]+v["wmem"]+v["queued"]+v["fwd"]; delete v}' "$td/reports/tracked")"
+RP --json tracked | jsonl_ok >/dev/null
+check "tracked --json: valid JSON Lines" "$?" 0
+check "tracked: rows (cookie mem closed by missing)" \
+	"$(RP tracked | tail -n +2 | awk '{print $1, $5, $6, $7, $8}' | tr '\n' '|')" \
+	"2 0B 655ms 97/tracker_test -|1f 8.0KiB 30m05s 311/worker destroy,kill_queues|20 4.2KiB - - close,orphan|"
+check "tracked -v: every stack frame on its own line" \
+	"$(RP tracked -v | grep -c '^      [^ ]')" \
+	"$(awk '{for(i=1;i<=NF;i++){split($i,a,"="); if ((a[1]=="alloc_stack"||a[1]=="close_stack") && a[2]!="-") n+=split(a[2],f,",")}} END{print n}' "$td/reports/tracked")"
+check "tracked -v: first close frame of 1f" \
+	"$(RP tracked -v | sed -n '/^1f /,/^20 /p' | sed -n '/close_stack:/{n;p}' | tr -d ' ')" \
+	"$(field "$td/reports/tracked" close_stack | sed -n 2p | cut -d, -f1)"
+
+# suspects and sockets: WAIT from a fake /proc (stat state, wchan).
+P=$tmp/proc
+mkdir -p "$P/155/fd" "$P/311" "$P/157/fd"
+printf '155 (leaky) S 1 155 155 0 -1 4194560 170 0 0 0 0 0 0 0 20 0 1 0 300 2400000 200\n' >"$P/155/stat"
+printf 'ep_poll' >"$P/155/wchan"
+printf 'leaky\n' >"$P/155/comm"
+ln -s 'socket:[1231]' "$P/155/fd/5"
+# a comm with ") S " in it: the state is the letter after the last ')'
+printf '311 (a) S b) R 1 311 311 0 -1 4194560 170\n' >"$P/311/stat"
+printf '0' >"$P/311/wchan"
+printf '157 (sender) D 1 157 157 0\n' >"$P/157/stat"
+: >"$P/157/wchan"
+printf 'sender\n' >"$P/157/comm"
+ln -s 'socket:[1228]' "$P/157/fd/3"
+ln -s 'pipe:[99]' "$P/157/fd/4"
+check "suspects: WAIT before EXPLAIN" "$(RP suspects | head -1 | tr -s ' ')" \
+	"KIND ID BYTES AGE_MS PID COMM REASON WAIT EXPLAIN"
+check "suspects: WAIT from /proc/PID/stat and wchan (gone pid, no pid: -)" \
+	"$(SOCKLEAK_PROCFS=$P RP suspects | tail -n +2 | awk '{print $2 ":" $8}' | tr '\n' ' ')" \
+	"8:- 1f:- 7:R 9:S:ep_poll "
+check "suspects without SOCKLEAK_PROCFS on a saved copy: WAIT -" \
+	"$(RP suspects | tail -n +2 | awk '{print $8}' | sort -u)" "-"
+SOCKLEAK_PROCFS=$P RP --json suspects >"$tmp/sj"
+check "suspects --json: valid JSON Lines, wait field" \
+	"$(python3 -c 'import json,sys; print(" ".join("%s=%s" % (o["id"], o["wait"]) for o in map(json.loads, sys.stdin)))' <"$tmp/sj")" \
+	"8=None 1f=None 7=R 9=S:ep_poll"
+SOCKLEAK_PROCFS=$P RP --json >"$tmp/oj"
+json_ok <"$tmp/oj"
+check "--json overview with the suspects report: valid" "$?" 0
+check "--json overview: suspects carry wait" \
+	"$(python3 -c 'import json,sys; print([s["wait"] for s in json.load(sys.stdin)["suspects"]])' <"$tmp/oj")" \
+	"[None, None, 'R', 'S:ep_poll']"
+check "overview table: the CLOSE_WAIT suspect's line says where its owner waits" \
+	"$(SOCKLEAK_PROCFS=$P RP | grep ' close_wait ' | awk '{print $5, $8}')" "155 S:ep_poll"
+check "sockets: OWNER from the fake /proc fds, WAIT next to it" \
+	"$(SOCKLEAK_PROCFS=$P L2 sockets | awk 'NR==1{print $11, $12} $1==9||$1==5{print $1, $11, $12}' | tr '\n' '|')" \
+	"OWNER WAIT|5 157/sender D|9 155/leaky S:ep_poll|"
+check "sockets --json: owner and wait" \
+	"$(SOCKLEAK_PROCFS=$P L2 --json sockets | python3 -c 'import json,sys
+for o in map(json.loads, sys.stdin):
+    if o["cookie"] in ("9", "1"): print(o["cookie"], o["owner"], o["wait"])' | tr '\n' '|')" \
+	"9 155/leaky S:ep_poll|1 None None|"
+
+# Prometheus with every report present.
+SOCKLEAK_CGROUPFS=$cg RP --prom >"$tmp/prom2"
+"$here/promcheck.py" <"$tmp/prom2"
+check "--prom with cgroups, tracked, suspects: strict exposition format" "$?" 0
+check "--prom: tracked sockets = lines of tracked" \
+	"$("$here/promcheck.py" --get sockleak_tracked_sockets <"$tmp/prom2")" "$(grep -c . "$td/reports/tracked")"
 echo "1..$n"
 echo "# totals: pass:$((n - fail)) fail:$fail"
 [ $fail = 0 ]
