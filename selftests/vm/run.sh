@@ -154,7 +154,7 @@ elif ! grep -q '^SOCKLEAK-VM-DONE ' "$results.txt"; then
 	reason="guest died before the end marker (qemu rc=$qrc)"
 elif ! grep -q '^SOCKLEAK-VM-DONE rc=0$' "$results.txt"; then
 	reason="guest reported $(grep '^SOCKLEAK-VM-DONE ' "$results.txt")"
-elif [ "$mode" = test ] && [ "$passed" = 0 ]; then
+elif [ "$mode" = test ] && [ "$passed" = 0 ] && [ "$failed" = 0 ]; then
 	reason="no test ran"
 fi
 if [ "$failed" != 0 ] && [ -z "$reason" ]; then
