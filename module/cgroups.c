@@ -138,34 +138,15 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 	return 0;
 }
 
+static int cg_socket(void *arg, const struct sockleak_snap *s)
+{
+	return sockleak_cgroups_account(arg, s);
+}
+
+/* Hashed sockets, then those only an fd or the registry knows. */
 static int cg_walk(struct sockleak_cgroups *cg)
 {
-	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_extra extra;
-	struct sockleak_walk walk;
-	struct sockleak_snap *s;
-	int i, n, ret = 0;
-
-	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	sockleak_walk_init(&walk);
-	sockleak_extra_init(&extra);
-	/* Hashed sockets, then those only an fd or the registry knows. */
-	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
-		for (i = 0; i < n && !ret; i++) {
-			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
-			ret = sockleak_cgroups_account(cg, s);
-		}
-		sockleak_walk_put(refs, n);
-		if (!ret && fatal_signal_pending(current))
-			ret = -EINTR;
-	}
-	sockleak_walk_release(&walk);
-	sockleak_extra_release(&extra);
-	kfree(s);
-	return ret;
+	return sockleak_for_each_socket(SOCKLEAK_SNAP_BRIEF, cg_socket, cg);
 }
 
 static int cg_visit(const struct sockleak_memcg_info *mi, const char *path,

@@ -236,41 +236,23 @@ static int sum_collect_nets(struct summary *sum)
 	return ret;
 }
 
+static int sum_socket(void *arg, const struct sockleak_snap *s)
+{
+	struct summary *sum = arg;
+	int p = s->proto == IPPROTO_TCP ? SUM_TCP : SUM_UDP;
+	struct sum_ns *ns;
+
+	sum_account(&sum->total[p], s);
+	ns = sum_ns_get(sum, s->netns);
+	if (!ns)
+		return -ENOMEM;
+	sum_account(&ns->seen[p], s);
+	return 0;
+}
+
 static int sum_walk(struct summary *sum)
 {
-	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_extra extra;
-	struct sockleak_walk walk;
-	struct sockleak_snap *s;
-	struct sum_ns *ns;
-	int i, n, p, ret = 0;
-
-	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	sockleak_walk_init(&walk);
-	sockleak_extra_init(&extra);
-	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
-		for (i = 0; i < n; i++) {
-			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
-			p = s->proto == IPPROTO_TCP ? SUM_TCP : SUM_UDP;
-			sum_account(&sum->total[p], s);
-			ns = sum_ns_get(sum, s->netns);
-			if (!ns) {
-				ret = -ENOMEM;
-				continue;
-			}
-			sum_account(&ns->seen[p], s);
-		}
-		sockleak_walk_put(refs, n);
-		if (fatal_signal_pending(current))
-			ret = -EINTR;
-	}
-	sockleak_walk_release(&walk);
-	sockleak_extra_release(&extra);
-	kfree(s);
-	return ret;
+	return sockleak_for_each_socket(SOCKLEAK_SNAP_BRIEF, sum_socket, sum);
 }
 
 /* Read the netns' own counters, then release it. */

@@ -350,36 +350,19 @@ static int suspects_from_cgroups(struct suspects *l)
 	return sockleak_cgroups_suspects(suspects_cgroup, l);
 }
 
+static int suspects_one_socket(void *arg, const struct sockleak_snap *s)
+{
+	struct suspects *l = arg;
+
+	if (xa_load(&l->cookies, s->cookie))
+		return 0;	/* listed as tracked */
+	return suspects_socket(l, s);
+}
+
 /* Source: every socket of the "sockets" report. */
 static int suspects_from_sockets(struct suspects *l)
 {
-	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_extra extra;
-	struct sockleak_walk walk;
-	struct sockleak_snap *s;
-	int i, n, ret = 0;
-
-	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	sockleak_walk_init(&walk);
-	sockleak_extra_init(&extra);
-	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
-		for (i = 0; i < n && !ret; i++) {
-			sockleak_snapshot(&refs[i], s, 0);
-			if (xa_load(&l->cookies, s->cookie))
-				continue;	/* listed as tracked */
-			ret = suspects_socket(l, s);
-		}
-		sockleak_walk_put(refs, n);
-		if (fatal_signal_pending(current))
-			ret = -EINTR;
-	}
-	sockleak_walk_release(&walk);
-	sockleak_extra_release(&extra);
-	kfree(s);
-	return ret;
+	return sockleak_for_each_socket(0, suspects_one_socket, l);
 }
 
 /* Sources of suspects: add a row per source. */

@@ -87,4 +87,9 @@ void sockleak_extra_release(struct sockleak_extra *x);
 int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
 			 int max);
 
+struct sockleak_snap;
+typedef int (*sockleak_socket_fn)(void *arg, const struct sockleak_snap *s);
+int sockleak_for_each_socket(unsigned int how, sockleak_socket_fn fn,
+			     void *arg);
+
 #endif /* _SOCKLEAK_WALK_H */
