@@ -252,7 +252,7 @@ static int sum_socket(void *arg, const struct sockleak_snap *s)
 
 static int sum_walk(struct summary *sum)
 {
-	return sockleak_for_each_socket(SOCKLEAK_SNAP_BRIEF, sum_socket, sum);
+	return sockleak_walk_all(SOCKLEAK_SNAP_BRIEF, sum_socket, sum);
 }
 
 /* Read the netns' own counters, then release it. */

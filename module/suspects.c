@@ -362,7 +362,7 @@ static int suspects_one_socket(void *arg, const struct sockleak_snap *s)
 /* Source: every socket of the "sockets" report. */
 static int suspects_from_sockets(struct suspects *l)
 {
-	return sockleak_for_each_socket(0, suspects_one_socket, l);
+	return sockleak_walk_all(0, suspects_one_socket, l);
 }
 
 /* Sources of suspects: add a row per source. */

@@ -395,8 +395,7 @@ int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
  * extra sources. @fn gets each socket's snapshot (taken with @how, no lock
  * held); a non-zero return stops the walk and is returned. Process context.
  */
-int sockleak_for_each_socket(unsigned int how, sockleak_socket_fn fn,
-			     void *arg)
+int sockleak_walk_all(unsigned int how, sockleak_socket_fn fn, void *arg)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
 	struct sockleak_extra extra;

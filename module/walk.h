@@ -89,7 +89,6 @@ int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
 
 struct sockleak_snap;
 typedef int (*sockleak_socket_fn)(void *arg, const struct sockleak_snap *s);
-int sockleak_for_each_socket(unsigned int how, sockleak_socket_fn fn,
-			     void *arg);
+int sockleak_walk_all(unsigned int how, sockleak_socket_fn fn, void *arg);
 
 #endif /* _SOCKLEAK_WALK_H */
