@@ -201,7 +201,7 @@ static long long wait_stat_sock(const char *dir, long long charged)
 	return sock;
 }
 
-TEST_F(cg, two_cgroups_match_ss_and_memory_stat)
+TEST_F_TIMEOUT(cg, two_cgroups_match_ss_and_memory_stat, SL_HEAVY_TIMEOUT)
 {
 	unsigned long long ia, ib;
 	char la[4096], lb[4096], *report, *line, *nl;
@@ -285,7 +285,8 @@ static bool in_suspects(unsigned long long id)
 	return found;
 }
 
-TEST_F(cg, removed_cgroup_is_dying_until_sockets_freed)
+TEST_F_TIMEOUT(cg, removed_cgroup_is_dying_until_sockets_freed,
+	       SL_HEAVY_TIMEOUT)
 {
 	char line[4096], v[256];
 	unsigned long long id;

@@ -386,6 +386,44 @@ TEST_F(tr, unhashed_reset_explained)
  * allocation made after the load has origin "alloc". Any splat fails the
  * run (the VM harness watches the console).
  */
+/* A key of summary's "netns=all kind=tracker" line. */
+static long long tracker_field(const char *key)
+{
+	char *sum = sl_read_file(SL_DIR "/summary"), line[4096];
+	const char *p = sum ? strstr(sum, "netns=all kind=tracker ") : NULL;
+	long long v = -1;
+
+	if (p) {
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+		v = sl_kv_ll(line, key);
+	}
+	free(sum);
+	return v;
+}
+
+/*
+ * A registry of 64 entries: 300 new sockets overflow it, the overflow is
+ * counted in summary and the registry never holds more than its size.
+ */
+TEST(registry_overflow_counted)
+{
+	int fds[300], i;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, sl_control("track=off\nmax_entries=64\ntrack=on"));
+	for (i = 0; i < 300; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		ASSERT_LE(0, fds[i]);
+	}
+	EXPECT_EQ(64, tracker_field("max_entries"));
+	EXPECT_GE(64, tracker_field("entries"));
+	EXPECT_LE(300 - 64, tracker_field("overflow"));
+	EXPECT_LE(300, tracker_field("entries") + tracker_field("overflow"));
+	for (i = 0; i < 300; i++)
+		close(fds[i]);
+	EXPECT_EQ(0, sl_control("track=off\nmax_entries=65536"));
+}
+
 /* No state: a fixture only for the longer timeout. */
 FIXTURE(ul) {
 	int unused;
