@@ -67,6 +67,12 @@ static const char * const flag_names[SOCKLEAK_F_NR] = {
 	[SOCKLEAK_F_UNHASHED]		= "unhashed",
 };
 
+/* The flag's name, as "flags=" prints it (and suspects' reason codes). */
+const char *sockleak_flag_name(int flag)
+{
+	return flag_names[flag];
+}
+
 static const char * const timer_names[] = {
 	[SOCKLEAK_TIMER_NONE]		= "none",
 	[SOCKLEAK_TIMER_RETRANS]	= "retrans",

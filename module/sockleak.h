@@ -203,6 +203,7 @@ void sockleak_control_init(struct dentry *dir);
 void sockleak_sockets_init(struct dentry *dir);
 void sockleak_summary_init(struct dentry *dir);
 void sockleak_cgroups_init(struct dentry *dir);
+const char *sockleak_flag_name(int flag);
 
 /* cgroups.c: a memcg that looks like a leak, for "suspects". */
 struct sockleak_cg_suspect {

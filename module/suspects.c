@@ -131,17 +131,6 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 		SOCKLEAK_F_RCVBUF_LOCKED, SOCKLEAK_F_ZERO_WINDOW,
 		SOCKLEAK_F_BPF_HELD,
 	};
-	static const char * const codes[SOCKLEAK_F_NR] = {
-		[SOCKLEAK_F_CLOSE_WAIT]		= "close_wait",
-		[SOCKLEAK_F_UNREAD]		= "unread",
-		[SOCKLEAK_F_ORPHAN_MEM]		= "orphan_mem",
-		[SOCKLEAK_F_FIN_WAIT2]		= "fin_wait2",
-		[SOCKLEAK_F_RCVBUF_LOCKED]	= "rcvbuf_locked",
-		[SOCKLEAK_F_ZERO_WINDOW]	= "zero_window",
-		[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
-		[SOCKLEAK_F_NO_FD]		= "no_fd",
-		[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
-	};
 	char rmem[24], held[24], owner[96], idle[16];
 	const char *state = sockleak_state_name(s->state);
 	struct suspect *e;
@@ -167,7 +156,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	e->bytes = bytes;
 	e->kind = "socket";
 	snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
-	e->reason = codes[flag];
+	e->reason = sockleak_flag_name(flag);
 	if (s->nowners) {
 		e->pid = s->owners[0].tgid;
 		strscpy(e->comm, s->owners[0].comm, sizeof(e->comm));

@@ -240,30 +240,6 @@ static const char *find_line(struct sl_list *l, const char *key,
 	return NULL;
 }
 
-static int read_lines(const char *file, struct sl_list *l)
-{
-	char *p, *nl;
-	int cap = 64;
-
-	l->buf = sl_read_file(file);
-	if (!l->buf)
-		return -1;
-	l->n = 0;
-	l->line = calloc(cap, sizeof(char *));
-	for (p = l->buf; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (l->n == cap) {
-			cap *= 2;
-			l->line = realloc(l->line, cap * sizeof(char *));
-		}
-		l->line[l->n++] = p;
-	}
-	return l->n;
-}
-
 static void expect_owners(struct __test_metadata *_metadata,
 			  struct sl_list *l, int fd)
 {
@@ -329,7 +305,7 @@ TEST(owners_match_proc_fd)
 	ASSERT_EQ(1, read(pfd[0], &ok, 1));
 
 	ASSERT_EQ(0, scan());
-	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
 	expect_owners(_metadata, &sl, l);
 	expect_owners(_metadata, &sl, c1);	/* parent and child */
 	expect_owners(_metadata, &sl, a1);
@@ -431,7 +407,7 @@ TEST(unhashed_reset_by_peer)
 	ss_free(&ss);
 
 	ASSERT_EQ(0, scan());
-	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
 	for (int i = 0; i < NRESET; i++) {
 		const char *line = find_line(&sl, "cookie", cookie_of(cl[i]));
 
@@ -517,7 +493,7 @@ TEST(no_fd_scm_rights)
 	ASSERT_EQ(0, close(l));
 
 	ASSERT_EQ(0, scan());
-	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
 	line = find_line(&sl, "cookie", cookie);
 	ASSERT_NE(NULL, line);
 	EXPECT_TRUE(sl_has_flag(line, "no_fd"));
@@ -526,7 +502,7 @@ TEST(no_fd_scm_rights)
 	EXPECT_EQ(1, sl_kv_ll(line, "filerefs"));
 	sl_free(&sl);
 
-	ASSERT_LT(0, read_lines(SL_DIR "/suspects", &su));
+	ASSERT_LT(0, sl_lines(SL_DIR "/suspects", &su));
 	line = find_line(&su, "id", cookie);
 	ASSERT_NE(NULL, line);
 	ASSERT_TRUE(sl_kv(line, "reason", v, sizeof(v)));
@@ -540,7 +516,7 @@ TEST(no_fd_scm_rights)
 	ASSERT_LE(0, nfd);
 	EXPECT_EQ(cookie, cookie_of(nfd));
 	ASSERT_EQ(0, scan());
-	ASSERT_LT(0, read_lines(SL_DIR "/sockets", &sl));
+	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
 	line = find_line(&sl, "cookie", cookie);
 	ASSERT_NE(NULL, line);
 	EXPECT_FALSE(sl_has_flag(line, "no_fd"));
@@ -566,7 +542,7 @@ static void expect_suspects(struct __test_metadata *_metadata,
 	char v[64], fdtxt[32];
 	long long prev = -1;
 
-	ASSERT_LE(0, read_lines(SL_DIR "/suspects", &su));
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
 	for (int i = 0; i < su.n; i++) {
 		long long b = sl_kv_ll(su.line[i], "bytes");
 
@@ -697,7 +673,7 @@ TEST(suspects_clean_control)
 	ASSERT_EQ(0, sl_control("close_wait_ms=300\nunread_ms=300\nunhashed_ms=300\n"));
 	msleep(AGE_MS + 200);
 	ASSERT_EQ(0, scan());
-	ASSERT_LE(0, read_lines(SL_DIR "/suspects", &su));
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(NULL, find_line(&su, "id", cookies[i]));
 	sl_free(&su);

@@ -362,12 +362,13 @@ struct sl_list {
 	int n;
 };
 
-static inline int sl_sockets(struct sl_list *l)
+/* Lines of a (debugfs) file, split in place. */
+static inline int sl_lines(const char *file, struct sl_list *l)
 {
 	char *p, *nl;
 	int cap = 64;
 
-	l->buf = sl_read_file(SL_DIR "/sockets");
+	l->buf = sl_read_file(file);
 	if (!l->buf)
 		return -1;
 	l->n = 0;
@@ -384,6 +385,11 @@ static inline int sl_sockets(struct sl_list *l)
 		l->line[l->n++] = p;
 	}
 	return l->n;
+}
+
+static inline int sl_sockets(struct sl_list *l)
+{
+	return sl_lines(SL_DIR "/sockets", l);
 }
 
 static inline void sl_free(struct sl_list *l)
