@@ -242,6 +242,9 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 	synced = (1 << s->state) & SYNCHRONIZED_STATES;
 	copied = READ_ONCE(tp->copied_seq);
 	unread = READ_ONCE(tp->rcv_nxt) - copied;
+	/* As tcp_inq(): a received FIN takes a sequence number, not data. */
+	if ((int)unread > 0 && sock_flag(sk, SOCK_DONE))
+		unread--;
 
 	/*
 	 * When the application last read: every read ends in
