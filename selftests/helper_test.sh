@@ -4,14 +4,18 @@
 # The sockleak helper (/usr/bin/sockleak, a static build) against the live
 # module: every command runs; `check` exits 0 on a clean system and 1 with
 # the leaky workload; the sockets table has exactly ss's sockets, with the
-# workload's pid as owner; --prom numbers equal the debugfs files and
-# /proc/net/sockstat; the error messages name the fix.
+# workload's pid as owner (from /proc, and from the kernel's scan alone)
+# and its WAIT as /proc/PID/stat and wchan say; --prom numbers equal the
+# debugfs files and /proc/net/sockstat; tracked lists the socket the
+# test-only holdref module keeps (cookie from leaky's SO_COOKIE) and clear
+# hides it; cgroups reconciles with the workload's memory.stat; the error
+# messages name the fix.
 . "$(dirname "$0")/lib.sh"
 SL=/usr/bin/sockleak
 SS=/usr/bin/ss
 here=$(cd "$(dirname "$0")" && pwd)
 
-ktap_header 19
+ktap_header 26
 modprobe sockleak || { ktap_not_ok "modprobe sockleak"; ktap_finish; }
 
 "$SL" set unread_ms=300 close_wait_ms=300 >/dev/null
@@ -27,15 +31,20 @@ ktap_check "set with an unknown name: exit 2, translated error (rc=$rc)" \
 rc=$?
 ktap_check "check on a clean system exits 0 (rc=$rc)" [ $rc = 0 ]
 
+# wait_ready FILE: until a leaky workload printed "ready" there (10 s).
+wait_ready() {
+	i=0
+	while ! grep -q ready "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # The leaky workload: a never-reading receiver, CLOSE-WAIT, an orphan.
 # A long interval keeps its memory still while numbers are compared.
 "$here/leaky" -p 7300 -i 3600000 >/tmp/leaky.out &
 lpid=$!
-i=0
-while ! grep -q ready /tmp/leaky.out 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_ready /tmp/leaky.out
 sleep 1
 
 "$SL" check >/tmp/out
@@ -56,6 +65,21 @@ ktap_check "owner of the CLOSE-WAIT socket is the workload: '$owner'" \
 	[ "$owner" = "$lpid/leaky" ]
 orphan=$("$SL" sockets --state FIN-WAIT-1 | awk 'NR == 2 {print $11}')
 ktap_check "the orphan has no owner: '$orphan'" [ "$orphan" = "-" ]
+
+# WAIT: where the owner waits, as /proc says; leaky sleeps between sends.
+wchan=$(cat /proc/$lpid/wchan)
+st=$(sed 's/.*) \(.\).*/\1/' /proc/$lpid/stat)
+wt=$("$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $12}')
+ktap_check "WAIT of the CLOSE-WAIT owner is /proc's state:wchan ($st:$wchan): '$wt'" \
+	sh -c "[ '$wt' = '$st:$wchan' ] && [ '$st' = S ] && [ -z '${wchan##*nanosleep*}' ]"
+
+# Owners from the kernel's scan alone, with no /proc to fall back on:
+# unknown before a scan that saw the workload, the workload after it.
+o1=$(SOCKLEAK_PROCFS=/nonexistent "$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $11}')
+"$SL" scan >/dev/null
+o2=$(SOCKLEAK_PROCFS=/nonexistent "$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $11}')
+ktap_check "scan: the kernel names the owner ('$o1' before, '$o2' after)" \
+	[ "$o1" = "-" ] && [ "$o2" = "$lpid/leaky" ]
 
 "$SL" --prom >/tmp/prom
 prom() { grep -F "$1 " /tmp/prom | awk '{print $NF}'; }
@@ -116,6 +140,69 @@ ktap_check "scan, track, clear: done or a clear 'has no' error" [ $ok = 1 ]
 
 kill $lpid
 wait $lpid 2>/dev/null
+
+# tracked: a reference leaked by holdref on a socket leaky closed.
+HR=/sys/kernel/debug/sockleak_holdref/ctl
+if modprobe sockleak_holdref 2>/dev/null; then
+	"$SL" track on >/dev/null
+	"$SL" set grace_ms=300 >/dev/null
+	"$here/leaky" -p 7400 -i 3600000 -L >/tmp/leaky2.out &
+	l2pid=$!
+	wait_ready /tmp/leaky2.out
+	held=$(sed -n 's/.* held=\([0-9a-f]*\).*/\1/p' /tmp/leaky2.out)
+	sleep 1
+	"$SL" tracked >/tmp/tr
+	row=$(awk -v c="$held" '$1 == c' /tmp/tr)
+	diag "tracked row: $row"
+	ktap_check "tracked: the held socket $held (not in ss), closed by $l2pid/leaky, refcnt 1" \
+		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -q 'sk:$held ' &&
+		       echo '$row' | awk '{exit !(\$4 == 1 && \$7 == \"$l2pid/leaky\")}'"
+	"$SL" --prom >/tmp/prom
+	ktap_check "--prom tracked sockets equal the tracked lines of debugfs" \
+		[ "$(grep '^sockleak_tracked_sockets ' /tmp/prom | awk '{print $2}')" = "$(grep -c . $SL_DIR/tracked)" ]
+	"$SL" clear >/dev/null
+	"$SL" tracked >/tmp/tr
+	ktap_check "clear hides it though holdref still holds $(cat $HR) reference" \
+		sh -c "! awk -v c='$held' '\$1 == c {f = 1} END {exit !f}' /tmp/tr && [ \"\$(cat $HR)\" = 1 ]"
+	echo release >$HR
+	kill $l2pid
+	wait $l2pid 2>/dev/null
+	"$SL" track off >/dev/null
+	"$SL" set grace_ms=1800000 >/dev/null
+else
+	for t in tracked prom clear; do
+		ktap_ok "tracked $t # SKIP no sockleak_holdref module"
+	done
+fi
+
+# cgroups: the workload in its own memory cgroup; MEMSTAT_SOCK is that
+# cgroup's memory.stat sock, RESIDUE it minus what the module charged.
+CG=/sys/fs/cgroup
+if grep -qw memory $CG/cgroup.controllers 2>/dev/null &&
+	echo +memory >$CG/cgroup.subtree_control && mkdir -p $CG/slhelper; then
+	sh -c 'echo $$ >/sys/fs/cgroup/slhelper/cgroup.procs && exec "$0" -p 7500 -i 3600000' \
+		"$here/leaky" >/tmp/leaky3.out &
+	l3pid=$!
+	wait_ready /tmp/leaky3.out
+	sleep 3		# memory.stat is flushed every 2 s
+	j=$("$SL" --json cgroups | grep '"path":"/slhelper"')
+	sock=$(awk '$1 == "sock" {print $2}' $CG/slhelper/memory.stat)
+	sub=$(awk '/ path=\/slhelper / {for (i = 1; i <= NF; i++) if ($i ~ /^subtree_charged=/) print substr($i, 17)}' $SL_DIR/cgroups)
+	jsock=$(echo "$j" | sed -n 's/.*"memstat_sock":\([0-9-]*\).*/\1/p')
+	jres=$(echo "$j" | sed -n 's/.*"memstat_residue":\([0-9-]*\).*/\1/p')
+	diag "cgroup: memory.stat sock $sock, subtree_charged $sub, helper: $j"
+	ktap_check "cgroups MEMSTAT_SOCK ($jsock) is memory.stat sock ($sock), the workload's memory" \
+		sh -c "[ -n '$sock' ] && [ '$sock' -gt 0 ] && [ '$jsock' = '$sock' ]"
+	ktap_check "cgroups RESIDUE ($jres) is memory.stat sock minus subtree_charged ($sub)" \
+		sh -c "[ -n '$sub' ] && [ '$jres' = \$(($sock - $sub)) ]"
+	kill $l3pid
+	wait $l3pid 2>/dev/null
+	sleep 0.5
+	rmdir $CG/slhelper
+else
+	ktap_ok "cgroups MEMSTAT_SOCK # SKIP no cgroup v2 memory controller"
+	ktap_ok "cgroups RESIDUE # SKIP no cgroup v2 memory controller"
+fi
 "$SL" set unread_ms=60000 close_wait_ms=60000 >/dev/null
 
 rmmod sockleak

@@ -18,8 +18,8 @@
  *               loaded: a connection closed by the application while a
  *               "buggy kernel user" (holdref) keeps a reference on the
  *               accepted socket: closed but never freed
- * prints "ready" and the cookies-free summary of what it made, then runs
- * for SECONDS (0: until killed).
+ * prints "ready", its ports and pid (and held=COOKIE, the leaked socket's
+ * SO_COOKIE in hex, with -L), then runs for SECONDS (0: until killed).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +33,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
 
 static void die(const char *what)
 {
@@ -95,15 +99,21 @@ static void in_flight(int fd)
 	close(sv[0]);		/* sv[1] keeps the message queued */
 }
 
-/* A reference leaked by the test-only holdref module, if it is there. */
-static int leak_reference(int port)
+/*
+ * A reference leaked by the test-only holdref module, if it is there;
+ * *cookie is the leaked socket's SO_COOKIE.
+ */
+static int leak_reference(int port, unsigned long long *cookie)
 {
 	int l = listener(port, 0), c = connect_to(port), a, ctl;
+	socklen_t len = sizeof(*cookie);
 	char cmd[32];
 
 	a = accept(l, NULL, NULL);
+	if (a < 0 || getsockopt(a, SOL_SOCKET, SO_COOKIE, cookie, &len))
+		return -1;
 	ctl = open("/sys/kernel/debug/sockleak_holdref/ctl", O_WRONLY);
-	if (a < 0 || ctl < 0)
+	if (ctl < 0)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "hold %d", a);
 	if (write(ctl, cmd, strlen(cmd)) < 0)
@@ -126,6 +136,7 @@ int main(int argc, char **argv)
 {
 	int port = 7100, interval = 200, seconds = 0, opt, leak = 0;
 	int l0, l1, l2, c0, s0, c1, s1, c2, s2;
+	unsigned long long held = 0;
 	static char buf[65536];
 	long sent = 0;
 	time_t end;
@@ -185,11 +196,16 @@ int main(int argc, char **argv)
 	in_flight(listener(port + 3, 0));
 
 	/* 5. A reference leaked by a "buggy kernel user". */
-	if (leak && leak_reference(port + 4))
+	if (leak && leak_reference(port + 4, &held)) {
 		fprintf(stderr, "leaky: no sockleak_holdref module, no leak\n");
+		held = 0;
+	}
 
-	printf("ready ports=%d,%d,%d pid=%d\n", port, port + 1, port + 2,
+	printf("ready ports=%d,%d,%d pid=%d", port, port + 1, port + 2,
 	       (int)getpid());
+	if (held)
+		printf(" held=%llx", held);
+	printf("\n");
 	fflush(stdout);
 
 	end = seconds ? time(NULL) + seconds : 0;
