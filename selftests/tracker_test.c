@@ -9,9 +9,12 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "../kselftest_harness.h"
 #include "sl_util.h"
@@ -310,6 +313,169 @@ TEST_F_TIMEOUT(tr, normal_lifecycles_never_show, SL_HEAVY_TIMEOUT)
 	}
 	usleep((GRACE_MS + 800) * 1000);
 	EXPECT_EQ(0, tracked_mine());
+}
+
+/*
+ * Orphans that time out: the kernel frees them well before the grace
+ * time, so "tracked" never lists them. Two kinds, in a netns of the test's
+ * own (tcp_orphan_retries=1 there):
+ * - FIN-WAIT-1 with unsent data towards a live peer that never reads (its
+ *   window closed), aborted by TCP_USER_TIMEOUT;
+ * - FIN-WAIT-1 towards a peer gone silent (its veth end down), aborted
+ *   after tcp_orphan_retries retransmissions of the FIN.
+ * While they live ss shows them and the registry knows them (dump works);
+ * once ss no longer shows them the registry has forgotten them (dump:
+ * -ENOENT), and after the grace time "tracked" has none of them.
+ */
+#define ORPHAN_GRACE_MS 6000
+#define NORPHAN 6
+#define PEERNS "sltrpeer"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* A listener on addr:0 in the netns open as nsfd (-1: the current one). */
+static int listener_in(int nsfd, const char *addr, int rcvbuf,
+		       struct sockaddr_in *sin)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY), l;
+	socklen_t len = sizeof(*sin);
+
+	if (self < 0 || (nsfd >= 0 && setns(nsfd, CLONE_NEWNET)))
+		return -1;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, addr, &sin->sin_addr);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (rcvbuf)
+		setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (l < 0 || bind(l, (struct sockaddr *)sin, len) || listen(l, 64) ||
+	    getsockname(l, (struct sockaddr *)sin, &len))
+		l = -1;
+	if (nsfd >= 0 && setns(self, CLONE_NEWNET))
+		l = -1;
+	close(self);
+	return l;
+}
+
+static bool registry_knows(unsigned long long ck)
+{
+	char cmd[48];
+
+	snprintf(cmd, sizeof(cmd), "dump=%llx", ck);
+	return sl_control(cmd) == 0;
+}
+
+TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
+{
+	unsigned int tmo = 1000;
+	unsigned long long ck[2 * NORPHAN];
+	int keep[2 * NORPHAN], peer, lz, ld, i, n = 0, left;
+	struct sockaddr_in zin, din;
+	static char buf[65536];
+	long long t0;
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "grace_ms=%d", ORPHAN_GRACE_MS);
+	ASSERT_EQ(0, sl_control(cmd));
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, system("/usr/bin/ip link set lo up && "
+			    "/usr/bin/ip netns del " PEERNS " 2>/dev/null; "
+			    "/usr/bin/ip netns add " PEERNS " && "
+			    "/usr/bin/ip link add slt0 type veth peer name slt1 netns " PEERNS " && "
+			    "/usr/bin/ip addr add 10.79.0.1/24 dev slt0 && "
+			    "/usr/bin/ip link set slt0 up && "
+			    "/usr/bin/ip -n " PEERNS " addr add 10.79.0.2/24 dev slt1 && "
+			    "/usr/bin/ip -n " PEERNS " link set slt1 up"));
+	ASSERT_EQ(0, sl_write("/proc/sys/net/ipv4/tcp_orphan_retries", "1"));
+	peer = open("/run/netns/" PEERNS, O_RDONLY);
+	ASSERT_LE(0, peer);
+	lz = listener_in(-1, "127.0.0.1", 2048, &zin);
+	ld = listener_in(peer, "10.79.0.2", 0, &din);
+	ASSERT_LE(0, lz);
+	ASSERT_LE(0, ld);
+
+	/* Zero window: the peer stays open and never reads. */
+	for (i = 0; i < NORPHAN; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		ASSERT_EQ(0, connect(c, (struct sockaddr *)&zin, sizeof(zin)));
+		keep[n] = accept(lz, NULL, NULL);
+		ASSERT_LE(0, keep[n]);
+		setsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
+		fcntl(c, F_SETFL, O_NONBLOCK);
+		for (int k = 0; k < 64; k++)
+			if (send(c, buf, sizeof(buf), MSG_NOSIGNAL) < 0)
+				break;
+		ck[n++] = cookie_of(c);
+		close(c);
+	}
+	/* Silent peer: connected, then its end of the link goes down. */
+	for (i = 0; i < NORPHAN; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+
+		ASSERT_EQ(0, connect(c, (struct sockaddr *)&din, sizeof(din)));
+		keep[n] = accept(ld, NULL, NULL);
+		ASSERT_LE(0, keep[n]);
+		ck[n++] = c;	/* the fd for now */
+	}
+	ASSERT_EQ(0, system("/usr/bin/ip -n " PEERNS " link set slt1 down"));
+	for (i = NORPHAN; i < n; i++) {
+		int c = (int)ck[i];
+
+		ck[i] = cookie_of(c);
+		close(c);
+	}
+	t0 = now_ms();
+
+	/* Alive, orphaned, known to the registry. */
+	for (i = 0; i < n; i++) {
+		struct ss_list l = { 0 };
+		struct ss_sock *s;
+
+		ASSERT_LE(0, ss_list(NULL, &l));
+		s = ss_find(&l, ck[i]);
+		ASSERT_NE(NULL, s) TH_LOG("orphan %llx gone at once", ck[i]);
+		EXPECT_STREQ("FIN-WAIT-1", s->state);
+		ss_free(&l);
+		EXPECT_TRUE(registry_knows(ck[i])) TH_LOG("%llx", ck[i]);
+	}
+
+	/* The kernel times them out well within the grace time. */
+	do {
+		usleep(200000);
+		for (left = 0, i = 0; i < n; i++)
+			left += in_ss(ck[i]);
+	} while (left && now_ms() - t0 < ORPHAN_GRACE_MS - 1000);
+	ASSERT_EQ(0, left) {
+		TH_LOG("%d orphans did not time out in %d ms", left,
+		       ORPHAN_GRACE_MS - 1000);
+	}
+	TH_LOG("all %d orphans timed out after %lld ms", n, now_ms() - t0);
+	/* Freed: the registry followed. */
+	usleep(100000);
+	for (i = 0; i < n; i++)
+		EXPECT_FALSE(registry_knows(ck[i])) TH_LOG("%llx", ck[i]);
+
+	/* Past the grace time: none listed. */
+	usleep((t0 + ORPHAN_GRACE_MS + 500 - now_ms()) * 1000);
+	for (i = 0; i < n; i++) {
+		char *text;
+
+		EXPECT_EQ(NULL, tracked_find(&text, ck[i])) TH_LOG("%llx", ck[i]);
+		free(text);
+	}
+	EXPECT_EQ(0, tracked_mine());
+	for (i = 0; i < n; i++)
+		close(keep[i]);
+	close(lz);
+	close(ld);
+	system("/usr/bin/ip netns del " PEERNS);
 }
 
 /*
