@@ -427,6 +427,37 @@ static int fmt_in6(char *buf, size_t len, const struct in6_addr *a)
 }
 
 /*
+ * The line is printed with seq_puts() and seq_put_decimal_*(), not
+ * seq_printf(): a line has some forty fields, and parsing a format string
+ * for each of them costs more than the rest of the snapshot (make bench).
+ * put_u/put_s print " key=value".
+ */
+#define put_u(m, key, v)	seq_put_decimal_ull(m, " " key "=", v)
+#define put_s(m, key, v)	seq_put_decimal_ll(m, " " key "=", v)
+
+static void put_hex(struct seq_file *m, u64 v)
+{
+	char buf[16];
+	int i = sizeof(buf);
+
+	do {
+		buf[--i] = hex_asc_lo(v);
+		v >>= 4;
+	} while (v);
+	seq_write(m, buf + i, sizeof(buf) - i);
+}
+
+static void put_ip4(struct seq_file *m, const __be32 *addr)
+{
+	const u8 *p = (const u8 *)addr;
+
+	seq_put_decimal_ull(m, NULL, p[0]);
+	seq_put_decimal_ull(m, ".", p[1]);
+	seq_put_decimal_ull(m, ".", p[2]);
+	seq_put_decimal_ull(m, ".", p[3]);
+}
+
+/*
  * Address and port as ss -n prints them (iproute2 inet_addr_print()):
  * IPv4 a.b.c.d (0.0.0.0 stays), IPv6 [addr], except that the IPv6
  * wildcard prints as * unless the socket is v6only; "%ifname" after the
@@ -438,17 +469,21 @@ static void show_addr(struct seq_file *m, const struct sockleak_snap *s,
 	char buf[64];
 
 	if (s->family == AF_INET) {
-		seq_printf(m, "%pI4", &a->s6_addr32[0]);
+		put_ip4(m, &a->s6_addr32[0]);
 	} else if (!s->v6only && ipv6_addr_any(a)) {
 		seq_putc(m, '*');
 	} else {
 		fmt_in6(buf, sizeof(buf), a);
-		seq_printf(m, "[%s]", buf);
+		seq_putc(m, '[');
+		seq_puts(m, buf);
+		seq_putc(m, ']');
 	}
-	if (ifname && ifname[0])
-		seq_printf(m, "%%%s", ifname);
+	if (ifname && ifname[0]) {
+		seq_putc(m, '%');
+		seq_puts(m, ifname);
+	}
 	if (port)
-		seq_printf(m, ":%u", port);
+		seq_put_decimal_ull(m, ":", port);
 	else
 		seq_puts(m, ":*");
 }
@@ -467,22 +502,28 @@ static void show_owners(struct seq_file *m, const struct sockleak_snap *s)
 		seq_putc(m, '?');
 	else if (!s->owners_total)
 		seq_putc(m, '-');
-	for (i = 0; i < s->nowners; i++)
-		seq_printf(m, "%s%d:%d", i ? "," : "", s->owners[i].tgid,
-			   s->owners[i].fd);
-	if (s->owners_total > s->nowners)
-		seq_printf(m, "(+%u)", s->owners_total - s->nowners);
+	for (i = 0; i < s->nowners; i++) {
+		seq_put_decimal_ll(m, i ? "," : NULL, s->owners[i].tgid);
+		seq_put_decimal_ll(m, ":", s->owners[i].fd);
+	}
+	if (s->owners_total > s->nowners) {
+		seq_put_decimal_ull(m, "(+", s->owners_total - s->nowners);
+		seq_putc(m, ')');
+	}
 	seq_puts(m, " owner_tasks=");
 	if (!s->nowners)
 		seq_putc(m, s->owners_known ? '-' : '?');
 	for (i = 0; i < s->nowners; i++) {
-		seq_printf(m, "%s%c:", i ? "," : "", s->owners[i].state);
+		if (i)
+			seq_putc(m, ',');
+		seq_putc(m, s->owners[i].state);
+		seq_putc(m, ':');
 		seq_escape(m, s->owners[i].comm, " \t\n\\,");
 	}
 	if (s->scan_age_ms < 0)
 		seq_puts(m, " scan_age_ms=-");
 	else
-		seq_printf(m, " scan_age_ms=%lld", s->scan_age_ms);
+		put_s(m, "scan_age_ms", s->scan_age_ms);
 }
 
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
@@ -495,46 +536,72 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 	bool first = true;
 	int bit;
 
-	seq_printf(m, "cookie=%llx netns=%u proto=%s family=%s state=%s kind=%s src=",
-		   s->cookie, s->netns,
-		   s->proto == IPPROTO_TCP ? "tcp" : "udp",
-		   s->family == AF_INET ? "inet" : "inet6",
-		   sockleak_state_name(s->state), kinds[s->kind]);
+	seq_puts(m, "cookie=");
+	put_hex(m, s->cookie);
+	put_u(m, "netns", s->netns);
+	seq_puts(m, s->proto == IPPROTO_TCP ? " proto=tcp" : " proto=udp");
+	seq_puts(m, s->family == AF_INET ? " family=inet" : " family=inet6");
+	seq_puts(m, " state=");
+	seq_puts(m, sockleak_state_name(s->state));
+	seq_puts(m, " kind=");
+	seq_puts(m, kinds[s->kind]);
+	seq_puts(m, " src=");
 	show_addr(m, s, &s->src, s->sport, s->ifname);
 	seq_puts(m, " dst=");
 	show_addr(m, s, &s->dst, s->dport, NULL);
-	seq_printf(m, " ino=%lu", s->ino);
+	put_u(m, "ino", s->ino);
 
 	if (s->kind != SOCKLEAK_SK_FULL) {
-		seq_printf(m, " refcnt=%d\n", s->refcnt);
+		put_s(m, "refcnt", s->refcnt);
+		seq_putc(m, '\n');
 		return;
 	}
 
-	seq_printf(m, " uid=%u refcnt=%d", s->uid, s->refcnt);
+	put_u(m, "uid", s->uid);
+	put_s(m, "refcnt", s->refcnt);
 	if (s->filerefs >= 0)
-		seq_printf(m, " filerefs=%ld", s->filerefs);
+		put_s(m, "filerefs", s->filerefs);
 	else
 		seq_puts(m, " filerefs=-");
-	seq_printf(m, " orphan=%u rmem=%d wmem=%d queued=%d fwd=%d rcvbuf=%d sndbuf=%d locks=%s backlog=%u rqlen=%u",
-		   s->orphan, s->rmem, s->wmem, s->queued, s->fwd, s->rcvbuf,
-		   s->sndbuf, locks_names[s->userlocks], s->backlog, s->rqlen);
-	if (s->proto == IPPROTO_TCP)
-		seq_printf(m, " unacked=%u retrans=%u total_retrans=%u rcv_wnd=%u snd_wnd=%u rcv_ssthresh=%u rcv_space=%lld rcv_idle_ms=%u snd_idle_ms=%u read_idle_ms=%u timer=%s",
-			   s->unacked, s->retrans, s->total_retrans,
-			   s->rcv_wnd, s->snd_wnd, s->rcv_ssthresh,
-			   s->rcv_space, s->rcv_idle_ms, s->snd_idle_ms,
-			   s->read_idle_ms,
-			   timer_names[s->timer]);
-	seq_printf(m, " memcg=%llu cgroup=", s->memcg);
+	put_u(m, "orphan", s->orphan);
+	put_s(m, "rmem", s->rmem);
+	put_s(m, "wmem", s->wmem);
+	put_s(m, "queued", s->queued);
+	put_s(m, "fwd", s->fwd);
+	put_s(m, "rcvbuf", s->rcvbuf);
+	put_s(m, "sndbuf", s->sndbuf);
+	seq_puts(m, " locks=");
+	seq_puts(m, locks_names[s->userlocks]);
+	put_u(m, "backlog", s->backlog);
+	put_u(m, "rqlen", s->rqlen);
+	if (s->proto == IPPROTO_TCP) {
+		put_u(m, "unacked", s->unacked);
+		put_u(m, "retrans", s->retrans);
+		put_u(m, "total_retrans", s->total_retrans);
+		put_u(m, "rcv_wnd", s->rcv_wnd);
+		put_u(m, "snd_wnd", s->snd_wnd);
+		put_u(m, "rcv_ssthresh", s->rcv_ssthresh);
+		put_s(m, "rcv_space", s->rcv_space);
+		put_u(m, "rcv_idle_ms", s->rcv_idle_ms);
+		put_u(m, "snd_idle_ms", s->snd_idle_ms);
+		put_u(m, "read_idle_ms", s->read_idle_ms);
+		seq_puts(m, " timer=");
+		seq_puts(m, timer_names[s->timer]);
+	}
+	put_u(m, "memcg", s->memcg);
+	seq_puts(m, " cgroup=");
 	seq_escape(m, s->cgroup[0] ? s->cgroup : "-", " \t\n\\");
-	seq_printf(m, " bpf=%u flags=", s->bpf);
+	put_u(m, "bpf", s->bpf);
+	seq_puts(m, " flags=");
 	for_each_set_bit(bit, &s->flags, SOCKLEAK_F_NR) {
-		seq_printf(m, "%s%s", first ? "" : ",", flag_names[bit]);
+		if (!first)
+			seq_putc(m, ',');
+		seq_puts(m, flag_names[bit]);
 		first = false;
 	}
 	if (first)
 		seq_putc(m, '-');
-	seq_printf(m, " hashed=%u", s->hashed);
+	put_u(m, "hashed", s->hashed);
 	show_owners(m, s);
 	seq_putc(m, '\n');
 }
