@@ -87,7 +87,8 @@ stress: deps tools selftests
 # ss, summary, owner scan, churn with the module absent/loaded/tracking.
 BENCH_PAIRS ?= 5000 25000
 BENCH_RUNS ?= 5
-BENCH_CHURN_SECONDS ?= 10
+BENCH_CHURN_SECONDS ?= 5
+BENCH_CHURN_ROUNDS ?= 3
 bench: deps tools selftests
 	@for k in $$(selftests/vm/kernels.sh); do \
 		SOCKLEAK_VM_MEM=4096 selftests/vm/run.sh \
@@ -95,6 +96,7 @@ bench: deps tools selftests
 			--env BENCH_PAIRS="$(subst $(space),:,$(BENCH_PAIRS))" \
 			--env BENCH_RUNS=$(BENCH_RUNS) \
 			--env BENCH_CHURN_SECONDS=$(BENCH_CHURN_SECONDS) \
+			--env BENCH_CHURN_ROUNDS=$(BENCH_CHURN_ROUNDS) \
 			$$k >/dev/null || exit 1; \
 		selftests/vm/bench-report.sh $(BUILD)/vm/$$k-demo/results.log.txt $$k \
 			| tee $(BUILD)/bench-$$k.txt; \

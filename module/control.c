@@ -40,6 +40,7 @@ struct sockleak_tunables sockleak_tunables = {
 	.unhashed_ms	= 60000,
 	.grace_ms	= 1800000,
 	.max_entries	= 65536,
+	.stacks		= 1,
 };
 
 /* Start tracking at load: sockleak.track=1 (e.g. from modules-load.d). */
@@ -127,6 +128,7 @@ static const struct control_cmd control_cmds[] = {
 	TUNABLE(unhashed_ms, 0, INT_MAX),
 	TUNABLE(grace_ms, 0, INT_MAX),
 	TUNABLE(max_entries, 64, 1 << 24),
+	TUNABLE(stacks, 0, 1),
 	{ .name = "scan", .run = control_scan },
 	{ .name = "track", .check = track_check, .run = track_run },
 	{ .name = "clear", .run = clear_run },

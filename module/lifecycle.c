@@ -1,38 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - lifecycle probes: kprobes and kretprobes on the functions an
- * inet socket passes through from allocation to free, feeding the
- * registry (registry.c). Only TCP and UDP sockets, IPv4 and IPv6, are
- * followed (by sk_prot_creator; udpv6_prot is not exported, so UDPv6 is
- * recognised by its proto name).
+ * sockleak - lifecycle probes: kprobes, kretprobes and tracepoints on the
+ * functions an inet socket passes through from allocation to free,
+ * feeding the registry (registry.c). Only TCP and UDP sockets, IPv4 and
+ * IPv6, are followed (by sk_prot_creator; udpv6_prot is not exported, so
+ * UDPv6 is recognised by its proto name).
  *
- *   sk_alloc (return)		allocation: task, stack
- *   sk_clone_lock (return)	accepted child (softirq: no task)
- *   inet_release		owner close (inet6_release calls it too)
- *   tcp_close			close of a TCP socket: task, stack
- *   inet_unhash, udp_lib_unhash	unhash step
- *   inet_csk_destroy_sock	destroy step
- *   sk_stream_kill_queues	kill-queues step
- *   tcp_set_state		last TCP state
- *   sk_destruct, __sk_destruct	free (before the memory is released;
- *				__sk_destruct takes the rcu head when run
- *				from call_rcu(), and may be inlined into
- *				sk_destruct on the direct path: both probed)
- *   tracepoint kmem_cache_free	free, for certain: the object goes back to
- *				the TCP/TCPv6/UDP/UDPv6 slab
+ *   kretprobe sk_alloc		allocation: task, stack
+ *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack
+ *   kprobe tcp_close		owner close of a TCP socket: task, stack
+ *   kprobe sk_common_release	owner close of a UDP socket: task, stack
+ *   kprobe udp_lib_unhash	UDP unhash step
+ *   kprobe sk_stream_kill_queues	kill-queues step
+ *   tracepoint inet_sock_set_state	last TCP state; the move to CLOSE is
+ *				the TCP unhash step (tcp_set_state()
+ *				unhashes the socket right before it)
+ *   tracepoint tcp_destroy_sock	destroy step (tcp_v4_destroy_sock(),
+ *				the protocol destroy that
+ *				inet_csk_destroy_sock() runs; IPv6 too)
+ *   tracepoint kmem_cache_free	free: the object goes back to the
+ *				TCP/TCPv6/UDP/UDPv6 slab, before the
+ *				memory is released
+ *
+ * Cost is what shaped this list (make bench): a kprobe hit costs a trap
+ * or an ftrace round trip with every register saved, a tracepoint probe
+ * is a plain call. Events that fire several times per connection (state
+ * changes) or for every socket (destroy, free) come from tracepoints;
+ * kprobes are left where no tracepoint exists, on functions that run once
+ * per socket. The two tracepoints that are not exported are found by name
+ * with for_each_kernel_tracepoint(). Stack capture (unwinding at
+ * allocation and close, see sockleak_stack_regs()) is the largest
+ * remaining cost; the "stacks" tunable turns it off.
  *
  * A kprobe that is armed as an int3 breakpoint (not on an ftrace site, or
  * while ftrace patches the site) runs its handler in NMI context, where
  * the registry's locks must not be taken: such hits are skipped and
  * counted as missed (lc_nmi_skipped). An allocation skipped this way is
- * not tracked; a skipped free is still seen by the tracepoint.
- *
- * A kprobe hit while another kprobe handler runs on the same CPU (an
- * interrupt's softirq freeing a socket during a handler) is dropped by
- * the kprobe layer. A dropped free would leave the registry pointing at
- * freed memory, so the free that counts is the kmem_cache_free
- * tracepoint: tracepoint probes are plain calls, never dropped. The
- * kprobes on the destructors only remove the entry earlier.
+ * not tracked; a kprobe hit while another kprobe handler runs on the same
+ * CPU is dropped by the kprobe layer and counted too. Frees come from a
+ * tracepoint: tracepoint probes are plain calls, never dropped, so the
+ * registry never keeps a pointer to freed memory.
  *
  * The orphan step (sock_orphan() is inline) is read from SOCK_DEAD.
  *
@@ -40,11 +47,13 @@
  * softirq or RCU callback context; they only call the registry's probe
  * entry points, which take one stripe spinlock with interrupts disabled.
  * unregister_kprobes()/unregister_kretprobes() wait for running handlers,
- * so after sockleak_lifecycle_stop() none runs. The tracepoint probe stays
- * attached until unload and runs with preemption disabled: the registry
- * waits for it with synchronize_rcu() before freeing the table. The free probes are
- * registered first and unregistered last, so that no socket enters the
- * registry without its free being seen.
+ * so after sockleak_lifecycle_stop() none runs. The tracepoint probes stay
+ * attached until unload (attaching patches code: too costly to repeat at
+ * each track=on) and return at once while the registry is off; they run
+ * with preemption disabled, and the registry waits for them with
+ * synchronize_rcu() before freeing its table. The tracepoints are attached
+ * before the first kprobe is registered, so no socket enters the registry
+ * without its free being seen.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -53,7 +62,6 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/ptrace.h>
-#include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <net/ipv6.h>
@@ -69,7 +77,7 @@
 #include <trace/events/kmem.h>
 
 static atomic_long_t lc_nmi_skipped;
-static bool lc_tp_attached;	/* kmem_cache_free probe, under control_mutex */
+static bool lc_tp_attached;	/* tracepoint probes, under control_mutex */
 
 /* In NMI context (int3-armed kprobe): take no lock, count the miss. */
 static bool lc_in_nmi(void)
@@ -115,26 +123,16 @@ static struct sock *lc_arg_sk(struct pt_regs *regs)
 
 /*
  * The stack at the probed function's entry: the function itself, then
- * its callers. The frames of the probe machinery are cut off by finding
- * the function's return address (at the top of its stack at entry).
+ * its callers. Depth 0 (no stack) when the "stacks" tunable is 0.
  */
 static void lc_stack(struct pt_regs *regs, struct sockleak_stack *st)
 {
-	unsigned long buf[SOCKLEAK_STACK_DEPTH + 16];
-	unsigned long ret = regs_get_kernel_stack_nth(regs, 0);
-	unsigned int n, i, start = 0;
-
-	n = stack_trace_save(buf, ARRAY_SIZE(buf), 0);
-	for (i = 0; i < n; i++) {
-		if (buf[i] == ret) {
-			start = i;
-			break;
-		}
-	}
+	st->depth = 0;
+	if (!sockleak_tunable(stacks))
+		return;
 	st->ent[0] = instruction_pointer(regs);
-	for (i = start, st->depth = 1;
-	     i < n && st->depth < SOCKLEAK_STACK_DEPTH; i++)
-		st->ent[st->depth++] = buf[i];
+	st->depth = 1 + sockleak_stack_regs(regs, st->ent + 1,
+					    SOCKLEAK_STACK_DEPTH - 1);
 }
 
 /*
@@ -189,83 +187,74 @@ static int lc_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static void lc_event(struct sock *sk, enum sockleak_event ev, int arg,
-		     struct pt_regs *regs)
+static void lc_event(struct sock *sk, u8 proto, enum sockleak_event ev,
+		     int arg, struct pt_regs *regs)
 {
 	struct sockleak_stack st;
-	u8 proto;
 
-	if (!sk || lc_in_nmi())
-		return;
-	proto = sockleak_inet_proto(sk);
-	if (!proto)
-		return;
 	if (regs)
 		lc_stack(regs, &st);
-	sockleak_reg_event(sk, proto, ev, arg, regs ? &st : NULL);
+	sockleak_reg_event(sk, proto, ev, arg, regs && st.depth ? &st : NULL);
 }
 
-static int lc_inet_release(struct kprobe *p, struct pt_regs *regs)
-{
-	struct socket *sock = (struct socket *)regs_get_kernel_argument(regs, 0);
-	struct sock *sk = sock ? READ_ONCE(sock->sk) : NULL;
-
-	/* TCP records its stack in tcp_close, deeper by one frame. */
-	if (sk && sockleak_inet_proto(sk) == IPPROTO_UDP)
-		lc_event(sk, SOCKLEAK_EV_CLOSE, 0, regs);
-	else
-		lc_event(sk, SOCKLEAK_EV_CLOSE, 0, NULL);
-	return 0;
-}
-
+/* kprobe pre-handlers: the socket is the first argument. */
 static int lc_tcp_close(struct kprobe *p, struct pt_regs *regs)
 {
-	lc_event(lc_arg_sk(regs), SOCKLEAK_EV_TCP_CLOSE, 0, regs);
+	struct sock *sk = lc_arg_sk(regs);
+
+	if (sk && !lc_in_nmi() && sockleak_inet_proto(sk) == IPPROTO_TCP)
+		lc_event(sk, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, 0, regs);
 	return 0;
 }
 
-static int lc_unhash(struct kprobe *p, struct pt_regs *regs)
+static int lc_udp_close(struct kprobe *p, struct pt_regs *regs)
 {
-	lc_event(lc_arg_sk(regs), SOCKLEAK_EV_UNHASH, 0, NULL);
+	struct sock *sk = lc_arg_sk(regs);
+
+	if (sk && !lc_in_nmi() && sockleak_inet_proto(sk) == IPPROTO_UDP)
+		lc_event(sk, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, 0, regs);
 	return 0;
 }
 
-static int lc_destroy(struct kprobe *p, struct pt_regs *regs)
+static int lc_udp_unhash(struct kprobe *p, struct pt_regs *regs)
 {
-	lc_event(lc_arg_sk(regs), SOCKLEAK_EV_DESTROY, 0, NULL);
+	struct sock *sk = lc_arg_sk(regs);
+
+	if (sk && !lc_in_nmi() && sockleak_inet_proto(sk) == IPPROTO_UDP)
+		lc_event(sk, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, 0, NULL);
 	return 0;
 }
 
 static int lc_kill_queues(struct kprobe *p, struct pt_regs *regs)
 {
-	lc_event(lc_arg_sk(regs), SOCKLEAK_EV_KILL_QUEUES, 0, NULL);
-	return 0;
-}
-
-static int lc_set_state(struct kprobe *p, struct pt_regs *regs)
-{
-	lc_event(lc_arg_sk(regs), SOCKLEAK_EV_STATE,
-		 (int)regs_get_kernel_argument(regs, 1), NULL);
-	return 0;
-}
-
-static int lc_sk_destruct(struct kprobe *p, struct pt_regs *regs)
-{
 	struct sock *sk = lc_arg_sk(regs);
+	u8 proto;
 
-	/* In NMI context, leave it to the kmem_cache_free tracepoint. */
-	if (sk && !lc_in_nmi())
-		sockleak_reg_free(sk);
+	if (!sk || lc_in_nmi())
+		return 0;
+	proto = sockleak_inet_proto(sk);
+	if (proto)
+		lc_event(sk, proto, SOCKLEAK_EV_KILL_QUEUES, 0, NULL);
 	return 0;
 }
 
-static int lc___sk_destruct(struct kprobe *p, struct pt_regs *regs)
+/* Tracepoint inet_sock_set_state (TCP, DCCP, SCTP: TCP is kept). */
+static void lc_tp_state(void *data, const struct sock *csk, const int oldstate,
+			const int newstate)
 {
-	struct rcu_head *head = (struct rcu_head *)regs_get_kernel_argument(regs, 0);
+	struct sock *sk = (struct sock *)csk;
 
-	if (head && !lc_in_nmi())
-		sockleak_reg_free(container_of(head, struct sock, sk_rcu));
-	return 0;
+	if (sockleak_reg_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
+		sockleak_reg_event(sk, IPPROTO_TCP, SOCKLEAK_EV_STATE, newstate,
+				   NULL);
+}
+
+/* Tracepoint tcp_destroy_sock. */
+static void lc_tp_destroy(void *data, struct sock *sk)
+{
+	if (sockleak_reg_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
+		sockleak_reg_event(sk, IPPROTO_TCP, SOCKLEAK_EV_DESTROY, 0,
+				   NULL);
 }
 
 /* Tracepoint kmem_cache_free: any context, never dropped, must be quick. */
@@ -282,22 +271,73 @@ static void lc_slab_free(void *data, unsigned long call_site, const void *ptr,
 	}
 }
 
-#define LC_KPROBE(_sym, _handler) { .symbol_name = #_sym, .pre_handler = _handler }
-
-/* Free probes: first in, last out. */
-static struct kprobe lc_free_kps[] = {
-	LC_KPROBE(sk_destruct, lc_sk_destruct),
-	LC_KPROBE(__sk_destruct, lc___sk_destruct),
+/* The tracepoints that are not exported, found by name. */
+static struct lc_named_tp {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+} lc_named_tps[] = {
+	{ "inet_sock_set_state", lc_tp_state },
+	{ "tcp_destroy_sock", lc_tp_destroy },
 };
 
+static void lc_find_tp(struct tracepoint *tp, void *priv)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(lc_named_tps); i++)
+		if (!strcmp(tp->name, lc_named_tps[i].name))
+			lc_named_tps[i].tp = tp;
+}
+
+static void lc_detach_tps(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(lc_named_tps); i++) {
+		if (lc_named_tps[i].tp)
+			tracepoint_probe_unregister(lc_named_tps[i].tp,
+						    lc_named_tps[i].probe,
+						    NULL);
+		lc_named_tps[i].tp = NULL;
+	}
+	unregister_trace_kmem_cache_free(lc_slab_free, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static int lc_attach_tps(void)
+{
+	int i, ret;
+
+	ret = register_trace_kmem_cache_free(lc_slab_free, NULL);
+	if (ret) {
+		pr_err("cannot attach to kmem_cache_free: %d\n", ret);
+		return ret;
+	}
+	for_each_kernel_tracepoint(lc_find_tp, NULL);
+	for (i = 0; i < ARRAY_SIZE(lc_named_tps); i++) {
+		struct lc_named_tp *t = &lc_named_tps[i];
+
+		ret = t->tp ? tracepoint_probe_register(t->tp, t->probe, NULL) :
+			      -ENOENT;
+		if (ret) {
+			pr_err("cannot attach to tracepoint %s: %d\n", t->name,
+			       ret);
+			t->tp = NULL;
+			lc_detach_tps();
+			return ret;
+		}
+	}
+	return 0;
+}
+
+#define LC_KPROBE(_sym, _handler) { .symbol_name = #_sym, .pre_handler = _handler }
+
 static struct kprobe lc_event_kps[] = {
-	LC_KPROBE(inet_release, lc_inet_release),
 	LC_KPROBE(tcp_close, lc_tcp_close),
-	LC_KPROBE(inet_unhash, lc_unhash),
-	LC_KPROBE(udp_lib_unhash, lc_unhash),
-	LC_KPROBE(inet_csk_destroy_sock, lc_destroy),
+	LC_KPROBE(sk_common_release, lc_udp_close),
+	LC_KPROBE(udp_lib_unhash, lc_udp_unhash),
 	LC_KPROBE(sk_stream_kill_queues, lc_kill_queues),
-	LC_KPROBE(tcp_set_state, lc_set_state),
 };
 
 /* sk_alloc() may sleep: room for many instances in flight. */
@@ -319,7 +359,6 @@ static struct kretprobe lc_clone_rp = {
 	.maxactive	= LC_MAXACTIVE,
 };
 
-static struct kprobe *lc_free_ptrs[ARRAY_SIZE(lc_free_kps)];
 static struct kprobe *lc_event_ptrs[ARRAY_SIZE(lc_event_kps)];
 static struct kretprobe *lc_rps[] = { &lc_alloc_rp, &lc_clone_rp };
 
@@ -340,14 +379,11 @@ int sockleak_lifecycle_start(void)
 	int i, ret;
 
 	atomic_long_set(&lc_nmi_skipped, 0);
-	lc_reset(lc_free_kps, ARRAY_SIZE(lc_free_kps));
 	lc_reset(lc_event_kps, ARRAY_SIZE(lc_event_kps));
 	for (i = 0; i < ARRAY_SIZE(lc_rps); i++) {
 		lc_reset(&lc_rps[i]->kp, 1);
 		lc_rps[i]->nmissed = 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(lc_free_kps); i++)
-		lc_free_ptrs[i] = &lc_free_kps[i];
 	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++)
 		lc_event_ptrs[i] = &lc_event_kps[i];
 
@@ -356,57 +392,38 @@ int sockleak_lifecycle_start(void)
 #if IS_ENABLED(CONFIG_IPV6)
 	lc_slabs[LC_SLAB_TCP6] = tcpv6_prot.slab;
 #endif
-	/*
-	 * Attached once and kept until unload: attaching patches every call
-	 * site of the tracepoint, too costly to repeat at each track=on.
-	 * With tracking off, the probe finds no registry and returns.
-	 */
 	if (!lc_tp_attached) {
-		ret = register_trace_kmem_cache_free(lc_slab_free, NULL);
-		if (ret) {
-			pr_err("cannot attach to kmem_cache_free: %d\n", ret);
+		ret = lc_attach_tps();
+		if (ret)
 			return ret;
-		}
 		lc_tp_attached = true;
-	}
-	ret = register_kprobes(lc_free_ptrs, ARRAY_SIZE(lc_free_ptrs));
-	if (ret) {
-		pr_err("cannot probe the free path: %d\n", ret);
-		return ret;
 	}
 	ret = register_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
 	if (ret) {
 		pr_err("cannot probe the close path: %d\n", ret);
-		goto err_free;
+		return ret;
 	}
 	ret = register_kretprobes(lc_rps, ARRAY_SIZE(lc_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
-		goto err_event;
+		unregister_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
+		return ret;
 	}
 	return 0;
-
-err_event:
-	unregister_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
-err_free:
-	unregister_kprobes(lc_free_ptrs, ARRAY_SIZE(lc_free_ptrs));
-	return ret;
 }
 
 void sockleak_lifecycle_stop(void)
 {
 	unregister_kretprobes(lc_rps, ARRAY_SIZE(lc_rps));
 	unregister_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
-	unregister_kprobes(lc_free_ptrs, ARRAY_SIZE(lc_free_ptrs));
 }
 
-/* Module unload: detach the tracepoint; no probe runs after this. */
+/* Module unload: detach the tracepoints; no probe runs after this. */
 void sockleak_lifecycle_exit(void)
 {
 	if (!lc_tp_attached)
 		return;
-	unregister_trace_kmem_cache_free(lc_slab_free, NULL);
-	tracepoint_synchronize_unregister();
+	lc_detach_tps();
 	lc_tp_attached = false;
 }
 
@@ -418,8 +435,6 @@ unsigned long sockleak_lifecycle_missed(void)
 
 	for (i = 0; i < ARRAY_SIZE(lc_rps); i++)
 		n += lc_rps[i]->nmissed + lc_rps[i]->kp.nmissed;
-	for (i = 0; i < ARRAY_SIZE(lc_free_kps); i++)
-		n += lc_free_kps[i].nmissed;
 	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++)
 		n += lc_event_kps[i].nmissed;
 	return n + atomic_long_read(&lc_nmi_skipped);

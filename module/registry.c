@@ -24,8 +24,8 @@
  *   lock is taken, never the reverse.
  *
  * - An entry's socket is alive while the entry exists: the free probe
- *   (sk_destruct/__sk_destruct, before the memory is released) removes
- *   the entry under the stripe lock. So under the stripe lock a reader may
+ *   (the kmem_cache_free tracepoint, before the memory is released)
+ *   removes the entry under the stripe lock. So under the stripe lock a reader may
  *   read the socket's fields and take a reference with
  *   refcount_inc_not_zero(); a count of zero means the socket is being
  *   freed and it is skipped. Nothing else is done under the lock: the
@@ -52,6 +52,7 @@
 #include <linux/string.h>
 #include <linux/wait.h>
 #include <net/sock.h>
+#include <net/tcp_states.h>
 
 #include "compat.h"
 #include "sockleak.h"
@@ -301,14 +302,15 @@ void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
 	switch (ev) {
 	case SOCKLEAK_EV_CLOSE:
 	case SOCKLEAK_EV_TCP_CLOSE:
-		e->steps |= BIT(ev == SOCKLEAK_EV_CLOSE ? SOCKLEAK_STEP_CLOSE :
-				SOCKLEAK_STEP_TCP_CLOSE);
+		/* tcp_close() runs from the owner's close (inet_release()). */
+		e->steps |= BIT(SOCKLEAK_STEP_CLOSE);
+		if (ev == SOCKLEAK_EV_TCP_CLOSE)
+			e->steps |= BIT(SOCKLEAK_STEP_TCP_CLOSE);
 		if (!e->close_ns) {
 			e->close_ns = ktime_get_ns();
 			sl_task(&e->close_pid, e->close_comm);
 		}
 		if (id) {
-			/* tcp_close's stack is deeper: it replaces inet_release's. */
 			put = e->close_stack;
 			e->close_stack = id;
 		}
@@ -328,6 +330,11 @@ void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
 		break;
 	case SOCKLEAK_EV_STATE:
 		e->last_state = arg;
+		/* tcp_set_state(TCP_CLOSE) unhashes the socket first. */
+		if (arg == TCP_CLOSE && !(e->steps & BIT(SOCKLEAK_STEP_UNHASH))) {
+			e->steps |= BIT(SOCKLEAK_STEP_UNHASH);
+			e->unhash_ns = ktime_get_ns();
+		}
 		put = id;
 		break;
 	}

@@ -24,10 +24,10 @@ enum sockleak_origin {
 
 /* Teardown steps, bits of sockleak_entry.steps, printed in this order. */
 enum sockleak_step {
-	SOCKLEAK_STEP_CLOSE,		/* inet_release(): owner closed */
+	SOCKLEAK_STEP_CLOSE,		/* owner closed: tcp_close(), UDP sk_common_release() */
 	SOCKLEAK_STEP_TCP_CLOSE,	/* tcp_close() */
-	SOCKLEAK_STEP_UNHASH,		/* inet_unhash(), udp_lib_unhash() */
-	SOCKLEAK_STEP_DESTROY,		/* inet_csk_destroy_sock() */
+	SOCKLEAK_STEP_UNHASH,		/* tcp_set_state(CLOSE), udp_lib_unhash() */
+	SOCKLEAK_STEP_DESTROY,		/* tcp_v4_destroy_sock(), from inet_csk_destroy_sock() */
 	SOCKLEAK_STEP_KILL_QUEUES,	/* sk_stream_kill_queues() */
 	SOCKLEAK_STEP_NR,
 };
@@ -57,7 +57,7 @@ struct sockleak_entry_info {
 	char close_comm[TASK_COMM_LEN];
 	u8 origin;		/* enum sockleak_origin */
 	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
-	u8 last_state;		/* last tcp_set_state() target, 0xff: none */
+	u8 last_state;		/* last TCP state change's target, 0xff: none */
 	u8 steps;		/* BIT(enum sockleak_step) */
 	u8 cleared;		/* hidden by the "clear" command */
 	u8 dead;		/* SOCK_DEAD: orphaned (read at copy time) */

@@ -40,6 +40,7 @@ struct sockleak_tunables {
 	unsigned int unhashed_ms;	/* flag unhashed_mem at this age */
 	unsigned int grace_ms;		/* "tracked": closed at least this long */
 	unsigned int max_entries;	/* registry size at the next track=on */
+	unsigned int stacks;		/* tracker: capture stacks (0/1) */
 };
 
 extern struct sockleak_tunables sockleak_tunables;

@@ -138,7 +138,7 @@ FIXTURE_TEARDOWN(tr)
 {
 	sl_write(HOLDREF, "release");
 	close(self->l);
-	sl_control("track=off\ngrace_ms=1800000");
+	sl_control("track=off\ngrace_ms=1800000\nstacks=1");
 }
 
 /* The leaked child: closed by us, held by holdref, listed, then freed. */
@@ -247,6 +247,38 @@ TEST_F(tr, leak_shows_then_goes)
 	free(text);
 }
 
+/* stacks=0: the same record, without stacks. */
+TEST_F(tr, stacks_off)
+{
+	char *text, v[512], cmd[32];
+	unsigned long long ck;
+	const char *line;
+	int c, a;
+
+	ASSERT_EQ(0, sl_control("stacks=0"));
+	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
+	ck = cookie_of(a);
+	snprintf(cmd, sizeof(cmd), "hold %d", a);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	close(c);
+	usleep(50000);
+	close(a);
+	usleep((GRACE_MS + 300) * 1000);
+	line = tracked_find(&text, ck);
+	ASSERT_NE(NULL, line) TH_LOG("leaked socket %llx not in tracked", ck);
+	EXPECT_EQ(getpid(), sl_kv_ll(line, "close_pid"));
+	ASSERT_TRUE(sl_kv(line, "origin", v, sizeof(v)));
+	EXPECT_STREQ("clone", v);
+	ASSERT_TRUE(sl_kv(line, "missing", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	ASSERT_TRUE(sl_kv(line, "alloc_stack", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	ASSERT_TRUE(sl_kv(line, "close_stack", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	free(text);
+	ASSERT_EQ(0, sl_control("stacks=1"));
+}
+
 /* A socket created before track=on is reported as unknown origin. */
 TEST_F(tr, unknown_origin)
 {
@@ -327,7 +359,7 @@ TEST_F_TIMEOUT(tr, normal_lifecycles_never_show, SL_HEAVY_TIMEOUT)
  * once ss no longer shows them the registry has forgotten them (dump:
  * -ENOENT), and after the grace time "tracked" has none of them.
  */
-#define ORPHAN_GRACE_MS 6000
+#define ORPHAN_GRACE_MS 8000
 #define NORPHAN 6
 #define PEERNS "sltrpeer"
 
@@ -373,8 +405,10 @@ static bool registry_knows(unsigned long long ck)
 
 TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 {
-	unsigned int tmo = 1000;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	unsigned int tmo = 2000;
 	unsigned long long ck[2 * NORPHAN];
+	struct ss_list alive = { 0 };
 	int keep[2 * NORPHAN], peer, lz, ld, i, n = 0, left;
 	struct sockaddr_in zin, din;
 	static char buf[65536];
@@ -400,21 +434,6 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 	ASSERT_LE(0, lz);
 	ASSERT_LE(0, ld);
 
-	/* Zero window: the peer stays open and never reads. */
-	for (i = 0; i < NORPHAN; i++) {
-		int c = socket(AF_INET, SOCK_STREAM, 0);
-
-		ASSERT_EQ(0, connect(c, (struct sockaddr *)&zin, sizeof(zin)));
-		keep[n] = accept(lz, NULL, NULL);
-		ASSERT_LE(0, keep[n]);
-		setsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
-		fcntl(c, F_SETFL, O_NONBLOCK);
-		for (int k = 0; k < 64; k++)
-			if (send(c, buf, sizeof(buf), MSG_NOSIGNAL) < 0)
-				break;
-		ck[n++] = cookie_of(c);
-		close(c);
-	}
 	/* Silent peer: connected, then its end of the link goes down. */
 	for (i = 0; i < NORPHAN; i++) {
 		int c = socket(AF_INET, SOCK_STREAM, 0);
@@ -425,26 +444,45 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 		ck[n++] = c;	/* the fd for now */
 	}
 	ASSERT_EQ(0, system("/usr/bin/ip -n " PEERNS " link set slt1 down"));
-	for (i = NORPHAN; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		int c = (int)ck[i];
 
 		ck[i] = cookie_of(c);
 		close(c);
 	}
+	/*
+	 * Zero window: the peer stays open and never reads. The user timeout
+	 * counts from the first window probe, sent once the window closed.
+	 */
+	for (i = 0; i < NORPHAN; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0), sb = 65536;
+
+		ASSERT_EQ(0, connect(c, (struct sockaddr *)&zin, sizeof(zin)));
+		keep[n] = accept(lz, NULL, NULL);
+		ASSERT_LE(0, keep[n]);
+		setsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
+		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sb, sizeof(sb));
+		fcntl(c, F_SETFL, O_NONBLOCK);
+		for (int k = 0; k < 16; k++)
+			if (send(c, buf, sizeof(buf), MSG_NOSIGNAL) < 0)
+				break;
+		ck[n++] = cookie_of(c);
+		close(c);
+	}
 	t0 = now_ms();
 
 	/* Alive, orphaned, known to the registry. */
+	ASSERT_LE(0, ss_list(NULL, &alive));
 	for (i = 0; i < n; i++) {
-		struct ss_list l = { 0 };
-		struct ss_sock *s;
+		struct ss_sock *s = ss_find(&alive, ck[i]);
 
-		ASSERT_LE(0, ss_list(NULL, &l));
-		s = ss_find(&l, ck[i]);
-		ASSERT_NE(NULL, s) TH_LOG("orphan %llx gone at once", ck[i]);
+		ASSERT_NE(NULL, s) {
+			TH_LOG("orphan %d (%llx) gone at once", i, ck[i]);
+		}
 		EXPECT_STREQ("FIN-WAIT-1", s->state);
-		ss_free(&l);
 		EXPECT_TRUE(registry_knows(ck[i])) TH_LOG("%llx", ck[i]);
 	}
+	ss_free(&alive);
 
 	/* The kernel times them out well within the grace time. */
 	do {
@@ -471,8 +509,11 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 		free(text);
 	}
 	EXPECT_EQ(0, tracked_mine());
-	for (i = 0; i < n; i++)
+	/* Reset, not FIN: nothing lingers towards the silent peer. */
+	for (i = 0; i < n; i++) {
+		setsockopt(keep[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(keep[i]);
+	}
 	close(lz);
 	close(ld);
 	system("/usr/bin/ip netns del " PEERNS);

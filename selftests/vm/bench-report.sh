@@ -8,18 +8,31 @@ res=$1
 krel=$2
 grep '^BENCH sockets=' "$res" | awk -v krel="$krel" '
 function v(s, w) { return val[s "/" w] }
+# The median of the values printed for one key (churn rounds).
+function median(k,    m, i, j, t, a) {
+	m = cnt[k]
+	for (i = 1; i <= m; i++) a[i] = all[k, i]
+	for (i = 2; i <= m; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
 {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-	val[f["sockets"] "/" f["what"]] = f["value"]
+	k = f["sockets"] "/" f["what"]
+	all[k, ++cnt[k]] = f["value"]
 	if (f["sockets"] > 0 && !(f["sockets"] in seen)) { seen[f["sockets"]] = 1; order[n++] = f["sockets"] }
 }
 END {
+	for (k in cnt) val[k] = median(k)
 	printf "kernel %s\n", krel
 	if (v(0, "churn_absent") > 0) {
-		tr = "-"
+		printf "churn (connections per run, median of %d rounds): absent %d, loaded %d (%.3f)", \
+			cnt["0/churn_absent"], v(0, "churn_absent"), v(0, "churn_loaded"), v(0, "churn_loaded") / v(0, "churn_absent")
 		if (v(0, "churn_tracking") != "")
-			tr = sprintf("%d (%.3f)", v(0, "churn_tracking"), v(0, "churn_tracking") / v(0, "churn_absent"))
-		printf "churn (connections in the run): absent %d, loaded %d (%.3f), tracking %s\n", v(0, "churn_absent"), v(0, "churn_loaded"), v(0, "churn_loaded") / v(0, "churn_absent"), tr
+			printf ", tracking %d (%.3f of loaded), tracking without stacks %d (%.3f)", \
+				v(0, "churn_tracking"), v(0, "churn_tracking") / v(0, "churn_loaded"), \
+				v(0, "churn_tracking_nostacks"), v(0, "churn_tracking_nostacks") / v(0, "churn_loaded")
+		printf "\n"
 	}
 	printf "%8s %12s %12s %12s %12s %12s %10s %10s %10s\n", "sockets", "cat_sockets", "proc_tcp", "ss_tanmie",
 		"cat_summary", "cat_cgroups", "sk/proc", "sk/ss", "sum/proc"
