@@ -27,6 +27,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -678,6 +679,50 @@ TEST(suspects_clean_control)
 		EXPECT_EQ(NULL, find_line(&su, "id", cookies[i]));
 	sl_free(&su);
 	set_defaults();
+}
+
+/*
+ * Names are escaped as octal: the owner's comm (space, comma, backslash)
+ * in owner_tasks=, the cgroup path (space, backslash) in cgroup=.
+ */
+TEST(names_escaped)
+{
+	const char *cg = "/sys/fs/cgroup/sl e\\sc";
+	char v[128], pid[32];
+	unsigned long long ck;
+	struct sl_list sl;
+	const char *line;
+	int u, moved;
+
+	ASSERT_EQ(0, own_netns());
+	ASSERT_EQ(0, prctl(PR_SET_NAME, "sl x,y\\z", 0, 0, 0));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	moved = !mkdir(cg, 0755);
+	if (moved) {
+		snprintf(v, sizeof(v), "%s/cgroup.procs", cg);
+		moved = !sl_write(v, pid);
+	}
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, u);
+	ck = cookie_of(u);
+	ASSERT_EQ(0, scan());
+	ASSERT_LE(0, sl_lines(SL_DIR "/sockets", &sl));
+	line = find_line(&sl, "cookie", ck);
+	ASSERT_NE(NULL, line);
+	ASSERT_TRUE(sl_kv(line, "owner_tasks", v, sizeof(v)));
+	EXPECT_STREQ("R:sl\\040x\\054y\\134z", v);
+	if (moved) {
+		ASSERT_TRUE(sl_kv(line, "cgroup", v, sizeof(v)));
+		EXPECT_STREQ("/sl\\040e\\134sc", v);
+	} else {
+		TH_LOG("no cgroup v2 to move into: cgroup= not checked");
+	}
+	sl_free(&sl);
+	close(u);
+	if (moved) {
+		sl_write("/sys/fs/cgroup/cgroup.procs", pid);
+		rmdir(cg);
+	}
 }
 
 TEST(scan_rejects_argument)
