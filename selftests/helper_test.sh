@@ -15,7 +15,7 @@ SL=/usr/bin/sockleak
 SS=/usr/bin/ss
 here=$(cd "$(dirname "$0")" && pwd)
 
-ktap_header 26
+ktap_header 28
 modprobe sockleak || { ktap_not_ok "modprobe sockleak"; ktap_finish; }
 
 "$SL" set unread_ms=300 close_wait_ms=300 >/dev/null
@@ -55,8 +55,15 @@ diag "CLOSE-WAIT cookie per ss: $cw"
 ktap_check "check lists the CLOSE-WAIT socket ss shows" \
 	sh -c "[ -n '$cw' ] && grep -qw '$cw' /tmp/out"
 
-"$SL" sockets | tail -n +2 | awk '{print $1}' | sort >/tmp/sl.cookies
-$SS -Htuane | grep -o ' sk:[0-9a-f]*' | cut -d: -f2 | sort >/tmp/ss.cookies
+# Sockets come and go (earlier tests' TIME-WAITs expire): use a read taken
+# between two ss runs that agree (up to 5 tries).
+sscookies() { $SS -Htuane | grep -o ' sk:[0-9a-f]*' | cut -d: -f2 | sort; }
+for try in 1 2 3 4 5; do
+	sscookies >/tmp/ss1.cookies
+	"$SL" sockets | tail -n +2 | awk '{print $1}' | sort >/tmp/sl.cookies
+	sscookies >/tmp/ss.cookies
+	cmp -s /tmp/ss1.cookies /tmp/ss.cookies && break
+done
 ktap_check "sockets rows are exactly ss's sockets ($(wc -l </tmp/ss.cookies) sockets)" \
 	cmp -s /tmp/sl.cookies /tmp/ss.cookies
 
@@ -80,6 +87,16 @@ o1=$(SOCKLEAK_PROCFS=/nonexistent "$SL" sockets --state CLOSE-WAIT | awk 'NR == 
 o2=$(SOCKLEAK_PROCFS=/nonexistent "$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $11}')
 ktap_check "scan: the kernel names the owner ('$o1' before, '$o2' after)" \
 	[ "$o1" = "-" ] && [ "$o2" = "$lpid/leaky" ]
+
+# suspects: ss's CLOSE-WAIT socket is a close_wait suspect of the workload,
+# with where it waits; one row per line of the debugfs file.
+"$SL" suspects >/tmp/su
+row=$(awk -v c="$cw" '$2 == c' /tmp/su)
+diag "suspect row: $row"
+ktap_check "suspects: the CLOSE-WAIT socket is close_wait, pid $lpid, WAIT $st:$wchan" \
+	sh -c "echo '$row' | awk '{exit !(\$1 == \"socket\" && \$5 == $lpid && \$7 == \"close_wait\" && \$8 == \"$st:$wchan\")}'"
+ktap_check "suspects rows ($(tail -n +2 /tmp/su | wc -l)) equal the debugfs lines" \
+	[ "$(tail -n +2 /tmp/su | wc -l)" = "$(grep -c . $SL_DIR/suspects)" ]
 
 "$SL" --prom >/tmp/prom
 prom() { grep -F "$1 " /tmp/prom | awk '{print $NF}'; }
