@@ -12,9 +12,9 @@
  *   kprobe sk_common_release	owner close of a UDP socket: task, stack
  *   kprobe udp_lib_unhash	UDP unhash step
  *   kprobe sk_stream_kill_queues	kill-queues step
- *   tracepoint inet_sock_set_state	last TCP state; the move to CLOSE is
- *				the TCP unhash step (tcp_set_state()
- *				unhashes the socket right before it)
+ *   tracepoint inet_sock_set_state	the move to CLOSE is the TCP unhash
+ *				step (tcp_set_state() unhashes the
+ *				socket right before it)
  *   tracepoint tcp_destroy_sock	destroy step (tcp_v4_destroy_sock(),
  *				the protocol destroy that
  *				inet_csk_destroy_sock() runs; IPv6 too)
@@ -159,102 +159,79 @@ static int lc_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static int lc_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* Return of sk_alloc()/sk_clone_lock(): the new socket, if inet TCP/UDP. */
+static void lc_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
+			u8 origin)
 {
 	struct sock *sk = (struct sock *)regs_return_value(regs);
-	u8 proto;
+	u8 proto = sk ? sockleak_inet_proto(sk) : 0;
 
-	if (!sk)
-		return 0;
-	proto = sockleak_inet_proto(sk);
 	if (proto)
-		sockleak_reg_alloc(sk, proto, SOCKLEAK_ORIGIN_ALLOC,
+		sockleak_reg_alloc(sk, proto, origin,
 				   (struct sockleak_stack *)ri->data);
+}
+
+static int lc_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	lc_new_sock(ri, regs, SOCKLEAK_ORIGIN_ALLOC);
 	return 0;
 }
 
 static int lc_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct sock *sk = (struct sock *)regs_return_value(regs);
-	u8 proto;
-
-	if (!sk)
-		return 0;
-	proto = sockleak_inet_proto(sk);
-	if (proto)
-		sockleak_reg_alloc(sk, proto, SOCKLEAK_ORIGIN_CLONE,
-				   (struct sockleak_stack *)ri->data);
+	lc_new_sock(ri, regs, SOCKLEAK_ORIGIN_CLONE);
 	return 0;
 }
 
-static void lc_event(struct sock *sk, u8 proto, enum sockleak_event ev,
-		     int arg, struct pt_regs *regs)
-{
-	struct sockleak_stack st;
+/* A kprobe whose hit is one registry event for its first argument. */
+struct lc_kprobe {
+	struct kprobe kp;
+	u8 proto;		/* only this protocol's sockets, 0: TCP and UDP */
+	u8 ev;			/* enum sockleak_event */
+	bool stack;		/* record the stack (the closes) */
+};
 
-	if (regs)
-		lc_stack(regs, &st);
-	sockleak_reg_event(sk, proto, ev, arg, regs && st.depth ? &st : NULL);
-}
-
-/* kprobe pre-handlers: the socket is the first argument. */
-static int lc_tcp_close(struct kprobe *p, struct pt_regs *regs)
+static int lc_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 {
+	const struct lc_kprobe *k = container_of(p, struct lc_kprobe, kp);
 	struct sock *sk = lc_arg_sk(regs);
-
-	if (sk && !lc_in_nmi() && sockleak_inet_proto(sk) == IPPROTO_TCP)
-		lc_event(sk, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, 0, regs);
-	return 0;
-}
-
-static int lc_udp_close(struct kprobe *p, struct pt_regs *regs)
-{
-	struct sock *sk = lc_arg_sk(regs);
-
-	if (sk && !lc_in_nmi() && sockleak_inet_proto(sk) == IPPROTO_UDP)
-		lc_event(sk, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, 0, regs);
-	return 0;
-}
-
-static int lc_udp_unhash(struct kprobe *p, struct pt_regs *regs)
-{
-	struct sock *sk = lc_arg_sk(regs);
-
-	if (sk && !lc_in_nmi() && sockleak_inet_proto(sk) == IPPROTO_UDP)
-		lc_event(sk, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, 0, NULL);
-	return 0;
-}
-
-static int lc_kill_queues(struct kprobe *p, struct pt_regs *regs)
-{
-	struct sock *sk = lc_arg_sk(regs);
+	struct sockleak_stack st = { .depth = 0 };
 	u8 proto;
 
 	if (!sk || lc_in_nmi())
 		return 0;
 	proto = sockleak_inet_proto(sk);
-	if (proto)
-		lc_event(sk, proto, SOCKLEAK_EV_KILL_QUEUES, 0, NULL);
+	if (!proto || (k->proto && proto != k->proto))
+		return 0;
+	if (k->stack)
+		lc_stack(regs, &st);
+	sockleak_reg_event(sk, proto, k->ev, st.depth ? &st : NULL);
 	return 0;
 }
 
-/* Tracepoint inet_sock_set_state (TCP, DCCP, SCTP: TCP is kept). */
-static void lc_tp_state(void *data, const struct sock *csk, const int oldstate,
+/* A tracepoint event of a TCP socket. */
+static void lc_tp_event(struct sock *sk, enum sockleak_event ev)
+{
+	if (sockleak_reg_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
+		sockleak_reg_event(sk, IPPROTO_TCP, ev, NULL);
+}
+
+/*
+ * Tracepoint inet_sock_set_state (TCP, DCCP, SCTP: TCP is kept). Only the
+ * move to CLOSE matters: tcp_set_state() unhashes the socket right before
+ * it. The state itself is read from the socket when a report is made.
+ */
+static void lc_tp_state(void *data, const struct sock *sk, const int oldstate,
 			const int newstate)
 {
-	struct sock *sk = (struct sock *)csk;
-
-	if (sockleak_reg_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
-		sockleak_reg_event(sk, IPPROTO_TCP, SOCKLEAK_EV_STATE, newstate,
-				   NULL);
+	if (newstate == TCP_CLOSE)
+		lc_tp_event((struct sock *)sk, SOCKLEAK_EV_UNHASH);
 }
 
 /* Tracepoint tcp_destroy_sock. */
 static void lc_tp_destroy(void *data, struct sock *sk)
 {
-	if (sockleak_reg_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
-		sockleak_reg_event(sk, IPPROTO_TCP, SOCKLEAK_EV_DESTROY, 0,
-				   NULL);
+	lc_tp_event(sk, SOCKLEAK_EV_DESTROY);
 }
 
 /* Tracepoint kmem_cache_free: any context, never dropped, must be quick. */
@@ -331,13 +308,16 @@ static int lc_attach_tps(void)
 	return 0;
 }
 
-#define LC_KPROBE(_sym, _handler) { .symbol_name = #_sym, .pre_handler = _handler }
+#define LC_KPROBE(_sym, _proto, _ev, _stack) {				\
+	.kp = { .symbol_name = #_sym, .pre_handler = lc_kprobe_hit },	\
+	.proto = _proto, .ev = _ev, .stack = _stack,			\
+}
 
-static struct kprobe lc_event_kps[] = {
-	LC_KPROBE(tcp_close, lc_tcp_close),
-	LC_KPROBE(sk_common_release, lc_udp_close),
-	LC_KPROBE(udp_lib_unhash, lc_udp_unhash),
-	LC_KPROBE(sk_stream_kill_queues, lc_kill_queues),
+static struct lc_kprobe lc_event_kps[] = {
+	LC_KPROBE(tcp_close, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, true),
+	LC_KPROBE(sk_common_release, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, true),
+	LC_KPROBE(udp_lib_unhash, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, false),
+	LC_KPROBE(sk_stream_kill_queues, 0, SOCKLEAK_EV_KILL_QUEUES, false),
 };
 
 /* sk_alloc() may sleep: room for many instances in flight. */
@@ -363,15 +343,11 @@ static struct kprobe *lc_event_ptrs[ARRAY_SIZE(lc_event_kps)];
 static struct kretprobe *lc_rps[] = { &lc_alloc_rp, &lc_clone_rp };
 
 /* A kprobe can be registered once: reset the fields registration sets. */
-static void lc_reset(struct kprobe *kp, int n)
+static void lc_reset(struct kprobe *kp)
 {
-	int i;
-
-	for (i = 0; i < n; i++) {
-		kp[i].addr = NULL;
-		kp[i].flags = 0;
-		kp[i].nmissed = 0;
-	}
+	kp->addr = NULL;
+	kp->flags = 0;
+	kp->nmissed = 0;
 }
 
 int sockleak_lifecycle_start(void)
@@ -379,13 +355,14 @@ int sockleak_lifecycle_start(void)
 	int i, ret;
 
 	atomic_long_set(&lc_nmi_skipped, 0);
-	lc_reset(lc_event_kps, ARRAY_SIZE(lc_event_kps));
 	for (i = 0; i < ARRAY_SIZE(lc_rps); i++) {
-		lc_reset(&lc_rps[i]->kp, 1);
+		lc_reset(&lc_rps[i]->kp);
 		lc_rps[i]->nmissed = 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++)
-		lc_event_ptrs[i] = &lc_event_kps[i];
+	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++) {
+		lc_reset(&lc_event_kps[i].kp);
+		lc_event_ptrs[i] = &lc_event_kps[i].kp;
+	}
 
 	lc_slabs[LC_SLAB_TCP] = tcp_prot.slab;
 	lc_slabs[LC_SLAB_UDP] = udp_prot.slab;
@@ -436,6 +413,6 @@ unsigned long sockleak_lifecycle_missed(void)
 	for (i = 0; i < ARRAY_SIZE(lc_rps); i++)
 		n += lc_rps[i]->nmissed + lc_rps[i]->kp.nmissed;
 	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++)
-		n += lc_event_kps[i].nmissed;
+		n += lc_event_kps[i].kp.nmissed;
 	return n + atomic_long_read(&lc_nmi_skipped);
 }

@@ -52,7 +52,6 @@
 #include <linux/string.h>
 #include <linux/wait.h>
 #include <net/sock.h>
-#include <net/tcp_states.h>
 
 #include "compat.h"
 #include "sockleak.h"
@@ -68,7 +67,7 @@ struct sl_entry {
 	u32 alloc_stack, close_stack;	/* stack slot + 1, 0: none */
 	char alloc_comm[TASK_COMM_LEN];
 	char close_comm[TASK_COMM_LEN];
-	u8 origin, proto, last_state, steps, cleared;
+	u8 origin, proto, steps, cleared;
 };
 
 struct sl_stack {
@@ -225,7 +224,6 @@ static struct sl_entry *sl_new(struct sl_stripe *s, u32 bucket,
 	e->sk = sk;
 	e->proto = proto;
 	e->origin = origin;
-	e->last_state = 0xff;
 	hlist_add_head(&e->node, &s->buckets[bucket]);
 	atomic_long_inc(&reg_entries);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -278,7 +276,7 @@ void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
 }
 
 void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
-			int arg, const struct sockleak_stack *stack)
+			const struct sockleak_stack *stack)
 {
 	struct sl_registry *r = READ_ONCE(reg);
 	u32 bucket, id = 0, put = 0;
@@ -326,15 +324,6 @@ void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
 		break;
 	case SOCKLEAK_EV_KILL_QUEUES:
 		e->steps |= BIT(SOCKLEAK_STEP_KILL_QUEUES);
-		put = id;
-		break;
-	case SOCKLEAK_EV_STATE:
-		e->last_state = arg;
-		/* tcp_set_state(TCP_CLOSE) unhashes the socket first. */
-		if (arg == TCP_CLOSE && !(e->steps & BIT(SOCKLEAK_STEP_UNHASH))) {
-			e->steps |= BIT(SOCKLEAK_STEP_UNHASH);
-			e->unhash_ns = ktime_get_ns();
-		}
 		put = id;
 		break;
 	}
@@ -413,7 +402,7 @@ static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
 	memcpy(in->close_comm, e->close_comm, TASK_COMM_LEN);
 	in->origin = e->origin;
 	in->proto = e->proto;
-	in->last_state = e->last_state;
+	in->last_state = e->proto == IPPROTO_TCP ? READ_ONCE(sk->sk_state) : 0xff;
 	in->steps = e->steps;
 	in->cleared = e->cleared;
 	in->dead = sock_flag(sk, SOCK_DEAD);

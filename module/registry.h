@@ -39,7 +39,6 @@ enum sockleak_event {
 	SOCKLEAK_EV_UNHASH,
 	SOCKLEAK_EV_DESTROY,
 	SOCKLEAK_EV_KILL_QUEUES,
-	SOCKLEAK_EV_STATE,
 };
 
 struct sockleak_stack {
@@ -57,7 +56,7 @@ struct sockleak_entry_info {
 	char close_comm[TASK_COMM_LEN];
 	u8 origin;		/* enum sockleak_origin */
 	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
-	u8 last_state;		/* last TCP state change's target, 0xff: none */
+	u8 last_state;		/* TCP: sk_state (read at copy time), 0xff: UDP */
 	u8 steps;		/* BIT(enum sockleak_step) */
 	u8 cleared;		/* hidden by the "clear" command */
 	u8 dead;		/* SOCK_DEAD: orphaned (read at copy time) */
@@ -87,7 +86,7 @@ bool sockleak_reg_on(void);
 void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
 			const struct sockleak_stack *stack);
 void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
-			int arg, const struct sockleak_stack *stack);
+			const struct sockleak_stack *stack);
 void sockleak_reg_free(struct sock *sk);
 
 /* Process context. */

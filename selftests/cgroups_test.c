@@ -250,18 +250,18 @@ TEST_F_TIMEOUT(cg, two_cgroups_match_ss_and_memory_stat, SL_HEAVY_TIMEOUT)
 static void check_dying_suspect(struct __test_metadata *_metadata,
 				const char *line, unsigned long long id)
 {
-	char *text = sl_read_file(SL_DIR "/suspects"), want[96], v[64];
-	char one[1024] = "";
-	const char *p;
+	char want[96], v[64], idtxt[32];
+	struct sl_list su;
+	const char *one;
 
-	ASSERT_NE(NULL, text);
-	snprintf(want, sizeof(want), "kind=cgroup id=%llu ", id);
-	p = strstr(text, want);
-	EXPECT_NE(NULL, p) {
-		TH_LOG("no %s in suspects:\n%s", want, text);
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
+	snprintf(idtxt, sizeof(idtxt), "%llu", id);
+	one = sl_suspect(&su, "cgroup", idtxt);
+	EXPECT_NE(NULL, one) {
+		TH_LOG("no cgroup %s in suspects", idtxt);
 	}
-	if (p)
-		snprintf(one, sizeof(one), "%.*s", (int)strcspn(p, "\n"), p);
+	if (!one)
+		one = "";
 	ASSERT_TRUE(sl_kv(one, "reason", v, sizeof(v)));
 	EXPECT_STREQ("dying", v);
 	EXPECT_EQ(sl_kv_ll(line, "charged"), sl_kv_ll(one, "bytes"));
@@ -271,7 +271,7 @@ static void check_dying_suspect(struct __test_metadata *_metadata,
 	EXPECT_NE(NULL, strstr(one, want)) {
 		TH_LOG("%s", one);
 	}
-	free(text);
+	sl_free(&su);
 }
 
 static bool in_suspects(unsigned long long id)

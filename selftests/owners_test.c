@@ -36,28 +36,7 @@
 #include "../kselftest_harness.h"
 #include "sl_util.h"
 
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
-
 #define AGE_MS 300
-
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static unsigned long long cookie_of(int fd)
-{
-	unsigned long long c = 0;
-	socklen_t len = sizeof(c);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
-		return 0;
-	return c;
-}
 
 static unsigned long ino_of(int fd)
 {
@@ -114,7 +93,7 @@ static int wait_inq(int fd, int want)
 	for (int i = 0; i < 500; i++) {
 		if (inq(fd) >= want)
 			return 0;
-		msleep(10);
+		sl_msleep(10);
 	}
 	return -1;
 }
@@ -142,16 +121,33 @@ static void append_word(char *buf, size_t len, const char *w)
 	buf[used + wl] = '\0';
 }
 
+#define WORD_LEN 520
+
+static int cmp_word(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The n words sorted, space separated, into buf (truncated to len). */
+static void join_sorted(char (*words)[WORD_LEN], int n, char *buf,
+			size_t len)
+{
+	qsort(words, n, WORD_LEN, cmp_word);
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++)
+		append_word(buf, len, words[i]);
+}
+
 /*
  * The pid:fd pairs of every /proc/PID/fd link to socket:[ino], as
  * "pid:fd" words sorted in buf (space separated).
  */
 static int proc_owners(unsigned long ino, char *buf, size_t len)
 {
-	char want[64], path[600], link[64], words[64][300];
+	char want[64], path[600], link[64], words[64][WORD_LEN];
 	struct dirent *p, *f;
 	DIR *pd, *fd;
-	int n = 0, i, j;
+	int n = 0;
 
 	snprintf(want, sizeof(want), "socket:[%lu]", ino);
 	pd = opendir("/proc");
@@ -183,26 +179,15 @@ static int proc_owners(unsigned long ino, char *buf, size_t len)
 		closedir(fd);
 	}
 	closedir(pd);
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (strcmp(words[i], words[j]) > 0) {
-				char t[300];
-
-				memcpy(t, words[i], sizeof(t));
-				memcpy(words[i], words[j], sizeof(t));
-				memcpy(words[j], t, sizeof(t));
-			}
-	buf[0] = '\0';
-	for (i = 0; i < n; i++)
-		append_word(buf, len, words[i]);
+	join_sorted(words, n, buf, len);
 	return n;
 }
 
 /* owners= of a sockets line as sorted "pid:fd" words; -1 if truncated. */
 static int line_owners(const char *line, char *buf, size_t len)
 {
-	char v[512], words[16][520], *tok, *save;
-	int n = 0, i, j;
+	char v[512], words[16][WORD_LEN], *tok, *save;
+	int n = 0;
 
 	buf[0] = '\0';
 	if (!sl_kv(line, "owners", v, sizeof(v)))
@@ -214,38 +199,15 @@ static int line_owners(const char *line, char *buf, size_t len)
 	for (tok = strtok_r(v, ",", &save); tok && n < 16;
 	     tok = strtok_r(NULL, ",", &save))
 		snprintf(words[n++], sizeof(words[0]), "%s", tok);
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (strcmp(words[i], words[j]) > 0) {
-				char t[520];
-
-				memcpy(t, words[i], sizeof(t));
-				memcpy(words[i], words[j], sizeof(t));
-				memcpy(words[j], t, sizeof(t));
-			}
-	for (i = 0; i < n; i++)
-		append_word(buf, len, words[i]);
+	join_sorted(words, n, buf, len);
 	return n;
-}
-
-/* The line of a file (sockets: cookie=, suspects: id=) for a cookie. */
-static const char *find_line(struct sl_list *l, const char *key,
-			     unsigned long long cookie)
-{
-	char v[32];
-
-	for (int i = 0; i < l->n; i++)
-		if (sl_kv(l->line[i], key, v, sizeof(v)) &&
-		    strtoull(v, NULL, 16) == cookie)
-			return l->line[i];
-	return NULL;
 }
 
 static void expect_owners(struct __test_metadata *_metadata,
 			  struct sl_list *l, int fd)
 {
 	char want[512], got[512];
-	const char *line = find_line(l, "cookie", cookie_of(fd));
+	const char *line = sl_find(l, sl_sock_cookie(fd));
 	int n;
 
 	ASSERT_NE(NULL, line);
@@ -313,9 +275,9 @@ TEST(owners_match_proc_fd)
 	expect_owners(_metadata, &sl, c2);	/* two fds of the parent */
 	expect_owners(_metadata, &sl, a2);
 	expect_owners(_metadata, &sl, u);	/* unbound UDP: unhashed */
-	EXPECT_EQ(0, sl_kv_ll(find_line(&sl, "cookie", cookie_of(u)),
+	EXPECT_EQ(0, sl_kv_ll(sl_find(&sl, sl_sock_cookie(u)),
 			      "hashed"));
-	EXPECT_EQ(1, sl_kv_ll(find_line(&sl, "cookie", cookie_of(c1)),
+	EXPECT_EQ(1, sl_kv_ll(sl_find(&sl, sl_sock_cookie(c1)),
 			      "hashed"));
 	sl_free(&sl);
 
@@ -356,7 +318,7 @@ static int make_reset(int *cl, int l)
 				return -1;
 			if (ti.tcpi_state == TCP_CLOSE)
 				break;
-			msleep(10);
+			sl_msleep(10);
 		} while (--tries);
 		if (!tries)
 			return -1;
@@ -404,13 +366,13 @@ TEST(unhashed_reset_by_peer)
 	/* ss (inet_diag) cannot see them. */
 	ASSERT_LE(0, ss_list(NULL, &ss));
 	for (int i = 0; i < NRESET; i++)
-		EXPECT_EQ(NULL, ss_find(&ss, cookie_of(cl[i])));
+		EXPECT_EQ(NULL, ss_find(&ss, sl_sock_cookie(cl[i])));
 	ss_free(&ss);
 
 	ASSERT_EQ(0, scan());
 	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
 	for (int i = 0; i < NRESET; i++) {
-		const char *line = find_line(&sl, "cookie", cookie_of(cl[i]));
+		const char *line = sl_find(&sl, sl_sock_cookie(cl[i]));
 
 		ASSERT_NE(NULL, line);
 		if (!i)
@@ -489,13 +451,13 @@ TEST(no_fd_scm_rights)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
 	l = listener();
 	ASSERT_LE(0, l);
-	cookie = cookie_of(l);
+	cookie = sl_sock_cookie(l);
 	ASSERT_EQ(0, send_fd(sp[0], l));
 	ASSERT_EQ(0, close(l));
 
 	ASSERT_EQ(0, scan());
 	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
-	line = find_line(&sl, "cookie", cookie);
+	line = sl_find(&sl, cookie);
 	ASSERT_NE(NULL, line);
 	EXPECT_TRUE(sl_has_flag(line, "no_fd"));
 	ASSERT_TRUE(sl_kv(line, "owners", v, sizeof(v)));
@@ -504,7 +466,7 @@ TEST(no_fd_scm_rights)
 	sl_free(&sl);
 
 	ASSERT_LT(0, sl_lines(SL_DIR "/suspects", &su));
-	line = find_line(&su, "id", cookie);
+	line = sl_suspect_cookie(&su, NULL, cookie);
 	ASSERT_NE(NULL, line);
 	ASSERT_TRUE(sl_kv(line, "reason", v, sizeof(v)));
 	EXPECT_STREQ("no_fd", v);
@@ -515,10 +477,10 @@ TEST(no_fd_scm_rights)
 
 	nfd = recv_fd(sp[1]);
 	ASSERT_LE(0, nfd);
-	EXPECT_EQ(cookie, cookie_of(nfd));
+	EXPECT_EQ(cookie, sl_sock_cookie(nfd));
 	ASSERT_EQ(0, scan());
 	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
-	line = find_line(&sl, "cookie", cookie);
+	line = sl_find(&sl, cookie);
 	ASSERT_NE(NULL, line);
 	EXPECT_FALSE(sl_has_flag(line, "no_fd"));
 	ASSERT_TRUE(sl_kv(line, "owners", v, sizeof(v)));
@@ -553,7 +515,7 @@ static void expect_suspects(struct __test_metadata *_metadata,
 		prev = b;
 	}
 	for (int i = 0; i < n; i++) {
-		const char *line = find_line(&su, "id", w[i].cookie);
+		const char *line = sl_suspect_cookie(&su, NULL, w[i].cookie);
 
 		ASSERT_NE(NULL, line) {
 			TH_LOG("no suspect for %s", w[i].reason);
@@ -603,7 +565,7 @@ TEST(suspects_scenarios)
 	a1 = accept(l, NULL, NULL);
 	ASSERT_EQ(5000, send(c1, buf, 5000, 0));
 	ASSERT_EQ(0, wait_inq(a1, 5000));
-	w[n++] = (struct want){ cookie_of(a1), "unread", getpid(), a1,
+	w[n++] = (struct want){ sl_sock_cookie(a1), "unread", getpid(), a1,
 				"does not read", "4.8 KiB unread" };
 
 	/* CLOSE_WAIT: the peer sent data and closed, a2 never close()s. */
@@ -612,7 +574,7 @@ TEST(suspects_scenarios)
 	ASSERT_EQ(3000, send(c2, buf, 3000, 0));
 	ASSERT_EQ(0, wait_inq(a2, 3000));
 	close(c2);
-	w[n++] = (struct want){ cookie_of(a2), "close_wait", getpid(), a2,
+	w[n++] = (struct want){ sl_sock_cookie(a2), "close_wait", getpid(), a2,
 				"never close()d", "2.9 KiB unread" };
 
 	/* orphan with data: c3 closed with unsent data, a3 never reads. */
@@ -627,22 +589,22 @@ TEST(suspects_scenarios)
 		if (k > 0)
 			sent += k;
 		else
-			msleep(10);
+			sl_msleep(10);
 	}
 	ASSERT_LT(0, sent);
-	w[n++] = (struct want){ cookie_of(c3), "orphan_mem", 0, -1,
+	w[n++] = (struct want){ sl_sock_cookie(c3), "orphan_mem", 0, -1,
 				"closed by its owner", NULL };
 	close(c3);
 
 	/* reset by the peer, unread data, still held: unhashed. */
 	ASSERT_EQ(0, make_reset(cl, l));
 	for (int i = 0; i < NRESET; i++)
-		w[n++] = (struct want){ cookie_of(cl[i]), "unhashed_mem",
+		w[n++] = (struct want){ sl_sock_cookie(cl[i]), "unhashed_mem",
 					getpid(), cl[i], "reset by peer",
 					"7.8 KiB unread" };
 
 	ASSERT_EQ(0, sl_control("close_wait_ms=300\nunread_ms=300\nunhashed_ms=300\n"));
-	msleep(AGE_MS + 200);
+	sl_msleep(AGE_MS + 200);
 	ASSERT_EQ(0, scan());
 	expect_suspects(_metadata, w, n);
 	set_defaults();
@@ -666,17 +628,17 @@ TEST(suspects_clean_control)
 	/* Data exchanged and read: nothing pending. */
 	ASSERT_EQ(100, send(c, b, 100, 0));
 	ASSERT_EQ(100, recv(a, b, 100, MSG_WAITALL));
-	cookies[0] = cookie_of(l);
-	cookies[1] = cookie_of(c);
-	cookies[2] = cookie_of(a);
-	cookies[3] = cookie_of(u);
+	cookies[0] = sl_sock_cookie(l);
+	cookies[1] = sl_sock_cookie(c);
+	cookies[2] = sl_sock_cookie(a);
+	cookies[3] = sl_sock_cookie(u);
 
 	ASSERT_EQ(0, sl_control("close_wait_ms=300\nunread_ms=300\nunhashed_ms=300\n"));
-	msleep(AGE_MS + 200);
+	sl_msleep(AGE_MS + 200);
 	ASSERT_EQ(0, scan());
 	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
 	for (int i = 0; i < 4; i++)
-		EXPECT_EQ(NULL, find_line(&su, "id", cookies[i]));
+		EXPECT_EQ(NULL, sl_suspect_cookie(&su, NULL, cookies[i]));
 	sl_free(&su);
 	set_defaults();
 }
@@ -704,10 +666,10 @@ TEST(names_escaped)
 	}
 	u = socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_LE(0, u);
-	ck = cookie_of(u);
+	ck = sl_sock_cookie(u);
 	ASSERT_EQ(0, scan());
 	ASSERT_LE(0, sl_lines(SL_DIR "/sockets", &sl));
-	line = find_line(&sl, "cookie", ck);
+	line = sl_find(&sl, ck);
 	ASSERT_NE(NULL, line);
 	ASSERT_TRUE(sl_kv(line, "owner_tasks", v, sizeof(v)));
 	EXPECT_STREQ("R:sl\\040x\\054y\\134z", v);

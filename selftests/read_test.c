@@ -13,10 +13,6 @@
 #include "../kselftest_harness.h"
 #include "sl_util.h"
 
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
-
 #define PAIRS 1500	/* at most: sl_scale(PAIRS) are made */
 
 static const char * const timed_keys[] = { "rcv_idle_ms", "snd_idle_ms",

@@ -17,10 +17,6 @@
 
 #include "sl_util.h"
 
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
-
 /* Sockets a holder creates: listener, client, accepted, 2 x UDP. */
 #define HOLD_TCP	3
 #define HOLD_UDP	2
@@ -32,23 +28,6 @@ struct holder {
 	int down;	/* parent -> child */
 	unsigned long long cookie[HOLD_SOCKS];
 };
-
-static inline void sl_msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static inline unsigned long long hold_cookie(int fd)
-{
-	unsigned long long c = 0;
-	socklen_t len = sizeof(c);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
-		return 0;
-	return c;
-}
 
 static inline int hold_sendall(int fd, const char *buf, size_t len)
 {
@@ -116,7 +95,7 @@ static inline int hold_child(const char *procs, int tcp_bytes,
 	fds[3] = u1;
 	fds[4] = u2;
 	for (i = 0; i < HOLD_SOCKS; i++) {
-		unsigned long long ck = hold_cookie(fds[i]);
+		unsigned long long ck = sl_sock_cookie(fds[i]);
 
 		if (write(up, &ck, sizeof(ck)) != sizeof(ck))
 			return 17;

@@ -14,7 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
 
 #define SL_DIR "/sys/kernel/debug/sockleak"
 
@@ -399,6 +405,24 @@ static inline void sl_free(struct sl_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static inline void sl_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The socket's SO_COOKIE (what "cookie=" prints), 0 on error. */
+static inline unsigned long long sl_sock_cookie(int fd)
+{
+	unsigned long long c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
+		return 0;
+	return c;
+}
+
 static inline unsigned long long sl_cookie(const char *line)
 {
 	char v[32];
@@ -414,6 +438,62 @@ static inline const char *sl_find(struct sl_list *l, unsigned long long cookie)
 		if (sl_cookie(l->line[i]) == cookie)
 			return l->line[i];
 	return NULL;
+}
+
+/* The summary line with the given netns= and kind= (and proto=, or NULL). */
+static inline bool sl_summary_line(const char *summary, const char *netns,
+				   const char *kind, const char *proto,
+				   char *out, size_t size)
+{
+	const char *line = summary;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[4096], v[64];
+
+		if (len >= sizeof(buf))
+			len = sizeof(buf) - 1;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		if (sl_kv(buf, "netns", v, sizeof(v)) && !strcmp(v, netns) &&
+		    sl_kv(buf, "kind", v, sizeof(v)) && !strcmp(v, kind) &&
+		    (!proto || (sl_kv(buf, "proto", v, sizeof(v)) &&
+				!strcmp(v, proto)))) {
+			snprintf(out, size, "%s", buf);
+			return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * The "suspects" line with kind=@kind (NULL: any) and id=@id, or NULL.
+ * Sockets and tracked entries have their cookie in hex as id, cgroups
+ * their cgroup id in decimal.
+ */
+static inline const char *sl_suspect(struct sl_list *l, const char *kind,
+				     const char *id)
+{
+	char k[32], v[32];
+
+	for (int i = 0; i < l->n; i++)
+		if (sl_kv(l->line[i], "id", v, sizeof(v)) && !strcmp(v, id) &&
+		    (!kind || (sl_kv(l->line[i], "kind", k, sizeof(k)) &&
+			       !strcmp(k, kind))))
+			return l->line[i];
+	return NULL;
+}
+
+static inline const char *sl_suspect_cookie(struct sl_list *l,
+					    const char *kind,
+					    unsigned long long cookie)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%llx", cookie);
+	return sl_suspect(l, kind, id);
 }
 
 #endif /* SL_UTIL_H */

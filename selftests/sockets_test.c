@@ -22,10 +22,6 @@
 #include "../kselftest_harness.h"
 #include "sl_util.h"
 
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
-
 #define NETNS "slns"
 #define MAX_FDS 64
 #define MAX_EXPECT 8
@@ -51,13 +47,6 @@ struct scn {
 	int wait_ms;		/* let ages pass before checking flags */
 };
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static int keep(struct scn *s, int fd)
 {
 	if (fd >= 0 && s->nfds < MAX_FDS)
@@ -80,16 +69,6 @@ static void expect_suspect(struct scn *s, int fd, const char *reason,
 	s->suspect[s->nsuspect].flag = reason;
 	s->suspect[s->nsuspect].text = text;
 	s->nsuspect++;
-}
-
-static unsigned long long cookie_of(int fd)
-{
-	unsigned long long c = 0;
-	socklen_t len = sizeof(c);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
-		return 0;
-	return c;
 }
 
 static int set_nonblock(int fd)
@@ -235,7 +214,7 @@ static int scn_never_read_trickle(struct scn *s)
 	if (pid == 0) {
 		for (i = 0; i < 3 * FLAG_AGE_MS / 50; i++) {
 			send(c, "0123456789", 10, MSG_NOSIGNAL);
-			msleep(50);
+			sl_msleep(50);
 		}
 		_exit(0);
 	}
@@ -276,7 +255,7 @@ static int scn_orphan(struct scn *s)
 		return -1;
 	for (i = 0; i < 5; i++) {
 		fill(c, 1 << 20);
-		msleep(50);
+		sl_msleep(50);
 	}
 	close(c);
 	s->fds[--s->nfds - 1] = a;
@@ -394,7 +373,7 @@ static int scn_listener(struct scn *s)
 		return -1;
 	for (i = 0; i < 6; i++)
 		keep(s, connect_to(l, true));
-	msleep(300);
+	sl_msleep(300);
 	return 0;
 }
 
@@ -406,10 +385,10 @@ static int scn_time_wait(struct scn *s)
 	if (tcp_pair(s, "127.0.0.1", 0, &c, &a))
 		return -1;
 	close(c);
-	msleep(100);
+	sl_msleep(100);
 	close(a);
 	s->nfds -= 2;
-	msleep(200);
+	sl_msleep(200);
 	return 0;
 }
 
@@ -502,7 +481,7 @@ FIXTURE_SETUP(scn)
 	memset(&self->s, 0, sizeof(self->s));
 	ASSERT_EQ(0, variant->setup(&self->s));
 	if (self->s.wait_ms)
-		msleep(self->s.wait_ms);
+		sl_msleep(self->s.wait_ms);
 }
 
 FIXTURE_TEARDOWN(scn)
@@ -549,7 +528,7 @@ static void snapshot(struct __test_metadata *_metadata, const char *ns,
 		if (same_lists(ss, &again))
 			break;
 		ss_free(&again);
-		msleep(200);
+		sl_msleep(200);
 	}
 	ss_free(&again);
 }
@@ -686,7 +665,7 @@ TEST_F(scn, flags)
 	ASSERT_LE(0, sl_sockets(&sl));
 	for (i = 0; i < self->s.nexpect; i++) {
 		struct expect *e = &self->s.expect[i];
-		const char *line = sl_find(&sl, cookie_of(e->fd));
+		const char *line = sl_find(&sl, sl_sock_cookie(e->fd));
 
 		ASSERT_NE(NULL, line);
 		EXPECT_TRUE(sl_has_flag(line, e->flag)) {
@@ -698,10 +677,10 @@ TEST_F(scn, flags)
 	if (variant->control) {
 		/* no socket of the clean scenario carries any flag */
 		for (i = 0; i < self->s.nfds; i++) {
-			if (!cookie_of(self->s.fds[i]))
+			if (!sl_sock_cookie(self->s.fds[i]))
 				continue;
 			const char *line = sl_find(&sl,
-						   cookie_of(self->s.fds[i]));
+						   sl_sock_cookie(self->s.fds[i]));
 			char flags[128] = "";
 
 			ASSERT_NE(NULL, line);
@@ -714,19 +693,6 @@ TEST_F(scn, flags)
 	sl_free(&sl);
 }
 
-/* The suspect line of a cookie ("id=" is in hex), or NULL. */
-static const char *suspect_find(struct sl_list *su, unsigned long long ck)
-{
-	char id[32];
-
-	for (int i = 0; i < su->n; i++) {
-		if (sl_kv(su->line[i], "id", id, sizeof(id)) &&
-		    strtoull(id, NULL, 16) == ck)
-			return su->line[i];
-	}
-	return NULL;
-}
-
 /*
  * One socket's suspect line: kind, reason, owner pid (0: none, "-"), the
  * text of the explanation and, when the explanation names the owner, the
@@ -736,7 +702,7 @@ static void check_suspect(struct __test_metadata *_metadata,
 			  struct sl_list *su, unsigned long long ck,
 			  const char *reason, int fd, const char *text)
 {
-	const char *line = suspect_find(su, ck);
+	const char *line = sl_suspect_cookie(su, NULL, ck);
 	char want[96];
 	int rcvbuf = 0;
 	socklen_t len = sizeof(rcvbuf);
@@ -809,12 +775,12 @@ TEST_F(scn, suspects)
 			bool has;
 
 			ASSERT_LE(0, sl_sockets(&sl));
-			line = sl_find(&sl, cookie_of(e->fd));
+			line = sl_find(&sl, sl_sock_cookie(e->fd));
 			has = line && sl_has_flag(line, e->flag);
 			sl_free(&sl);
 			if (has)
 				break;
-			msleep(100);
+			sl_msleep(100);
 		}
 	}
 	ASSERT_EQ(0, sl_control("scan"));
@@ -829,7 +795,7 @@ TEST_F(scn, suspects)
 	for (i = 0; i < self->s.nsuspect; i++) {
 		struct expect *e = &self->s.suspect[i];
 
-		check_suspect(_metadata, &su, cookie_of(e->fd), e->flag, e->fd,
+		check_suspect(_metadata, &su, sl_sock_cookie(e->fd), e->flag, e->fd,
 			      e->text);
 	}
 	if (variant->setup == scn_orphan) {
@@ -851,9 +817,9 @@ TEST_F(scn, suspects)
 	}
 	if (variant->control) {
 		for (i = 0; i < self->s.nfds; i++) {
-			unsigned long long ck = cookie_of(self->s.fds[i]);
+			unsigned long long ck = sl_sock_cookie(self->s.fds[i]);
 
-			EXPECT_EQ(NULL, ck ? suspect_find(&su, ck) : NULL);
+			EXPECT_EQ(NULL, ck ? sl_suspect_cookie(&su, NULL, ck) : NULL);
 		}
 	}
 	sl_free(&su);

@@ -39,34 +39,6 @@ static long long stat_field(const char *text, const char *prefix,
 	return -1;
 }
 
-/* The summary line with the given netns= and kind= (and proto=, or NULL). */
-static bool summary_line(const char *summary, const char *netns,
-			 const char *kind, const char *proto, char *out,
-			 size_t size)
-{
-	const char *line = summary;
-
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[4096], v[64];
-
-		if (len >= sizeof(buf))
-			len = sizeof(buf) - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		if (sl_kv(buf, "netns", v, sizeof(v)) && !strcmp(v, netns) &&
-		    sl_kv(buf, "kind", v, sizeof(v)) && !strcmp(v, kind) &&
-		    (!proto || (sl_kv(buf, "proto", v, sizeof(v)) &&
-				!strcmp(v, proto)))) {
-			snprintf(out, size, "%s", buf);
-			return true;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	return false;
-}
-
 static void make_sockets(struct __test_metadata *_metadata, int *fds, int *n,
 			 const char *v4, const char *v6)
 {
@@ -273,9 +245,9 @@ TEST_F(sum, per_netns_counts_equal_sockstat)
 		char ns[32], tcp[1024], udp[1024];
 
 		snprintf(ns, sizeof(ns), "%lu", inum[i]);
-		ASSERT_TRUE(summary_line(s.summary, ns, "mem", "tcp", tcp,
+		ASSERT_TRUE(sl_summary_line(s.summary, ns, "mem", "tcp", tcp,
 					 sizeof(tcp)));
-		ASSERT_TRUE(summary_line(s.summary, ns, "mem", "udp", udp,
+		ASSERT_TRUE(sl_summary_line(s.summary, ns, "mem", "udp", udp,
 					 sizeof(udp)));
 		EXPECT_SAME("TCP inuse", stat_field(s.st[i], "TCP:", "inuse"),
 			    tcp, "inet");
@@ -301,9 +273,9 @@ TEST_F(sum, global_counts_equal_sockstat)
 	char tcp[1024], udp[1024];
 
 	take(_metadata, &s);
-	ASSERT_TRUE(summary_line(s.summary, "all", "proto", "tcp", tcp,
+	ASSERT_TRUE(sl_summary_line(s.summary, "all", "proto", "tcp", tcp,
 				 sizeof(tcp)));
-	ASSERT_TRUE(summary_line(s.summary, "all", "proto", "udp", udp,
+	ASSERT_TRUE(sl_summary_line(s.summary, "all", "proto", "udp", udp,
 				 sizeof(udp)));
 	EXPECT_SAME("TCP orphan", stat_field(s.st[0], "TCP:", "orphan"), tcp,
 		    "orphans");
@@ -334,7 +306,7 @@ TEST_F(sum, mib_equals_nstat)
 		ASSERT_NE(NULL, after);
 		quiet = !strcmp(before, after);
 		snprintf(ns, sizeof(ns), "%lu", self->init_inum);
-		ASSERT_TRUE(summary_line(summary, ns, "mib", NULL, mib,
+		ASSERT_TRUE(sl_summary_line(summary, ns, "mib", NULL, mib,
 					 sizeof(mib)));
 		for (tok = strtok_r(mib, " ", &save); quiet && tok;
 		     tok = strtok_r(NULL, " ", &save)) {

@@ -20,20 +20,7 @@
 #include "sl_util.h"
 
 #define HOLDREF "/sys/kernel/debug/sockleak_holdref/ctl"
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
 #define GRACE_MS 200
-
-static unsigned long long cookie_of(int fd)
-{
-	unsigned long long c = 0;
-	socklen_t len = sizeof(c);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
-		return 0;
-	return c;
-}
 
 static int listener(struct sockaddr_in *sin)
 {
@@ -141,23 +128,52 @@ FIXTURE_TEARDOWN(tr)
 	sl_control("track=off\ngrace_ms=1800000\nstacks=1");
 }
 
+/*
+ * A reference leaked by a "buggy kernel user": holdref takes one on
+ * @held, then @peer and @held are closed, in that order.
+ */
+static int close_leaked(int held, int peer)
+{
+	char cmd[32];
+
+	snprintf(cmd, sizeof(cmd), "hold %d", held);
+	if (sl_write(HOLDREF, cmd))
+		return -1;
+	close(peer);
+	usleep(50000);
+	close(held);
+	return 0;
+}
+
+/* A key of summary's netns=all line of this kind (and proto). */
+static long long summary_field(const char *kind, const char *proto,
+			       const char *key)
+{
+	char *sum = sl_read_file(SL_DIR "/summary"), line[4096];
+	long long v = -1;
+
+	if (sum && sl_summary_line(sum, "all", kind, proto, line, sizeof(line)))
+		v = sl_kv_ll(line, key);
+	free(sum);
+	return v;
+}
+
 /* The leaked child: closed by us, held by holdref, listed, then freed. */
 /* The leaked socket is one "tracked" suspect, named by its closer. */
 static void check_tracked_suspect(struct __test_metadata *_metadata,
 				  unsigned long long ck, const char *comm)
 {
-	char *text = sl_read_file(SL_DIR "/suspects"), want[128], v[64];
-	char one[1024] = "";
-	const char *p;
+	char want[128], v[64];
+	struct sl_list su;
+	const char *one;
 
-	ASSERT_NE(NULL, text);
-	snprintf(want, sizeof(want), "kind=tracked id=%llx ", ck);
-	p = strstr(text, want);
-	EXPECT_NE(NULL, p) {
-		TH_LOG("no %s in suspects:\n%s", want, text);
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
+	one = sl_suspect_cookie(&su, "tracked", ck);
+	EXPECT_NE(NULL, one) {
+		TH_LOG("no tracked %llx in suspects", ck);
 	}
-	if (p)
-		snprintf(one, sizeof(one), "%.*s", (int)strcspn(p, "\n"), p);
+	if (!one)
+		one = "";
 	EXPECT_EQ(getpid(), sl_kv_ll(one, "pid"));
 	ASSERT_TRUE(sl_kv(one, "reason", v, sizeof(v)));
 	EXPECT_STREQ("not_freed", v);
@@ -166,9 +182,8 @@ static void check_tracked_suspect(struct __test_metadata *_metadata,
 	EXPECT_NE(NULL, strstr(one, want)) {
 		TH_LOG("%s", one);
 	}
-	snprintf(want, sizeof(want), "kind=socket id=%llx ", ck);
-	EXPECT_EQ(NULL, strstr(text, want));
-	free(text);
+	EXPECT_EQ(NULL, sl_suspect_cookie(&su, "socket", ck));
+	sl_free(&su);
 }
 
 TEST_F(tr, leak_shows_then_goes)
@@ -180,13 +195,10 @@ TEST_F(tr, leak_shows_then_goes)
 	int c, a;
 
 	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
-	ck = cookie_of(a);
+	ck = sl_sock_cookie(a);
 	ASSERT_NE(0ULL, ck);
-	snprintf(v, sizeof(v), "hold %d", a);
-	ASSERT_EQ(0, sl_write(HOLDREF, v));
-	close(c);
-	usleep(50000);
-	close(a);		/* CLOSE-WAIT -> LAST-ACK -> CLOSE: destroyed */
+	/* a: CLOSE-WAIT -> LAST-ACK -> CLOSE: destroyed */
+	ASSERT_EQ(0, close_leaked(a, c));
 	usleep((GRACE_MS + 300) * 1000);
 
 	/* ss no longer sees it: unhashed. */
@@ -250,19 +262,15 @@ TEST_F(tr, leak_shows_then_goes)
 /* stacks=0: the same record, without stacks. */
 TEST_F(tr, stacks_off)
 {
-	char *text, v[512], cmd[32];
+	char *text, v[512];
 	unsigned long long ck;
 	const char *line;
 	int c, a;
 
 	ASSERT_EQ(0, sl_control("stacks=0"));
 	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
-	ck = cookie_of(a);
-	snprintf(cmd, sizeof(cmd), "hold %d", a);
-	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
-	close(c);
-	usleep(50000);
-	close(a);
+	ck = sl_sock_cookie(a);
+	ASSERT_EQ(0, close_leaked(a, c));
 	usleep((GRACE_MS + 300) * 1000);
 	line = tracked_find(&text, ck);
 	ASSERT_NE(NULL, line) TH_LOG("leaked socket %llx not in tracked", ck);
@@ -284,18 +292,14 @@ TEST_F(tr, unknown_origin)
 {
 	unsigned long long ck;
 	const char *line;
-	char *text, v[64], cmd[32];
+	char *text, v[64];
 	int c, a;
 
 	ASSERT_EQ(0, sl_control("track=off"));
 	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
 	ASSERT_EQ(0, sl_control("track=on"));
-	ck = cookie_of(c);
-	snprintf(cmd, sizeof(cmd), "hold %d", c);
-	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
-	close(a);
-	usleep(50000);
-	close(c);
+	ck = sl_sock_cookie(c);
+	ASSERT_EQ(0, close_leaked(c, a));
 	usleep((GRACE_MS + 300) * 1000);
 	line = tracked_find(&text, ck);
 	ASSERT_NE(NULL, line);
@@ -447,7 +451,7 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 	for (i = 0; i < n; i++) {
 		int c = (int)ck[i];
 
-		ck[i] = cookie_of(c);
+		ck[i] = sl_sock_cookie(c);
 		close(c);
 	}
 	/*
@@ -466,7 +470,7 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 		for (int k = 0; k < 16; k++)
 			if (send(c, buf, sizeof(buf), MSG_NOSIGNAL) < 0)
 				break;
-		ck[n++] = cookie_of(c);
+		ck[n++] = sl_sock_cookie(c);
 		close(c);
 	}
 	t0 = now_ms();
@@ -524,37 +528,21 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
  * its unread data still charged. ss cannot see it; "sockets" must, and
  * summary's unhashed pages must cover the memory sockstat shows.
  */
-/* A key of summary's "netns=all kind=proto proto=tcp" line. */
-static long long tcp_proto_field(const char *key)
-{
-	char *sum = sl_read_file(SL_DIR "/summary"), line[4096];
-	const char *p = sum ? strstr(sum, "netns=all kind=proto proto=tcp ") : NULL;
-	long long v = -1;
-
-	if (p) {
-		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
-		v = sl_kv_ll(line, key);
-	}
-	free(sum);
-	return v;
-}
-
 TEST_F(tr, unhashed_reset_explained)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	char data[65536], line[4096], *sum, *p;
+	char data[65536], line[4096], *sum;
 	unsigned long long ck;
 	struct sl_list sl;
+	long long before;
 	const char *s;
 	int c, a;
 
-	long long before;
-
 	/* Other tests' leftovers may hold pages: compare with this start. */
-	before = tcp_proto_field("unexplained_pages");
+	before = summary_field("proto", "tcp", "unexplained_pages");
 	memset(data, 'x', sizeof(data));
 	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
-	ck = cookie_of(c);
+	ck = sl_sock_cookie(c);
 	ASSERT_EQ((ssize_t)sizeof(data), send(a, data, sizeof(data), 0));
 	usleep(200000);
 	setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -572,9 +560,8 @@ TEST_F(tr, unhashed_reset_explained)
 
 	sum = sl_read_file(SL_DIR "/summary");
 	ASSERT_NE(NULL, sum);
-	p = strstr(sum, "netns=all kind=proto proto=tcp ");
-	ASSERT_NE(NULL, p);
-	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	ASSERT_TRUE(sl_summary_line(sum, "all", "proto", "tcp", line,
+				    sizeof(line)));
 	free(sum);
 	/*
 	 * Its 16+ pages are unhashed ones: the unexplained pages did not grow
@@ -585,27 +572,6 @@ TEST_F(tr, unhashed_reset_explained)
 		TH_LOG("before %lld: %s", before, line);
 	}
 	close(c);
-}
-
-/*
- * Unload with tracking on while connections churn in a child, then load
- * with track=1: tracking is on from the start (control says so) and an
- * allocation made after the load has origin "alloc". Any splat fails the
- * run (the VM harness watches the console).
- */
-/* A key of summary's "netns=all kind=tracker" line. */
-static long long tracker_field(const char *key)
-{
-	char *sum = sl_read_file(SL_DIR "/summary"), line[4096];
-	const char *p = sum ? strstr(sum, "netns=all kind=tracker ") : NULL;
-	long long v = -1;
-
-	if (p) {
-		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
-		v = sl_kv_ll(line, key);
-	}
-	free(sum);
-	return v;
 }
 
 /*
@@ -622,10 +588,11 @@ TEST(registry_overflow_counted)
 		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 		ASSERT_LE(0, fds[i]);
 	}
-	EXPECT_EQ(64, tracker_field("max_entries"));
-	EXPECT_GE(64, tracker_field("entries"));
-	EXPECT_LE(300 - 64, tracker_field("overflow"));
-	EXPECT_LE(300, tracker_field("entries") + tracker_field("overflow"));
+	EXPECT_EQ(64, summary_field("tracker", NULL, "max_entries"));
+	EXPECT_GE(64, summary_field("tracker", NULL, "entries"));
+	EXPECT_LE(300 - 64, summary_field("tracker", NULL, "overflow"));
+	EXPECT_LE(300, summary_field("tracker", NULL, "entries") +
+		       summary_field("tracker", NULL, "overflow"));
 	for (i = 0; i < 300; i++)
 		close(fds[i]);
 	EXPECT_EQ(0, sl_control("track=off\nmax_entries=65536"));
@@ -644,6 +611,12 @@ FIXTURE_TEARDOWN(ul)
 {
 }
 
+/*
+ * Unload with tracking on while connections churn in a child, then load
+ * with track=1: tracking is on from the start (control says so) and an
+ * allocation made after the load has origin "alloc". Any splat fails the
+ * run (the VM harness watches the console).
+ */
 TEST_F_TIMEOUT(ul, unload_with_tracking_on, SL_HEAVY_TIMEOUT)
 {
 	char *ctl, cmd[32], *text;
@@ -680,7 +653,7 @@ TEST_F_TIMEOUT(ul, unload_with_tracking_on, SL_HEAVY_TIMEOUT)
 
 	ASSERT_EQ(0, sl_control("grace_ms=0"));
 	ASSERT_EQ(0, pair(l, &sin, &c, &a));
-	ck = cookie_of(c);
+	ck = sl_sock_cookie(c);
 	snprintf(cmd, sizeof(cmd), "hold %d", c);
 	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
 	close(a);

@@ -187,32 +187,40 @@ static void need(struct report *r, const char *name, enum fmt fmt)
  * the live system, or for a saved copy only when the variable is set (a
  * copy from another machine must not be mixed with this one's /proc).
  */
+/* The directory of variable @var, else @dflt. */
+static const char *tree_dir(const char *var, const char *dflt)
+{
+	const char *e = getenv(var);
+
+	return e && *e ? e : dflt;
+}
+
+/* Whether that tree may be read: live, or the variable is set. */
+static bool tree_on(const char *var)
+{
+	const char *e = getenv(var);
+
+	return opt.live || (e && *e);
+}
+
 static const char *procfs(void)
 {
-	const char *e = getenv("SOCKLEAK_PROCFS");
-
-	return e && *e ? e : "/proc";
+	return tree_dir("SOCKLEAK_PROCFS", "/proc");
 }
 
 static bool procfs_on(void)
 {
-	const char *e = getenv("SOCKLEAK_PROCFS");
-
-	return opt.live || (e && *e);
+	return tree_on("SOCKLEAK_PROCFS");
 }
 
 static const char *cgroupfs(void)
 {
-	const char *e = getenv("SOCKLEAK_CGROUPFS");
-
-	return e && *e ? e : "/sys/fs/cgroup";
+	return tree_dir("SOCKLEAK_CGROUPFS", "/sys/fs/cgroup");
 }
 
 static bool cgroupfs_on(void)
 {
-	const char *e = getenv("SOCKLEAK_CGROUPFS");
-
-	return opt.live || (e && *e);
+	return tree_on("SOCKLEAK_CGROUPFS");
 }
 
 /*
