@@ -104,12 +104,15 @@ bench: deps tools selftests
 			> $(BUILD)/bench-$$k.data; \
 	done
 
-# The debug kernel (KASAN, lockdep, kmemleak...) from linux-source-6.12,
-# built once into build/debug-kernel, runs the selftests and the stress.
+# The debug kernels (KASAN, lockdep, kmemleak...; the second one also
+# PREEMPT_RT) from the newest Debian kernel source of the matrix, built
+# once each with that kernel's compiler, run the selftests and the stress.
 check-debug: deps tools selftests
-	tree=$$(selftests/vm/debug-kernel.sh $(BUILD)/debug-kernel) && \
-	SOCKLEAK_VM_MEM=3072 selftests/vm/run.sh --tree $$tree \
-		--env SL_SLOW=1 --timeout 5400 debug
+	set -e; for v in "" --rt; do \
+		tree=$$(selftests/vm/debug-kernel.sh $$v); \
+		SOCKLEAK_VM_MEM=3072 selftests/vm/run.sh --tree $$tree \
+			--env SL_SLOW=1 --timeout 5400 debug; \
+	done
 
 clean: module-clean
 	$(MAKE) -C tools clean

@@ -6,18 +6,18 @@
 # Build sockleak.ko (and the test-only splat and fault-injection modules) for kernel
 # release KREL with W=1, out of a private copy of the sources in OUTDIR, so
 # several kernels can be built from one tree. Fails on any compiler warning.
-# SOCKLEAK_KDIR overrides the kernel build tree (a self-built kernel).
+#
+# A Debian kernel is built for inside the chroot of its suite (suites.sh),
+# with the compiler that built it; kernel-prep.sh installs its headers
+# there. SOCKLEAK_KDIR names a self-built kernel tree instead, built for
+# with the host's compiler (make check-debug).
 set -euo pipefail
 
 krel=$1
 out=$2
-top=$(cd "$(dirname "$0")/../.." && pwd)
-kdir=${SOCKLEAK_KDIR:-/lib/modules/$krel/build}
-
-if [ ! -e "$kdir/Makefile" ]; then
-	echo "build-module: no headers for $krel in $kdir: run 'make deps'" >&2
-	exit 1
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$here/suites.sh"
 
 rm -rf "$out/src" "$out/inject" "$out/faultmod"
 mkdir -p "$out/src" "$out/inject" "$out/faultmod"
@@ -25,9 +25,46 @@ cp -r "$top/Kbuild" "$top/dkms.conf" "$top/module" "$out/src/"
 cp "$top/selftests/vm/inject/Kbuild" "$top/selftests/vm/inject/"*.c "$out/inject/"
 cp "$top/selftests/faultmod/Kbuild" "$top/selftests/faultmod/"*.c "$out/faultmod/"
 
+# Where to build: a Debian kernel's headers in its suite's chroot; a
+# self-built tree inside a chroot (debug-kernel.sh) in that chroot; any
+# other tree on the host.
+suite=""
+ckdir=/lib/modules/$krel/build
+if [ -n "${SOCKLEAK_KDIR:-}" ]; then
+	for s in bookworm sid; do
+		case $SOCKLEAK_KDIR in
+		"$(sl_chroot_dir $s)"/*)
+			suite=$s
+			ckdir=${SOCKLEAK_KDIR#"$(sl_chroot_dir $s)"} ;;
+		esac
+	done
+else
+	"$here/kernel-prep.sh" "$krel" >/dev/null
+	suite=$(sl_suite_of "$krel")
+fi
+
+if [ -z "$suite" ]; then
+	kbuild() { make -C "$SOCKLEAK_KDIR" M="$out/$1" W=1 modules; }
+else
+	cdir=$(sl_chroot_dir "$suite")
+	# The build runs on a copy inside the chroot; results are copied back.
+	cwork=/var/tmp/sockleak-build/$krel
+	kbuild() {
+		rm -rf "$cdir$cwork/$1"
+		mkdir -p "$cdir$cwork"
+		cp -r "$out/$1" "$cdir$cwork/$1"
+		sl_chroot "$suite" make -C "$ckdir" M="$cwork/$1" W=1 modules
+		local rc=$?
+		rm -rf "${out:?}/$1"
+		cp -r "$cdir$cwork/$1" "$out/$1"
+		rm -rf "$cdir$cwork/$1"
+		return $rc
+	}
+fi
+
 status=0
 for d in src inject faultmod; do
-	if ! make -C "$kdir" M="$out/$d" W=1 modules >"$out/$d.log" 2>&1; then
+	if ! kbuild $d >"$out/$d.log" 2>&1; then
 		cat "$out/$d.log" >&2
 		echo "build-module: $d: build failed for $krel" >&2
 		status=1

@@ -4,12 +4,13 @@
 # check.sh: what "make check" runs after building the tools and selftests.
 #
 #  1. host: the helper's unit tests; checkpatch on the kernel sources
-#  2. per kernel of the matrix: W=1 build, the VM selftests, and the
-#     harness self-tests (an injected failing test and an injected kernel
-#     WARN must each make the VM run fail)
-#  3. dkms add/build against every kernel's headers, in a scratch tree
+#  2. per kernel of the matrix (kernels.sh: 6.1, 6.1-rt, 6.12, 6.12-rt,
+#     sid, experimental): W=1 build in the kernel's suite chroot, the VM
+#     selftests, and the harness self-tests (an injected failing test and
+#     an injected kernel WARN must each make the VM run fail)
+#  3. dkms add/build for every kernel, in its suite's chroot
 #
-# Prints per-kernel results and, last, "N passed, N failed". Exit status is
+# Prints per-kernel results and times and, last, "N passed, N failed". Exit status is
 # non-zero when anything failed.
 set -uo pipefail
 
@@ -48,8 +49,10 @@ ktap() {
 	record "$name" "$p" "$f"
 }
 
-kernels=$("$here/kernels.sh") || exit 2
-echo "check: kernels: $(echo $kernels)"
+matrix=$("$here/kernels.sh" --names) || exit 2
+kernels=$(echo "$matrix" | awk '{ print $2 }')
+echo "check: kernels:"
+echo "$matrix" | sed 's/^/  /'
 
 # 1. Host side.
 ktap "host: helper unit tests" make -s -C "$top/tools" test
@@ -81,7 +84,9 @@ checkpatch() {
 ktap "host: checkpatch (module/, inject/)" checkpatch
 
 # 2. Each kernel in a VM, with the harness self-tests.
-for k in $kernels; do
+times=()
+while read -r name k suite <&3; do
+	kstart=$(date +%s)
 	out=$("$here/run.sh" "$k" 2>&1)
 	echo "$out" >>"$log"
 	echo "$out" | grep -E 'not ok|^vm |^---|^  \|' | head -60
@@ -89,9 +94,9 @@ for k in $kernels; do
 	p=$(echo "$line" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')
 	case "$line" in
-	*": PASS "*) record "$k: VM selftests" "${p:-0}" "${f:-0}" ;;
+	*": PASS "*) record "$name ($k): VM selftests" "${p:-0}" "${f:-0}" ;;
 	*) [ "${f:-0}" = 0 ] && f=1
-	   record "$k: VM selftests (${line#*: })" "${p:-0}" "$f" ;;
+	   record "$name ($k): VM selftests (${line#*: })" "${p:-0}" "$f" ;;
 	esac
 
 	for inj in fail warn; do
@@ -104,19 +109,23 @@ for k in $kernels; do
 		echo "$out" >>"$log"
 		line=$(echo "$out" | tail -n 1)
 		if echo "$line" | grep -q -E "$want"; then
-			record "$k: harness fails on injected $inj" 1 0
+			record "$name ($k): harness fails on injected $inj" 1 0
 		else
 			echo "    got: $line"
-			record "$k: harness fails on injected $inj" 0 1
+			record "$name ($k): harness fails on injected $inj" 0 1
 		fi
 	done
-done
+	times+=("$(printf '%-14s %-28s %-13s %5ds' "$name" "$k" "$suite" \
+		$(( $(date +%s) - kstart )))")
+done 3<<<"$matrix"
 
 # 3. DKMS.
 # shellcheck disable=SC2086
 ktap "dkms add/build (all kernels)" "$here/dkms-check.sh" $kernels
 
 echo
+echo "Time per kernel (build, VM selftests, harness self-tests):"
+printf '  %s\n' "${times[@]}"
 echo "Results (log: $log):"
 printf '  %s\n' "${results[@]}"
 echo "$total_pass passed, $total_fail failed"

@@ -1,60 +1,93 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-kernel.sh OUTDIR
+# debug-kernel.sh [--rt]
 #
-# Build a debug kernel (KASAN, lockdep, kmemleak, ...: debug.config) from
-# Debian's linux-source-6.12 into OUTDIR/tree, once: the build is reused
-# while the source package and debug.config are unchanged. Prints the
-# tree's path. The network modules the tests need are built in, and
-# modules_prepare lets out-of-tree modules build against the tree.
+# Build a debug kernel (KASAN, lockdep, kmemleak, ...: debug.config; with
+# --rt also PREEMPT_RT: debug-rt.config) from the Debian source of the
+# newest kernel of the matrix (kernels.sh, experimental's -rc today), with
+# that kernel's compiler, in its suite's chroot. Built once: the tree is
+# reused while the source package and the config fragments are unchanged.
+# Prints the tree's path (inside the chroot's directory, where
+# build-module.sh builds for it with the same compiler). The network
+# modules the tests need are built in; modules_prepare lets out-of-tree
+# modules build against the tree.
 set -euo pipefail
-
-out=$1
 here=$(cd "$(dirname "$0")" && pwd)
-tar=/usr/src/linux-source-6.12.tar.xz
-tree=$out/tree
-key=$( (ls -l --time-style=+%s "$tar"; cat "$here/debug.config") | sha1sum | cut -c1-12)
+. "$here/suites.sh"
+
+variant=debug
+frags="$here/debug.config"
+if [ "${1:-}" = --rt ]; then
+	variant=debug-rt
+	frags="$frags $here/debug-rt.config"
+fi
+
+# The newest kernel of the matrix, and its source package.
+read -r _ krel suite < <("$here/kernels.sh" --names | tail -n 1)
+chroot=$(sl_chroot_of "$suite")
+cdir=$(sl_chroot_dir "$suite")
+ver=$(sl_chroot "$chroot" apt-cache show "linux-headers-$krel" |
+	sed -n '0,/^Version: /s/^Version: //p')
+src=linux-source-$(echo "$ver" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
+
+if ! sl_chroot "$chroot" dpkg-query -W -f='${db:Status-Abbrev}' "$src" \
+	2>/dev/null | grep -q '^ii'; then
+	echo "debug-kernel: installing $src and the kernel build tools in the $chroot chroot" >&2
+	sl_chroot "$chroot" apt-get install -y -qq "$src" bc bison flex cpio \
+		libelf-dev libssl-dev python3 "linux-headers-$krel" >&2
+fi
+tar=$(ls "$cdir/usr/src/$src".tar.* | head -n 1)
+ctree=/var/tmp/sockleak-$variant
+tree=$cdir$ctree
+# shellcheck disable=SC2086
+key=$( (ls -l --time-style=+%s "$tar"; cat $frags) | sha1sum | cut -c1-12)
 
 if [ -e "$tree/.sockleak-built-$key" ]; then
 	echo "$tree"
 	exit 0
 fi
-for p in bc bison flex libelf-dev libssl-dev; do
-	dpkg-query -W -f='${db:Status-Abbrev}' $p 2>/dev/null | grep -q '^ii' ||
-		missing="${missing:-} $p"
-done
-if [ -n "${missing:-}" ]; then
-	echo "debug-kernel: installing$missing" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		$missing >&2
-fi
 
 start=$(date +%s)
 rm -rf "$tree"
 mkdir -p "$tree"
-tar -xJf "$tar" -C "$tree" --strip-components=1
-cd "$tree"
-make -s x86_64_defconfig >&2
-scripts/kconfig/merge_config.sh -m .config kernel/configs/kvm_guest.config \
-	"$here/debug.config" >&2
-make -s olddefconfig >&2
-# Every option debug.config asks for must have survived olddefconfig.
+tar -xf "$tar" -C "$tree" --strip-components=1
+cp $frags "$tree/"
+cfrags=$(for f in $frags; do echo "$ctree/$(basename "$f")"; done)
+# shellcheck disable=SC2086
+sl_chroot "$chroot" sh -c "
+	set -e
+	cd $ctree
+	make -s x86_64_defconfig
+	scripts/kconfig/merge_config.sh -m .config kernel/configs/kvm_guest.config $(echo $cfrags)
+	make -s olddefconfig
+" >&2
+# Every option the fragments ask for must have survived olddefconfig.
 bad=0
 while read -r line; do
 	case "$line" in
 	CONFIG_*=n) opt=${line%=n}
-		if grep -q "^$opt=" .config; then
+		if grep -q "^$opt=" "$tree/.config"; then
 			echo "debug-kernel: $opt still set" >&2; bad=1
 		fi ;;
-	CONFIG_*) if ! grep -qx "$line" .config; then
+	CONFIG_*) if ! grep -qx "$line" "$tree/.config"; then
 			echo "debug-kernel: $line not in .config" >&2; bad=1
 		fi ;;
 	esac
-done < <(grep -E '^CONFIG_' "$here/debug.config" | grep -v -E 'RETPOLINE|MODULE_SIG=n')
+# shellcheck disable=SC2086
+done < <(cat $frags | grep -E '^CONFIG_' | grep -v -E 'RETPOLINE|MODULE_SIG=n')
 [ $bad = 0 ] || exit 1
-make -j"$(nproc)" vmlinux modules_prepare >&2
-make -s -j"$(nproc)" modules >&2 || true
-echo "debug-kernel: built in $(( $(date +%s) - start ))s" >&2
-touch ".sockleak-built-$key"
+sl_chroot "$chroot" sh -c "
+	cd $ctree &&
+	make -s -j$(nproc) vmlinux modules_prepare &&
+	{ make -s -j$(nproc) modules || true; }
+" >"$tree.log" 2>&1 || {
+	tail -n 30 "$tree.log" >&2
+	echo "debug-kernel: build failed (log: $tree.log)" >&2
+	exit 1
+}
+echo "debug-kernel: $variant $(cat "$tree/include/config/kernel.release") from $src built in $(( $(date +%s) - start ))s" >&2
+echo "$(cat "$tree/include/config/kernel.release") $src $(( $(date +%s) - start ))s" \
+	>"$tree.built"
+touch "$tree/.sockleak-built-$key"
 echo "$tree"

@@ -1,15 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install what building and testing sockleak needs, on Debian 12, as root.
-# Does nothing when everything is present.
+# Install what building and testing sockleak needs, on Debian 12, as root,
+# and prepare every kernel of the matrix:
+#   1. host packages (QEMU, busybox, iproute2, debootstrap, linux-source
+#      for checkpatch and the kselftest framework); nothing when present;
+#   2. the build chroots of the suites (chroot.sh: bookworm, sid), created
+#      once and refreshed when stale;
+#   3. each kernel of the matrix (kernels.sh): headers in its chroot, image
+#      and modules unpacked under build/kernels/ (kernel-prep.sh).
+# No kernel is installed on the host.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
-PACKAGES="make gcc libc6-dev rsync
-	qemu-system-x86 busybox-static kmod cpio iproute2 coreutils dkms
-	zstd xz-utils
-	linux-image-amd64 linux-headers-amd64
-	linux-image-6.12-amd64 linux-headers-6.12-amd64
+PACKAGES="make gcc libc6-dev rsync python3
+	qemu-system-x86 busybox-static kmod cpio iproute2 coreutils
+	zstd xz-utils debootstrap debian-archive-keyring util-linux
 	linux-source-6.12"
 
 missing=""
@@ -21,27 +27,25 @@ for p in $PACKAGES; do
 	esac
 done
 
-# The headers of every kernel in the matrix must be there too (the meta
-# packages can lag behind a partial upgrade).
-if [ -z "$missing" ]; then
-	for k in $("$(dirname "$0")"/kernels.sh); do
-		[ -e "/lib/modules/$k/build/Makefile" ] || missing="$missing linux-headers-$k"
-		[ -e "/boot/vmlinuz-$k" ] || missing="$missing linux-image-$k"
-	done
-fi
-
-if [ -z "$missing" ]; then
-	echo "deps: everything present"
-	exit 0
-fi
-
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing:$missing; run 'make deps' as root" >&2
+	[ -z "$missing" ] || echo "deps: missing:$missing" >&2
+	echo "deps: must be root (debootstrap and chroots): run 'make deps' as root" >&2
 	exit 1
 fi
 
-echo "deps: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+else
+	echo "deps: host packages present"
+fi
+
+"$here/chroot.sh" bookworm sid
+kernels=$("$here/kernels.sh")
+for k in $kernels; do
+	"$here/kernel-prep.sh" "$k" >/dev/null
+done
+echo "deps: kernels ready: $(echo $kernels)"

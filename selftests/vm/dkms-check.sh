@@ -3,24 +3,18 @@
 #
 # dkms-check.sh KREL...
 #
-# "dkms add" the tree and "dkms build" it for each kernel release, in a
-# temporary DKMS tree. DKMS keeps its signing key in /var/lib/dkms and
-# reads /etc/dkms, so it runs in a private mount namespace with a scratch
-# /var/lib/dkms: the system's DKMS state is not touched. Prints one KTAP
-# line per kernel.
+# "dkms add" the tree and "dkms build" it for each kernel release, as a
+# user of that kernel would: inside the chroot of the kernel's Debian suite
+# (its dkms, its compiler, its headers: kernel-prep.sh), with scratch
+# source, build and install trees, so no DKMS state is kept. Prints one
+# KTAP line per kernel.
 set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/suites.sh"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$sl_top
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-mkdir -p "$tmp/src/sockleak-$ver" "$tmp/tree" "$tmp/install" "$tmp/varlib"
-cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
-	"$tmp/src/sockleak-$ver/"
-
-dkms_args="-m sockleak -v $ver --sourcetree $tmp/src --dkmstree $tmp/tree"
-dkms_args+=" --installtree $tmp/install"
+scratch=/var/tmp/sockleak-dkms
 
 n=0
 fail=0
@@ -28,21 +22,38 @@ echo "TAP version 13"
 echo "1..$#"
 for krel in "$@"; do
 	n=$((n + 1))
-	# shellcheck disable=SC2086
-	if unshare -m bash -c "
-		set -e
-		mount --bind '$tmp/varlib' /var/lib/dkms
-		dkms add $dkms_args >/dev/null 2>&1 || true
-		dkms build $dkms_args -k '$krel'
-	" >"$tmp/build-$krel.log" 2>&1 &&
-	   ls "$tmp/tree/sockleak/$ver/$krel/x86_64/module/"sockleak.ko* \
-		>/dev/null 2>&1; then
+	log=$(mktemp)
+	ok=0
+	if "$here/kernel-prep.sh" "$krel" >"$log" 2>&1; then
+		suite=$(sl_suite_of "$krel")
+		cdir=$(sl_chroot_dir "$suite")
+		rm -rf "${cdir:?}$scratch"
+		mkdir -p "$cdir$scratch/src/sockleak-$ver" "$cdir$scratch/tree" \
+			"$cdir$scratch/install"
+		cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
+			"$cdir$scratch/src/sockleak-$ver/"
+		args="-m sockleak -v $ver --sourcetree $scratch/src"
+		args+=" --dkmstree $scratch/tree --installtree $scratch/install"
+		# shellcheck disable=SC2086
+		if sl_chroot "$suite" sh -c "
+			dkms add $args >/dev/null 2>&1 || true
+			dkms build $args -k '$krel'" >>"$log" 2>&1 &&
+		   ls "$cdir$scratch/tree/sockleak/$ver/$krel/x86_64/module/"sockleak.ko* \
+			>/dev/null 2>&1; then
+			ok=1
+		else
+			cat "$cdir$scratch/tree/sockleak/$ver/build/make.log" \
+				>>"$log" 2>/dev/null
+		fi
+		rm -rf "${cdir:?}$scratch"
+	fi
+	if [ $ok = 1 ]; then
 		echo "ok $n dkms build $krel"
 	else
-		sed 's/^/# /' "$tmp/build-$krel.log"
-		cat "$tmp/tree/sockleak/$ver/build/make.log" 2>/dev/null | sed 's/^/# /'
+		sed 's/^/# /' "$log"
 		echo "not ok $n dkms build $krel"
 		fail=$((fail + 1))
 	fi
+	rm -f "$log"
 done
 [ $fail = 0 ]

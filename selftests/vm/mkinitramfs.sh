@@ -16,8 +16,9 @@ ksft=$3
 out=$4
 inject=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
-kmods=/lib/modules/$krel
-# A self-built kernel (SOCKLEAK_KDIR): its tree holds modules.builtin.
+# The Debian kernel's modules, unpacked by kernel-prep.sh; a self-built
+# kernel (SOCKLEAK_KDIR): its tree holds modules.builtin.
+kmods=${SOCKLEAK_BUILD:-$here/../../build}/kernels/$krel/modules
 [ -n "${SOCKLEAK_KDIR:-}" ] && kmods=$SOCKLEAK_KDIR
 
 root=$(mktemp -d)

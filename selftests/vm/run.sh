@@ -5,8 +5,9 @@
 #        [--script FILE] [--only TEST]... [--env NAME=VALUE]...
 #        [--tree KERNEL_TREE] KREL
 #
-# Build sockleak for kernel release KREL, pack an initramfs, boot the
-# distro kernel under QEMU (TCG, PVH entry of the uncompressed vmlinux) and
+# Build sockleak for kernel release KREL (in its suite's chroot), pack an
+# initramfs, boot the Debian kernel (kernel-prep.sh: unpacked from its
+# .debs, never installed on the host) under QEMU (TCG, PVH entry of the uncompressed vmlinux) and
 # judge the run. --script FILE runs FILE in the guest instead of the demo;
 # --only TEST runs only that selftest; --env NAME=VALUE is passed to the
 # guest's environment (e.g. STRESS_SECONDS=300). Logs go to build/vm/KREL[-inject]/: console.log is the
@@ -64,16 +65,16 @@ if ! "$here/build-module.sh" "$krel" "$kbuild" >"$work/build.log" 2>&1; then
 	exit 1
 fi
 
-# 2. The uncompressed vmlinux (PVH entry), extracted once per kernel.
-vmlinux=$kbuild/vmlinux
+# 2. The uncompressed vmlinux (PVH entry): the self-built tree's, or the
+# one kernel-prep.sh extracted from the Debian image.
 if [ -n "$tree" ]; then
 	vmlinux=$tree/vmlinux
-elif [ ! -s "$vmlinux" ]; then
-	if ! "$here/extract-vmlinux.sh" "/boot/vmlinuz-$krel" "$vmlinux.tmp"; then
-		summary "FAIL passed=0 failed=1 cannot extract vmlinux"
-		exit 1
-	fi
-	mv "$vmlinux.tmp" "$vmlinux"
+elif kd=$("$here/kernel-prep.sh" "$krel" 2>>"$work/build.log"); then
+	vmlinux=$kd/vmlinux
+else
+	tail -n 20 "$work/build.log"
+	summary "FAIL passed=0 failed=1 cannot prepare the kernel"
+	exit 1
 fi
 
 # 3. The initramfs.

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# suites.sh: sourced by the harness. Every test kernel comes from a Debian
+# suite and is built for inside a chroot of that suite (its own compiler
+# and libc), under build/chroot/:
+#
+#   bookworm  bookworm + bookworm-updates + bookworm-security (6.1, 6.12)
+#   sid       sid, with experimental at apt priority 1 (its -rc kernels)
+#
+# Nothing here touches the host's apt sources or installs a kernel on the
+# host. SOCKLEAK_MIRROR / SOCKLEAK_SECURITY_MIRROR override the mirrors.
+
+sl_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+sl_build=${SOCKLEAK_BUILD:-$sl_top/build}
+sl_mirror=${SOCKLEAK_MIRROR:-http://deb.debian.org/debian}
+sl_security=${SOCKLEAK_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+
+# The chroot that serves SUITE (experimental lives in the sid chroot).
+sl_chroot_of() {
+	case $1 in
+	experimental|sid) echo sid ;;
+	*) echo "$1" ;;
+	esac
+}
+
+sl_chroot_dir() {
+	echo "$sl_build/chroot/$(sl_chroot_of "$1")"
+}
+
+# sl_chroot SUITE CMD...: run CMD in SUITE's chroot with /proc and /dev,
+# in a private mount namespace (nothing stays mounted afterwards).
+sl_chroot() {
+	local dir
+	dir=$(sl_chroot_dir "$1")
+	shift
+	unshare -m --propagation private -- /bin/sh -c '
+		dir=$1; shift
+		mount -t proc proc "$dir/proc" &&
+		mount --rbind /dev "$dir/dev" &&
+		exec chroot "$dir" /usr/bin/env -i \
+			PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	' sh "$dir" "$@"
+}
+
+# The sources.list of a chroot.
+sl_sources() {
+	local o="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
+	case $1 in
+	bookworm)
+		echo "deb $o $sl_mirror bookworm main"
+		echo "deb $o $sl_mirror bookworm-updates main"
+		echo "deb $o $sl_security bookworm-security main"
+		;;
+	sid)
+		echo "deb $o $sl_mirror sid main"
+		echo "deb $o $sl_mirror experimental main"
+		;;
+	esac
+}
+
+# Where a kernel release's files live on the host.
+sl_kdir() {
+	echo "$sl_build/kernels/$1"
+}
+
+# The suite of a kernel release: recorded when kernels.sh resolved it, or
+# looked up in the chroots' apt (for SOCKLEAK_KERNELS=<release>).
+sl_suite_of() {
+	local rel=$1 f s
+	f=$(sl_kdir "$rel")/suite
+	if [ -s "$f" ]; then
+		cat "$f"
+		return 0
+	fi
+	for s in bookworm sid; do
+		[ -d "$(sl_chroot_dir $s)/etc/apt" ] || continue
+		if sl_chroot $s apt-cache show "linux-headers-$rel" 2>/dev/null |
+		   grep -q '^Package:'; then
+			mkdir -p "$(dirname "$f")"
+			if sl_chroot $s apt-cache policy "linux-headers-$rel" |
+			   grep -q '/debian experimental/'; then
+				echo experimental >"$f"
+			else
+				echo $s >"$f"
+			fi
+			cat "$f"
+			return 0
+		fi
+	done
+	echo "no Debian suite ships linux-headers-$rel (run 'make deps')" >&2
+	return 1
+}
