@@ -4,7 +4,8 @@
  *
  * Every difference between the kernels sockleak supports is one named
  * inline wrapper in this file, so that no .c file needs to test
- * LINUX_VERSION_CODE. Supported: Debian 12's 6.1 and 6.12 kernels.
+ * LINUX_VERSION_CODE. Supported: Debian 12's 6.1 and 6.12 kernels, Debian
+ * sid's 7.2 and experimental's 7.3.
  */
 #ifndef _SOCKLEAK_COMPAT_H
 #define _SOCKLEAK_COMPAT_H
@@ -16,6 +17,8 @@
 #include <linux/sched.h>
 #include <linux/stacktrace.h>
 #include <linux/tcp.h>
+#include <net/inet_connection_sock.h>
+#include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include <net/udp.h>
@@ -36,10 +39,88 @@
 #endif
 
 /*
+ * hex_asc_lo() and the other hex helpers: in <linux/hex.h> since 6.4,
+ * which <linux/kernel.h> stopped including in 7.0. Before 7.0 they come
+ * with <linux/kernel.h> (6.1 has no <linux/hex.h>).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#include <linux/hex.h>
+#endif
+
+/*
+ * The socket's forward allocated memory as inet_diag reports it
+ * (SK_MEMINFO_FWD_ALLOC, the "f" of ss -m). Before 6.15 sk_get_meminfo()
+ * reads sk_forward_alloc_get(), which calls the proto's forward_alloc_get()
+ * when it has one (only MPTCP's) and else reads sk_forward_alloc. 6.15
+ * removed both (MPTCP keeps its forward allocation in sk_forward_alloc
+ * too); sk_get_meminfo() reads READ_ONCE(sk->sk_forward_alloc) since.
+ */
+static inline int sockleak_sk_fwd_alloc(const struct sock *sk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+	return READ_ONCE(sk->sk_forward_alloc);
+#else
+	return sk_forward_alloc_get(sk);
+#endif
+}
+
+/*
+ * The per-CPU orphan counter of a protocol (TCP: tcp_orphan_count, which
+ * sockstat sums as "orphan"), NULL when it has none. 6.18 removed
+ * proto->orphan_count; tcp_orphan_count and tcp_orphan_count_sum() are
+ * not exported there (7.2, 7.3), so no module can read the count: NULL.
+ */
+static inline unsigned int __percpu *
+sockleak_proto_orphan_count(const struct proto *prot)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+	return NULL;
+#else
+	return prot->orphan_count;
+#endif
+}
+
+/*
+ * The TCP keepalive timer, the one inet_diag tests for ss -o's
+ * "keepalive". It was sk->sk_timer until "tcp: introduce
+ * icsk->icsk_keepalive_timer" (6.19), which moved it to
+ * icsk_keepalive_timer and made sk_timer share its storage with the
+ * retransmit timer. The move was backported to the stable series: Debian
+ * has it from 6.1.192 and 6.12.113 (6.1.190 and 6.12.111 do not); before
+ * those, sk->sk_timer, the field every kernel still has.
+ */
+static inline struct timer_list *sockleak_tcp_keepalive_timer(struct sock *sk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0) || \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 113) && \
+	 LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)) || \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 192) && \
+	 LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0))
+	return &inet_csk(sk)->icsk_keepalive_timer;
+#else
+	return &sk->sk_timer;
+#endif
+}
+
+/*
+ * The function that clones a socket (accepted TCP children), probed by a
+ * kretprobe. 6.19 renamed sk_clone_lock() to sk_clone(sk, priority, lock);
+ * sk_clone_lock() is an inline calling sk_clone(sk, priority, true) since.
+ * Its first argument is still the parent socket and it returns the clone.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define SOCKLEAK_SK_CLONE_SYM	"sk_clone"
+#else
+#define SOCKLEAK_SK_CLONE_SYM	"sk_clone_lock"
+#endif
+
+/*
  * The UDP hash table a netns uses. 6.2 added per-netns tables
  * (net.ipv4.udp_child_hash_entries); net->ipv4.udp_table then points either
  * to the netns' own table or to the global udp_table. Before 6.2 every
- * netns uses udp_table.
+ * netns uses udp_table. init_net always uses the global table, so
+ * sockleak_net_udp_table(&init_net) is the global table on every kernel:
+ * udp_table itself is not exported on 7.2 and 7.3.
  */
 static inline struct udp_table *sockleak_net_udp_table(const struct net *net)
 {
@@ -58,6 +139,22 @@ static inline struct udp_table *sockleak_net_udp_table(const struct net *net)
 static inline s64 sockleak_tcp_rcv_space(const struct tcp_sock *tp)
 {
 	return READ_ONCE(tp->rcvq_space.space);
+}
+
+/*
+ * snmp_fold_field(): a MIB counter (net->mib.*_statistics) summed over the
+ * possible CPUs. Exported on 6.1 and 6.12, not on 7.2 and 7.3; the inline
+ * snmp_get_cpu_field() it sums is in <net/ip.h> on all of them, so the
+ * same loop here gives the same number everywhere without a version test.
+ */
+static inline unsigned long sockleak_snmp_fold(void __percpu *mib, int offt)
+{
+	unsigned long res = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		res += snmp_get_cpu_field(mib, cpu, offt);
+	return res;
 }
 
 /*

@@ -23,7 +23,9 @@
  *				only, "-" for UDP), sockstat alloc
  *	sockets_seen		full sockets seen, all netns
  *	orphans			sum of per-CPU proto->orphan_count (TCP
- *				only), sockstat orphan
+ *				only), sockstat orphan; "-" where no
+ *				module can read it (6.18 and later, see
+ *				sockleak_proto_orphan_count())
  *	orphans_seen		SOCK_DEAD full sockets seen
  *	pressure		1 when the protocol is under memory pressure
  *	mem_min mem_pressure mem_max	proto->sysctl_mem (tcp_mem, udp_mem)
@@ -44,6 +46,7 @@
  *	TCP6 inuse) as read in that netns; tcp_orphan, tcp_alloc, tcp_mem
  *	and udp_mem are global values that sockstat also prints in every
  *	netns. UDP6 inuse is missing: udpv6_prot is not exported.
+ *	tcp_orphan is "-" where orphans is.
  *   netns=<inum> kind=states proto=P <STATE>=n ...  sockets per ss state
  *	(TIME_WAIT sockets count under their substate, as ss shows them)
  *   netns=<inum> kind=mem proto=P full= inet= inet6= tw= req= orphans=
@@ -270,11 +273,11 @@ static void sum_read_net(struct sum_ns *ns)
 	ns->udp_inuse = sock_prot_inuse_get(net, &udp_prot);
 	ns->tcp_tw = refcount_read(&net->ipv4.tcp_death_row.tw_refcount) - 1;
 	for (i = 0; i < ARRAY_SIZE(sum_tcpext); i++)
-		ns->tcpext[i] = snmp_fold_field(net->mib.net_statistics,
-						sum_tcpext[i].field);
+		ns->tcpext[i] = sockleak_snmp_fold(net->mib.net_statistics,
+						   sum_tcpext[i].field);
 	for (i = 0; i < ARRAY_SIZE(sum_udp); i++)
-		ns->udp[i] = snmp_fold_field(net->mib.udp_statistics,
-					     sum_udp[i].field);
+		ns->udp[i] = sockleak_snmp_fold(net->mib.udp_statistics,
+						sum_udp[i].field);
 	ns->has_net = true;
 	ns->net = NULL;
 	put_net(net);
@@ -282,6 +285,7 @@ static void sum_read_net(struct sum_ns *ns)
 
 static void sum_read_proto(struct sum_global *g, struct proto *prot)
 {
+	unsigned int __percpu *orphan_count = sockleak_proto_orphan_count(prot);
 	int cpu, orphans = 0;
 	long fw = 0;
 
@@ -292,9 +296,9 @@ static void sum_read_proto(struct sum_global *g, struct proto *prot)
 	g->fw_alloc = fw;
 	g->sockets_allocated = prot->sockets_allocated ?
 		percpu_counter_sum_positive(prot->sockets_allocated) : -1;
-	if (prot->orphan_count) {
+	if (orphan_count) {
 		for_each_possible_cpu(cpu)
-			orphans += *per_cpu_ptr(prot->orphan_count, cpu);
+			orphans += *per_cpu_ptr(orphan_count, cpu);
 		g->orphans = max(orphans, 0);
 	} else {
 		g->orphans = -1;
@@ -415,8 +419,10 @@ static int summary_show(struct seq_file *m, void *v)
 	xa_for_each(&sum->nets, idx, ns) {
 		snprintf(scope, sizeof(scope), "%u", ns->inum);
 		if (ns->has_net) {
-			seq_printf(m, "netns=%s kind=sockstat tcp_inuse=%d tcp_orphan=%d tcp_tw=%d tcp_alloc=%d tcp_mem=%ld udp_inuse=%d udp_mem=%ld tcp6_inuse=%d\n",
-				   scope, ns->tcp_inuse, max(tcp->orphans, 0),
+			seq_printf(m, "netns=%s kind=sockstat tcp_inuse=%d",
+				   scope, ns->tcp_inuse);
+			sum_show_opt(m, "tcp_orphan", tcp->orphans);
+			seq_printf(m, " tcp_tw=%d tcp_alloc=%d tcp_mem=%ld udp_inuse=%d udp_mem=%ld tcp6_inuse=%d\n",
 				   ns->tcp_tw, max(tcp->sockets_allocated, 0),
 				   tcp->memory_allocated, ns->udp_inuse,
 				   udp->memory_allocated, ns->tcp6_inuse);

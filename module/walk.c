@@ -12,9 +12,10 @@
  * (init_net.ipv4.tcp_death_row.hashinfo) holds the sockets of every netns
  * without a private one and is walked once; each private ehash
  * (tcp_child_ehash_entries) is walked once, while its netns is pinned. UDP
- * is handled the same way with udp_table and net->ipv4.udp_table. A shared
- * table holds sockets of many netns: each socket is attributed to
- * sock_net(sk), never to the netns whose pointer led to the table.
+ * is handled the same way with the global table (init_net's, see
+ * sockleak_net_udp_table()) and net->ipv4.udp_table. A shared table holds
+ * sockets of many netns: each socket is attributed to sock_net(sk), never
+ * to the netns whose pointer led to the table.
  *
  * Locking rules:
  *
@@ -73,11 +74,17 @@ static struct inet_hashinfo *walk_tcp_global(void)
 	return init_net.ipv4.tcp_death_row.hashinfo;
 }
 
+/* The global UDP table: init_net never has a private one either. */
+static struct udp_table *walk_udp_global(void)
+{
+	return sockleak_net_udp_table(&init_net);
+}
+
 static bool walk_net_has_own_table(struct net *net, bool tcp)
 {
 	if (tcp)
 		return net->ipv4.tcp_death_row.hashinfo != walk_tcp_global();
-	return sockleak_net_udp_table(net) != &udp_table;
+	return sockleak_net_udp_table(net) != walk_udp_global();
 }
 
 /*
@@ -148,7 +155,7 @@ static struct udp_table *walk_udp_table(const struct sockleak_walk *w)
 {
 	if (w->table == SOCKLEAK_TBL_UDP_NETNS)
 		return sockleak_net_udp_table(w->net);
-	return &udp_table;
+	return walk_udp_global();
 }
 
 static unsigned int walk_nbuckets(const struct sockleak_walk *w)

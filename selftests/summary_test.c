@@ -270,15 +270,24 @@ TEST_F(sum, per_netns_counts_equal_sockstat)
 TEST_F(sum, global_counts_equal_sockstat)
 {
 	struct sample s = {};
-	char tcp[1024], udp[1024];
+	char tcp[1024], udp[1024], v[32];
 
 	take(_metadata, &s);
 	ASSERT_TRUE(sl_summary_line(s.summary, "all", "proto", "tcp", tcp,
 				 sizeof(tcp)));
 	ASSERT_TRUE(sl_summary_line(s.summary, "all", "proto", "udp", udp,
 				 sizeof(udp)));
-	EXPECT_SAME("TCP orphan", stat_field(s.st[0], "TCP:", "orphan"), tcp,
-		    "orphans");
+	/*
+	 * Where no module can read the orphan counter (6.18 and later:
+	 * orphans=-), the orphans the walk saw must be sockstat's orphans.
+	 */
+	if (sl_kv(tcp, "orphans", v, sizeof(v)) && !strcmp(v, "-")) {
+		EXPECT_SAME("TCP orphan", stat_field(s.st[0], "TCP:", "orphan"),
+			    tcp, "orphans_seen");
+	} else {
+		EXPECT_SAME("TCP orphan", stat_field(s.st[0], "TCP:", "orphan"),
+			    tcp, "orphans");
+	}
 	EXPECT_SAME("TCP alloc", stat_field(s.st[0], "TCP:", "alloc"), tcp,
 		    "sockets_allocated");
 	EXPECT_SAME("TCP mem", stat_field(s.st[0], "TCP:", "mem"), tcp,
