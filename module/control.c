@@ -57,6 +57,8 @@ struct control_cmd {
 	unsigned int *var;
 	unsigned int min;
 	unsigned int max;
+	/* When set, the largest value this machine can give (below max). */
+	unsigned int (*max_now)(void);
 	/* Command: validate the argument (NULL: none given), then act. */
 	int (*check)(const char *arg);
 	int (*run)(const char *arg);
@@ -106,7 +108,8 @@ static int dump_check(const char *arg)
 {
 	u64 cookie;
 
-	if (!arg || kstrtou64(arg, 16, &cookie))
+	/* Cookies start at 1: 0 is "none yet", never a socket's name. */
+	if (!arg || kstrtou64(arg, 16, &cookie) || !cookie)
 		return -EINVAL;
 	return 0;
 }
@@ -127,7 +130,13 @@ static const struct control_cmd control_cmds[] = {
 	TUNABLE(rcvbuf_pct, 1, 100),
 	TUNABLE(unhashed_ms, 0, INT_MAX),
 	TUNABLE(grace_ms, 0, INT_MAX),
-	TUNABLE(max_entries, 64, 1 << 24),
+	{
+		.name = "max_entries",
+		.var = &sockleak_tunables.max_entries,
+		.min = 64,
+		.max = 1 << 24,
+		.max_now = sockleak_reg_max_entries,
+	},
 	TUNABLE(stacks, 0, 1),
 	{ .name = "scan", .run = control_scan },
 	{ .name = "track", .check = track_check, .run = track_run },
@@ -172,6 +181,8 @@ static int control_parse(char *line, struct control_op *op)
 		if (!arg || kstrtouint(arg, 10, &op->val))
 			return -EINVAL;
 		if (op->val < cmd->min || op->val > cmd->max)
+			return -EINVAL;
+		if (cmd->max_now && op->val > cmd->max_now())
 			return -EINVAL;
 		return 0;
 	}

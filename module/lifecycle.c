@@ -7,7 +7,8 @@
  * UDPv6 is recognised by its proto name).
  *
  *   kretprobe sk_alloc		allocation: task, stack
- *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack
+ *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack;
+ *				sk_clone from 6.19 (SOCKLEAK_SK_CLONE_SYM)
  *   kprobe tcp_close		owner close of a TCP socket: task, stack
  *   kprobe sk_common_release	owner close of a UDP socket: task, stack
  *   kprobe udp_lib_unhash	UDP unhash step
@@ -57,6 +58,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/error-injection.h>
 #include <linux/in.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -332,7 +334,7 @@ static struct kretprobe lc_alloc_rp = {
 };
 
 static struct kretprobe lc_clone_rp = {
-	.kp.symbol_name	= "sk_clone_lock",
+	.kp.symbol_name	= SOCKLEAK_SK_CLONE_SYM,
 	.entry_handler	= lc_clone_entry,
 	.handler	= lc_clone_ret,
 	.data_size	= sizeof(struct sockleak_stack),
@@ -388,6 +390,12 @@ int sockleak_lifecycle_start(void)
 	}
 	return 0;
 }
+
+/*
+ * A kernel with fail_function (CONFIG_FAIL_FUNCTION) can make this fail on
+ * demand: tracker_test reaches the failure path of "track=on" with it.
+ */
+ALLOW_ERROR_INJECTION(sockleak_lifecycle_start, ERRNO);
 
 void sockleak_lifecycle_stop(void)
 {

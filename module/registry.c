@@ -32,10 +32,17 @@
  *   caller reads the socket after unlocking, with its reference held, and
  *   drops it with sockleak_walk_put().
  *
- * - sockleak_reg_start() allocates the table before the probes are
- *   registered, sockleak_reg_stop() frees it after they are unregistered
- *   (which waits for running handlers); both run under the control mutex.
- *   Readers (process context) hold reg_users: stop waits for them.
+ * - sockleak_reg_start() allocates the table and publishes it with
+ *   smp_store_release() before the probes are registered; every user
+ *   loads it with smp_load_acquire() (sl_reg()). sockleak_reg_stop() and
+ *   a failed start unpublish it (sl_unpublish()): NULL, then wait for the
+ *   readers (process context, pinned by reg_users), then synchronize_rcu()
+ *   for the probe handlers (tracepoint probes stay attached after "track
+ *   off" and run with preemption disabled or under RCU), then free. Both
+ *   run under the control mutex.
+ *
+ * - No lock section scans more than SL_SCAN_BATCH entries: readers drop
+ *   the stripe lock (interrupts back on) and resume at the next entry.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -58,6 +65,8 @@
 #include "registry.h"
 
 #define SL_STRIPES	64
+/* Most entries a reader scans per stripe lock section. */
+#define SL_SCAN_BATCH	256
 
 struct sl_entry {
 	struct hlist_node node;		/* bucket chain or free list */
@@ -100,6 +109,13 @@ static atomic_long_t reg_entries, reg_overflow, reg_stack_overflow;
 static atomic_long_t reg_stacks, reg_unknown;
 static atomic_t reg_users = ATOMIC_INIT(0);
 static DECLARE_WAIT_QUEUE_HEAD(reg_users_wq);
+
+/* The published table, NULL while tracking is off (locking rules above). */
+static struct sl_registry *sl_reg(void)
+{
+	/* Pairs with the smp_store_release()s of start and unpublish. */
+	return smp_load_acquire(&reg);
+}
 
 static struct sl_stripe *sl_stripe_of(struct sl_registry *r,
 				      const struct sock *sk, u32 *bucket)
@@ -247,7 +263,7 @@ static void sl_del(struct sl_stripe *s, struct sl_entry *e, u32 *ids)
 void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
 			const struct sockleak_stack *stack)
 {
-	struct sl_registry *r = READ_ONCE(reg);
+	struct sl_registry *r = sl_reg();
 	u32 bucket, id, old[2] = { 0, 0 };
 	struct sl_stripe *s;
 	struct sl_entry *e;
@@ -278,7 +294,7 @@ void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
 void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack)
 {
-	struct sl_registry *r = READ_ONCE(reg);
+	struct sl_registry *r = sl_reg();
 	u32 bucket, id = 0, put = 0;
 	struct sl_stripe *s;
 	struct sl_entry *e;
@@ -334,7 +350,7 @@ out:
 
 void sockleak_reg_free(struct sock *sk)
 {
-	struct sl_registry *r = READ_ONCE(reg);
+	struct sl_registry *r = sl_reg();
 	u32 bucket, ids[2] = { 0, 0 };
 	struct sl_stripe *s;
 	struct sl_entry *e;
@@ -375,7 +391,8 @@ static bool sl_match(const struct sl_entry *e, enum sockleak_reg_filter f,
 	case SOCKLEAK_REG_UNHASHED:
 		return sk_unhashed(e->sk);
 	case SOCKLEAK_REG_COOKIE:
-		return atomic64_read(&e->sk->sk_cookie) == cookie;
+		/* 0: no cookie yet, which names no socket. */
+		return cookie && atomic64_read(&e->sk->sk_cookie) == cookie;
 	}
 	return false;
 }
@@ -419,7 +436,7 @@ static struct sl_registry *sl_reader_get(void)
 	atomic_inc(&reg_users);
 	/* Pairs with the smp_mb() in stop: see reg == NULL or be waited for. */
 	smp_mb__after_atomic();
-	r = READ_ONCE(reg);
+	r = sl_reg();
 	if (r)
 		return r;
 	if (atomic_dec_and_test(&reg_users))
@@ -459,6 +476,7 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 		unsigned long end = (i / r->per_stripe + 1) * r->per_stripe;
 		unsigned long flags;
 
+		end = min(end, i + SL_SCAN_BATCH);
 		spin_lock_irqsave(&s->lock, flags);
 		for (; i < end && n < max; i++) {
 			struct sl_entry *e = &r->entries[i];
@@ -484,21 +502,23 @@ int sockleak_reg_clear(void)
 	struct sl_registry *r;
 	u64 now = ktime_get_ns();
 	unsigned long i;
-	int k;
 
 	r = sl_reader_get();
 	if (!r)
 		return -ENODEV;
-	for (k = 0; k < SL_STRIPES; k++) {
-		struct sl_stripe *s = &r->stripes[k];
+	for (i = 0; i < (unsigned long)r->per_stripe * SL_STRIPES; ) {
+		struct sl_stripe *s = &r->stripes[i / r->per_stripe];
+		unsigned long end = (i / r->per_stripe + 1) * r->per_stripe;
 		unsigned long flags;
 
+		end = min(end, i + SL_SCAN_BATCH);
 		spin_lock_irqsave(&s->lock, flags);
-		for (i = k * r->per_stripe; i < (k + 1) * r->per_stripe; i++)
+		for (; i < end; i++)
 			if (r->entries[i].sk &&
 			    sl_is_tracked(&r->entries[i], now))
 				r->entries[i].cleared = 1;
 		spin_unlock_irqrestore(&s->lock, flags);
+		cond_resched();
 	}
 	sl_reader_put();
 	return 0;
@@ -506,10 +526,12 @@ int sockleak_reg_clear(void)
 
 void sockleak_reg_stats(struct sockleak_reg_stats *st)
 {
-	struct sl_registry *r = READ_ONCE(reg);
+	struct sl_registry *r = sl_reader_get();
 
 	st->on = r;
 	st->max_entries = r ? (unsigned long)r->per_stripe * SL_STRIPES : 0;
+	if (r)
+		sl_reader_put();
 	st->entries = atomic_long_read(&reg_entries);
 	st->overflow = atomic_long_read(&reg_overflow);
 	st->stack_overflow = atomic_long_read(&reg_stack_overflow);
@@ -520,7 +542,7 @@ void sockleak_reg_stats(struct sockleak_reg_stats *st)
 
 bool sockleak_reg_on(void)
 {
-	return READ_ONCE(reg);
+	return sl_reg();
 }
 
 static void sl_free(struct sl_registry *r)
@@ -531,15 +553,56 @@ static void sl_free(struct sl_registry *r)
 	kfree(r);
 }
 
+/*
+ * Withdraw the published table and free it once nobody can use it: the
+ * readers (waited for by reg_users) and the probe handlers (they run with
+ * preemption disabled or under RCU: synchronize_rcu()). Control mutex held.
+ */
+static void sl_unpublish(struct sl_registry *r)
+{
+	/* Pairs with sl_reg(): no new user finds the table. */
+	smp_store_release(&reg, NULL);
+	/* Pairs with sl_reader_get(). */
+	smp_mb();
+	wait_event(reg_users_wq, !atomic_read(&reg_users));
+	synchronize_rcu();
+	sl_free(r);
+}
+
+/* Bytes one entry costs: the entry, a stack slot, at most 4 bucket heads. */
+#define SL_ENTRY_BYTES	(sizeof(struct sl_entry) + sizeof(struct sl_stack) + \
+			 4 * sizeof(struct hlist_head))
+/* The tunable's own ceiling. */
+#define SL_MAX_ENTRIES	(1U << 24)
+
+/*
+ * The largest max_entries this machine can give: the table may take an
+ * eighth of the RAM, and no array may pass INT_MAX bytes (kvmalloc's
+ * limit). At least SL_STRIPES.
+ */
+unsigned int sockleak_reg_max_entries(void)
+{
+	u64 n = div_u64(((u64)totalram_pages() << PAGE_SHIFT) / 8,
+			SL_ENTRY_BYTES);
+
+	n = min_t(u64, n, INT_MAX / sizeof(struct sl_stack) - SL_STRIPES);
+	n = min_t(u64, n, SL_MAX_ENTRIES);
+	return max_t(u64, n, SL_STRIPES);
+}
+
 /* Allocate the table, then register the probes. Control mutex held. */
 int sockleak_reg_start(unsigned int max_entries)
 {
+	/* Fail rather than invoke the OOM killer; never WARN. */
+	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	unsigned int per, nb, k, i;
 	struct sl_registry *r;
 	int ret;
 
 	if (reg)
 		return 0;
+	if (max_entries > sockleak_reg_max_entries())
+		return -ENOMEM;
 	per = DIV_ROUND_UP(max_entries, SL_STRIPES);
 	nb = roundup_pow_of_two(per);
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
@@ -547,12 +610,9 @@ int sockleak_reg_start(unsigned int max_entries)
 		return -ENOMEM;
 	r->per_stripe = per;
 	r->bucket_mask = nb - 1;
-	r->entries = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->entries),
-			      GFP_KERNEL);
-	r->stacks = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->stacks),
-			     GFP_KERNEL);
-	r->heads = kvcalloc((size_t)nb * SL_STRIPES * 2, sizeof(*r->heads),
-			    GFP_KERNEL);
+	r->entries = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->entries), gfp);
+	r->stacks = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->stacks), gfp);
+	r->heads = kvcalloc((size_t)nb * SL_STRIPES * 2, sizeof(*r->heads), gfp);
 	if (!r->entries || !r->stacks || !r->heads) {
 		sl_free(r);
 		return -ENOMEM;
@@ -569,22 +629,19 @@ int sockleak_reg_start(unsigned int max_entries)
 			hlist_add_head(&r->stacks[k * per + i].node,
 				       &s->stack_free);
 		}
+		cond_resched();
 	}
 	atomic_long_set(&reg_entries, 0);
 	atomic_long_set(&reg_overflow, 0);
 	atomic_long_set(&reg_stack_overflow, 0);
 	atomic_long_set(&reg_stacks, 0);
 	atomic_long_set(&reg_unknown, 0);
-	WRITE_ONCE(reg, r);
+	/* The initialised table before the pointer (pairs with sl_reg()). */
+	smp_store_release(&reg, r);
 
 	ret = sockleak_lifecycle_start();
-	if (ret) {
-		WRITE_ONCE(reg, NULL);
-		/* Pairs with sl_reader_get(). */
-		smp_mb();
-		wait_event(reg_users_wq, !atomic_read(&reg_users));
-		sl_free(r);
-	}
+	if (ret)
+		sl_unpublish(r);
 	return ret;
 }
 
@@ -596,11 +653,5 @@ void sockleak_reg_stop(void)
 	if (!r)
 		return;
 	sockleak_lifecycle_stop();
-	WRITE_ONCE(reg, NULL);
-	/* Pairs with sl_reader_get(). */
-	smp_mb();
-	wait_event(reg_users_wq, !atomic_read(&reg_users));
-	/* The kmem_cache_free probe (preemption disabled) may still use r. */
-	synchronize_rcu();
-	sl_free(r);
+	sl_unpublish(r);
 }

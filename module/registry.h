@@ -79,6 +79,7 @@ struct sockleak_reg_stats {
 };
 
 int sockleak_reg_start(unsigned int max_entries);
+unsigned int sockleak_reg_max_entries(void);
 void sockleak_reg_stop(void);
 bool sockleak_reg_on(void);
 

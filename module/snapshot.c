@@ -172,9 +172,12 @@ static void snap_owner(struct sock *sk, struct sockleak_snap *s)
  * udp_bpf proto. sk_prot_creator keeps the original proto for every
  * protocol (udpv6_prot is not exported); a TCP ULP such as kTLS also
  * replaces sk_prot, so a ULP socket counts only when it has a psock.
+ * IPV6_ADDRFORM turns an IPv6 socket into an IPv4 one by setting sk_prot
+ * to tcp_prot or udp_prot: not a bpf holder either.
  */
 static u8 snap_bpf(struct sock *sk)
 {
+	const struct proto *prot = READ_ONCE(sk->sk_prot);
 	bool held;
 
 	rcu_read_lock();
@@ -182,7 +185,8 @@ static u8 snap_bpf(struct sock *sk)
 	rcu_read_unlock();
 	if (held)
 		return 1;
-	if (READ_ONCE(sk->sk_prot) == sk->sk_prot_creator)
+	if (prot == sk->sk_prot_creator || prot == &tcp_prot ||
+	    prot == &udp_prot)
 		return 0;
 	if (sk->sk_protocol == IPPROTO_TCP && inet_csk(sk)->icsk_ulp_ops)
 		return 0;
@@ -199,7 +203,7 @@ static u8 snap_timer(struct sock *sk)
 		return SOCKLEAK_TIMER_RETRANS;
 	if (pending == ICSK_TIME_PROBE0)
 		return SOCKLEAK_TIMER_PROBE;
-	if (timer_pending(&sk->sk_timer))
+	if (timer_pending(sockleak_tcp_keepalive_timer(sk)))
 		return SOCKLEAK_TIMER_KEEPALIVE;
 	return SOCKLEAK_TIMER_NONE;
 }
@@ -317,7 +321,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->rmem = sk_rmem_alloc_get(sk);
 	s->wmem = sk_wmem_alloc_get(sk);
 	s->queued = READ_ONCE(sk->sk_wmem_queued);
-	s->fwd = sk_forward_alloc_get(sk);
+	s->fwd = sockleak_sk_fwd_alloc(sk);
 	s->rcvbuf = READ_ONCE(sk->sk_rcvbuf);
 	s->sndbuf = READ_ONCE(sk->sk_sndbuf);
 	s->userlocks = sk->sk_userlocks & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK);

@@ -96,7 +96,8 @@ TEST_F(control, bad_writes_fail_and_change_nothing)
 		"rcvbuf_pct=101", "unread_ms=99999999999999999999",
 		"unread_ms=2147483648", "=5", "UNREAD_MS=5", "unread_ms =5",
 		"unread_ms=5\nbogus=1\n", "rcvbuf_pct=50\nrcvbuf_pct=500\n",
-		"track=maybe", "\x01\x02\x03", "unread_ms=5\x00garbage",
+		"track=maybe", "dump=0", "dump=", "\x01\x02\x03",
+		"unread_ms=5\x00garbage",
 	};
 	char big[5000];
 	size_t i;
@@ -207,6 +208,58 @@ TEST_F_TIMEOUT(control, random_writes, SL_HEAVY_TIMEOUT)
 			break;
 	}
 	TH_LOG("%d of %d random writes were valid", accepted, rounds);
+}
+
+/* MemTotal of /proc/meminfo, in bytes. */
+static unsigned long long mem_total(void)
+{
+	char *mi = sl_read_file("/proc/meminfo"), *p;
+	unsigned long long kb = 0;
+
+	if (mi && (p = strstr(mi, "MemTotal:")))
+		kb = strtoull(p + 9, NULL, 10);
+	free(mi);
+	return kb * 1024;
+}
+
+/*
+ * max_entries is bounded by what the machine can give: a registry that
+ * cannot fit in RAM (at the documented 264 bytes a socket, entry and stack
+ * slot, at the least) is refused with EINVAL and changes nothing. The
+ * ceiling 16777216 passed the check before, and track=on then asked
+ * kvmalloc for over INT_MAX bytes: a WARN, a panic under panic_on_warn.
+ * A value that fits works: track=on starts, summary shows the table.
+ */
+TEST_F(control, max_entries_bounded_by_ram)
+{
+	unsigned long long ram = mem_total(), fits;
+	char buf[64], *after, *sum;
+
+	ASSERT_LT(0ULL, ram);
+	ASSERT_GT(16777216ULL * 264, ram) {
+		TH_LOG("this guest has %llu bytes: the ceiling would fit", ram);
+	}
+	EXPECT_EQ(EINVAL, write_str("max_entries=16777216"));
+	snprintf(buf, sizeof(buf), "max_entries=%llu", ram / 264 + 1);
+	EXPECT_EQ(EINVAL, write_str(buf));
+	after = sl_read_file(CONTROL);
+	ASSERT_NE(NULL, after);
+	EXPECT_STREQ(self->before, after);
+	free(after);
+
+	/* A sixteenth of what RAM / 264 would allow, rounded to stripes. */
+	fits = (ram / 264 / 16) & ~63ULL;
+	snprintf(buf, sizeof(buf), "max_entries=%llu", fits);
+	ASSERT_EQ(0, write_str(buf));
+	ASSERT_EQ(0, write_str("track=on"));
+	sum = sl_read_file(SL_DIR "/summary");
+	ASSERT_NE(NULL, sum);
+	snprintf(buf, sizeof(buf), " max_entries=%llu ", fits);
+	EXPECT_NE(NULL, strstr(sum, buf)) {
+		TH_LOG("summary lacks %s", buf);
+	}
+	free(sum);
+	EXPECT_EQ(0, write_str("track=off"));
 }
 
 static int open_as_nobody(void)

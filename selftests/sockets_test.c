@@ -441,6 +441,45 @@ static int scn_sockmap(struct scn *s)
 	return 0;
 }
 
+/*
+ * 14. IPV6_ADDRFORM: an IPv6 TCP socket connected to a v4-mapped address
+ * and a connected IPv6 UDP socket, both turned into IPv4 sockets. Their
+ * sk_prot is now the v4 proto while sk_prot_creator stays v6: no sockmap
+ * holds them, so no flag may fire (a control scenario).
+ */
+static int scn_addrform(struct scn *s)
+{
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int l, c, a, u, u4, v4 = AF_INET;
+
+	l = keep(s, listener("127.0.0.1", 16, 0));
+	if (l < 0 || getsockname(l, (struct sockaddr *)&sin, &len))
+		return -1;
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &to.sin6_addr);
+	to.sin6_port = sin.sin_port;
+	c = keep(s, socket(AF_INET6, SOCK_STREAM, 0));
+	if (c < 0 || connect(c, (struct sockaddr *)&to, sizeof(to)))
+		return -1;
+	a = keep(s, accept(l, NULL, NULL));
+	if (a < 0 || setsockopt(c, IPPROTO_IPV6, IPV6_ADDRFORM, &v4, sizeof(v4)))
+		return -1;
+
+	u4 = keep(s, socket(AF_INET, SOCK_DGRAM, 0));
+	sin.sin_port = 0;
+	len = sizeof(sin);
+	if (u4 < 0 || bind(u4, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(u4, (struct sockaddr *)&sin, &len))
+		return -1;
+	to.sin6_port = sin.sin_port;
+	u = keep(s, socket(AF_INET6, SOCK_DGRAM, 0));
+	if (u < 0 || connect(u, (struct sockaddr *)&to, sizeof(to)) ||
+	    setsockopt(u, IPPROTO_IPV6, IPV6_ADDRFORM, &v4, sizeof(v4)))
+		return -1;
+	return 0;
+}
+
 /* ---- the tests ------------------------------------------------------ */
 
 FIXTURE(scn) {
@@ -467,6 +506,7 @@ FIXTURE_VARIANT_ADD(scn, listener) { .setup = scn_listener };
 FIXTURE_VARIANT_ADD(scn, time_wait) { .setup = scn_time_wait };
 FIXTURE_VARIANT_ADD(scn, fin_wait2) { .setup = scn_fin_wait2 };
 FIXTURE_VARIANT_ADD(scn, sockmap) { .setup = scn_sockmap };
+FIXTURE_VARIANT_ADD(scn, addrform) { .setup = scn_addrform, .control = true };
 
 FIXTURE_SETUP(scn)
 {
