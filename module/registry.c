@@ -18,10 +18,13 @@
  * Locking rules:
  *
  * - stripe->lock protects the stripe's entries, buckets and free list.
- *   It is taken with spin_lock_irqsave() (probes run in process, softirq
+ *   It is taken with raw_spin_lock_irqsave() (probes run in process, softirq
  *   and RCU callback context). stripe->stack_lock protects the stack slots
  *   hashed to that stripe. Order: an entry lock may be held when a stack
- *   lock is taken, never the reverse.
+ *   lock is taken, never the reverse. Both are raw spinlocks: the probes
+ *   run with preemption disabled (tracepoints, kprobes), where PREEMPT_RT's
+ *   sleeping spinlock_t must not be taken; so every section under them is
+ *   short and bounded (O(1) events, at most SL_SCAN_BATCH entries).
  *
  * - An entry's socket is alive while the entry exists: the free probe
  *   (the kmem_cache_free tracepoint, before the memory is released)
@@ -87,10 +90,10 @@ struct sl_stack {
 };
 
 struct sl_stripe {
-	spinlock_t lock;
+	raw_spinlock_t lock;
 	struct hlist_head *buckets;
 	struct hlist_head free;
-	spinlock_t stack_lock;
+	raw_spinlock_t stack_lock;
 	struct hlist_head *stack_buckets;
 	struct hlist_head stack_free;
 } ____cacheline_aligned_in_smp;
@@ -138,7 +141,7 @@ static u32 sl_stack_get(struct sl_registry *r, const struct sockleak_stack *st)
 		return 0;
 	h = jhash(st->ent, st->depth * sizeof(st->ent[0]), st->depth);
 	s = &r->stripes[h % SL_STRIPES];
-	spin_lock_irqsave(&s->stack_lock, flags);
+	raw_spin_lock_irqsave(&s->stack_lock, flags);
 	hlist_for_each_entry(k, &s->stack_buckets[(h / SL_STRIPES) & r->bucket_mask], node) {
 		if (k->hash == h && k->st.depth == st->depth &&
 		    !memcmp(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]))) {
@@ -161,7 +164,7 @@ static u32 sl_stack_get(struct sl_registry *r, const struct sockleak_stack *st)
 	atomic_long_inc(&reg_stacks);
 	id = k - r->stacks + 1;
 out:
-	spin_unlock_irqrestore(&s->stack_lock, flags);
+	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 	return id;
 }
 
@@ -175,13 +178,13 @@ static void sl_stack_put(struct sl_registry *r, u32 id)
 		return;
 	k = &r->stacks[id - 1];
 	s = &r->stripes[k->hash % SL_STRIPES];
-	spin_lock_irqsave(&s->stack_lock, flags);
+	raw_spin_lock_irqsave(&s->stack_lock, flags);
 	if (!--k->refs) {
 		hlist_del(&k->node);
 		hlist_add_head(&k->node, &s->stack_free);
 		atomic_long_dec(&reg_stacks);
 	}
-	spin_unlock_irqrestore(&s->stack_lock, flags);
+	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 }
 
 static void sl_stack_copy(struct sl_registry *r, u32 id,
@@ -195,9 +198,9 @@ static void sl_stack_copy(struct sl_registry *r, u32 id,
 		return;
 	k = &r->stacks[id - 1];
 	s = &r->stripes[k->hash % SL_STRIPES];
-	spin_lock(&s->stack_lock);
+	raw_spin_lock(&s->stack_lock);
 	*out = k->st;
-	spin_unlock(&s->stack_lock);
+	raw_spin_unlock(&s->stack_lock);
 }
 
 /* Called with the stripe lock held. */
@@ -273,7 +276,7 @@ void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
 		return;
 	id = sl_stack_get(r, stack);
 	s = sl_stripe_of(r, sk, &bucket);
-	spin_lock_irqsave(&s->lock, flags);
+	raw_spin_lock_irqsave(&s->lock, flags);
 	/* A stale entry means a missed free: the address was reused. */
 	e = sl_lookup(r, s, bucket, sk);
 	if (e)
@@ -285,7 +288,7 @@ void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
 		sl_task(&e->alloc_pid, e->alloc_comm);
 		id = 0;
 	}
-	spin_unlock_irqrestore(&s->lock, flags);
+	raw_spin_unlock_irqrestore(&s->lock, flags);
 	sl_stack_put(r, id);
 	sl_stack_put(r, old[0]);
 	sl_stack_put(r, old[1]);
@@ -305,7 +308,7 @@ void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
 	if (stack)
 		id = sl_stack_get(r, stack);
 	s = sl_stripe_of(r, sk, &bucket);
-	spin_lock_irqsave(&s->lock, flags);
+	raw_spin_lock_irqsave(&s->lock, flags);
 	e = sl_lookup(r, s, bucket, sk);
 	if (!e)
 		e = sl_new(s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
@@ -344,7 +347,7 @@ void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
 		break;
 	}
 out:
-	spin_unlock_irqrestore(&s->lock, flags);
+	raw_spin_unlock_irqrestore(&s->lock, flags);
 	sl_stack_put(r, put);
 }
 
@@ -359,11 +362,11 @@ void sockleak_reg_free(struct sock *sk)
 	if (!r)
 		return;
 	s = sl_stripe_of(r, sk, &bucket);
-	spin_lock_irqsave(&s->lock, flags);
+	raw_spin_lock_irqsave(&s->lock, flags);
 	e = sl_lookup(r, s, bucket, sk);
 	if (e)
 		sl_del(s, e, ids);
-	spin_unlock_irqrestore(&s->lock, flags);
+	raw_spin_unlock_irqrestore(&s->lock, flags);
 	sl_stack_put(r, ids[0]);
 	sl_stack_put(r, ids[1]);
 }
@@ -477,7 +480,7 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 		unsigned long flags;
 
 		end = min(end, i + SL_SCAN_BATCH);
-		spin_lock_irqsave(&s->lock, flags);
+		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end && n < max; i++) {
 			struct sl_entry *e = &r->entries[i];
 
@@ -488,7 +491,7 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 			sl_fill(r, e, &refs[n], infos ? &infos[n] : NULL);
 			n++;
 		}
-		spin_unlock_irqrestore(&s->lock, flags);
+		raw_spin_unlock_irqrestore(&s->lock, flags);
 		cond_resched();
 	}
 	*pos = i;
@@ -512,12 +515,12 @@ int sockleak_reg_clear(void)
 		unsigned long flags;
 
 		end = min(end, i + SL_SCAN_BATCH);
-		spin_lock_irqsave(&s->lock, flags);
+		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end; i++)
 			if (r->entries[i].sk &&
 			    sl_is_tracked(&r->entries[i], now))
 				r->entries[i].cleared = 1;
-		spin_unlock_irqrestore(&s->lock, flags);
+		raw_spin_unlock_irqrestore(&s->lock, flags);
 		cond_resched();
 	}
 	sl_reader_put();
@@ -620,8 +623,8 @@ int sockleak_reg_start(unsigned int max_entries)
 	for (k = 0; k < SL_STRIPES; k++) {
 		struct sl_stripe *s = &r->stripes[k];
 
-		spin_lock_init(&s->lock);
-		spin_lock_init(&s->stack_lock);
+		raw_spin_lock_init(&s->lock);
+		raw_spin_lock_init(&s->stack_lock);
 		s->buckets = &r->heads[(size_t)k * nb];
 		s->stack_buckets = &r->heads[((size_t)SL_STRIPES + k) * nb];
 		for (i = 0; i < per; i++) {

@@ -75,7 +75,9 @@ while read -r line; do
 		fi ;;
 	esac
 # shellcheck disable=SC2086
-done < <(cat $frags | grep -E '^CONFIG_' | grep -v -E 'RETPOLINE|MODULE_SIG=n')
+# (the last fragment that sets an option wins, as in merge_config.sh)
+done < <(cat $frags | grep -E '^CONFIG_' | grep -v -E 'RETPOLINE|MODULE_SIG=n' |
+	awk -F= '{ v[$1] = $0 } END { for (k in v) print v[k] }')
 [ $bad = 0 ] || exit 1
 sl_chroot "$chroot" sh -c "
 	cd $ctree &&
