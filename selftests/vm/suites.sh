@@ -75,11 +75,12 @@ sl_suite_of() {
 	fi
 	for s in bookworm sid; do
 		[ -d "$(sl_chroot_dir $s)/etc/apt" ] || continue
+		# (whole outputs, not grep -q: SIGPIPE would fail a pipefail)
 		if sl_chroot $s apt-cache show "linux-headers-$rel" 2>/dev/null |
-		   grep -q '^Package:'; then
+		   grep '^Package:' >/dev/null; then
 			mkdir -p "$(dirname "$f")"
 			if sl_chroot $s apt-cache policy "linux-headers-$rel" |
-			   grep -q '/debian experimental/'; then
+			   grep '/debian experimental/' >/dev/null; then
 				echo experimental >"$f"
 			else
 				echo $s >"$f"
