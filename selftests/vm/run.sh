@@ -69,6 +69,10 @@ fi
 # one kernel-prep.sh extracted from the Debian image.
 if [ -n "$tree" ]; then
 	vmlinux=$tree/vmlinux
+	# A KASAN kernel may not survive the PVH entry (7.3's runs the
+	# instrumented memcmp() before the KASAN shadow exists): its bzImage
+	# boots through the decompressor.
+	[ -e "$tree/arch/x86/boot/bzImage" ] && vmlinux=$tree/arch/x86/boot/bzImage
 elif kd=$("$here/kernel-prep.sh" "$krel" 2>>"$work/build.log"); then
 	vmlinux=$kd/vmlinux
 else
