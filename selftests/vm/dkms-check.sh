@@ -6,7 +6,7 @@
 # "dkms add" the tree and "dkms build" it for each kernel release, as a
 # user of that kernel would: inside the chroot of the kernel's Debian suite
 # (its dkms, its compiler, its headers: kernel-prep.sh), with scratch
-# source, build and install trees, so no DKMS state is kept. Prints one
+# source and build trees, so no DKMS state is kept. Prints one
 # KTAP line per kernel.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,12 +28,12 @@ for krel in "$@"; do
 		suite=$(sl_suite_of "$krel")
 		cdir=$(sl_chroot_dir "$suite")
 		rm -rf "${cdir:?}$scratch"
-		mkdir -p "$cdir$scratch/src/sockleak-$ver" "$cdir$scratch/tree" \
-			"$cdir$scratch/install"
+		mkdir -p "$cdir$scratch/src/sockleak-$ver" "$cdir$scratch/tree"
 		cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
 			"$cdir$scratch/src/sockleak-$ver/"
+		# (no --installtree: dkms 3.1+ looks for the headers under it)
 		args="-m sockleak -v $ver --sourcetree $scratch/src"
-		args+=" --dkmstree $scratch/tree --installtree $scratch/install"
+		args+=" --dkmstree $scratch/tree"
 		# shellcheck disable=SC2086
 		if sl_chroot "$suite" sh -c "
 			dkms add $args >/dev/null 2>&1 || true
