@@ -19,13 +19,16 @@
  *     (while it still has a file): an SCM_RIGHTS message in flight, an
  *     io_uring fixed file, a kernel user or a leaked file reference holds
  *     it. A socket found in step 2 that is in no hash table (reset by the
- *     peer: CLOSE and unhashed; never bound or connected) is referenced by
- *     the scan, so the "sockets" report can show it (sockleak_owners_extra()).
+ *     peer: CLOSE and unhashed; never bound or connected) is remembered by
+ *     its inode and owners, so the "sockets" report can show it
+ *     (sockleak_owners_extra()).
  *
  * The result replaces the previous one and is kept, with its time, until
- * the next scan or unload. It holds one sk reference per unhashed socket;
- * once its owner closes it the socket's queues are freed as usual and only
- * the struct sock waits for the next scan (the report skips it).
+ * the next scan or unload. It holds no reference on anything: a report
+ * finds an unhashed socket again through one of its owners' fds (same
+ * tgid, fd and inode) and references it only while the report reads it.
+ * Once its owners have closed it, it is gone from the reports and its
+ * teardown (and its netns' and memcg's) is not delayed.
  *
  * Cost: one pass over every fd of every process (plus one hash walk);
  * memory: one record (about 100 bytes) per TCP/UDP socket, and a buffer
@@ -37,16 +40,16 @@
  *   of a thread only; the task is pinned with get_task_struct() and RCU is
  *   dropped before its fds are read. cond_resched() runs between tasks.
  * - Fds: iterate_fd() under task_lock(), as __do_SAK() does; iterate_fd()
- *   takes files->file_lock (a spinlock). The callback only copies into a
- *   preallocated buffer and takes sk references (refcount_inc_not_zero());
- *   when the buffer is full it stops, the buffer grows with no lock held,
- *   and the pass resumes at that fd. get_task_comm() takes task_lock
- *   itself, so it runs before.
+ *   takes files->file_lock (a spinlock). The scan's callback only copies
+ *   into a preallocated buffer; when the buffer is full it stops, the
+ *   buffer grows with no lock held, and the pass resumes at that fd.
+ *   get_task_comm() takes task_lock itself, so it runs before. A report's
+ *   lookup of one fd takes the sk reference (refcount_inc_not_zero(): the
+ *   file holds the socket) in its callback.
  * - Results: scans are serialised by owners_mutex. A scan builds a new
  *   struct owners_scan and publishes it with rcu_replace_pointer(); readers
  *   look records up under rcu_read_lock() and copy them out. The old scan
- *   is freed after synchronize_rcu(): its records, and its sk references
- *   with sock_put() (process context, no lock held).
+ *   is freed after synchronize_rcu().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -74,13 +77,12 @@
 struct owners_rec {
 	u32 total;		/* fds that refer to it */
 	u8 n;			/* entries in owners[] */
-	struct sock *sk;	/* referenced when unhashed at scan time */
 	struct sockleak_owner owners[SOCKLEAK_OWNERS_MAX];
 };
 
 struct owners_scan {
 	struct xarray socks;	/* ino -> struct owners_rec */
-	struct xarray unhashed;	/* ino -> the owners_rec with an sk */
+	struct xarray unhashed;	/* ino -> owners_rec of a socket unhashed then */
 	unsigned long when;	/* jiffies at the end of the scan */
 };
 
@@ -91,7 +93,7 @@ static DEFINE_MUTEX(owners_mutex);
 struct owners_fd {
 	unsigned long ino;
 	int fd;
-	struct sock *sk;	/* referenced, when unhashed */
+	bool unhashed;
 };
 
 struct owners_pass {
@@ -109,11 +111,8 @@ static void owners_free(struct owners_scan *scan)
 
 	if (!scan)
 		return;
-	xa_for_each(&scan->socks, ino, rec) {
-		if (rec->sk)
-			sock_put(rec->sk);
+	xa_for_each(&scan->socks, ino, rec)
 		kfree(rec);
-	}
 	xa_destroy(&scan->socks);
 	xa_destroy(&scan->unhashed);
 	kfree(scan);
@@ -199,10 +198,7 @@ static int owners_fd_cb(const void *p, struct file *file, unsigned int fd)
 	e = &pass->buf[pass->n++];
 	e->ino = SOCK_INODE(sock)->i_ino;
 	e->fd = fd;
-	e->sk = NULL;
-	/* The file holds the socket, which holds sk: the count is not 0. */
-	if (sk_unhashed(sk) && refcount_inc_not_zero(&sk->sk_refcnt))
-		e->sk = sk;
+	e->unhashed = sk_unhashed(sk);
 	return 0;
 }
 
@@ -236,8 +232,6 @@ static int owners_merge(struct owners_scan *scan, struct owners_pass *pass,
 		rec = ret ? NULL : owners_rec_get(scan, e->ino);
 		if (!rec) {
 			ret = -ENOMEM;
-			if (e->sk)
-				sock_put(e->sk);
 			continue;
 		}
 		if (rec->n < SOCKLEAK_OWNERS_MAX) {
@@ -249,14 +243,9 @@ static int owners_merge(struct owners_scan *scan, struct owners_pass *pass,
 			strscpy(o->comm, comm, sizeof(o->comm));
 		}
 		rec->total++;
-		if (!e->sk)
-			continue;
-		if (rec->sk || xa_err(xa_store(&scan->unhashed, e->ino, rec,
-					       GFP_KERNEL))) {
-			sock_put(e->sk);
-			continue;
-		}
-		rec->sk = e->sk;
+		if (e->unhashed &&
+		    xa_err(xa_store(&scan->unhashed, e->ino, rec, GFP_KERNEL)))
+			ret = -ENOMEM;
 	}
 	pass->n = 0;
 	return ret;
@@ -397,42 +386,121 @@ void sockleak_owners_fill(struct sockleak_snap *s)
 		__set_bit(SOCKLEAK_F_NO_FD, &s->flags);
 }
 
+/* Where a report looks for an unhashed socket of the last scan. */
+struct owners_where {
+	unsigned long ino;
+	u8 n;
+	struct {
+		pid_t tgid;
+		int fd;
+	} at[SOCKLEAK_OWNERS_MAX];
+};
+
+struct owners_lookup {
+	unsigned long ino;
+	unsigned int fd;
+	struct sock *sk;	/* found, referenced */
+};
+
+/* iterate_fd() callback from fd on: stop at the first file seen. */
+static int owners_lookup_cb(const void *p, struct file *file, unsigned int fd)
+{
+	struct owners_lookup *l = (struct owners_lookup *)p;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (fd != l->fd)
+		return 1;	/* that fd was closed */
+	sock = sock_from_file(file);
+	if (!sock || SOCK_INODE(sock)->i_ino != l->ino)
+		return 1;
+	sk = READ_ONCE(sock->sk);
+	/* The file holds the socket, which holds sk: the count is not 0. */
+	if (sk && owners_inet(sk) && refcount_inc_not_zero(&sk->sk_refcnt))
+		l->sk = sk;
+	return 1;
+}
+
+/* The socket with inode ino at fd of process tgid, referenced, or NULL. */
+static struct sock *owners_lookup(unsigned long ino, pid_t tgid, int fd)
+{
+	struct owners_lookup l = { .ino = ino, .fd = fd };
+	struct task_struct *t;
+	pid_t nr = tgid;
+
+	t = owners_next_task(&nr);
+	if (!t)
+		return NULL;
+	if (nr == tgid) {
+		task_lock(t);
+		if (t->files)
+			iterate_fd(t->files, fd, owners_lookup_cb, &l);
+		task_unlock(t);
+	}
+	put_task_struct(t);
+	return l.sk;
+}
+
 /*
  * Extra source (walk.h): the sockets the last scan found unhashed, from
- * inode *pos on, while their owner still has them (not closed since).
+ * inode *pos on, while an owner the scan saw still has them at the same
+ * fd. Each is found again through that fd and referenced for the report
+ * only (the scan keeps no reference).
  */
 int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
 			  int max)
 {
+	struct owners_where *w;
 	struct owners_scan *scan;
 	struct owners_rec *rec;
 	unsigned long ino;
 	struct sock *sk;
-	int n = 0;
+	int nw = 0, n = 0, i, k;
 
-	rcu_read_lock();
-	scan = rcu_dereference(owners_cur);
-	if (!scan)
-		goto out;
-	xa_for_each_start(&scan->unhashed, ino, rec, *pos) {
-		if (n == max)
+	w = kmalloc_array(max, sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return 0;
+	/* 0 means the end: go on past records whose owners closed them. */
+	while (!n) {
+		/* Copy where to look: the scan may be replaced without RCU. */
+		nw = 0;
+		rcu_read_lock();
+		scan = rcu_dereference(owners_cur);
+		if (scan) {
+			xa_for_each_start(&scan->unhashed, ino, rec, *pos) {
+				if (nw == max)
+					break;
+				w[nw].ino = ino;
+				w[nw].n = rec->n;
+				for (k = 0; k < rec->n; k++) {
+					w[nw].at[k].tgid = rec->owners[k].tgid;
+					w[nw].at[k].fd = rec->owners[k].fd;
+				}
+				nw++;
+			}
+		}
+		rcu_read_unlock();
+		if (!nw)
 			break;
-		*pos = ino + 1;
-		sk = rec->sk;
-		if (sock_flag(sk, SOCK_DEAD) || !READ_ONCE(sk->sk_socket))
-			continue;
-		/* The scan's reference keeps the count above 0. */
-		if (!refcount_inc_not_zero(&sk->sk_refcnt))
-			continue;
-		refs[n].sk = sk;
-		refs[n].netns_ino = sock_net(sk)->ns.inum;
-		refs[n].net = maybe_get_net(sock_net(sk));
-		refs[n].proto = sk->sk_protocol;
-		refs[n].held = 1;
-		n++;
+
+		for (i = 0; i < nw; i++) {
+			*pos = w[i].ino + 1;
+			sk = NULL;
+			for (k = 0; k < w[i].n && !sk; k++)
+				sk = owners_lookup(w[i].ino, w[i].at[k].tgid,
+						   w[i].at[k].fd);
+			if (!sk)
+				continue;
+			refs[n].sk = sk;
+			refs[n].netns_ino = sock_net(sk)->ns.inum;
+			refs[n].net = maybe_get_net(sock_net(sk));
+			refs[n].proto = sk->sk_protocol;
+			refs[n].held = 0;
+			n++;
+		}
+		cond_resched();
 	}
-out:
-	rcu_read_unlock();
+	kfree(w);
 	return n;
 }
 

@@ -10,6 +10,8 @@
  *	each with hashed=0, its owner, state and memory (rmem >= the unread
  *	bytes FIONREAD reports), and "summary" counts exactly them in the
  *	test's netns.
+ * not pinned: after a scan saw a netns' unhashed sockets and their owner
+ *	closed them, deleting the netns dismantles it (its veth peer goes).
  * no_fd: a socket whose only reference is an SCM_RIGHTS message in flight
  *	is flagged no_fd with no owner; once received, it has its new fd.
  * suspects: each scenario gives exactly the expected line (reason, owner
@@ -400,6 +402,124 @@ TEST(unhashed_reset_by_peer)
 	for (int i = 0; i < NRESET; i++)
 		close(cl[i]);
 	EXPECT_EQ(0, summary_tcp_mem("unhashed"));
+}
+
+/* True once /sys/class/net/dev is gone, within ms milliseconds. */
+static bool dev_gone_within(const char *dev, int ms)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s", dev);
+	for (int t = 0; t < ms; t += 100) {
+		if (access(path, F_OK))
+			return true;
+		sl_msleep(100);
+	}
+	return false;
+}
+
+/*
+ * The scan must not pin what it saw. A child in netns "slpin" holds a
+ * never-bound TCP socket and a never-bound UDP socket (unhashed: only the
+ * scan can show them); after a scan "sockets" lists both, with the child
+ * as owner. Then the child exits (closing them) and the netns is deleted:
+ * the kernel must dismantle it, which deletes the veth end that lives
+ * there and so its peer in this netns (the independent witness). A
+ * reference kept by the scan would keep the sockets, hence the netns and
+ * the veth, alive. Nor may the tracker report the closed sockets as
+ * closed but not freed.
+ */
+FIXTURE(pin) {
+	int unused;
+};
+
+FIXTURE_SETUP(pin)
+{
+	system("/usr/bin/ip netns del slpin 2>/dev/null");
+}
+
+/* Whatever happened, leave nothing behind for the next test. */
+FIXTURE_TEARDOWN(pin)
+{
+	sl_control("track=off\ngrace_ms=1800000");
+	system("/usr/bin/ip netns del slpin 2>/dev/null; "
+	       "/usr/bin/ip link del slpin0 2>/dev/null");
+}
+
+TEST_F_TIMEOUT(pin, scan_does_not_pin, 180)
+{
+	unsigned long long ck[2];
+	int ready[2], done[2], st;
+	char want[32], v[64];
+	struct sl_list sl;
+	pid_t pid;
+
+	set_defaults();
+	ASSERT_EQ(0, system("/usr/bin/ip netns add slpin && "
+			    "/usr/bin/ip link add slpin0 type veth peer name slpin1 netns slpin"));
+	ASSERT_EQ(0, sl_control("grace_ms=0\ntrack=on"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int ns = open("/run/netns/slpin", O_RDONLY), t, u;
+		unsigned long long c[2];
+		char x;
+
+		close(done[1]);
+		close(ready[0]);
+		if (ns < 0 || setns(ns, CLONE_NEWNET))
+			_exit(1);
+		close(ns);
+		t = socket(AF_INET, SOCK_STREAM, 0);
+		u = socket(AF_INET6, SOCK_DGRAM, 0);
+		c[0] = sl_sock_cookie(t);
+		c[1] = sl_sock_cookie(u);
+		if (t < 0 || u < 0 || write(ready[1], c, sizeof(c)) != sizeof(c))
+			_exit(1);
+		read(done[0], &x, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	ASSERT_EQ((ssize_t)sizeof(ck), read(ready[0], ck, sizeof(ck)));
+
+	ASSERT_EQ(0, scan());
+	ASSERT_LT(0, sl_lines(SL_DIR "/sockets", &sl));
+	snprintf(want, sizeof(want), "%d:", pid);
+	for (int i = 0; i < 2; i++) {
+		const char *line = sl_find(&sl, ck[i]);
+
+		ASSERT_NE(NULL, line) TH_LOG("cookie %llx not listed", ck[i]);
+		EXPECT_EQ(0, sl_kv_ll(line, "hashed"));
+		ASSERT_TRUE(sl_kv(line, "owners", v, sizeof(v)));
+		EXPECT_EQ(0, strncmp(v, want, strlen(want))) TH_LOG("owners=%s", v);
+	}
+	sl_free(&sl);
+
+	/* The child closes its sockets by exiting; then the netns goes. */
+	close(done[1]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	ASSERT_EQ(0, system("/usr/bin/ip netns del slpin"));
+	EXPECT_TRUE(dev_gone_within("slpin0", 90000)) {
+		TH_LOG("netns slpin not dismantled: something pins it");
+	}
+
+	ASSERT_LE(0, sl_lines(SL_DIR "/tracked", &sl));
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(NULL, sl_find(&sl, ck[i])) {
+			TH_LOG("closed socket %llx reported as not freed", ck[i]);
+		}
+	}
+	sl_free(&sl);
+	ASSERT_LE(0, sl_lines(SL_DIR "/sockets", &sl));
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(NULL, sl_find(&sl, ck[i]));
+	}
+	sl_free(&sl);
+	close(ready[0]);
 }
 
 /* Send fd over the unix socket s with SCM_RIGHTS. */
