@@ -358,7 +358,7 @@ TEST_F_TIMEOUT(tr, normal_lifecycles_never_show, SL_HEAVY_TIMEOUT)
 /*
  * Orphans that time out: the kernel frees them well before the grace
  * time, so "tracked" never lists them. Two kinds, in a netns of the test's
- * own (tcp_orphan_retries=1 there):
+ * own (tcp_orphan_retries=1 there, 4 on a slow kernel):
  * - FIN-WAIT-1 with unsent data towards a live peer that never reads (its
  *   window closed), aborted by TCP_USER_TIMEOUT;
  * - FIN-WAIT-1 towards a peer gone silent (its veth end down), aborted
@@ -367,7 +367,14 @@ TEST_F_TIMEOUT(tr, normal_lifecycles_never_show, SL_HEAVY_TIMEOUT)
  * once ss no longer shows them the registry has forgotten them (dump:
  * -ENOENT), and after the grace time "tracked" has none of them.
  */
-#define ORPHAN_GRACE_MS 8000
+/*
+ * On a slow (debug) kernel setting the orphans up takes seconds: they get
+ * longer lives there (user timeout, FIN retries) and the grace time grows
+ * with them, so each is still alive when the test looks at it.
+ */
+#define ORPHAN_GRACE_MS (getenv("SL_SLOW") ? 30000 : 8000)
+#define ORPHAN_USER_TIMEOUT_MS (getenv("SL_SLOW") ? 10000 : 2000)
+#define ORPHAN_RETRIES (getenv("SL_SLOW") ? "4" : "1")
 #define NORPHAN 6
 #define PEERNS "sltrpeer"
 
@@ -414,7 +421,7 @@ static bool registry_knows(unsigned long long ck)
 TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	unsigned int tmo = 2000;
+	unsigned int tmo = ORPHAN_USER_TIMEOUT_MS;
 	unsigned long long ck[2 * NORPHAN];
 	struct ss_list alive = { 0 };
 	int keep[2 * NORPHAN], peer, lz, ld, i, n = 0, left;
@@ -434,7 +441,8 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 			    "/usr/bin/ip link set slt0 up && "
 			    "/usr/bin/ip -n " PEERNS " addr add 10.79.0.2/24 dev slt1 && "
 			    "/usr/bin/ip -n " PEERNS " link set slt1 up"));
-	ASSERT_EQ(0, sl_write("/proc/sys/net/ipv4/tcp_orphan_retries", "1"));
+	ASSERT_EQ(0, sl_write("/proc/sys/net/ipv4/tcp_orphan_retries",
+			      ORPHAN_RETRIES));
 	peer = open("/run/netns/" PEERNS, O_RDONLY);
 	ASSERT_LE(0, peer);
 	lz = listener_in(-1, "127.0.0.1", 2048, &zin);
