@@ -120,7 +120,10 @@ if [ -s $T/bad ]; then
 else
 	ktap_ok "every read well-formed, no kernel pointer ($reads reads)"
 fi
-[ "$(cat $T/churn)" -gt 100 ] 2>/dev/null &&
+# The churn must have run: a debug kernel (SL_SLOW) manages far fewer.
+min_churn=100
+[ -n "${SL_SLOW:-}" ] && min_churn=20
+[ "$(cat $T/churn)" -gt $min_churn ] 2>/dev/null &&
 	ktap_ok "connection churn ran ($(cat $T/churn) connections)" ||
 	ktap_not_ok "connection churn: $(cat $T/churn)"
 [ "$(cat $T/reloads)" = "$RELOADS" ] &&
