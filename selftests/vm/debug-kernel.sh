@@ -9,7 +9,8 @@
 # that kernel's compiler, in its suite's chroot. Built once: the tree is
 # reused while the source package and the config fragments are unchanged.
 # Prints the tree's path (inside the chroot's directory, where
-# build-module.sh builds for it with the same compiler). The network
+# build-module.sh builds for it with the same compiler). run.sh boots its
+# bzImage: 7.3's KASAN vmlinux does not survive QEMU's PVH entry. The network
 # modules the tests need are built in; modules_prepare lets out-of-tree
 # modules build against the tree.
 set -euo pipefail
@@ -81,7 +82,7 @@ done < <(cat $frags | grep -E '^CONFIG_' | grep -v -E 'RETPOLINE|MODULE_SIG=n' |
 [ $bad = 0 ] || exit 1
 sl_chroot "$chroot" sh -c "
 	cd $ctree &&
-	make -s -j$(nproc) vmlinux modules_prepare &&
+	make -s -j$(nproc) bzImage modules_prepare &&
 	{ make -s -j$(nproc) modules || true; }
 " >"$tree.log" 2>&1 || {
 	tail -n 30 "$tree.log" >&2
