@@ -9,6 +9,7 @@
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS)
 #   make check-debug     selftests on a KASAN/lockdep/kmemleak kernel
+#   make deb             Debian packages sockleak-dkms and sockleak (build/deb/)
 #   make deps            install what the above need (Debian 12, root)
 #   make clean
 
@@ -114,9 +115,14 @@ check-debug: deps tools selftests
 			--env SL_SLOW=1 --timeout 5400 debug; \
 	done
 
+# Debian packages (debian/), built from a copy of the tree in build/deb/
+# and checked by lintian.
+deb:
+	selftests/vm/deb.sh
+
 clean: module-clean
 	$(MAKE) -C tools clean
 	rm -rf $(BUILD)
 
 .PHONY: all module module-clean tools deps selftests check demo stress bench \
-	check-debug clean
+	check-debug deb clean
