@@ -10,6 +10,8 @@
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS)
 #   make check-debug     selftests on a KASAN/lockdep/kmemleak kernel
 #   make deb             Debian packages sockleak-dkms and sockleak (build/deb/)
+#   make check-install   the packages installed in a booted Debian, across a
+#                        kernel upgrade, then purged (not part of "make check")
 #   make deps            install what the above need (Debian 12, root)
 #   make clean
 
@@ -116,13 +118,18 @@ check-debug: deps tools selftests
 	done
 
 # Debian packages (debian/), built from a copy of the tree in build/deb/
-# and checked by lintian.
+# and checked by lintian; then installed with apt in a Debian root booted
+# under QEMU, across a kernel upgrade, and purged.
+# SOCKLEAK_INSTALL_SUITE=sid runs check-install on sid.
 deb:
 	selftests/vm/deb.sh
+
+check-install: deb
+	selftests/vm/check-install.sh
 
 clean: module-clean
 	$(MAKE) -C tools clean
 	rm -rf $(BUILD)
 
 .PHONY: all module module-clean tools deps selftests check demo stress bench \
-	check-debug deb clean
+	check-debug deb check-install clean
