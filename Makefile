@@ -8,11 +8,13 @@
 #   make demo            boot a VM, load the module, show its reports
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS)
-#   make check-debug     selftests on a KASAN/lockdep/kmemleak kernel
+#   make check-debug     selftests on debug kernels of the newest source:
+#                        KASAN/lockdep/kmemleak, and PREEMPT_RT with lockdep
 #   make deb             Debian packages sockleak-dkms and sockleak (build/deb/)
 #   make check-install   the packages installed in a booted Debian, across a
 #                        kernel upgrade, then purged (not part of "make check")
-#   make deps            install what the above need (Debian 12, root)
+#   make deps            install what the above need (Debian 12, root) and
+#                        prepare the kernel matrix (build chroots, kernels)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build

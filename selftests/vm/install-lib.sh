@@ -43,26 +43,10 @@ il_upgrade_packages() {
 	esac
 }
 
-# il_chroot [--offline] DIR CMD...: run CMD in the root DIR with /proc and
-# /dev, in a private mount namespace (nothing stays mounted afterwards);
-# --offline also in a new network namespace (no network at all), as the
-# guest would be.
+# il_chroot [--offline] DIR CMD...: run CMD in the root DIR (suites.sh's
+# sl_run_in: private mounts; --offline: no network, as the guest).
 il_chroot() {
-	local net=""
-	if [ "$1" = --offline ]; then
-		net=-n
-		shift
-	fi
-	local dir=$1
-	shift
-	unshare -m $net --propagation private -- /bin/sh -c '
-		dir=$1; shift
-		mount -t proc proc "$dir/proc" &&
-		mount --rbind /dev "$dir/dev" &&
-		exec chroot "$dir" /usr/bin/env -i \
-			PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-			LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
-	' sh "$dir" "$@"
+	sl_run_in "$@"
 }
 
 # The kernel releases installed in a root, oldest first.

@@ -27,13 +27,18 @@ sl_chroot_dir() {
 	echo "$sl_build/chroot/$(sl_chroot_of "$1")"
 }
 
-# sl_chroot SUITE CMD...: run CMD in SUITE's chroot with /proc and /dev,
-# in a private mount namespace (nothing stays mounted afterwards).
-sl_chroot() {
-	local dir
-	dir=$(sl_chroot_dir "$1")
+# sl_run_in [--offline] DIR CMD...: run CMD in the root directory DIR with
+# /proc and /dev, in a private mount namespace (nothing stays mounted
+# afterwards); --offline also in a new network namespace (no network).
+sl_run_in() {
+	local net=""
+	if [ "$1" = --offline ]; then
+		net=-n
+		shift
+	fi
+	local dir=$1
 	shift
-	unshare -m --propagation private -- /bin/sh -c '
+	unshare -m $net --propagation private -- /bin/sh -c '
 		dir=$1; shift
 		mount -t proc proc "$dir/proc" &&
 		mount --rbind /dev "$dir/dev" &&
@@ -41,6 +46,14 @@ sl_chroot() {
 			PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 			LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 	' sh "$dir" "$@"
+}
+
+# sl_chroot SUITE CMD...: run CMD in SUITE's build chroot.
+sl_chroot() {
+	local dir
+	dir=$(sl_chroot_dir "$1")
+	shift
+	sl_run_in "$dir" "$@"
 }
 
 # The sources.list of a chroot.
