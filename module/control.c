@@ -134,7 +134,7 @@ static const struct control_cmd control_cmds[] = {
 		.name = "max_entries",
 		.var = &sockleak_tunables.max_entries,
 		.min = 64,
-		.max = 1 << 24,
+		.max = SOCKLEAK_MAX_ENTRIES,
 		.max_now = sockleak_reg_max_entries,
 	},
 	TUNABLE(stacks, 0, 1),

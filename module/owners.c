@@ -399,7 +399,8 @@ struct owners_where {
 struct owners_lookup {
 	unsigned long ino;
 	unsigned int fd;
-	struct sock *sk;	/* found, referenced */
+	struct sockleak_ref *ref;
+	bool found;		/* ref filled, referenced */
 };
 
 /* iterate_fd() callback from fd on: stop at the first file seen. */
@@ -416,15 +417,16 @@ static int owners_lookup_cb(const void *p, struct file *file, unsigned int fd)
 		return 1;
 	sk = READ_ONCE(sock->sk);
 	/* The file holds the socket, which holds sk: the count is not 0. */
-	if (sk && owners_inet(sk) && refcount_inc_not_zero(&sk->sk_refcnt))
-		l->sk = sk;
+	if (sk && owners_inet(sk))
+		l->found = sockleak_walk_grab(sk, l->ref, sk->sk_protocol);
 	return 1;
 }
 
-/* The socket with inode ino at fd of process tgid, referenced, or NULL. */
-static struct sock *owners_lookup(unsigned long ino, pid_t tgid, int fd)
+/* Reference the socket with inode ino at fd of process tgid into ref. */
+static bool owners_lookup(unsigned long ino, pid_t tgid, int fd,
+			  struct sockleak_ref *ref)
 {
-	struct owners_lookup l = { .ino = ino, .fd = fd };
+	struct owners_lookup l = { .ino = ino, .fd = fd, .ref = ref };
 	struct task_struct *t;
 	pid_t nr = tgid;
 
@@ -438,7 +440,7 @@ static struct sock *owners_lookup(unsigned long ino, pid_t tgid, int fd)
 		task_unlock(t);
 	}
 	put_task_struct(t);
-	return l.sk;
+	return l.found;
 }
 
 /*
@@ -454,7 +456,6 @@ int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
 	struct owners_scan *scan;
 	struct owners_rec *rec;
 	unsigned long ino;
-	struct sock *sk;
 	int nw = 0, n = 0, i, k;
 
 	w = kmalloc_array(max, sizeof(*w), GFP_KERNEL);
@@ -485,18 +486,13 @@ int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
 
 		for (i = 0; i < nw; i++) {
 			*pos = w[i].ino + 1;
-			sk = NULL;
-			for (k = 0; k < w[i].n && !sk; k++)
-				sk = owners_lookup(w[i].ino, w[i].at[k].tgid,
-						   w[i].at[k].fd);
-			if (!sk)
-				continue;
-			refs[n].sk = sk;
-			refs[n].netns_ino = sock_net(sk)->ns.inum;
-			refs[n].net = maybe_get_net(sock_net(sk));
-			refs[n].proto = sk->sk_protocol;
-			refs[n].held = 0;
-			n++;
+			for (k = 0; k < w[i].n; k++) {
+				if (owners_lookup(w[i].ino, w[i].at[k].tgid,
+						  w[i].at[k].fd, &refs[n])) {
+					n++;
+					break;
+				}
+			}
 		}
 		cond_resched();
 	}

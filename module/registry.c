@@ -410,7 +410,6 @@ static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
 	ref->netns_ino = net->ns.inum;
 	ref->net = maybe_get_net(net);
 	ref->proto = e->proto;
-	ref->held = 0;
 	if (!in)
 		return;
 	in->alloc_ns = e->alloc_ns;
@@ -429,6 +428,12 @@ static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
 	in->hashed = !sk_unhashed(sk);
 	sl_stack_copy(r, e->alloc_stack, &in->alloc_stack);
 	sl_stack_copy(r, e->close_stack, &in->close_stack);
+}
+
+/* Where a scan of the entries from slot i stops its lock section. */
+static unsigned long sl_batch_end(const struct sl_registry *r, unsigned long i)
+{
+	return min((i / r->per_stripe + 1) * r->per_stripe, i + SL_SCAN_BATCH);
 }
 
 /* Pin the table against sockleak_reg_stop(); NULL when tracking is off. */
@@ -476,10 +481,9 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 	i = *pos;
 	while (i < total && n < max) {
 		struct sl_stripe *s = &r->stripes[i / r->per_stripe];
-		unsigned long end = (i / r->per_stripe + 1) * r->per_stripe;
+		unsigned long end = sl_batch_end(r, i);
 		unsigned long flags;
 
-		end = min(end, i + SL_SCAN_BATCH);
 		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end && n < max; i++) {
 			struct sl_entry *e = &r->entries[i];
@@ -511,10 +515,9 @@ int sockleak_reg_clear(void)
 		return -ENODEV;
 	for (i = 0; i < (unsigned long)r->per_stripe * SL_STRIPES; ) {
 		struct sl_stripe *s = &r->stripes[i / r->per_stripe];
-		unsigned long end = (i / r->per_stripe + 1) * r->per_stripe;
+		unsigned long end = sl_batch_end(r, i);
 		unsigned long flags;
 
-		end = min(end, i + SL_SCAN_BATCH);
 		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end; i++)
 			if (r->entries[i].sk &&
@@ -575,8 +578,6 @@ static void sl_unpublish(struct sl_registry *r)
 /* Bytes one entry costs: the entry, a stack slot, at most 4 bucket heads. */
 #define SL_ENTRY_BYTES	(sizeof(struct sl_entry) + sizeof(struct sl_stack) + \
 			 4 * sizeof(struct hlist_head))
-/* The tunable's own ceiling. */
-#define SL_MAX_ENTRIES	(1U << 24)
 
 /*
  * The largest max_entries this machine can give: the table may take an
@@ -589,7 +590,7 @@ unsigned int sockleak_reg_max_entries(void)
 			SL_ENTRY_BYTES);
 
 	n = min_t(u64, n, INT_MAX / sizeof(struct sl_stack) - SL_STRIPES);
-	n = min_t(u64, n, SL_MAX_ENTRIES);
+	n = min_t(u64, n, SOCKLEAK_MAX_ENTRIES);
 	return max_t(u64, n, SL_STRIPES);
 }
 

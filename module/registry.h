@@ -79,6 +79,8 @@ struct sockleak_reg_stats {
 };
 
 int sockleak_reg_start(unsigned int max_entries);
+/* The ceiling of the max_entries tunable, whatever the machine. */
+#define SOCKLEAK_MAX_ENTRIES	(1U << 24)
 unsigned int sockleak_reg_max_entries(void);
 void sockleak_reg_stop(void);
 bool sockleak_reg_on(void);

@@ -115,7 +115,7 @@ static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
 	s->proto = r->proto;
 	s->family = sk->sk_family;
 	s->state = snap_state(sk);
-	s->refcnt = refcount_read(&sk->sk_refcnt) - 1 - r->held;
+	s->refcnt = refcount_read(&sk->sk_refcnt) - 1;
 	s->sport = sk->sk_num;
 	s->dport = ntohs(sk->sk_dport);
 #if IS_ENABLED(CONFIG_IPV6)

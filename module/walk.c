@@ -175,8 +175,11 @@ static unsigned int walk_nbuckets(const struct sockleak_walk *w)
 	return 0;
 }
 
-/* Called with the bucket lock held: take references only. */
-static bool walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto)
+/*
+ * Reference sk and its netns into r; false when sk is being freed. Takes
+ * references only, so it may run under a bucket (or fd table) lock.
+ */
+bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto)
 {
 	struct net *net;
 
@@ -187,7 +190,6 @@ static bool walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto)
 	r->netns_ino = net->ns.inum;
 	r->net = maybe_get_net(net);
 	r->proto = proto;
-	r->held = 0;
 	return true;
 }
 
@@ -247,7 +249,7 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 					stopped = true;
 					break;
 				}
-				if (walk_grab(sk, &refs[n], proto))
+				if (sockleak_walk_grab(sk, &refs[n], proto))
 					n++;
 			}
 			idx++;
@@ -259,7 +261,7 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 					stopped = true;
 					break;
 				}
-				if (walk_grab(sk, &refs[n], proto))
+				if (sockleak_walk_grab(sk, &refs[n], proto))
 					n++;
 			}
 			idx++;

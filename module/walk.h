@@ -49,9 +49,9 @@ struct sockleak_ref {
 	struct net *net;	/* sock_net(sk) pinned, or NULL: netns dying */
 	unsigned int netns_ino;	/* sock_net(sk)->ns.inum, read under lock */
 	u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	u8 held;		/* sk references its source keeps besides ours */
 };
 
+bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto);
 void sockleak_walk_init(struct sockleak_walk *w);
 void sockleak_walk_release(struct sockleak_walk *w);
 int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
