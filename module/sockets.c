@@ -99,6 +99,10 @@ static void *sockets_next(struct seq_file *m, void *v, loff_t *pos)
 
 static void sockets_stop(struct seq_file *m, void *v)
 {
+	struct sockets_iter *it = m->private;
+
+	/* No socket stays referenced between read() calls. */
+	sockleak_walk_park(&it->walk);
 }
 
 static int sockets_show(struct seq_file *m, void *v)

@@ -263,7 +263,17 @@ int sockleak_tracked_dump(u64 cookie)
 		kfree(m.buf);
 		return -ENOMEM;
 	}
-	n = sockleak_reg_grab(&pos, SOCKLEAK_REG_COOKIE, cookie, &ref, info, 1);
+	/*
+	 * A TCP child carries its listener's cookie until it is settled
+	 * (sockleak_sk_settle()): check the match again after that.
+	 */
+	while ((n = sockleak_reg_grab(&pos, SOCKLEAK_REG_COOKIE, cookie, &ref,
+				      info, 1))) {
+		sockleak_sk_settle(ref.sk);
+		if (atomic64_read(&ref.sk->sk_cookie) == cookie)
+			break;
+		sockleak_walk_put(&ref, 1);
+	}
 	if (n) {
 		tracked_show_one(&m, &ref, info, ktime_get_ns(), true);
 		sockleak_walk_put(&ref, 1);

@@ -48,6 +48,24 @@
  *   removed in a bucket in between may shift the offset by one: like
  *   inet_diag, the walk is exact only on a quiescent system.
  *
+ * - Long chains: counting the offset from the head again for every batch
+ *   would make a chain of n sockets cost n * n / SOCKLEAK_BATCH visits
+ *   (50k connected UDP sockets of one port share one slot). So when a
+ *   batch stops inside an ehash or UDP bucket, the cursor keeps one extra
+ *   reference on the last socket taken there (the anchor) and the next
+ *   batch goes on from the anchor's successor, if the anchor is still an
+ *   entry of that bucket: hashed, and its hash selects the bucket, checked
+ *   under the bucket lock, which keeps it there. Otherwise, or once the
+ *   cursor is parked (sockleak_walk_park(): a seq_file reader between two
+ *   read() calls, where nothing but a netns may stay pinned), the offset
+ *   is counted again from the head, at most WALK_SKIP_MAX entries per lock
+ *   section: then an entry already given becomes the anchor, the lock is
+ *   dropped and the walk resumes after it. The chains are RCU lists (ehash: nulls lists of
+ *   SLAB_TYPESAFE_BY_RCU sockets; UDP: SOCK_RCU_FREE sockets) and the walk
+ *   holds rcu_read_lock(), so a racing rehash can only cost accuracy, like
+ *   the offset, never safety. lhash2 buckets (one per listening address
+ *   and port) always use the offset.
+ *
  * - Extra sockets (sockleak_extra_batch(), at the end of this file) come
  *   referenced from their source; the generic layer takes no lock, only
  *   an xarray of the cookies it gave (GFP_KERNEL, process context).
@@ -193,21 +211,99 @@ bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto)
 	return true;
 }
 
+/* Forget the anchor: the cursor goes on by its offset. */
+static void walk_drop_anchor(struct sockleak_walk *w)
+{
+	if (w->anchor)
+		sock_gen_put(w->anchor);
+	w->anchor = NULL;
+}
+
 /*
- * Walk one bucket from w->offset, taking references on up to @max - @n
- * more sockets. Advances the cursor and returns the new count.
+ * Is the anchor still an entry of bucket @b of the table being walked?
+ * Called under that bucket's lock (locking rules at the top).
+ */
+static bool walk_anchor_in(const struct sockleak_walk *w, unsigned int b)
+{
+	const struct sock *a = w->anchor;
+
+	if (!a || sk_unhashed(a))
+		return false;
+	/* Pairs with the stores of a (re)hash: pprev set, then the hash. */
+	smp_rmb();
+	switch (w->table) {
+	case SOCKLEAK_TBL_TCP_EHASH:
+	case SOCKLEAK_TBL_TCP_EHASH_NETNS:
+		return (READ_ONCE(a->sk_hash) & walk_hashinfo(w)->ehash_mask) == b;
+	case SOCKLEAK_TBL_UDP:
+	case SOCKLEAK_TBL_UDP_NETNS:
+		return udp_hashfn(sock_net(a), READ_ONCE(udp_sk(a)->udp_port_hash),
+				  walk_udp_table(w)->mask) == b;
+	default:
+		return false;
+	}
+}
+
+/* Most entries one bucket lock section skips (resuming by the offset). */
+#define WALK_SKIP_MAX	256
+
+/* What one lock section over a bucket has done so far. */
+struct walk_section {
+	struct sockleak_ref *refs;
+	int n, max;
+	u8 proto;
+	bool anchored;		/* an anchor may be kept in this table */
+	unsigned int skipped;	/* entries skipped in this section */
+	struct sock *last;	/* last socket taken or passed, referenced */
+	unsigned int last_idx;
+};
+
+enum walk_step { WALK_GO_ON, WALK_STOP };
+
+/*
+ * Visit entry @idx of the bucket (under its lock): take it when the
+ * cursor has not passed it yet; stop when the batch is full, or when this
+ * section has skipped WALK_SKIP_MAX entries already given (then an entry
+ * is referenced as the anchor to resume from).
+ */
+static enum walk_step walk_visit(const struct sockleak_walk *w,
+				 struct walk_section *ws, struct sock *sk,
+				 unsigned int idx)
+{
+	if (idx < w->offset) {
+		if (!ws->anchored || ++ws->skipped < WALK_SKIP_MAX ||
+		    !refcount_inc_not_zero(&sk->sk_refcnt))
+			return WALK_GO_ON;
+		ws->last = sk;		/* resume after it: already given */
+		ws->last_idx = idx;
+		return WALK_STOP;
+	}
+	if (ws->n == ws->max)
+		return WALK_STOP;
+	if (sockleak_walk_grab(sk, &ws->refs[ws->n], ws->proto)) {
+		ws->last = sk;
+		ws->last_idx = idx;
+		ws->n++;
+	}
+	return WALK_GO_ON;
+}
+
+/*
+ * Walk one bucket from the anchor's successor or from w->offset, taking
+ * references on up to @max - @n more sockets. Advances the cursor and
+ * returns the new count.
  */
 static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 		       int n, int max)
 {
+	struct walk_section ws = { .refs = refs, .n = n, .max = max };
 	unsigned int idx = 0, b = w->bucket;
+	struct sock *sk, *from = NULL;
 	struct hlist_nulls_head *nhead;
 	struct hlist_nulls_node *node;
 	struct udp_hslot *hslot = NULL;
 	bool stopped = false;
 	spinlock_t *lock;
-	struct sock *sk;
-	u8 proto;
 
 	switch (w->table) {
 	case SOCKLEAK_TBL_TCP_LISTEN: {
@@ -215,7 +311,7 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 
 		nhead = &ilb->nulls_head;
 		lock = &ilb->lock;
-		proto = IPPROTO_TCP;
+		ws.proto = IPPROTO_TCP;
 		break;
 	}
 	case SOCKLEAK_TBL_TCP_EHASH:
@@ -224,7 +320,8 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 
 		nhead = &h->ehash[b].chain;
 		lock = inet_ehash_lockp(h, b);
-		proto = IPPROTO_TCP;
+		ws.proto = IPPROTO_TCP;
+		ws.anchored = true;
 		break;
 	}
 	case SOCKLEAK_TBL_UDP:
@@ -232,7 +329,8 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 		hslot = &walk_udp_table(w)->hash[b];
 		nhead = NULL;
 		lock = &hslot->lock;
-		proto = IPPROTO_UDP;
+		ws.proto = IPPROTO_UDP;
+		ws.anchored = true;
 		break;
 	default:
 		return n;
@@ -241,42 +339,59 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 	if (nhead ? hlist_nulls_empty(nhead) : hlist_empty(&hslot->head))
 		goto next_bucket;
 
+	rcu_read_lock();
 	spin_lock_bh(lock);
+	if (walk_anchor_in(w, b)) {
+		from = w->anchor;
+		idx = w->anchor_idx;
+	}
 	if (nhead) {
-		sk_nulls_for_each(sk, node, nhead) {
-			if (idx >= w->offset) {
-				if (n == max) {
-					stopped = true;
-					break;
-				}
-				if (sockleak_walk_grab(sk, &refs[n], proto))
-					n++;
+		if (from)
+			sk = from;
+		else
+			sk = hlist_nulls_empty(nhead) ? NULL :
+			     hlist_nulls_entry(nhead->first, struct sock,
+					       sk_nulls_node);
+		sk_nulls_for_each_from(sk, node) {
+			if (sk != from && walk_visit(w, &ws, sk, idx) == WALK_STOP) {
+				stopped = true;
+				break;
 			}
 			idx++;
 		}
 	} else {
-		sk_for_each(sk, &hslot->head) {
-			if (idx >= w->offset) {
-				if (n == max) {
-					stopped = true;
-					break;
-				}
-				if (sockleak_walk_grab(sk, &refs[n], proto))
-					n++;
+		sk = from ?: sk_head(&hslot->head);
+		sk_for_each_from(sk) {
+			if (sk != from && walk_visit(w, &ws, sk, idx) == WALK_STOP) {
+				stopped = true;
+				break;
 			}
 			idx++;
 		}
 	}
 	spin_unlock_bh(lock);
+	rcu_read_unlock();
 
 	if (stopped) {
-		w->offset = idx;
-		return n;
+		/* A skip section's anchor is referenced already. */
+		bool skip = ws.last && ws.last_idx < w->offset;
+
+		w->offset = max(w->offset, idx);
+		if (ws.last && ws.anchored) {
+			/* A taken socket: the batch holds it, add the anchor's. */
+			if (!skip)
+				refcount_inc(&ws.last->sk_refcnt);
+			walk_drop_anchor(w);
+			w->anchor = ws.last;
+			w->anchor_idx = ws.last_idx;
+		}
+		return ws.n;
 	}
 next_bucket:
+	walk_drop_anchor(w);
 	w->bucket++;
 	w->offset = 0;
-	return n;
+	return ws.n;
 }
 
 void sockleak_walk_init(struct sockleak_walk *w)
@@ -285,10 +400,22 @@ void sockleak_walk_init(struct sockleak_walk *w)
 	w->net = NULL;
 	w->bucket = 0;
 	w->offset = 0;
+	w->anchor = NULL;
+	w->anchor_idx = 0;
+}
+
+/*
+ * The caller pauses (e.g. between two read() calls): drop the anchor, so
+ * that no socket stays referenced; the walk then resumes by its offset.
+ */
+void sockleak_walk_park(struct sockleak_walk *w)
+{
+	walk_drop_anchor(w);
 }
 
 void sockleak_walk_release(struct sockleak_walk *w)
 {
+	walk_drop_anchor(w);
 	if (w->net)
 		put_net(w->net);
 	w->net = NULL;
@@ -313,7 +440,8 @@ int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
 			continue;
 		}
 		n = walk_bucket(w, refs, n, max);
-		if (!(++buckets & 255))
+		/* Every 256 buckets, and between sections of a long chain. */
+		if (!(++buckets & 255) || w->anchor)
 			cond_resched();
 	}
 	return n;
@@ -353,6 +481,25 @@ void sockleak_extra_release(struct sockleak_extra *x)
 }
 
 /*
+ * Wait until a referenced socket is past its birth as a TCP child.
+ * sk_clone_lock() makes the child as a copy of its listener, cookie
+ * included, and returns it locked; the softirq that made it gives it its
+ * own cookie (inet_csk_clone_lock()), hashes it and only then unlocks it
+ * (bh_unlock_sock() in tcp_child_process() or tcp_conn_request()). A
+ * source that finds the child unhashed (the lifecycle registry sees it
+ * from sk_clone_lock()'s return on) must not read it before: taking and
+ * releasing its spinlock waits for that softirq. Process context, no
+ * lock held.
+ */
+void sockleak_sk_settle(struct sock *sk)
+{
+	if (!sk_fullsock(sk))
+		return;
+	spin_lock_bh(&sk->sk_lock.slock);
+	spin_unlock_bh(&sk->sk_lock.slock);
+}
+
+/*
  * Is this extra socket new: not hashed (the walk reports hashed ones) and
  * not given before? Records its cookie. On allocation failure the socket
  * is reported (a duplicate line beats a missing one).
@@ -362,6 +509,7 @@ static bool extra_new(struct sockleak_extra *x, struct sock *sk)
 	u32 c[2];
 	u64 cookie;
 
+	sockleak_sk_settle(sk);
 	if (sk_hashed(sk))
 		return false;
 	sock_diag_save_cookie(sk, c);

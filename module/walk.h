@@ -34,13 +34,18 @@ enum sockleak_table {
 /*
  * Cursor: the next socket to visit is entry @offset of bucket @bucket of
  * table @table. For the per-netns tables @net is the owning netns, pinned
- * by the cursor; otherwise NULL.
+ * by the cursor; otherwise NULL. Inside a long chain (a batch stopped
+ * mid-bucket) @anchor is the last socket taken there, referenced, entry
+ * @anchor_idx: the walk resumes right after it instead of counting
+ * @offset entries from the head again (see walk.c).
  */
 struct sockleak_walk {
 	enum sockleak_table table;
 	struct net *net;
 	unsigned int bucket;
 	unsigned int offset;
+	struct sock *anchor;
+	unsigned int anchor_idx;
 };
 
 /* One socket handed out by the walk, referenced, no lock held. */
@@ -52,8 +57,10 @@ struct sockleak_ref {
 };
 
 bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto);
+void sockleak_sk_settle(struct sock *sk);
 void sockleak_walk_init(struct sockleak_walk *w);
 void sockleak_walk_release(struct sockleak_walk *w);
+void sockleak_walk_park(struct sockleak_walk *w);
 int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
 			int max);
 void sockleak_walk_put(struct sockleak_ref *refs, int n);

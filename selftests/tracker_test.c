@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -125,6 +126,7 @@ FIXTURE_SETUP(tr)
 
 FIXTURE_TEARDOWN(tr)
 {
+	sl_write(HOLDREF, "clone_delay 0");
 	sl_write(HOLDREF, "release");
 	close(self->l);
 	sl_control("track=off\ngrace_ms=1800000\nstacks=1");
@@ -811,6 +813,110 @@ TEST_F_TIMEOUT(ul, registry_lifetime_under_churn, SL_HEAVY_TIMEOUT)
 		EXPECT_EQ(rounds, failed);
 	TH_LOG("%d on/off cycles, %d failed starts (fail_function %s)", rounds,
 	       failed, inject ? "present" : "absent");
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Lines of "sockets" whose cookie is @cookie; -1 when unreadable. */
+static int sockets_with_cookie(unsigned long long cookie)
+{
+	struct sl_list sl = {};
+	int i, n = 0;
+
+	if (sl_sockets(&sl) < 0)
+		return -1;
+	for (i = 0; i < sl.n; i++)
+		n += sl_cookie(sl.line[i]) == cookie;
+	sl_free(&sl);
+	return n;
+}
+
+/* Kernel log lines of "dump=@cookie" that name an unhashed socket. */
+static int dumps_unhashed(unsigned long long cookie)
+{
+	char cmd[160], *out;
+	int n;
+
+	snprintf(cmd, sizeof(cmd),
+		 "dmesg | grep 'dump cookie=%llx ' | grep -c ' hashed=0'; true",
+		 cookie);
+	out = sl_run(cmd);
+	n = out ? atoi(out) : -1;
+	free(out);
+	return n;
+}
+
+/*
+ * A TCP child is born as a copy of its listener, cookie included, and
+ * gets its own cookie a moment later (inet_csk_clone_lock()). holdref's
+ * clone_delay stretches that moment to 300 ms for children of our
+ * listener, while a reader on the other CPU lists "sockets" and asks for
+ * dump=<listener's cookie> in a loop. The listener's cookie (SO_COOKIE,
+ * what ss shows) must name one line, the listener's, and every dump must
+ * be of the listener (hashed), never of an unhashed child.
+ */
+TEST_F_TIMEOUT(tr, clone_cookie_window, SL_HEAVY_TIMEOUT)
+{
+	unsigned long long lc = sl_sock_cookie(self->l);
+	int i, c, a, status, stop[2], dumps_before;
+	char cmd[64];
+	pid_t reader;
+
+	ASSERT_NE(0ULL, lc);
+	ASSERT_LE(2, sysconf(_SC_NPROCESSORS_ONLN)) {
+		TH_LOG("needs two CPUs: the reader runs while a child is born");
+	}
+	dumps_before = dumps_unhashed(lc);
+	ASSERT_LE(0, dumps_before);
+	snprintf(cmd, sizeof(cmd), "clone_delay 300 %d",
+		 ntohs(self->sin.sin_port));
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	ASSERT_EQ(0, pipe(stop));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		struct pollfd p = { .fd = stop[0], .events = POLLIN };
+		int dup = 0, reads = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(stop[1]);
+		pin_cpu(1);
+		snprintf(cmd, sizeof(cmd), "dump=%llx", lc);
+		while (poll(&p, 1, 0) == 0) {
+			if (sockets_with_cookie(lc) > 1)
+				dup++;
+			sl_control(cmd);
+			reads++;
+		}
+		_exit(dup ? 1 : reads ? 0 : 2);
+	}
+	close(stop[0]);
+	pin_cpu(0);
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
+		close(c);
+		close(a);
+	}
+	close(stop[1]);
+	ASSERT_EQ(reader, waitpid(reader, &status, 0));
+	sl_write(HOLDREF, "clone_delay 0");
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_NE(1, WEXITSTATUS(status)) {
+		TH_LOG("a child in its birth window was listed with its listener's cookie %llx",
+		       lc);
+	}
+	EXPECT_NE(2, WEXITSTATUS(status));
+	EXPECT_EQ(dumps_before, dumps_unhashed(lc)) {
+		TH_LOG("dump=%llx printed an unhashed socket: a child that still had its listener's cookie",
+		       lc);
+	}
 }
 
 TEST_HARNESS_MAIN

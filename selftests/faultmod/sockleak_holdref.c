@@ -7,19 +7,31 @@
  *   "hold <fd>"   take an extra reference (sock_hold) on the socket that
  *                 file descriptor <fd> of the writing process refers to
  *   "release"     drop every reference taken
+ *   "clone_delay <ms> <port>"
+ *                 stretch the birth of TCP children of listeners on local
+ *                 port <port>: spin <ms> ms (at most 1000) right after
+ *                 sk_clone_lock() (sk_clone() from 6.19) returns the child,
+ *                 still a copy of its listener (cookie included), locked,
+ *                 unhashed. "clone_delay 0" stops it. Arm it after
+ *                 sockleak's "track=on": a kretprobe registered later
+ *                 returns first, so sockleak has seen the child by then.
  * Reading returns the number of references held. Unloading releases them.
  *
- * Locking rules: holdref_mutex protects the held[] array; it is taken in
- * process context only.
+ * Locking rules: holdref_mutex protects the held[] array and the clone
+ * kretprobe's registration; it is taken in process context only. The
+ * delay and port are read locklessly by the kretprobe handler.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/uaccess.h>
+#include <net/inet_sock.h>
 #include <net/sock.h>
 
 #define HOLDREF_MAX	16
@@ -35,10 +47,63 @@ static void holdref_release_all(void)
 		sock_put(held[--nheld]);
 }
 
+static unsigned int clone_delay_ms, clone_port;
+
+static int clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *newsk = (struct sock *)regs_return_value(regs);
+
+	if (newsk && ntohs(inet_sk(newsk)->inet_sport) == READ_ONCE(clone_port))
+		mdelay(READ_ONCE(clone_delay_ms));
+	return 0;
+}
+
+static struct kretprobe clone_krp = {
+	.handler	= clone_ret,
+	.maxactive	= 64,
+};
+
+static bool clone_armed;
+
+/* The clone function's name differs across kernels: try each. */
+static int clone_arm(void)
+{
+	static const char * const names[] = { "sk_clone_lock", "sk_clone" };
+	int i, err = -ENOENT;
+
+	for (i = 0; i < ARRAY_SIZE(names) && err; i++) {
+		memset(&clone_krp.kp, 0, sizeof(clone_krp.kp));
+		clone_krp.kp.symbol_name = names[i];
+		err = register_kretprobe(&clone_krp);
+	}
+	return err;
+}
+
+/* "clone_delay <ms> <port>" (holdref_mutex held). */
+static int clone_delay(unsigned int ms, unsigned int port)
+{
+	if (ms > 1000 || port > 65535)
+		return -EINVAL;
+	WRITE_ONCE(clone_port, port);
+	WRITE_ONCE(clone_delay_ms, ms);
+	if (ms && !clone_armed) {
+		int err = clone_arm();
+
+		if (err)
+			return err;
+		clone_armed = true;
+	} else if (!ms && clone_armed) {
+		unregister_kretprobe(&clone_krp);
+		clone_armed = false;
+	}
+	return 0;
+}
+
 static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
 	struct socket *sock;
+	unsigned int ms, port = 0;
 	char buf[32];
 	int fd, err;
 
@@ -53,6 +118,8 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 	if (!strcmp(buf, "release")) {
 		holdref_release_all();
 		err = 0;
+	} else if (sscanf(buf, "clone_delay %u %u", &ms, &port) >= 1) {
+		err = clone_delay(ms, port);
 	} else if (sscanf(buf, "hold %d", &fd) == 1) {
 		sock = sockfd_lookup(fd, &err);
 		if (sock) {
@@ -102,6 +169,7 @@ static void __exit holdref_exit(void)
 {
 	debugfs_remove_recursive(holdref_dir);
 	mutex_lock(&holdref_mutex);
+	clone_delay(0, 0);
 	holdref_release_all();
 	mutex_unlock(&holdref_mutex);
 }

@@ -19,6 +19,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/suites.sh"
 
+# One build per output directory at a time (concurrent runs for a kernel
+# share it, and its chroot work directory).
+mkdir -p "$out"
+exec 9>"$out/.build.lock"
+flock 9
 rm -rf "$out/src" "$out/inject" "$out/faultmod"
 mkdir -p "$out/src" "$out/inject" "$out/faultmod"
 cp -r "$top/Kbuild" "$top/dkms.conf" "$top/module" "$out/src/"

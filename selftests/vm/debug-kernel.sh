@@ -42,6 +42,7 @@ tar=$(ls "$cdir/usr/src/$src".tar.* | head -n 1)
 ctree=/var/tmp/sockleak-$variant
 tree=$cdir$ctree
 # shellcheck disable=SC2086
+srckey=$(ls -l --time-style=+%s "$tar" | sha1sum | cut -c1-12)
 key=$( (ls -l --time-style=+%s "$tar"; cat $frags) | sha1sum | cut -c1-12)
 
 if [ -e "$tree/.sockleak-built-$key" ]; then
@@ -50,9 +51,15 @@ if [ -e "$tree/.sockleak-built-$key" ]; then
 fi
 
 start=$(date +%s)
-rm -rf "$tree"
-mkdir -p "$tree"
-tar -xf "$tar" -C "$tree" --strip-components=1
+# A new source starts from a clean tree; a changed fragment only
+# reconfigures the old one (kbuild rebuilds what the new options touch).
+if [ ! -e "$tree/.sockleak-source-$srckey" ]; then
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	tar -xf "$tar" -C "$tree" --strip-components=1
+	touch "$tree/.sockleak-source-$srckey"
+fi
+rm -f "$tree"/.sockleak-built-*
 cp $frags "$tree/"
 cfrags=$(for f in $frags; do echo "$ctree/$(basename "$f")"; done)
 # shellcheck disable=SC2086
