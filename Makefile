@@ -94,6 +94,7 @@ BENCH_PAIRS ?= 5000 25000
 BENCH_RUNS ?= 5
 BENCH_CHURN_SECONDS ?= 5
 BENCH_CHURN_ROUNDS ?= 3
+BENCH_CHAIN ?= 5000 20000
 bench: deps tools selftests
 	@for k in $$(selftests/vm/kernels.sh); do \
 		SOCKLEAK_VM_MEM=4096 selftests/vm/run.sh \
@@ -102,6 +103,7 @@ bench: deps tools selftests
 			--env BENCH_RUNS=$(BENCH_RUNS) \
 			--env BENCH_CHURN_SECONDS=$(BENCH_CHURN_SECONDS) \
 			--env BENCH_CHURN_ROUNDS=$(BENCH_CHURN_ROUNDS) \
+			--env BENCH_CHAIN="$(subst $(space),:,$(BENCH_CHAIN))" \
 			$$k >/dev/null || exit 1; \
 		selftests/vm/bench-report.sh $(BUILD)/vm/$$k-demo/results.log.txt $$k \
 			| tee $(BUILD)/bench-$$k.txt; \

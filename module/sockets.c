@@ -4,14 +4,18 @@
  * every netns, key=value fields (see snapshot.c, sockleak_snap_show()).
  *
  * The seq_file iterator keeps a walk cursor and the snapshots of the last
- * batch (at most SOCKLEAK_BATCH sockets) in its private state. Record
+ * batch (at most SOCKETS_SNAPS sockets) in its private state. Record
  * number pos is batch[pos - first]: seq_file's re-invocation of start()
  * for the same pos (after its buffer overflowed, or on the next read())
  * is served from the batch, and the next batch continues the cursor, so
  * any read size gives the same text and a full read is O(sockets). Only a
  * backwards seek restarts the walk from the beginning. Socket references
  * are dropped as soon as a batch is copied: nothing is pinned between
- * read() calls except the netns of a per-netns table being walked.
+ * read() calls except the netns of a per-netns table being walked. So a
+ * walk parked inside a long hash chain finds its place again by counting
+ * from the chain's head (walk.c): a batch of SOCKETS_SNAPS snapshots
+ * makes that happen once per SOCKETS_SNAPS sockets, whatever the read
+ * size.
  *
  * After the hash tables, the report goes on with the extra sockets of
  * walk.h (sockets no hash table holds, e.g. found by the owner scan),
@@ -29,13 +33,16 @@
 #include "sockleak.h"
 #include "walk.h"
 
+/* Snapshots per batch: SOCKLEAK_BATCH referenced sockets at a time. */
+#define SOCKETS_SNAPS	(16 * SOCKLEAK_BATCH)
+
 struct sockets_iter {
 	struct sockleak_walk walk;
 	struct sockleak_extra extra;	/* after the walk */
 	loff_t first;			/* record number of snaps[0] */
 	unsigned int count;		/* snapshots in snaps[] */
 	bool eof;			/* the walk has ended */
-	struct sockleak_snap *snaps;	/* SOCKLEAK_BATCH entries */
+	struct sockleak_snap *snaps;	/* SOCKETS_SNAPS entries */
 };
 
 static void sockets_rewind(struct sockets_iter *it)
@@ -57,20 +64,21 @@ static bool sockets_fill(struct sockets_iter *it)
 
 	it->first += it->count;
 	it->count = 0;
-	if (it->eof)
-		return false;
-
-	n = sockleak_walk_batch(&it->walk, refs, SOCKLEAK_BATCH);
-	if (!n)
-		n = sockleak_extra_batch(&it->extra, refs, SOCKLEAK_BATCH);
-	for (i = 0; i < n; i++)
-		sockleak_snapshot(&refs[i], &it->snaps[i], 0);
-	sockleak_walk_put(refs, n);
-
-	it->count = n;
-	if (!n)
-		it->eof = true;
-	return n;
+	while (!it->eof && it->count + SOCKLEAK_BATCH <= SOCKETS_SNAPS) {
+		n = sockleak_walk_batch(&it->walk, refs, SOCKLEAK_BATCH);
+		if (!n)
+			n = sockleak_extra_batch(&it->extra, refs,
+						 SOCKLEAK_BATCH);
+		for (i = 0; i < n; i++)
+			sockleak_snapshot(&refs[i], &it->snaps[it->count + i], 0);
+		sockleak_walk_put(refs, n);
+		it->count += n;
+		if (!n)
+			it->eof = true;
+		if (fatal_signal_pending(current))
+			break;
+	}
+	return it->count;
 }
 
 static void *sockets_get(struct sockets_iter *it, loff_t pos)
@@ -125,7 +133,7 @@ static int sockets_open(struct inode *inode, struct file *file)
 	it = __seq_open_private(file, &sockets_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	it->snaps = kvcalloc(SOCKLEAK_BATCH, sizeof(*it->snaps), GFP_KERNEL);
+	it->snaps = kvcalloc(SOCKETS_SNAPS, sizeof(*it->snaps), GFP_KERNEL);
 	if (!it->snaps) {
 		seq_release_private(inode, file);
 		return -ENOMEM;

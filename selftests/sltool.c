@@ -12,6 +12,10 @@
  *   sltool pairs N [PORTS] create N established loopback TCP pairs over
  *                          PORTS listeners (default 4), print "ready",
  *                          hold them until stdin closes
+ *   sltool udp-chain N     create N UDP sockets bound to one loopback port
+ *                          (one slot of the UDP hash), each connected to
+ *                          its own peer port, print "ready", hold them
+ *                          until stdin closes
  *   sltool time RUNS CMD...
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
@@ -144,6 +148,42 @@ static int pairs(long n, int ports)
 	return 0;
 }
 
+static int udp_chain(long n)
+{
+	struct rlimit rl = { n + 64, n + 64 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int one = 1;
+	long i;
+	char c;
+
+	if (n < 1 || n > 60000 || setrlimit(RLIMIT_NOFILE, &rl)) {
+		perror("udp-chain: setrlimit");
+		return 1;
+	}
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in peer = sin;
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+		peer.sin_port = htons(1024 + i);
+		if (u < 0 ||
+		    setsockopt(u, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(u, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    (!i && getsockname(u, (struct sockaddr *)&sin, &len)) ||
+		    (i && connect(u, (struct sockaddr *)&peer, sizeof(peer)))) {
+			fprintf(stderr, "udp-chain: socket %ld: %s\n", i,
+				strerror(errno));
+			return 1;
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return 0;
+}
+
 static long long now_us(void)
 {
 	struct timespec ts;
@@ -194,6 +234,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "pairs"))
 		return pairs(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 4);
+	if (argc == 3 && !strcmp(argv[1], "udp-chain"))
+		return udp_chain(atol(argv[2]));
 	if (argc >= 4 && !strcmp(argv[1], "time"))
 		return time_cmd(atoi(argv[2]), argv + 3);
 	if (argc == 3 && !strcmp(argv[1], "churn"))
@@ -201,6 +243,6 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "nobody-open"))
 		return nobody_open(argc - 2, argv + 2);
 	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE... | "
-		"pairs N [PORTS] | time RUNS CMD...\n");
+		"pairs N [PORTS] | udp-chain N | time RUNS CMD...\n");
 	return 2;
 }

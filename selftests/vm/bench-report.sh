@@ -20,7 +20,9 @@ function median(k,    m, i, j, t, a) {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 	k = f["sockets"] "/" f["what"]
 	all[k, ++cnt[k]] = f["value"]
-	if (f["sockets"] > 0 && !(f["sockets"] in seen)) { seen[f["sockets"]] = 1; order[n++] = f["sockets"] }
+	if (f["what"] ~ /^chain_/) {
+		if (!(f["sockets"] in cseen)) { cseen[f["sockets"]] = 1; corder[cn++] = f["sockets"] }
+	} else if (f["sockets"] > 0 && !(f["sockets"] in seen)) { seen[f["sockets"]] = 1; order[n++] = f["sockets"] }
 }
 END {
 	for (k in cnt) val[k] = median(k)
@@ -44,5 +46,13 @@ END {
 		printf "%8d %10.1fms %10.1fms %10.1fms %10.1fms %12s %10.2f %10.3f %10.2f\n", s, v(s, "cat_sockets") / 1000, v(s, "cat_proc_net_tcp") / 1000, v(s, "ss_tanmie") / 1000, v(s, "cat_summary") / 1000, cg, v(s, "cat_sockets") / v(s, "cat_proc_net_tcp"), v(s, "cat_sockets") / v(s, "ss_tanmie"), v(s, "cat_summary") / v(s, "cat_proc_net_tcp")
 		if (v(s, "scan") != "")
 			printf "%8s owner scan %.1fms\n", "", v(s, "scan") / 1000
+	}
+	if (cn) {
+		printf "one UDP hash chain (connected sockets of one port):\n"
+		printf "%8s %12s %12s %12s %10s %10s\n", "sockets", "cat_summary", "cat_sockets", "ss_uan", "sum/ss", "sk/ss"
+	}
+	for (i = 0; i < cn; i++) {
+		s = corder[i]
+		printf "%8d %10.1fms %10.1fms %10.1fms %10.2f %10.2f\n", s, v(s, "chain_cat_summary") / 1000, v(s, "chain_cat_sockets") / 1000, v(s, "chain_ss_uan") / 1000, v(s, "chain_cat_summary") / v(s, "chain_ss_uan"), v(s, "chain_cat_sockets") / v(s, "chain_ss_uan")
 	}
 }'

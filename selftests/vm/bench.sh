@@ -8,9 +8,10 @@
 T=/selftests/sockleak/sltool
 SL=/sys/kernel/debug/sockleak
 RUNS=${BENCH_RUNS:-5}
-PAIRS=$(echo "${BENCH_PAIRS:-5000:25000}" | tr : " ")
+PAIRS=$(echo "${BENCH_PAIRS-5000:25000}" | tr : " ")
 CHURN_SECONDS=${BENCH_CHURN_SECONDS:-5}
 CHURN_ROUNDS=${BENCH_CHURN_ROUNDS:-3}
+CHAIN=$(echo "${BENCH_CHAIN-5000:20000}" | tr : " ")
 
 echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
 modprobe tcp_diag
@@ -66,6 +67,26 @@ for n in $PAIRS; do
 		echo track=off >$SL/control
 	fi
 	kill $(jobs -p) 2>/dev/null
+	exec 9>&-
+	wait
+done
+# One long chain: N connected UDP sockets of one local port share one slot
+# of the UDP hash, which the walk must not re-walk from its head for every
+# batch (what=chain_*; ss -uan as the kernel's own walk).
+modprobe sockleak
+for n in $CHAIN; do
+	rm -f /tmp/hold /tmp/ready
+	mkfifo /tmp/hold
+	$T udp-chain "$n" </tmp/hold >/tmp/ready &
+	exec 9>/tmp/hold
+	while ! grep -q ready /tmp/ready 2>/dev/null; do
+		sleep 1
+		kill -0 $! 2>/dev/null || { echo "udp-chain failed"; exit 1; }
+	done
+	s=$(wc -l <$SL/sockets)
+	out "$s" chain_cat_summary "$($T time $RUNS cat $SL/summary)" us
+	out "$s" chain_cat_sockets "$($T time $RUNS cat $SL/sockets)" us
+	out "$s" chain_ss_uan "$($T time $RUNS /usr/bin/ss -uan)" us
 	exec 9>&-
 	wait
 done
