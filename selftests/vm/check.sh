@@ -6,8 +6,9 @@
 #  1. host: the helper's unit tests; checkpatch on the kernel sources
 #  2. per kernel of the matrix (kernels.sh: 6.1, 6.1-rt, 6.12, 6.12-rt,
 #     sid, experimental): W=1 build in the kernel's suite chroot, the VM
-#     selftests, and the harness self-tests (an injected failing test and
-#     an injected kernel WARN must each make the VM run fail)
+#     selftests, the harness self-tests (an injected failing test and
+#     an injected kernel WARN must each make the VM run fail), and the
+#     kernel's net selftests under sockleak (run.sh --mode netsel)
 #  3. dkms add/build for every kernel, in its suite's chroot
 #
 # Prints per-kernel results and times and, last, "N passed, N failed". Exit status is
@@ -115,6 +116,9 @@ while read -r name k suite <&3; do
 			record "$name ($k): harness fails on injected $inj" 0 1
 		fi
 	done
+	# The kernel's net selftests under sockleak (netsel.sh).
+	ktap "$name ($k): net selftests under sockleak" \
+		"$here/run.sh" --mode netsel "$k"
 	times+=("$(printf '%-14s %-28s %-13s %5ds' "$name" "$k" "$suite" \
 		$(( $(date +%s) - kstart )))")
 done 3<<<"$matrix"
@@ -124,7 +128,7 @@ done 3<<<"$matrix"
 ktap "dkms add/build (all kernels)" "$here/dkms-check.sh" $kernels
 
 echo
-echo "Time per kernel (build, VM selftests, harness self-tests):"
+echo "Time per kernel (build, VM selftests, harness self-tests, net selftests):"
 printf '  %s\n' "${times[@]}"
 echo "Results (log: $log):"
 printf '  %s\n' "${results[@]}"

@@ -114,6 +114,13 @@ fail|warn)
 	;;
 esac
 
+# The kernel's net selftests (run.sh --mode netsel: netsel.sh built them).
+if [ -n "${SOCKLEAK_NETSEL:-}" ]; then
+	mkdir -p "$root/netsel"
+	cp -r "$SOCKLEAK_NETSEL/bin" "$root/netsel/bin"
+	cp "$here/netsel-guest.sh" "$root/netsel/run.sh"
+fi
+
 depmod -b "$root" "$krel"
 
 cp "$here/init" "$root/init"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [--mode test|demo|shell] [--inject fail|warn] [--timeout SEC]
+# run.sh [--mode test|demo|shell|netsel] [--inject fail|warn] [--timeout SEC]
 #        [--script FILE] [--only TEST]... [--env NAME=VALUE]...
 #        [--tree KERNEL_TREE] KREL
 #
@@ -81,7 +81,15 @@ else
 	exit 1
 fi
 
-# 3. The initramfs.
+# 3. The initramfs (--mode netsel: with the kernel's net selftests).
+if [ "$mode" = netsel ]; then
+	if ! SOCKLEAK_NETSEL=$("$here/netsel.sh" 2>>"$work/build.log"); then
+		tail -n 20 "$work/build.log"
+		summary "FAIL passed=0 failed=1 cannot build the net selftests"
+		exit 1
+	fi
+	export SOCKLEAK_NETSEL
+fi
 if [ ! -d "$ksft" ]; then
 	summary "FAIL passed=0 failed=1 selftests not built (make selftests)"
 	exit 1
@@ -163,7 +171,7 @@ elif ! grep -q '^SOCKLEAK-VM-DONE ' "$results.txt"; then
 	reason="guest died before the end marker (qemu rc=$qrc)"
 elif ! grep -q '^SOCKLEAK-VM-DONE rc=0$' "$results.txt"; then
 	reason="guest reported $(grep '^SOCKLEAK-VM-DONE ' "$results.txt")"
-elif [ "$mode" = test ] && [ "$passed" = 0 ] && [ "$failed" = 0 ]; then
+elif { [ "$mode" = test ] || [ "$mode" = netsel ]; } && [ "$passed" = 0 ] && [ "$failed" = 0 ]; then
 	reason="no test ran"
 fi
 if [ "$failed" != 0 ] && [ -z "$reason" ]; then

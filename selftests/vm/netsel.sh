@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# netsel.sh [OUTDIR]
+#
+# The kernel's own net selftests, as a source of socket lifecycles that
+# nobody here invented: extract tools/testing/selftests/net (and the
+# kselftest headers it includes) from Debian's linux-source-6.12 package
+# into OUTDIR/src (default build/netsel) and build a selection of its C
+# programs as static binaries with the host's gcc into OUTDIR/bin, so they
+# run in the busybox guest on every kernel of the matrix. Prints OUTDIR.
+# run.sh --mode netsel packs OUTDIR/bin and netsel-guest.sh, which runs
+# each program once without sockleak and once with it tracking, readers
+# on every file and periodic scans, and then checks tracked and suspects.
+#
+# Chosen (bind_*, reuseport_*, so_*, sk_*, tcp_*, udp*; standalone, loopback
+# only; the guest runs each in a fresh netns as upstream's in_netns.sh
+# does, with the arguments of upstream's wrapper scripts):
+#   bind_bhash            (ipv4 and ipv6, as bind_bhash.sh: 24000 bound sockets)
+#   bind_timewait bind_wildcard
+#   reuseport_addr_any reuseport_bpf reuseport_bpf_cpu reuseport_dualstack
+#   so_incoming_cpu so_netns_cookie
+#   sk_bind_sendto_listen sk_connect_zero_addr sk_so_peek_off
+#   tcp_fastopen_backup_key (-6sr, one of tcp_fastopen_backup_key.sh's 16
+#                         runs: 10000 TFO connections; with its
+#                         TcpExtTCPFastOpenPassiveFail check)
+#   tcp_inq               (-4 and -6)
+#   udpgso                (udpgso.sh's lo-MTU cases: -4/-6, with and without -C)
+#   udpgso_bench_rx/_tx   (two of udpgso_bench.sh's runs, 1 s each: IPv4 TCP
+#                         zerocopy, IPv6 UDP GSO zerocopy with audit)
+# Left out:
+#   reuseport_bpf_numa    needs libnuma (no static library on the host) and
+#                         NUMA nodes; the guest has one node
+#   so_txtime             its script needs tc and the fq/etf qdiscs
+#   tcp_mmap              a client/server pair moving 32 GiB: hours in TCG
+#   tcp_ao/, mptcp/, ...  subdirectories: own libraries, scripts, python
+#   the rest              other prefixes (reuseaddr_*, ip_*, psock_*, tls, ...)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:-${SOCKLEAK_BUILD:-$top/build}/netsel}
+ksrc=${KSRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
+
+progs="bind_bhash bind_timewait bind_wildcard reuseport_addr_any
+	reuseport_bpf reuseport_bpf_cpu reuseport_dualstack so_incoming_cpu
+	so_netns_cookie sk_bind_sendto_listen sk_connect_zero_addr
+	sk_so_peek_off tcp_fastopen_backup_key tcp_inq udpgso udpgso_bench_rx
+	udpgso_bench_tx"
+
+mkdir -p "$out"
+exec 9>"$out/.lock"
+flock 9
+
+src=$out/src
+net=$src/tools/testing/selftests/net
+if [ ! -e "$src/.stamp" ] || [ "$ksrc" -nt "$src/.stamp" ]; then
+	rm -rf "$src"
+	mkdir -p "$src"
+	tar -xJf "$ksrc" -C "$src" --strip-components=1 --wildcards \
+		'*/tools/testing/selftests/net/*.[ch]' \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+	touch "$src/.stamp"
+fi
+
+mkdir -p "$out/bin"
+for p in $progs; do
+	[ "$out/bin/$p" -nt "$net/$p.c" ] && [ "$out/bin/$p" -nt "$0" ] && continue
+	# As the net Makefile, static; warnings of upstream code do not fail.
+	gcc -static -O2 -s -w -I"$src/tools/testing/selftests" \
+		-o "$out/bin/$p.tmp" "$net/$p.c" -lpthread >&2
+	mv "$out/bin/$p.tmp" "$out/bin/$p"
+done
+echo "$out"
