@@ -131,6 +131,7 @@ fi
 echo "$selected" | while IFS='|' read -r name cmd; do
 	[ "$cmd" = inject ] && continue
 	run "$name" 0 "$cmd"
+	echo "# baseline $name: exit $(cat "$out/$name.0.rc"), $(cat "$out/$name.0.time")s"
 done
 
 # 2. With sockleak tracking, readers and scans.
