@@ -132,6 +132,24 @@ static inline struct udp_table *sockleak_net_udp_table(const struct net *net)
 }
 
 /*
+ * UDP-Lite has its own global hash table, udplite_table (exported), and
+ * shares UDP's memory accounting (udp_memory_allocated). 7.x removed it,
+ * with <net/udplite.h>: then there is no table to walk.
+ */
+#if __has_include(<net/udplite.h>)
+#include <net/udplite.h>
+static inline struct udp_table *sockleak_udplite_table(void)
+{
+	return &udplite_table;
+}
+#else
+static inline struct udp_table *sockleak_udplite_table(void)
+{
+	return NULL;
+}
+#endif
+
+/*
  * tp->rcvq_space.space is u32 on 6.1 and int on 6.12. Either converts to
  * s64 without loss, so no version test is needed; the wrapper keeps the
  * type difference in one documented place.

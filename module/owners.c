@@ -135,13 +135,14 @@ static struct owners_rec *owners_rec_get(struct owners_scan *scan,
 	return rec;
 }
 
-/* A TCP or UDP socket of the inet families: what the reports cover. */
+/* A TCP, UDP or UDP-Lite socket of the inet families: what reports cover. */
 static bool owners_inet(const struct sock *sk)
 {
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
 		return false;
 	return (sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP) ||
-	       (sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP);
+	       (sk->sk_type == SOCK_DGRAM &&
+		sockleak_proto_udp(sk->sk_protocol));
 }
 
 /* Step 1: inode of every hashed full socket that has a struct file. */

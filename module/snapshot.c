@@ -327,7 +327,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->userlocks = sk->sk_userlocks & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK);
 	s->backlog = READ_ONCE(sk->sk_backlog.len);
 	s->rqlen = skb_queue_len_lockless(&sk->sk_receive_queue);
-	if (s->proto == IPPROTO_UDP)
+	if (sockleak_proto_udp(s->proto))
 		s->rqlen += skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
 	s->bpf = snap_bpf(sk);
 
@@ -543,7 +543,8 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 	seq_puts(m, "cookie=");
 	put_hex(m, s->cookie);
 	put_u(m, "netns", s->netns);
-	seq_puts(m, s->proto == IPPROTO_TCP ? " proto=tcp" : " proto=udp");
+	seq_puts(m, " proto=");
+	seq_puts(m, sockleak_proto_name(s->proto));
 	seq_puts(m, s->family == AF_INET ? " family=inet" : " family=inet6");
 	seq_puts(m, " state=");
 	seq_puts(m, sockleak_state_name(s->state));

@@ -11,6 +11,7 @@
 #include <linux/compiler.h>
 #include <linux/dcache.h>
 #include <linux/if.h>
+#include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/limits.h>
 #include <linux/sched.h>
@@ -107,7 +108,7 @@ struct sockleak_snap {
 	int refcnt;		/* without the walk's reference */
 	long filerefs;		/* file_count() of the socket file, -1: none */
 	u8 kind;		/* enum sockleak_kind */
-	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
+	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE */
 	u8 family;		/* AF_INET, AF_INET6 */
 	u8 state;		/* TCP_* numbering as inet_diag reports it */
 	u8 v6only;		/* ss prints :: as * unless set */
@@ -160,6 +161,19 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		       unsigned int how);
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
 const char *sockleak_state_name(unsigned int state);
+
+/* UDP-Lite is UDP with its own table: a UDP socket for everything else. */
+static inline bool sockleak_proto_udp(u8 proto)
+{
+	return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE;
+}
+
+static inline const char *sockleak_proto_name(u8 proto)
+{
+	if (proto == IPPROTO_TCP)
+		return "tcp";
+	return proto == IPPROTO_UDPLITE ? "udplite" : "udp";
+}
 unsigned long sockleak_snap_pages(const struct sockleak_snap *s);
 
 /* owners.c */

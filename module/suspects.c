@@ -174,7 +174,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 		e->age_ms = -1;
 		snprintf(e->explain, sizeof(e->explain),
 			 "no fd holds this socket (file refs %ld): SCM_RIGHTS in flight, io_uring fixed file or leaked fget; %s %s, %s held",
-			 s->filerefs, s->proto == IPPROTO_TCP ? "tcp" : "udp",
+			 s->filerefs, sockleak_proto_name(s->proto),
 			 state, held);
 		break;
 	case SOCKLEAK_F_UNHASHED_MEM:
@@ -281,14 +281,14 @@ static int suspects_from_tracked(struct suspects *l)
 					 "closed %s ago by pid %d (%s) but not freed: refcnt %d, %s; %s %s, %s held",
 					 age, e->pid, e->comm, s->refcnt,
 					 missing[0] ? missing : "every teardown step ran, a reference is still held",
-					 in->proto == IPPROTO_TCP ? "tcp" : "udp",
+					 sockleak_proto_name(in->proto),
 					 sockleak_state_name(s->state), held);
 			else
 				snprintf(e->explain, sizeof(e->explain),
 					 "unhashed and owner-less but not freed: refcnt %d, %s; %s %s, %s held",
 					 s->refcnt,
 					 missing[0] ? missing : "every teardown step ran, a reference is still held",
-					 in->proto == IPPROTO_TCP ? "tcp" : "udp",
+					 sockleak_proto_name(in->proto),
 					 sockleak_state_name(s->state), held);
 			xa_store(&l->cookies, s->cookie, xa_mk_value(1),
 				 GFP_KERNEL);

@@ -3,8 +3,9 @@
  * sockleak - resumable walk over every inet socket.
  *
  * Sockets visited: TCP listeners (lhash2), TCP established hash entries
- * (full sockets, TIME_WAIT and request sockets) and UDP sockets of the
- * primary UDP hash, IPv4 and IPv6, of every network namespace.
+ * (full sockets, TIME_WAIT and request sockets), UDP sockets of the
+ * primary UDP hash and UDP-Lite sockets of the primary UDP-Lite hash,
+ * IPv4 and IPv6, of every network namespace.
  *
  * Distinct tables: TCP's lhash2 is shared by all netns, also by those
  * with a private ehash (inet_pernet_hashinfo_alloc() copies the lhash2
@@ -155,6 +156,10 @@ static void walk_next_table(struct sockleak_walk *w)
 			w->table = SOCKLEAK_TBL_UDP_NETNS;
 			return;
 		}
+		w->table = sockleak_udplite_table() ? SOCKLEAK_TBL_UDPLITE :
+						      SOCKLEAK_TBL_DONE;
+		return;
+	case SOCKLEAK_TBL_UDPLITE:
 		w->table = SOCKLEAK_TBL_DONE;
 		return;
 	case SOCKLEAK_TBL_DONE:
@@ -173,6 +178,8 @@ static struct udp_table *walk_udp_table(const struct sockleak_walk *w)
 {
 	if (w->table == SOCKLEAK_TBL_UDP_NETNS)
 		return sockleak_net_udp_table(w->net);
+	if (w->table == SOCKLEAK_TBL_UDPLITE)
+		return sockleak_udplite_table();
 	return walk_udp_global();
 }
 
@@ -186,6 +193,7 @@ static unsigned int walk_nbuckets(const struct sockleak_walk *w)
 		return walk_hashinfo(w)->ehash_mask + 1;
 	case SOCKLEAK_TBL_UDP:
 	case SOCKLEAK_TBL_UDP_NETNS:
+	case SOCKLEAK_TBL_UDPLITE:
 		return walk_udp_table(w)->mask + 1;
 	case SOCKLEAK_TBL_DONE:
 		break;
@@ -237,6 +245,7 @@ static bool walk_anchor_in(const struct sockleak_walk *w, unsigned int b)
 		return (READ_ONCE(a->sk_hash) & walk_hashinfo(w)->ehash_mask) == b;
 	case SOCKLEAK_TBL_UDP:
 	case SOCKLEAK_TBL_UDP_NETNS:
+	case SOCKLEAK_TBL_UDPLITE:
 		return udp_hashfn(sock_net(a), READ_ONCE(udp_sk(a)->udp_port_hash),
 				  walk_udp_table(w)->mask) == b;
 	default:
@@ -326,10 +335,12 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 	}
 	case SOCKLEAK_TBL_UDP:
 	case SOCKLEAK_TBL_UDP_NETNS:
+	case SOCKLEAK_TBL_UDPLITE:
 		hslot = &walk_udp_table(w)->hash[b];
 		nhead = NULL;
 		lock = &hslot->lock;
-		ws.proto = IPPROTO_UDP;
+		ws.proto = w->table == SOCKLEAK_TBL_UDPLITE ? IPPROTO_UDPLITE :
+							       IPPROTO_UDP;
 		ws.anchored = true;
 		break;
 	default:

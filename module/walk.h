@@ -20,7 +20,8 @@ struct sock;
  * the TCP listening hash (lhash2, shared by all netns), the global TCP
  * established hash, then the ehash of each netns that has its own
  * (tcp_child_ehash_entries), then the global UDP table, then each
- * per-netns UDP table (udp_child_hash_entries, 6.2 and later).
+ * per-netns UDP table (udp_child_hash_entries, 6.2 and later), then the
+ * UDP-Lite table (one for all netns; none from 7.x on).
  */
 enum sockleak_table {
 	SOCKLEAK_TBL_TCP_LISTEN,
@@ -28,6 +29,7 @@ enum sockleak_table {
 	SOCKLEAK_TBL_TCP_EHASH_NETNS,
 	SOCKLEAK_TBL_UDP,
 	SOCKLEAK_TBL_UDP_NETNS,
+	SOCKLEAK_TBL_UDPLITE,
 	SOCKLEAK_TBL_DONE,
 };
 
@@ -53,7 +55,7 @@ struct sockleak_ref {
 	struct sock *sk;
 	struct net *net;	/* sock_net(sk) pinned, or NULL: netns dying */
 	unsigned int netns_ino;	/* sock_net(sk)->ns.inum, read under lock */
-	u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE */
 };
 
 bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto);

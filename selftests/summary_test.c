@@ -351,4 +351,74 @@ TEST_F(sum, mib_equals_nstat)
 	}
 }
 
+/* rx_queue and inode of the /proc/net/udplite line of local @port. */
+static bool proc_udplite(unsigned int port, unsigned long *rxq,
+			 unsigned long *ino)
+{
+	char *text = sl_read_file("/proc/net/udplite"), *line, *save = NULL;
+	bool found = false;
+
+	if (!text)
+		return false;
+	for (line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned int lport, st;
+		unsigned long txq;
+
+		if (sscanf(line, " %*d: %*8[0-9A-F]:%x %*8[0-9A-F]:%*x %x %lx:%lx %*x:%*x %*x %*u %*d %lu",
+			   &lport, &st, &txq, rxq, ino) == 5 && lport == port)
+			found = true;
+	}
+	free(text);
+	return found;
+}
+
+/*
+ * UDP-Lite (6.1, 6.12; 7.x removed it) has its own hash table and counts
+ * its memory in UDP's. A bound UDP-Lite socket holding unread datagrams:
+ * "sockets" lists it as proto=udplite, with the inode and the receive
+ * queue /proc/net/udplite shows for it.
+ */
+TEST(udplite_listed)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	unsigned long rxq = 0, ino = 0;
+	char buf[1000] = { 0 }, v[32];
+	struct sl_list sl = {};
+	const char *line;
+	int s, c, i;
+
+	s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	if (s < 0)
+		SKIP(return, "no UDP-Lite in this kernel (7.x removed it)");
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(s, (struct sockaddr *)&sin, &len));
+	c = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	ASSERT_LE(0, c);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ((ssize_t)sizeof(buf),
+			  sendto(c, buf, sizeof(buf), 0,
+				 (struct sockaddr *)&sin, sizeof(sin)));
+	usleep(100000);
+	ASSERT_TRUE(proc_udplite(ntohs(sin.sin_port), &rxq, &ino));
+	ASSERT_LT(4000UL, rxq);
+
+	ASSERT_LT(0, sl_sockets(&sl));
+	line = sl_find(&sl, sl_sock_cookie(s));
+	ASSERT_NE(NULL, line) {
+		TH_LOG("UDP-Lite socket (cookie %llx) not in sockets",
+		       sl_sock_cookie(s));
+	}
+	ASSERT_TRUE(sl_kv(line, "proto", v, sizeof(v)));
+	EXPECT_STREQ("udplite", v);
+	EXPECT_EQ((long long)ino, sl_kv_ll(line, "ino"));
+	EXPECT_EQ((long long)rxq, sl_kv_ll(line, "rmem"));
+	sl_free(&sl);
+	close(c);
+	close(s);
+}
+
 TEST_HARNESS_MAIN
