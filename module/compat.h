@@ -136,7 +136,7 @@ static inline struct udp_table *sockleak_net_udp_table(const struct net *net)
  * shares UDP's memory accounting (udp_memory_allocated). 7.x removed it,
  * with <net/udplite.h>: then there is no table to walk.
  */
-#if __has_include(<net/udplite.h>)
+#if __has_include("net/udplite.h")
 #include <net/udplite.h>
 static inline struct udp_table *sockleak_udplite_table(void)
 {
