@@ -12,16 +12,19 @@
  * halves and preemption off: the walk's bucket locks) in that process,
  * during a read of a sockleak file, is sockleak's. It lasts until the next
  * "on" event of that CPU; the time of the interrupts taken inside it
- * (which depends on the machine, not on sockleak) is not counted.
+ * (which depends on the machine, not on sockleak) is not counted. At most
+ * 1% of these sections may last LIMIT_US or more: the guest adds noise
+ * to a few (QEMU runs the two vCPUs in turns, on a host that may be
+ * busy), a walk that counts its place from a chain's head lengthens most.
  *
  * The load: CHAIN UDP sockets in one slot of the UDP hash (bound to one
  * port, each connected to its own peer), read by "summary", "suspects"
  * and "sockets". Before the walk resumed after an anchor socket, it
  * counted its place from the chain's head under the slot lock for every
- * batch: with 20000 sockets, sections of 4.7 to 7.1 ms on the debug
- * kernel under TCG; after, at most 1.4 ms (sections of 256 entries plus
- * the guest's own noise: QEMU runs the two vCPUs in turns, which can add
- * milliseconds to any section). LIMIT_US sits between the two.
+ * batch: on the debug kernel under TCG, 926 to 2693 of those reads'
+ * sections (37 to 54%) lasted 2 ms or more, the longest 28.6 ms. After:
+ * 2 of 22250 (0.01%; the longest 8.4 ms, the guest's noise on a busy
+ * host), the others under 0.7 ms.
  *
  * The registry's interrupts-off sections (at most 256 entries) are not
  * judged here: at about 0.1 us per entry, even a whole stripe of the
@@ -37,7 +40,7 @@
 #include "sl_util.h"
 
 #define TRACING "/sys/kernel/tracing"
-#define LIMIT_US 5000
+#define LIMIT_US 2000
 #define CHAIN 40000
 #define MAX_CPUS 64
 
@@ -97,6 +100,7 @@ static int events_enable(const char *on)
 struct sections {
 	long longest_us;	/* sockleak's longest section */
 	int count;		/* sockleak's sections */
+	int over;		/* of them, longer than LIMIT_US */
 	char where[200];	/* where the longest began */
 };
 
@@ -189,6 +193,7 @@ static int scan_trace(struct sections *sec, bool irqs)
 				continue;
 			us = (long)((d - o->irq) * 1e6);
 			sec->count++;
+			sec->over += us >= LIMIT_US;
 			if (us > sec->longest_us) {
 				sec->longest_us = us;
 				snprintf(sec->where, sizeof(sec->where), "%s at %s",
@@ -261,14 +266,16 @@ static void check_ops(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, measure(ops[i], irqs, &sec)) {
 			TH_LOG("%s failed or the trace lost events", ops[i]);
 		}
-		TH_LOG("%s: %d sockleak sections, longest %ld us (%s)", ops[i],
-		       sec.count, sec.longest_us, sec.where);
+		TH_LOG("%s: %d sockleak sections, %d of %d us or more, longest %ld us (%s)",
+		       ops[i], sec.count, sec.over, LIMIT_US, sec.longest_us,
+		       sec.where);
 		EXPECT_LT(0, sec.count) {
 			TH_LOG("%s: no section of sockleak's seen", ops[i]);
 		}
-		EXPECT_GT(LIMIT_US, sec.longest_us) {
-			TH_LOG("%s kept %s for %ld us", ops[i], sec.where,
-			       sec.longest_us);
+		/* The guest's own noise lengthens a few sections: 1% may. */
+		EXPECT_GT(sec.count, 100 * sec.over) {
+			TH_LOG("%s: %d sections of %d kept %s for %d us or more",
+			       ops[i], sec.over, sec.count, sec.where, LIMIT_US);
 		}
 		total += sec.count;
 		if (sec.longest_us > longest)
