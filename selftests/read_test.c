@@ -95,39 +95,6 @@ static void make_pairs(struct __test_metadata *_metadata,
 	}
 }
 
-/*
- * A UDP socket at fds[0] bound to a free port P, then 2 * sl_scale(PAIRS)
- * sockets bound to P too (SO_REUSEADDR), each connected to its own port:
- * all of them in P's slot of the UDP hash.
- */
-static void make_chain(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(many) *self)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int one = 1, i;
-
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	for (i = 0; i <= 2 * sl_scale(PAIRS); i++) {
-		struct sockaddr_in peer = sin;
-		int u = socket(AF_INET, SOCK_DGRAM, 0);
-
-		ASSERT_LE(0, u);
-		ASSERT_EQ(0, setsockopt(u, SOL_SOCKET, SO_REUSEADDR, &one,
-					sizeof(one)));
-		ASSERT_EQ(0, bind(u, (struct sockaddr *)&sin, sizeof(sin)));
-		if (!i) {
-			ASSERT_EQ(0, getsockname(u, (struct sockaddr *)&sin,
-						 &len));
-		} else {
-			peer.sin_port = htons(10000 + i);
-			ASSERT_EQ(0, connect(u, (struct sockaddr *)&peer,
-					     sizeof(peer)));
-		}
-		self->fds[self->n++] = u;
-	}
-}
-
 FIXTURE_SETUP(many)
 {
 	struct rlimit rl = { 2 * PAIRS + 256, 2 * PAIRS + 256 };
@@ -135,9 +102,11 @@ FIXTURE_SETUP(many)
 
 	ASSERT_EQ(0, system("modprobe sockleak"));
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	if (variant->udp_chain)
-		make_chain(_metadata, self);
-	else
+	if (variant->udp_chain) {
+		/* 2 * sl_scale(PAIRS) sockets in one slot of the UDP hash. */
+		self->n = sl_udp_chain(self->fds, 2 * sl_scale(PAIRS));
+		ASSERT_EQ(2 * sl_scale(PAIRS) + 1, self->n);
+	} else
 		make_pairs(_metadata, self);
 	self->own = self->n - 1;
 	for (i = 1; i < self->n; i++) {

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +79,39 @@ static inline char *sl_read_file_chunked(const char *path, size_t chunk,
 	if (lenp)
 		*lenp = len;
 	return buf;
+}
+
+/*
+ * One long chain of the UDP hash: fds[0] a UDP socket bound to a free
+ * loopback port P, fds[1..n] bound to P too (SO_REUSEADDR), each connected
+ * to its own peer port, so all of them sit in P's slot. Returns how many
+ * of fds[] are open: n + 1, fewer on failure (errno says why).
+ */
+static inline int sl_udp_chain(int *fds, int n)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int one = 1, i;
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	for (i = 0; i <= n; i++) {
+		struct sockaddr_in peer = sin;
+
+		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		peer.sin_port = htons(1024 + i);
+		if (fds[i] < 0 ||
+		    setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one,
+			       sizeof(one)) ||
+		    bind(fds[i], (struct sockaddr *)&sin, sizeof(sin)) ||
+		    (!i && getsockname(fds[i], (struct sockaddr *)&sin, &len)) ||
+		    (i && connect(fds[i], (struct sockaddr *)&peer,
+				  sizeof(peer)))) {
+			if (fds[i] >= 0)
+				close(fds[i]);
+			return i;
+		}
+	}
+	return n + 1;
 }
 
 static inline char *sl_read_file(const char *path)

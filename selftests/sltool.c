@@ -103,6 +103,18 @@ static int nobody_open(int argc, char **argv)
 	return 0;
 }
 
+/* Say "ready", then keep everything open until stdin closes. */
+static int hold(void)
+{
+	char c;
+
+	printf("ready\n");
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return 0;
+}
+
 static int pairs(long n, int ports)
 {
 	struct rlimit rl = { 2 * n + ports + 64, 2 * n + ports + 64 };
@@ -110,7 +122,6 @@ static int pairs(long n, int ports)
 	socklen_t len = sizeof(sin[0]);
 	long i;
 	int p;
-	char c;
 
 	if (ports < 1 || ports > 64 || setrlimit(RLIMIT_NOFILE, &rl)) {
 		perror("pairs: setrlimit");
@@ -141,11 +152,7 @@ static int pairs(long n, int ports)
 			return 1;
 		}
 	}
-	printf("ready\n");
-	fflush(stdout);
-	while (read(0, &c, 1) > 0)
-		;
-	return 0;
+	return hold();
 }
 
 static int udp_chain(long n)
@@ -155,7 +162,6 @@ static int udp_chain(long n)
 	socklen_t len = sizeof(sin);
 	int one = 1;
 	long i;
-	char c;
 
 	if (n < 1 || n > 60000 || setrlimit(RLIMIT_NOFILE, &rl)) {
 		perror("udp-chain: setrlimit");
@@ -177,11 +183,7 @@ static int udp_chain(long n)
 			return 1;
 		}
 	}
-	printf("ready\n");
-	fflush(stdout);
-	while (read(0, &c, 1) > 0)
-		;
-	return 0;
+	return hold();
 }
 
 static long long now_us(void)
