@@ -53,7 +53,9 @@ if [ -z "$suite" ]; then
 else
 	cdir=$(sl_chroot_dir "$suite")
 	# The build runs on a copy inside the chroot; results are copied back.
-	cwork=/var/tmp/sockleak-build/$krel
+	# One work directory per output directory: two checkouts may build
+	# for the same kernel at once.
+	cwork=/var/tmp/sockleak-build/$krel-$(printf %s "$out" | md5sum | cut -c1-8)
 	kbuild() {
 		rm -rf "$cdir$cwork/$1"
 		mkdir -p "$cdir$cwork"
