@@ -19,7 +19,8 @@
  * by the time of the enumeration:
  *
  *   id=<cgroup ino> path=<path> state=online|dying|gone sockets=N tcp=N
- *   udp=N orphans=N rmem=B queued=B fwd=B charged=B subtree_charged=B
+ *   udp=N mptcp=N orphans=N rmem=B queued=B fwd=B charged=B
+ *   subtree_charged=B
  *   tcpmem=B|- residue=B|- flags=F
  *
  *	id		cgroup inode number ("stat -c %i" of its directory);
@@ -28,8 +29,10 @@
  *	path		cgroup path in the hierarchy the memory controller
  *			is on (v2, or the v1 memory mount); a dying memcg
  *			keeps the path it had; "-" when gone
- *	sockets ...	full TCP/UDP sockets charged to the memcg, per
- *			protocol, and how many of them are orphans
+ *	sockets ...	full TCP/UDP/MPTCP sockets charged to the memcg,
+ *			per protocol (udp includes UDP-Lite, mptcp counts
+ *			the MPTCP sockets, their subflows count as tcp),
+ *			and how many of them are orphans
  *	rmem queued fwd	sums of sk_rmem_alloc, sk_wmem_queued,
  *			sk_forward_alloc (ss skmem r, w, f)
  *	charged		bytes the memcg's own sockets have charged to it:
@@ -79,7 +82,7 @@ struct cg_entry {
 	u8 state;		/* enum cg_state */
 	bool has_tcpmem;
 	unsigned long tcpmem_pages;
-	unsigned long tcp, udp, orphans;
+	unsigned long tcp, udp, mptcp, orphans;
 	s64 rmem, queued, fwd;
 	unsigned long pages;		/* charged, own sockets */
 	unsigned long subtree_pages;	/* charged, subtree */
@@ -127,6 +130,8 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 	e->id = s->memcg;
 	if (s->proto == IPPROTO_TCP)
 		e->tcp++;
+	else if (s->proto == IPPROTO_MPTCP)
+		e->mptcp++;
 	else
 		e->udp++;
 	e->orphans += s->orphan;
@@ -224,7 +229,7 @@ static struct sockleak_cgroups *cg_collect(void)
 
 static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 {
-	unsigned long sockets = e->tcp + e->udp;
+	unsigned long sockets = e->tcp + e->udp + e->mptcp;
 	long residue = 0;
 	bool flagged = false;
 
@@ -234,8 +239,8 @@ static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 
 	seq_printf(m, "id=%llu path=", e->id);
 	seq_escape(m, e->path ? e->path : "-", " \t\n\\");
-	seq_printf(m, " state=%s sockets=%lu tcp=%lu udp=%lu orphans=%lu rmem=%lld queued=%lld fwd=%lld charged=%lu subtree_charged=%lu",
-		   cg_state_names[e->state], sockets, e->tcp, e->udp,
+	seq_printf(m, " state=%s sockets=%lu tcp=%lu udp=%lu mptcp=%lu orphans=%lu rmem=%lld queued=%lld fwd=%lld charged=%lu subtree_charged=%lu",
+		   cg_state_names[e->state], sockets, e->tcp, e->udp, e->mptcp,
 		   e->orphans, e->rmem, e->queued, e->fwd,
 		   e->pages << PAGE_SHIFT, e->subtree_pages << PAGE_SHIFT);
 	if (e->has_tcpmem) {
@@ -279,7 +284,7 @@ int sockleak_cgroups_suspects(int (*fn)(void *arg,
 		memset(&cs, 0, sizeof(cs));
 		cs.id = e->id;
 		cs.path = e->path;
-		cs.sockets = e->tcp + e->udp;
+		cs.sockets = e->tcp + e->udp + e->mptcp;
 		cs.dying = e->state == CG_DYING && cs.sockets;
 		cs.bytes = (u64)e->pages << PAGE_SHIFT;
 		if (e->has_tcpmem)

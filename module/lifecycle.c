@@ -2,15 +2,17 @@
 /*
  * sockleak - lifecycle probes: kprobes, kretprobes and tracepoints on the
  * functions an inet socket passes through from allocation to free,
- * feeding the registry (registry.c). Only TCP and UDP sockets, IPv4 and
- * IPv6, are followed (by sk_prot_creator; udpv6_prot is not exported, so
- * UDPv6 is recognised by its proto name).
+ * feeding the registry (registry.c). Only TCP, UDP and MPTCP sockets,
+ * IPv4 and IPv6, are followed (by sk_prot_creator; udpv6_prot and the
+ * MPTCP protos are not exported, so those are recognised by their proto
+ * name, and their slabs learnt from the first such socket seen).
  *
  *   kretprobe sk_alloc		allocation: task, stack
  *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack;
  *				sk_clone from 6.19 (SOCKLEAK_SK_CLONE_SYM)
  *   kprobe tcp_close		owner close of a TCP socket: task, stack
  *   kprobe sk_common_release	owner close of a UDP socket: task, stack
+ *   kprobe mptcp_close		owner close of an MPTCP socket: task, stack
  *   kprobe udp_lib_unhash	UDP unhash step
  *   kprobe sk_stream_kill_queues	kill-queues step
  *   tracepoint inet_sock_set_state	the move to CLOSE is the TCP unhash
@@ -20,7 +22,7 @@
  *				the protocol destroy that
  *				inet_csk_destroy_sock() runs; IPv6 too)
  *   tracepoint kmem_cache_free	free: the object goes back to the
- *				TCP/TCPv6/UDP/UDPv6 slab, before the
+ *				TCP/TCPv6/UDP/UDPv6/MPTCP slab, before the
  *				memory is released
  *
  * Cost is what shaped this list (make bench): a kprobe hit costs a trap
@@ -90,12 +92,25 @@ static bool lc_in_nmi(void)
 	return true;
 }
 
-/* The slabs of the sockets followed: TCP, TCPv6, UDP, UDPv6 (learnt). */
-enum { LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_NSLABS };
+/*
+ * The slabs of the sockets followed: TCP, TCPv6, UDP; UDPv6 and the two
+ * MPTCP ones are learnt (lc_learn_slab()).
+ */
+enum {
+	LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_SLAB_MPTCP,
+	LC_SLAB_MPTCP6, LC_NSLABS
+};
 static struct kmem_cache *lc_slabs[LC_NSLABS];
 
-/* TCP or UDP when @sk is an inet TCP/UDP socket, else 0. */
-u8 sockleak_inet_proto(const struct sock *sk)
+/* A proto that is not exported: learn its slab from its first socket. */
+static void lc_learn_slab(int i, const struct proto *prot)
+{
+	if (unlikely(!READ_ONCE(lc_slabs[i])))
+		WRITE_ONCE(lc_slabs[i], prot->slab);
+}
+
+/* TCP, UDP or MPTCP when @sk is such an inet socket, else 0. */
+u16 sockleak_inet_proto(const struct sock *sk)
 {
 	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
 
@@ -109,11 +124,21 @@ u8 sockleak_inet_proto(const struct sock *sk)
 	if (prot == &tcpv6_prot)
 		return IPPROTO_TCP;
 #endif
-	if (prot && !strcmp(prot->name, "UDPv6")) {
-		/* udpv6_prot is not exported: learn its slab here. */
-		if (unlikely(!READ_ONCE(lc_slabs[LC_SLAB_UDP6])))
-			WRITE_ONCE(lc_slabs[LC_SLAB_UDP6], prot->slab);
+	if (!prot)
+		return 0;
+	if (!strcmp(prot->name, "UDPv6")) {
+		lc_learn_slab(LC_SLAB_UDP6, prot);
 		return IPPROTO_UDP;
+	}
+	if (sk->sk_protocol != IPPROTO_MPTCP || sk->sk_type != SOCK_STREAM)
+		return 0;
+	if (!strcmp(prot->name, "MPTCP")) {
+		lc_learn_slab(LC_SLAB_MPTCP, prot);
+		return IPPROTO_MPTCP;
+	}
+	if (!strcmp(prot->name, "MPTCPv6")) {
+		lc_learn_slab(LC_SLAB_MPTCP6, prot);
+		return IPPROTO_MPTCP;
 	}
 	return 0;
 }
@@ -166,7 +191,7 @@ static void lc_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 			u8 origin)
 {
 	struct sock *sk = (struct sock *)regs_return_value(regs);
-	u8 proto = sk ? sockleak_inet_proto(sk) : 0;
+	u16 proto = sk ? sockleak_inet_proto(sk) : 0;
 
 	if (proto)
 		sockleak_reg_alloc(sk, proto, origin,
@@ -188,7 +213,7 @@ static int lc_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 /* A kprobe whose hit is one registry event for its first argument. */
 struct lc_kprobe {
 	struct kprobe kp;
-	u8 proto;		/* only this protocol's sockets, 0: TCP and UDP */
+	u16 proto;		/* only this protocol's sockets, 0: all */
 	u8 ev;			/* enum sockleak_event */
 	bool stack;		/* record the stack (the closes) */
 };
@@ -198,7 +223,7 @@ static int lc_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 	const struct lc_kprobe *k = container_of(p, struct lc_kprobe, kp);
 	struct sock *sk = lc_arg_sk(regs);
 	struct sockleak_stack st = { .depth = 0 };
-	u8 proto;
+	u16 proto;
 
 	if (!sk || lc_in_nmi())
 		return 0;
@@ -318,6 +343,7 @@ static int lc_attach_tps(void)
 static struct lc_kprobe lc_event_kps[] = {
 	LC_KPROBE(tcp_close, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, true),
 	LC_KPROBE(sk_common_release, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, true),
+	LC_KPROBE(mptcp_close, IPPROTO_MPTCP, SOCKLEAK_EV_CLOSE, true),
 	LC_KPROBE(udp_lib_unhash, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, false),
 	LC_KPROBE(sk_stream_kill_queues, 0, SOCKLEAK_EV_KILL_QUEUES, false),
 };

@@ -29,6 +29,7 @@
 #include <net/tcp.h>
 
 #include "compat.h"
+#include "mptcp.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -309,7 +310,12 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		return;
 	}
 	s->kind = SOCKLEAK_SK_FULL;
-	s->hashed = sk_hashed(sk);
+	/*
+	 * A listening MPTCP socket is in no table (its subflow listens), yet
+	 * ss -M shows it: not "unhashed".
+	 */
+	s->hashed = sk_hashed(sk) ||
+		    (s->proto == IPPROTO_MPTCP && state == TCP_LISTEN);
 	s->err = READ_ONCE(sk->sk_err);
 
 	/* inet_diag reports v6only for listening and closed sockets only. */
@@ -353,12 +359,14 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	    s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))
 		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
 	/* No hash table holds it: handed out by an extra source (walk.h). */
-	if (sk_unhashed(sk))
+	if (!s->hashed)
 		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
 
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (how & SOCKLEAK_SNAP_BRIEF)
 		return;
+	if (s->proto == IPPROTO_TCP)
+		s->msk = sockleak_mptcp_msk_cookie(sk);
 	snap_owner(sk, s);
 	sockleak_owners_fill(s);
 	sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
@@ -592,6 +600,10 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 		put_u(m, "read_idle_ms", s->read_idle_ms);
 		seq_puts(m, " timer=");
 		seq_puts(m, timer_names[s->timer]);
+		if (s->msk) {
+			seq_puts(m, " msk=");
+			put_hex(m, s->msk);
+		}
 	}
 	put_u(m, "memcg", s->memcg);
 	seq_puts(m, " cgroup=");
