@@ -561,11 +561,17 @@ void sockleak_sk_settle(struct sock *sk)
 
 /*
  * Is this extra socket new: not hashed (the walk reports hashed ones) and
- * not given before? Records its cookie. On allocation failure the socket
- * is reported (a duplicate line beats a missing one).
+ * not given before? Records its cookie, with the socket's address as the
+ * value: a cookie is not always unique (an accepted MPTCP socket is
+ * cloned by sk_clone_lock() with its listener's cookie, which nothing
+ * resets), and an address alone can be a new socket by the time the next
+ * source runs. On allocation failure the socket is reported (a duplicate
+ * line beats a missing one).
  */
 static bool extra_new(struct sockleak_extra *x, struct sock *sk)
 {
+	unsigned long tag = (unsigned long)sk >> 2;
+	void *seen;
 	u32 c[2];
 	u64 cookie;
 
@@ -574,9 +580,10 @@ static bool extra_new(struct sockleak_extra *x, struct sock *sk)
 		return false;
 	sock_diag_save_cookie(sk, c);
 	cookie = (u64)c[1] << 32 | c[0];
-	if (xa_load(&x->seen, cookie))
-		return false;
-	xa_store(&x->seen, cookie, xa_mk_value(1), GFP_KERNEL);
+	seen = xa_load(&x->seen, cookie);
+	if (seen)
+		return xa_to_value(seen) != tag;
+	xa_store(&x->seen, cookie, xa_mk_value(tag), GFP_KERNEL);
 	return true;
 }
 
