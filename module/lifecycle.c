@@ -2,16 +2,17 @@
 /*
  * sockleak - lifecycle probes: kprobes, kretprobes and tracepoints on the
  * functions an inet socket passes through from allocation to free,
- * feeding the registry (registry.c). Only TCP, UDP and MPTCP sockets,
- * IPv4 and IPv6, are followed (by sk_prot_creator; udpv6_prot and the
- * MPTCP protos are not exported, so those are recognised by their proto
- * name, and their slabs learnt from the first such socket seen).
+ * feeding the registry (registry.c). Only TCP, UDP, UDP-Lite and MPTCP
+ * sockets, IPv4 and IPv6, are followed (by sk_prot_creator; udpv6_prot,
+ * the UDP-Lite and the MPTCP protos are not all exported, so those are
+ * recognised by their proto name, and their slabs learnt from the first
+ * such socket seen). UDP-Lite is UDP with its own table: same hooks.
  *
  *   kretprobe sk_alloc		allocation: task, stack
  *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack;
  *				sk_clone from 6.19 (SOCKLEAK_SK_CLONE_SYM)
  *   kprobe tcp_close		owner close of a TCP socket: task, stack
- *   kprobe sk_common_release	owner close of a UDP socket: task, stack
+ *   kprobe sk_common_release	owner close of a UDP(-Lite) socket: task, stack
  *   kprobe mptcp_close		owner close of an MPTCP socket: task, stack
  *   kprobe udp_lib_unhash	UDP unhash step
  *   kprobe sk_stream_kill_queues	kill-queues step
@@ -22,7 +23,7 @@
  *				the protocol destroy that
  *				inet_csk_destroy_sock() runs; IPv6 too)
  *   tracepoint kmem_cache_free	free: the object goes back to the
- *				TCP/TCPv6/UDP/UDPv6/MPTCP slab, before the
+ *				TCP/UDP/UDP-Lite/MPTCP (v4, v6) slab, before the
  *				memory is released
  *
  * Cost is what shaped this list (make bench): a kprobe hit costs a trap
@@ -93,12 +94,25 @@ static bool lc_in_nmi(void)
 }
 
 /*
- * The slabs of the sockets followed: TCP, TCPv6, UDP; UDPv6 and the two
+ * The slabs of the sockets followed: TCP, TCPv6, UDP; UDPv6, UDP-Lite and
  * MPTCP ones are learnt (lc_learn_slab()).
  */
 enum {
-	LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_SLAB_MPTCP,
-	LC_SLAB_MPTCP6, LC_NSLABS
+	LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_SLAB_UDPLITE,
+	LC_SLAB_UDPLITE6, LC_SLAB_MPTCP, LC_SLAB_MPTCP6, LC_NSLABS
+};
+
+/* Followed protocols recognised by name: slab, protocol. */
+static const struct lc_named_proto {
+	const char *name;
+	int slab;
+	u16 proto;
+} lc_named_protos[] = {
+	{ "UDPv6", LC_SLAB_UDP6, IPPROTO_UDP },
+	{ "UDP-Lite", LC_SLAB_UDPLITE, IPPROTO_UDPLITE },
+	{ "UDPLITEv6", LC_SLAB_UDPLITE6, IPPROTO_UDPLITE },
+	{ "MPTCP", LC_SLAB_MPTCP, IPPROTO_MPTCP },
+	{ "MPTCPv6", LC_SLAB_MPTCP6, IPPROTO_MPTCP },
 };
 static struct kmem_cache *lc_slabs[LC_NSLABS];
 
@@ -109,9 +123,11 @@ static void lc_learn_slab(int i, const struct proto *prot)
 		WRITE_ONCE(lc_slabs[i], prot->slab);
 }
 
-/* TCP, UDP or MPTCP when @sk is such an inet socket, else 0. */
+/* TCP, UDP, UDP-Lite or MPTCP when @sk is such an inet socket, else 0. */
 u16 sockleak_inet_proto(const struct sock *sk)
 {
+	int i;
+
 	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
 
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
@@ -126,19 +142,13 @@ u16 sockleak_inet_proto(const struct sock *sk)
 #endif
 	if (!prot)
 		return 0;
-	if (!strcmp(prot->name, "UDPv6")) {
-		lc_learn_slab(LC_SLAB_UDP6, prot);
-		return IPPROTO_UDP;
-	}
-	if (sk->sk_protocol != IPPROTO_MPTCP || sk->sk_type != SOCK_STREAM)
-		return 0;
-	if (!strcmp(prot->name, "MPTCP")) {
-		lc_learn_slab(LC_SLAB_MPTCP, prot);
-		return IPPROTO_MPTCP;
-	}
-	if (!strcmp(prot->name, "MPTCPv6")) {
-		lc_learn_slab(LC_SLAB_MPTCP6, prot);
-		return IPPROTO_MPTCP;
+	for (i = 0; i < ARRAY_SIZE(lc_named_protos); i++) {
+		const struct lc_named_proto *np = &lc_named_protos[i];
+
+		if (sk->sk_protocol == np->proto && !strcmp(prot->name, np->name)) {
+			lc_learn_slab(np->slab, prot);
+			return np->proto;
+		}
 	}
 	return 0;
 }
@@ -213,7 +223,7 @@ static int lc_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 /* A kprobe whose hit is one registry event for its first argument. */
 struct lc_kprobe {
 	struct kprobe kp;
-	u16 proto;		/* only this protocol's sockets, 0: all */
+	u16 proto;		/* only this protocol's (UDP: and UDP-Lite's), 0: all */
 	u8 ev;			/* enum sockleak_event */
 	bool stack;		/* record the stack (the closes) */
 };
@@ -228,7 +238,8 @@ static int lc_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 	if (!sk || lc_in_nmi())
 		return 0;
 	proto = sockleak_inet_proto(sk);
-	if (!proto || (k->proto && proto != k->proto))
+	if (!proto || (k->proto && proto != k->proto &&
+		       !(k->proto == IPPROTO_UDP && sockleak_proto_udp(proto))))
 		return 0;
 	if (k->stack)
 		lc_stack(regs, &st);

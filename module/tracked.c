@@ -62,7 +62,7 @@ static const char * const step_names[SOCKLEAK_STEP_NR] = {
  */
 static unsigned int expected_steps(u16 proto)
 {
-	if (proto == IPPROTO_UDP)
+	if (sockleak_proto_udp(proto))
 		return BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_UNHASH) |
 		       BIT(STEP_ORPHAN);
 	if (proto == IPPROTO_MPTCP)
