@@ -145,7 +145,8 @@ u16 sockleak_inet_proto(const struct sock *sk)
 	for (i = 0; i < ARRAY_SIZE(lc_named_protos); i++) {
 		const struct lc_named_proto *np = &lc_named_protos[i];
 
-		if (sk->sk_protocol == np->proto && !strcmp(prot->name, np->name)) {
+		/* sk_protocol is not set yet when sk_alloc() returns. */
+		if (!strcmp(prot->name, np->name)) {
 			lc_learn_slab(np->slab, prot);
 			return np->proto;
 		}
