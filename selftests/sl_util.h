@@ -239,18 +239,28 @@ static inline unsigned long sl_netns_inum(void)
 	return inum;
 }
 
-/* One socket as ss -tuanmieH prints it. */
+/*
+ * One socket as ss -tuanmieH prints it (or with other options, see
+ * ss_list_opts()). MPTCP: with -M, an MPTCP-level socket (netid "mptcp")
+ * has its token ("token:%x", -i); with -t -i, a TCP subflow of an MPTCP
+ * connection says "tcp-ulp-mptcp ... token:REM(id:n)/LOC(id:n)", where
+ * LOC is the token of its own MPTCP-level socket.
+ */
 struct ss_sock {
 	char netid[8];
 	char state[16];
 	char local[80];
 	char peer[80];
+	char cgroup[128];	/* --cgroup: the v2 path, "" when not asked */
 	unsigned long long cookie;
 	unsigned long ino;
 	unsigned long uid;
 	bool has_skmem;
 	long long r, rb, t, tb, f, w, o, bl, d;
 	long long recvq, sendq;
+	unsigned int token;		/* MPTCP-level socket: its token */
+	bool subflow;			/* tcp-ulp-mptcp */
+	unsigned int sf_token_rem, sf_token_loc;
 };
 
 struct ss_list {
@@ -300,6 +310,20 @@ static inline void ss_parse_record(char *rec, struct ss_sock *s)
 			s->uid = strtoul(tok + 4, NULL, 10);
 		else if (!strncmp(tok, "sk:", 3))
 			s->cookie = strtoull(tok + 3, NULL, 16);
+		else if (!strcmp(tok, "tcp-ulp-mptcp"))
+			s->subflow = true;
+		else if (!strncmp(tok, "token:", 6)) {
+			unsigned int rem, loc, rid, lid;
+
+			if (sscanf(tok + 6, "%x(id:%u)/%x(id:%u)", &rem, &rid,
+				   &loc, &lid) == 4) {
+				s->sf_token_rem = rem;
+				s->sf_token_loc = loc;
+			} else {
+				s->token = strtoul(tok + 6, NULL, 16);
+			}
+		} else if (!strncmp(tok, "cgroup:", 7))
+			snprintf(s->cgroup, sizeof(s->cgroup), "%s", tok + 7);
 		else if (!strncmp(tok, "skmem:(", 7)) {
 			s->has_skmem = true;
 			for (p = tok + 7; *p && *p != ')';) {
@@ -339,16 +363,19 @@ static inline void ss_parse_record(char *rec, struct ss_sock *s)
 }
 
 /*
- * Run ss (in network namespace ns, a name under /run/netns, or the
- * caller's when NULL) and parse every TCP and UDP socket it prints.
+ * Run ss with options opts (in network namespace ns, a name under
+ * /run/netns, or the caller's when NULL) and parse every socket it
+ * prints. opts must select more than one socket table (-t -u, -t -M...),
+ * so that ss prints the Netid column, and hold -H.
  */
-static inline int ss_list(const char *ns, struct ss_list *l)
+static inline int ss_list_opts(const char *ns, const char *opts,
+			       struct ss_list *l)
 {
 	char cmd[256], *out, *line, *next, *rec = NULL;
 	size_t reclen = 0;
 	int cap = 64;
 
-	snprintf(cmd, sizeof(cmd), SS_BIN " -tuanmieH %s%s 2>/dev/null",
+	snprintf(cmd, sizeof(cmd), SS_BIN " %s %s%s 2>/dev/null", opts,
 		 ns ? "-N " : "", ns ? ns : "");
 	out = sl_run(cmd);
 	if (!out)
@@ -385,6 +412,12 @@ static inline int ss_list(const char *ns, struct ss_list *l)
 	}
 	free(out);
 	return l->n;
+}
+
+/* Every TCP and UDP socket, as ss -tuanmieH prints them. */
+static inline int ss_list(const char *ns, struct ss_list *l)
+{
+	return ss_list_opts(ns, "-tuanmieH", l);
 }
 
 static inline struct ss_sock *ss_find(struct ss_list *l,
