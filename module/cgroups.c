@@ -38,7 +38,10 @@
  *	charged		bytes the memcg's own sockets have charged to it:
  *			per socket DIV_ROUND_UP(fwd + queued + rmem,
  *			PAGE_SIZE) pages, as mem_cgroup_charge_skmem() is
- *			called in whole pages; 0 for sockets with no memcg
+ *			called in whole pages (MPTCP connections: their
+ *			sockets' bytes summed, then rounded, see
+ *			sockleak_snap_mptcp_conn()); 0 for sockets with no
+ *			memcg
  *	subtree_charged	charged of the memcg and all its descendants, dying
  *			ones included: what the hierarchical memory.stat
  *			"sock" (v2) or tcpmem counter (v1) must equal
@@ -85,6 +88,7 @@ struct cg_entry {
 	unsigned long tcp, udp, mptcp, orphans;
 	s64 rmem, queued, fwd;
 	unsigned long pages;		/* charged, own sockets */
+	long mptcp_bytes;		/* MPTCP connections' (sockleak.h) */
 	unsigned long subtree_pages;	/* charged, subtree */
 };
 
@@ -138,7 +142,11 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 	e->rmem += s->rmem;
 	e->queued += s->queued;
 	e->fwd += s->fwd;
-	if (s->memcg)
+	if (!s->memcg)
+		return 0;
+	if (sockleak_snap_mptcp_conn(s))
+		e->mptcp_bytes += sockleak_snap_bytes(s);
+	else
 		e->pages += sockleak_snap_pages(s);
 	return 0;
 }
@@ -177,11 +185,19 @@ static int cg_visit(const struct sockleak_memcg_info *mi, const char *path,
 	return 0;
 }
 
-/* Children before parents: each subtree is complete when it is added. */
+/*
+ * Round each memcg's MPTCP bytes to pages, then sum the subtrees, children
+ * before parents: each subtree is complete when it is added.
+ */
 static void cg_subtree_sums(struct sockleak_cgroups *cg)
 {
 	struct cg_entry *e, *parent;
+	unsigned long key;
 
+	xa_for_each(&cg->memcgs, key, e) {
+		e->pages += DIV_ROUND_UP(e->mptcp_bytes, PAGE_SIZE);
+		e->mptcp_bytes = 0;
+	}
 	list_for_each_entry_reverse(e, &cg->order, order) {
 		e->subtree_pages += e->pages;
 		if (e->id == cg->root_ino)

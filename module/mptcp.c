@@ -82,6 +82,12 @@ static const struct tcp_ulp_ops *mptcp_subflow_ulp(struct sock *sk)
 	return ops;
 }
 
+/* Is @sk a TCP subflow of an MPTCP connection? Cheap: no lock taken. */
+bool sockleak_mptcp_is_subflow(struct sock *sk)
+{
+	return mptcp_subflow_ulp(sk);
+}
+
 /* The subflow's local token (its msk's), from the ULP's diag info. */
 static bool mptcp_subflow_token(struct sock *ssk,
 				const struct tcp_ulp_ops *ops, u32 *token)

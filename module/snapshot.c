@@ -337,8 +337,10 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		s->rqlen += skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
 	s->bpf = snap_bpf(sk);
 
-	if (s->proto == IPPROTO_TCP)
+	if (s->proto == IPPROTO_TCP) {
 		snap_tcp(r, s);
+		s->subflow = sockleak_mptcp_is_subflow(sk);
+	}
 	if (s->dead && s->rmem + s->wmem + s->queued > 0)
 		__set_bit(SOCKLEAK_F_ORPHAN_MEM, &s->flags);
 	/*
@@ -365,7 +367,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (how & SOCKLEAK_SNAP_BRIEF)
 		return;
-	if (s->proto == IPPROTO_TCP)
+	if (s->subflow)
 		s->msk = sockleak_mptcp_msk_cookie(sk);
 	snap_owner(sk, s);
 	sockleak_owners_fill(s);
@@ -381,11 +383,17 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
  */
 unsigned long sockleak_snap_pages(const struct sockleak_snap *s)
 {
+	return DIV_ROUND_UP(sockleak_snap_bytes(s), PAGE_SIZE);
+}
+
+/* forward_alloc + the charged queues, 0 for none or a negative sum. */
+long sockleak_snap_bytes(const struct sockleak_snap *s)
+{
 	long bytes = (long)s->fwd + s->queued + s->rmem;
 
 	if (s->kind != SOCKLEAK_SK_FULL || bytes <= 0)
 		return 0;
-	return DIV_ROUND_UP(bytes, PAGE_SIZE);
+	return bytes;
 }
 
 /*

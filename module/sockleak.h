@@ -144,6 +144,7 @@ struct sockleak_snap {
 	u32 read_idle_ms;	/* since the application last read, see snap_tcp() */
 	u32 unread;		/* bytes not yet read: rcv_nxt - copied_seq */
 	u64 msk;		/* MPTCP subflow: its msk's cookie, 0: none */
+	u8 subflow;		/* TCP: a subflow of an MPTCP connection */
 	unsigned long flags;	/* BIT(enum sockleak_flag) */
 	int err;		/* sk_err, not yet reported to the owner */
 	u8 hashed;		/* in a hash table (else unhashed) */
@@ -192,6 +193,18 @@ static inline const char *sockleak_proto_name(u16 proto)
 	}
 }
 unsigned long sockleak_snap_pages(const struct sockleak_snap *s);
+long sockleak_snap_bytes(const struct sockleak_snap *s);
+
+/*
+ * Part of an MPTCP connection: the msk or one of its subflows. Memory
+ * moves between them in amounts smaller than a page (7.x subflows borrow
+ * forward allocation from their msk), so only the connection as a whole
+ * holds whole pages: sum its bytes, then round.
+ */
+static inline bool sockleak_snap_mptcp_conn(const struct sockleak_snap *s)
+{
+	return s->proto == IPPROTO_MPTCP || s->subflow;
+}
 
 /* owners.c */
 int sockleak_owners_scan(void);

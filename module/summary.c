@@ -17,9 +17,10 @@
  *	seen_pages		sum over sockets seen of
  *				DIV_ROUND_UP(fwd + queued + rmem, PAGE_SIZE)
  *	unexplained_pages	usage_pages - seen_pages - unhashed_pages
- *				(- mptcp_pages for TCP): memory of sockets
- *				neither the walk nor the last owner scan can
- *				see (leaked, no fd)
+ *				(TCP: - mptcp_pages + the subflows' pages in
+ *				seen_pages): memory of sockets neither the
+ *				walk nor the last owner scan can see (leaked,
+ *				no fd)
  *	sockets_allocated	percpu sum of proto->sockets_allocated (TCP
  *				only, "-" for UDP), sockstat alloc
  *	sockets_seen		full sockets seen, all netns
@@ -35,10 +36,12 @@
  *				scan (sockets behind an fd) and, while
  *				tracking, the lifecycle registry
  *	unhashed_pages		their pages, as seen_pages
- *	mptcp_pages		TCP only: pages of the MPTCP sockets (msk)
- *				seen, hashed or not; mptcp_prot charges
- *				TCP's memory_allocated and fw_alloc (the
- *				subflows are TCP sockets, in seen_pages)
+ *	mptcp_pages		TCP only: pages of the MPTCP connections
+ *				seen: their sockets (msks, hashed or not,
+ *				and TCP subflows) summed in bytes, then
+ *				rounded (sockleak_snap_mptcp_conn());
+ *				mptcp_prot charges TCP's memory_allocated
+ *				and fw_alloc
  *   netns=all kind=tracker track=on|off entries max_entries unknown_origin
  *	stacks overflow stack_overflow missed tcp_closed_not_freed
  *	tcp_closed_not_freed_bytes udp_closed_not_freed ...: the lifecycle
@@ -168,6 +171,8 @@ struct sum_global {
 
 struct summary {
 	struct xarray nets;	/* inum -> struct sum_ns */
+	long mptcp_bytes;	/* MPTCP connections (sockleak.h), all netns */
+	unsigned long subflow_pages;	/* subflows' own, in total[TCP] */
 	struct sum_seen total[SUM_NPROTO];
 	struct sockleak_reg_stats reg;
 	struct sum_global global[SUM_NACCT];
@@ -256,6 +261,11 @@ static int sum_socket(void *arg, const struct sockleak_snap *s)
 	struct sum_ns *ns;
 
 	sum_account(&sum->total[p], s);
+	if (sockleak_snap_mptcp_conn(s)) {
+		sum->mptcp_bytes += sockleak_snap_bytes(s);
+		if (s->subflow)
+			sum->subflow_pages += sockleak_snap_pages(s);
+	}
 	ns = sum_ns_get(sum, s->netns);
 	if (!ns)
 		return -ENOMEM;
@@ -400,13 +410,16 @@ static int summary_show(struct seq_file *m, void *v)
 	for (p = 0; p < SUM_NACCT; p++) {
 		const struct sum_global *g = &sum->global[p];
 		const struct sum_seen *seen = &sum->total[p];
-		const struct sum_seen *mptcp = &sum->total[SUM_MPTCP];
 		long usage = g->memory_allocated + g->fw_alloc;
 		long others = 0;
 
-		/* MPTCP sockets charge TCP's counters. */
+		/*
+		 * MPTCP sockets charge TCP's counters; their connections' pages
+		 * replace the subflows' own.
+		 */
 		if (p == SUM_TCP)
-			others = mptcp->pages + mptcp->unhashed_pages;
+			others = DIV_ROUND_UP(sum->mptcp_bytes, PAGE_SIZE) -
+				 (long)sum->subflow_pages;
 		seq_printf(m, "netns=all kind=proto proto=%s memory_allocated=%ld fw_alloc=%ld usage_pages=%ld seen_pages=%lu unexplained_pages=%ld",
 			   sum_proto_names[p], g->memory_allocated,
 			   g->fw_alloc, usage, seen->pages,
@@ -419,7 +432,8 @@ static int summary_show(struct seq_file *m, void *v)
 			   seen->dead, g->pressure, g->mem[0], g->mem[1],
 			   g->mem[2], seen->unhashed, seen->unhashed_pages);
 		if (p == SUM_TCP)
-			seq_printf(m, " mptcp_pages=%ld", others);
+			seq_printf(m, " mptcp_pages=%ld",
+				   DIV_ROUND_UP(sum->mptcp_bytes, PAGE_SIZE));
 		seq_putc(m, '\n');
 	}
 	seq_printf(m, "netns=all kind=tracker track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",
