@@ -19,7 +19,8 @@
  * by the time of the enumeration:
  *
  *   id=<cgroup ino> path=<path> state=online|dying|gone sockets=N tcp=N
- *   udp=N orphans=N rmem=B queued=B fwd=B charged=B subtree_charged=B
+ *   udp=N mptcp=N orphans=N rmem=B queued=B fwd=B charged=B
+ *   subtree_charged=B
  *   tcpmem=B|- residue=B|- flags=F
  *
  *	id		cgroup inode number ("stat -c %i" of its directory);
@@ -28,14 +29,19 @@
  *	path		cgroup path in the hierarchy the memory controller
  *			is on (v2, or the v1 memory mount); a dying memcg
  *			keeps the path it had; "-" when gone
- *	sockets ...	full TCP/UDP sockets charged to the memcg, per
- *			protocol, and how many of them are orphans
+ *	sockets ...	full TCP/UDP/MPTCP sockets charged to the memcg,
+ *			per protocol (udp includes UDP-Lite, mptcp counts
+ *			the MPTCP sockets, their subflows count as tcp),
+ *			and how many of them are orphans
  *	rmem queued fwd	sums of sk_rmem_alloc, sk_wmem_queued,
  *			sk_forward_alloc (ss skmem r, w, f)
  *	charged		bytes the memcg's own sockets have charged to it:
  *			per socket DIV_ROUND_UP(fwd + queued + rmem,
  *			PAGE_SIZE) pages, as mem_cgroup_charge_skmem() is
- *			called in whole pages; 0 for sockets with no memcg
+ *			called in whole pages (MPTCP connections: their
+ *			sockets' bytes summed, then rounded, see
+ *			sockleak_snap_mptcp_conn()); 0 for sockets with no
+ *			memcg
  *	subtree_charged	charged of the memcg and all its descendants, dying
  *			ones included: what the hierarchical memory.stat
  *			"sock" (v2) or tcpmem counter (v1) must equal
@@ -79,9 +85,10 @@ struct cg_entry {
 	u8 state;		/* enum cg_state */
 	bool has_tcpmem;
 	unsigned long tcpmem_pages;
-	unsigned long tcp, udp, orphans;
+	unsigned long tcp, udp, mptcp, orphans;
 	s64 rmem, queued, fwd;
 	unsigned long pages;		/* charged, own sockets */
+	long mptcp_bytes;		/* MPTCP connections' (sockleak.h) */
 	unsigned long subtree_pages;	/* charged, subtree */
 };
 
@@ -127,13 +134,19 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 	e->id = s->memcg;
 	if (s->proto == IPPROTO_TCP)
 		e->tcp++;
+	else if (s->proto == IPPROTO_MPTCP)
+		e->mptcp++;
 	else
 		e->udp++;
 	e->orphans += s->orphan;
 	e->rmem += s->rmem;
 	e->queued += s->queued;
 	e->fwd += s->fwd;
-	if (s->memcg)
+	if (!s->memcg)
+		return 0;
+	if (sockleak_snap_mptcp_conn(s))
+		e->mptcp_bytes += sockleak_snap_bytes(s);
+	else
 		e->pages += sockleak_snap_pages(s);
 	return 0;
 }
@@ -172,11 +185,19 @@ static int cg_visit(const struct sockleak_memcg_info *mi, const char *path,
 	return 0;
 }
 
-/* Children before parents: each subtree is complete when it is added. */
+/*
+ * Round each memcg's MPTCP bytes to pages, then sum the subtrees, children
+ * before parents: each subtree is complete when it is added.
+ */
 static void cg_subtree_sums(struct sockleak_cgroups *cg)
 {
 	struct cg_entry *e, *parent;
+	unsigned long key;
 
+	xa_for_each(&cg->memcgs, key, e) {
+		e->pages += DIV_ROUND_UP(e->mptcp_bytes, PAGE_SIZE);
+		e->mptcp_bytes = 0;
+	}
 	list_for_each_entry_reverse(e, &cg->order, order) {
 		e->subtree_pages += e->pages;
 		if (e->id == cg->root_ino)
@@ -224,7 +245,7 @@ static struct sockleak_cgroups *cg_collect(void)
 
 static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 {
-	unsigned long sockets = e->tcp + e->udp;
+	unsigned long sockets = e->tcp + e->udp + e->mptcp;
 	long residue = 0;
 	bool flagged = false;
 
@@ -234,8 +255,8 @@ static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 
 	seq_printf(m, "id=%llu path=", e->id);
 	seq_escape(m, e->path ? e->path : "-", " \t\n\\");
-	seq_printf(m, " state=%s sockets=%lu tcp=%lu udp=%lu orphans=%lu rmem=%lld queued=%lld fwd=%lld charged=%lu subtree_charged=%lu",
-		   cg_state_names[e->state], sockets, e->tcp, e->udp,
+	seq_printf(m, " state=%s sockets=%lu tcp=%lu udp=%lu mptcp=%lu orphans=%lu rmem=%lld queued=%lld fwd=%lld charged=%lu subtree_charged=%lu",
+		   cg_state_names[e->state], sockets, e->tcp, e->udp, e->mptcp,
 		   e->orphans, e->rmem, e->queued, e->fwd,
 		   e->pages << PAGE_SHIFT, e->subtree_pages << PAGE_SHIFT);
 	if (e->has_tcpmem) {
@@ -279,7 +300,7 @@ int sockleak_cgroups_suspects(int (*fn)(void *arg,
 		memset(&cs, 0, sizeof(cs));
 		cs.id = e->id;
 		cs.path = e->path;
-		cs.sockets = e->tcp + e->udp;
+		cs.sockets = e->tcp + e->udp + e->mptcp;
 		cs.dying = e->state == CG_DYING && cs.sockets;
 		cs.bytes = (u64)e->pages << PAGE_SHIFT;
 		if (e->has_tcpmem)

@@ -21,6 +21,7 @@
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include <net/udp.h>
 #ifdef CONFIG_X86
 #include <asm/unwind.h>
@@ -113,6 +114,21 @@ static inline struct timer_list *sockleak_tcp_keepalive_timer(struct sock *sk)
 #else
 #define SOCKLEAK_SK_CLONE_SYM	"sk_clone_lock"
 #endif
+
+/*
+ * A TCP ULP's diag info (what ss -ti prints after "tcp-ulp-<name>"). 6.15
+ * ("tcp: ulp: diag: more info without CAP_NET_ADMIN") added the net_admin
+ * argument; without it MPTCP still gives the tokens and ids.
+ */
+static inline int sockleak_ulp_get_info(const struct tcp_ulp_ops *ops,
+					struct sock *sk, struct sk_buff *skb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+	return ops->get_info(sk, skb, false);
+#else
+	return ops->get_info(sk, skb);
+#endif
+}
 
 /*
  * The UDP hash table a netns uses. 6.2 added per-netns tables

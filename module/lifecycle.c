@@ -2,15 +2,18 @@
 /*
  * sockleak - lifecycle probes: kprobes, kretprobes and tracepoints on the
  * functions an inet socket passes through from allocation to free,
- * feeding the registry (registry.c). Only TCP and UDP sockets, IPv4 and
- * IPv6, are followed (by sk_prot_creator; udpv6_prot is not exported, so
- * UDPv6 is recognised by its proto name).
+ * feeding the registry (registry.c). Only TCP, UDP, UDP-Lite and MPTCP
+ * sockets, IPv4 and IPv6, are followed (by sk_prot_creator; udpv6_prot,
+ * the UDP-Lite and the MPTCP protos are not all exported, so those are
+ * recognised by their proto name, and their slabs learnt from the first
+ * such socket seen). UDP-Lite is UDP with its own table: same hooks.
  *
  *   kretprobe sk_alloc		allocation: task, stack
  *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack;
  *				sk_clone from 6.19 (SOCKLEAK_SK_CLONE_SYM)
  *   kprobe tcp_close		owner close of a TCP socket: task, stack
- *   kprobe sk_common_release	owner close of a UDP socket: task, stack
+ *   kprobe sk_common_release	owner close of a UDP(-Lite) socket: task, stack
+ *   kprobe mptcp_close		owner close of an MPTCP socket: task, stack
  *   kprobe udp_lib_unhash	UDP unhash step
  *   kprobe sk_stream_kill_queues	kill-queues step
  *   tracepoint inet_sock_set_state	the move to CLOSE is the TCP unhash
@@ -20,7 +23,7 @@
  *				the protocol destroy that
  *				inet_csk_destroy_sock() runs; IPv6 too)
  *   tracepoint kmem_cache_free	free: the object goes back to the
- *				TCP/TCPv6/UDP/UDPv6 slab, before the
+ *				TCP/UDP/UDP-Lite/MPTCP (v4, v6) slab, before the
  *				memory is released
  *
  * Cost is what shaped this list (make bench): a kprobe hit costs a trap
@@ -90,13 +93,41 @@ static bool lc_in_nmi(void)
 	return true;
 }
 
-/* The slabs of the sockets followed: TCP, TCPv6, UDP, UDPv6 (learnt). */
-enum { LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_NSLABS };
+/*
+ * The slabs of the sockets followed: TCP, TCPv6, UDP; UDPv6, UDP-Lite and
+ * MPTCP ones are learnt (lc_learn_slab()).
+ */
+enum {
+	LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_SLAB_UDPLITE,
+	LC_SLAB_UDPLITE6, LC_SLAB_MPTCP, LC_SLAB_MPTCP6, LC_NSLABS
+};
+
+/* Followed protocols recognised by name: slab, protocol. */
+static const struct lc_named_proto {
+	const char *name;
+	int slab;
+	u16 proto;
+} lc_named_protos[] = {
+	{ "UDPv6", LC_SLAB_UDP6, IPPROTO_UDP },
+	{ "UDP-Lite", LC_SLAB_UDPLITE, IPPROTO_UDPLITE },
+	{ "UDPLITEv6", LC_SLAB_UDPLITE6, IPPROTO_UDPLITE },
+	{ "MPTCP", LC_SLAB_MPTCP, IPPROTO_MPTCP },
+	{ "MPTCPv6", LC_SLAB_MPTCP6, IPPROTO_MPTCP },
+};
 static struct kmem_cache *lc_slabs[LC_NSLABS];
 
-/* TCP or UDP when @sk is an inet TCP/UDP socket, else 0. */
-u8 sockleak_inet_proto(const struct sock *sk)
+/* A proto that is not exported: learn its slab from its first socket. */
+static void lc_learn_slab(int i, const struct proto *prot)
 {
+	if (unlikely(!READ_ONCE(lc_slabs[i])))
+		WRITE_ONCE(lc_slabs[i], prot->slab);
+}
+
+/* TCP, UDP, UDP-Lite or MPTCP when @sk is such an inet socket, else 0. */
+u16 sockleak_inet_proto(const struct sock *sk)
+{
+	int i;
+
 	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
 
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
@@ -109,11 +140,16 @@ u8 sockleak_inet_proto(const struct sock *sk)
 	if (prot == &tcpv6_prot)
 		return IPPROTO_TCP;
 #endif
-	if (prot && !strcmp(prot->name, "UDPv6")) {
-		/* udpv6_prot is not exported: learn its slab here. */
-		if (unlikely(!READ_ONCE(lc_slabs[LC_SLAB_UDP6])))
-			WRITE_ONCE(lc_slabs[LC_SLAB_UDP6], prot->slab);
-		return IPPROTO_UDP;
+	if (!prot)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(lc_named_protos); i++) {
+		const struct lc_named_proto *np = &lc_named_protos[i];
+
+		/* sk_protocol is not set yet when sk_alloc() returns. */
+		if (!strcmp(prot->name, np->name)) {
+			lc_learn_slab(np->slab, prot);
+			return np->proto;
+		}
 	}
 	return 0;
 }
@@ -166,7 +202,7 @@ static void lc_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 			u8 origin)
 {
 	struct sock *sk = (struct sock *)regs_return_value(regs);
-	u8 proto = sk ? sockleak_inet_proto(sk) : 0;
+	u16 proto = sk ? sockleak_inet_proto(sk) : 0;
 
 	if (proto)
 		sockleak_reg_alloc(sk, proto, origin,
@@ -188,7 +224,7 @@ static int lc_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 /* A kprobe whose hit is one registry event for its first argument. */
 struct lc_kprobe {
 	struct kprobe kp;
-	u8 proto;		/* only this protocol's sockets, 0: TCP and UDP */
+	u16 proto;		/* only this protocol's (UDP: and UDP-Lite's), 0: all */
 	u8 ev;			/* enum sockleak_event */
 	bool stack;		/* record the stack (the closes) */
 };
@@ -198,12 +234,13 @@ static int lc_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 	const struct lc_kprobe *k = container_of(p, struct lc_kprobe, kp);
 	struct sock *sk = lc_arg_sk(regs);
 	struct sockleak_stack st = { .depth = 0 };
-	u8 proto;
+	u16 proto;
 
 	if (!sk || lc_in_nmi())
 		return 0;
 	proto = sockleak_inet_proto(sk);
-	if (!proto || (k->proto && proto != k->proto))
+	if (!proto || (k->proto && proto != k->proto &&
+		       !(k->proto == IPPROTO_UDP && sockleak_proto_udp(proto))))
 		return 0;
 	if (k->stack)
 		lc_stack(regs, &st);
@@ -318,6 +355,7 @@ static int lc_attach_tps(void)
 static struct lc_kprobe lc_event_kps[] = {
 	LC_KPROBE(tcp_close, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, true),
 	LC_KPROBE(sk_common_release, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, true),
+	LC_KPROBE(mptcp_close, IPPROTO_MPTCP, SOCKLEAK_EV_CLOSE, true),
 	LC_KPROBE(udp_lib_unhash, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, false),
 	LC_KPROBE(sk_stream_kill_queues, 0, SOCKLEAK_EV_KILL_QUEUES, false),
 };

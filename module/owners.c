@@ -135,12 +135,16 @@ static struct owners_rec *owners_rec_get(struct owners_scan *scan,
 	return rec;
 }
 
-/* A TCP, UDP or UDP-Lite socket of the inet families: what reports cover. */
+/*
+ * A TCP, MPTCP, UDP or UDP-Lite socket of the inet families: what reports
+ * cover.
+ */
 static bool owners_inet(const struct sock *sk)
 {
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
 		return false;
-	return (sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP) ||
+	return (sk->sk_type == SOCK_STREAM &&
+		sockleak_proto_tcp_mem(sk->sk_protocol)) ||
 	       (sk->sk_type == SOCK_DGRAM &&
 		sockleak_proto_udp(sk->sk_protocol));
 }

@@ -79,7 +79,9 @@ struct sl_entry {
 	u32 alloc_stack, close_stack;	/* stack slot + 1, 0: none */
 	char alloc_comm[TASK_COMM_LEN];
 	char close_comm[TASK_COMM_LEN];
-	u8 origin, proto, steps, cleared;
+	u16 proto;
+	u8 steps;
+	u8 origin:7, cleared:1;
 };
 
 struct sl_stack {
@@ -229,7 +231,7 @@ static void sl_task(pid_t *pid, char *comm)
 
 /* Take a free entry for @sk, called with the stripe lock held. */
 static struct sl_entry *sl_new(struct sl_stripe *s, u32 bucket,
-			       struct sock *sk, u8 proto, u8 origin)
+			       struct sock *sk, u16 proto, u8 origin)
 {
 	struct sl_entry *e;
 
@@ -263,7 +265,7 @@ static void sl_del(struct sl_stripe *s, struct sl_entry *e, u32 *ids)
 	atomic_long_dec(&reg_entries);
 }
 
-void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
+void sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
 			const struct sockleak_stack *stack)
 {
 	struct sl_registry *r = sl_reg();
@@ -294,7 +296,7 @@ void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
 	sl_stack_put(r, old[1]);
 }
 
-void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
+void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack)
 {
 	struct sl_registry *r = sl_reg();
@@ -421,7 +423,8 @@ static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
 	memcpy(in->close_comm, e->close_comm, TASK_COMM_LEN);
 	in->origin = e->origin;
 	in->proto = e->proto;
-	in->last_state = e->proto == IPPROTO_TCP ? READ_ONCE(sk->sk_state) : 0xff;
+	in->last_state = sockleak_proto_tcp_mem(e->proto) ?
+			 READ_ONCE(sk->sk_state) : 0xff;
 	in->steps = e->steps;
 	in->cleared = e->cleared;
 	in->dead = sock_flag(sk, SOCK_DEAD);

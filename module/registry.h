@@ -55,7 +55,7 @@ struct sockleak_entry_info {
 	char alloc_comm[TASK_COMM_LEN];
 	char close_comm[TASK_COMM_LEN];
 	u8 origin;		/* enum sockleak_origin */
-	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
+	u16 proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_MPTCP */
 	u8 last_state;		/* TCP: sk_state (read at copy time), 0xff: UDP */
 	u8 steps;		/* BIT(enum sockleak_step) */
 	u8 cleared;		/* hidden by the "clear" command */
@@ -86,9 +86,9 @@ void sockleak_reg_stop(void);
 bool sockleak_reg_on(void);
 
 /* Probe context: never sleeps, O(1). */
-void sockleak_reg_alloc(struct sock *sk, u8 proto, u8 origin,
+void sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
 			const struct sockleak_stack *stack);
-void sockleak_reg_event(struct sock *sk, u8 proto, enum sockleak_event ev,
+void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack);
 void sockleak_reg_free(struct sock *sk);
 
@@ -108,6 +108,6 @@ int sockleak_lifecycle_start(void);
 void sockleak_lifecycle_stop(void);
 void sockleak_lifecycle_exit(void);
 unsigned long sockleak_lifecycle_missed(void);
-u8 sockleak_inet_proto(const struct sock *sk);
+u16 sockleak_inet_proto(const struct sock *sk);
 
 #endif /* _SOCKLEAK_REGISTRY_H */

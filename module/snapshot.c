@@ -29,6 +29,7 @@
 #include <net/tcp.h>
 
 #include "compat.h"
+#include "mptcp.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -309,7 +310,12 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		return;
 	}
 	s->kind = SOCKLEAK_SK_FULL;
-	s->hashed = sk_hashed(sk);
+	/*
+	 * A listening MPTCP socket is in no table (its subflow listens), yet
+	 * ss -M shows it: not "unhashed".
+	 */
+	s->hashed = sk_hashed(sk) ||
+		    (s->proto == IPPROTO_MPTCP && state == TCP_LISTEN);
 	s->err = READ_ONCE(sk->sk_err);
 
 	/* inet_diag reports v6only for listening and closed sockets only. */
@@ -331,8 +337,10 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		s->rqlen += skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
 	s->bpf = snap_bpf(sk);
 
-	if (s->proto == IPPROTO_TCP)
+	if (s->proto == IPPROTO_TCP) {
 		snap_tcp(r, s);
+		s->subflow = sockleak_mptcp_is_subflow(sk);
+	}
 	if (s->dead && s->rmem + s->wmem + s->queued > 0)
 		__set_bit(SOCKLEAK_F_ORPHAN_MEM, &s->flags);
 	/*
@@ -353,12 +361,14 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	    s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))
 		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
 	/* No hash table holds it: handed out by an extra source (walk.h). */
-	if (sk_unhashed(sk))
+	if (!s->hashed)
 		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
 
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (how & SOCKLEAK_SNAP_BRIEF)
 		return;
+	if (s->subflow)
+		s->msk = sockleak_mptcp_msk_cookie(sk);
 	snap_owner(sk, s);
 	sockleak_owners_fill(s);
 	sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
@@ -373,11 +383,17 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
  */
 unsigned long sockleak_snap_pages(const struct sockleak_snap *s)
 {
+	return DIV_ROUND_UP(sockleak_snap_bytes(s), PAGE_SIZE);
+}
+
+/* forward_alloc + the charged queues, 0 for none or a negative sum. */
+long sockleak_snap_bytes(const struct sockleak_snap *s)
+{
 	long bytes = (long)s->fwd + s->queued + s->rmem;
 
 	if (s->kind != SOCKLEAK_SK_FULL || bytes <= 0)
 		return 0;
-	return DIV_ROUND_UP(bytes, PAGE_SIZE);
+	return bytes;
 }
 
 /*
@@ -592,6 +608,10 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 		put_u(m, "read_idle_ms", s->read_idle_ms);
 		seq_puts(m, " timer=");
 		seq_puts(m, timer_names[s->timer]);
+		if (s->msk) {
+			seq_puts(m, " msk=");
+			put_hex(m, s->msk);
+		}
 	}
 	put_u(m, "memcg", s->memcg);
 	seq_puts(m, " cgroup=");

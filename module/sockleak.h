@@ -108,7 +108,7 @@ struct sockleak_snap {
 	int refcnt;		/* without the walk's reference */
 	long filerefs;		/* file_count() of the socket file, -1: none */
 	u8 kind;		/* enum sockleak_kind */
-	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE */
+	u16 proto;		/* IPPROTO_TCP, _UDP, _UDPLITE, _MPTCP */
 	u8 family;		/* AF_INET, AF_INET6 */
 	u8 state;		/* TCP_* numbering as inet_diag reports it */
 	u8 v6only;		/* ss prints :: as * unless set */
@@ -143,6 +143,8 @@ struct sockleak_snap {
 	u32 snd_idle_ms;
 	u32 read_idle_ms;	/* since the application last read, see snap_tcp() */
 	u32 unread;		/* bytes not yet read: rcv_nxt - copied_seq */
+	u64 msk;		/* MPTCP subflow: its msk's cookie, 0: none */
+	u8 subflow;		/* TCP: a subflow of an MPTCP connection */
 	unsigned long flags;	/* BIT(enum sockleak_flag) */
 	int err;		/* sk_err, not yet reported to the owner */
 	u8 hashed;		/* in a hash table (else unhashed) */
@@ -163,18 +165,46 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
 const char *sockleak_state_name(unsigned int state);
 
 /* UDP-Lite is UDP with its own table: a UDP socket for everything else. */
-static inline bool sockleak_proto_udp(u8 proto)
+static inline bool sockleak_proto_udp(u16 proto)
 {
 	return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE;
 }
 
-static inline const char *sockleak_proto_name(u8 proto)
+/*
+ * TCP's memory accounting covers MPTCP too: an MPTCP socket (the msk,
+ * which is not a tcp_sock) charges tcp_memory_allocated.
+ */
+static inline bool sockleak_proto_tcp_mem(u16 proto)
 {
-	if (proto == IPPROTO_TCP)
+	return proto == IPPROTO_TCP || proto == IPPROTO_MPTCP;
+}
+
+static inline const char *sockleak_proto_name(u16 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
 		return "tcp";
-	return proto == IPPROTO_UDPLITE ? "udplite" : "udp";
+	case IPPROTO_MPTCP:
+		return "mptcp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	default:
+		return "udp";
+	}
 }
 unsigned long sockleak_snap_pages(const struct sockleak_snap *s);
+long sockleak_snap_bytes(const struct sockleak_snap *s);
+
+/*
+ * Part of an MPTCP connection: the msk or one of its subflows. Memory
+ * moves between them in amounts smaller than a page (7.x subflows borrow
+ * forward allocation from their msk), so only the connection as a whole
+ * holds whole pages: sum its bytes, then round.
+ */
+static inline bool sockleak_snap_mptcp_conn(const struct sockleak_snap *s)
+{
+	return s->proto == IPPROTO_MPTCP || s->subflow;
+}
 
 /* owners.c */
 int sockleak_owners_scan(void);

@@ -16,9 +16,11 @@
  *	usage_pages		memory_allocated + fw_alloc
  *	seen_pages		sum over sockets seen of
  *				DIV_ROUND_UP(fwd + queued + rmem, PAGE_SIZE)
- *	unexplained_pages	usage_pages - seen_pages - unhashed_pages:
- *				memory of sockets neither the walk nor the
- *				last owner scan can see (leaked, no fd)
+ *	unexplained_pages	usage_pages - seen_pages - unhashed_pages
+ *				(TCP: - mptcp_pages + the subflows' pages in
+ *				seen_pages): memory of sockets neither the
+ *				walk nor the last owner scan can see (leaked,
+ *				no fd)
  *	sockets_allocated	percpu sum of proto->sockets_allocated (TCP
  *				only, "-" for UDP), sockstat alloc
  *	sockets_seen		full sockets seen, all netns
@@ -34,12 +36,19 @@
  *				scan (sockets behind an fd) and, while
  *				tracking, the lifecycle registry
  *	unhashed_pages		their pages, as seen_pages
+ *	mptcp_pages		TCP only: pages of the MPTCP connections
+ *				seen: their sockets (msks, hashed or not,
+ *				and TCP subflows) summed in bytes, then
+ *				rounded (sockleak_snap_mptcp_conn());
+ *				mptcp_prot charges TCP's memory_allocated
+ *				and fw_alloc
  *   netns=all kind=tracker track=on|off entries max_entries unknown_origin
  *	stacks overflow stack_overflow missed tcp_closed_not_freed
  *	tcp_closed_not_freed_bytes udp_closed_not_freed ...: the lifecycle
  *	registry (registry.c). closed_not_freed counts the unhashed orphans
  *	(SOCK_DEAD) still allocated, bytes their rmem + queued + fwd.
- *   netns=all kind=states proto=P <STATE>=n ...   all netns together
+ *   netns=all kind=states proto=P <STATE>=n ...   all netns together; P is
+ *	tcp, udp (UDP-Lite included) or mptcp (the msks)
  *   netns=all kind=mem proto=P ...                all netns together
  *   netns=<inum> kind=sockstat tcp_inuse tcp_orphan tcp_tw tcp_alloc tcp_mem
  *	udp_inuse udp_mem tcp6_inuse: /proc/net/sockstat (and sockstat6's
@@ -85,11 +94,14 @@
 #include "registry.h"
 #include "walk.h"
 
-enum { SUM_TCP, SUM_UDP, SUM_NPROTO };
+/* The protocols with their own memory accounting come first. */
+enum { SUM_TCP, SUM_UDP, SUM_NACCT, SUM_MPTCP = SUM_NACCT, SUM_NPROTO };
 
-static const char * const sum_proto_names[SUM_NPROTO] = { "tcp", "udp" };
+static const char * const sum_proto_names[SUM_NPROTO] = {
+	"tcp", "udp", "mptcp"
+};
 
-static struct proto *const sum_protos[SUM_NPROTO] = { &tcp_prot, &udp_prot };
+static struct proto *const sum_protos[SUM_NACCT] = { &tcp_prot, &udp_prot };
 
 /* ss states in ss's order (its sstate_name[] table). */
 static const u8 sum_states[] = {
@@ -159,9 +171,11 @@ struct sum_global {
 
 struct summary {
 	struct xarray nets;	/* inum -> struct sum_ns */
+	long mptcp_bytes;	/* MPTCP connections (sockleak.h), all netns */
+	unsigned long subflow_pages;	/* subflows' own, in total[TCP] */
 	struct sum_seen total[SUM_NPROTO];
 	struct sockleak_reg_stats reg;
-	struct sum_global global[SUM_NPROTO];
+	struct sum_global global[SUM_NACCT];
 };
 
 static struct sum_ns *sum_ns_get(struct summary *sum, unsigned int inum)
@@ -242,10 +256,16 @@ static int sum_collect_nets(struct summary *sum)
 static int sum_socket(void *arg, const struct sockleak_snap *s)
 {
 	struct summary *sum = arg;
-	int p = s->proto == IPPROTO_TCP ? SUM_TCP : SUM_UDP;
+	int p = s->proto == IPPROTO_TCP ? SUM_TCP :
+		s->proto == IPPROTO_MPTCP ? SUM_MPTCP : SUM_UDP;
 	struct sum_ns *ns;
 
 	sum_account(&sum->total[p], s);
+	if (sockleak_snap_mptcp_conn(s)) {
+		sum->mptcp_bytes += sockleak_snap_bytes(s);
+		if (s->subflow)
+			sum->subflow_pages += sockleak_snap_pages(s);
+	}
 	ns = sum_ns_get(sum, s->netns);
 	if (!ns)
 		return -ENOMEM;
@@ -347,7 +367,7 @@ static struct summary *sum_collect(void)
 	}
 	xa_for_each(&sum->nets, idx, ns)
 		sum_read_net(ns);
-	for (p = 0; p < SUM_NPROTO; p++)
+	for (p = 0; p < SUM_NACCT; p++)
 		sum_read_proto(&sum->global[p], sum_protos[p]);
 	return sum;
 }
@@ -387,21 +407,34 @@ static int summary_show(struct seq_file *m, void *v)
 	unsigned long idx;
 	int p, i;
 
-	for (p = 0; p < SUM_NPROTO; p++) {
+	for (p = 0; p < SUM_NACCT; p++) {
 		const struct sum_global *g = &sum->global[p];
 		const struct sum_seen *seen = &sum->total[p];
 		long usage = g->memory_allocated + g->fw_alloc;
+		long others = 0;
 
+		/*
+		 * MPTCP sockets charge TCP's counters; their connections' pages
+		 * replace the subflows' own.
+		 */
+		if (p == SUM_TCP)
+			others = DIV_ROUND_UP(sum->mptcp_bytes, PAGE_SIZE) -
+				 (long)sum->subflow_pages;
 		seq_printf(m, "netns=all kind=proto proto=%s memory_allocated=%ld fw_alloc=%ld usage_pages=%ld seen_pages=%lu unexplained_pages=%ld",
 			   sum_proto_names[p], g->memory_allocated,
 			   g->fw_alloc, usage, seen->pages,
-			   usage - (long)seen->pages - (long)seen->unhashed_pages);
+			   usage - (long)seen->pages -
+			   (long)seen->unhashed_pages - others);
 		sum_show_opt(m, "sockets_allocated", g->sockets_allocated);
 		seq_printf(m, " sockets_seen=%lu", seen->full);
 		sum_show_opt(m, "orphans", g->orphans);
-		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld unhashed_seen=%lu unhashed_pages=%lu\n",
+		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld unhashed_seen=%lu unhashed_pages=%lu",
 			   seen->dead, g->pressure, g->mem[0], g->mem[1],
 			   g->mem[2], seen->unhashed, seen->unhashed_pages);
+		if (p == SUM_TCP)
+			seq_printf(m, " mptcp_pages=%ld",
+				   DIV_ROUND_UP(sum->mptcp_bytes, PAGE_SIZE));
+		seq_putc(m, '\n');
 	}
 	seq_printf(m, "netns=all kind=tracker track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",
 		   sum->reg.on ? "on" : "off", sum->reg.entries,

@@ -163,7 +163,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	}
 	if (s->proto == IPPROTO_TCP && s->state != TCP_LISTEN)
 		e->age_ms = s->rcv_idle_ms;
-	/* Unread: the data bytes for TCP, the queued memory for UDP. */
+	/* Unread: the data bytes for TCP, the queued memory otherwise. */
 	suspects_size(rmem, sizeof(rmem), s->proto == IPPROTO_TCP ?
 		      s->unread : max(s->rmem, 0));
 	suspects_age(idle, sizeof(idle), s->rcv_idle_ms);

@@ -55,11 +55,19 @@ static const char * const step_names[SOCKLEAK_STEP_NR] = {
 
 #define STEP_ORPHAN	SOCKLEAK_STEP_NR
 
-static unsigned int expected_steps(u8 proto)
+/*
+ * The teardown of an MPTCP socket (the msk) is mptcp_close(), then
+ * __mptcp_destroy_sock() with sk_stream_kill_queues(); its token removal
+ * (the unhash) and destroy have no probe.
+ */
+static unsigned int expected_steps(u16 proto)
 {
-	if (proto == IPPROTO_UDP)
+	if (sockleak_proto_udp(proto))
 		return BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_UNHASH) |
 		       BIT(STEP_ORPHAN);
+	if (proto == IPPROTO_MPTCP)
+		return BIT(SOCKLEAK_STEP_CLOSE) |
+		       BIT(SOCKLEAK_STEP_KILL_QUEUES) | BIT(STEP_ORPHAN);
 	return GENMASK(STEP_ORPHAN, 0);
 }
 
@@ -167,7 +175,7 @@ static void tracked_show_one(struct seq_file *m, struct sockleak_ref *ref,
 		return;
 	sockleak_snapshot(ref, s, SOCKLEAK_SNAP_BRIEF);
 	seq_printf(m, "cookie=%llx netns=%u proto=%s family=%s state=%s refcnt=%d rmem=%d wmem=%d queued=%d fwd=%d memcg=%llu origin=%s",
-		   s->cookie, s->netns, in->proto == IPPROTO_TCP ? "tcp" : "udp",
+		   s->cookie, s->netns, sockleak_proto_name(in->proto),
 		   s->family == AF_INET ? "inet" : "inet6",
 		   sockleak_state_name(s->state), s->refcnt, s->rmem, s->wmem,
 		   s->queued, s->fwd, sockleak_sk_memcg_ino(ref->sk),

@@ -5,7 +5,8 @@
  * Sockets visited: TCP listeners (lhash2), TCP established hash entries
  * (full sockets, TIME_WAIT and request sockets), UDP sockets of the
  * primary UDP hash and UDP-Lite sockets of the primary UDP-Lite hash,
- * IPv4 and IPv6, of every network namespace.
+ * IPv4 and IPv6, of every network namespace; then the connected MPTCP
+ * sockets of each netns (mptcp.c).
  *
  * Distinct tables: TCP's lhash2 is shared by all netns, also by those
  * with a private ehash (inet_pernet_hashinfo_alloc() copies the lhash2
@@ -84,6 +85,7 @@
 #include <net/udp.h>
 
 #include "compat.h"
+#include "mptcp.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -99,26 +101,34 @@ static struct udp_table *walk_udp_global(void)
 	return sockleak_net_udp_table(&init_net);
 }
 
-static bool walk_net_has_own_table(struct net *net, bool tcp)
+/* Which netns walk_next_net() looks for. */
+enum walk_nets { WALK_NET_OWN_TCP, WALK_NET_OWN_UDP, WALK_NET_ANY };
+
+static bool walk_net_wanted(struct net *net, enum walk_nets which)
 {
-	if (tcp)
+	switch (which) {
+	case WALK_NET_OWN_TCP:
 		return net->ipv4.tcp_death_row.hashinfo != walk_tcp_global();
-	return sockleak_net_udp_table(net) != walk_udp_global();
+	case WALK_NET_OWN_UDP:
+		return sockleak_net_udp_table(net) != walk_udp_global();
+	default:
+		return true;
+	}
 }
 
 /*
  * Pin the netns after @prev (or the first one when @prev is NULL) that has
- * a private TCP (@tcp) or UDP table, and release @prev. Returns NULL at the
- * end of the list.
+ * a private TCP or UDP table, or any netns (@which), and release @prev.
+ * Returns NULL at the end of the list.
  */
-static struct net *walk_next_net(struct net *prev, bool tcp)
+static struct net *walk_next_net(struct net *prev, enum walk_nets which)
 {
 	struct net *net, *found = NULL;
 
 	down_read(&net_rwsem);
 	net = prev ?: list_entry(&net_namespace_list, struct net, list);
 	list_for_each_entry_continue(net, &net_namespace_list, list) {
-		if (!walk_net_has_own_table(net, tcp))
+		if (!walk_net_wanted(net, which))
 			continue;
 		found = maybe_get_net(net);
 		if (found)
@@ -142,7 +152,7 @@ static void walk_next_table(struct sockleak_walk *w)
 		return;
 	case SOCKLEAK_TBL_TCP_EHASH:
 	case SOCKLEAK_TBL_TCP_EHASH_NETNS:
-		w->net = walk_next_net(w->net, true);
+		w->net = walk_next_net(w->net, WALK_NET_OWN_TCP);
 		if (w->net) {
 			w->table = SOCKLEAK_TBL_TCP_EHASH_NETNS;
 			return;
@@ -151,16 +161,20 @@ static void walk_next_table(struct sockleak_walk *w)
 		return;
 	case SOCKLEAK_TBL_UDP:
 	case SOCKLEAK_TBL_UDP_NETNS:
-		w->net = walk_next_net(w->net, false);
+		w->net = walk_next_net(w->net, WALK_NET_OWN_UDP);
 		if (w->net) {
 			w->table = SOCKLEAK_TBL_UDP_NETNS;
 			return;
 		}
-		w->table = sockleak_udplite_table() ? SOCKLEAK_TBL_UDPLITE :
-						      SOCKLEAK_TBL_DONE;
-		return;
+		if (sockleak_udplite_table()) {
+			w->table = SOCKLEAK_TBL_UDPLITE;
+			return;
+		}
+		fallthrough;
 	case SOCKLEAK_TBL_UDPLITE:
-		w->table = SOCKLEAK_TBL_DONE;
+	case SOCKLEAK_TBL_MPTCP:
+		w->net = walk_next_net(w->net, WALK_NET_ANY);
+		w->table = w->net ? SOCKLEAK_TBL_MPTCP : SOCKLEAK_TBL_DONE;
 		return;
 	case SOCKLEAK_TBL_DONE:
 		return;
@@ -195,28 +209,58 @@ static unsigned int walk_nbuckets(const struct sockleak_walk *w)
 	case SOCKLEAK_TBL_UDP_NETNS:
 	case SOCKLEAK_TBL_UDPLITE:
 		return walk_udp_table(w)->mask + 1;
+	case SOCKLEAK_TBL_MPTCP:	/* walk_mptcp() knows the end */
 	case SOCKLEAK_TBL_DONE:
 		break;
 	}
 	return 0;
 }
 
-/*
- * Reference sk and its netns into r; false when sk is being freed. Takes
- * references only, so it may run under a bucket (or fd table) lock.
- */
-bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto)
+/* Fill r for a socket already referenced, and pin its netns. */
+static void walk_ref_set(struct sock *sk, struct sockleak_ref *r, u16 proto)
 {
-	struct net *net;
+	struct net *net = sock_net(sk);
 
-	if (!refcount_inc_not_zero(&sk->sk_refcnt))
-		return false;
-	net = sock_net(sk);
 	r->sk = sk;
 	r->netns_ino = net->ns.inum;
 	r->net = maybe_get_net(net);
 	r->proto = proto;
+}
+
+/*
+ * Reference sk and its netns into r; false when sk is being freed. Takes
+ * references only, so it may run under a bucket (or fd table) lock.
+ */
+bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u16 proto)
+{
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		return false;
+	walk_ref_set(sk, r, proto);
 	return true;
+}
+
+/*
+ * The connected MPTCP sockets of the cursor's netns, from the cursor's
+ * position in the token hash on: up to @max - @n more, referenced by
+ * mptcp_token_iter_next(). Moves to the next netns at the end.
+ */
+static int walk_mptcp(struct sockleak_walk *w, struct sockleak_ref *refs,
+		      int n, int max)
+{
+	long slot = w->bucket, num = w->offset;
+	struct sock *sk;
+
+	while (n < max) {
+		sk = sockleak_mptcp_next(w->net, &slot, &num);
+		if (!sk) {
+			walk_next_table(w);
+			return n;
+		}
+		walk_ref_set(sk, &refs[n++], IPPROTO_MPTCP);
+	}
+	w->bucket = slot;
+	w->offset = num;
+	return n;
 }
 
 /* Forget the anchor: the cursor goes on by its offset. */
@@ -260,7 +304,7 @@ static bool walk_anchor_in(const struct sockleak_walk *w, unsigned int b)
 struct walk_section {
 	struct sockleak_ref *refs;
 	int n, max;
-	u8 proto;
+	u16 proto;
 	bool anchored;		/* an anchor may be kept in this table */
 	unsigned int skipped;	/* entries skipped in this section */
 	struct sock *last;	/* last socket taken or passed, referenced */
@@ -446,6 +490,11 @@ int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
 	int n = 0;
 
 	while (n < max && w->table != SOCKLEAK_TBL_DONE) {
+		if (w->table == SOCKLEAK_TBL_MPTCP) {
+			n = walk_mptcp(w, refs, n, max);
+			cond_resched();
+			continue;
+		}
 		if (w->bucket >= walk_nbuckets(w)) {
 			walk_next_table(w);
 			continue;
@@ -512,11 +561,17 @@ void sockleak_sk_settle(struct sock *sk)
 
 /*
  * Is this extra socket new: not hashed (the walk reports hashed ones) and
- * not given before? Records its cookie. On allocation failure the socket
- * is reported (a duplicate line beats a missing one).
+ * not given before? Records its cookie, with the socket's address as the
+ * value: a cookie is not always unique (an accepted MPTCP socket is
+ * cloned by sk_clone_lock() with its listener's cookie, which nothing
+ * resets), and an address alone can be a new socket by the time the next
+ * source runs. On allocation failure the socket is reported (a duplicate
+ * line beats a missing one).
  */
 static bool extra_new(struct sockleak_extra *x, struct sock *sk)
 {
+	unsigned long tag = (unsigned long)sk >> 2;
+	void *seen;
 	u32 c[2];
 	u64 cookie;
 
@@ -525,9 +580,10 @@ static bool extra_new(struct sockleak_extra *x, struct sock *sk)
 		return false;
 	sock_diag_save_cookie(sk, c);
 	cookie = (u64)c[1] << 32 | c[0];
-	if (xa_load(&x->seen, cookie))
-		return false;
-	xa_store(&x->seen, cookie, xa_mk_value(1), GFP_KERNEL);
+	seen = xa_load(&x->seen, cookie);
+	if (seen)
+		return xa_to_value(seen) != tag;
+	xa_store(&x->seen, cookie, xa_mk_value(tag), GFP_KERNEL);
 	return true;
 }
 

@@ -21,7 +21,9 @@ struct sock;
  * established hash, then the ehash of each netns that has its own
  * (tcp_child_ehash_entries), then the global UDP table, then each
  * per-netns UDP table (udp_child_hash_entries, 6.2 and later), then the
- * UDP-Lite table (one for all netns; none from 7.x on).
+ * UDP-Lite table (one for all netns; none from 7.x on), then MPTCP's
+ * token hash once per netns (mptcp.c: it holds the connected MPTCP
+ * sockets of every netns, and is walked per netns).
  */
 enum sockleak_table {
 	SOCKLEAK_TBL_TCP_LISTEN,
@@ -30,13 +32,15 @@ enum sockleak_table {
 	SOCKLEAK_TBL_UDP,
 	SOCKLEAK_TBL_UDP_NETNS,
 	SOCKLEAK_TBL_UDPLITE,
+	SOCKLEAK_TBL_MPTCP,
 	SOCKLEAK_TBL_DONE,
 };
 
 /*
  * Cursor: the next socket to visit is entry @offset of bucket @bucket of
  * table @table. For the per-netns tables @net is the owning netns, pinned
- * by the cursor; otherwise NULL. Inside a long chain (a batch stopped
+ * by the cursor; otherwise NULL. For MPTCP, @bucket and @offset are the
+ * position of mptcp_token_iter_next() in the token hash. Inside a long chain (a batch stopped
  * mid-bucket) @anchor is the last socket taken there, referenced, entry
  * @anchor_idx: the walk resumes right after it instead of counting
  * @offset entries from the head again (see walk.c).
@@ -55,10 +59,10 @@ struct sockleak_ref {
 	struct sock *sk;
 	struct net *net;	/* sock_net(sk) pinned, or NULL: netns dying */
 	unsigned int netns_ino;	/* sock_net(sk)->ns.inum, read under lock */
-	u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE */
+	u16 proto;		/* IPPROTO_TCP, _UDP, _UDPLITE, _MPTCP */
 };
 
-bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u8 proto);
+bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u16 proto);
 void sockleak_sk_settle(struct sock *sk);
 void sockleak_walk_init(struct sockleak_walk *w);
 void sockleak_walk_release(struct sockleak_walk *w);

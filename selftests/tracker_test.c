@@ -265,6 +265,74 @@ TEST_F(tr, leak_shows_then_goes)
 	free(text);
 }
 
+/* Is local @port listed in /proc/net/udplite? */
+static bool udplite_listed(unsigned int port)
+{
+	char *text = sl_read_file("/proc/net/udplite"), *line, *save = NULL;
+	bool found = false;
+	unsigned int lport;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && !found;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, " %*d: %*8[0-9A-F]:%x", &lport) == 1 &&
+		    lport == port)
+			found = true;
+	free(text);
+	return found;
+}
+
+/*
+ * UDP-Lite (6.1, 6.12; 7.x removed it) is tracked like UDP: a bound
+ * UDP-Lite socket closed while holdref keeps a reference is listed with
+ * proto=udplite and UDP's teardown steps, /proc/net/udplite no longer
+ * shows it, and it goes once released (its free is seen on its slab).
+ */
+TEST_F(tr, udplite_leak_tracked)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	unsigned long long ck;
+	const char *line;
+	char *text, v[512];
+	int u;
+
+	u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	if (u < 0)
+		SKIP(return, "no UDP-Lite in this kernel (7.x removed it)");
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(0, bind(u, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(u, (struct sockaddr *)&sin, &len));
+	ASSERT_TRUE(udplite_listed(ntohs(sin.sin_port)));
+	ck = sl_sock_cookie(u);
+	ASSERT_NE(0ULL, ck);
+	snprintf(v, sizeof(v), "hold %d", u);
+	ASSERT_EQ(0, sl_write(HOLDREF, v));
+	close(u);
+	usleep((GRACE_MS + 300) * 1000);
+
+	ASSERT_FALSE(udplite_listed(ntohs(sin.sin_port)));
+	line = tracked_find(&text, ck);
+	ASSERT_NE(NULL, line) TH_LOG("UDP-Lite socket %llx not in tracked", ck);
+	ASSERT_TRUE(sl_kv(line, "proto", v, sizeof(v)));
+	EXPECT_STREQ("udplite", v);
+	EXPECT_EQ(1, sl_kv_ll(line, "refcnt"));
+	EXPECT_EQ(getpid(), sl_kv_ll(line, "close_pid"));
+	ASSERT_TRUE(sl_kv(line, "origin", v, sizeof(v)));
+	EXPECT_STREQ("alloc", v);
+	ASSERT_TRUE(sl_kv(line, "steps", v, sizeof(v)));
+	EXPECT_STREQ("close,unhash,orphan", v);
+	ASSERT_TRUE(sl_kv(line, "missing", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	ASSERT_TRUE(sl_kv(line, "close_stack", v, sizeof(v)));
+	EXPECT_EQ(0, strncmp(v, "sk_common_release+", 18)) TH_LOG("%s", v);
+	free(text);
+
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	usleep(100000);
+	EXPECT_EQ(NULL, tracked_find(&text, ck));
+	free(text);
+}
+
 /* stacks=0: the same record, without stacks. */
 TEST_F(tr, stacks_off)
 {
