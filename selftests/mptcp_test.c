@@ -570,12 +570,51 @@ TEST_F_TIMEOUT(mp, subflows_linked, SL_HEAVY_TIMEOUT)
 	sl_free(&sl);
 }
 
-static long long ss_pages(const struct ss_sock *s)
+static long long bytes_to_pages(long long b)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	long long b = s->r + s->w + s->f;
 
 	return b > 0 ? (b + page - 1) / page : 0;
+}
+
+static long long ss_pages(const struct ss_sock *s)
+{
+	return bytes_to_pages(s->r + s->w + s->f);
+}
+
+/*
+ * One msk and its TCP subflows (ss -t -i: local token = the msk's token),
+ * as ss shows them. Their memory: r + w + f each. On 6.1 and 6.12 each
+ * socket's is a whole number of pages. On 7.2 and 7.3 a subflow lends the
+ * skbs it received to its msk with their memory
+ * (mptcp_subflow_lend_fwdmem()), the rest of the page staying in the
+ * subflow's fwd: only the msk and its subflows together hold whole pages,
+ * and a page split between them is charged once.
+ */
+struct mp_conn {
+	long long msk_bytes, sf_bytes;
+	long long msk_pages, sf_pages;	/* page-rounded per socket */
+	long long pages;		/* page-rounded all together */
+	int subflows;
+};
+
+static void mp_conn(struct ss_list *ss, const struct ss_sock *m,
+		    struct mp_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->msk_bytes = m->r + m->w + m->f;
+	c->msk_pages = ss_pages(m);
+	for (int i = 0; m->token && i < ss->n; i++) {
+		struct ss_sock *x = &ss->s[i];
+
+		if (!strcmp(x->netid, "tcp") && x->subflow &&
+		    x->sf_token_loc == m->token) {
+			c->subflows++;
+			c->sf_bytes += x->r + x->w + x->f;
+			c->sf_pages += ss_pages(x);
+		}
+	}
+	c->pages = bytes_to_pages(c->msk_bytes + c->sf_bytes);
 }
 
 /* The TCP line of summary, read until two reads in a row agree. */
@@ -604,17 +643,19 @@ static bool tcp_summary(char *line, size_t size)
 }
 
 /*
- * summary: mptcp_pages of the TCP line is the sum over the msks ss -M
- * shows of DIV_ROUND_UP(f + w + r, PAGE_SIZE) (msks share TCP's
- * memory_allocated), and unexplained_pages leaves it out: the pages the
- * connection added to TCP's usage (the kernel's count) are all explained,
- * unexplained_pages is what it was before. This netns's kind=mem
- * proto=mptcp line sums ss -M's skmem, its kind=states line counts ss
- * -M's ESTAB msks.
+ * summary: mptcp_pages of the TCP line is the pages of the MPTCP
+ * connections ss shows, each msk with its subflows rounded up together
+ * (see struct mp_conn; msks share TCP's memory_allocated), and
+ * unexplained_pages leaves them out (and adds back the subflows' own
+ * pages, in seen_pages): the pages the connection added to TCP's usage
+ * (the kernel's count) are all explained, unexplained_pages is what it
+ * was before. This netns's kind=mem proto=mptcp line sums ss -M's skmem
+ * and the msks' pages, its kind=states line counts ss -M's ESTAB msks.
  */
 TEST_F_TIMEOUT(mp, mptcp_pages_explained, SL_HEAVY_TIMEOUT)
 {
-	long long pages = 0, r = 0, t = 0, w = 0, f = 0, estab = 0;
+	long long pages = 0, msk_pages = 0, sf_pages = 0, estab = 0;
+	long long r = 0, t = 0, w = 0, f = 0;
 	struct ss_list ss = {}, again = {};
 	char line[4096], ns[32], before[4096], *sum = NULL;
 	bool quiet = false;
@@ -642,12 +683,17 @@ TEST_F_TIMEOUT(mp, mptcp_pages_explained, SL_HEAVY_TIMEOUT)
 	ASSERT_TRUE(quiet) TH_LOG("ss -M never quiescent");
 	for (i = 0; i < ss.n; i++) {
 		struct ss_sock *x = &ss.s[i];
+		struct mp_conn c;
 
 		if (strcmp(x->netid, "mptcp"))
 			continue;
-		TH_LOG("ss msk sk:%llx %s r=%lld t=%lld w=%lld f=%lld",
-		       x->cookie, x->state, x->r, x->t, x->w, x->f);
-		pages += ss_pages(x);
+		mp_conn(&ss, x, &c);
+		TH_LOG("ss msk sk:%llx %s r=%lld t=%lld w=%lld f=%lld, %d subflows %lld B: %lld pages",
+		       x->cookie, x->state, x->r, x->t, x->w, x->f,
+		       c.subflows, c.sf_bytes, c.pages);
+		pages += c.pages;
+		msk_pages += c.msk_pages;
+		sf_pages += c.sf_pages;
 		r += x->r;
 		t += x->t;
 		w += x->w;
@@ -662,7 +708,7 @@ TEST_F_TIMEOUT(mp, mptcp_pages_explained, SL_HEAVY_TIMEOUT)
 	EXPECT_FIELD(line, "mptcp_pages", pages);
 	EXPECT_EQ(sl_kv_ll(line, "usage_pages") - sl_kv_ll(line, "seen_pages") -
 		  sl_kv_ll(line, "unhashed_pages") -
-		  sl_kv_ll(line, "mptcp_pages"),
+		  sl_kv_ll(line, "mptcp_pages") + sf_pages,
 		  sl_kv_ll(line, "unexplained_pages"));
 	EXPECT_LE(pages, sl_kv_ll(line, "usage_pages") -
 			 sl_kv_ll(before, "usage_pages"));
@@ -679,7 +725,7 @@ TEST_F_TIMEOUT(mp, mptcp_pages_explained, SL_HEAVY_TIMEOUT)
 	EXPECT_FIELD(line, "wmem", t);
 	EXPECT_FIELD(line, "queued", w);
 	EXPECT_FIELD(line, "fwd", f);
-	EXPECT_FIELD(line, "pages", pages);
+	EXPECT_FIELD(line, "pages", msk_pages);
 	EXPECT_TRUE(sl_summary_line(sum, ns, "states", "mptcp", line,
 				    sizeof(line)));
 	TH_LOG("%s", line);
@@ -796,10 +842,7 @@ struct cg_side {
 	const char *name;
 	unsigned long long ino;		/* the cgroup's id */
 	unsigned long long msk;		/* its msk's cookie */
-	long long msk_bytes, sf_bytes;	/* ss: r + w + f of the msk, subflows */
-	long long msk_pages, sf_pages;	/* the same, page-rounded per socket */
-	long long pages;		/* page-rounded msk and subflows together */
-	int subflows;
+	struct mp_conn conn;		/* ss: the msk and its subflows */
 	char ss_cgroup[128];		/* ss --cgroup of its msk */
 	char line[4096];		/* its cgroups line */
 };
@@ -807,28 +850,13 @@ struct cg_side {
 static void side_from_ss(struct ss_list *ss, struct cg_side *sd)
 {
 	struct ss_sock *m = ss_find(ss, sd->msk);
-	long page = sysconf(_SC_PAGESIZE);
 
-	sd->msk_bytes = sd->sf_bytes = sd->msk_pages = sd->sf_pages = 0;
-	sd->pages = 0;
-	sd->subflows = 0;
+	memset(&sd->conn, 0, sizeof(sd->conn));
 	sd->ss_cgroup[0] = '\0';
 	if (!m)
 		return;
-	sd->msk_bytes = m->r + m->w + m->f;
-	sd->msk_pages = ss_pages(m);
+	mp_conn(ss, m, &sd->conn);
 	snprintf(sd->ss_cgroup, sizeof(sd->ss_cgroup), "%s", m->cgroup);
-	for (int i = 0; i < ss->n; i++) {
-		struct ss_sock *x = &ss->s[i];
-
-		if (!strcmp(x->netid, "tcp") && x->subflow && m->token &&
-		    x->sf_token_loc == m->token) {
-			sd->subflows++;
-			sd->sf_bytes += x->r + x->w + x->f;
-			sd->sf_pages += ss_pages(x);
-		}
-	}
-	sd->pages = (sd->msk_bytes + sd->sf_bytes + page - 1) / page;
 }
 
 /* Both msks settled: all data acked, held by the receivers. */
@@ -869,13 +897,8 @@ static long long wait_stat_sock(const char *dir, const long long *want,
  * (sk_clone_lock() clears it, and inet_csk_accept() charges the subflow
  * only), though ss --cgroup shows it in the server's cgroup. memory.stat
  * tells which one this kernel does: the server cgroup's sock is either
- * its subflows' pages or those plus the msk's, and sockleak must agree.
- *
- * Pages: on 6.1 and 6.12 every socket's r + w + f is a whole number of
- * pages. On 7.2 and 7.3 a subflow lends the skbs it received to its msk
- * with their memory (mptcp_subflow_lend_fwdmem()): the rest of the page
- * stays in the subflow's fwd, so only the msk and its subflows together
- * are a whole number of pages, the page split between them counted once.
+ * its subflows' pages or those plus the msk's (rounded together, see
+ * struct mp_conn), and sockleak must agree.
  */
 TEST_F_TIMEOUT(mp, cgroup_charged, SL_HEAVY_TIMEOUT)
 {
@@ -951,28 +974,29 @@ TEST_F_TIMEOUT(mp, cgroup_charged, SL_HEAVY_TIMEOUT)
 			struct cg_side *sd = i ? &srv : &cli;
 
 			TH_LOG("%s msk %llx: %lld B (%lld pages), %d subflows %lld B (%lld pages), together %lld pages, ss cgroup %s",
-			       sd->name, sd->msk, sd->msk_bytes, sd->msk_pages,
-			       sd->subflows, sd->sf_bytes, sd->sf_pages,
-			       sd->pages, sd->ss_cgroup);
+			       sd->name, sd->msk, sd->conn.msk_bytes,
+			       sd->conn.msk_pages, sd->conn.subflows,
+			       sd->conn.sf_bytes, sd->conn.sf_pages,
+			       sd->conn.pages, sd->ss_cgroup);
 			TH_LOG("%s: %s", sd->name, sd->line);
 		}
-		EXPECT_LE(1, cli.subflows);
-		EXPECT_LE(1, srv.subflows);
+		EXPECT_LE(1, cli.conn.subflows);
+		EXPECT_LE(1, srv.conn.subflows);
 		/* ss's v2 cgroup of each msk (sk_cgrp_data) */
 		EXPECT_STREQ(CG_C, cli.ss_cgroup);
 		EXPECT_STREQ(CG_S, srv.ss_cgroup);
 		/* Both hold unread data: something to count. */
-		EXPECT_LT(0, cli.msk_pages);
-		EXPECT_LT(0, srv.msk_pages);
+		EXPECT_LT(0, cli.conn.msk_pages);
+		EXPECT_LT(0, srv.conn.msk_pages);
 
-		want[0] = cli.pages * page;
+		want[0] = cli.conn.pages * page;
 		sock_c = wait_stat_sock(CG_C, want, 1);
 		EXPECT_EQ(want[0], sock_c) {
 			TH_LOG("%s memory.stat sock %lld, ss: msk + subflows %lld",
 			       CG_C, sock_c, want[0]);
 		}
-		want[0] = srv.sf_pages * page;
-		want[1] = srv.pages * page;
+		want[0] = srv.conn.sf_pages * page;
+		want[1] = srv.conn.pages * page;
 		sock_s = wait_stat_sock(CG_S, want, 2);
 		EXPECT_TRUE(sock_s == want[0] || sock_s == want[1]) {
 			TH_LOG("%s memory.stat sock %lld, ss: subflows %lld, with the msk %lld",
