@@ -209,8 +209,8 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	case SOCKLEAK_F_RCVBUF_LOCKED:
 		suspects_owner(owner, sizeof(owner), s, "holds");
 		snprintf(e->explain, sizeof(e->explain),
-			 "SO_RCVBUF set by hand to %d and the queue is full (%s), %s",
-			 s->rcvbuf, rmem, owner);
+			 "SO_RCVBUF set by hand to %d and the %s receive queue is full (%s), %s",
+			 s->rcvbuf, sockleak_proto_name(s->proto), rmem, owner);
 		break;
 	case SOCKLEAK_F_ZERO_WINDOW:
 		suspects_owner(owner, sizeof(owner), s, "holds");
