@@ -48,22 +48,9 @@ FIXTURE(cg) {
 
 FIXTURE_SETUP(cg)
 {
-	int waited, err = -1;
-
 	ASSERT_EQ(0, system("modprobe sockleak && modprobe tcp_diag && "
 			    "modprobe udp_diag"));
-	/*
-	 * Tell cgroups_v1_test that v2 memcgs were used in this boot: moving
-	 * the memory controller from v2 to v1 afterwards WARNs on 6.1.
-	 */
-	close(open("/run/sockleak-v2-memcg-used", O_CREAT | O_WRONLY, 0600));
-	/* Until cgroups_v1_test's v1 hierarchy is gone, memory is not here. */
-	for (waited = 0; waited <= 30000 && err; waited += 200) {
-		err = sl_write(CGROOT "/cgroup.subtree_control", "+memory");
-		if (err)
-			sl_msleep(200);
-	}
-	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, sl_cg_v2_memory_on());
 	self->mem_enabled = true;
 }
 

@@ -41,24 +41,6 @@
 /* memory.stat lags by up to a periodic flush (see cgroups_test.c). */
 #define STAT_WAIT_MS	15000
 
-#define EXPECT_FIELD(line, key, want)					\
-	do {								\
-		long long _got = sl_kv_ll(line, key);			\
-		EXPECT_EQ((long long)(want), _got) {			\
-			TH_LOG("%s: want %lld, sockleak %lld in: %s",	\
-			       key, (long long)(want), _got, line);	\
-		}							\
-	} while (0)
-
-#define EXPECT_FIELD_STR(line, key, want)				\
-	do {								\
-		char _got[96] = "";					\
-		sl_kv(line, key, _got, sizeof(_got));			\
-		EXPECT_STREQ(want, _got) {				\
-			TH_LOG("%s in: %s", key, line);			\
-		}							\
-	} while (0)
-
 /* A child process, talking to the test over two pipes. */
 struct mp_child {
 	pid_t pid;
@@ -919,16 +901,9 @@ TEST_F_TIMEOUT(mp, cgroup_charged, SL_HEAVY_TIMEOUT)
 	long long sock_c = -1, sock_s = -1, want[2];
 	bool ok, srv_charged = false;
 	char *r1 = NULL, *r2 = NULL, done = 0;
-	int err = -1, waited, i;
+	int i;
 
-	/* Tell cgroups_v1_test that v2 memcgs were used in this boot. */
-	close(open("/run/sockleak-v2-memcg-used", O_CREAT | O_WRONLY, 0600));
-	for (waited = 0; waited <= 30000 && err; waited += 200) {
-		err = sl_write(CGROOT "/cgroup.subtree_control", "+memory");
-		if (err)
-			sl_msleep(200);
-	}
-	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, sl_cg_v2_memory_on());
 	self->mem_enabled = true;
 	ASSERT_EQ(0, mkdir(CGROOT CG_C, 0755));
 	ASSERT_EQ(0, mkdir(CGROOT CG_S, 0755));
@@ -1041,25 +1016,6 @@ TEST_F_TIMEOUT(mp, cgroup_charged, SL_HEAVY_TIMEOUT)
 
 /* ---- tracker and suspects ------------------------------------------ */
 
-/* The line of "tracked" (or NULL) for cookie; *text is to be freed. */
-static const char *tracked_find(char **text, unsigned long long cookie)
-{
-	char *p, *nl;
-
-	*text = sl_read_file(SL_DIR "/tracked");
-	if (!*text)
-		return NULL;
-	for (p = *text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (sl_cookie(p) == cookie)
-			return p;
-	}
-	return NULL;
-}
-
 static bool in_ss(unsigned long long cookie)
 {
 	struct ss_list l = {};
@@ -1105,7 +1061,7 @@ TEST_F_TIMEOUT(mp, msk_leak_tracked, SL_HEAVY_TIMEOUT)
 
 	sl_msleep(GRACE_MS + 300);
 	for (i = 0; i < 100; i++) {
-		line = tracked_find(&text, ck);
+		line = sl_tracked_find(&text, ck);
 		if (line)
 			break;
 		free(text);
@@ -1129,7 +1085,7 @@ TEST_F_TIMEOUT(mp, msk_leak_tracked, SL_HEAVY_TIMEOUT)
 	for (i = 0, listed = true; i < 50 && listed; i++) {
 		if (i)
 			sl_msleep(100);
-		listed = tracked_find(&text, ck);
+		listed = sl_tracked_find(&text, ck);
 		free(text);
 	}
 	EXPECT_FALSE(listed) TH_LOG("released msk %llx still tracked", ck);

@@ -226,6 +226,26 @@ static inline bool cg_line(const char *report, unsigned long long ino,
 	return false;
 }
 
+/*
+ * Enable the memory controller on the cgroup v2 root, waiting (up to
+ * 30 s) until cgroups_v1_test's v1 hierarchy has released it. It first
+ * tells cgroups_v1_test that v2 memcgs were used in this boot: moving the
+ * memory controller from v2 to v1 afterwards WARNs on 6.1. 0 or -errno.
+ */
+static inline int sl_cg_v2_memory_on(void)
+{
+	int waited, err = -1;
+
+	close(open("/run/sockleak-v2-memcg-used", O_CREAT | O_WRONLY, 0600));
+	for (waited = 0; waited <= 30000 && err; waited += 200) {
+		err = sl_write("/sys/fs/cgroup/cgroup.subtree_control",
+			       "+memory");
+		if (err)
+			sl_msleep(200);
+	}
+	return err;
+}
+
 static inline unsigned long long path_ino(const char *path)
 {
 	struct stat st;

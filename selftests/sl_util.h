@@ -564,4 +564,46 @@ static inline const char *sl_suspect_cookie(struct sl_list *l,
 	return sl_suspect(l, kind, id);
 }
 
+/*
+ * A key of a report line against the value an independent source gave,
+ * logging the whole line when they differ.
+ */
+#define EXPECT_FIELD(line, key, want)					\
+	do {								\
+		long long _got = sl_kv_ll(line, key);			\
+		EXPECT_EQ((long long)(want), _got) {			\
+			TH_LOG("%s: want %lld, sockleak %lld in: %s",	\
+			       key, (long long)(want), _got, line);	\
+		}							\
+	} while (0)
+
+#define EXPECT_FIELD_STR(line, key, want)				\
+	do {								\
+		char _got[96] = "";					\
+		sl_kv(line, key, _got, sizeof(_got));			\
+		EXPECT_STREQ(want, _got) {				\
+			TH_LOG("%s in: %s", key, line);			\
+		}							\
+	} while (0)
+
+/* The line of "tracked" (or NULL) for cookie; *text is to be freed. */
+static inline const char *sl_tracked_find(char **text,
+					  unsigned long long cookie)
+{
+	char *p, *nl;
+
+	*text = sl_read_file(SL_DIR "/tracked");
+	if (!*text)
+		return NULL;
+	for (p = *text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (sl_cookie(p) == cookie)
+			return p;
+	}
+	return NULL;
+}
+
 #endif /* SL_UTIL_H */

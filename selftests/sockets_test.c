@@ -584,24 +584,6 @@ static unsigned long ns_inum(const char *ns)
 	return stat(path, &st) ? 0 : st.st_ino;
 }
 
-#define EXPECT_FIELD(line, key, want)					\
-	do {								\
-		long long _got = sl_kv_ll(line, key);			\
-		EXPECT_EQ((long long)(want), _got) {			\
-			TH_LOG("%s: ss %lld, sockleak %lld in: %s",	\
-			       key, (long long)(want), _got, line);	\
-		}							\
-	} while (0)
-
-#define EXPECT_FIELD_STR(line, key, want)				\
-	do {								\
-		char _got[96] = "";					\
-		sl_kv(line, key, _got, sizeof(_got));			\
-		EXPECT_STREQ(want, _got) {				\
-			TH_LOG("%s in: %s", key, line);			\
-		}							\
-	} while (0)
-
 /* Compare one namespace's sockets with ss. */
 static void compare_ns(struct __test_metadata *_metadata, const char *ns)
 {

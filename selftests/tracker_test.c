@@ -49,25 +49,6 @@ static int pair(int l, const struct sockaddr_in *sin, int *c, int *a)
 	return *a < 0 ? -1 : 0;
 }
 
-/* The line of "tracked" (or NULL) for cookie; *text is to be freed. */
-static const char *tracked_find(char **text, unsigned long long cookie)
-{
-	char *p, *nl;
-
-	*text = sl_read_file(SL_DIR "/tracked");
-	if (!*text)
-		return NULL;
-	for (p = *text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (sl_cookie(p) == cookie)
-			return p;
-	}
-	return NULL;
-}
-
 /* Lines of "tracked" whose closing process is this one. */
 static int tracked_mine(void)
 {
@@ -207,7 +188,7 @@ TEST_F(tr, leak_shows_then_goes)
 
 	/* ss no longer sees it: unhashed. */
 	ASSERT_FALSE(in_ss(ck));
-	line = tracked_find(&text, ck);
+	line = sl_tracked_find(&text, ck);
 	ASSERT_NE(NULL, line) TH_LOG("leaked socket %llx not in tracked", ck);
 	/* Its owner closed it: expected refcnt 0; holdref adds one. */
 	EXPECT_EQ(1, sl_kv_ll(line, "refcnt"));
@@ -253,7 +234,7 @@ TEST_F(tr, leak_shows_then_goes)
 	/* Released: freed, gone from both reports. */
 	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
 	usleep(100000);
-	EXPECT_EQ(NULL, tracked_find(&text, ck));
+	EXPECT_EQ(NULL, sl_tracked_find(&text, ck));
 	free(text);
 	ASSERT_LT(0, sl_sockets(&sl));
 	EXPECT_EQ(NULL, sl_find(&sl, ck));
@@ -311,7 +292,7 @@ TEST_F(tr, udplite_leak_tracked)
 	usleep((GRACE_MS + 300) * 1000);
 
 	ASSERT_FALSE(udplite_listed(ntohs(sin.sin_port)));
-	line = tracked_find(&text, ck);
+	line = sl_tracked_find(&text, ck);
 	ASSERT_NE(NULL, line) TH_LOG("UDP-Lite socket %llx not in tracked", ck);
 	ASSERT_TRUE(sl_kv(line, "proto", v, sizeof(v)));
 	EXPECT_STREQ("udplite", v);
@@ -329,7 +310,7 @@ TEST_F(tr, udplite_leak_tracked)
 
 	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
 	usleep(100000);
-	EXPECT_EQ(NULL, tracked_find(&text, ck));
+	EXPECT_EQ(NULL, sl_tracked_find(&text, ck));
 	free(text);
 }
 
@@ -346,7 +327,7 @@ TEST_F(tr, stacks_off)
 	ck = sl_sock_cookie(a);
 	ASSERT_EQ(0, close_leaked(a, c));
 	usleep((GRACE_MS + 300) * 1000);
-	line = tracked_find(&text, ck);
+	line = sl_tracked_find(&text, ck);
 	ASSERT_NE(NULL, line) TH_LOG("leaked socket %llx not in tracked", ck);
 	EXPECT_EQ(getpid(), sl_kv_ll(line, "close_pid"));
 	ASSERT_TRUE(sl_kv(line, "origin", v, sizeof(v)));
@@ -375,7 +356,7 @@ TEST_F(tr, unknown_origin)
 	ck = sl_sock_cookie(c);
 	ASSERT_EQ(0, close_leaked(c, a));
 	usleep((GRACE_MS + 300) * 1000);
-	line = tracked_find(&text, ck);
+	line = sl_tracked_find(&text, ck);
 	ASSERT_NE(NULL, line);
 	ASSERT_TRUE(sl_kv(line, "origin", v, sizeof(v)));
 	EXPECT_STREQ("unknown", v);
@@ -385,7 +366,7 @@ TEST_F(tr, unknown_origin)
 	free(text);
 	/* clear hides it from now on. */
 	ASSERT_EQ(0, sl_control("clear"));
-	EXPECT_EQ(NULL, tracked_find(&text, ck));
+	EXPECT_EQ(NULL, sl_tracked_find(&text, ck));
 	free(text);
 }
 
@@ -600,7 +581,7 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 	for (i = 0; i < n; i++) {
 		char *text;
 
-		EXPECT_EQ(NULL, tracked_find(&text, ck[i])) TH_LOG("%llx", ck[i]);
+		EXPECT_EQ(NULL, sl_tracked_find(&text, ck[i])) TH_LOG("%llx", ck[i]);
 		free(text);
 	}
 	EXPECT_EQ(0, tracked_mine());
@@ -762,7 +743,7 @@ TEST_F_TIMEOUT(ul, unload_with_tracking_on, SL_HEAVY_TIMEOUT)
 	close(a);
 	close(c);
 	usleep(200000);
-	line = tracked_find(&text, ck);
+	line = sl_tracked_find(&text, ck);
 	ASSERT_NE(NULL, line);
 	ASSERT_TRUE(sl_kv(line, "origin", cmd, sizeof(cmd)));
 	EXPECT_STREQ("alloc", cmd);
