@@ -68,6 +68,11 @@
  *   the offset, never safety. lhash2 buckets (one per listening address
  *   and port) always use the offset.
  *
+ * - MPTCP sockets come from mptcp_token_iter_next() (mptcp.c), which
+ *   walks MPTCP's token hash under RCU, takes no lock the walk can see and
+ *   returns the next msk of one netns, referenced. Each netns costs a pass
+ *   over the whole token hash (as for ss -M), empty buckets included.
+ *
  * - Extra sockets (sockleak_extra_batch(), at the end of this file) come
  *   referenced from their source; the generic layer takes no lock, only
  *   an xarray of the cookies it gave (GFP_KERNEL, process context).

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sockleak - resumable walk over every TCP and UDP socket (IPv4 and IPv6)
- * of every network namespace. See the locking rules in walk.c.
+ * sockleak - resumable walk over every TCP, UDP, UDP-Lite and MPTCP socket
+ * (IPv4 and IPv6) of every network namespace. See the locking rules in
+ * walk.c.
  */
 #ifndef _SOCKLEAK_WALK_H
 #define _SOCKLEAK_WALK_H
