@@ -114,6 +114,7 @@ static const struct lc_named_proto {
 	{ "MPTCP", LC_SLAB_MPTCP, IPPROTO_MPTCP },
 	{ "MPTCPv6", LC_SLAB_MPTCP6, IPPROTO_MPTCP },
 };
+
 static struct kmem_cache *lc_slabs[LC_NSLABS];
 
 /* A proto that is not exported: learn its slab from its first socket. */
