@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "sl_cgroup.h"
 
 #define NETNS "slsum"
 
@@ -419,6 +419,105 @@ TEST(udplite_listed)
 	sl_free(&sl);
 	close(c);
 	close(s);
+}
+
+#define UDPLITE_CG	"/sys/fs/cgroup/sl_udplite"
+
+/* memory.stat "sock" of the UDP-Lite test's cgroup once it is @want. */
+static long long udplite_cg_sock(long long want)
+{
+	long long sock = -1;
+
+	/* memory.stat lags by up to a periodic flush (see cgroups_test.c). */
+	for (int waited = 0; waited <= 15000; waited += 250) {
+		sock = cg_stat(UDPLITE_CG "/memory.stat", "sock");
+		if (sock == want)
+			break;
+		sl_msleep(250);
+	}
+	return sock;
+}
+
+/*
+ * UDP-Lite in "suspects" and "cgroups": in a fresh v2 memory cgroup, a
+ * UDP-Lite socket with SO_RCVBUF set by hand is filled up to it (its
+ * rx_queue in /proc/net/udplite). It is a suspect, rcvbuf_locked, naming
+ * UDP-Lite; the cgroup's line counts both sockets (as udp) and its
+ * subtree_charged equals memory.stat's sock.
+ */
+TEST(udplite_suspect_and_cgroup)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	unsigned long rxq = 0, ino = 0;
+	socklen_t len = sizeof(sin);
+	struct sl_list su = {};
+	char buf[1000] = { 0 }, line[1024], pid[16], *report;
+	int s, c, i, rcvbuf = 4096;
+	unsigned long long cg;
+	const char *one;
+	long long charged, sock;
+
+	s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	if (s < 0)
+		SKIP(return, "no UDP-Lite in this kernel (7.x removed it)");
+	close(s);
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, sl_cg_v2_memory_on());
+	rmdir(UDPLITE_CG);
+	ASSERT_EQ(0, mkdir(UDPLITE_CG, 0755));
+	cg = path_ino(UDPLITE_CG);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, sl_write(UDPLITE_CG "/cgroup.procs", pid));
+
+	s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	c = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	/* Back to the root: the sockets stay charged where they were made. */
+	sl_write("/sys/fs/cgroup/cgroup.procs", pid);
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				sizeof(rcvbuf)));
+	len = sizeof(rcvbuf);
+	ASSERT_EQ(0, getsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len));
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	len = sizeof(sin);
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(s, (struct sockaddr *)&sin, &len));
+	for (i = 0; i < 32; i++)
+		sendto(c, buf, sizeof(buf), 0, (struct sockaddr *)&sin,
+		       sizeof(sin));
+	usleep(100000);
+	ASSERT_TRUE(proc_udplite(ntohs(sin.sin_port), &rxq, &ino));
+	/* Full by the kernel's own figures: 75% (rcvbuf_pct) or more. */
+	ASSERT_LE((unsigned long)rcvbuf * 75, rxq * 100)
+		TH_LOG("rx_queue %lu of SO_RCVBUF %d", rxq, rcvbuf);
+
+	ASSERT_EQ(0, sl_control("scan"));
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
+	one = sl_suspect_cookie(&su, "socket", sl_sock_cookie(s));
+	ASSERT_NE(NULL, one) TH_LOG("no suspect for the UDP-Lite socket");
+	EXPECT_FIELD_STR(one, "reason", "rcvbuf_locked");
+	snprintf(line, sizeof(line),
+		 "SO_RCVBUF set by hand to %d and the udplite receive queue is full",
+		 rcvbuf);
+	EXPECT_NE(NULL, strstr(one, line)) TH_LOG("%s", one);
+	sl_free(&su);
+
+	report = sl_read_file(SL_DIR "/cgroups");
+	ASSERT_NE(NULL, report);
+	ASSERT_TRUE(cg_line(report, cg, line, sizeof(line)))
+		TH_LOG("no line for cgroup %llu", cg);
+	free(report);
+	EXPECT_FIELD(line, "udp", 2);
+	charged = sl_kv_ll(line, "subtree_charged");
+	EXPECT_LT(0, charged);
+	sock = udplite_cg_sock(charged);
+	EXPECT_EQ(sock, charged) TH_LOG("%s", line);
+
+	close(c);
+	close(s);
+	for (i = 0; i < 50 && rmdir(UDPLITE_CG); i++)
+		sl_msleep(100);
 }
 
 TEST_HARNESS_MAIN
