@@ -208,22 +208,6 @@ FIXTURE_TEARDOWN(mp)
 	}
 }
 
-/* Same sockets, states and memory in both lists. */
-static bool ss_same(struct ss_list *a, struct ss_list *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (int i = 0; i < a->n; i++) {
-		struct ss_sock *x = &a->s[i], *y = ss_find(b, x->cookie);
-
-		if (!y || strcmp(x->state, y->state) || x->r != y->r ||
-		    x->t != y->t || x->f != y->f || x->w != y->w ||
-		    x->rb != y->rb || x->tb != y->tb || x->bl != y->bl)
-			return false;
-	}
-	return true;
-}
-
 /*
  * The connection has settled when the client's msk holds nothing unsent
  * or unacked (all of it is queued at the server's msk, which holds it)

@@ -535,21 +535,6 @@ FIXTURE_TEARDOWN(scn)
 	system("rmmod sockleak");
 }
 
-static bool same_lists(struct ss_list *a, struct ss_list *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (int i = 0; i < a->n; i++) {
-		struct ss_sock *x = &a->s[i], *y = ss_find(b, x->cookie);
-
-		if (!y || strcmp(x->state, y->state) || x->r != y->r ||
-		    x->t != y->t || x->f != y->f || x->w != y->w ||
-		    x->rb != y->rb || x->tb != y->tb || x->bl != y->bl)
-			return false;
-	}
-	return true;
-}
-
 /*
  * Take ss, sockleak, ss again, until both ss runs agree: then the sockleak
  * snapshot was taken on a quiescent set.
@@ -565,7 +550,7 @@ static void snapshot(struct __test_metadata *_metadata, const char *ns,
 		ASSERT_LE(0, ss_list(ns, ss));
 		ASSERT_LE(0, sl_sockets(sl));
 		ASSERT_LE(0, ss_list(ns, &again));
-		if (same_lists(ss, &again))
+		if (ss_same(ss, &again))
 			break;
 		ss_free(&again);
 		sl_msleep(200);
