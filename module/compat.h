@@ -82,6 +82,24 @@ sockleak_proto_orphan_count(const struct proto *prot)
 }
 
 /*
+ * When the TCP retransmit timer (retransmit, zero window probe, loss
+ * probe, reorder: whatever icsk_pending says) fires, in jiffies. It was
+ * icsk->icsk_timeout until "tcp: remove icsk->icsk_timeout" (6.15), which
+ * read it from the timer through icsk_timeout(); 6.19 moved the timer to
+ * sk->tcp_retransmit_timer and the reader to tcp_timeout_expires().
+ */
+static inline unsigned long sockleak_tcp_timeout_expires(const struct sock *sk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+	return tcp_timeout_expires(sk);
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+	return icsk_timeout(inet_csk(sk));
+#else
+	return READ_ONCE(inet_csk(sk)->icsk_timeout);
+#endif
+}
+
+/*
  * The TCP keepalive timer, the one inet_diag tests for ss -o's
  * "keepalive". It was sk->sk_timer until "tcp: introduce
  * icsk->icsk_keepalive_timer" (6.19), which moved it to

@@ -74,13 +74,6 @@ const char *sockleak_flag_name(int flag)
 	return flag_names[flag];
 }
 
-static const char * const timer_names[] = {
-	[SOCKLEAK_TIMER_NONE]		= "none",
-	[SOCKLEAK_TIMER_RETRANS]	= "retrans",
-	[SOCKLEAK_TIMER_PROBE]		= "probe",
-	[SOCKLEAK_TIMER_KEEPALIVE]	= "keepalive",
-};
-
 static const char * const locks_names[] = {
 	[0]					= "-",
 	[SOCK_RCVBUF_LOCK]			= "rcv",
@@ -194,19 +187,56 @@ static u8 snap_bpf(struct sock *sk)
 	return 1;
 }
 
-static u8 snap_timer(struct sock *sk)
+/* Milliseconds until @expires (jiffies), 0 when already due. */
+static s64 snap_left_ms(unsigned long expires)
 {
-	u8 pending = READ_ONCE(inet_csk(sk)->icsk_pending);
+	long left = (long)(expires - jiffies);
 
+	return left > 0 ? jiffies_to_msecs(left) : 0;
+}
+
+/*
+ * The timer pending on a full TCP socket, as ss -o reports it, and when it
+ * fires. The keepalive timer is also TCP's FIN-WAIT-2 timer, and the one
+ * an MPTCP socket (not a tcp_sock) closes on (mptcp_tout_timer shares its
+ * storage, sk_timer before that): only that one is read for MPTCP.
+ */
+static void snap_timer(struct sock *sk, struct sockleak_snap *s)
+{
+	struct timer_list *ka = sockleak_tcp_keepalive_timer(sk);
+	u8 pending = 0;
+
+	if (s->proto == IPPROTO_TCP)
+		pending = READ_ONCE(inet_csk(sk)->icsk_pending);
 	if (pending == ICSK_TIME_RETRANS ||
 	    pending == ICSK_TIME_REO_TIMEOUT ||
 	    pending == ICSK_TIME_LOSS_PROBE)
-		return SOCKLEAK_TIMER_RETRANS;
-	if (pending == ICSK_TIME_PROBE0)
-		return SOCKLEAK_TIMER_PROBE;
-	if (timer_pending(sockleak_tcp_keepalive_timer(sk)))
-		return SOCKLEAK_TIMER_KEEPALIVE;
-	return SOCKLEAK_TIMER_NONE;
+		s->timer = SOCKLEAK_TIMER_RETRANS;
+	else if (pending == ICSK_TIME_PROBE0)
+		s->timer = SOCKLEAK_TIMER_PROBE;
+	if (s->timer) {
+		s->timer_left_ms =
+			snap_left_ms(sockleak_tcp_timeout_expires(sk));
+	} else if (timer_pending(ka)) {
+		s->timer = SOCKLEAK_TIMER_KEEPALIVE;
+		s->timer_left_ms = snap_left_ms(READ_ONCE(ka->expires));
+	}
+}
+
+/* TIME-WAIT and request sockets: the timer that ends them. */
+static void snap_mini_timer(struct sock *sk, struct sockleak_snap *s)
+{
+	struct timer_list *t;
+
+	if (s->kind == SOCKLEAK_SK_TW) {
+		t = &inet_twsk(sk)->tw_timer;
+		s->timer = SOCKLEAK_TIMER_TIMEWAIT;
+	} else {
+		t = &inet_reqsk(sk)->rsk_timer;
+		s->timer = SOCKLEAK_TIMER_SYNACK;
+	}
+	if (timer_pending(t))
+		s->timer_left_ms = snap_left_ms(READ_ONCE(t->expires));
 }
 
 /* FIN-WAIT-2 timeout in ms: the tunable, else the netns' sysctl. */
@@ -242,7 +272,6 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 		s->snd_idle_ms = jiffies_to_msecs(now -
 						  READ_ONCE(tp->lsndtime));
 	}
-	s->timer = snap_timer(sk);
 
 	synced = (1 << s->state) & SYNCHRONIZED_STATES;
 	copied = READ_ONCE(tp->copied_seq);
@@ -299,14 +328,14 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		snap_ifname(r, s);
 
 	s->scan_age_ms = -1;
+	s->timer_left_ms = -1;
 	state = READ_ONCE(sk->sk_state);
 	s->hashed = 1;
-	if (state == TCP_TIME_WAIT) {
-		s->kind = SOCKLEAK_SK_TW;
-		return;
-	}
-	if (state == TCP_NEW_SYN_RECV) {
-		s->kind = SOCKLEAK_SK_REQ;
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV) {
+		s->kind = state == TCP_TIME_WAIT ? SOCKLEAK_SK_TW :
+			  SOCKLEAK_SK_REQ;
+		snap_mini_timer(sk, s);
+		sockleak_classify(s);
 		return;
 	}
 	s->kind = SOCKLEAK_SK_FULL;
@@ -323,7 +352,9 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		s->v6only = ipv6_only_sock(sk);
 
 	s->dead = sock_flag(sk, SOCK_DEAD);
-	s->orphan = s->dead || !READ_ONCE(sk->sk_socket);
+	s->has_sock = !!READ_ONCE(sk->sk_socket);
+	s->kern = sk->sk_kern_sock;
+	s->orphan = s->dead || !s->has_sock;
 	s->rmem = sk_rmem_alloc_get(sk);
 	s->wmem = sk_wmem_alloc_get(sk);
 	s->queued = READ_ONCE(sk->sk_wmem_queued);
@@ -341,6 +372,8 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		snap_tcp(r, s);
 		s->subflow = sockleak_mptcp_is_subflow(sk);
 	}
+	if (sockleak_proto_tcp_mem(s->proto))
+		snap_timer(sk, s);
 	if (s->dead && s->rmem + s->wmem + s->queued > 0)
 		__set_bit(SOCKLEAK_F_ORPHAN_MEM, &s->flags);
 	/*
@@ -355,15 +388,22 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		__set_bit(SOCKLEAK_F_RCVBUF_LOCKED, &s->flags);
 	if (s->bpf)
 		__set_bit(SOCKLEAK_F_BPF_HELD, &s->flags);
-	/* Unhashed (ss cannot see it), holding memory, nothing received. */
+	/*
+	 * Unhashed (ss cannot see it) and holding memory. Closed (reset by
+	 * the peer, or done) with data unread is certain at once: nothing
+	 * will arrive any more, only the owner's read or close frees it.
+	 * Other states wait unhashed_ms with nothing received.
+	 */
 	if (!s->hashed && s->proto == IPPROTO_TCP &&
-	    s->rmem + s->queued > 0 &&
-	    s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))
+	    ((s->state == TCP_CLOSE && s->rmem > 0) ||
+	     (s->rmem + s->queued > 0 &&
+	      s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))))
 		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
 	/* No hash table holds it: handed out by an extra source (walk.h). */
 	if (!s->hashed)
 		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
 
+	sockleak_classify(s);
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (how & SOCKLEAK_SNAP_BRIEF)
 		return;
@@ -546,6 +586,17 @@ static void show_owners(struct seq_file *m, const struct sockleak_snap *s)
 		put_s(m, "scan_age_ms", s->scan_age_ms);
 }
 
+/* verdict=owner|timer|never timer_left_ms=N|- */
+static void show_verdict(struct seq_file *m, const struct sockleak_snap *s)
+{
+	seq_puts(m, " verdict=");
+	seq_puts(m, sockleak_verdict_name(s->verdict));
+	if (s->timer_left_ms < 0)
+		seq_puts(m, " timer_left_ms=-");
+	else
+		put_s(m, "timer_left_ms", s->timer_left_ms);
+}
+
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 {
 	static const char * const kinds[] = {
@@ -574,6 +625,7 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 
 	if (s->kind != SOCKLEAK_SK_FULL) {
 		put_s(m, "refcnt", s->refcnt);
+		show_verdict(m, s);
 		seq_putc(m, '\n');
 		return;
 	}
@@ -607,7 +659,7 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 		put_u(m, "snd_idle_ms", s->snd_idle_ms);
 		put_u(m, "read_idle_ms", s->read_idle_ms);
 		seq_puts(m, " timer=");
-		seq_puts(m, timer_names[s->timer]);
+		seq_puts(m, sockleak_timer_name(s->timer));
 		if (s->msk) {
 			seq_puts(m, " msk=");
 			put_hex(m, s->msk);
@@ -617,6 +669,7 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 	seq_puts(m, " cgroup=");
 	seq_escape(m, s->cgroup[0] ? s->cgroup : "-", " \t\n\\");
 	put_u(m, "bpf", s->bpf);
+	put_s(m, "err", s->err);
 	seq_puts(m, " flags=");
 	for_each_set_bit(bit, &s->flags, SOCKLEAK_F_NR) {
 		if (!first)
@@ -626,6 +679,7 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 	}
 	if (first)
 		seq_putc(m, '-');
+	show_verdict(m, s);
 	put_u(m, "hashed", s->hashed);
 	show_owners(m, s);
 	seq_putc(m, '\n');

@@ -75,7 +75,30 @@ enum sockleak_timer {
 	SOCKLEAK_TIMER_NONE,
 	SOCKLEAK_TIMER_RETRANS,		/* RTO, RACK reorder, loss probe */
 	SOCKLEAK_TIMER_PROBE,		/* zero window probe (ss: persist) */
-	SOCKLEAK_TIMER_KEEPALIVE,
+	SOCKLEAK_TIMER_KEEPALIVE,	/* also FIN-WAIT-2 and MPTCP's close */
+	SOCKLEAK_TIMER_TIMEWAIT,	/* TIME-WAIT sockets */
+	SOCKLEAK_TIMER_SYNACK,		/* request sockets (SYN-RECV) */
+};
+
+/*
+ * Will the kernel ever free the socket (classify.c)? Printed as the
+ * "verdict" key of "sockets", "tracked" and "suspects".
+ */
+enum sockleak_verdict {
+	SOCKLEAK_V_OWNER,	/* its struct socket is held: the close frees it */
+	SOCKLEAK_V_TIMER,	/* a pending timer of the protocol will end it */
+	SOCKLEAK_V_NEVER,	/* nothing will: no socket, no queue, no timer */
+	SOCKLEAK_V_NR,
+};
+
+/* Why a socket got its verdict, for the explanations. */
+enum sockleak_holder {
+	SOCKLEAK_H_FILE,	/* a socket file (an fd, SCM_RIGHTS, fget) */
+	SOCKLEAK_H_KERNEL,	/* a kernel socket: no file, its creator frees it */
+	SOCKLEAK_H_ACCEPT,	/* a child in its listener's accept queue */
+	SOCKLEAK_H_TIMER,	/* timer_left_ms: the timer in "timer" (TCP) */
+	SOCKLEAK_H_ORPHAN,	/* never: closed, no timer armed */
+	SOCKLEAK_H_NOSOCK,	/* never: no struct socket, in no table */
 };
 
 /* Owners of one socket kept in its snapshot; the total counts them all. */
@@ -117,6 +140,11 @@ struct sockleak_snap {
 	u8 rcv_closed;		/* TCP: our receive window is closed */
 	u8 userlocks;		/* SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK */
 	u8 timer;		/* enum sockleak_timer */
+	u8 verdict;		/* enum sockleak_verdict */
+	u8 holder;		/* enum sockleak_holder */
+	u8 has_sock;		/* sk_socket set */
+	u8 kern;		/* a kernel socket (sk_kern_sock) */
+	s64 timer_left_ms;	/* until the timer fires, -1: none pending */
 	u8 bpf;			/* owned by a sockmap/psock */
 	u16 sport;		/* host order */
 	u16 dport;		/* host order */
@@ -205,6 +233,13 @@ static inline bool sockleak_snap_mptcp_conn(const struct sockleak_snap *s)
 {
 	return s->proto == IPPROTO_MPTCP || s->subflow;
 }
+
+/* classify.c */
+void sockleak_classify(struct sockleak_snap *s);
+const char *sockleak_verdict_name(unsigned int verdict);
+const char *sockleak_timer_name(unsigned int timer);
+int sockleak_verdict_explain(char *buf, size_t len,
+			     const struct sockleak_snap *s);
 
 /* owners.c */
 int sockleak_owners_scan(void);

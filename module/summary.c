@@ -36,6 +36,16 @@
  *				scan (sockets behind an fd) and, while
  *				tracking, the lifecycle registry
  *	unhashed_pages		their pages, as seen_pages
+ *	listeners		listening sockets among sockets_seen
+ *	orphan_pages		pages of the orphans_seen, in seen_pages
+ *	tw req			TIME-WAIT and request sockets seen (no pages)
+ *	closed_not_freed	unhashed_seen that are closed (SOCK_DEAD)
+ *	closed_not_freed_pages	their pages, in unhashed_pages
+ *	never never_pages	sockets nothing will free (verdict=never,
+ *				classify.c), hashed or not, and their pages
+ *	The pages add up: usage_pages = seen_pages (orphan_pages
+ *	included) + unhashed_pages (closed_not_freed_pages included) +
+ *	the MPTCP correction + unexplained_pages.
  *	mptcp_pages		TCP only: pages of the MPTCP connections
  *				seen: their sockets (msks, hashed or not,
  *				and TCP subflows) summed in bytes, then
@@ -145,7 +155,10 @@ static const struct sum_mib sum_udp[] = {
 struct sum_seen {
 	unsigned long unhashed, unhashed_pages;	/* extra sockets (walk.h) */
 	unsigned long unhashed_dead;		/* of those, closed (SOCK_DEAD) */
+	unsigned long unhashed_dead_pages;
 	s64 unhashed_dead_bytes;		/* their rmem + queued + fwd */
+	unsigned long listeners, orphan_pages;	/* hashed full sockets */
+	unsigned long never, never_pages;	/* verdict never, any table */
 	unsigned long states[TCP_MAX_STATES];
 	unsigned long full, inet, inet6, tw, req, dead, pages;
 	s64 rmem, wmem, queued, fwd;
@@ -197,11 +210,18 @@ static struct sum_ns *sum_ns_get(struct summary *sum, unsigned int inum)
 
 static void sum_account(struct sum_seen *seen, const struct sockleak_snap *s)
 {
+	unsigned long pages = sockleak_snap_pages(s);
+
+	if (s->verdict == SOCKLEAK_V_NEVER) {
+		seen->never++;
+		seen->never_pages += pages;
+	}
 	if (!s->hashed) {
 		seen->unhashed++;
-		seen->unhashed_pages += sockleak_snap_pages(s);
+		seen->unhashed_pages += pages;
 		if (s->dead) {
 			seen->unhashed_dead++;
+			seen->unhashed_dead_pages += pages;
 			seen->unhashed_dead_bytes += max(s->rmem, 0) +
 				max(s->queued, 0) + max(s->fwd, 0);
 		}
@@ -223,11 +243,14 @@ static void sum_account(struct sum_seen *seen, const struct sockleak_snap *s)
 	else
 		seen->inet6++;
 	seen->dead += s->dead;
+	if (s->dead)
+		seen->orphan_pages += pages;
+	seen->listeners += s->state == TCP_LISTEN;
 	seen->rmem += s->rmem;
 	seen->wmem += s->wmem;
 	seen->queued += s->queued;
 	seen->fwd += s->fwd;
-	seen->pages += sockleak_snap_pages(s);
+	seen->pages += pages;
 }
 
 /* Pin every live netns, so that each gets its lines even without sockets. */
@@ -431,6 +454,11 @@ static int summary_show(struct seq_file *m, void *v)
 		seq_printf(m, " orphans_seen=%lu pressure=%d mem_min=%ld mem_pressure=%ld mem_max=%ld unhashed_seen=%lu unhashed_pages=%lu",
 			   seen->dead, g->pressure, g->mem[0], g->mem[1],
 			   g->mem[2], seen->unhashed, seen->unhashed_pages);
+		seq_printf(m, " listeners=%lu orphan_pages=%lu tw=%lu req=%lu closed_not_freed=%lu closed_not_freed_pages=%lu never=%lu never_pages=%lu",
+			   seen->listeners, seen->orphan_pages, seen->tw,
+			   seen->req, seen->unhashed_dead,
+			   seen->unhashed_dead_pages, seen->never,
+			   seen->never_pages);
 		if (p == SUM_TCP)
 			seq_printf(m, " mptcp_pages=%ld",
 				   DIV_ROUND_UP(sum->mptcp_bytes, PAGE_SIZE));

@@ -3,8 +3,15 @@
  * sockleak - the "suspects" debugfs file: one ranked list of everything
  * that looks like a leak, most bytes pinned first, one line each:
  *
- *   kind=socket id=<cookie> bytes=N age_ms=N|- pid=N|- comm=C|-
+ *   kind=socket id=<cookie> bytes=N age_ms=N|- pid=N|- comm=C|- fd=N|-
+ *	proto=P|- state=S|- err=N|- verdict=owner|timer|never|-
  *	reason=<code> explain=<plain English, to the end of the line>
+ *
+ * A socket nothing will free (verdict=never, classify.c) is always
+ * listed, whatever its flags and the thresholds, and comes first; its
+ * reason is not_freed (closed, references left), no_timer (an orphan no
+ * timer will end) or no_socket. fd, proto, state, err (sk_err) and
+ * verdict let a reader group sockets of one cause; "-" for a memcg.
  *
  * The list is built when the file is opened, from sources: each source is
  * one function adding entries (a row of suspect_sources[]). The socket
@@ -13,7 +20,9 @@
  * last owner scan) into at most one entry per socket, with the first
  * reason of this order: no_fd, unhashed_mem, close_wait, orphan_mem,
  * unread, fin_wait2, rcvbuf_locked, zero_window, bpf_held. Thresholds are
- * those of the flags (control tunables). A clean system has an empty list.
+ * those of the flags (control tunables); unhashed_mem, no_fd, orphan_mem,
+ * bpf_held and rcvbuf_locked need no time, being certain when seen. A
+ * clean system has an empty list.
  *
  * Locking rules: none of its own. The walk's rules apply (walk.c); the
  * list lives in memory private to the open file.
@@ -41,9 +50,14 @@ struct suspect {
 	const char *kind;	/* "socket", ... */
 	char id[24];		/* cookie in hex, cgroup id, ... */
 	pid_t pid;		/* 0: no owner known */
+	int fd;			/* the owner's fd, -1: none */
+	int err;		/* sk_err (ECONNRESET: reset by peer) */
+	int verdict;		/* enum sockleak_verdict, -1: not a socket */
+	const char *proto;	/* NULL: not a socket */
+	const char *state;
 	char comm[TASK_COMM_LEN];
 	const char *reason;	/* reason code */
-	char explain[256];
+	char explain[512];
 };
 
 struct suspects {
@@ -72,6 +86,8 @@ static struct suspect *suspects_new(struct suspects *l)
 	v = &l->v[l->n++];
 	memset(v, 0, sizeof(*v));
 	v->age_ms = -1;
+	v->fd = -1;
+	v->verdict = -1;
 	return v;
 }
 
@@ -121,6 +137,16 @@ static void suspects_owner(char *buf, size_t len,
 			 s->owners_total - 1);
 }
 
+/* The keys of a socket's entry that the helper groups by. */
+static void suspects_socket_keys(struct suspect *e,
+				 const struct sockleak_snap *s)
+{
+	e->verdict = s->verdict;
+	e->proto = sockleak_proto_name(s->proto);
+	e->state = sockleak_state_name(s->state);
+	e->err = s->err;
+}
+
 /* One entry for one socket snapshot, or none. */
 static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 {
@@ -145,7 +171,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 			break;
 		}
 	}
-	if (flag < 0)
+	if (flag < 0 && s->verdict != SOCKLEAK_V_NEVER)
 		return 0;
 	e = suspects_new(l);
 	if (!e)
@@ -156,11 +182,25 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	e->bytes = bytes;
 	e->kind = "socket";
 	snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
-	e->reason = sockleak_flag_name(flag);
+	suspects_socket_keys(e, s);
 	if (s->nowners) {
 		e->pid = s->owners[0].tgid;
+		e->fd = s->owners[0].fd;
 		strscpy(e->comm, s->owners[0].comm, sizeof(e->comm));
 	}
+	if (s->verdict == SOCKLEAK_V_NEVER) {
+		/* Nothing will free it: always listed, whatever the flags. */
+		char why[160];
+
+		sockleak_verdict_explain(why, sizeof(why), s);
+		suspects_size(held, sizeof(held), bytes);
+		e->reason = s->holder == SOCKLEAK_H_NOSOCK ? "no_socket" :
+			    s->state == TCP_CLOSE ? "not_freed" : "no_timer";
+		snprintf(e->explain, sizeof(e->explain), "%s; %s %s, %s held",
+			 why, sockleak_proto_name(s->proto), state, held);
+		return 0;
+	}
+	e->reason = sockleak_flag_name(flag);
 	if (s->proto == IPPROTO_TCP && s->state != TCP_LISTEN)
 		e->age_ms = s->rcv_idle_ms;
 	/* Unread: the data bytes for TCP, the queued memory otherwise. */
@@ -251,15 +291,18 @@ static int suspects_from_tracked(struct suspects *l)
 					      refs, infos, SOCKLEAK_BATCH))) {
 		for (i = 0; i < n && !ret; i++) {
 			const struct sockleak_entry_info *in = &infos[i];
-			char missing[128], age[16], held[24];
+			char missing[128], age[16], held[24], why[160];
 			struct suspect *e = suspects_new(l);
 			u32 close_ms;
+			int n_why;
 
 			if (!e) {
 				ret = -ENOMEM;
 				break;
 			}
 			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
+			suspects_socket_keys(e, s);
+			e->proto = sockleak_proto_name(in->proto);
 			e->kind = "tracked";
 			snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
 			e->bytes = (u64)max(s->rmem, 0) + max(s->wmem, 0) +
@@ -276,20 +319,21 @@ static int suspects_from_tracked(struct suspects *l)
 			sockleak_tracked_missing(in, missing, sizeof(missing));
 			suspects_age(age, sizeof(age), close_ms);
 			suspects_size(held, sizeof(held), e->bytes);
+			n_why = sockleak_verdict_explain(why, sizeof(why), s);
 			if (in->close_ns && e->pid)
 				snprintf(e->explain, sizeof(e->explain),
-					 "closed %s ago by pid %d (%s) but not freed: refcnt %d, %s; %s %s, %s held",
+					 "closed %s ago by pid %d (%s) but not freed: refcnt %d, %s; %s %s, %s held%s%s",
 					 age, e->pid, e->comm, s->refcnt,
 					 missing[0] ? missing : "every teardown step ran, a reference is still held",
-					 sockleak_proto_name(in->proto),
-					 sockleak_state_name(s->state), held);
+					 e->proto, e->state, held,
+					 n_why ? "; " : "", why);
 			else
 				snprintf(e->explain, sizeof(e->explain),
-					 "unhashed and owner-less but not freed: refcnt %d, %s; %s %s, %s held",
+					 "unhashed and owner-less but not freed: refcnt %d, %s; %s %s, %s held%s%s",
 					 s->refcnt,
 					 missing[0] ? missing : "every teardown step ran, a reference is still held",
-					 sockleak_proto_name(in->proto),
-					 sockleak_state_name(s->state), held);
+					 e->proto, e->state, held,
+					 n_why ? "; " : "", why);
 			xa_store(&l->cookies, s->cookie, xa_mk_value(1),
 				 GFP_KERNEL);
 		}
@@ -361,11 +405,18 @@ static int (* const suspect_sources[])(struct suspects *l) = {
 	suspects_from_cgroups,
 };
 
-/* Most bytes first; then by kind and id, so the order is stable. */
+/*
+ * Sockets nothing will free first (verdict never); then most bytes first;
+ * then by kind and id, so the order is stable.
+ */
 static int suspects_cmp(const void *a, const void *b)
 {
 	const struct suspect *x = a, *y = b;
+	bool xn = x->verdict == SOCKLEAK_V_NEVER;
+	bool yn = y->verdict == SOCKLEAK_V_NEVER;
 
+	if (xn != yn)
+		return xn ? -1 : 1;
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? 1 : -1;
 	return strcmp(x->kind, y->kind) ?: strcmp(x->id, y->id);
@@ -398,6 +449,16 @@ static int suspects_show(struct seq_file *m, void *v)
 		} else {
 			seq_puts(m, " pid=- comm=-");
 		}
+		if (e->fd >= 0)
+			seq_printf(m, " fd=%d", e->fd);
+		else
+			seq_puts(m, " fd=-");
+		if (e->proto)
+			seq_printf(m, " proto=%s state=%s err=%d verdict=%s",
+				   e->proto, e->state, e->err,
+				   sockleak_verdict_name(e->verdict));
+		else
+			seq_puts(m, " proto=- state=- err=- verdict=-");
 		seq_printf(m, " reason=%s explain=", e->reason);
 		seq_escape(m, e->explain, "\t\n\\");
 		seq_putc(m, '\n');

@@ -10,12 +10,14 @@
  *   cookie=<hex> netns= proto= family= state= refcnt= rmem= wmem= queued=
  *   fwd= memcg= origin=alloc|clone|unknown alloc_age_ms= close_age_ms=
  *   alloc_pid= alloc_comm= close_pid= close_comm= last_state=
- *   steps=<ran> missing=<not run> alloc_stack=<f>,<f>,... close_stack=...
+ *   steps=<ran> missing=<not run> verdict=owner|timer|never
+ *   timer_left_ms=N|- alloc_stack=<f>,<f>,... close_stack=...
  *
- * refcnt does not count the report's own reference. Stack frames are
- * symbol+offset/size (%pS), innermost first; "-" when unknown. The text is
- * built when the file is read from the start (single_open), so every
- * read of one open file sees one consistent text.
+ * verdict is classify.c's. refcnt does not count the report's own
+ * reference. Stack frames are symbol+offset/size (%pS), innermost first;
+ * "-" when unknown. The text is built when the file is read from the
+ * start (single_open), so every read of one open file sees one
+ * consistent text.
  *
  * Locking rules: none of its own. Sockets come referenced from
  * sockleak_reg_grab() (registry.c) and are read with no lock held.
@@ -193,6 +195,11 @@ static void tracked_show_one(struct seq_file *m, struct sockleak_ref *ref,
 	ran = in->steps | (in->dead ? BIT(STEP_ORPHAN) : 0);
 	show_steps(m, "steps", ran);
 	show_steps(m, "missing", expected_steps(in->proto) & ~ran);
+	seq_printf(m, " verdict=%s", sockleak_verdict_name(s->verdict));
+	if (s->timer_left_ms >= 0)
+		seq_printf(m, " timer_left_ms=%lld", s->timer_left_ms);
+	else
+		seq_puts(m, " timer_left_ms=-");
 	if (lines) {
 		seq_printf(m, " hashed=%u\n", in->hashed);
 		show_stack(m, "alloc_stack", &in->alloc_stack, true);

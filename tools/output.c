@@ -288,3 +288,22 @@ const char *human_ms(char *buf, size_t len, long long ms)
 		snprintf(buf, len, "%lldd%02lldh", s / 86400, s / 3600 % 24);
 	return buf;
 }
+
+/* Undo seq_escape()'s \ooo octal escapes (cgroup paths) into @dst. */
+void unescape(char *dst, size_t len, const char *src)
+{
+	size_t n = 0;
+
+	while (*src && n + 1 < len) {
+		if (src[0] == '\\' && src[1] >= '0' && src[1] <= '3' &&
+		    src[2] >= '0' && src[2] <= '7' &&
+		    src[3] >= '0' && src[3] <= '7') {
+			dst[n++] = (src[1] - '0') << 6 | (src[2] - '0') << 3 |
+				   (src[3] - '0');
+			src += 4;
+		} else {
+			dst[n++] = *src++;
+		}
+	}
+	dst[n] = '\0';
+}

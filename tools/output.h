@@ -56,4 +56,7 @@ const char *human_bytes_short(char *buf, size_t len, double bytes);
 /* A duration: "655ms", "12.3s", "4m05s", "2h03m", "3d04h"; "-" when < 0. */
 const char *human_ms(char *buf, size_t len, long long ms);
 
+/* Undo seq_escape()'s \ooo octal escapes (comm, cgroup paths). */
+void unescape(char *dst, size_t len, const char *src);
+
 #endif

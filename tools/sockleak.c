@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
+#include "groups.h"
 #include "output.h"
 #include "parse.h"
 
@@ -35,6 +37,7 @@ static struct {
 	bool live;			/* reading the running kernel */
 	bool json, prom;
 	bool verbose;			/* -v: tracked stacks */
+	bool all;			/* --all: suspects one line each */
 	/* sockets filters */
 	const char *state, *proto, *cgroup, *flag, *sort;
 	long long netns, min_mem;
@@ -255,25 +258,6 @@ static const char *owner_wait(long long pid, char *buf, size_t len)
 		snprintf(buf, len, "%c", st);
 	free(text);
 	return buf;
-}
-
-/* Undo seq_escape()'s \ooo octal escapes (cgroup paths) into @dst. */
-static void unescape(char *dst, size_t len, const char *src)
-{
-	size_t n = 0;
-
-	while (*src && n + 1 < len) {
-		if (src[0] == '\\' && src[1] >= '0' && src[1] <= '3' &&
-		    src[2] >= '0' && src[2] <= '7' &&
-		    src[3] >= '0' && src[3] <= '7') {
-			dst[n++] = (src[1] - '0') << 6 | (src[2] - '0') << 3 |
-				   (src[3] - '0');
-			src += 4;
-		} else {
-			dst[n++] = *src++;
-		}
-	}
-	dst[n] = '\0';
 }
 
 /* ---- owners: pid/comm of each socket inode, like ss -p ---- */
@@ -858,14 +842,18 @@ static void print_tracked(const struct report *r)
  * The module's suspects report: its keys as columns, and WAIT (where the
  * pid waits, owner_wait()) before the free-text EXPLAIN, which stays last.
  */
-static void print_suspects_report(const struct report *r)
+/* At most @limit rows (groups, or with --all records); -1: all. */
+static void print_suspects_report(const struct report *r, int limit)
 {
+	/* In the explanation already; JSON keeps them. */
+	static const char *const hidden[] = { "fd", "proto", "state", "err" };
 	const char *keys[64], *head[64];
-	int nkeys, at;
+	struct sgroup *g = NULL;
+	int nkeys, at, ng;
 	struct table t;
 
 	if (opt.json) {
-		for (int i = 0; i < r->n; i++) {
+		for (int i = 0; i < r->n && (limit < 0 || i < limit); i++) {
 			char wb[96];
 
 			putchar('{');
@@ -878,6 +866,15 @@ static void print_suspects_report(const struct report *r)
 		return;
 	}
 	nkeys = keys_of(r, keys);
+	for (int i = 0; i < nkeys; i++)
+		for (size_t h = 0; h < sizeof(hidden) / sizeof(hidden[0]); h++)
+			if (!strcmp(keys[i], hidden[h])) {
+				memmove(&keys[i], &keys[i + 1],
+					(nkeys - i - 1) * sizeof(keys[0]));
+				nkeys--;
+				i--;
+				break;
+			}
 	for (at = 0; at < nkeys && strcmp(keys[at], "explain"); at++)
 		;
 	memmove(&keys[at + 1], &keys[at], (nkeys - at) * sizeof(keys[0]));
@@ -885,19 +882,84 @@ static void print_suspects_report(const struct report *r)
 	nkeys++;
 	heads_of(head, keys, nkeys);
 	table_init(&t, nkeys, head);
-	for (int i = 0; i < r->n; i++) {
+	ng = opt.all ? -1 : suspect_groups(r, &g);
+	if (!opt.all && ng < 0)
+		fail("out of memory");
+	if (limit < 0 || limit > (opt.all ? r->n : ng))
+		limit = opt.all ? r->n : ng;
+	for (int i = 0; i < limit; i++) {
+		const struct rec *x = &r->recs[opt.all ? i : g[i].first];
 		const char *row[64];
-		char wb[96];
+		char wb[96], id[32], bytes[32], age[32], why[512];
 
 		for (int j = 0; j < nkeys; j++)
-			row[j] = j == at ?
-				 owner_wait(rec_num0(&r->recs[i], "pid"), wb, sizeof(wb)) :
-				 get_or(&r->recs[i], keys[j]);
+			row[j] = j == at ? owner_wait(rec_num0(x, "pid"), wb,
+						     sizeof(wb)) :
+				 get_or(x, keys[j]);
+		if (!opt.all && g[i].n > 1) {
+			snprintf(id, sizeof(id), "%d sockets", g[i].n);
+			snprintf(bytes, sizeof(bytes), "%lld", g[i].bytes);
+			snprintf(age, sizeof(age), "%lld", g[i].max_age);
+			group_explain(why, sizeof(why), r, &g[i]);
+			for (int j = 0; j < nkeys; j++) {
+				if (!strcmp(keys[j], "id"))
+					row[j] = id;
+				else if (!strcmp(keys[j], "bytes"))
+					row[j] = bytes;
+				else if (!strcmp(keys[j], "age_ms"))
+					row[j] = g[i].max_age < 0 ? "-" : age;
+				else if (!strcmp(keys[j], "explain"))
+					row[j] = why;
+			}
+		}
 		table_add(&t, row);
 	}
 	table_print(&t, stdout);
 	table_free(&t);
 	heads_free(head, nkeys);
+	free(g);
+}
+
+/* The groups of a suspects report as a JSON array (overview --json). */
+static void print_groups_json(const struct report *r)
+{
+	struct sgroup *g;
+	int ng = suspect_groups(r, &g);
+
+	if (ng < 0)
+		fail("out of memory");
+	putchar('[');
+	for (int i = 0; i < ng; i++) {
+		const struct rec *x = &r->recs[g[i].first];
+		char why[512];
+
+		group_explain(why, sizeof(why), r, &g[i]);
+		printf("%s{\"count\":%d,\"bytes\":%lld,", i ? "," : "",
+		       g[i].n, g[i].bytes);
+		for (const char *const *k = (const char *const[]){ "kind",
+			"reason", "pid", "comm", "proto", "state", "verdict",
+			NULL }; *k; k++) {
+			json_str(stdout, *k);
+			putchar(':');
+			json_val(stdout, get_or(x, *k));
+			putchar(',');
+		}
+		printf("\"fd_min\":%lld,\"fd_max\":%lld,\"explain\":",
+		       g[i].fd_min, g[i].fd_max);
+		json_str(stdout, g[i].n > 1 ? why : get_or(x, "explain"));
+		printf(",\"ids\":[");
+		for (int j = 0, m = 0; j < r->n; j++) {
+			if (j != g[i].first &&
+			    !(g[i].n > 1 && suspect_same(&r->recs[g[i].first],
+							 &r->recs[j])))
+				continue;
+			printf("%s", m++ ? "," : "");
+			json_str(stdout, get_or(&r->recs[j], "id"));
+		}
+		printf("]}");
+	}
+	putchar(']');
+	free(g);
 }
 
 static int cmd_generic(const char *name)
@@ -912,7 +974,7 @@ static int cmd_generic(const char *name)
 	else if (!strcmp(name, "tracked"))
 		print_tracked(&r);
 	else if (!strcmp(name, "suspects"))
-		print_suspects_report(&r);
+		print_suspects_report(&r, opt.limit);
 	else
 		print_generic(&r);
 	report_free(&r);
@@ -920,21 +982,6 @@ static int cmd_generic(const char *name)
 }
 
 /* ---- summary ---- */
-
-static const struct rec *find_rec(const struct report *r, const char *netns,
-				  const char *kind, const char *proto)
-{
-	for (int i = 0; i < r->n; i++) {
-		const struct rec *x = &r->recs[i];
-		const char *p = rec_get(x, "proto");
-
-		if (!strcmp(get_or(x, "netns"), netns) &&
-		    !strcmp(get_or(x, "kind"), kind) &&
-		    (!proto || (p && !strcmp(p, proto))))
-			return x;
-	}
-	return NULL;
-}
 
 static void print_kv_table(const struct report *r, const char *kind,
 			   const char *title, bool nonzero_only)
@@ -970,27 +1017,34 @@ static void print_kv_table(const struct report *r, const char *kind,
 	table_free(&t);
 }
 
-static void headline(const struct report *sum)
-{
-	for (int i = 0; i < sum->n; i++) {
-		const struct rec *p = &sum->recs[i];
-		const struct rec *m;
-		const char *proto = get_or(p, "proto");
-		char b1[32], b2[32];
+#define MAX_PROTOS	8
 
-		if (strcmp(get_or(p, "netns"), "all") ||
-		    strcmp(get_or(p, "kind"), "proto"))
-			continue;
-		m = find_rec(sum, "all", "mem", proto);
-		printf("%s: %lld sockets, %lld pages (%s) in use, %lld pages (%s) unexplained, %lld orphans, %lld TIME-WAIT, %s\n",
-		       proto, rec_num0(p, "sockets_seen"),
-		       rec_num0(p, "usage_pages"),
-		       human_bytes(b1, sizeof(b1), 4096.0 * rec_num0(p, "usage_pages")),
-		       rec_num0(p, "unexplained_pages"),
-		       human_bytes(b2, sizeof(b2), 4096.0 * rec_num0(p, "unexplained_pages")),
-		       rec_num0(p, "orphans_seen"), m ? rec_num0(m, "tw") : 0,
-		       rec_num0(p, "pressure") ? "UNDER MEMORY PRESSURE" : "no memory pressure");
+/*
+ * Where every page goes, one line per protocol (account.c); @socks (may
+ * be NULL) names the owners and causes of the unhashed sockets.
+ */
+static void headline(const struct report *sum, const struct report *socks)
+{
+	struct account a[MAX_PROTOS];
+	int n = account_build(sum, socks, owner_of, a, MAX_PROTOS);
+
+	for (int i = 0; i < n; i++)
+		account_print(stdout, &a[i]);
+}
+
+/* The same as a JSON array. */
+static void headline_json(const struct report *sum, const struct report *socks)
+{
+	struct account a[MAX_PROTOS];
+	int n = account_build(sum, socks, owner_of, a, MAX_PROTOS);
+
+	putchar('[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			putchar(',');
+		account_json(stdout, &a[i]);
 	}
+	putchar(']');
 }
 
 static int cmd_summary(void)
@@ -1009,7 +1063,15 @@ static int cmd_summary(void)
 		report_free(&r);
 		return 0;
 	}
-	headline(&r);
+	{
+		struct report socks;
+		bool have = load(&socks, "sockets", FMT_SOCKETS, true);
+
+		scan_proc_owners();
+		headline(&r, have ? &socks : NULL);
+		if (have)
+			report_free(&socks);
+	}
 	print_kv_table(&r, "proto", "Protocol memory accounting (pages):", false);
 	print_kv_table(&r, "states", "Sockets per state:", true);
 	print_kv_table(&r, "mem", "Sockets and bytes seen:", true);
@@ -1162,14 +1224,32 @@ static void put_suspects(struct suspects *s)
 static void print_suspects(struct suspects *s, int limit)
 {
 	if (s->from_file) {
-		struct report cut = s->file;
-
-		if (limit >= 0 && cut.n > limit)
-			cut.n = limit;
-		print_suspects_report(&cut);
+		print_suspects_report(&s->file, limit);
 	} else {
 		print_sockets(s->v, s->n);
 	}
+}
+
+/*
+ * Refresh the kernel's owner scan before the overview: sockets no hash
+ * table holds (reset, closed) reach the reports through it. Best effort:
+ * a module without the command, or a saved copy, is read as it is.
+ */
+static void refresh_owners(void)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (!opt.live)
+		return;
+	snprintf(path, sizeof(path), "%s/control", opt.dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return;
+	n = write(fd, "scan", 4);
+	(void)n;		/* best effort, see above */
+	close(fd);
 }
 
 static int cmd_overview(void)
@@ -1178,6 +1258,7 @@ static int cmd_overview(void)
 	struct suspects s;
 	int limit = opt.limit >= 0 ? opt.limit : 10;
 
+	refresh_owners();
 	load(&sum, "summary", FMT_SUMMARY, false);
 	scan_proc_owners();
 	get_suspects(&s, -1);
@@ -1189,7 +1270,9 @@ static int cmd_overview(void)
 			printf("%s", k++ ? "," : "");
 			json_rec(stdout, &sum.recs[i]);
 		}
-		printf("],\"suspects_source\":\"%s\",\"suspects_count\":%d,\"suspects\":[",
+		printf("],\"accounting\":");
+		headline_json(&sum, &s.socks);
+		printf(",\"suspects_source\":\"%s\",\"suspects_count\":%d,\"suspects\":[",
 		       s.from_file ? "suspects" : "flags", s.n);
 		for (int i = 0; i < s.n && i < limit; i++) {
 			char wb[96];
@@ -1207,12 +1290,28 @@ static int cmd_overview(void)
 			}
 			putchar('}');
 		}
-		printf("]}\n");
+		printf("]");
+		if (s.from_file) {
+			printf(",\"suspect_groups\":");
+			print_groups_json(&s.file);
+		}
+		printf("}\n");
 	} else {
-		headline(&sum);
+		headline(&sum, &s.socks);
 		if (!s.n) {
 			printf("\nno suspects%s\n", s.from_file ? "" :
 			       " (no socket has a leak flag)");
+		} else if (s.from_file && !opt.all) {
+			struct sgroup *g;
+			int ng = suspect_groups(&s.file, &g);
+
+			if (ng < 0)
+				fail("out of memory");
+			free(g);
+			printf("\n%d suspect%s in %d group%s (the module's suspects report, --all: one line each), top %d:\n",
+			       s.n, s.n == 1 ? "" : "s", ng, ng == 1 ? "" : "s",
+			       ng < limit ? ng : limit);
+			print_suspects(&s, limit);
 		} else {
 			printf("\n%d suspect%s (%s), top %d:\n", s.n,
 			       s.n == 1 ? "" : "s",
@@ -1284,7 +1383,7 @@ static struct group *group_get(struct group *g, int *n, const char *a,
 
 static const char *const flag_names[] = {
 	"close_wait", "unread", "orphan_mem", "fin_wait2", "rcvbuf_locked",
-	"zero_window", "bpf_held",
+	"zero_window", "bpf_held", "no_fd", "unhashed_mem", "unhashed",
 };
 
 static const char *const proto_keys[][2] = {
@@ -1424,6 +1523,12 @@ static int cmd_prom(void)
 		}
 	}
 
+	{
+		struct account a[MAX_PROTOS];
+		int n = account_build(&sum, &s.socks, owner_of, a, MAX_PROTOS);
+
+		account_prom(stdout, a, n);
+	}
 	if (load(&tr, "tracked", FMT_KV, true)) {
 		double bytes = 0;
 
@@ -1779,7 +1884,7 @@ static void usage(FILE *f)
 "Reads the sockleak module's reports in /sys/kernel/debug/sockleak.\n"
 "\n"
 "Commands:\n"
-"  (none)             summary headline and the top suspects\n"
+"  (none)             where every page goes, and the top suspect groups\n"
 "  sockets            one row per socket, like ss, with owner pid/comm\n"
 "  summary            memory accounting, states, sockstat, counters\n"
 "  suspects           the module's ranked suspects\n"
@@ -1806,6 +1911,8 @@ static void usage(FILE *f)
 "  -n N               at most N rows\n"
 "  -i SEC, -c COUNT   watch interval (default 2) and samples (default: forever)\n"
 "  -v                 tracked: both stacks, one frame a line\n"
+"  --all              suspects, check: one line per suspect (default: one\n"
+"                     line per group of one cause and owner)\n"
 "  --version, --help\n"
 "Environment: SOCKLEAK_PROCFS=DIR, SOCKLEAK_CGROUPFS=DIR replace /proc and\n"
 "/sys/fs/cgroup (also read for a saved copy when set).\n"
@@ -1827,7 +1934,7 @@ static long long num_arg(const char *name, const char *s)
 int main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_PROM, O_DEBUGFS, O_STATE, O_PROTO, O_NETNS,
-	       O_CGROUP, O_MINMEM, O_FLAG, O_SORT, O_VERSION, O_HELP };
+	       O_CGROUP, O_MINMEM, O_FLAG, O_SORT, O_VERSION, O_HELP, O_ALL };
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "prom", no_argument, NULL, O_PROM },
@@ -1840,6 +1947,7 @@ int main(int argc, char **argv)
 		{ "flag", required_argument, NULL, O_FLAG },
 		{ "sort", required_argument, NULL, O_SORT },
 		{ "version", no_argument, NULL, O_VERSION },
+		{ "all", no_argument, NULL, O_ALL },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1875,6 +1983,7 @@ int main(int argc, char **argv)
 			opt.sort = optarg;
 			break;
 		case 'v': opt.verbose = true; break;
+		case O_ALL: opt.all = true; break;
 		case 'n': opt.limit = num_arg("-n", optarg); break;
 		case 'c': opt.count = num_arg("-c", optarg); break;
 		case 'i': {
