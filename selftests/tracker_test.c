@@ -167,6 +167,9 @@ static void check_tracked_suspect(struct __test_metadata *_metadata,
 	EXPECT_NE(NULL, strstr(one, want)) {
 		TH_LOG("%s", one);
 	}
+	EXPECT_FIELD_STR(one, "verdict", "never");
+	EXPECT_NE(NULL, strstr(one, "no timer armed, 1 reference left: only a sock_put() can free it"))
+		TH_LOG("%s", one);
 	EXPECT_EQ(NULL, sl_suspect_cookie(&su, "socket", ck));
 	sl_free(&su);
 }
@@ -207,6 +210,9 @@ TEST_F(tr, leak_shows_then_goes)
 	EXPECT_NE(NULL, strstr(v, "orphan"));
 	ASSERT_TRUE(sl_kv(line, "missing", v, sizeof(v)));
 	EXPECT_STREQ("-", v);
+	/* Closed, every step ran, no timer: only holdref's put frees it. */
+	EXPECT_FIELD_STR(line, "verdict", "never");
+	EXPECT_FIELD_STR(line, "timer_left_ms", "-");
 	ASSERT_TRUE(sl_kv(line, "alloc_stack", v, sizeof(v)));
 	/* sk_clone_lock() became an inline around sk_clone() in 6.19. */
 	EXPECT_TRUE(!strncmp(v, "sk_clone_lock+", 14) ||

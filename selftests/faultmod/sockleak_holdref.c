@@ -6,7 +6,7 @@
  * /sys/kernel/debug/sockleak_holdref/ctl (root, write-only):
  *   "hold <fd>"   take an extra reference (sock_hold) on the socket that
  *                 file descriptor <fd> of the writing process refers to
- *   "release"     drop every reference taken
+ *   "release"     drop every reference taken (also "notimers")
  *   "clone_delay <ms> <port>"
  *                 stretch the birth of TCP children of listeners on local
  *                 port <port>: spin <ms> ms (at most 1000) right after
@@ -15,6 +15,15 @@
  *                 unhashed. "clone_delay 0" stops it. Arm it after
  *                 sockleak's "track=on": a kretprobe registered later
  *                 returns first, so sockleak has seen the child by then.
+ *   "notimers <fd>"
+ *                 remember the TCP socket of <fd>, with a reference
+ *   "notimers_now"
+ *                 stop the remembered socket's retransmit/probe timer as
+ *                 TCP does (icsk_pending cleared: the timer, if it still
+ *                 fires, finds nothing to do and is not re-armed), then
+ *                 drop the reference. Done after close(), it leaves an
+ *                 orphan that no timer will ever end: a stand-in for a
+ *                 TCP bug.
  * Reading returns the number of references held. Unloading releases them.
  *
  * Locking rules: holdref_mutex protects the held[] array and the clone
@@ -31,6 +40,7 @@
 #include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/uaccess.h>
+#include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
 #include <net/sock.h>
 
@@ -41,10 +51,31 @@ static struct sock *held[HOLDREF_MAX];
 static int nheld;
 static struct dentry *holdref_dir;
 
+static struct sock *notimers_sk;
+
+/* Every reference taken, including a "notimers" one not yet used. */
 static void holdref_release_all(void)
 {
 	while (nheld > 0)
 		sock_put(held[--nheld]);
+	if (notimers_sk)
+		sock_put(notimers_sk);
+	notimers_sk = NULL;
+}
+
+/* "notimers_now" (holdref_mutex held). */
+static int notimers_now(void)
+{
+	struct sock *sk = notimers_sk;
+
+	if (!sk)
+		return -ENOENT;
+	lock_sock(sk);
+	inet_csk_clear_xmit_timer(sk, ICSK_TIME_RETRANS);
+	release_sock(sk);
+	sock_put(sk);
+	notimers_sk = NULL;
+	return 0;
 }
 
 static unsigned int clone_delay_ms, clone_port;
@@ -120,6 +151,21 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 		err = 0;
 	} else if (sscanf(buf, "clone_delay %u %u", &ms, &port) >= 1) {
 		err = clone_delay(ms, port);
+	} else if (!strcmp(buf, "notimers_now")) {
+		err = notimers_now();
+	} else if (sscanf(buf, "notimers %d", &fd) == 1) {
+		sock = sockfd_lookup(fd, &err);
+		if (sock) {
+			if (notimers_sk || !sock->sk ||
+			    sock->sk->sk_protocol != IPPROTO_TCP) {
+				err = -EBUSY;
+			} else {
+				sock_hold(sock->sk);
+				notimers_sk = sock->sk;
+				err = 0;
+			}
+			sockfd_put(sock);
+		}
 	} else if (sscanf(buf, "hold %d", &fd) == 1) {
 		sock = sockfd_lookup(fd, &err);
 		if (sock) {

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * "Will the kernel ever free it?": the verdict key of "sockets",
+ * "tracked" and "suspects" against scenarios whose truth the test knows,
+ * with ss -o (inet_diag's timer) as the kernel's own view:
+ *
+ *   owner  sockets behind an fd, and a child in its listener's accept
+ *          queue
+ *   timer  TIME-WAIT, and a zero-window orphan in FIN-WAIT-1 with its
+ *          probe timer (time left as ss -o says)
+ *   never  the same orphan once the test module (sockleak_holdref,
+ *          "notimers") has stopped its timer as TCP does; it is the first
+ *          suspect, whatever the thresholds
+ *
+ * And the issue's case for the helper: connections reset by the peer with
+ * unread data, their fds still held. One `sockleak` with no argument must
+ * name them all, their owner and their pages (vs memory.stat of the
+ * test's memcg) on its first screen, with no waiting.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "sl_util.h"
+#include "sl_cgroup.h"
+
+#define HOLDREF		"/sys/kernel/debug/sockleak_holdref/ctl"
+#define HELPER		"/usr/bin/sockleak"
+#define RESET_CG	"/sys/fs/cgroup/sockleak-verdict"
+#define NRESET		40
+
+static int own_netns(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	return system("/usr/bin/ip link set lo up");
+}
+
+/*
+ * Every socket is close-on-exec: the helper that the test runs must not
+ * inherit its fds (the owner scan would name the helper too).
+ */
+static int listener(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 64))
+		return -1;
+	return fd;
+}
+
+static int connect_to(int lfd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd;
+
+	if (getsockname(lfd, (struct sockaddr *)&a, &len))
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len))
+		return -1;
+	return fd;
+}
+
+static int local_port(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+/* The port of ss's "addr:port". */
+static int port_of(const char *addr)
+{
+	const char *c = strrchr(addr, ':');
+
+	return c ? atoi(c + 1) : -1;
+}
+
+/* The "sockets" line of @cookie, copied into @out. */
+static bool sock_line(unsigned long long cookie, char *out, size_t len)
+{
+	struct sl_list sl;
+	const char *line;
+	bool found = false;
+
+	if (sl_sockets(&sl) < 0)
+		return false;
+	line = sl_find(&sl, cookie);
+	if (line) {
+		snprintf(out, len, "%s", line);
+		found = true;
+	}
+	sl_free(&sl);
+	return found;
+}
+
+/*
+ * ss -o's view of the TCP socket with this cookie in the current netns:
+ * the timer name ("" for none) and its seconds left (-1 for none).
+ */
+static bool ss_timer(unsigned long long cookie, char *name, size_t len,
+		     double *secs)
+{
+	char cmd[128], want[32], *out, *line, *save = NULL, *t;
+	bool found = false;
+
+	snprintf(cmd, sizeof(cmd), SS_BIN " -Htanoe 2>/dev/null");
+	out = sl_run(cmd);
+	if (!out)
+		return false;
+	snprintf(want, sizeof(want), " sk:%llx", cookie);
+	for (line = strtok_r(out, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		t = strstr(line, want);
+		if (!t || (t[strlen(want)] && t[strlen(want)] != ' ' &&
+			   t[strlen(want)] != '<'))
+			continue;
+		found = true;
+		name[0] = '\0';
+		*secs = -1;
+		t = strstr(line, "timer:(");
+		if (t) {
+			/* timer:(persist,1.2sec,0) or (timewait,59sec,0) */
+			size_t n = strcspn(t + 7, ",");
+			char *v = t + 7 + n + 1;
+			double x = strtod(v, &v);
+
+			snprintf(name, len, "%.*s", (int)n, t + 7);
+			if (!strncmp(v, "ms", 2))
+				x /= 1000;
+			else if (!strncmp(v, "min", 3))
+				x *= 60;
+			*secs = x;
+		}
+	}
+	free(out);
+	return found;
+}
+
+TEST(owner_verdicts)
+{
+	int l, c, a, q, u;
+	char line[4096], v[32];
+	unsigned long long qcookie = 0;
+	struct ss_list ss = {};
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	c = connect_to(l);
+	a = accept(l, NULL, NULL);
+	/* q's peer is never accepted: it waits in l's accept queue. */
+	q = connect_to(l);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	/* Bound: in the UDP table (an unbound one is in no table). */
+	ASSERT_EQ(0, bind(u, (struct sockaddr *)&(struct sockaddr_in){
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, sizeof(struct sockaddr_in)));
+	ASSERT_LE(0, l);
+	ASSERT_LE(0, c);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, q);
+	ASSERT_LE(0, u);
+
+	for (int fd, i = 0; i < 5; i++) {
+		fd = (int[]){ l, c, a, q, u }[i];
+		ASSERT_TRUE(sock_line(sl_sock_cookie(fd), line, sizeof(line)))
+			TH_LOG("fd %d not in sockets", fd);
+		EXPECT_FIELD_STR(line, "verdict", "owner");
+		EXPECT_FIELD_STR(line, "timer_left_ms", "-");
+	}
+
+	/* The queued child: in ss (no process), ESTAB, dst = q's port. */
+	ASSERT_LE(0, ss_list(NULL, &ss));
+	for (int i = 0; i < ss.n; i++)
+		if (port_of(ss.s[i].peer) == local_port(q) &&
+		    port_of(ss.s[i].local) == local_port(l))
+			qcookie = ss.s[i].cookie;
+	ss_free(&ss);
+	ASSERT_NE(0ULL, qcookie) TH_LOG("ss does not show the queued child");
+	ASSERT_TRUE(sock_line(qcookie, line, sizeof(line)));
+	ASSERT_TRUE(sl_kv(line, "state", v, sizeof(v)));
+	EXPECT_STREQ("ESTAB", v);
+	EXPECT_FIELD(line, "orphan", 1);
+	EXPECT_FIELD_STR(line, "verdict", "owner");
+	close(u);
+	close(q);
+	close(a);
+	close(c);
+	close(l);
+}
+
+TEST(timewait_timer)
+{
+	int l, c, a;
+	unsigned long long ck;
+	char line[4096], name[32];
+	double secs = -1;
+	long long left;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	c = connect_to(l);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ck = sl_sock_cookie(c);
+	/* c closes first: it ends in TIME-WAIT. */
+	close(c);
+	sl_msleep(100);
+	close(a);
+	sl_msleep(200);
+
+	ASSERT_TRUE(ss_timer(ck, name, sizeof(name), &secs))
+		TH_LOG("ss does not show %llx", ck);
+	ASSERT_STREQ("timewait", name);
+	ASSERT_TRUE(sock_line(ck, line, sizeof(line)));
+	EXPECT_FIELD_STR(line, "kind", "tw");
+	EXPECT_FIELD_STR(line, "verdict", "timer");
+	left = sl_kv_ll(line, "timer_left_ms");
+	/* ss rounds to seconds; the two reads are moments apart. */
+	EXPECT_LE(llabs(left - (long long)(secs * 1000)), 2000)
+		TH_LOG("timer_left_ms=%lld, ss %.1f s", left, secs);
+	EXPECT_LT(0, left);
+	EXPECT_GE(60000, left);
+	close(l);
+}
+
+/* Fill @c's send path to a peer @a that never reads. */
+static int fill_zero_window(int c, int a)
+{
+	int small = 4096;
+	char buf[16384] = { 0 };
+
+	setsockopt(a, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 200; i++)
+		if (send(c, buf, sizeof(buf), MSG_NOSIGNAL) < 0)
+			sl_msleep(10);
+	return 0;
+}
+
+TEST(orphan_timer_then_never)
+{
+	char line[4096], name[32], *text, v[512];
+	unsigned long long ck;
+	struct sl_list su;
+	double secs = -1;
+	int l, c, a, tries;
+
+	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	c = connect_to(l);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	ck = sl_sock_cookie(c);
+	fill_zero_window(c, a);
+	snprintf(v, sizeof(v), "notimers %d", c);
+	ASSERT_EQ(0, sl_write(HOLDREF, v));
+	/* Closed with data unsent: an orphan in FIN-WAIT-1, probing. */
+	close(c);
+	/* ss -o: "persist" (zero window probe) or "on" (retransmit). */
+	for (tries = 0; tries < 100; tries++) {
+		if (ss_timer(ck, name, sizeof(name), &secs) &&
+		    (!strcmp(name, "persist") || !strcmp(name, "on")))
+			break;
+		sl_msleep(50);
+	}
+	ASSERT_TRUE(!strcmp(name, "persist") || !strcmp(name, "on"))
+		TH_LOG("ss -o: no timer on %llx (%s)", ck, name);
+	ASSERT_TRUE(sock_line(ck, line, sizeof(line)));
+	TH_LOG("%s", line);
+	ASSERT_TRUE(sl_kv(line, "state", v, sizeof(v)));
+	EXPECT_STREQ("FIN-WAIT-1", v);
+	EXPECT_FIELD(line, "orphan", 1);
+	EXPECT_FIELD_STR(line, "verdict", "timer");
+	EXPECT_FIELD_STR(line, "timer", strcmp(name, "on") ? "probe" : "retrans");
+	EXPECT_LE(0, sl_kv_ll(line, "timer_left_ms"));
+
+	/* A bug stops its timer: nothing will ever end it. */
+	ASSERT_EQ(0, sl_write(HOLDREF, "notimers_now"));
+	ASSERT_TRUE(ss_timer(ck, name, sizeof(name), &secs));
+	EXPECT_STREQ("", name) TH_LOG("ss -o still shows timer %s", name);
+	ASSERT_TRUE(sock_line(ck, line, sizeof(line)));
+	EXPECT_FIELD_STR(line, "verdict", "never");
+	EXPECT_FIELD_STR(line, "timer", "none");
+	EXPECT_FIELD_STR(line, "timer_left_ms", "-");
+
+	/* The first suspect, whatever the thresholds (all at their max). */
+	ASSERT_EQ(0, sl_control("close_wait_ms=3600000\nunread_ms=3600000"));
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
+	ASSERT_LT(0, su.n);
+	EXPECT_EQ(ck, strtoull(strstr(su.line[0], " id=") + 4, NULL, 16))
+		TH_LOG("first suspect: %s", su.line[0]);
+	EXPECT_FIELD_STR(su.line[0], "verdict", "never");
+	EXPECT_FIELD_STR(su.line[0], "reason", "no_timer");
+	EXPECT_NE(NULL, strstr(su.line[0],
+			       "orphan in FIN-WAIT-1 with no retransmit, probe or keepalive timer armed: TCP will never time it out"))
+		TH_LOG("%s", su.line[0]);
+	sl_free(&su);
+	text = sl_read_file(SL_DIR "/summary");
+	ASSERT_NE(NULL, text);
+	ASSERT_TRUE(sl_summary_line(text, "all", "proto", "tcp", line,
+				    sizeof(line)));
+	free(text);
+	EXPECT_LE(1, sl_kv_ll(line, "never"));
+	EXPECT_LE(1, sl_kv_ll(line, "never_pages"));
+	sl_control("close_wait_ms=60000\nunread_ms=60000");
+
+	/* The peer closes with unread data: a reset frees the orphan. */
+	close(a);
+	for (tries = 0; tries < 100 && sock_line(ck, line, sizeof(line)); tries++)
+		sl_msleep(50);
+	EXPECT_FALSE(sock_line(ck, line, sizeof(line)));
+	close(l);
+}
+
+/* The output line of @out that contains @needle, or NULL. */
+static const char *out_line(const char *out, const char *needle, char *buf,
+			    size_t len)
+{
+	const char *p = strstr(out, needle), *s, *e;
+
+	if (!p)
+		return NULL;
+	for (s = p; s > out && s[-1] != '\n'; s--)
+		;
+	e = strchr(p, '\n');
+	snprintf(buf, len, "%.*s", (int)(e ? e - s : (long)strlen(s)), s);
+	return buf;
+}
+
+/* Connections reset by the peer with 8000 bytes unread, fds kept. */
+static int make_resets(int l, int *cl)
+{
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	static char data[8000];
+
+	for (int i = 0; i < NRESET; i++) {
+		int a, n = 0;
+
+		cl[i] = connect_to(l);
+		a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (cl[i] < 0 || a < 0)
+			return -1;
+		if (send(a, data, sizeof(data), 0) != sizeof(data))
+			return -1;
+		for (int t = 0; t < 500 && n < (int)sizeof(data); t++) {
+			ioctl(cl[i], FIONREAD, &n);
+			if (n < (int)sizeof(data))
+				sl_msleep(10);
+		}
+		setsockopt(a, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+		close(a);
+	}
+	for (int i = 0; i < NRESET; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int t = 0;
+
+		while (!getsockopt(cl[i], IPPROTO_TCP, TCP_INFO, &ti, &len) &&
+		       ti.tcpi_state != TCP_CLOSE && t++ < 500)
+			sl_msleep(10);
+		if (ti.tcpi_state != TCP_CLOSE)
+			return -1;
+	}
+	return 0;
+}
+
+TEST(resets_first_screen)
+{
+	char pid[16], want[256], buf[1024], comm[32], *out;
+	int l, cl[NRESET], fmin = 1 << 30, fmax = -1, tries;
+	long long sock, pages;
+	const char *line;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	/* The default unhashed_ms (60 s) must not delay anything. */
+	ASSERT_EQ(0, sl_control("unhashed_ms=60000"));
+	ASSERT_EQ(0, sl_cg_v2_memory_on());
+	ASSERT_EQ(0, own_netns());
+	rmdir(RESET_CG);
+	ASSERT_EQ(0, mkdir(RESET_CG, 0755));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, sl_write(RESET_CG "/cgroup.procs", pid));
+	l = listener();
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, make_resets(l, cl));
+	sl_write("/sys/fs/cgroup/cgroup.procs", pid);
+	for (int i = 0; i < NRESET; i++) {
+		fmin = cl[i] < fmin ? cl[i] : fmin;
+		fmax = cl[i] > fmax ? cl[i] : fmax;
+	}
+	/* Only the resets hold memory in the memcg (the listener none). */
+	sock = cg_stat(RESET_CG "/memory.stat", "sock");
+	ASSERT_LT(0, sock);
+	ASSERT_EQ(0, sock % 4096);
+	pages = sock / 4096;
+	ASSERT_LE(NRESET, pages);
+
+	/* No scan, no wait: one command. The TIME-WAITs of other tests may
+	 * come and go; the resets are ours alone. */
+	out = sl_run(HELPER " 2>&1");
+	ASSERT_NE(NULL, out);
+	TH_LOG("%.2000s", out);
+	snprintf(comm, sizeof(comm), "%s", "verdict_test");
+	snprintf(want, sizeof(want),
+		 "%d unhashed sockets %lld pages (all %d reset by peer, held by pid %d (%s))",
+		 NRESET, pages, NRESET, getpid(), comm);
+	line = out_line(out, "tcp: ", buf, sizeof(buf));
+	ASSERT_NE(NULL, line);
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("want: %s", want);
+	/* The headline comes first; the group of all resets follows. */
+	EXPECT_EQ(0, strncmp(out, "tcp: ", 5));
+	snprintf(want, sizeof(want),
+		 "%d tcp sockets in UNCONN reset by peer, unhashed (ss cannot see them)",
+		 NRESET);
+	line = out_line(out, want, buf, sizeof(buf));
+	ASSERT_NE(NULL, line) TH_LOG("no group line: %s", want);
+	snprintf(want, sizeof(want), "all held by pid %d (%s), fds %d-%d",
+		 getpid(), comm, fmin, fmax);
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("want: %s", want);
+	EXPECT_NE(NULL, strstr(line, "unhashed_mem"));
+	free(out);
+
+	/* The same in JSON and in the Prometheus text. */
+	out = sl_run(HELPER " --json 2>&1");
+	ASSERT_NE(NULL, out);
+	snprintf(want, sizeof(want),
+		 "{\"part\":\"unhashed\",\"sockets\":%d,\"pages\":%lld,",
+		 NRESET, pages);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s", want);
+	snprintf(want, sizeof(want),
+		 "{\"count\":%d,\"bytes\":%lld,\"kind\":\"socket\",\"reason\":\"unhashed_mem\",\"pid\":%d,",
+		 NRESET, pages * 4096, getpid());
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s in %.3000s", want,
+						  strstr(out, "suspect_groups") ?: out);
+	free(out);
+	out = sl_run(HELPER " --prom 2>&1 | grep '^sockleak_proto_pages{proto=\"tcp\",part=\"unhashed\"}'");
+	ASSERT_NE(NULL, out);
+	snprintf(want, sizeof(want),
+		 "sockleak_proto_pages{proto=\"tcp\",part=\"unhashed\"} %lld\n",
+		 pages);
+	EXPECT_STREQ(want, out);
+	free(out);
+
+	/* --all: one line per socket. */
+	out = sl_run(HELPER " suspects --all 2>&1 | grep -c unhashed_mem");
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(NRESET, atoi(out));
+	free(out);
+
+	for (int i = 0; i < NRESET; i++)
+		close(cl[i]);
+	close(l);
+	for (tries = 0; tries < 50 && rmdir(RESET_CG); tries++)
+		sl_msleep(100);
+}
+
+TEST_HARNESS_MAIN
