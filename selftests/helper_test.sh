@@ -89,13 +89,13 @@ ktap_check "scan: the kernel names the owner ('$o1' before, '$o2' after)" \
 	[ "$o1" = "-" ] && [ "$o2" = "$lpid/leaky" ]
 
 # suspects: ss's CLOSE-WAIT socket is a close_wait suspect of the workload,
-# with where it waits; one row per line of the debugfs file.
-"$SL" suspects >/tmp/su
+# with where it waits; with --all, one row per line of the debugfs file.
+"$SL" suspects --all >/tmp/su
 row=$(awk -v c="$cw" '$2 == c' /tmp/su)
 diag "suspect row: $row"
-ktap_check "suspects: the CLOSE-WAIT socket is close_wait, pid $lpid, WAIT $st:$wchan" \
-	sh -c "echo '$row' | awk '{exit !(\$1 == \"socket\" && \$5 == $lpid && \$7 == \"close_wait\" && \$8 == \"$st:$wchan\")}'"
-ktap_check "suspects rows ($(tail -n +2 /tmp/su | wc -l)) equal the debugfs lines" \
+ktap_check "suspects: the CLOSE-WAIT socket is close_wait, verdict owner, pid $lpid, WAIT $st:$wchan" \
+	sh -c "echo '$row' | awk '{exit !(\$1 == \"socket\" && \$5 == $lpid && \$7 == \"owner\" && \$8 == \"close_wait\" && \$9 == \"$st:$wchan\")}'"
+ktap_check "suspects --all rows ($(tail -n +2 /tmp/su | wc -l)) equal the debugfs lines" \
 	[ "$(tail -n +2 /tmp/su | wc -l)" = "$(grep -c . $SL_DIR/suspects)" ]
 
 "$SL" --prom >/tmp/prom

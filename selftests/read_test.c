@@ -21,7 +21,7 @@
 #define PAIRS 1500	/* at most: sl_scale(PAIRS) are made */
 
 static const char * const timed_keys[] = { "rcv_idle_ms", "snd_idle_ms",
-					   "read_idle_ms",
+					   "read_idle_ms", "timer_left_ms",
 					   "age_ms", "timer" };
 
 /* Replace the value of time-dependent keys with "*" in place. */

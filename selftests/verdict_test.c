@@ -6,8 +6,9 @@
  *
  *   owner  sockets behind an fd, and a child in its listener's accept
  *          queue
- *   timer  TIME-WAIT, and a zero-window orphan in FIN-WAIT-1 with its
- *          probe timer (time left as ss -o says)
+ *   timer  TIME-WAIT, FIN-WAIT-2 (a full socket on its keepalive timer,
+ *          and a TIME-WAIT one), and a zero-window orphan in FIN-WAIT-1
+ *          with its probe timer (time left as ss -o says)
  *   never  the same orphan once the test module (sockleak_holdref,
  *          "notimers") has stopped its timer as TCP does; it is the first
  *          suspect, whatever the thresholds
@@ -177,10 +178,11 @@ TEST(owner_verdicts)
 	ASSERT_LE(0, q);
 	ASSERT_LE(0, u);
 
-	for (int fd, i = 0; i < 5; i++) {
-		fd = (int[]){ l, c, a, q, u }[i];
-		ASSERT_TRUE(sock_line(sl_sock_cookie(fd), line, sizeof(line)))
-			TH_LOG("fd %d not in sockets", fd);
+	int fds[] = { l, c, a, q, u };
+
+	for (int i = 0; i < 5; i++) {
+		ASSERT_TRUE(sock_line(sl_sock_cookie(fds[i]), line, sizeof(line)))
+			TH_LOG("fd %d not in sockets", fds[i]);
 		EXPECT_FIELD_STR(line, "verdict", "owner");
 		EXPECT_FIELD_STR(line, "timer_left_ms", "-");
 	}
@@ -238,6 +240,55 @@ TEST(timewait_timer)
 		TH_LOG("timer_left_ms=%lld, ss %.1f s", left, secs);
 	EXPECT_LT(0, left);
 	EXPECT_GE(60000, left);
+	close(l);
+}
+
+/*
+ * FIN-WAIT-2 after our close, the peer silent: with TCP_LINGER2 above 60 s
+ * a full socket waits on the keepalive timer (ss: keepalive); with the
+ * default it becomes a TIME-WAIT socket in substate FIN-WAIT-2 (ss:
+ * timewait). Both end by their timer.
+ */
+TEST(fin_wait2_timer)
+{
+	static const struct { int linger2; const char *kind, *ss, *timer; } v[] = {
+		{ 120, "full", "keepalive", "keepalive" },
+		{ 0, "tw", "timewait", NULL },
+	};
+	char line[4096], name[32], state[32];
+	unsigned long long ck;
+	double secs;
+	int l, c, a;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, own_netns());
+	l = listener();
+	ASSERT_LE(0, l);
+	for (int i = 0; i < 2; i++) {
+		c = connect_to(l);
+		a = accept(l, NULL, NULL);
+		ASSERT_LE(0, a);
+		if (v[i].linger2)
+			ASSERT_EQ(0, setsockopt(c, IPPROTO_TCP, TCP_LINGER2,
+						&v[i].linger2, sizeof(int)));
+		ck = sl_sock_cookie(c);
+		close(c);
+		sl_msleep(200);
+		ASSERT_TRUE(ss_timer(ck, name, sizeof(name), &secs))
+			TH_LOG("ss does not show %llx", ck);
+		EXPECT_STREQ(v[i].ss, name);
+		ASSERT_TRUE(sock_line(ck, line, sizeof(line)));
+		ASSERT_TRUE(sl_kv(line, "state", state, sizeof(state)));
+		EXPECT_STREQ("FIN-WAIT-2", state);
+		EXPECT_FIELD_STR(line, "kind", v[i].kind);
+		EXPECT_FIELD_STR(line, "verdict", "timer");
+		if (v[i].timer)
+			EXPECT_FIELD_STR(line, "timer", v[i].timer);
+		EXPECT_LE(llabs(sl_kv_ll(line, "timer_left_ms") -
+				(long long)(secs * 1000)), 2000)
+			TH_LOG("ss: %.1f s in %s", secs, line);
+		close(a);
+	}
 	close(l);
 }
 
@@ -414,8 +465,10 @@ TEST(resets_first_screen)
 	pages = sock / 4096;
 	ASSERT_LE(NRESET, pages);
 
-	/* No scan, no wait: one command. The TIME-WAITs of other tests may
-	 * come and go; the resets are ours alone. */
+	/*
+	 * No scan, no wait: one command. The TIME-WAITs of other tests may
+	 * come and go; the resets are ours alone.
+	 */
 	out = sl_run(HELPER " 2>&1");
 	ASSERT_NE(NULL, out);
 	TH_LOG("%.2000s", out);
