@@ -46,6 +46,10 @@
  *	The pages add up: usage_pages = seen_pages (orphan_pages
  *	included) + unhashed_pages (closed_not_freed_pages included) +
  *	the MPTCP correction + unexplained_pages.
+ *	udplite udplite_pages	UDP only: the UDP-Lite sockets among those
+ *				seen (hashed or not) and their pages, in
+ *				the sums above (UDP-Lite charges UDP's
+ *				memory_allocated)
  *	mptcp_pages		TCP only: pages of the MPTCP connections
  *				seen: their sockets (msks, hashed or not,
  *				and TCP subflows) summed in bytes, then
@@ -185,6 +189,7 @@ struct sum_global {
 struct summary {
 	struct xarray nets;	/* inum -> struct sum_ns */
 	long mptcp_bytes;	/* MPTCP connections (sockleak.h), all netns */
+	unsigned long udplite, udplite_pages;	/* in total[UDP] too */
 	unsigned long subflow_pages;	/* subflows' own, in total[TCP] */
 	struct sum_seen total[SUM_NPROTO];
 	struct sockleak_reg_stats reg;
@@ -284,6 +289,10 @@ static int sum_socket(void *arg, const struct sockleak_snap *s)
 	struct sum_ns *ns;
 
 	sum_account(&sum->total[p], s);
+	if (s->proto == IPPROTO_UDPLITE && s->kind == SOCKLEAK_SK_FULL) {
+		sum->udplite++;
+		sum->udplite_pages += sockleak_snap_pages(s);
+	}
 	if (sockleak_snap_mptcp_conn(s)) {
 		sum->mptcp_bytes += sockleak_snap_bytes(s);
 		if (s->subflow)
@@ -462,6 +471,9 @@ static int summary_show(struct seq_file *m, void *v)
 		if (p == SUM_TCP)
 			seq_printf(m, " mptcp_pages=%ld",
 				   DIV_ROUND_UP(sum->mptcp_bytes, PAGE_SIZE));
+		else
+			seq_printf(m, " udplite=%lu udplite_pages=%lu",
+				   sum->udplite, sum->udplite_pages);
 		seq_putc(m, '\n');
 	}
 	seq_printf(m, "netns=all kind=tracker track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",

@@ -514,6 +514,21 @@ TEST(udplite_suspect_and_cgroup)
 	sock = udplite_cg_sock(charged);
 	EXPECT_EQ(sock, charged) TH_LOG("%s", line);
 
+	/* The headline's UDP-Lite part: these two sockets, their pages. */
+	report = sl_read_file(SL_DIR "/summary");
+	ASSERT_NE(NULL, report);
+	ASSERT_TRUE(sl_summary_line(report, "all", "proto", "udp", line,
+				    sizeof(line)));
+	free(report);
+	EXPECT_FIELD(line, "udplite", 2);
+	EXPECT_FIELD(line, "udplite_pages", sock / 4096);
+	report = sl_run("/usr/bin/sockleak summary 2>&1 | grep '^udp: '");
+	ASSERT_NE(NULL, report);
+	snprintf(line, sizeof(line), "(UDP-Lite among them: 2 sockets %lld pages)",
+		 sock / 4096);
+	EXPECT_NE(NULL, strstr(report, line)) TH_LOG("%s", report);
+	free(report);
+
 	close(c);
 	close(s);
 	for (i = 0; i < 50 && rmdir(UDPLITE_CG); i++)

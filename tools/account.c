@@ -118,6 +118,8 @@ int account_build(const struct report *sum, const struct report *socks,
 		a->listeners = rec_num0(r, "listeners");
 		a->never = rec_num0(r, "never");
 		a->never_pages = rec_num0(r, "never_pages");
+		a->udplite = rec_num0(r, "udplite");
+		a->udplite_pages = rec_num0(r, "udplite_pages");
 		seen = rec_num0(r, "sockets_seen");
 		orphans = rec_num0(r, "orphans_seen");
 		opages = rec_num0(r, "orphan_pages");
@@ -171,6 +173,11 @@ void account_print(FILE *f, const struct account *a)
 			fprintf(f, " (%lld %s)", a->listeners,
 				plural(a->listeners, "listener", "listeners"));
 	}
+	if (a->udplite)
+		fprintf(f, " (UDP-Lite among them: %lld %s %lld %s)",
+			a->udplite, plural(a->udplite, "socket", "sockets"),
+			a->udplite_pages,
+			plural(a->udplite_pages, "page", "pages"));
 	fprintf(f, "%s%lld %s unexplained",
 		a->nparts ? "; " : " ", a->unexplained,
 		plural(a->unexplained, "page", "pages"));
@@ -209,9 +216,9 @@ void account_json(FILE *f, const struct account *a)
 		}
 		fputc('}', f);
 	}
-	fprintf(f, "],\"unexplained_pages\":%lld,\"never\":%lld,\"never_pages\":%lld,\"pressure\":%s}",
-		a->unexplained, a->never, a->never_pages,
-		a->pressure ? "true" : "false");
+	fprintf(f, "],\"unexplained_pages\":%lld,\"never\":%lld,\"never_pages\":%lld,\"udplite\":%lld,\"udplite_pages\":%lld,\"pressure\":%s}",
+		a->unexplained, a->never, a->never_pages, a->udplite,
+		a->udplite_pages, a->pressure ? "true" : "false");
 }
 
 void account_prom(FILE *f, const struct account *a, int n)

@@ -25,6 +25,7 @@ struct account {
 	char proto[16];
 	long long usage, unexplained;
 	long long listeners, never, never_pages;
+	long long udplite, udplite_pages;	/* among the parts' sockets */
 	int pressure;
 	struct account_part parts[ACCOUNT_PARTS];
 	int nparts;
