@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - will the kernel ever free this socket? The verdict of one
- * snapshot, from its values alone (no socket access, no lock):
+ * sockleak - what a socket snapshot means, from its values alone (no
+ * socket access, no lock): its leak flags (the "flags=" of "sockets",
+ * with their tunables, and the one order in which "suspects" picks a
+ * reason), and whether the kernel will ever free it, its verdict:
  *
  *   owner  its struct socket is held, and releasing it frees the socket:
  *          a socket file (an fd; also SCM_RIGHTS in flight or a leaked
@@ -25,8 +27,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/kernel.h>
+#include <linux/minmax.h>
 #include <linux/tcp.h>
+#include <net/sock.h>
 #include <net/tcp_states.h>
 
 #include "sockleak.h"
@@ -57,6 +62,108 @@ const char *sockleak_timer_name(unsigned int timer)
 	return timer < ARRAY_SIZE(timer_names) ? timer_names[timer] : "?";
 }
 
+static const char * const flag_names[SOCKLEAK_F_NR] = {
+	[SOCKLEAK_F_CLOSE_WAIT]		= "close_wait",
+	[SOCKLEAK_F_UNREAD]		= "unread",
+	[SOCKLEAK_F_ORPHAN_MEM]		= "orphan_mem",
+	[SOCKLEAK_F_FIN_WAIT2]		= "fin_wait2",
+	[SOCKLEAK_F_RCVBUF_LOCKED]	= "rcvbuf_locked",
+	[SOCKLEAK_F_ZERO_WINDOW]	= "zero_window",
+	[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
+	[SOCKLEAK_F_NO_FD]		= "no_fd",
+	[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
+	[SOCKLEAK_F_UNHASHED]		= "unhashed",
+};
+
+/* The flag's name, as "flags=" prints it (and suspects' reason codes). */
+const char *sockleak_flag_name(int flag)
+{
+	return flag_names[flag];
+}
+
+/*
+ * The one priority of the leak flags: a socket's suspects line gives the
+ * first of these it carries as its reason (unhashed is not a reason).
+ */
+static const u8 flag_order[] = {
+	SOCKLEAK_F_NO_FD, SOCKLEAK_F_UNHASHED_MEM, SOCKLEAK_F_CLOSE_WAIT,
+	SOCKLEAK_F_ORPHAN_MEM, SOCKLEAK_F_UNREAD, SOCKLEAK_F_FIN_WAIT2,
+	SOCKLEAK_F_RCVBUF_LOCKED, SOCKLEAK_F_ZERO_WINDOW, SOCKLEAK_F_BPF_HELD,
+};
+
+/* The socket's first flag in that order, -1 for none. */
+int sockleak_first_flag(const struct sockleak_snap *s)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(flag_order); i++)
+		if (test_bit(flag_order[i], &s->flags))
+			return flag_order[i];
+	return -1;
+}
+
+/* The flags of a TCP full socket's state and queues. */
+static void classify_tcp(struct sockleak_snap *s)
+{
+	bool synced = (1 << s->state) & SOCKLEAK_SYNCED_STATES;
+
+	/* Age proxy: icsk_ack.lrcvtime, the last segment carrying data. */
+	if (s->state == TCP_CLOSE_WAIT &&
+	    s->rcv_idle_ms >= sockleak_tunable(close_wait_ms))
+		__set_bit(SOCKLEAK_F_CLOSE_WAIT, &s->flags);
+	/*
+	 * Unread: data queued that has sat there for T (nothing arrived
+	 * since), or the application has read nothing for T while the peer
+	 * keeps sending.
+	 */
+	if (synced && s->rmem > 0 && s->unread > 0 &&
+	    max(s->rcv_idle_ms, s->read_idle_ms) >= sockleak_tunable(unread_ms))
+		__set_bit(SOCKLEAK_F_UNREAD, &s->flags);
+	if (s->state == TCP_FIN_WAIT2 &&
+	    min(s->rcv_idle_ms, s->snd_idle_ms) >= s->fin_wait2_ms)
+		__set_bit(SOCKLEAK_F_FIN_WAIT2, &s->flags);
+	if (synced && (!s->snd_wnd || s->rcv_closed))
+		__set_bit(SOCKLEAK_F_ZERO_WINDOW, &s->flags);
+}
+
+/* Every leak flag of a full socket, from its values and the tunables. */
+static void classify_flags(struct sockleak_snap *s)
+{
+	if (s->proto == IPPROTO_TCP)
+		classify_tcp(s);
+	if (s->dead && s->rmem + s->wmem + s->queued > 0)
+		__set_bit(SOCKLEAK_F_ORPHAN_MEM, &s->flags);
+	/*
+	 * SO_RCVBUF set by hand and the queue up to it. TCP never fills
+	 * sk_rcvbuf with data (part of it is overhead, see tcp_win_from_space),
+	 * so for TCP a receive window closed with data queued counts too.
+	 */
+	if ((s->userlocks & SOCK_RCVBUF_LOCK) && s->rcvbuf > 0 &&
+	    ((u64)max(s->rmem, 0) * 100 >=
+	     (u64)s->rcvbuf * sockleak_tunable(rcvbuf_pct) ||
+	     (s->rcv_closed && s->rmem > 0)))
+		__set_bit(SOCKLEAK_F_RCVBUF_LOCKED, &s->flags);
+	if (s->bpf)
+		__set_bit(SOCKLEAK_F_BPF_HELD, &s->flags);
+	/*
+	 * Unhashed (ss cannot see it) and holding memory. Closed (reset by
+	 * the peer, or done) with data unread is certain at once: nothing
+	 * will arrive any more, only the owner's read or close frees it.
+	 * Other states wait unhashed_ms with nothing received.
+	 */
+	if (!s->hashed && s->proto == IPPROTO_TCP &&
+	    ((s->state == TCP_CLOSE && s->rmem > 0) ||
+	     (s->rmem + s->queued > 0 &&
+	      s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))))
+		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
+	/* No hash table holds it: handed out by an extra source (walk.h). */
+	if (!s->hashed)
+		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
+	/* A socket file that no fd of any task refers to (the last scan). */
+	if (s->owners_known && !s->owners_total && s->filerefs > 0)
+		__set_bit(SOCKLEAK_F_NO_FD, &s->flags);
+}
+
 static void classify(struct sockleak_snap *s, u8 verdict, u8 holder)
 {
 	s->verdict = verdict;
@@ -73,6 +180,7 @@ void sockleak_classify(struct sockleak_snap *s)
 			 timer ? SOCKLEAK_H_TIMER : SOCKLEAK_H_ORPHAN);
 		return;
 	}
+	classify_flags(s);
 	if (!s->dead && s->has_sock) {
 		classify(s, SOCKLEAK_V_OWNER, s->filerefs < 0 && s->kern ?
 			 SOCKLEAK_H_KERNEL : SOCKLEAK_H_FILE);

@@ -387,8 +387,7 @@ void sockleak_owners_fill(struct sockleak_snap *s)
 	/* No struct file: no fd can refer to it, scan or not. */
 	if (s->filerefs < 0 && !s->owners_total)
 		s->owners_known = SOCKLEAK_OWNERS_KNOWN;
-	if (s->owners_known && !s->owners_total && s->filerefs > 0)
-		__set_bit(SOCKLEAK_F_NO_FD, &s->flags);
+
 }
 
 /* Where a report looks for an unhashed socket of the last scan. */

@@ -55,35 +55,12 @@ const char *sockleak_state_name(unsigned int state)
 	return "UNKNOWN";
 }
 
-static const char * const flag_names[SOCKLEAK_F_NR] = {
-	[SOCKLEAK_F_CLOSE_WAIT]		= "close_wait",
-	[SOCKLEAK_F_UNREAD]		= "unread",
-	[SOCKLEAK_F_ORPHAN_MEM]		= "orphan_mem",
-	[SOCKLEAK_F_FIN_WAIT2]		= "fin_wait2",
-	[SOCKLEAK_F_RCVBUF_LOCKED]	= "rcvbuf_locked",
-	[SOCKLEAK_F_ZERO_WINDOW]	= "zero_window",
-	[SOCKLEAK_F_BPF_HELD]		= "bpf_held",
-	[SOCKLEAK_F_NO_FD]		= "no_fd",
-	[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
-	[SOCKLEAK_F_UNHASHED]		= "unhashed",
-};
-
-/* The flag's name, as "flags=" prints it (and suspects' reason codes). */
-const char *sockleak_flag_name(int flag)
-{
-	return flag_names[flag];
-}
-
 static const char * const locks_names[] = {
 	[0]					= "-",
 	[SOCK_RCVBUF_LOCK]			= "rcv",
 	[SOCK_SNDBUF_LOCK]			= "snd",
 	[SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK]	= "rcv,snd",
 };
-
-/* States in which both windows are meaningful. */
-#define SYNCHRONIZED_STATES	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | \
-				 TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)
 
 /* The state inet_diag reports, as ss prints it. */
 static u8 snap_state(const struct sock *sk)
@@ -273,7 +250,7 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 						  READ_ONCE(tp->lsndtime));
 	}
 
-	synced = (1 << s->state) & SYNCHRONIZED_STATES;
+	synced = (1 << s->state) & SOCKLEAK_SYNCED_STATES;
 	copied = READ_ONCE(tp->copied_seq);
 	unread = READ_ONCE(tp->rcv_nxt) - copied;
 	/* As tcp_inq(): a received FIN takes a sequence number, not data. */
@@ -293,25 +270,8 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 					  READ_ONCE(tp->rcvq_space.time),
 					  USEC_PER_MSEC);
 	s->unread = (int)unread > 0 ? unread : 0;
-
-	/* Age proxy: icsk_ack.lrcvtime, the last segment carrying data. */
-	if (s->state == TCP_CLOSE_WAIT &&
-	    s->rcv_idle_ms >= sockleak_tunable(close_wait_ms))
-		__set_bit(SOCKLEAK_F_CLOSE_WAIT, &s->flags);
-	/*
-	 * Unread: data queued that has sat there for T (nothing arrived
-	 * since), or the application has read nothing for T while the peer
-	 * keeps sending.
-	 */
-	if (synced && s->rmem > 0 && (int)unread > 0 &&
-	    max(s->rcv_idle_ms, s->read_idle_ms) >= sockleak_tunable(unread_ms))
-		__set_bit(SOCKLEAK_F_UNREAD, &s->flags);
-	if (s->state == TCP_FIN_WAIT2 &&
-	    min(s->rcv_idle_ms, s->snd_idle_ms) >= snap_fin_wait2_ms(r))
-		__set_bit(SOCKLEAK_F_FIN_WAIT2, &s->flags);
+	s->fin_wait2_ms = snap_fin_wait2_ms(r);
 	s->rcv_closed = synced && !tcp_receive_window(tp);
-	if (synced && (!s->snd_wnd || s->rcv_closed))
-		__set_bit(SOCKLEAK_F_ZERO_WINDOW, &s->flags);
 }
 
 void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
@@ -374,44 +334,15 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	}
 	if (sockleak_proto_tcp_mem(s->proto))
 		snap_timer(sk, s);
-	if (s->dead && s->rmem + s->wmem + s->queued > 0)
-		__set_bit(SOCKLEAK_F_ORPHAN_MEM, &s->flags);
-	/*
-	 * SO_RCVBUF set by hand and the queue up to it. TCP never fills
-	 * sk_rcvbuf with data (part of it is overhead, see tcp_win_from_space),
-	 * so for TCP a receive window closed with data queued counts too.
-	 */
-	if ((s->userlocks & SOCK_RCVBUF_LOCK) && s->rcvbuf > 0 &&
-	    ((u64)max(s->rmem, 0) * 100 >=
-	     (u64)s->rcvbuf * sockleak_tunable(rcvbuf_pct) ||
-	     (s->rcv_closed && s->rmem > 0)))
-		__set_bit(SOCKLEAK_F_RCVBUF_LOCKED, &s->flags);
-	if (s->bpf)
-		__set_bit(SOCKLEAK_F_BPF_HELD, &s->flags);
-	/*
-	 * Unhashed (ss cannot see it) and holding memory. Closed (reset by
-	 * the peer, or done) with data unread is certain at once: nothing
-	 * will arrive any more, only the owner's read or close frees it.
-	 * Other states wait unhashed_ms with nothing received.
-	 */
-	if (!s->hashed && s->proto == IPPROTO_TCP &&
-	    ((s->state == TCP_CLOSE && s->rmem > 0) ||
-	     (s->rmem + s->queued > 0 &&
-	      s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))))
-		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
-	/* No hash table holds it: handed out by an extra source (walk.h). */
-	if (!s->hashed)
-		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
-
-	sockleak_classify(s);
 	s->memcg = sockleak_sk_memcg_ino(sk);
-	if (how & SOCKLEAK_SNAP_BRIEF)
-		return;
-	if (s->subflow)
-		s->msk = sockleak_mptcp_msk_cookie(sk);
-	snap_owner(sk, s);
-	sockleak_owners_fill(s);
-	sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
+	if (!(how & SOCKLEAK_SNAP_BRIEF)) {
+		if (s->subflow)
+			s->msk = sockleak_mptcp_msk_cookie(sk);
+		snap_owner(sk, s);
+		sockleak_owners_fill(s);
+		sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
+	}
+	sockleak_classify(s);
 }
 
 /*
@@ -674,7 +605,7 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 	for_each_set_bit(bit, &s->flags, SOCKLEAK_F_NR) {
 		if (!first)
 			seq_putc(m, ',');
-		seq_puts(m, flag_names[bit]);
+		seq_puts(m, sockleak_flag_name(bit));
 		first = false;
 	}
 	if (first)

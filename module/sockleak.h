@@ -70,6 +70,10 @@ enum sockleak_flag {
 	SOCKLEAK_F_NR,
 };
 
+/* TCP states in which both windows are meaningful. */
+#define SOCKLEAK_SYNCED_STATES	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | \
+				 TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)
+
 /* Timer pending on a full TCP socket, as ss -o reports it. */
 enum sockleak_timer {
 	SOCKLEAK_TIMER_NONE,
@@ -171,9 +175,10 @@ struct sockleak_snap {
 	u32 snd_idle_ms;
 	u32 read_idle_ms;	/* since the application last read, see snap_tcp() */
 	u32 unread;		/* bytes not yet read: rcv_nxt - copied_seq */
+	u32 fin_wait2_ms;	/* flag fin_wait2 at this idle time */
 	u64 msk;		/* MPTCP subflow: its msk's cookie, 0: none */
 	u8 subflow;		/* TCP: a subflow of an MPTCP connection */
-	unsigned long flags;	/* BIT(enum sockleak_flag) */
+	unsigned long flags;	/* BIT(enum sockleak_flag), classify.c */
 	int err;		/* sk_err, not yet reported to the owner */
 	u8 hashed;		/* in a hash table (else unhashed) */
 	u8 owners_known;	/* enum sockleak_owners_known */
@@ -234,8 +239,10 @@ static inline bool sockleak_snap_mptcp_conn(const struct sockleak_snap *s)
 	return s->proto == IPPROTO_MPTCP || s->subflow;
 }
 
-/* classify.c */
+/* classify.c: the flags and the verdict of a snapshot. */
 void sockleak_classify(struct sockleak_snap *s);
+const char *sockleak_flag_name(int flag);
+int sockleak_first_flag(const struct sockleak_snap *s);
 const char *sockleak_verdict_name(unsigned int verdict);
 const char *sockleak_timer_name(unsigned int timer);
 int sockleak_verdict_explain(char *buf, size_t len,
@@ -283,7 +290,6 @@ void sockleak_control_init(struct dentry *dir);
 void sockleak_sockets_init(struct dentry *dir);
 void sockleak_summary_init(struct dentry *dir);
 void sockleak_cgroups_init(struct dentry *dir);
-const char *sockleak_flag_name(int flag);
 
 /* cgroups.c: a memcg that looks like a leak, for "suspects". */
 struct sockleak_cg_suspect {

@@ -150,27 +150,15 @@ static void suspects_socket_keys(struct suspect *e,
 /* One entry for one socket snapshot, or none. */
 static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 {
-	static const int order[] = {
-		SOCKLEAK_F_NO_FD, SOCKLEAK_F_UNHASHED_MEM,
-		SOCKLEAK_F_CLOSE_WAIT, SOCKLEAK_F_ORPHAN_MEM,
-		SOCKLEAK_F_UNREAD, SOCKLEAK_F_FIN_WAIT2,
-		SOCKLEAK_F_RCVBUF_LOCKED, SOCKLEAK_F_ZERO_WINDOW,
-		SOCKLEAK_F_BPF_HELD,
-	};
 	char rmem[24], held[24], owner[96], idle[16];
 	const char *state = sockleak_state_name(s->state);
 	struct suspect *e;
-	int i, flag = -1;
+	int flag;
 	u64 bytes;
 
 	if (s->kind != SOCKLEAK_SK_FULL)
 		return 0;
-	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		if (test_bit(order[i], &s->flags)) {
-			flag = order[i];
-			break;
-		}
-	}
+	flag = sockleak_first_flag(s);
 	if (flag < 0 && s->verdict != SOCKLEAK_V_NEVER)
 		return 0;
 	e = suspects_new(l);
