@@ -98,8 +98,8 @@ helper_report() {
 	sockleak >"$out.report" 2>&1 || rc=$?
 	cat "$out.report"
 	is "$rc" 0 || return 1
-	grep -Eq '^tcp: [0-9]+ sockets, [0-9]+ pages .* in use' "$out.report" &&
-	grep -Eq '^udp: [0-9]+ sockets, ' "$out.report" &&
+	grep -Eq '^tcp: [0-9]+ pages? \(.*\):.* unexplained' "$out.report" &&
+	grep -Eq '^udp: [0-9]+ pages? \(.*\):.* unexplained' "$out.report" &&
 	grep -Eq '^(no suspects|[0-9]+ suspects? )' "$out.report"
 }
 check "sockleak prints the headline and the suspects (exit 0)" helper_report
