@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak helper - the cgroups command: socket memory per memory cgroup,
+ * with memory.stat "sock" of each online cgroup on cgroup v2.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "parse.h"
+#include "sockleak.h"
+
+/*
+ * memory.stat "sock" of cgroup @path (as the module escapes it) under
+ * the cgroupfs root, or -1 when the directory or the key is not there.
+ */
+static long long memstat_sock(const char *path)
+{
+	char cg[PATH_MAX], file[PATH_MAX + 64], *text, *p;
+	long long v = -1;
+
+	unescape(cg, sizeof(cg), path);
+	snprintf(file, sizeof(file), "%s%s%smemory.stat", cgroupfs(), cg,
+		 cg[0] && cg[strlen(cg) - 1] == '/' ? "" : "/");
+	text = slurp(file);
+	if (!text)
+		return -1;
+	for (p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, "sock ", 5)) {
+			v = atoll(p + 5);
+			break;
+		}
+	free(text);
+	return v;
+}
+
+/* A byte count of @r as a table cell: human-readable, "-" when absent. */
+static const char *cell_bytes(char *buf, size_t len, const struct rec *r,
+			      const char *key)
+{
+	long long v;
+
+	if (!rec_num(r, key, &v))
+		return "-";
+	return human_bytes_short(buf, len, v);
+}
+
+/*
+ * cgroups: the module's keys plus, on a cgroup v2 system (no tcpmem),
+ * memory.stat "sock" of each online cgroup and its residue against
+ * subtree_charged. A dying or gone memcg has no directory (and its path
+ * may belong to a new cgroup by now): "-".
+ */
+static void print_cgroups(const struct report *r)
+{
+	static const char *const head_v2[] = {
+		"ID", "PATH", "STATE", "SOCKETS", "CHARGED", "SUBTREE_CHARGED",
+		"MEMSTAT_SOCK", "RESIDUE", "FLAGS",
+	};
+	static const char *const head_v1[] = {
+		"ID", "PATH", "STATE", "SOCKETS", "CHARGED", "SUBTREE_CHARGED",
+		"TCPMEM", "RESIDUE", "FLAGS",
+	};
+	bool v1 = false, ms;
+	struct table t;
+
+	for (int i = 0; i < r->n; i++) {
+		long long v;
+
+		if (rec_num(&r->recs[i], "tcpmem", &v))
+			v1 = true;
+	}
+	ms = !v1 && cgroupfs_on();
+	table_init(&t, 9, (const char **)(v1 ? head_v1 : head_v2));
+	for (int i = 0; i < r->n; i++) {
+		const struct rec *x = &r->recs[i];
+		const char *path = rec_get(x, "path");
+		long long sock = -1, sub;
+		bool have = false;
+		char b[6][32];
+		const char *row[9];
+
+		if (ms && path && path[0] == '/' &&
+		    !strcmp(get_or(x, "state"), "online") &&
+		    rec_num(x, "subtree_charged", &sub) &&
+		    (sock = memstat_sock(path)) >= 0)
+			have = true;
+		if (opt.json) {
+			putchar('{');
+			json_rec_body(stdout, x);
+			if (have)
+				printf(",\"memstat_sock\":%lld,\"memstat_residue\":%lld}\n",
+				       sock, sock - sub);
+			else
+				printf(",\"memstat_sock\":null,\"memstat_residue\":null}\n");
+			continue;
+		}
+		row[0] = get_or(x, "id");
+		row[1] = get_or(x, "path");
+		row[2] = get_or(x, "state");
+		row[3] = get_or(x, "sockets");
+		row[4] = cell_bytes(b[0], sizeof(b[0]), x, "charged");
+		row[5] = cell_bytes(b[1], sizeof(b[1]), x, "subtree_charged");
+		if (v1) {
+			row[6] = cell_bytes(b[2], sizeof(b[2]), x, "tcpmem");
+			row[7] = cell_bytes(b[3], sizeof(b[3]), x, "residue");
+		} else {
+			row[6] = have ? human_bytes_short(b[2], sizeof(b[2]), sock) : "-";
+			row[7] = have ? human_bytes_short(b[3], sizeof(b[3]), sock - sub) : "-";
+		}
+		row[8] = get_or(x, "flags");
+		table_add(&t, row);
+	}
+	if (!opt.json)
+		table_print(&t, stdout);
+	table_free(&t);
+}
+
+int cmd_cgroups(void)
+{
+	struct report r;
+
+	need(&r, "cgroups", FMT_KV);
+	if (!r.n && !opt.json)
+		printf("(the %s report is empty)\n", "cgroups");
+	else
+		print_cgroups(&r);
+	report_free(&r);
+	return 0;
+}

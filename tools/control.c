@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak helper - version, control and the commands that write to the
+ * module's control file: set, track, scan, clear.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "parse.h"
+#include "sockleak.h"
+
+int cmd_version(void)
+{
+	struct report r;
+
+	load(&r, "version", FMT_VERSION, false);
+	if (opt.json) {
+		printf("{\"helper\":");
+		json_str(stdout, SOCKLEAK_VERSION);
+		for (int i = 0; i < r.n; i++) {
+			putchar(',');
+			json_str(stdout, r.recs[i].kv[0].key);
+			putchar(':');
+			json_str(stdout, r.recs[i].kv[0].val);
+		}
+		printf("}\n");
+	} else {
+		printf("helper    %s\n", SOCKLEAK_VERSION);
+		for (int i = 0; i < r.n; i++)
+			printf("%-9s %s\n", r.recs[i].kv[0].key == NULL ? "" :
+			       !strcmp(r.recs[i].kv[0].key, "sockleak") ? "module" :
+			       r.recs[i].kv[0].key, r.recs[i].kv[0].val);
+	}
+	report_free(&r);
+	return 0;
+}
+
+int cmd_control_show(void)
+{
+	struct report r;
+	struct table t;
+	static const char *head[] = { "TUNABLE", "VALUE" };
+
+	load(&r, "control", FMT_KV, false);
+	if (opt.json) {
+		printf("{\"control\":{");
+		for (int i = 0; i < r.n; i++) {
+			if (i)
+				putchar(',');
+			json_str(stdout, r.recs[i].kv[0].key);
+			putchar(':');
+			json_val(stdout, r.recs[i].kv[0].val);
+		}
+		printf("}}\n");
+	} else {
+		table_init(&t, 2, head);
+		for (int i = 0; i < r.n; i++) {
+			const char *row[2] = { r.recs[i].kv[0].key,
+					       r.recs[i].kv[0].val };
+			table_add(&t, row);
+		}
+		table_print(&t, stdout);
+		table_free(&t);
+	}
+	report_free(&r);
+	return 0;
+}
+
+/* Write one line to control; @what names the feature for errors. */
+static int control_write(const char *line, const char *what)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(line);
+	ssize_t n;
+	int fd;
+
+	if (!opt.live)
+		fail("cannot change a saved copy (%s): control commands need the live module",
+		     opt.dir);
+	snprintf(path, sizeof(path), "%s/control", opt.dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		diagnose_live(path, errno);
+	n = write(fd, line, len);
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EINVAL && what)
+			fail("the module rejected `%s`: this sockleak module has no %s (module too old?)",
+			     line, what);
+		if (e == EINVAL)
+			fail("unknown setting or bad value: %s; see `sockleak control` for the settings and README.md for their ranges",
+			     line);
+		if (e == EPERM || e == EACCES)
+			fail("cannot write %s: %s (root needed; under Secure Boot lockdown debugfs refuses writable files)",
+			     path, strerror(e));
+		fail("writing `%s` to %s: %s", line, path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+int cmd_set(int argc, char **argv)
+{
+	if (argc < 1)
+		return cmd_control_show();
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+
+		if (!eq || eq == argv[i] || !eq[1])
+			fail("set wants NAME=VALUE, got `%s`", argv[i]);
+		control_write(argv[i], NULL);
+	}
+	return cmd_control_show();
+}
+
+int cmd_track(int argc, char **argv)
+{
+	if (argc != 1 || (strcmp(argv[0], "on") && strcmp(argv[0], "off")))
+		fail("usage: sockleak track on|off");
+	control_write(!strcmp(argv[0], "on") ? "track=on" : "track=off",
+		      "closed-socket tracking (`track` command)");
+	printf("tracking %s\n", argv[0]);
+	return 0;
+}
+
+int cmd_scan(void)
+{
+	control_write("scan", "owner scan (`scan` command)");
+	printf("owner scan done; see `sockleak sockets`\n");
+	return 0;
+}
+
+int cmd_clear(void)
+{
+	control_write("clear", "`clear` command (closed-socket tracking)");
+	printf("cleared\n");
+	return 0;
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak helper - the overview (no command): where every page goes and
+ * the top suspects; check, its exit status for CI.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "groups.h"
+#include "output.h"
+#include "parse.h"
+#include "sockleak.h"
+
+/*
+ * Where every page goes, one line per protocol (account.c); @socks (may
+ * be NULL) names the owners and causes of the unhashed sockets.
+ */
+void headline(const struct report *sum, const struct report *socks)
+{
+	struct account a[MAX_PROTOS];
+	int n = account_build(sum, socks, owner_of, a, MAX_PROTOS);
+
+	for (int i = 0; i < n; i++)
+		account_print(stdout, &a[i]);
+}
+
+/* The same as a JSON array. */
+void headline_json(const struct report *sum, const struct report *socks)
+{
+	struct account a[MAX_PROTOS];
+	int n = account_build(sum, socks, owner_of, a, MAX_PROTOS);
+
+	putchar('[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			putchar(',');
+		account_json(stdout, &a[i]);
+	}
+	putchar(']');
+}
+
+/*
+ * Refresh the kernel's owner scan before the overview: sockets no hash
+ * table holds (reset, closed) reach the reports through it. Best effort:
+ * a module without the command, or a saved copy, is read as it is.
+ */
+static void refresh_owners(void)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (!opt.live)
+		return;
+	snprintf(path, sizeof(path), "%s/control", opt.dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return;
+	n = write(fd, "scan", 4);
+	(void)n;		/* best effort, see above */
+	close(fd);
+}
+
+int cmd_overview(void)
+{
+	struct report sum;
+	struct suspects s;
+	int limit = opt.limit >= 0 ? opt.limit : 10;
+
+	refresh_owners();
+	load(&sum, "summary", FMT_SUMMARY, false);
+	scan_proc_owners();
+	get_suspects(&s, -1);
+	if (opt.json) {
+		printf("{\"summary\":[");
+		for (int i = 0, k = 0; i < sum.n; i++) {
+			if (strcmp(get_or(&sum.recs[i], "netns"), "all"))
+				continue;
+			printf("%s", k++ ? "," : "");
+			json_rec(stdout, &sum.recs[i]);
+		}
+		printf("],\"accounting\":");
+		headline_json(&sum, &s.socks);
+		printf(",\"suspects_source\":\"%s\",\"suspects_count\":%d,\"suspects\":[",
+		       s.from_file ? "suspects" : "flags", s.n);
+		for (int i = 0; i < s.n && i < limit; i++) {
+			char wb[96];
+
+			printf("%s{", i ? "," : "");
+			if (s.from_file) {
+				const struct rec *x = &s.file.recs[i];
+
+				json_rec_body(stdout, x);
+				printf(",\"wait\":");
+				json_val(stdout, owner_wait(rec_num0(x, "pid"),
+							    wb, sizeof(wb)));
+			} else {
+				json_sock_body(s.v[i]);
+			}
+			putchar('}');
+		}
+		printf("]");
+		if (s.from_file) {
+			printf(",\"suspect_groups\":");
+			print_groups_json(&s.file);
+		}
+		printf("}\n");
+	} else {
+		headline(&sum, &s.socks);
+		if (!s.n) {
+			printf("\nno suspects%s\n", s.from_file ? "" :
+			       " (no socket has a leak flag)");
+		} else if (s.from_file && !opt.all) {
+			struct sgroup *g;
+			int ng = suspect_groups(&s.file, &g);
+
+			if (ng < 0)
+				fail("out of memory");
+			free(g);
+			printf("\n%d suspect%s in %d group%s (the module's suspects report, --all: one line each), top %d:\n",
+			       s.n, s.n == 1 ? "" : "s", ng, ng == 1 ? "" : "s",
+			       ng < limit ? ng : limit);
+			print_suspects(&s, limit);
+		} else {
+			printf("\n%d suspect%s (%s), top %d:\n", s.n,
+			       s.n == 1 ? "" : "s",
+			       s.from_file ? "the module's suspects report" :
+			       "sockets with leak flags, by memory",
+			       s.n < limit ? s.n : limit);
+			if (!s.from_file && s.n > limit)
+				s.n = limit;
+			print_suspects(&s, limit);
+		}
+	}
+	put_suspects(&s);
+	report_free(&sum);
+	return 0;
+}
+
+int cmd_check(void)
+{
+	struct suspects s;
+	int n;
+
+	scan_proc_owners();
+	get_suspects(&s, -1);
+	n = s.n;
+	if (opt.json) {
+		printf("{\"suspects_source\":\"%s\",\"suspects_count\":%d}\n",
+		       s.from_file ? "suspects" : "flags", n);
+	} else if (n) {
+		printf("%d suspect%s:\n", n, n == 1 ? "" : "s");
+		print_suspects(&s, -1);
+	} else {
+		printf("no suspects\n");
+	}
+	put_suspects(&s);
+	return n ? 1 : 0;
+}

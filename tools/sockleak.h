@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sockleak helper - declarations shared by the commands' files: the
+ * options, reading the reports (sockleak.c), owners (owners.c), sockets
+ * and suspects as other commands use them, and each command.
+ */
+#ifndef SOCKLEAK_H
+#define SOCKLEAK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parse.h"
+
+#define DEBUGFS		"/sys/kernel/debug"
+#define DEFAULT_DIR	DEBUGFS "/sockleak"
+#define MAX_DIRS	64
+#define MAX_PROTOS	8
+
+struct options {
+	const char *dirs[MAX_DIRS];	/* --debugfs, in order */
+	int ndirs;
+	const char *dir;		/* the directory being read */
+	bool live;			/* reading the running kernel */
+	bool json, prom;
+	bool verbose;			/* -v: tracked stacks */
+	bool all;			/* --all: suspects one line each */
+	/* sockets filters */
+	const char *state, *proto, *cgroup, *flag, *sort;
+	long long netns, min_mem;
+	int limit;
+	/* watch */
+	double interval;
+	int count;
+};
+
+extern struct options opt;
+
+/* sockleak.c: errors, reading the reports */
+
+/* "sockleak: " and the message on stderr, exit 2. */
+void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...);
+/* Why the live debugfs directory cannot be read, with what to do. */
+void __attribute__((noreturn)) diagnose_live(const char *path, int err);
+/* The whole file, NUL-terminated; NULL with errno set. */
+char *slurp(const char *path);
+/*
+ * Load report @name of the current directory. Returns false when it is
+ * absent and @optional; every other problem is fatal (exit 2).
+ */
+bool load(struct report *r, const char *name, enum fmt fmt, bool optional);
+/* The same for an optional report a command needs: absent is fatal. */
+void need(struct report *r, const char *name, enum fmt fmt);
+/* The value of @key, "-" when absent. */
+const char *get_or(const struct rec *r, const char *key);
+
+/*
+ * The host's /proc and cgroupfs: SOCKLEAK_PROCFS and SOCKLEAK_CGROUPFS
+ * replace them; *_on() says whether they may be read (live, or set).
+ */
+const char *procfs(void);
+bool procfs_on(void);
+const char *cgroupfs(void);
+bool cgroupfs_on(void);
+
+/* Values summed per pair of labels (@a, @b), at most MAXGROUPS pairs. */
+#define MAXGROUPS 1024
+
+struct group {
+	char a[128], b[128];
+	double v[4];
+};
+
+/* The pair's entry, added zeroed when new; NULL when @g is full. */
+struct group *group_get(struct group *g, int *n, const char *a,
+			const char *b);
+
+/* owners.c */
+
+/* Where task @pid waits: "S:ep_poll", "R", or "-" when unknown. */
+const char *owner_wait(long long pid, char *buf, size_t len);
+/* Read /proc/PID/fd of every process, for owner_of() (when allowed). */
+void scan_proc_owners(void);
+/* "pid/comm" of a socket: the kernel's owners= if given, else /proc. */
+const char *owner_of(const struct rec *r, char *buf, size_t len);
+/* The first owner's pid of a socket (as owner_of() names it), or 0. */
+long long owner_pid(const struct rec *r);
+
+/* sockets.c */
+
+/* Whether a socket passes the filters. */
+bool sock_match(const struct rec *r);
+/* Filtered, sorted pointers into @r; returns the count. */
+int select_sockets(const struct report *r, const struct rec ***out,
+		   const char *how, int limit);
+/* A socket's JSON members: the module's keys, mem, owner and wait. */
+void json_sock_body(const struct rec *r);
+/* A sockets table, or JSON Lines. */
+void print_sockets(const struct rec **v, int n);
+
+/* suspects.c: the module's suspects report, else flagged sockets */
+
+struct suspects {
+	struct report file;	/* the suspects report, when present */
+	struct report socks;
+	const struct rec **v;	/* flagged sockets, when not */
+	int n;
+	bool from_file;
+};
+
+void get_suspects(struct suspects *s, int limit);
+void put_suspects(struct suspects *s);
+void print_suspects(struct suspects *s, int limit);
+/* At most @limit rows (groups, or with --all records); -1: all. */
+void print_suspects_report(const struct report *r, int limit);
+/* The groups of a suspects report as a JSON array (overview --json). */
+void print_groups_json(const struct report *r);
+
+/* overview.c: where every page goes (account.c), text or JSON */
+void headline(const struct report *sum, const struct report *socks);
+void headline_json(const struct report *sum, const struct report *socks);
+
+/* snapshot.c */
+
+/* CLOCK_MONOTONIC in seconds. */
+double now_mono(void);
+/* A saved copy's time of capture (snapshot.time monotonic=), or -1. */
+double snapshot_time(const char *dir);
+
+/* The commands; each returns the exit status. */
+int cmd_overview(void);
+int cmd_check(void);
+int cmd_sockets(void);
+int cmd_summary(void);
+int cmd_suspects(void);
+int cmd_tracked(void);
+int cmd_cgroups(void);
+int cmd_watch(void);
+int cmd_prom(void);
+int cmd_version(void);
+int cmd_control_show(void);
+int cmd_set(int argc, char **argv);
+int cmd_track(int argc, char **argv);
+int cmd_scan(void);
+int cmd_clear(void);
+int cmd_snapshot(const char *out);
+
+#endif

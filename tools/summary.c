@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak helper - the summary command: the headline, the protocols'
+ * accounting, sockets per state, bytes seen, sockstat and counters.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+#include "parse.h"
+#include "sockleak.h"
+
+static void print_kv_table(const struct report *r, const char *kind,
+			   const char *title, bool nonzero_only)
+{
+	struct table t;
+	static const char *head[] = { "NETNS", "PROTO", "KEY", "VALUE" };
+	bool any = false;
+
+	table_init(&t, 4, head);
+	for (int i = 0; i < r->n; i++) {
+		const struct rec *x = &r->recs[i];
+
+		if (strcmp(get_or(x, "kind"), kind))
+			continue;
+		for (int k = 2; k < x->n; k++) {
+			const char *row[4] = {
+				x->kv[0].val, get_or(x, "proto"),
+				x->kv[k].key, x->kv[k].val,
+			};
+
+			if (!strcmp(x->kv[k].key, "proto"))
+				continue;
+			if (nonzero_only && !strcmp(x->kv[k].val, "0"))
+				continue;
+			table_add(&t, row);
+			any = true;
+		}
+	}
+	if (any) {
+		printf("\n%s\n", title);
+		table_print(&t, stdout);
+	}
+	table_free(&t);
+}
+
+int cmd_summary(void)
+{
+	struct report r;
+
+	load(&r, "summary", FMT_SUMMARY, false);
+	if (opt.json) {
+		printf("{\"summary\":[");
+		for (int i = 0; i < r.n; i++) {
+			if (i)
+				putchar(',');
+			json_rec(stdout, &r.recs[i]);
+		}
+		printf("]}\n");
+		report_free(&r);
+		return 0;
+	}
+	{
+		struct report socks;
+		bool have = load(&socks, "sockets", FMT_SOCKETS, true);
+
+		scan_proc_owners();
+		headline(&r, have ? &socks : NULL);
+		if (have)
+			report_free(&socks);
+	}
+	print_kv_table(&r, "proto", "Protocol memory accounting (pages):", false);
+	print_kv_table(&r, "states", "Sockets per state:", true);
+	print_kv_table(&r, "mem", "Sockets and bytes seen:", true);
+	print_kv_table(&r, "sockstat", "The kernel's sockstat, per netns:", false);
+	print_kv_table(&r, "mib", "Counters (nonzero), per netns:", true);
+	report_free(&r);
+	return 0;
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak helper - the suspects command, and the suspects the overview,
+ * check and --prom use: the module's suspects report (grouped by cause),
+ * else the sockets carrying leak flags.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "groups.h"
+#include "output.h"
+#include "parse.h"
+#include "sockleak.h"
+
+/* Upper-cased copies of @keys, for a table header; free with heads_free. */
+static void heads_of(const char **head, const char *const *keys, int n)
+{
+	for (int j = 0; j < n; j++) {
+		char *h = strdup(keys[j]);
+
+		if (!h)
+			fail("out of memory");
+		for (char *p = h; *p; p++)
+			*p = *p >= 'a' && *p <= 'z' ? *p - 32 : *p;
+		head[j] = h;
+	}
+}
+
+static void heads_free(const char **head, int n)
+{
+	for (int j = 0; j < n; j++)
+		free((char *)head[j]);
+}
+
+/* Every key of @r, in first-seen order; returns the count (at most 62). */
+static int keys_of(const struct report *r, const char **keys)
+{
+	int nkeys = 0;
+
+	for (int i = 0; i < r->n; i++)
+		for (int k = 0; k < r->recs[i].n && nkeys < 62; k++) {
+			int j;
+
+			for (j = 0; j < nkeys; j++)
+				if (!strcmp(keys[j], r->recs[i].kv[k].key))
+					break;
+			if (j == nkeys)
+				keys[nkeys++] = r->recs[i].kv[k].key;
+		}
+	return nkeys;
+}
+
+/*
+ * The module's suspects report: its keys as columns, and WAIT (where the
+ * pid waits, owner_wait()) before the free-text EXPLAIN, which stays last.
+ */
+/* At most @limit rows (groups, or with --all records); -1: all. */
+void print_suspects_report(const struct report *r, int limit)
+{
+	/* In the explanation already; JSON keeps them. */
+	static const char *const hidden[] = { "fd", "proto", "state", "err" };
+	const char *keys[64], *head[64];
+	struct sgroup *g = NULL;
+	int nkeys, at, ng;
+	struct table t;
+
+	if (opt.json) {
+		for (int i = 0; i < r->n && (limit < 0 || i < limit); i++) {
+			char wb[96];
+
+			putchar('{');
+			json_rec_body(stdout, &r->recs[i]);
+			printf(",\"wait\":");
+			json_val(stdout, owner_wait(rec_num0(&r->recs[i], "pid"),
+						    wb, sizeof(wb)));
+			printf("}\n");
+		}
+		return;
+	}
+	nkeys = keys_of(r, keys);
+	for (int i = 0; i < nkeys; i++)
+		for (size_t h = 0; h < sizeof(hidden) / sizeof(hidden[0]); h++)
+			if (!strcmp(keys[i], hidden[h])) {
+				memmove(&keys[i], &keys[i + 1],
+					(nkeys - i - 1) * sizeof(keys[0]));
+				nkeys--;
+				i--;
+				break;
+			}
+	for (at = 0; at < nkeys && strcmp(keys[at], "explain"); at++)
+		;
+	memmove(&keys[at + 1], &keys[at], (nkeys - at) * sizeof(keys[0]));
+	keys[at] = "wait";
+	nkeys++;
+	heads_of(head, keys, nkeys);
+	table_init(&t, nkeys, head);
+	ng = opt.all ? -1 : suspect_groups(r, &g);
+	if (!opt.all && ng < 0)
+		fail("out of memory");
+	if (limit < 0 || limit > (opt.all ? r->n : ng))
+		limit = opt.all ? r->n : ng;
+	for (int i = 0; i < limit; i++) {
+		const struct rec *x = &r->recs[opt.all ? i : g[i].first];
+		const char *row[64];
+		char wb[96], id[32], bytes[32], age[32], why[512];
+
+		for (int j = 0; j < nkeys; j++)
+			row[j] = j == at ? owner_wait(rec_num0(x, "pid"), wb,
+						     sizeof(wb)) :
+				 get_or(x, keys[j]);
+		if (!opt.all && g[i].n > 1) {
+			snprintf(id, sizeof(id), "%d sockets", g[i].n);
+			snprintf(bytes, sizeof(bytes), "%lld", g[i].bytes);
+			snprintf(age, sizeof(age), "%lld", g[i].max_age);
+			group_explain(why, sizeof(why), r, &g[i]);
+			for (int j = 0; j < nkeys; j++) {
+				if (!strcmp(keys[j], "id"))
+					row[j] = id;
+				else if (!strcmp(keys[j], "bytes"))
+					row[j] = bytes;
+				else if (!strcmp(keys[j], "age_ms"))
+					row[j] = g[i].max_age < 0 ? "-" : age;
+				else if (!strcmp(keys[j], "explain"))
+					row[j] = why;
+			}
+		}
+		table_add(&t, row);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	heads_free(head, nkeys);
+	free(g);
+}
+
+/* The groups of a suspects report as a JSON array (overview --json). */
+void print_groups_json(const struct report *r)
+{
+	struct sgroup *g;
+	int ng = suspect_groups(r, &g);
+
+	if (ng < 0)
+		fail("out of memory");
+	putchar('[');
+	for (int i = 0; i < ng; i++) {
+		const struct rec *x = &r->recs[g[i].first];
+		char why[512];
+
+		group_explain(why, sizeof(why), r, &g[i]);
+		printf("%s{\"count\":%d,\"bytes\":%lld,", i ? "," : "",
+		       g[i].n, g[i].bytes);
+		for (const char *const *k = (const char *const[]){ "kind",
+			"reason", "pid", "comm", "proto", "state", "verdict",
+			NULL }; *k; k++) {
+			json_str(stdout, *k);
+			putchar(':');
+			json_val(stdout, get_or(x, *k));
+			putchar(',');
+		}
+		printf("\"fd_min\":%lld,\"fd_max\":%lld,\"explain\":",
+		       g[i].fd_min, g[i].fd_max);
+		json_str(stdout, g[i].n > 1 ? why : get_or(x, "explain"));
+		printf(",\"ids\":[");
+		for (int j = 0, m = 0; j < r->n; j++) {
+			if (j != g[i].first &&
+			    !(g[i].n > 1 && suspect_same(&r->recs[g[i].first],
+							 &r->recs[j])))
+				continue;
+			printf("%s", m++ ? "," : "");
+			json_str(stdout, get_or(&r->recs[j], "id"));
+		}
+		printf("]}");
+	}
+	putchar(']');
+	free(g);
+}
+
+void get_suspects(struct suspects *s, int limit)
+{
+	memset(s, 0, sizeof(*s));
+	load(&s->socks, "sockets", FMT_SOCKETS, false);
+	if (load(&s->file, "suspects", FMT_KV, true)) {
+		s->from_file = true;
+		s->n = s->file.n;
+		return;
+	}
+	opt.flag = "any";
+	s->n = select_sockets(&s->socks, &s->v, "mem", limit);
+	opt.flag = NULL;
+}
+
+void put_suspects(struct suspects *s)
+{
+	free(s->v);
+	report_free(&s->socks);
+	if (s->from_file)
+		report_free(&s->file);
+}
+
+void print_suspects(struct suspects *s, int limit)
+{
+	if (s->from_file) {
+		print_suspects_report(&s->file, limit);
+	} else {
+		print_sockets(s->v, s->n);
+	}
+}
+
+int cmd_suspects(void)
+{
+	struct report r;
+
+	need(&r, "suspects", FMT_KV);
+	if (!r.n && !opt.json)
+		printf("(the %s report is empty)\n", "suspects");
+	else
+		print_suspects_report(&r, opt.limit);
+	report_free(&r);
+	return 0;
+}

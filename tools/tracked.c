@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak helper - the tracked command: sockets closed by their owner
+ * but never freed, with -v their allocation and close stacks.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+#include "parse.h"
+#include "sockleak.h"
+
+/* tracked: one row per socket; -v adds both stacks, one frame a line. */
+static void tracked_stacks(int row, void *arg)
+{
+	const struct rec *x = &((const struct report *)arg)->recs[row];
+	static const char *const keys[] = { "alloc_stack", "close_stack" };
+
+	for (int k = 0; k < 2; k++) {
+		const char *st = get_or(x, keys[k]);
+
+		printf("    %s:%s\n", keys[k], strcmp(st, "-") ? "" : " -");
+		if (!strcmp(st, "-"))
+			continue;
+		while (*st) {
+			size_t n = strcspn(st, ",");
+
+			printf("      %.*s\n", (int)n, st);
+			st += n + (st[n] == ',');
+		}
+	}
+}
+
+/* Bytes a tracked socket still holds: rmem + wmem + queued + fwd. */
+static long long tracked_mem(const struct rec *x)
+{
+	return rec_num0(x, "rmem") + rec_num0(x, "wmem") +
+	       rec_num0(x, "queued") + rec_num0(x, "fwd");
+}
+
+static void print_tracked(const struct report *r)
+{
+	static const char *const head[] = {
+		"COOKIE", "PROTO", "STATE", "REFCNT", "MEM", "CLOSED", "BY",
+		"MISSING",
+	};
+	struct table t;
+
+	if (opt.json) {
+		for (int i = 0; i < r->n; i++) {
+			putchar('{');
+			json_rec_body(stdout, &r->recs[i]);
+			printf(",\"mem\":%lld}\n", tracked_mem(&r->recs[i]));
+		}
+		return;
+	}
+	table_init(&t, 8, (const char **)head);
+	for (int i = 0; i < r->n; i++) {
+		const struct rec *x = &r->recs[i];
+		char mem[32], age[32], by[96];
+		const char *row[8];
+		long long v, pid = 0;
+
+		rec_num(x, "close_pid", &pid);
+		if (pid > 0)
+			snprintf(by, sizeof(by), "%lld/%s", pid,
+				 get_or(x, "close_comm"));
+		else
+			snprintf(by, sizeof(by), "-");
+		row[0] = get_or(x, "cookie");
+		row[1] = get_or(x, "proto");
+		row[2] = get_or(x, "state");
+		row[3] = get_or(x, "refcnt");
+		row[4] = human_bytes_short(mem, sizeof(mem), tracked_mem(x));
+		row[5] = rec_num(x, "close_age_ms", &v) ?
+			 human_ms(age, sizeof(age), v) : "-";
+		row[6] = by;
+		row[7] = get_or(x, "missing");
+		table_add(&t, row);
+	}
+	table_print_cb(&t, stdout, opt.verbose ? tracked_stacks : NULL,
+		       (void *)r);
+	table_free(&t);
+}
+
+int cmd_tracked(void)
+{
+	struct report r;
+
+	need(&r, "tracked", FMT_KV);
+	if (!r.n && !opt.json)
+		printf("(the %s report is empty)\n", "tracked");
+	else
+		print_tracked(&r);
+	report_free(&r);
+	return 0;
+}
