@@ -75,7 +75,7 @@ int cmd_overview(void)
 	refresh_owners();
 	load(&sum, "summary", FMT_SUMMARY, false);
 	scan_proc_owners();
-	get_suspects(&s, -1);
+	get_suspects(&s, &opt.filter, -1);
 	if (opt.json) {
 		printf("{\"summary\":[");
 		for (int i = 0, k = 0; i < sum.n; i++) {
@@ -148,7 +148,7 @@ int cmd_check(void)
 	int n;
 
 	scan_proc_owners();
-	get_suspects(&s, -1);
+	get_suspects(&s, &opt.filter, -1);
 	n = s.n;
 	if (opt.json) {
 		printf("{\"suspects_source\":\"%s\",\"suspects_count\":%d}\n",

@@ -72,7 +72,7 @@ int cmd_prom(void)
 		fail("out of memory");
 	load(&ver, "version", FMT_VERSION, false);
 	load(&sum, "summary", FMT_SUMMARY, false);
-	get_suspects(&s, -1);
+	get_suspects(&s, &opt.filter, -1);
 
 	prom_family(stdout, "sockleak_info", "gauge", "Module version and kernel release; always 1.");
 	{

@@ -31,20 +31,20 @@ static long long sort_key(const struct rec *r, const char *how)
 	return sock_mem(r);
 }
 
-static const char *sort_how;
+/* A socket ready for sorting: its key, then its cookie for ties. */
+struct sort_item {
+	long long key;
+	unsigned long long cookie;
+	const struct rec *r;
+};
 
-static int sock_cmp(const void *a, const void *b)
+static int sort_item_cmp(const void *a, const void *b)
 {
-	const struct rec *x = *(const struct rec *const *)a;
-	const struct rec *y = *(const struct rec *const *)b;
-	long long kx = sort_key(x, sort_how), ky = sort_key(y, sort_how);
-	unsigned long long cx, cy;
+	const struct sort_item *x = a, *y = b;
 
-	if (kx != ky)
-		return kx > ky ? -1 : 1;
-	cx = strtoull(rec_get(x, "cookie"), NULL, 16);
-	cy = strtoull(rec_get(y, "cookie"), NULL, 16);
-	return cx < cy ? -1 : cx > cy;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
 }
 
 static bool flagged(const struct rec *r)
@@ -54,54 +54,63 @@ static bool flagged(const struct rec *r)
 	return f && strcmp(f, "-");
 }
 
-bool sock_match(const struct rec *r)
+bool sock_match(const struct rec *r, const struct filter *f)
 {
 	const char *v;
 	long long n;
 
-	if (opt.state && (!(v = rec_get(r, "state")) || strcasecmp(v, opt.state)))
+	if (f->state && (!(v = rec_get(r, "state")) || strcasecmp(v, f->state)))
 		return false;
-	if (opt.proto && (!(v = rec_get(r, "proto")) || strcmp(v, opt.proto)))
+	if (f->proto && (!(v = rec_get(r, "proto")) || strcmp(v, f->proto)))
 		return false;
-	if (opt.netns >= 0 && (!rec_num(r, "netns", &n) || n != opt.netns))
+	if (f->netns >= 0 && (!rec_num(r, "netns", &n) || n != f->netns))
 		return false;
-	if (opt.cgroup) {
-		size_t l = strlen(opt.cgroup);
+	if (f->cgroup) {
+		size_t l = strlen(f->cgroup);
 
 		v = rec_get(r, "cgroup");
-		if (l > 1 && opt.cgroup[l - 1] == '/')
+		if (l > 1 && f->cgroup[l - 1] == '/')
 			l--;
-		if (!v || strncmp(v, opt.cgroup, l) ||
+		if (!v || strncmp(v, f->cgroup, l) ||
 		    (v[l] && v[l] != '/' && l > 1))
 			return false;
 	}
-	if (opt.min_mem >= 0 && sock_mem(r) < opt.min_mem)
+	if (f->min_mem >= 0 && sock_mem(r) < f->min_mem)
 		return false;
-	if (opt.flag) {
+	if (f->flag) {
 		v = rec_get(r, "flags");
-		if (!strcmp(opt.flag, "any") ? !flagged(r) :
-		    !v || !list_has(v, opt.flag))
+		if (!strcmp(f->flag, "any") ? !flagged(r) :
+		    !v || !list_has(v, f->flag))
 			return false;
 	}
 	return true;
 }
 
-/* Filtered, sorted pointers into @r; returns the count. */
-int select_sockets(const struct report *r, const struct rec ***out,
-		   const char *how, int limit)
+int select_sockets(const struct report *r, const struct filter *f,
+		   const char *how, int limit, const struct rec ***out)
 {
+	struct sort_item *items = calloc(r->n + 1, sizeof(*items));
 	const struct rec **v = calloc(r->n + 1, sizeof(*v));
 	int n = 0;
 
-	if (!v)
+	if (!items || !v)
 		fail("out of memory");
-	for (int i = 0; i < r->n; i++)
-		if (sock_match(&r->recs[i]))
-			v[n++] = &r->recs[i];
-	sort_how = how;
-	qsort(v, n, sizeof(*v), sock_cmp);
+	for (int i = 0; i < r->n; i++) {
+		const struct rec *x = &r->recs[i];
+
+		if (!sock_match(x, f))
+			continue;
+		items[n].key = sort_key(x, how);
+		items[n].cookie = strtoull(rec_get(x, "cookie"), NULL, 16);
+		items[n].r = x;
+		n++;
+	}
+	qsort(items, n, sizeof(*items), sort_item_cmp);
 	if (limit >= 0 && n > limit)
 		n = limit;
+	for (int i = 0; i < n; i++)
+		v[i] = items[i].r;
+	free(items);
 	*out = v;
 	return n;
 }
@@ -169,7 +178,8 @@ int cmd_sockets(void)
 
 	load(&r, "sockets", FMT_SOCKETS, false);
 	scan_proc_owners();
-	n = select_sockets(&r, &v, opt.sort ? opt.sort : "mem", opt.limit);
+	n = select_sockets(&r, &opt.filter, opt.sort ? opt.sort : "mem",
+			   opt.limit, &v);
 	print_sockets(v, n);
 	free(v);
 	report_free(&r);

@@ -27,7 +27,9 @@
 #define DEBUGFS_MAGIC	0x64626720
 
 struct options opt = {
-	.netns = -1, .min_mem = -1, .limit = -1, .interval = 2,
+	.filter = { .netns = -1, .min_mem = -1 },
+	.limit = -1,
+	.interval = 2,
 };
 
 void __attribute__((noreturn, format(printf, 1, 2)))
@@ -316,16 +318,16 @@ int main(int argc, char **argv)
 				fail("too many --debugfs");
 			opt.dirs[opt.ndirs++] = optarg;
 			break;
-		case O_STATE: opt.state = optarg; break;
+		case O_STATE: opt.filter.state = optarg; break;
 		case O_PROTO:
 			if (strcmp(optarg, "tcp") && strcmp(optarg, "udp"))
 				fail("--proto wants tcp or udp, got `%s`", optarg);
-			opt.proto = optarg;
+			opt.filter.proto = optarg;
 			break;
-		case O_NETNS: opt.netns = num_arg("--netns", optarg); break;
-		case O_CGROUP: opt.cgroup = optarg; break;
-		case O_MINMEM: opt.min_mem = num_arg("--min-mem", optarg); break;
-		case O_FLAG: opt.flag = optarg; break;
+		case O_NETNS: opt.filter.netns = num_arg("--netns", optarg); break;
+		case O_CGROUP: opt.filter.cgroup = optarg; break;
+		case O_MINMEM: opt.filter.min_mem = num_arg("--min-mem", optarg); break;
+		case O_FLAG: opt.filter.flag = optarg; break;
 		case O_SORT:
 			if (strcmp(optarg, "mem") && strcmp(optarg, "refcnt") &&
 			    strcmp(optarg, "age") && strcmp(optarg, "rmem") &&

@@ -17,6 +17,15 @@
 #define MAX_DIRS	64
 #define MAX_PROTOS	8
 
+/* Which sockets sockets and watch show (--state, --proto, ...). */
+struct filter {
+	const char *state;		/* ss name, any case */
+	const char *proto;		/* tcp or udp */
+	const char *cgroup;		/* that cgroup and below */
+	const char *flag;		/* a leak flag, or "any" */
+	long long netns, min_mem;	/* -1: any */
+};
+
 struct options {
 	const char *dirs[MAX_DIRS];	/* --debugfs, in order */
 	int ndirs;
@@ -25,10 +34,9 @@ struct options {
 	bool json, prom;
 	bool verbose;			/* -v: tracked stacks */
 	bool all;			/* --all: suspects one line each */
-	/* sockets filters */
-	const char *state, *proto, *cgroup, *flag, *sort;
-	long long netns, min_mem;
-	int limit;
+	struct filter filter;
+	const char *sort;		/* --sort, NULL: mem */
+	int limit;			/* -n, -1: the command's default */
 	/* watch */
 	double interval;
 	int count;
@@ -89,11 +97,15 @@ long long owner_pid(const struct rec *r);
 
 /* sockets.c */
 
-/* Whether a socket passes the filters. */
-bool sock_match(const struct rec *r);
-/* Filtered, sorted pointers into @r; returns the count. */
-int select_sockets(const struct report *r, const struct rec ***out,
-		   const char *how, int limit);
+/* Whether a socket passes filter @f. */
+bool sock_match(const struct rec *r, const struct filter *f);
+/*
+ * The sockets of @r that pass @f, sorted by @how (mem, refcnt, age, rmem,
+ * wmem; descending, ties by cookie), at most @limit (-1: all): *out is
+ * malloc'ed. Returns the count.
+ */
+int select_sockets(const struct report *r, const struct filter *f,
+		   const char *how, int limit, const struct rec ***out);
 /* A socket's JSON members: the module's keys, mem, owner and wait. */
 void json_sock_body(const struct rec *r);
 /* A sockets table, or JSON Lines. */
@@ -109,7 +121,8 @@ struct suspects {
 	bool from_file;
 };
 
-void get_suspects(struct suspects *s, int limit);
+/* The suspects; without the report, the sockets passing @f with a flag. */
+void get_suspects(struct suspects *s, const struct filter *f, int limit);
 void put_suspects(struct suspects *s);
 void print_suspects(struct suspects *s, int limit);
 /* At most @limit rows (groups, or with --all records); -1: all. */

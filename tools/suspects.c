@@ -175,8 +175,10 @@ void print_groups_json(const struct report *r)
 	free(g);
 }
 
-void get_suspects(struct suspects *s, int limit)
+void get_suspects(struct suspects *s, const struct filter *f, int limit)
 {
+	struct filter flagged;
+
 	memset(s, 0, sizeof(*s));
 	load(&s->socks, "sockets", FMT_SOCKETS, false);
 	if (load(&s->file, "suspects", FMT_KV, true)) {
@@ -184,9 +186,9 @@ void get_suspects(struct suspects *s, int limit)
 		s->n = s->file.n;
 		return;
 	}
-	opt.flag = "any";
-	s->n = select_sockets(&s->socks, &s->v, "mem", limit);
-	opt.flag = NULL;
+	flagged = *f;
+	flagged.flag = "any";
+	s->n = select_sockets(&s->socks, &flagged, "mem", limit, &s->v);
 }
 
 void put_suspects(struct suspects *s)

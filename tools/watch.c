@@ -51,7 +51,7 @@ static void take_sample(struct wsample *w, int idx)
 		const struct rec *x = &r.recs[i];
 		struct wsock *s;
 
-		if (!sock_match(x))
+		if (!sock_match(x, &opt.filter))
 			continue;
 		s = &w->s[w->n++];
 		snprintf(s->cookie, sizeof(s->cookie), "%s", get_or(x, "cookie"));
