@@ -40,14 +40,18 @@ double snapshot_time(const char *dir)
 	return t;
 }
 
-int cmd_snapshot(const char *out)
+int cmd_snapshot(int argc, char **argv)
 {
+	const char *out;
 	DIR *d;
 	struct dirent *de;
 	char path[PATH_MAX];
 	int n = 0;
 	FILE *f;
 
+	if (argc != 1)
+		fail("usage: sockleak snapshot DIR");
+	out = argv[0];
 	if (mkdir(out, 0700) && errno != EEXIST)
 		fail("cannot create %s: %s", out, strerror(errno));
 	d = opendir(opt.dir);

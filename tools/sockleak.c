@@ -4,8 +4,9 @@
  * /sys/kernel/debug/sockleak (or a saved copy of it) and prints tables,
  * JSON or Prometheus text. See sockleak.8 and README.md.
  *
- * This file: main() and its options, errors, reading the reports and the
- * host's /proc and cgroupfs. Each command has its own file (sockleak.h).
+ * This file: main(), the options and the cmds[] table (usage is made
+ * from them), errors, reading the reports, the host's /proc and cgroupfs.
+ * Each command has its own file; sockleak.h declares what they share.
  *
  * Exit status: 0 ok, 1 "check" found suspects, 2 any error.
  */
@@ -229,48 +230,287 @@ struct group *group_get(struct group *g, int *n, const char *a,
 	return &g[(*n)++];
 }
 
-/* ---- main ---- */
+/* ---- options and commands ---- */
 
+enum opt_id {
+	O_JSON, O_PROM,
+	O_STATE, O_PROTO, O_NETNS, O_CGROUP, O_MINMEM, O_FLAG, O_SORT,
+	O_LIMIT, O_INTERVAL, O_COUNT, O_VERBOSE, O_ALL,
+	O_DEBUGFS, O_VERSION, O_HELP,	/* every command's */
+	O_NUM
+};
+
+#define BIT(o)		(1u << (o))
+#define GLOBAL_OPTS	(BIT(O_DEBUGFS) | BIT(O_VERSION) | BIT(O_HELP))
+/* The filters that also pick the flagged sockets suspects fall back to. */
+#define FALLBACK_FILTERS (BIT(O_STATE) | BIT(O_PROTO) | BIT(O_NETNS) | \
+			  BIT(O_CGROUP) | BIT(O_MINMEM))
+#define FILTERS		(FALLBACK_FILTERS | BIT(O_FLAG))
+
+static const struct optdef {
+	const char *name;	/* long name, or NULL */
+	char letter;		/* short name, or 0 */
+	bool arg;		/* takes an argument */
+	const char *shown;	/* in usage */
+	const char *help;
+} optdefs[O_NUM] = {
+	[O_JSON] = { "json", 0, false, "--json",
+		"JSON: one document; JSON Lines for sockets, suspects, "
+		"tracked, cgroups and watch (one object per line)" },
+	[O_PROM] = { "prom", 0, false, "--prom",
+		"Prometheus text exposition of everything (the same with "
+		"summary or sockets)" },
+	[O_STATE] = { "state", 0, true, "--state S",
+		"filter: sockets in ss state S (any case)" },
+	[O_PROTO] = { "proto", 0, true, "--proto tcp|udp",
+		"filter: sockets of one protocol" },
+	[O_NETNS] = { "netns", 0, true, "--netns N",
+		"filter: sockets of the network namespace of inode N" },
+	[O_CGROUP] = { "cgroup", 0, true, "--cgroup PATH",
+		"filter: sockets of memory cgroup PATH and below" },
+	[O_MINMEM] = { "min-mem", 0, true, "--min-mem BYTES",
+		"filter: sockets holding at least BYTES (rmem+queued+fwd)" },
+	[O_FLAG] = { "flag", 0, true, "--flag F|any",
+		"filter: sockets with leak flag F, or with any" },
+	[O_SORT] = { "sort", 0, true, "--sort mem|refcnt|age|rmem|wmem",
+		"order of sockets (default mem)" },
+	[O_LIMIT] = { NULL, 'n', true, "-n N",
+		"at most N rows (default 10 for (none) and watch)" },
+	[O_INTERVAL] = { NULL, 'i', true, "-i SEC",
+		"seconds between samples (default 2)" },
+	[O_COUNT] = { NULL, 'c', true, "-c COUNT",
+		"samples to take (default: until interrupted)" },
+	[O_VERBOSE] = { NULL, 'v', false, "-v",
+		"both stacks, one frame a line" },
+	[O_ALL] = { "all", 0, false, "--all",
+		"one line per suspect (default: one line per group of one "
+		"cause and owner)" },
+	[O_DEBUGFS] = { "debugfs", 0, true, "--debugfs DIR",
+		"read a saved copy (repeat it for offline watch)" },
+	[O_VERSION] = { "version", 0, false, "--version",
+		"the helper's version" },
+	[O_HELP] = { "help", 'h', false, "-h, --help", "this help" },
+};
+
+/* A command: one of run (no arguments) and run_args (argv after it). */
+struct cmd {
+	const char *name;	/* NULL: the overview (no command) */
+	const char *args;	/* its arguments, for usage */
+	int (*run)(void);
+	int (*run_args)(int argc, char **argv);
+	unsigned int opts;	/* the BIT(O_*) it takes, besides GLOBAL_OPTS */
+	const char *help;	/* one line */
+};
+
+static const struct cmd cmds[] = {
+	{
+		.run = cmd_overview,
+		.opts = BIT(O_JSON) | BIT(O_PROM) | BIT(O_ALL) | BIT(O_LIMIT) |
+			FALLBACK_FILTERS,
+		.help = "where every page goes, and the top suspect groups",
+	}, {
+		.name = "sockets", .run = cmd_sockets,
+		.opts = BIT(O_JSON) | BIT(O_PROM) | FILTERS | BIT(O_SORT) |
+			BIT(O_LIMIT),
+		.help = "one row per socket, like ss, with owner pid/comm",
+	}, {
+		.name = "summary", .run = cmd_summary,
+		.opts = BIT(O_JSON) | BIT(O_PROM),
+		.help = "memory accounting, states, sockstat, counters",
+	}, {
+		.name = "suspects", .run = cmd_suspects,
+		.opts = BIT(O_JSON) | BIT(O_ALL) | BIT(O_LIMIT),
+		.help = "the module's ranked suspects",
+	}, {
+		.name = "tracked", .run = cmd_tracked,
+		.opts = BIT(O_JSON) | BIT(O_VERBOSE),
+		.help = "sockets closed by their owner but never freed",
+	}, {
+		.name = "cgroups", .run = cmd_cgroups,
+		.opts = BIT(O_JSON),
+		.help = "socket memory per memory cgroup",
+	}, {
+		.name = "check", .run = cmd_check,
+		.opts = BIT(O_JSON) | BIT(O_ALL) | FALLBACK_FILTERS,
+		.help = "exit 0: no suspects, 1: suspects (printed), 2: error",
+	}, {
+		.name = "watch", .run = cmd_watch,
+		.opts = BIT(O_JSON) | FILTERS | BIT(O_LIMIT) | BIT(O_INTERVAL) |
+			BIT(O_COUNT),
+		.help = "growth rates per socket, cgroup and in total",
+	}, {
+		.name = "version", .run = cmd_version,
+		.opts = BIT(O_JSON),
+		.help = "helper and module versions",
+	}, {
+		.name = "control", .run = cmd_control_show,
+		.opts = BIT(O_JSON),
+		.help = "the module's tunables",
+	}, {
+		.name = "set", .args = "NAME=VALUE...", .run_args = cmd_set,
+		.opts = BIT(O_JSON),
+		.help = "change tunables",
+	}, {
+		.name = "track", .args = "on|off", .run_args = cmd_track,
+		.help = "closed-socket tracking",
+	}, {
+		.name = "scan", .run = cmd_scan,
+		.help = "run the kernel's owner scan",
+	}, {
+		.name = "clear", .run = cmd_clear,
+		.help = "forget what tracking recorded",
+	}, {
+		.name = "snapshot", .args = "DIR", .run_args = cmd_snapshot,
+		.help = "save the reports to DIR (read it with --debugfs DIR)",
+	},
+};
+
+#define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
+
+/*
+ * --prom prints the whole exposition whatever the command (none, summary
+ * or sockets: those that take --prom); these are the options it takes.
+ */
+static const struct cmd prom_cmd = {
+	.name = "--prom", .run = cmd_prom, .opts = FALLBACK_FILTERS,
+};
+
+/* The command called @name (NULL: the overview), or NULL. */
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!name ? !cmds[i].name :
+		    cmds[i].name && !strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+#define USAGE_INDENT	21
+#define USAGE_WIDTH	79
+
+/* @text from column @col, wrapped; returns the column it ends at. */
+static int print_wrapped(FILE *f, int col, const char *text)
+{
+	bool first = true;
+
+	while (*text) {
+		int n = strcspn(text, " ");
+
+		if (!first && col + 1 + n > USAGE_WIDTH) {
+			fprintf(f, "\n%*s", USAGE_INDENT, "");
+			col = USAGE_INDENT;
+		} else if (!first) {
+			fputc(' ', f);
+			col++;
+		}
+		fprintf(f, "%.*s", n, text);
+		col += n;
+		text += n;
+		while (*text == ' ')
+			text++;
+		first = false;
+	}
+	return col;
+}
+
+/*
+ * "  NAME               help [list]": the help from column USAGE_INDENT
+ * (on the next line when NAME is too long), then @list (may be NULL) on
+ * the same line when it fits, else on lines of its own.
+ */
+static void print_item(FILE *f, const char *name, const char *help,
+		       const char *list)
+{
+	int col = fprintf(f, "  %s", name);
+
+	if (col >= USAGE_INDENT)
+		fprintf(f, "\n%*s", USAGE_INDENT, "");
+	else
+		fprintf(f, "%*s", USAGE_INDENT - col, "");
+	col = print_wrapped(f, USAGE_INDENT, help);
+	if (list && col + 1 + (int)strlen(list) <= USAGE_WIDTH)
+		fprintf(f, " %s", list);
+	else if (list) {
+		fprintf(f, "\n%*s", USAGE_INDENT, "");
+		print_wrapped(f, USAGE_INDENT, list);
+	}
+	fputc('\n', f);
+}
+
+/* "[(none), sockets, ...]": the commands that take option @o. */
+static void opt_users(char *buf, size_t len, int o)
+{
+	size_t at = 0;
+
+	if (BIT(o) & GLOBAL_OPTS) {
+		snprintf(buf, len, "[all]");
+		return;
+	}
+	for (size_t i = 0; i <= NCMDS && at < len; i++) {
+		const struct cmd *c = i < NCMDS ? &cmds[i] : &prom_cmd;
+
+		if (c->opts & BIT(o))
+			at += snprintf(buf + at, len - at, "%s%s",
+				       at ? ", " : "[",
+				       c->name ? c->name : "(none)");
+	}
+	if (at < len)
+		snprintf(buf + at, len - at, "]");
+}
+
+/* Usage, from cmds[] and optdefs[]. */
 static void usage(FILE *f)
 {
+	fprintf(f, "usage: sockleak [OPTIONS] [COMMAND [ARGS]]\n"
+		"Reads the sockleak module's reports in " DEFAULT_DIR ".\n"
+		"\nCommands:\n");
+	for (size_t i = 0; i < NCMDS; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s%s%s",
+			 cmds[i].name ? cmds[i].name : "(none)",
+			 cmds[i].args ? " " : "",
+			 cmds[i].args ? cmds[i].args : "");
+		print_item(f, name, cmds[i].help, NULL);
+	}
+	fprintf(f, "\nOptions, and in brackets the commands that take them:\n");
+	for (int o = 0; o < O_NUM; o++) {
+		char users[256];
+
+		opt_users(users, sizeof(users), o);
+		print_item(f, optdefs[o].shown, optdefs[o].help, users);
+	}
 	fprintf(f,
-"usage: sockleak [OPTIONS] [COMMAND [ARGS]]\n"
-"Reads the sockleak module's reports in /sys/kernel/debug/sockleak.\n"
-"\n"
-"Commands:\n"
-"  (none)             where every page goes, and the top suspect groups\n"
-"  sockets            one row per socket, like ss, with owner pid/comm\n"
-"  summary            memory accounting, states, sockstat, counters\n"
-"  suspects           the module's ranked suspects\n"
-"  tracked            sockets closed by their owner but never freed\n"
-"  cgroups            socket memory per memory cgroup\n"
-"  check              exit 0: no suspects, 1: suspects (printed), 2: error\n"
-"  watch              growth rates per socket, cgroup and in total\n"
-"  version            helper and module versions\n"
-"  control            the module's tunables\n"
-"  set NAME=VALUE...  change tunables\n"
-"  track on|off       closed-socket tracking\n"
-"  scan               run the kernel's owner scan\n"
-"  clear              forget what tracking recorded\n"
-"  snapshot DIR       save the reports to DIR (read it with --debugfs DIR)\n"
-"\n"
-"Options:\n"
-"  --json             JSON: one document; JSON Lines for sockets, suspects,\n"
-"                     tracked, cgroups and watch (one object per line)\n"
-"  --prom             Prometheus text exposition of everything\n"
-"  --debugfs DIR      read a saved copy (repeat it for offline watch)\n"
-"  --state S --proto tcp|udp --netns N --cgroup PATH --min-mem BYTES\n"
-"  --flag F|any       filters of sockets, watch\n"
-"  --sort mem|refcnt|age|rmem|wmem   order of sockets (default mem)\n"
-"  -n N               at most N rows\n"
-"  -i SEC, -c COUNT   watch interval (default 2) and samples (default: forever)\n"
-"  -v                 tracked: both stacks, one frame a line\n"
-"  --all              suspects, check: one line per suspect (default: one\n"
-"                     line per group of one cause and owner)\n"
-"  --version, --help\n"
+"Without the module's suspects report, the suspects of (none), check and --prom\n"
+"are the sockets with leak flags, and the filters pick among them.\n"
 "Environment: SOCKLEAK_PROCFS=DIR, SOCKLEAK_CGROUPFS=DIR replace /proc and\n"
 "/sys/fs/cgroup (also read for a saved copy when set).\n"
 "Exit status: 0 ok, 1 check found suspects, 2 error.\n");
+}
+
+/* Exit 2 unless command @c takes every option in @given. */
+static void check_opts(const struct cmd *c, unsigned int given)
+{
+	unsigned int bad = given & ~(c->opts | GLOBAL_OPTS);
+
+	for (int o = 0; o < O_NUM; o++) {
+		char name[32];
+
+		if (!(bad & BIT(o)))
+			continue;
+		if (optdefs[o].name)
+			snprintf(name, sizeof(name), "--%s", optdefs[o].name);
+		else
+			snprintf(name, sizeof(name), "-%c", optdefs[o].letter);
+		fflush(stdout);
+		if (c->name)
+			fprintf(stderr, "sockleak %s: %s is not an option of this command; see sockleak --help\n",
+				c->name, name);
+		else
+			fprintf(stderr, "sockleak: %s is not an option of the overview (no command); see sockleak --help\n",
+				name);
+		exit(2);
+	}
 }
 
 static long long num_arg(const char *name, const char *s)
@@ -285,32 +525,56 @@ static long long num_arg(const char *name, const char *s)
 	return v;
 }
 
+/* getopt_long()'s tables, from optdefs[]: long options return 256 + id. */
+static void getopt_tables(struct option *lo, char *so)
+{
+	for (int o = 0; o < O_NUM; o++) {
+		if (optdefs[o].name) {
+			lo->name = optdefs[o].name;
+			lo->has_arg = optdefs[o].arg ? required_argument :
+				      no_argument;
+			lo->flag = NULL;
+			lo->val = 256 + o;
+			lo++;
+		}
+		if (optdefs[o].letter) {
+			*so++ = optdefs[o].letter;
+			if (optdefs[o].arg)
+				*so++ = ':';
+		}
+	}
+	memset(lo, 0, sizeof(*lo));
+	*so = '\0';
+}
+
+/* The id of what getopt_long() returned, or -1 for an error. */
+static int opt_id(int c)
+{
+	if (c >= 256)
+		return c - 256;
+	for (int o = 0; o < O_NUM; o++)
+		if (c && optdefs[o].letter == c)
+			return o;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_PROM, O_DEBUGFS, O_STATE, O_PROTO, O_NETNS,
-	       O_CGROUP, O_MINMEM, O_FLAG, O_SORT, O_VERSION, O_HELP, O_ALL };
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, O_JSON },
-		{ "prom", no_argument, NULL, O_PROM },
-		{ "debugfs", required_argument, NULL, O_DEBUGFS },
-		{ "state", required_argument, NULL, O_STATE },
-		{ "proto", required_argument, NULL, O_PROTO },
-		{ "netns", required_argument, NULL, O_NETNS },
-		{ "cgroup", required_argument, NULL, O_CGROUP },
-		{ "min-mem", required_argument, NULL, O_MINMEM },
-		{ "flag", required_argument, NULL, O_FLAG },
-		{ "sort", required_argument, NULL, O_SORT },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "all", no_argument, NULL, O_ALL },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option lo[O_NUM + 1];
+	char so[2 * O_NUM + 1];
+	const struct cmd *c;
+	unsigned int given = 0;
 	const char *cmd;
-	int c;
+	int o;
 
+	getopt_tables(lo, so);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hvn:i:c:", lo, NULL)) != -1) {
-		switch (c) {
+	while ((o = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		int id = opt_id(o);
+
+		if (id >= 0)
+			given |= BIT(id);
+		switch (id) {
 		case O_JSON: opt.json = true; break;
 		case O_PROM: opt.prom = true; break;
 		case O_DEBUGFS:
@@ -324,9 +588,13 @@ int main(int argc, char **argv)
 				fail("--proto wants tcp or udp, got `%s`", optarg);
 			opt.filter.proto = optarg;
 			break;
-		case O_NETNS: opt.filter.netns = num_arg("--netns", optarg); break;
+		case O_NETNS:
+			opt.filter.netns = num_arg("--netns", optarg);
+			break;
 		case O_CGROUP: opt.filter.cgroup = optarg; break;
-		case O_MINMEM: opt.filter.min_mem = num_arg("--min-mem", optarg); break;
+		case O_MINMEM:
+			opt.filter.min_mem = num_arg("--min-mem", optarg);
+			break;
 		case O_FLAG: opt.filter.flag = optarg; break;
 		case O_SORT:
 			if (strcmp(optarg, "mem") && strcmp(optarg, "refcnt") &&
@@ -336,11 +604,11 @@ int main(int argc, char **argv)
 				     optarg);
 			opt.sort = optarg;
 			break;
-		case 'v': opt.verbose = true; break;
+		case O_VERBOSE: opt.verbose = true; break;
 		case O_ALL: opt.all = true; break;
-		case 'n': opt.limit = num_arg("-n", optarg); break;
-		case 'c': opt.count = num_arg("-c", optarg); break;
-		case 'i': {
+		case O_LIMIT: opt.limit = num_arg("-n", optarg); break;
+		case O_COUNT: opt.count = num_arg("-c", optarg); break;
+		case O_INTERVAL: {
 			char *end;
 
 			opt.interval = strtod(optarg, &end);
@@ -352,7 +620,6 @@ int main(int argc, char **argv)
 		case O_VERSION:
 			printf("sockleak %s\n", SOCKLEAK_VERSION);
 			return 0;
-		case 'h':
 		case O_HELP:
 			usage(stdout);
 			return 0;
@@ -375,44 +642,16 @@ int main(int argc, char **argv)
 	cmd = optind < argc ? argv[optind++] : NULL;
 	argc -= optind;
 	argv += optind;
+	c = find_cmd(cmd);
 	if (opt.prom) {
-		if (cmd && strcmp(cmd, "summary") && strcmp(cmd, "sockets"))
+		if (!c || !(c->opts & BIT(O_PROM)))
 			fail("--prom prints the whole exposition: use it alone (or with summary/sockets)");
-		return cmd_prom();
+		c = &prom_cmd;
+		given &= ~BIT(O_PROM);
+	} else if (!c) {
+		usage(stderr);
+		fail("unknown command `%s`", cmd);
 	}
-	if (!cmd)
-		return cmd_overview();
-	if (!strcmp(cmd, "sockets"))
-		return cmd_sockets();
-	if (!strcmp(cmd, "summary"))
-		return cmd_summary();
-	if (!strcmp(cmd, "version"))
-		return cmd_version();
-	if (!strcmp(cmd, "control"))
-		return cmd_control_show();
-	if (!strcmp(cmd, "suspects"))
-		return cmd_suspects();
-	if (!strcmp(cmd, "tracked"))
-		return cmd_tracked();
-	if (!strcmp(cmd, "cgroups"))
-		return cmd_cgroups();
-	if (!strcmp(cmd, "check"))
-		return cmd_check();
-	if (!strcmp(cmd, "watch"))
-		return cmd_watch();
-	if (!strcmp(cmd, "set"))
-		return cmd_set(argc, argv);
-	if (!strcmp(cmd, "snapshot")) {
-		if (argc != 1)
-			fail("usage: sockleak snapshot DIR");
-		return cmd_snapshot(argv[0]);
-	}
-	if (!strcmp(cmd, "scan"))
-		return cmd_scan();
-	if (!strcmp(cmd, "clear"))
-		return cmd_clear();
-	if (!strcmp(cmd, "track"))
-		return cmd_track(argc, argv);
-	usage(stderr);
-	fail("unknown command `%s`", cmd);
+	check_opts(c, given);
+	return c->run ? c->run() : c->run_args(argc, argv);
 }

@@ -17,7 +17,10 @@
 #define MAX_DIRS	64
 #define MAX_PROTOS	8
 
-/* Which sockets sockets and watch show (--state, --proto, ...). */
+/*
+ * --state, --proto, ...: the sockets sockets and watch show, and the
+ * flagged sockets suspects fall back to without the suspects report.
+ */
 struct filter {
 	const char *state;		/* ss name, any case */
 	const char *proto;		/* tcp or udp */
@@ -37,9 +40,8 @@ struct options {
 	struct filter filter;
 	const char *sort;		/* --sort, NULL: mem */
 	int limit;			/* -n, -1: the command's default */
-	/* watch */
-	double interval;
-	int count;
+	double interval;		/* watch -i, seconds */
+	int count;			/* watch -c, 0: forever */
 };
 
 extern struct options opt;
@@ -141,7 +143,7 @@ double now_mono(void);
 /* A saved copy's time of capture (snapshot.time monotonic=), or -1. */
 double snapshot_time(const char *dir);
 
-/* The commands; each returns the exit status. */
+/* The commands (cmds[] in sockleak.c); each returns the exit status. */
 int cmd_overview(void);
 int cmd_check(void);
 int cmd_sockets(void);
@@ -157,6 +159,6 @@ int cmd_set(int argc, char **argv);
 int cmd_track(int argc, char **argv);
 int cmd_scan(void);
 int cmd_clear(void);
-int cmd_snapshot(const char *out);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

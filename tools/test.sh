@@ -132,6 +132,12 @@ check "--proto udp: no row" "$(L2 sockets --proto udp | cookies)" ""
 check "--cgroup /: every full socket" "$(L2 sockets --cgroup / | tail -n +2 | grep -c .)" \
 	"$(grep -c 'cgroup=/ ' "$td/leaky2/sockets")"
 check_err "--sort with a bad key" "--sort wants" L2 sockets --sort size
+check_err "an option the command does not take: command and option named" \
+	"sockleak tracked: --state is not an option of this command" L2 tracked --state ESTAB
+check_err "an option the overview does not take" \
+	"sockleak: --sort is not an option of the overview" L2 --sort mem
+check "--help: every command, every option" \
+	"$("$bin" --help | grep -cE '^  ((\(none\)|sockets|summary|suspects|tracked|cgroups|check|watch|version|control|set|track|scan|clear|snapshot)|(--json|--prom|--state|--proto|--netns|--cgroup|--min-mem|--flag|--sort|-n|-i|-c|-v|--all|--debugfs|--version|-h, --help)) ')" 32
 
 # 5. check: exit codes on clean vs leaky captures.
 S clean check >/dev/null
