@@ -64,7 +64,6 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
-#include "compat.h"
 #include "sockleak.h"
 #include "walk.h"
 

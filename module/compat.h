@@ -13,9 +13,7 @@
 #include <linux/version.h>
 #include <linux/memcontrol.h>
 #include <linux/page_counter.h>
-#include <linux/ptrace.h>
 #include <linux/sched.h>
-#include <linux/stacktrace.h>
 #include <linux/tcp.h>
 #include <net/inet_connection_sock.h>
 #include <net/ip.h>
@@ -23,9 +21,6 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <net/udp.h>
-#ifdef CONFIG_X86
-#include <asm/unwind.h>
-#endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "sockleak supports Linux 6.1 and later"
@@ -234,48 +229,5 @@ static inline bool sockleak_memcg_tcpmem(struct mem_cgroup *memcg,
 	return false;
 #endif
 }
-
-/*
- * The callers of a probed function, innermost first, from the probe's
- * registers at its entry: at most @max return addresses into @ent.
- * x86 (ORC) unwinds from @regs, so the frames of the probe machinery are
- * never walked (make bench: less than half the cost of stack_trace_save()
- * from the handler). Elsewhere: stack_trace_save(), then skip to the
- * function's return address (the top of its stack at entry).
- */
-#ifdef CONFIG_X86
-static inline unsigned int sockleak_stack_regs(struct pt_regs *regs,
-					       unsigned long *ent,
-					       unsigned int max)
-{
-	struct unwind_state state;
-	unsigned int n = 0;
-	unsigned long addr;
-
-	for (unwind_start(&state, current, regs, NULL);
-	     !unwind_done(&state) && n < max; unwind_next_frame(&state)) {
-		addr = unwind_get_return_address(&state);
-		if (!addr)
-			break;
-		ent[n++] = addr;
-	}
-	return n;
-}
-#else
-static inline unsigned int sockleak_stack_regs(struct pt_regs *regs,
-					       unsigned long *ent,
-					       unsigned int max)
-{
-	unsigned long buf[64], ret = regs_get_kernel_stack_nth(regs, 0);
-	unsigned int n, i, k = 0;
-
-	n = stack_trace_save(buf, ARRAY_SIZE(buf), 0);
-	for (i = 0; i < n && buf[i] != ret; i++)
-		;
-	for (; i < n && k < max; i++)
-		ent[k++] = buf[i];
-	return k;
-}
-#endif
 
 #endif /* _SOCKLEAK_COMPAT_H */

@@ -15,7 +15,6 @@
 #include <linux/err.h>
 #include <linux/module.h>
 
-#include "compat.h"
 #include "sockleak.h"
 
 struct dentry *sockleak_dir;

@@ -69,7 +69,6 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
-#include "compat.h"
 #include "sockleak.h"
 #include "walk.h"
 

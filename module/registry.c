@@ -63,7 +63,6 @@
 #include <linux/wait.h>
 #include <net/sock.h>
 
-#include "compat.h"
 #include "sockleak.h"
 #include "registry.h"
 

@@ -98,10 +98,11 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 		      struct sockleak_entry_info *infos, int max);
 int sockleak_reg_clear(void);
 
+void sockleak_reg_stats(struct sockleak_reg_stats *st);
+
 /* tracked.c */
 void sockleak_tracked_missing(const struct sockleak_entry_info *in, char *buf,
 			      size_t len);
-void sockleak_reg_stats(struct sockleak_reg_stats *st);
 
 /* lifecycle.c */
 int sockleak_lifecycle_start(void);

@@ -29,7 +29,6 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "compat.h"
 #include "sockleak.h"
 #include "walk.h"
 

@@ -39,7 +39,6 @@
 #include <linux/sort.h>
 #include <linux/tcp.h>
 
-#include "compat.h"
 #include "registry.h"
 #include "sockleak.h"
 #include "walk.h"

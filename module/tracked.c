@@ -33,7 +33,6 @@
 #include <linux/string.h>
 #include <net/sock.h>
 
-#include "compat.h"
 #include "sockleak.h"
 #include "registry.h"
 #include "walk.h"

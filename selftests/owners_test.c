@@ -47,10 +47,17 @@ static unsigned long ino_of(int fd)
 	return fstat(fd, &st) ? 0 : st.st_ino;
 }
 
-/* A private netns with lo up. */
+/* Every test needs the module (and inet_diag for ss): 0 or -1. */
+static int load_modules(void)
+{
+	return system("modprobe sockleak && modprobe tcp_diag && modprobe udp_diag") ?
+	       -1 : 0;
+}
+
+/* The modules loaded, a private netns with lo up. */
 static int own_netns(void)
 {
-	if (unshare(CLONE_NEWNET))
+	if (load_modules() || unshare(CLONE_NEWNET))
 		return -1;
 	return system("/usr/bin/ip link set lo up");
 }
@@ -222,12 +229,6 @@ static void expect_owners(struct __test_metadata *_metadata,
 	EXPECT_LE(0, sl_kv_ll(line, "scan_age_ms"));
 }
 
-/* Every test needs the module (and inet_diag for ss): load them once. */
-static void __attribute__((constructor)) load_modules(void)
-{
-	if (system("modprobe sockleak && modprobe tcp_diag && modprobe udp_diag"))
-		fprintf(stderr, "owners_test: modprobe failed\n");
-}
 
 TEST(owners_match_proc_fd)
 {
@@ -436,6 +437,7 @@ FIXTURE(pin) {
 
 FIXTURE_SETUP(pin)
 {
+	ASSERT_EQ(0, load_modules());
 	system("/usr/bin/ip netns del slpin 2>/dev/null");
 }
 
@@ -810,6 +812,7 @@ TEST(names_escaped)
 
 TEST(scan_rejects_argument)
 {
+	ASSERT_EQ(0, load_modules());
 	EXPECT_EQ(-EINVAL, sl_control("scan=1"));
 	EXPECT_EQ(-EINVAL, sl_control("unhashed_ms=x"));
 }
