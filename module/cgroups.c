@@ -220,25 +220,48 @@ static void cg_free(struct sockleak_cgroups *cg)
 	kfree(cg);
 }
 
-static struct sockleak_cgroups *cg_collect(void)
+/* An empty table, for sockleak_cgroups_account(); NULL: no memory. */
+struct sockleak_cgroups *sockleak_cgroups_new(void)
 {
-	struct sockleak_cgroups *cg;
-	int ret;
+	struct sockleak_cgroups *cg = kzalloc(sizeof(*cg), GFP_KERNEL);
 
-	cg = kzalloc(sizeof(*cg), GFP_KERNEL);
 	if (!cg)
-		return ERR_PTR(-ENOMEM);
+		return NULL;
 	xa_init(&cg->memcgs);
 	INIT_LIST_HEAD(&cg->order);
+	return cg;
+}
 
+void sockleak_cgroups_free(struct sockleak_cgroups *cg)
+{
+	if (cg)
+		cg_free(cg);
+}
+
+/* After the sockets: every memcg, then the subtree sums. */
+static int cg_finish(struct sockleak_cgroups *cg)
+{
+	int ret = sockleak_memcg_for_each(cg_visit, cg);
+
+	if (!ret)
+		cg_subtree_sums(cg);
+	return ret;
+}
+
+static struct sockleak_cgroups *cg_collect(void)
+{
+	struct sockleak_cgroups *cg = sockleak_cgroups_new();
+	int ret;
+
+	if (!cg)
+		return ERR_PTR(-ENOMEM);
 	ret = cg_walk(cg);
 	if (!ret)
-		ret = sockleak_memcg_for_each(cg_visit, cg);
+		ret = cg_finish(cg);
 	if (ret) {
 		cg_free(cg);
 		return ERR_PTR(ret);
 	}
-	cg_subtree_sums(cg);
 	return cg;
 }
 
@@ -281,20 +304,23 @@ static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 
 /*
  * For the "suspects" report: call @fn for each memcg that looks like a
- * leak, a dying memcg still held by sockets or a v1 tcpmem residue.
+ * leak, a dying memcg still held by sockets or a v1 tcpmem residue. @cg
+ * holds every socket already (the caller's walk, through
+ * sockleak_cgroups_account()); the memcgs are enumerated here. The caller
+ * frees @cg.
  */
-int sockleak_cgroups_suspects(int (*fn)(void *arg,
+int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
+			      int (*fn)(void *arg,
 					const struct sockleak_cg_suspect *cs),
 			      void *arg)
 {
-	struct sockleak_cgroups *cg = cg_collect();
 	struct sockleak_cg_suspect cs;
 	struct cg_entry *e;
 	unsigned long key;
-	int ret = 0;
+	int ret = cg_finish(cg);
 
-	if (IS_ERR(cg))
-		return PTR_ERR(cg);
+	if (ret)
+		return ret;
 	xa_for_each(&cg->memcgs, key, e) {
 		memset(&cs, 0, sizeof(cs));
 		cs.id = e->id;
@@ -311,7 +337,6 @@ int sockleak_cgroups_suspects(int (*fn)(void *arg,
 		if (ret)
 			break;
 	}
-	cg_free(cg);
 	return ret;
 }
 

@@ -282,6 +282,8 @@ int sockleak_memcg_for_each(sockleak_memcg_fn fn, void *arg);
  * time (the hash walk, and any other source of socket snapshots).
  */
 struct sockleak_cgroups;
+struct sockleak_cgroups *sockleak_cgroups_new(void);
+void sockleak_cgroups_free(struct sockleak_cgroups *cg);
 int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 			     const struct sockleak_snap *s);
 
@@ -301,7 +303,8 @@ struct sockleak_cg_suspect {
 	long residue;		/* v1: tcpmem - charged by sockets, bytes */
 };
 
-int sockleak_cgroups_suspects(int (*fn)(void *arg,
+int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
+			      int (*fn)(void *arg,
 					const struct sockleak_cg_suspect *cs),
 			      void *arg);
 void sockleak_tracked_init(struct dentry *dir);

@@ -18,11 +18,12 @@
  * source reads every socket of the "sockets" report (hash tables, then
  * the extra sockets of walk.h) and turns its flags and owners (from the
  * last owner scan) into at most one entry per socket, with the first
- * reason of this order: no_fd, unhashed_mem, close_wait, orphan_mem,
- * unread, fin_wait2, rcvbuf_locked, zero_window, bpf_held. Thresholds are
+ * reason of classify.c's order (sockleak_first_flag()). Thresholds are
  * those of the flags (control tunables); unhashed_mem, no_fd, orphan_mem,
- * bpf_held and rcvbuf_locked need no time, being certain when seen. A
- * clean system has an empty list.
+ * bpf_held and rcvbuf_locked need no time, being certain when seen. The
+ * same walk fills the per-memcg table that the cgroup source reads: one
+ * read of "suspects" walks the sockets once. A clean system has an empty
+ * list.
  *
  * Locking rules: none of its own. The walk's rules apply (walk.c); the
  * list lives in memory private to the open file.
@@ -63,6 +64,7 @@ struct suspects {
 	struct suspect *v;
 	unsigned int n, cap;
 	struct xarray cookies;	/* sockets already listed, value 1 */
+	struct sockleak_cgroups *cg;	/* every socket, per memcg */
 };
 
 /* Append a zeroed entry; NULL when out of memory. */
@@ -364,28 +366,35 @@ static int suspects_cgroup(void *arg, const struct sockleak_cg_suspect *cs)
 	return 0;
 }
 
-/* Source: memcgs dying while sockets hold them, v1 tcpmem residue. */
+/*
+ * Source: memcgs dying while sockets hold them, v1 tcpmem residue, from
+ * the sockets the socket source accounted (runs after it).
+ */
 static int suspects_from_cgroups(struct suspects *l)
 {
-	return sockleak_cgroups_suspects(suspects_cgroup, l);
+	return sockleak_cgroups_suspects(l->cg, suspects_cgroup, l);
 }
 
 static int suspects_one_socket(void *arg, const struct sockleak_snap *s)
 {
 	struct suspects *l = arg;
+	int ret = sockleak_cgroups_account(l->cg, s);
 
-	if (xa_load(&l->cookies, s->cookie))
-		return 0;	/* listed as tracked */
+	if (ret || xa_load(&l->cookies, s->cookie))
+		return ret;	/* listed as tracked */
 	return suspects_socket(l, s);
 }
 
-/* Source: every socket of the "sockets" report. */
+/*
+ * Source: every socket of the "sockets" report, in one walk that also
+ * fills the per-memcg table of the cgroups source.
+ */
 static int suspects_from_sockets(struct suspects *l)
 {
 	return sockleak_walk_all(0, suspects_one_socket, l);
 }
 
-/* Sources of suspects: add a row per source. */
+/* Sources of suspects: add a row per source, in this order. */
 static int (* const suspect_sources[])(struct suspects *l) = {
 	suspects_from_tracked,
 	suspects_from_sockets,
@@ -411,6 +420,7 @@ static int suspects_cmp(const void *a, const void *b)
 
 static void suspects_free(struct suspects *l)
 {
+	sockleak_cgroups_free(l->cg);
 	xa_destroy(&l->cookies);
 	kvfree(l->v);
 	kfree(l);
@@ -462,6 +472,11 @@ static int suspects_open(struct inode *inode, struct file *file)
 	if (!l)
 		return -ENOMEM;
 	xa_init(&l->cookies);
+	l->cg = sockleak_cgroups_new();
+	if (!l->cg) {
+		suspects_free(l);
+		return -ENOMEM;
+	}
 	for (i = 0; i < ARRAY_SIZE(suspect_sources) && !ret; i++)
 		ret = suspect_sources[i](l);
 	if (!ret) {
