@@ -62,32 +62,6 @@ static int own_netns(void)
 	return system("/usr/bin/ip link set lo up");
 }
 
-static int listener(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(fd, 64))
-		return -1;
-	return fd;
-}
-
-static int connect_to(int lfd)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd;
-
-	if (getsockname(lfd, (struct sockaddr *)&a, &len))
-		return -1;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len))
-		return -1;
-	return fd;
-}
-
 static int inq(int fd)
 {
 	int n = -1;
@@ -238,10 +212,10 @@ TEST(owners_match_proc_fd)
 	pid_t child;
 
 	ASSERT_EQ(0, own_netns());
-	l = listener();
-	c1 = connect_to(l);
+	l = sl_listener(0);
+	c1 = sl_connect(l, 0);
 	a1 = accept(l, NULL, NULL);
-	c2 = connect_to(l);
+	c2 = sl_connect(l, 0);
 	a2 = accept(l, NULL, NULL);
 	u = socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_LE(0, l);
@@ -299,7 +273,7 @@ static int make_reset(int *cl, int l)
 	for (int i = 0; i < NRESET; i++) {
 		int a;
 
-		cl[i] = connect_to(l);
+		cl[i] = sl_connect(l, 0);
 		a = accept(l, NULL, NULL);
 		if (cl[i] < 0 || a < 0)
 			return -1;
@@ -362,7 +336,7 @@ TEST(unhashed_reset_by_peer)
 
 	set_defaults();
 	ASSERT_EQ(0, own_netns());
-	l = listener();
+	l = sl_listener(0);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, make_reset(cl, l));
 
@@ -572,7 +546,7 @@ TEST(no_fd_scm_rights)
 
 	ASSERT_EQ(0, own_netns());
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
-	l = listener();
+	l = sl_listener(0);
 	ASSERT_LE(0, l);
 	cookie = sl_sock_cookie(l);
 	ASSERT_EQ(0, send_fd(sp[0], l));
@@ -680,11 +654,11 @@ TEST(suspects_scenarios)
 	int n = 0;
 
 	ASSERT_EQ(0, own_netns());
-	l = listener();
+	l = sl_listener(0);
 	ASSERT_LE(0, l);
 
 	/* never read: a1 gets data it never reads. */
-	c1 = connect_to(l);
+	c1 = sl_connect(l, 0);
 	a1 = accept(l, NULL, NULL);
 	ASSERT_EQ(5000, send(c1, buf, 5000, 0));
 	ASSERT_EQ(0, wait_inq(a1, 5000));
@@ -692,7 +666,7 @@ TEST(suspects_scenarios)
 				"does not read", "4.8 KiB unread" };
 
 	/* CLOSE_WAIT: the peer sent data and closed, a2 never close()s. */
-	c2 = connect_to(l);
+	c2 = sl_connect(l, 0);
 	a2 = accept(l, NULL, NULL);
 	ASSERT_EQ(3000, send(c2, buf, 3000, 0));
 	ASSERT_EQ(0, wait_inq(a2, 3000));
@@ -701,7 +675,7 @@ TEST(suspects_scenarios)
 				"never close()d", "2.9 KiB unread" };
 
 	/* orphan with data: c3 closed with unsent data, a3 never reads. */
-	c3 = connect_to(l);
+	c3 = sl_connect(l, 0);
 	setsockopt(c3, SOL_SOCKET, SO_SNDBUF, &rb, sizeof(rb));
 	a3 = accept(l, NULL, NULL);
 	setsockopt(a3, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
@@ -742,8 +716,8 @@ TEST(suspects_clean_control)
 	char b[100];
 
 	ASSERT_EQ(0, own_netns());
-	l = listener();
-	c = connect_to(l);
+	l = sl_listener(0);
+	c = sl_connect(l, 0);
 	a = accept(l, NULL, NULL);
 	u = socket(AF_INET, SOCK_DGRAM, 0);
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);

@@ -552,6 +552,50 @@ static inline bool sl_summary_line(const char *summary, const char *netns,
 	return false;
 }
 
+/* A key of summary's netns=all line of this kind (and proto), -1: none. */
+static inline long long sl_summary_field(const char *kind, const char *proto,
+					 const char *key)
+{
+	char *sum = sl_read_file(SL_DIR "/summary"), line[4096];
+	long long v = -1;
+
+	if (sum && sl_summary_line(sum, "all", kind, proto, line, sizeof(line)))
+		v = sl_kv_ll(line, key);
+	free(sum);
+	return v;
+}
+
+/*
+ * A TCP listener on 127.0.0.1, any port; @flags are socket() type flags
+ * (SOCK_CLOEXEC). -1 on error.
+ */
+static inline int sl_listener(int flags)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | flags, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 64))
+		return -1;
+	return fd;
+}
+
+/* A TCP socket connected to listener @lfd; -1 on error. */
+static inline int sl_connect(int lfd, int flags)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd;
+
+	if (getsockname(lfd, (struct sockaddr *)&a, &len))
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM | flags, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len))
+		return -1;
+	return fd;
+}
+
 /*
  * The "suspects" line with kind=@kind (NULL: any) and id=@id, or NULL.
  * Sockets and tracked entries have their cookie in hex as id, cgroups

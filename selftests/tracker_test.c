@@ -130,19 +130,6 @@ static int close_leaked(int held, int peer)
 	return 0;
 }
 
-/* A key of summary's netns=all line of this kind (and proto). */
-static long long summary_field(const char *kind, const char *proto,
-			       const char *key)
-{
-	char *sum = sl_read_file(SL_DIR "/summary"), line[4096];
-	long long v = -1;
-
-	if (sum && sl_summary_line(sum, "all", kind, proto, line, sizeof(line)))
-		v = sl_kv_ll(line, key);
-	free(sum);
-	return v;
-}
-
 /* The leaked child: closed by us, held by holdref, listed, then freed. */
 /* The leaked socket is one "tracked" suspect, named by its closer. */
 static void check_tracked_suspect(struct __test_metadata *_metadata,
@@ -617,7 +604,7 @@ TEST_F(tr, unhashed_reset_explained)
 	int c, a;
 
 	/* Other tests' leftovers may hold pages: compare with this start. */
-	before = summary_field("proto", "tcp", "unexplained_pages");
+	before = sl_summary_field("proto", "tcp", "unexplained_pages");
 	memset(data, 'x', sizeof(data));
 	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
 	ck = sl_sock_cookie(c);
@@ -666,11 +653,11 @@ TEST(registry_overflow_counted)
 		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 		ASSERT_LE(0, fds[i]);
 	}
-	EXPECT_EQ(64, summary_field("tracker", NULL, "max_entries"));
-	EXPECT_GE(64, summary_field("tracker", NULL, "entries"));
-	EXPECT_LE(300 - 64, summary_field("tracker", NULL, "overflow"));
-	EXPECT_LE(300, summary_field("tracker", NULL, "entries") +
-		       summary_field("tracker", NULL, "overflow"));
+	EXPECT_EQ(64, sl_summary_field("tracker", NULL, "max_entries"));
+	EXPECT_GE(64, sl_summary_field("tracker", NULL, "entries"));
+	EXPECT_LE(300 - 64, sl_summary_field("tracker", NULL, "overflow"));
+	EXPECT_LE(300, sl_summary_field("tracker", NULL, "entries") +
+		       sl_summary_field("tracker", NULL, "overflow"));
 	for (i = 0; i < 300; i++)
 		close(fds[i]);
 	EXPECT_EQ(0, sl_control("track=off\nmax_entries=65536"));
