@@ -264,45 +264,6 @@ TEST(owners_match_proc_fd)
 
 #define NRESET 3
 
-/* NRESET clients whose peers sent 8000 bytes and then reset them. */
-static int make_reset(int *cl, int l)
-{
-	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
-	static char data[8000];
-
-	for (int i = 0; i < NRESET; i++) {
-		int a;
-
-		cl[i] = sl_connect(l, 0);
-		a = accept(l, NULL, NULL);
-		if (cl[i] < 0 || a < 0)
-			return -1;
-		if (send(a, data, sizeof(data), 0) != sizeof(data))
-			return -1;
-		if (wait_inq(cl[i], sizeof(data)))
-			return -1;
-		setsockopt(a, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
-		close(a);
-	}
-	/* Wait for the resets: the state becomes CLOSE. */
-	for (int i = 0; i < NRESET; i++) {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-		int tries = 500;
-
-		do {
-			if (getsockopt(cl[i], IPPROTO_TCP, TCP_INFO, &ti, &len))
-				return -1;
-			if (ti.tcpi_state == TCP_CLOSE)
-				break;
-			sl_msleep(10);
-		} while (--tries);
-		if (!tries)
-			return -1;
-	}
-	return 0;
-}
-
 /* The summary line netns=<inum> kind=mem proto=tcp. */
 static long long summary_tcp_mem(const char *key)
 {
@@ -338,7 +299,7 @@ TEST(unhashed_reset_by_peer)
 	ASSERT_EQ(0, own_netns());
 	l = sl_listener(0);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, make_reset(cl, l));
+	ASSERT_EQ(0, sl_make_resets(l, cl, NRESET));
 
 	/* ss (inet_diag) cannot see them. */
 	ASSERT_LE(0, ss_list(NULL, &ss));
@@ -694,7 +655,7 @@ TEST(suspects_scenarios)
 	close(c3);
 
 	/* reset by the peer, unread data, still held: unhashed. */
-	ASSERT_EQ(0, make_reset(cl, l));
+	ASSERT_EQ(0, sl_make_resets(l, cl, NRESET));
 	for (int i = 0; i < NRESET; i++)
 		w[n++] = (struct want){ sl_sock_cookie(cl[i]), "unhashed_mem",
 					getpid(), cl[i], "reset by peer",

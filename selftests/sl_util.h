@@ -16,6 +16,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -594,6 +596,51 @@ static inline int sl_connect(int lfd, int flags)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len))
 		return -1;
 	return fd;
+}
+
+/*
+ * @n connections to listener @l whose peers sent 8000 bytes, which stay
+ * unread, and then reset them (SO_LINGER 0): cl[] are the clients, CLOSE
+ * and unhashed, still open (close-on-exec, as a helper the test runs
+ * must not inherit them). 0, or -1 on error.
+ */
+static inline int sl_make_resets(int l, int *cl, int n)
+{
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	static char data[8000];
+
+	for (int i = 0; i < n; i++) {
+		int a, got = 0;
+
+		cl[i] = sl_connect(l, SOCK_CLOEXEC);
+		a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (cl[i] < 0 || a < 0)
+			return -1;
+		if (send(a, data, sizeof(data), 0) != sizeof(data))
+			return -1;
+		for (int t = 0; t < 500 && got < (int)sizeof(data); t++) {
+			ioctl(cl[i], FIONREAD, &got);
+			if (got < (int)sizeof(data))
+				sl_msleep(10);
+		}
+		if (got < (int)sizeof(data))
+			return -1;
+		setsockopt(a, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+		close(a);
+	}
+	/* Wait for the resets: the state becomes CLOSE. */
+	for (int i = 0; i < n; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int tries = 500;
+
+		while (!getsockopt(cl[i], IPPROTO_TCP, TCP_INFO, &ti, &len) &&
+		       ti.tcpi_state != TCP_CLOSE && --tries)
+			sl_msleep(10);
+		if (ti.tcpi_state != TCP_CLOSE)
+			return -1;
+	}
+	return 0;
 }
 
 /*

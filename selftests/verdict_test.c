@@ -380,43 +380,6 @@ static const char *out_line(const char *out, const char *needle, char *buf,
 	return buf;
 }
 
-/* Connections reset by the peer with 8000 bytes unread, fds kept. */
-static int make_resets(int l, int *cl)
-{
-	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
-	static char data[8000];
-
-	for (int i = 0; i < NRESET; i++) {
-		int a, n = 0;
-
-		cl[i] = connect_to(l);
-		a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-		if (cl[i] < 0 || a < 0)
-			return -1;
-		if (send(a, data, sizeof(data), 0) != sizeof(data))
-			return -1;
-		for (int t = 0; t < 500 && n < (int)sizeof(data); t++) {
-			ioctl(cl[i], FIONREAD, &n);
-			if (n < (int)sizeof(data))
-				sl_msleep(10);
-		}
-		setsockopt(a, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
-		close(a);
-	}
-	for (int i = 0; i < NRESET; i++) {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-		int t = 0;
-
-		while (!getsockopt(cl[i], IPPROTO_TCP, TCP_INFO, &ti, &len) &&
-		       ti.tcpi_state != TCP_CLOSE && t++ < 500)
-			sl_msleep(10);
-		if (ti.tcpi_state != TCP_CLOSE)
-			return -1;
-	}
-	return 0;
-}
-
 TEST(resets_first_screen)
 {
 	char pid[16], want[256], buf[1024], comm[32], *out;
@@ -435,7 +398,7 @@ TEST(resets_first_screen)
 	ASSERT_EQ(0, sl_write(RESET_CG "/cgroup.procs", pid));
 	l = listener();
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, make_resets(l, cl));
+	ASSERT_EQ(0, sl_make_resets(l, cl, NRESET));
 	sl_write("/sys/fs/cgroup/cgroup.procs", pid);
 	for (int i = 0; i < NRESET; i++) {
 		fmin = cl[i] < fmin ? cl[i] : fmin;
