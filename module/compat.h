@@ -230,4 +230,20 @@ static inline bool sockleak_memcg_tcpmem(struct mem_cgroup *memcg,
 #endif
 }
 
+/*
+ * The error register_wide_hw_breakpoint() returned, or 0. Its per-CPU
+ * pointer is tested with IS_ERR_PCPU()/PTR_ERR_PCPU() where they exist
+ * (6.12 and later: 7.x's named address spaces refuse a plain cast to a
+ * generic pointer); before them, with a __force cast.
+ */
+struct perf_event;
+static inline long sockleak_wide_bp_err(struct perf_event * __percpu *bp)
+{
+#ifdef IS_ERR_PCPU
+	return IS_ERR_PCPU(bp) ? PTR_ERR_PCPU(bp) : 0;
+#else
+	return IS_ERR((void __force *)bp) ? PTR_ERR((void __force *)bp) : 0;
+#endif
+}
+
 #endif /* _SOCKLEAK_COMPAT_H */

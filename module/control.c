@@ -10,7 +10,8 @@
  * as "name=value", one per line, in table order.
  *
  * Commands are rows of control_cmds[]: a tunable row names its variable
- * and range; a command row (scan, track=on|off, clear, dump=<cookie>)
+ * and range; a command row (scan, track=on|off, clear, dump=<cookie>,
+ * watch=<cookie>, unwatch=<cookie>)
  * supplies check() to validate its argument and run() to act on it. A
  * command row without check() takes no argument. Reading also shows
  * "track=on|off".
@@ -104,7 +105,7 @@ static int clear_run(const char *arg)
 	return sockleak_reg_clear();
 }
 
-static int dump_check(const char *arg)
+static int cookie_check(const char *arg)
 {
 	u64 cookie;
 
@@ -121,6 +122,24 @@ static int dump_run(const char *arg)
 	if (kstrtou64(arg, 16, &cookie))
 		return -EINVAL;
 	return sockleak_tracked_dump(cookie);
+}
+
+static int watch_run(const char *arg)
+{
+	u64 cookie;
+
+	if (kstrtou64(arg, 16, &cookie))
+		return -EINVAL;
+	return sockleak_watch_arm(cookie);
+}
+
+static int unwatch_run(const char *arg)
+{
+	u64 cookie;
+
+	if (kstrtou64(arg, 16, &cookie))
+		return -EINVAL;
+	return sockleak_watch_disarm(cookie);
 }
 
 static const struct control_cmd control_cmds[] = {
@@ -141,7 +160,9 @@ static const struct control_cmd control_cmds[] = {
 	{ .name = "scan", .run = control_scan },
 	{ .name = "track", .check = track_check, .run = track_run },
 	{ .name = "clear", .run = clear_run },
-	{ .name = "dump", .check = dump_check, .run = dump_run },
+	{ .name = "dump", .check = cookie_check, .run = dump_run },
+	{ .name = "watch", .check = cookie_check, .run = watch_run },
+	{ .name = "unwatch", .check = cookie_check, .run = unwatch_run },
 };
 
 /* Most lines one write may carry, and its most bytes. */

@@ -67,7 +67,6 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/ptrace.h>
-#include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <net/ipv6.h>
@@ -75,56 +74,12 @@
 #include <net/tcp.h>
 #include <net/transp_v6.h>
 #include <net/udp.h>
-#ifdef CONFIG_X86
-#include <asm/unwind.h>
-#endif
 
 #include "compat.h"
 #include "sockleak.h"
 #include "registry.h"
 
 #include <trace/events/kmem.h>
-
-/*
- * The callers of a probed function, innermost first, from the probe's
- * registers at its entry: at most @max return addresses into @ent.
- * x86 (ORC) unwinds from @regs, so the frames of the probe machinery are
- * never walked (make bench: less than half the cost of stack_trace_save()
- * from the handler). Elsewhere: stack_trace_save(), then skip to the
- * function's return address (the top of its stack at entry).
- */
-#ifdef CONFIG_X86
-static unsigned int sockleak_stack_regs(struct pt_regs *regs,
-					unsigned long *ent, unsigned int max)
-{
-	struct unwind_state state;
-	unsigned int n = 0;
-	unsigned long addr;
-
-	for (unwind_start(&state, current, regs, NULL);
-	     !unwind_done(&state) && n < max; unwind_next_frame(&state)) {
-		addr = unwind_get_return_address(&state);
-		if (!addr)
-			break;
-		ent[n++] = addr;
-	}
-	return n;
-}
-#else
-static unsigned int sockleak_stack_regs(struct pt_regs *regs,
-					unsigned long *ent, unsigned int max)
-{
-	unsigned long buf[64], ret = regs_get_kernel_stack_nth(regs, 0);
-	unsigned int n, i, k = 0;
-
-	n = stack_trace_save(buf, ARRAY_SIZE(buf), 0);
-	for (i = 0; i < n && buf[i] != ret; i++)
-		;
-	for (; i < n && k < max; i++)
-		ent[k++] = buf[i];
-	return k;
-}
-#endif
 
 static atomic_long_t lc_nmi_skipped;
 static bool lc_tp_attached;	/* tracepoint probes, under control_mutex */

@@ -39,6 +39,7 @@ static int __init sockleak_init(void)
 	sockleak_cgroups_init(dir);
 	sockleak_suspects_init(dir);
 	sockleak_tracked_init(dir);
+	sockleak_watch_init(dir);
 
 	pr_info("loaded, version %s\n", SOCKLEAK_VERSION);
 	return 0;
@@ -48,6 +49,7 @@ static void __exit sockleak_exit(void)
 {
 	debugfs_remove_recursive(sockleak_dir);
 	sockleak_dir = NULL;
+	sockleak_watch_exit();
 	/* Probes unregistered (handlers drained), then the registry freed. */
 	sockleak_track_exit();
 	sockleak_owners_exit();

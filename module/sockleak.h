@@ -312,6 +312,18 @@ void sockleak_tracked_init(struct dentry *dir);
 /* tracked.c */
 int sockleak_tracked_dump(u64 cookie);
 
+/* stack.c */
+struct pt_regs;
+unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
+				 unsigned int max);
+void sockleak_show_frame(struct seq_file *m, unsigned long addr);
+
+/* watch.c: refcount watchpoints ("watch=", "unwatch=", "refs"). */
+void sockleak_watch_init(struct dentry *dir);
+int sockleak_watch_arm(u64 cookie);
+int sockleak_watch_disarm(u64 cookie);
+void sockleak_watch_exit(void);
+
 /* control.c: start or stop tracking (the "track" command). */
 int sockleak_track_set(bool on);
 void sockleak_track_exit(void);

@@ -26,7 +26,6 @@
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
-#include <linux/kallsyms.h>
 #include <linux/ktime.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -116,22 +115,6 @@ static void show_steps(struct seq_file *m, const char *key, unsigned int bits)
 		seq_putc(m, '-');
 }
 
-/* One frame as %pS prints it, with no space and never a raw address. */
-static void show_frame(struct seq_file *m, unsigned long addr)
-{
-	char buf[KSYM_SYMBOL_LEN + 8], *p;
-
-	snprintf(buf, sizeof(buf), "%pS", (void *)addr);
-	if (!strncmp(buf, "0x", 2)) {
-		seq_putc(m, '?');
-		return;
-	}
-	p = strchr(buf, ' ');
-	if (p)
-		memmove(p, p + 1, strlen(p));
-	seq_puts(m, buf);
-}
-
 static void show_stack(struct seq_file *m, const char *key,
 		       const struct sockleak_stack *st, bool lines)
 {
@@ -140,7 +123,7 @@ static void show_stack(struct seq_file *m, const char *key,
 	if (lines) {
 		for (i = 0; i < st->depth; i++) {
 			seq_printf(m, "  %s ", key);
-			show_frame(m, st->ent[i]);
+			sockleak_show_frame(m, st->ent[i]);
 			seq_putc(m, '\n');
 		}
 		return;
@@ -149,7 +132,7 @@ static void show_stack(struct seq_file *m, const char *key,
 	for (i = 0; i < st->depth; i++) {
 		if (i)
 			seq_putc(m, ',');
-		show_frame(m, st->ent[i]);
+		sockleak_show_frame(m, st->ent[i]);
 	}
 	if (!st->depth)
 		seq_putc(m, '-');

@@ -833,13 +833,19 @@ static void side_from_ss(struct ss_list *ss, struct cg_side *sd)
 	snprintf(sd->ss_cgroup, sizeof(sd->ss_cgroup), "%s", m->cgroup);
 }
 
-/* Both msks settled: all data acked, held by the receivers. */
+/*
+ * Both msks hold data (the caller also requires two identical ss reads).
+ * Bytes the sender still queues are allowed: with 64 KiB sent into a
+ * reader that never reads, the receive window may close before the last
+ * bytes fit (seen on 6.12-rt: w=93 on the client, for good), and those
+ * bytes are charged and counted like the rest.
+ */
 static bool both_held(struct ss_list *l, unsigned long long client,
 		      unsigned long long server)
 {
 	struct ss_sock *c = ss_find(l, client), *s = ss_find(l, server);
 
-	return c && s && !c->w && !s->w && c->r > 0 && s->r > 0;
+	return c && s && c->r > 0 && s->r > 0;
 }
 
 /* memory.stat "sock" of dir, once it is one of want[0..n-1] (bytes). */
@@ -879,7 +885,7 @@ TEST_F_TIMEOUT(mp, cgroup_charged, SL_HEAVY_TIMEOUT)
 	struct cg_args sa = { .procs = CGROOT CG_S "/cgroup.procs",
 			      .bytes = BACK_BYTES };
 	struct cg_args ca = { .procs = CGROOT CG_C "/cgroup.procs",
-			      .bytes = DATA_BYTES };
+			      .bytes = BACK_BYTES };
 	struct cg_side cli = { .name = "client" }, srv = { .name = "server" };
 	struct ss_list ss = {}, again = {};
 	long long sock_c = -1, sock_s = -1, want[2];
@@ -933,6 +939,19 @@ TEST_F_TIMEOUT(mp, cgroup_charged, SL_HEAVY_TIMEOUT)
 		if (r1 && r2 && !strcmp(r1, r2) && ss_same(&ss, &again) &&
 		    both_held(&again, cli.msk, srv.msk))
 			break;
+	}
+	if (ok && i == 50) {
+		struct ss_sock *c = ss_find(&again, cli.msk);
+		struct ss_sock *s = ss_find(&again, srv.msk);
+
+		TH_LOG("cgroups %s, ss %s", r1 && r2 && !strcmp(r1, r2) ?
+		       "stable" : "changing", ss_same(&ss, &again) ?
+		       "stable" : "changing");
+		TH_LOG("client msk %llx: %s r=%lld w=%lld, server msk %llx: %s r=%lld w=%lld",
+		       cli.msk, c ? "listed" : "not listed", c ? c->r : -1,
+		       c ? c->w : -1, srv.msk,
+		       s ? "listed" : "not listed", s ? s->r : -1,
+		       s ? s->w : -1);
 	}
 	ok = ok && i < 50 && r1;
 	EXPECT_TRUE(ok) TH_LOG("never settled");

@@ -7,6 +7,10 @@
  *   "hold <fd>"   take an extra reference (sock_hold) on the socket that
  *                 file descriptor <fd> of the writing process refers to
  *   "release"     drop every reference taken (also "notimers")
+ *   "hold_timer <fd>"
+ *                 the same, but the reference is taken by a timer
+ *                 callback (holdref_timer_fn(), softirq context) armed
+ *                 for right away; the write returns once it has run
  *   "clone_delay <ms> <port>"
  *                 stretch the birth of TCP children of listeners on local
  *                 port <port>: spin <ms> ms (at most 1000) right after
@@ -24,6 +28,8 @@
  *                 drop the reference. Done after close(), it leaves an
  *                 orphan that no timer will ever end: a stand-in for a
  *                 TCP bug.
+ * Each reference is taken in a function of its own, holdref_take() or
+ * holdref_timer_fn(): what a reference tracker must name.
  * Reading returns the number of references held. Unloading releases them.
  *
  * Locking rules: holdref_mutex protects the held[] array and the clone
@@ -33,12 +39,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
@@ -52,6 +60,28 @@ static int nheld;
 static struct dentry *holdref_dir;
 
 static struct sock *notimers_sk;
+
+/* The leak: one reference, taken here and never put (until "release"). */
+static noinline void holdref_take(struct sock *sk)
+{
+	sock_hold(sk);
+	held[nheld++] = sk;
+}
+
+/* "hold_timer": the same leak, from a timer callback (softirq). */
+static struct timer_list holdref_timer;
+static struct sock *holdref_timer_sk;
+static DECLARE_COMPLETION(holdref_timer_done);
+
+static void holdref_timer_fn(struct timer_list *t)
+{
+	struct sock *sk = holdref_timer_sk;
+
+	/* The writer waits, holding holdref_mutex, until this completes. */
+	sock_hold(sk);
+	held[nheld++] = sk;
+	complete(&holdref_timer_done);
+}
 
 /* Every reference taken, including a "notimers" one not yet used. */
 static void holdref_release_all(void)
@@ -166,12 +196,25 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 			}
 			sockfd_put(sock);
 		}
+	} else if (sscanf(buf, "hold_timer %d", &fd) == 1) {
+		sock = sockfd_lookup(fd, &err);
+		if (sock) {
+			if (nheld < HOLDREF_MAX && sock->sk) {
+				holdref_timer_sk = sock->sk;
+				reinit_completion(&holdref_timer_done);
+				mod_timer(&holdref_timer, jiffies + 1);
+				wait_for_completion(&holdref_timer_done);
+				err = 0;
+			} else {
+				err = -ENOSPC;
+			}
+			sockfd_put(sock);
+		}
 	} else if (sscanf(buf, "hold %d", &fd) == 1) {
 		sock = sockfd_lookup(fd, &err);
 		if (sock) {
 			if (nheld < HOLDREF_MAX && sock->sk) {
-				sock_hold(sock->sk);
-				held[nheld++] = sock->sk;
+				holdref_take(sock->sk);
 				err = 0;
 			} else {
 				err = -ENOSPC;
@@ -206,6 +249,7 @@ static const struct file_operations holdref_fops = {
 
 static int __init holdref_init(void)
 {
+	timer_setup(&holdref_timer, holdref_timer_fn, 0);
 	holdref_dir = debugfs_create_dir("sockleak_holdref", NULL);
 	debugfs_create_file("ctl", 0600, holdref_dir, NULL, &holdref_fops);
 	return 0;

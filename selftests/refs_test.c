@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Refcount watchpoints ("watch=<cookie>", "unwatch=<cookie>", the "refs"
+ * file) against references whose truth the test controls: the test module
+ * sockleak_holdref takes a reference in a function of its own,
+ * holdref_take() (task context, "hold <fd>") or holdref_timer_fn() (a
+ * timer callback, softirq context, "hold_timer <fd>"), and never puts it
+ * until "release". The reference left unmatched must be that one, named
+ * by function, module and context; its count is the module's own (reading
+ * its ctl). A connection with no such reference must balance to zero when
+ * the kernel frees it (ss then shows it gone or in TIME-WAIT). sockleak's
+ * own references (its socket walk) must never appear. Bad arguments fail
+ * with the errno the control file documents and change nothing.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "sl_util.h"
+
+#define HOLDREF		"/sys/kernel/debug/sockleak_holdref/ctl"
+#define REFS		SL_DIR "/refs"
+#define MAXW		8
+
+FIXTURE(refs) {
+	unsigned long long watched[MAXW];
+	int nwatched;
+	bool holdref;
+};
+
+FIXTURE_SETUP(refs)
+{
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, system("/usr/bin/ip link set lo up"));
+	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
+	self->nwatched = 0;
+	self->holdref = false;
+}
+
+FIXTURE_TEARDOWN(refs)
+{
+	char cmd[64];
+	int i;
+
+	if (self->holdref)
+		sl_write(HOLDREF, "release");
+	for (i = 0; i < self->nwatched; i++) {
+		snprintf(cmd, sizeof(cmd), "unwatch=%llx", self->watched[i]);
+		sl_control(cmd);
+	}
+}
+
+static int watch(struct __test_metadata *_metadata, FIXTURE_DATA(refs) *self,
+		 unsigned long long cookie)
+{
+	char cmd[64];
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "watch=%llx", cookie);
+	ret = sl_control(cmd);
+	if (!ret && self->nwatched < MAXW)
+		self->watched[self->nwatched++] = cookie;
+	return ret;
+}
+
+/*
+ * The block of "refs" for @cookie: its header line up to (without) the
+ * next header, copied into a fresh string; NULL when not listed.
+ */
+static char *refs_block(unsigned long long cookie)
+{
+	char want[40], *text = sl_read_file(REFS), *p, *end, *out = NULL;
+
+	if (!text)
+		return NULL;
+	snprintf(want, sizeof(want), "cookie=%llx ", cookie);
+	for (p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, want, strlen(want)))
+			continue;
+		end = strstr(p + 1, "\ncookie=");
+		out = strndup(p, end ? (size_t)(end - p) : strlen(p));
+		break;
+	}
+	free(text);
+	return out;
+}
+
+/* The value of @key on the header (first) line of a block. */
+static long long head_field(const char *block, const char *key)
+{
+	char *nl = strchr(block, '\n');
+	char *head = strndup(block, nl ? (size_t)(nl - block) : strlen(block));
+	long long v = sl_kv_ll(head, key);
+
+	free(head);
+	return v;
+}
+
+static bool head_str(const char *block, const char *key, char *out,
+		     size_t len)
+{
+	char *nl = strchr(block, '\n');
+	char *head = strndup(block, nl ? (size_t)(nl - block) : strlen(block));
+	bool ok = sl_kv(head, key, out, len);
+
+	free(head);
+	return ok;
+}
+
+/* The " held=N site=" lines of a block (references with a known taker). */
+static int held_lines(const char *block, char lines[][512], int max)
+{
+	const char *p = block;
+	int n = 0;
+
+	while ((p = strstr(p, "\n held=")) && n < max) {
+		const char *e = strchr(p + 1, '\n');
+		size_t len = e ? (size_t)(e - p - 1) : strlen(p + 1);
+
+		if (strstr(p, " site=") && (!e || strstr(p, " site=") < e))
+			snprintf(lines[n++], 512, "%.*s", (int)len, p + 1);
+		p++;
+	}
+	return n;
+}
+
+/* @text without its armed_ms= and freed_ms= values (clock, not state). */
+static char *strip_times(char *text)
+{
+	char *p, *e;
+
+	for (p = text; (p = strstr(p, "_ms=")); p++) {
+		e = p + 4;
+		while (*e && *e != ' ' && *e != '\n')
+			e++;
+		memmove(p + 4, e, strlen(e) + 1);
+	}
+	return text;
+}
+
+static int holdref_count(void)
+{
+	char *t = sl_read_file(HOLDREF);
+	int n = t ? atoi(t) : -1;
+
+	free(t);
+	return n;
+}
+
+/* A loopback TCP connection: client fd, accepted fd. */
+static int tcp_pair(int *c, int *a)
+{
+	int l = sl_listener(SOCK_CLOEXEC);
+
+	if (l < 0)
+		return -1;
+	*c = sl_connect(l, SOCK_CLOEXEC);
+	*a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	return *c < 0 || *a < 0 ? -1 : 0;
+}
+
+/*
+ * The leaked reference taken by @how ("hold" or "hold_timer") is the one
+ * left unmatched, named by function, module and context, before and after
+ * the owner's close; once the module releases it, the socket is freed and
+ * the history balances.
+ */
+static void leak_named(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(refs) *self, const char *how,
+		       const char *fn, const char *ctx)
+{
+	char cmd[64], state[16], want[128], held[4][512], *b;
+	unsigned long long ck;
+	int c, a, i, n;
+	bool freed = false;
+
+	ASSERT_EQ(0, tcp_pair(&c, &a));
+	ck = sl_sock_cookie(c);
+	ASSERT_NE(0ULL, ck);
+	ASSERT_EQ(0, watch(_metadata, self, ck));
+
+	snprintf(cmd, sizeof(cmd), "%s %d", how, c);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	self->holdref = true;
+	ASSERT_EQ(1, holdref_count());
+
+	/* Traffic, then the owner's close: references come and go. */
+	ASSERT_EQ(5, write(c, "hello", 5));
+	ASSERT_EQ(5, write(a, "world", 5));
+	ASSERT_EQ(5, read(a, cmd, 5));
+	ASSERT_EQ(5, read(c, cmd, 5));
+	close(c);
+	close(a);
+	sl_msleep(500);
+
+	b = refs_block(ck);
+	ASSERT_NE(NULL, b);
+	TH_LOG("%s", b);
+	ASSERT_TRUE(head_str(b, "state", state, sizeof(state)));
+	EXPECT_STREQ("armed", state);
+	/* The module's one reference is the only one still held. */
+	EXPECT_EQ(holdref_count(), head_field(b, "refcnt"));
+	EXPECT_LT(0, head_field(b, "changes"));
+	n = held_lines(b, held, 4);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(1, sl_kv_ll(held[0], "held"));
+	snprintf(want, sizeof(want), "taken=%s+", fn);
+	EXPECT_NE(NULL, strstr(held[0], want));
+	EXPECT_NE(NULL, strstr(held[0], "[sockleak_holdref]"));
+	snprintf(want, sizeof(want), " ctx=%s ", ctx);
+	EXPECT_NE(NULL, strstr(held[0], want));
+	EXPECT_NE(NULL, strstr(b, "\n held_before_watch=0\n"));
+	snprintf(want, sizeof(want), "explain=1 reference held: taken in %s+",
+		 fn);
+	EXPECT_NE(NULL, strstr(b, want));
+	/* sockleak's own references never show. */
+	EXPECT_EQ(NULL, strstr(b, "[sockleak]"));
+	free(b);
+
+	/* Released: the kernel frees it, and the history balances. */
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	self->holdref = false;
+	for (i = 0; i < 50 && !freed; i++) {
+		sl_msleep(200);
+		b = refs_block(ck);
+		ASSERT_NE(NULL, b);
+		freed = head_str(b, "state", state, sizeof(state)) &&
+			!strcmp(state, "freed");
+		if (freed) {
+			TH_LOG("%s", strstr(b, "explain="));
+			EXPECT_NE(NULL, strstr(b, "the history balances"));
+			EXPECT_EQ(0, head_field(b, "refcnt"));
+			EXPECT_EQ(0, head_field(b, "base") +
+				     head_field(b, "gets") -
+				     head_field(b, "puts"));
+		}
+		free(b);
+	}
+	EXPECT_TRUE(freed);
+}
+
+TEST_F_TIMEOUT(refs, leak_in_task_named, 120)
+{
+	leak_named(_metadata, self, "hold", "holdref_take", "task");
+}
+
+TEST_F_TIMEOUT(refs, leak_in_softirq_named, 120)
+{
+	leak_named(_metadata, self, "hold_timer", "holdref_timer_fn",
+		   "softirq");
+}
+
+/*
+ * A connection with data both ways, closed by both ends: each end's
+ * history balances to zero when the kernel frees it; until then ss shows
+ * it, after that ss shows it gone or in TIME-WAIT (a new object with the
+ * same cookie).
+ */
+TEST_F_TIMEOUT(refs, connection_balances_at_free, 120)
+{
+	unsigned long long ck[2];
+	char state[16], buf[4096] = "x", *b;
+	int c, a, i, k, fds[2], freed = 0;
+	struct ss_list ss = {};
+	struct ss_sock *s;
+
+	ASSERT_EQ(0, tcp_pair(&c, &a));
+	fds[0] = c;
+	fds[1] = a;
+	for (k = 0; k < 2; k++) {
+		ck[k] = sl_sock_cookie(fds[k]);
+		ASSERT_EQ(0, watch(_metadata, self, ck[k]));
+	}
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ((ssize_t)sizeof(buf), write(c, buf, sizeof(buf)));
+		ASSERT_EQ((ssize_t)sizeof(buf), write(a, buf, sizeof(buf)));
+		ASSERT_LT(0, read(a, buf, sizeof(buf)));
+		ASSERT_LT(0, read(c, buf, sizeof(buf)));
+	}
+	close(c);
+	sl_msleep(100);
+	close(a);
+
+	for (i = 0; i < 50 && freed < 2; i++) {
+		sl_msleep(200);
+		freed = 0;
+		for (k = 0; k < 2; k++) {
+			b = refs_block(ck[k]);
+			ASSERT_NE(NULL, b);
+			if (head_str(b, "state", state, sizeof(state)) &&
+			    !strcmp(state, "freed"))
+				freed++;
+			free(b);
+		}
+	}
+	ASSERT_EQ(2, freed);
+	ASSERT_LE(0, ss_list(NULL, &ss));
+	for (k = 0; k < 2; k++) {
+		b = refs_block(ck[k]);
+		ASSERT_NE(NULL, b);
+		TH_LOG("%.*s ... %s", (int)(strchr(b, '\n') - b), b,
+		       strstr(b, "explain="));
+		EXPECT_LT(0, head_field(b, "changes"));
+		EXPECT_LT(0, head_field(b, "gets"));
+		EXPECT_EQ(0, head_field(b, "base") + head_field(b, "gets") -
+			     head_field(b, "puts"));
+		EXPECT_NE(NULL, strstr(b, "the history balances"));
+		EXPECT_EQ(NULL, strstr(b, "[sockleak]"));
+		free(b);
+		s = ss_find(&ss, ck[k]);
+		if (s)
+			EXPECT_STREQ("TIME-WAIT", s->state);
+	}
+	ss_free(&ss);
+}
+
+/*
+ * An idle listener: reading every report (each takes and drops a
+ * reference on every socket) changes neither its count nor its history.
+ */
+TEST_F_TIMEOUT(refs, own_references_hidden, 120)
+{
+	int l = sl_listener(SOCK_CLOEXEC), i;
+	unsigned long long ck;
+	struct sl_list sl;
+	long long changes;
+	char *b;
+
+	ASSERT_LE(0, l);
+	ck = sl_sock_cookie(l);
+	ASSERT_EQ(0, watch(_metadata, self, ck));
+	b = refs_block(ck);
+	ASSERT_NE(NULL, b);
+	changes = head_field(b, "changes");
+	EXPECT_EQ(0, changes);
+	free(b);
+	for (i = 0; i < 3; i++) {
+		free(sl_read_file(SL_DIR "/sockets"));
+		free(sl_read_file(SL_DIR "/suspects"));
+		free(sl_read_file(SL_DIR "/summary"));
+		ASSERT_EQ(0, sl_control("scan"));
+	}
+	/* The walk did see it (and so took its reference). */
+	ASSERT_LE(0, sl_sockets(&sl));
+	EXPECT_NE(NULL, sl_find(&sl, ck));
+	sl_free(&sl);
+	b = refs_block(ck);
+	ASSERT_NE(NULL, b);
+	TH_LOG("%s", b);
+	EXPECT_EQ(changes, head_field(b, "changes"));
+	EXPECT_EQ(head_field(b, "base"), head_field(b, "refcnt"));
+	EXPECT_EQ(NULL, strstr(b, "[sockleak]"));
+	free(b);
+	close(l);
+}
+
+/*
+ * Bad arguments: -EINVAL; a cookie no socket has: -ENOENT; twice the
+ * same: -EEXIST; more sockets than debug registers: -ENOSPC; unwatch of
+ * an unknown cookie: -ENOENT. None changes the list of watches.
+ */
+TEST_F_TIMEOUT(refs, errors_change_nothing, 120)
+{
+	int fds[6], i, armed = 0, ret = 0;
+	unsigned long long ck[6];
+	char *before, *after, cmd[64];
+
+	for (i = 0; i < 6; i++) {
+		fds[i] = sl_listener(SOCK_CLOEXEC);
+		ASSERT_LE(0, fds[i]);
+		ck[i] = sl_sock_cookie(fds[i]);
+	}
+	ASSERT_EQ(0, watch(_metadata, self, ck[0]));
+	before = sl_read_file(REFS);
+	ASSERT_NE(NULL, before);
+	EXPECT_EQ(-EINVAL, sl_control("watch=zz"));
+	EXPECT_EQ(-EINVAL, sl_control("watch=0"));
+	EXPECT_EQ(-EINVAL, sl_control("watch"));
+	EXPECT_EQ(-EINVAL, sl_control("unwatch"));
+	EXPECT_EQ(-ENOENT, sl_control("watch=7fffffffffffffff"));
+	EXPECT_EQ(-ENOENT, sl_control("unwatch=7fffffffffffffff"));
+	snprintf(cmd, sizeof(cmd), "watch=%llx", ck[0]);
+	EXPECT_EQ(-EEXIST, sl_control(cmd));
+	after = sl_read_file(REFS);
+	ASSERT_NE(NULL, after);
+	EXPECT_STREQ(strip_times(before), strip_times(after));
+	free(before);
+	free(after);
+
+	/* x86 has four debug address registers. */
+	armed = 1;
+	for (i = 1; i < 6 && !ret; i++) {
+		ret = watch(_metadata, self, ck[i]);
+		if (!ret)
+			armed++;
+	}
+	TH_LOG("armed %d watchpoints, then %d", armed, ret);
+	EXPECT_EQ(4, armed);
+	EXPECT_EQ(-ENOSPC, ret);
+	snprintf(cmd, sizeof(cmd), "unwatch=%llx", ck[0]);
+	EXPECT_EQ(0, sl_control(cmd));
+	EXPECT_EQ(0, watch(_metadata, self, ck[5]));
+	for (i = 0; i < 6; i++)
+		close(fds[i]);
+}
+
+TEST_HARNESS_MAIN
