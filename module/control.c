@@ -117,11 +117,17 @@ static int cookie_check(const char *arg)
 
 static int dump_run(const char *arg)
 {
+	int tracked, watched;
 	u64 cookie;
 
 	if (kstrtou64(arg, 16, &cookie))
 		return -EINVAL;
-	return sockleak_tracked_dump(cookie);
+	/* The tracker's record, the watch's history: either is enough. */
+	tracked = sockleak_tracked_dump(cookie);
+	watched = sockleak_watch_dump(cookie);
+	if (!tracked || !watched)
+		return 0;
+	return tracked == -ENOMEM || watched == -ENOMEM ? -ENOMEM : tracked;
 }
 
 static int watch_run(const char *arg)

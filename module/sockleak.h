@@ -322,6 +322,9 @@ void sockleak_show_frame(struct seq_file *m, unsigned long addr);
 void sockleak_watch_init(struct dentry *dir);
 int sockleak_watch_arm(u64 cookie);
 int sockleak_watch_disarm(u64 cookie);
+int sockleak_watch_holder(u64 cookie, char *buf, size_t len);
+void sockleak_watch_show_held(struct seq_file *m, u64 cookie);
+int sockleak_watch_dump(u64 cookie);
 void sockleak_watch_exit(void);
 
 /* control.c: start or stop tracking (the "track" command). */

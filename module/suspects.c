@@ -149,6 +149,17 @@ static void suspects_socket_keys(struct suspect *e,
 }
 
 /* One entry for one socket snapshot, or none. */
+/* A watched socket (watch.c): who took the reference never put. */
+static void suspects_add_holder(struct suspect *e, u64 cookie)
+{
+	size_t n = strlen(e->explain);
+
+	if (n + 2 < sizeof(e->explain) &&
+	    sockleak_watch_holder(cookie, e->explain + n + 2,
+				  sizeof(e->explain) - n - 2))
+		memcpy(e->explain + n, "; ", 2);
+}
+
 static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 {
 	char rmem[24], held[24], owner[96], idle[16];
@@ -187,6 +198,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 			    s->state == TCP_CLOSE ? "not_freed" : "no_timer";
 		snprintf(e->explain, sizeof(e->explain), "%s; %s %s, %s held",
 			 why, sockleak_proto_name(s->proto), state, held);
+		suspects_add_holder(e, s->cookie);
 		return 0;
 	}
 	e->reason = sockleak_flag_name(flag);
@@ -323,6 +335,7 @@ static int suspects_from_tracked(struct suspects *l)
 					 missing[0] ? missing : "every teardown step ran, a reference is still held",
 					 e->proto, e->state, held,
 					 n_why ? "; " : "", why);
+			suspects_add_holder(e, s->cookie);
 			xa_store(&l->cookies, s->cookie, xa_mk_value(1),
 				 GFP_KERNEL);
 		}

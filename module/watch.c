@@ -723,6 +723,132 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 	seq_putc(m, '\n');
 }
 
+/* A reference the pairing leaves held, for the other reports. */
+struct watch_held {
+	unsigned long addr;	/* first frame outside the core */
+	int count;
+	u8 ctx;
+	pid_t pid;
+};
+
+/*
+ * The references of watched, still armed @cookie that its history leaves
+ * held, at most @max sites into @out; returns how many sites.
+ */
+static int watch_held(u64 cookie, struct watch_held *out, int max)
+{
+	struct watch_pairing *p;
+	struct sockleak_watch *w;
+	int slot, i, n = 0;
+
+	mutex_lock(&watch_mutex);
+	w = watch_lookup(cookie, &slot);
+	/* Pairs with the release in the free probe. */
+	if (!w || smp_load_acquire(&w->state) != W_ARMED)
+		goto out;
+	p = kvmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		goto out;
+	watch_pair(w, p);
+	for (i = 0; i < WATCH_SITES && n < max; i++) {
+		const struct watch_site *s = &w->sites[i];
+
+		if (s->op <= 0 || !p->left[i])
+			continue;
+		out[n].addr = watch_holder(s);
+		out[n].count = p->left[i];
+		out[n].ctx = s->ctx;
+		out[n].pid = s->pid;
+		n++;
+	}
+	kvfree(p);
+out:
+	mutex_unlock(&watch_mutex);
+	return n;
+}
+
+#define WATCH_HELD_SHOWN	4
+
+/*
+ * For "suspects": "a reference taken in <frame> (<ctx>, pid N) was never
+ * put" for a watched socket; 0 and an empty @buf when there is none.
+ */
+int sockleak_watch_holder(u64 cookie, char *buf, size_t len)
+{
+	struct watch_held h[WATCH_HELD_SHOWN];
+	char frame[KSYM_SYMBOL_LEN];
+	int i, n, total = 0, ret = 0;
+
+	if (len)
+		buf[0] = '\0';
+	n = watch_held(cookie, h, ARRAY_SIZE(h));
+	for (i = 0; i < n; i++) {
+		total += h[i].count;
+		sprint_symbol(frame, h[i].addr);
+		ret += scnprintf(buf + ret, len - ret,
+				 "%s%s taken in %s (%s, pid %d)",
+				 i ? ", " : "",
+				 h[i].count == 1 ? "a reference" :
+						   "references",
+				 frame, watch_ctx_names[h[i].ctx], h[i].pid);
+	}
+	if (n)
+		ret += scnprintf(buf + ret, len - ret, " %s never put",
+				 total == 1 ? "was" : "were");
+	return ret;
+}
+
+/* For "tracked": " held_by=<frame>,<frame>" or " held_by=-". */
+void sockleak_watch_show_held(struct seq_file *m, u64 cookie)
+{
+	struct watch_held h[WATCH_HELD_SHOWN];
+	int i, n = watch_held(cookie, h, ARRAY_SIZE(h));
+
+	seq_puts(m, " held_by=");
+	for (i = 0; i < n; i++) {
+		if (i)
+			seq_putc(m, ',');
+		sockleak_show_frame(m, h[i].addr);
+	}
+	if (!n)
+		seq_putc(m, '-');
+}
+
+/* "dump=<cookie>": the watch's report in the kernel log, line by line. */
+int sockleak_watch_dump(u64 cookie)
+{
+	struct seq_file m = { };
+	struct watch_pairing *p;
+	struct sockleak_watch *w;
+	char *line, *cur;
+	int slot, ret = -ENOENT;
+
+	p = kvmalloc(sizeof(*p), GFP_KERNEL);
+	m.size = 64 * 1024;
+	m.buf = kvmalloc(m.size, GFP_KERNEL);
+	if (!p || !m.buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	mutex_lock(&watch_mutex);
+	w = watch_lookup(cookie, &slot);
+	if (w)
+		watch_show_one(&m, w, p, ktime_get_ns());
+	mutex_unlock(&watch_mutex);
+	if (w) {
+		m.buf[min(m.count, m.size - 1)] = '\0';
+		cur = m.buf;
+		while ((line = strsep(&cur, "\n")) != NULL)
+			if (*line)
+				pr_info("refs %s\n", line);
+		ret = 0;
+	}
+out:
+	kvfree(m.buf);
+	kvfree(p);
+	return ret;
+}
+
 static int refs_show(struct seq_file *m, void *v)
 {
 	struct watch_pairing *p;

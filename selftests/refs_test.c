@@ -47,6 +47,7 @@ FIXTURE_TEARDOWN(refs)
 
 	if (self->holdref)
 		sl_write(HOLDREF, "release");
+	sl_control("track=off\ngrace_ms=1800000");
 	for (i = 0; i < self->nwatched; i++) {
 		snprintf(cmd, sizeof(cmd), "unwatch=%llx", self->watched[i]);
 		sl_control(cmd);
@@ -173,11 +174,16 @@ static void leak_named(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(refs) *self, const char *how,
 		       const char *fn, const char *ctx)
 {
-	char cmd[64], state[16], want[128], held[4][512], *b;
+	char cmd[64], state[16], want[128], held[4][512], v[512], *b;
+	char *text = NULL;
+	const char *line;
+	struct sl_list sl;
 	unsigned long long ck;
 	int c, a, i, n;
 	bool freed = false;
 
+	/* Tracked too: "tracked" and "suspects" must name the holder. */
+	ASSERT_EQ(0, sl_control("track=off\ngrace_ms=200\ntrack=on"));
 	ASSERT_EQ(0, tcp_pair(&c, &a));
 	ck = sl_sock_cookie(c);
 	ASSERT_NE(0ULL, ck);
@@ -220,6 +226,31 @@ static void leak_named(struct __test_metadata *_metadata,
 	/* sockleak's own references never show. */
 	EXPECT_EQ(NULL, strstr(b, "[sockleak]"));
 	free(b);
+
+	/* The tracker's reports name the same holder. */
+	line = sl_tracked_find(&text, ck);
+	ASSERT_NE(NULL, line);
+	ASSERT_TRUE(sl_kv(line, "held_by", v, sizeof(v)));
+	snprintf(want, sizeof(want), "%s+", fn);
+	EXPECT_EQ(0, strncmp(v, want, strlen(want))) TH_LOG("held_by=%s", v);
+	EXPECT_NE(NULL, strstr(v, "[sockleak_holdref]"));
+	free(text);
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &sl));
+	snprintf(v, sizeof(v), "%llx", ck);
+	line = sl_suspect(&sl, NULL, v);
+	ASSERT_NE(NULL, line);
+	TH_LOG("%s", line);
+	snprintf(want, sizeof(want),
+		 "a reference taken in %s+", fn);
+	EXPECT_NE(NULL, strstr(line, want));
+	snprintf(want, sizeof(want), " [sockleak_holdref] (%s, pid ", ctx);
+	EXPECT_NE(NULL, strstr(line, want));
+	if (!strcmp(ctx, "task")) {
+		snprintf(want, sizeof(want), "(task, pid %d) was never put",
+			 getpid());
+		EXPECT_NE(NULL, strstr(line, want));
+	}
+	sl_free(&sl);
 
 	/* Released: the kernel frees it, and the history balances. */
 	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
