@@ -11,7 +11,7 @@
  *
  * Commands are rows of control_cmds[]: a tunable row names its variable
  * and range; a command row (scan, track=on|off, clear, dump=<cookie>,
- * watch=<cookie>, unwatch=<cookie>)
+ * watch=<cookie>, unwatch=<cookie>, watch_next=<filter>|off)
  * supplies check() to validate its argument and run() to act on it. A
  * command row without check() takes no argument. Reading also shows
  * "track=on|off".
@@ -169,6 +169,8 @@ static const struct control_cmd control_cmds[] = {
 	{ .name = "dump", .check = cookie_check, .run = dump_run },
 	{ .name = "watch", .check = cookie_check, .run = watch_run },
 	{ .name = "unwatch", .check = cookie_check, .run = unwatch_run },
+	{ .name = "watch_next", .check = sockleak_watch_next_check,
+	  .run = sockleak_watch_next },
 };
 
 /* Most lines one write may carry, and its most bytes. */

@@ -205,9 +205,15 @@ static void lc_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 	struct sock *sk = (struct sock *)regs_return_value(regs);
 	u16 proto = sk ? sockleak_inet_proto(sk) : 0;
 
-	if (proto)
-		sockleak_reg_alloc(sk, proto, origin,
-				   (struct sockleak_stack *)ri->data);
+	u64 born;
+
+	if (!proto)
+		return;
+	born = sockleak_reg_alloc(sk, proto, origin,
+				  (struct sockleak_stack *)ri->data);
+	if (born)
+		sockleak_watch_new(sk, proto, born,
+				   origin == SOCKLEAK_ORIGIN_CLONE);
 }
 
 static int lc_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -257,15 +263,18 @@ static void lc_tp_event(struct sock *sk, enum sockleak_event ev)
 }
 
 /*
- * Tracepoint inet_sock_set_state (TCP, DCCP, SCTP: TCP is kept). Only the
- * move to CLOSE matters: tcp_set_state() unhashes the socket right before
- * it. The state itself is read from the socket when a report is made.
+ * Tracepoint inet_sock_set_state (TCP, DCCP, SCTP: TCP is kept). The move
+ * to CLOSE is the unhash step: tcp_set_state() unhashes the socket right
+ * before it. The state itself is read from the socket when a report is
+ * made. Connect and listen feed watch_next's port filter (watch.c).
  */
 static void lc_tp_state(void *data, const struct sock *sk, const int oldstate,
 			const int newstate)
 {
 	if (newstate == TCP_CLOSE)
 		lc_tp_event((struct sock *)sk, SOCKLEAK_EV_UNHASH);
+	else
+		sockleak_watch_state((struct sock *)sk, newstate);
 }
 
 /* Tracepoint tcp_destroy_sock. */

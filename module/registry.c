@@ -264,17 +264,18 @@ static void sl_del(struct sl_stripe *s, struct sl_entry *e, u32 *ids)
 	atomic_long_dec(&reg_entries);
 }
 
-void sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
-			const struct sockleak_stack *stack)
+u64 sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
+		       const struct sockleak_stack *stack)
 {
 	struct sl_registry *r = sl_reg();
 	u32 bucket, id, old[2] = { 0, 0 };
 	struct sl_stripe *s;
 	struct sl_entry *e;
 	unsigned long flags;
+	u64 t = 0;
 
 	if (!r)
-		return;
+		return 0;
 	id = sl_stack_get(r, stack);
 	s = sl_stripe_of(r, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
@@ -288,11 +289,13 @@ void sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
 		e->alloc_stack = id;
 		sl_task(&e->alloc_pid, e->alloc_comm);
 		id = 0;
+		t = e->alloc_ns;
 	}
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 	sl_stack_put(r, id);
 	sl_stack_put(r, old[0]);
 	sl_stack_put(r, old[1]);
+	return t;
 }
 
 void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
@@ -503,6 +506,38 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 	*pos = i;
 	sl_reader_put();
 	return n;
+}
+
+/*
+ * @sk, allocated at @alloc_ns (sockleak_reg_alloc()'s value), if the
+ * registry still holds that socket (not freed, its address not reused)
+ * and its count is not zero (sk_alloc()'s caller has initialised it):
+ * referenced into @ref as sockleak_reg_grab() does. Process context.
+ */
+bool sockleak_reg_grab_sk(struct sock *sk, u64 alloc_ns,
+			  struct sockleak_ref *ref)
+{
+	struct sl_registry *r;
+	struct sl_stripe *s;
+	struct sl_entry *e;
+	unsigned long flags;
+	bool ok = false;
+	u32 bucket;
+
+	r = sl_reader_get();
+	if (!r)
+		return false;
+	s = sl_stripe_of(r, sk, &bucket);
+	raw_spin_lock_irqsave(&s->lock, flags);
+	e = sl_lookup(r, s, bucket, sk);
+	if (e && e->alloc_ns == alloc_ns &&
+	    refcount_inc_not_zero(&sk->sk_refcnt)) {
+		sl_fill(r, e, ref, NULL);
+		ok = true;
+	}
+	raw_spin_unlock_irqrestore(&s->lock, flags);
+	sl_reader_put();
+	return ok;
 }
 
 /* Hide every socket "tracked" reports now (kmemleak's "clear"). */

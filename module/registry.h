@@ -86,8 +86,8 @@ void sockleak_reg_stop(void);
 bool sockleak_reg_on(void);
 
 /* Probe context: never sleeps, O(1). */
-void sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
-			const struct sockleak_stack *stack);
+u64 sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
+		       const struct sockleak_stack *stack);
 void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack);
 void sockleak_reg_free(struct sock *sk);
@@ -96,6 +96,8 @@ void sockleak_reg_free(struct sock *sk);
 int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 		      u64 cookie, struct sockleak_ref *refs,
 		      struct sockleak_entry_info *infos, int max);
+bool sockleak_reg_grab_sk(struct sock *sk, u64 alloc_ns,
+			  struct sockleak_ref *ref);
 int sockleak_reg_clear(void);
 
 void sockleak_reg_stats(struct sockleak_reg_stats *st);

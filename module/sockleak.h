@@ -325,6 +325,10 @@ int sockleak_watch_disarm(u64 cookie);
 int sockleak_watch_holder(u64 cookie, char *buf, size_t len);
 void sockleak_watch_show_held(struct seq_file *m, u64 cookie);
 int sockleak_watch_dump(u64 cookie);
+int sockleak_watch_next_check(const char *arg);
+int sockleak_watch_next(const char *arg);
+void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone);
+void sockleak_watch_state(struct sock *sk, int newstate);
 void sockleak_watch_exit(void);
 
 /* control.c: start or stop tracking (the "track" command). */

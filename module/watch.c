@@ -73,10 +73,13 @@
 #include <linux/preempt.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sock_diag.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <net/inet_sock.h>
 #include <net/sock.h>
+#include <net/tcp_states.h>
 
 #include "compat.h"
 #include "sockleak.h"
@@ -93,6 +96,18 @@
 
 enum { W_CTX_TASK, W_CTX_SOFTIRQ, W_CTX_HARDIRQ, W_CTX_NMI };
 enum { W_ARMED = 1, W_FREED };
+
+/* How a watch was armed: "watch=<cookie>", or "watch_next" at which point. */
+enum watch_origin {
+	W_ORIGIN_COOKIE, W_ORIGIN_ALLOC, W_ORIGIN_CLONE, W_ORIGIN_CONNECT,
+	W_ORIGIN_LISTEN,
+};
+
+static const char * const watch_origin_names[] = {
+	[W_ORIGIN_COOKIE] = "cookie", [W_ORIGIN_ALLOC] = "alloc",
+	[W_ORIGIN_CLONE] = "clone", [W_ORIGIN_CONNECT] = "connect",
+	[W_ORIGIN_LISTEN] = "listen",
+};
 
 static const char * const watch_ctx_names[] = {
 	[W_CTX_TASK] = "task", [W_CTX_SOFTIRQ] = "softirq",
@@ -128,6 +143,8 @@ struct sockleak_watch {
 	struct perf_event * __percpu *bp;	/* NULL once unregistered */
 	int state;		/* W_ARMED, W_FREED */
 	u16 proto;
+	u8 origin;		/* enum watch_origin */
+	u64 born_ns;		/* allocation (watch_next), 0: unknown */
 	int base;		/* count at arming, sockleak's reference left out */
 	atomic_t last;		/* last value seen by the handler */
 	atomic_t own;		/* net references sockleak holds */
@@ -385,26 +402,24 @@ static int watch_slot(void)
 	return old;
 }
 
-int sockleak_watch_arm(u64 cookie)
+/*
+ * Arm a watch on @sk (referenced by the caller, who puts that reference
+ * after this returns: the put is sockleak's own), named @cookie. @born_ns
+ * is when it was allocated (0: unknown), @origin how it was chosen.
+ * Called with watch_mutex held.
+ */
+static int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
+			u8 origin)
 {
 	struct perf_event_attr attr;
 	struct sockleak_watch *w;
-	struct sock *sk;
 	int slot, ret, count;
-	u16 proto = 0;
 
-	mutex_lock(&watch_mutex);
-	ret = -EEXIST;
 	if (watch_lookup(cookie, &slot))
-		goto out;
-	ret = -ENOENT;
-	sk = watch_find(cookie, &proto);
-	if (!sk)
-		goto out;
-	ret = -ENOMEM;
+		return -EEXIST;
 	w = vzalloc(sizeof(*w));
 	if (!w)
-		goto put;
+		return -ENOMEM;
 	INIT_WORK(&w->work, watch_free_work);
 	if (!watch_tp_attached) {
 		ret = register_trace_kmem_cache_free(watch_slab_free, NULL);
@@ -420,6 +435,8 @@ int sockleak_watch_arm(u64 cookie)
 	w->cookie = cookie;
 	w->sk = sk;
 	w->proto = proto;
+	w->origin = origin;
+	w->born_ns = born_ns;
 	count = refcount_read(&sk->sk_refcnt);
 	w->base = count - 1;
 	atomic_set(&w->last, count);
@@ -438,15 +455,32 @@ int sockleak_watch_arm(u64 cookie)
 		w->bp = NULL;
 		WRITE_ONCE(watch_slots[slot], NULL);
 		watch_destroy(w);
-		goto put;
 	}
-	ret = 0;
-	goto put;
+	return ret;
 free:
 	vfree(w);
-put:
-	/* May be the last reference: the free probe then ends the watch. */
-	sock_put(sk);
+	return ret;
+}
+
+int sockleak_watch_arm(u64 cookie)
+{
+	struct sock *sk;
+	u16 proto = 0;
+	int ret;
+
+	mutex_lock(&watch_mutex);
+	ret = -EEXIST;
+	if (watch_lookup(cookie, &ret)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = -ENOENT;
+	sk = watch_find(cookie, &proto);
+	if (sk) {
+		ret = watch_arm_sk(sk, cookie, proto, 0, W_ORIGIN_COOKIE);
+		/* May be the last reference: the free probe ends the watch. */
+		sock_put(sk);
+	}
 out:
 	if (ret)
 		watch_detach_tp();
@@ -471,21 +505,296 @@ int sockleak_watch_disarm(u64 cookie)
 	return ret;
 }
 
-void sockleak_watch_exit(void)
-{
-	struct sockleak_watch *w;
-	int i;
+/* ---- watch_next: the next sockets created ---------------------------- */
 
-	mutex_lock(&watch_mutex);
-	for (i = 0; i < WATCH_SLOTS; i++) {
-		w = watch_slots[i];
-		if (w) {
-			WRITE_ONCE(watch_slots[i], NULL);
-			watch_destroy(w);
+/*
+ * "watch_next=<filter>" arms the next sockets created that match, up to
+ * count (default 1). The filter is a comma-separated list of key:value:
+ * proto:tcp|udp|udplite|mptcp, port:N (local or remote), comm:NAME (the
+ * creating task; accepted children have none), netns:INUM, count:N.
+ * "watch_next=off" cancels. It needs the lifecycle probes (track=on):
+ * they call sockleak_watch_new() at allocation and clone, and
+ * sockleak_watch_state() when a TCP socket connects or listens (where a
+ * port filter is matched: an allocated socket has no port yet).
+ * Registering a watchpoint sleeps, so a match is queued and armed by a
+ * work item; what happened in between is missed, and the report says how
+ * long after allocation the watch was armed (armed_after_us). A socket
+ * matched at clone, connect or listen is held by one reference until the
+ * work runs; one matched at allocation is not (its count is not set yet):
+ * the work takes it from the registry, if it still exists.
+ */
+struct watch_filter {
+	u16 proto;			/* 0: any */
+	u16 port;			/* 0: any */
+	u32 netns;			/* 0: any */
+	char comm[TASK_COMM_LEN];	/* "": any */
+	int count;
+};
+
+#define WATCH_PENDING	8
+#define WATCH_RETRIES	50	/* work runs (1 jiffy apart) for one socket */
+
+struct watch_pending {
+	struct sock *sk;
+	u64 born_ns;		/* sockleak_reg_alloc()'s time, or the match's */
+	u16 proto;
+	u8 origin;
+	bool held;		/* a reference taken at the match */
+	int tries;
+};
+
+static struct watch_filter watch_next;	/* stable while watch_next_left > 0 */
+static char watch_next_text[64];	/* under watch_mutex */
+static atomic_t watch_next_left, watch_next_armed, watch_next_lost;
+static DEFINE_RAW_SPINLOCK(watch_pending_lock);
+static struct watch_pending watch_pending[WATCH_PENDING];
+static int watch_npending;
+static void watch_next_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(watch_next_work, watch_next_fn);
+
+static int watch_filter_parse(const char *arg, struct watch_filter *f)
+{
+	char buf[64], *cur, *item, *val;
+	unsigned int v;
+
+	memset(f, 0, sizeof(*f));
+	f->count = 1;
+	if (!arg || strscpy(buf, arg, sizeof(buf)) < 0 || !*buf)
+		return -EINVAL;
+	cur = buf;
+	while ((item = strsep(&cur, ",")) != NULL) {
+		val = strchr(item, ':');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(item, "proto")) {
+			if (!strcmp(val, "tcp"))
+				f->proto = IPPROTO_TCP;
+			else if (!strcmp(val, "udp"))
+				f->proto = IPPROTO_UDP;
+			else if (!strcmp(val, "udplite"))
+				f->proto = IPPROTO_UDPLITE;
+			else if (!strcmp(val, "mptcp"))
+				f->proto = IPPROTO_MPTCP;
+			else
+				return -EINVAL;
+		} else if (!strcmp(item, "comm")) {
+			if (!*val || strscpy(f->comm, val, sizeof(f->comm)) < 0)
+				return -EINVAL;
+		} else if (kstrtouint(val, 10, &v)) {
+			return -EINVAL;
+		} else if (!strcmp(item, "port")) {
+			if (!v || v > 65535)
+				return -EINVAL;
+			f->port = v;
+		} else if (!strcmp(item, "netns")) {
+			if (!v)
+				return -EINVAL;
+			f->netns = v;
+		} else if (!strcmp(item, "count")) {
+			if (!v || v > WATCH_PENDING)
+				return -EINVAL;
+			f->count = v;
+		} else {
+			return -EINVAL;
 		}
 	}
-	watch_detach_tp();
+	return 0;
+}
+
+int sockleak_watch_next_check(const char *arg)
+{
+	struct watch_filter f;
+
+	if (arg && !strcmp(arg, "off"))
+		return 0;
+	return watch_filter_parse(arg, &f);
+}
+
+/* Drop what is queued: the references taken at a match are put. */
+static void watch_pending_flush(void)
+{
+	struct watch_pending p[WATCH_PENDING];
+	unsigned long flags;
+	int i, n;
+
+	raw_spin_lock_irqsave(&watch_pending_lock, flags);
+	n = watch_npending;
+	memcpy(p, watch_pending, sizeof(p));
+	watch_npending = 0;
+	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
+	for (i = 0; i < n; i++)
+		if (p[i].held)
+			sock_put(p[i].sk);
+}
+
+int sockleak_watch_next(const char *arg)
+{
+	struct watch_filter f;
+	int ret;
+
+	ret = watch_filter_parse(arg, &f);
+	if (ret && strcmp(arg, "off"))
+		return ret;
+	mutex_lock(&watch_mutex);
+	atomic_set(&watch_next_left, 0);
 	mutex_unlock(&watch_mutex);
+	cancel_delayed_work_sync(&watch_next_work);
+	watch_pending_flush();
+	if (!strcmp(arg, "off")) {
+		mutex_lock(&watch_mutex);
+		watch_next_text[0] = '\0';
+		mutex_unlock(&watch_mutex);
+		return 0;
+	}
+	/* The probes that feed it run only while tracking is on. */
+	if (!sockleak_reg_on())
+		return -ENODEV;
+	mutex_lock(&watch_mutex);
+	watch_next = f;
+	strscpy(watch_next_text, arg, sizeof(watch_next_text));
+	atomic_set(&watch_next_armed, 0);
+	atomic_set(&watch_next_lost, 0);
+	/* The filter is written before a probe can see a count left. */
+	smp_wmb();
+	atomic_set(&watch_next_left, f.count);
+	mutex_unlock(&watch_mutex);
+	return 0;
+}
+
+/* Queue @sk (probe context); @hold: take a reference until it is armed. */
+static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
+			     u8 origin, bool hold)
+{
+	struct watch_pending *p;
+	unsigned long flags;
+	bool queued = false;
+
+	raw_spin_lock_irqsave(&watch_pending_lock, flags);
+	if (atomic_read(&watch_next_left) > 0 &&
+	    watch_npending < WATCH_PENDING) {
+		atomic_dec(&watch_next_left);
+		p = &watch_pending[watch_npending++];
+		p->sk = sk;
+		p->born_ns = born_ns;
+		p->proto = proto;
+		p->origin = origin;
+		p->held = hold;
+		p->tries = 0;
+		if (hold)
+			sock_hold(sk);
+		queued = true;
+	}
+	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
+	if (queued)
+		mod_delayed_work(system_wq, &watch_next_work, 0);
+}
+
+static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
+			     bool ports)
+{
+	const struct watch_filter *f = &watch_next;
+
+	/* Pairs with the smp_wmb() of sockleak_watch_next(). */
+	smp_rmb();
+	if (f->proto && f->proto != proto)
+		return false;
+	if (f->netns && sock_net(sk)->ns.inum != f->netns)
+		return false;
+	if (f->comm[0] && (!task || strncmp(current->comm, f->comm,
+					     TASK_COMM_LEN)))
+		return false;
+	if (f->port) {
+		if (!ports)
+			return false;
+		if (inet_sk(sk)->inet_num != f->port &&
+		    ntohs(inet_sk(sk)->inet_dport) != f->port)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * From the lifecycle probes: a new socket, allocated (@clone false, its
+ * count not set yet) or an accepted child (its count set, ports known).
+ */
+void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone)
+{
+	if (likely(atomic_read(&watch_next_left) <= 0))
+		return;
+	if (!watch_next_match(sk, proto, !clone && in_task(), clone))
+		return;
+	watch_next_queue(sk, proto, born_ns, clone ? W_ORIGIN_CLONE :
+			 W_ORIGIN_ALLOC, clone);
+}
+
+/* From the state tracepoint: a port filter is matched at connect, listen. */
+void sockleak_watch_state(struct sock *sk, int newstate)
+{
+	u16 proto;
+
+	if (likely(atomic_read(&watch_next_left) <= 0) || !watch_next.port ||
+	    (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN))
+		return;
+	proto = sk->sk_protocol == IPPROTO_MPTCP ? IPPROTO_MPTCP :
+		IPPROTO_TCP;
+	if (!watch_next_match(sk, proto, in_task(), true))
+		return;
+	watch_next_queue(sk, proto, ktime_get_ns(),
+			 newstate == TCP_LISTEN ? W_ORIGIN_LISTEN :
+			 W_ORIGIN_CONNECT, true);
+}
+
+static void watch_next_fn(struct work_struct *work)
+{
+	struct watch_pending p[WATCH_PENDING];
+	struct sockleak_ref ref;
+	unsigned long flags;
+	bool again = false;
+	u32 cookie[2];
+	int i, n, ret;
+
+	raw_spin_lock_irqsave(&watch_pending_lock, flags);
+	n = watch_npending;
+	memcpy(p, watch_pending, sizeof(p));
+	watch_npending = 0;
+	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
+
+	for (i = 0; i < n; i++) {
+		struct sock *sk = p[i].sk;
+
+		if (!p[i].held && !sockleak_reg_grab_sk(sk, p[i].born_ns,
+							&ref)) {
+			/* Not initialised yet, or already gone. */
+			if (++p[i].tries < WATCH_RETRIES &&
+			    sockleak_reg_on()) {
+				raw_spin_lock_irqsave(&watch_pending_lock,
+						      flags);
+				watch_pending[watch_npending++] = p[i];
+				raw_spin_unlock_irqrestore(&watch_pending_lock,
+							   flags);
+				again = true;
+			} else {
+				atomic_inc(&watch_next_lost);
+			}
+			continue;
+		}
+		sockleak_sk_settle(sk);
+		sock_diag_save_cookie(sk, cookie);
+		mutex_lock(&watch_mutex);
+		ret = watch_arm_sk(sk, (u64)cookie[1] << 32 | cookie[0],
+				   p[i].proto, p[i].born_ns, p[i].origin);
+		if (ret)
+			watch_detach_tp();
+		mutex_unlock(&watch_mutex);
+		atomic_inc(ret ? &watch_next_lost : &watch_next_armed);
+		if (p[i].held)
+			sock_put(sk);
+		else
+			sockleak_walk_put(&ref, 1);
+	}
+	if (again)
+		mod_delayed_work(system_wq, &watch_next_work, 1);
 }
 
 /* ---- the "refs" report ------------------------------------------------ */
@@ -650,9 +959,17 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 			nsites++;
 
 	seq_puts(m, "cookie=");
-	seq_printf(m, "%llx state=%s proto=%s refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d armed_ms=%llu freed_ms=",
+	seq_printf(m, "%llx state=%s proto=%s origin=%s armed_after_us=",
 		   w->cookie, state == W_FREED ? "freed" : "armed",
-		   sockleak_proto_name(w->proto), refcnt, w->base, gets, puts,
+		   sockleak_proto_name(w->proto),
+		   watch_origin_names[w->origin]);
+	if (w->born_ns)
+		seq_printf(m, "%llu", div_u64(w->armed_ns - w->born_ns,
+					       NSEC_PER_USEC));
+	else
+		seq_putc(m, '-');
+	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d armed_ms=%llu freed_ms=",
+		   refcnt, w->base, gets, puts,
 		   seq, min_t(unsigned int, seq, WATCH_RING), nsites,
 		   atomic_read(&w->sites_lost),
 		   div_u64(now - w->armed_ns, NSEC_PER_MSEC));
@@ -859,6 +1176,11 @@ static int refs_show(struct seq_file *m, void *v)
 	if (!p)
 		return -ENOMEM;
 	mutex_lock(&watch_mutex);
+	if (watch_next_text[0])
+		seq_printf(m, "watch_next filter=%s left=%d armed=%d lost=%d\n",
+			   watch_next_text, atomic_read(&watch_next_left),
+			   atomic_read(&watch_next_armed),
+			   atomic_read(&watch_next_lost));
 	for (i = 0; i < WATCH_SLOTS; i++)
 		if (watch_slots[i])
 			watch_show_one(m, watch_slots[i], p, now);
@@ -883,4 +1205,25 @@ static const struct file_operations refs_fops = {
 void sockleak_watch_init(struct dentry *dir)
 {
 	debugfs_create_file("refs", SOCKLEAK_MODE_RO, dir, NULL, &refs_fops);
+}
+
+void sockleak_watch_exit(void)
+{
+	struct sockleak_watch *w;
+	int i;
+
+	atomic_set(&watch_next_left, 0);
+	cancel_delayed_work_sync(&watch_next_work);
+	watch_pending_flush();
+
+	mutex_lock(&watch_mutex);
+	for (i = 0; i < WATCH_SLOTS; i++) {
+		w = watch_slots[i];
+		if (w) {
+			WRITE_ONCE(watch_slots[i], NULL);
+			watch_destroy(w);
+		}
+	}
+	watch_detach_tp();
+	mutex_unlock(&watch_mutex);
 }

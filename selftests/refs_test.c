@@ -13,6 +13,7 @@
  * with the errno the control file documents and change nothing.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -47,7 +48,7 @@ FIXTURE_TEARDOWN(refs)
 
 	if (self->holdref)
 		sl_write(HOLDREF, "release");
-	sl_control("track=off\ngrace_ms=1800000");
+	sl_control("watch_next=off\ntrack=off\ngrace_ms=1800000");
 	for (i = 0; i < self->nwatched; i++) {
 		snprintf(cmd, sizeof(cmd), "unwatch=%llx", self->watched[i]);
 		sl_control(cmd);
@@ -437,6 +438,181 @@ TEST_F_TIMEOUT(refs, errors_change_nothing, 120)
 	EXPECT_EQ(0, watch(_metadata, self, ck[5]));
 	for (i = 0; i < 6; i++)
 		close(fds[i]);
+}
+
+/* The "watch_next" line of "refs": its @key, -1 when absent. */
+static long long next_field(const char *key)
+{
+	char *text = sl_read_file(REFS), *p;
+	long long v = -1;
+
+	if (text && (p = strstr(text, "watch_next ")))
+		v = sl_kv_ll(p, key);
+	free(text);
+	return v;
+}
+
+static int port_of_fd(int fd, bool peer)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if ((peer ? getpeername : getsockname)(fd, (struct sockaddr *)&a, &len))
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+/* Wait until "watch_next" has armed @n sockets (the work runs soon). */
+static bool next_armed(int n)
+{
+	for (int i = 0; i < 50; i++) {
+		if (next_field("armed") >= n)
+			return true;
+		sl_msleep(100);
+	}
+	return false;
+}
+
+/* The cookie= of every block of "refs" with origin=@origin. */
+static int cookies_of(const char *origin, unsigned long long *out, int max)
+{
+	char *text = sl_read_file(REFS), *p, want[32], v[32];
+	int n = 0;
+
+	snprintf(want, sizeof(want), " origin=%s ", origin);
+	for (p = text; p && n < max; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char *nl = strchr(p, '\n');
+
+		if (strncmp(p, "cookie=", 7))
+			continue;
+		if (!strstr(p, want) || (nl && strstr(p, want) > nl))
+			continue;
+		if (sl_kv(p, "cookie", v, sizeof(v)))
+			out[n++] = strtoull(v, NULL, 16);
+	}
+	free(text);
+	return n;
+}
+
+/*
+ * watch_next with a port filter: the next connection to a listener's
+ * port arms the connecting socket (at connect) and the accepted child (at
+ * clone), both named by the cookies ss and SO_COOKIE give; the child's
+ * reference taken by the test module is named; both balance when freed.
+ */
+TEST_F_TIMEOUT(refs, watch_next_port, 120)
+{
+	unsigned long long got[4], ck_c, ck_a;
+	char cmd[96], held[4][512], *b;
+	int l, c, a, port, i, n;
+	bool freed = false;
+
+	ASSERT_EQ(-EINVAL, sl_control("watch_next=port:0"));
+	ASSERT_EQ(-EINVAL, sl_control("watch_next=colour:red"));
+	ASSERT_EQ(0, sl_control("track=off"));
+	EXPECT_EQ(-ENODEV, sl_control("watch_next=port:80"));
+	ASSERT_EQ(0, sl_control("track=on"));
+
+	l = sl_listener(SOCK_CLOEXEC);
+	ASSERT_LE(0, l);
+	port = port_of_fd(l, false);
+	snprintf(cmd, sizeof(cmd), "watch_next=proto:tcp,port:%d,count:2",
+		 port);
+	ASSERT_EQ(0, sl_control(cmd));
+	EXPECT_EQ(2, next_field("left"));
+	c = sl_connect(l, SOCK_CLOEXEC);
+	ASSERT_LE(0, c);
+	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(port, port_of_fd(c, true));
+	ASSERT_TRUE(next_armed(2));
+	EXPECT_EQ(0, next_field("left"));
+	EXPECT_EQ(0, next_field("lost"));
+	ck_c = sl_sock_cookie(c);
+	ck_a = sl_sock_cookie(a);
+	ASSERT_EQ(1, cookies_of("connect", got, 4));
+	EXPECT_EQ(ck_c, got[0]);
+	ASSERT_EQ(1, cookies_of("clone", got, 4));
+	EXPECT_EQ(ck_a, got[0]);
+	self->watched[self->nwatched++] = ck_c;
+	self->watched[self->nwatched++] = ck_a;
+
+	snprintf(cmd, sizeof(cmd), "hold %d", a);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	self->holdref = true;
+	close(c);
+	close(a);
+	close(l);
+	sl_msleep(500);
+	b = refs_block(ck_a);
+	ASSERT_NE(NULL, b);
+	TH_LOG("%.*s", (int)(strchr(b, '\n') - b), b);
+	EXPECT_LE(0, head_field(b, "armed_after_us"));
+	n = held_lines(b, held, 4);
+	ASSERT_EQ(1, n);
+	EXPECT_NE(NULL, strstr(held[0], "taken=holdref_take+"));
+	free(b);
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	self->holdref = false;
+	for (i = 0; i < 50 && !freed; i++) {
+		char state[16];
+
+		sl_msleep(200);
+		b = refs_block(ck_a);
+		ASSERT_NE(NULL, b);
+		freed = head_str(b, "state", state, sizeof(state)) &&
+			!strcmp(state, "freed");
+		if (freed)
+			EXPECT_NE(NULL, strstr(b, "the history balances"));
+		free(b);
+	}
+	EXPECT_TRUE(freed);
+}
+
+/*
+ * watch_next by the creating task's name: the next UDP socket this test
+ * creates is armed from its allocation (origin=alloc, armed_after_us
+ * says how late); its history balances when it is freed.
+ */
+TEST_F_TIMEOUT(refs, watch_next_comm_alloc, 120)
+{
+	unsigned long long got[2], ck;
+	char state[16], *b;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int u, i;
+	bool freed = false;
+
+	ASSERT_EQ(0, sl_control("track=on"));
+	ASSERT_EQ(0, sl_control("watch_next=proto:udp,comm:refs_test"));
+	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, u);
+	ASSERT_TRUE(next_armed(1));
+	ck = sl_sock_cookie(u);
+	ASSERT_EQ(1, cookies_of("alloc", got, 2));
+	EXPECT_EQ(ck, got[0]);
+	self->watched[self->nwatched++] = ck;
+	ASSERT_EQ(0, bind(u, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, getsockname(u, (struct sockaddr *)&sa, &len));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(1, sendto(u, "x", 1, 0, (struct sockaddr *)&sa,
+				    sizeof(sa)));
+	close(u);
+	for (i = 0; i < 50 && !freed; i++) {
+		sl_msleep(200);
+		b = refs_block(ck);
+		ASSERT_NE(NULL, b);
+		freed = head_str(b, "state", state, sizeof(state)) &&
+			!strcmp(state, "freed");
+		if (freed) {
+			TH_LOG("%.*s", (int)(strchr(b, '\n') - b), b);
+			EXPECT_LE(0, head_field(b, "armed_after_us"));
+			EXPECT_NE(NULL, strstr(b, "the history balances"));
+		}
+		free(b);
+	}
+	EXPECT_TRUE(freed);
 }
 
 TEST_HARNESS_MAIN
