@@ -10,7 +10,8 @@
  * the handler records it. The "refs" debugfs file shows, per watch:
  *
  *   cookie=<hex> state=armed|freed proto= refcnt=N base=N gets=N puts=N
- *   changes=N kept=N sites=N sites_lost=N armed_ms=N freed_ms=N|-
+ *   changes=N kept=N sites=N sites_lost=N folded=N armed_ms=N
+ *   freed_ms=N|-
  *    change=<n> t_us=<since arming> cpu= ctx=task|softirq|hardirq|nmi
  *    pid= comm= old= new= site=<n>|-
  *    site=<n> op=get|put|none count=N unmatched=N stack=<f>,<f>,...
@@ -39,8 +40,11 @@
  * outside the core ("taken").
  *
  * sockleak's own references (the socket walk holds each socket while it
- * reads it) are recognised by a frame inside this module near the write;
- * they are neither recorded nor reported, and refcnt leaves them out.
+ * reads it) are recognised by the code that writes (watch_own()); they
+ * are neither recorded nor reported, and refcnt leaves them out, exactly
+ * (each is +1 or -1). When another CPU moved the count between two traps
+ * so that the trap of sockleak's own change read that move too, the move
+ * is counted in gets or puts without a site ("folded").
  *
  * Disarming at free: the kmem_cache_free tracepoint (attached while a
  * watch exists) sees the socket's object go back to its slab before the
@@ -92,7 +96,6 @@
 #define WATCH_RING	1024	/* latest changes kept per watch */
 #define WATCH_SITES	64	/* distinct stacks per watch */
 #define WATCH_DEPTH	16	/* frames per stack */
-#define WATCH_OWN_FRAMES 4	/* frames searched for sockleak's own code */
 
 enum { W_CTX_TASK, W_CTX_SOFTIRQ, W_CTX_HARDIRQ, W_CTX_NMI };
 enum { W_ARMED = 1, W_FREED };
@@ -151,6 +154,7 @@ struct sockleak_watch {
 	atomic_t seq;		/* changes recorded */
 	atomic_t gets, puts;
 	atomic_t sites_lost;
+	atomic_t folded;	/* moves folded into sockleak's own changes */
 	u64 armed_ns, freed_ns;
 	struct work_struct work;	/* unregisters after the free */
 	struct watch_site sites[WATCH_SITES];
@@ -181,14 +185,24 @@ static u8 watch_ctx(void)
 	return W_CTX_TASK;
 }
 
-static bool watch_own(const unsigned long *ent, unsigned int depth)
-{
-	unsigned int i;
+/* sock_gen_put()'s text, [start, end): learnt at load, see watch_own(). */
+static unsigned long watch_put_start, watch_put_end;
 
-	for (i = 0; i < depth && i < WATCH_OWN_FRAMES; i++)
-		if (within_module(ent[i], THIS_MODULE))
-			return true;
-	return false;
+/*
+ * A change made by sockleak itself, and its exact delta: its code holds
+ * the writing instruction (an inline refcount_inc_not_zero() or
+ * refcount_inc(): a get) or calls the function that does (one frame up:
+ * sock_gen_put(), a put, the only way sockleak drops a socket reference;
+ * or a kernel lookup such as mptcp_token_get_sock(), a get). Returns 0
+ * for a change that is not sockleak's, else +1 or -1.
+ */
+static int watch_own(const unsigned long *ent, unsigned int depth)
+{
+	if (depth && within_module(ent[0], THIS_MODULE))
+		return 1;
+	if (depth < 2 || !within_module(ent[1], THIS_MODULE))
+		return 0;
+	return ent[0] >= watch_put_start && ent[0] < watch_put_end ? -1 : 1;
 }
 
 /* The site of @ent (found or claimed), counted; -1 when the table is full. */
@@ -227,6 +241,14 @@ static int watch_site(struct sockleak_watch *w, const unsigned long *ent,
 	return -1;
 }
 
+static void watch_count(struct sockleak_watch *w, int delta)
+{
+	if (delta > 0)
+		atomic_add(delta, &w->gets);
+	else if (delta < 0)
+		atomic_add(-delta, &w->puts);
+}
+
 /* #DB handler: one write of the watched sk_refcnt. No lock, no allocation. */
 static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 		      struct pt_regs *regs)
@@ -235,7 +257,7 @@ static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 	unsigned long ent[WATCH_DEPTH];
 	unsigned int depth, n;
 	struct watch_rec *r;
-	int new, old, site;
+	int new, old, site, own;
 	u8 ctx;
 
 	/* Freed: the word may belong to another object now. */
@@ -246,14 +268,20 @@ static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 	/* The writing function first: the unwinder starts at its caller. */
 	ent[0] = instruction_pointer(regs);
 	depth = 1 + sockleak_stack_regs(regs, ent + 1, WATCH_DEPTH - 1);
-	if (watch_own(ent, depth)) {
-		atomic_add(new - old, &w->own);
+	own = watch_own(ent, depth);
+	if (own) {
+		/*
+		 * Exactly +1 or -1 of its own. What else the count moved by
+		 * since the last change seen (another CPU's write whose trap
+		 * read the value before this one) is folded in, unattributed.
+		 */
+		atomic_add(own, &w->own);
+		watch_count(w, new - old - own);
+		if (new - old - own)
+			atomic_inc(&w->folded);
 		return;
 	}
-	if (new > old)
-		atomic_add(new - old, &w->gets);
-	else if (new < old)
-		atomic_add(old - new, &w->puts);
+	watch_count(w, new - old);
 	ctx = watch_ctx();
 	site = watch_site(w, ent, depth, new - old, ctx);
 
@@ -479,7 +507,7 @@ int sockleak_watch_arm(u64 cookie)
 	if (sk) {
 		ret = watch_arm_sk(sk, cookie, proto, 0, W_ORIGIN_COOKIE);
 		/* May be the last reference: the free probe ends the watch. */
-		sock_put(sk);
+		sock_gen_put(sk);
 	}
 out:
 	if (ret)
@@ -625,7 +653,7 @@ static void watch_pending_flush(void)
 	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
 	for (i = 0; i < n; i++)
 		if (p[i].held)
-			sock_put(p[i].sk);
+			sock_gen_put(p[i].sk);
 }
 
 int sockleak_watch_next(const char *arg)
@@ -789,7 +817,7 @@ static void watch_next_fn(struct work_struct *work)
 		mutex_unlock(&watch_mutex);
 		atomic_inc(ret ? &watch_next_lost : &watch_next_armed);
 		if (p[i].held)
-			sock_put(sk);
+			sock_gen_put(sk);
 		else
 			sockleak_walk_put(&ref, 1);
 	}
@@ -968,10 +996,10 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 					       NSEC_PER_USEC));
 	else
 		seq_putc(m, '-');
-	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d armed_ms=%llu freed_ms=",
+	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d folded=%d armed_ms=%llu freed_ms=",
 		   refcnt, w->base, gets, puts,
 		   seq, min_t(unsigned int, seq, WATCH_RING), nsites,
-		   atomic_read(&w->sites_lost),
+		   atomic_read(&w->sites_lost), atomic_read(&w->folded),
 		   div_u64(now - w->armed_ns, NSEC_PER_MSEC));
 	if (state == W_FREED)
 		seq_printf(m, "%llu\n",
@@ -1204,6 +1232,17 @@ static const struct file_operations refs_fops = {
 
 void sockleak_watch_init(struct dentry *dir)
 {
+	char buf[KSYM_SYMBOL_LEN], *slash;
+	unsigned long size;
+
+	/* "sock_gen_put+0x0/0x90": the function's size after the slash. */
+	watch_put_start = (unsigned long)sock_gen_put;
+	sprint_symbol(buf, watch_put_start);
+	slash = strchr(buf, '/');
+	if (slash && !kstrtoul(slash + 1, 0, &size))
+		watch_put_end = watch_put_start + size;
+	else
+		pr_warn("cannot size sock_gen_put: its puts count as gets\n");
 	debugfs_create_file("refs", SOCKLEAK_MODE_RO, dir, NULL, &refs_fops);
 }
 

@@ -2,7 +2,7 @@
 /*
  * leaky - a small leaky TCP workload for the demo and the helper's tests.
  *
- *   leaky [-p BASEPORT] [-i INTERVAL_MS] [-t SECONDS]
+ *   leaky [-p BASEPORT] [-i INTERVAL_MS] [-t SECONDS] [-L [-D DELAY_MS]]
  *
  * On 127.0.0.1 it creates:
  *   BASEPORT+0  a receiver that never reads; the client keeps sending
@@ -17,7 +17,8 @@
  *   BASEPORT+4  with -L, when the test-only sockleak_holdref module is
  *               loaded: a connection closed by the application while a
  *               "buggy kernel user" (holdref) keeps a reference on the
- *               accepted socket: closed but never freed
+ *               accepted socket: closed but never freed; -D: the
+ *               reference is taken DELAY_MS after accept()
  * prints "ready", its ports and pid (and held=COOKIE, the leaked socket's
  * SO_COOKIE in hex, with -L), then runs for SECONDS (0: until killed).
  */
@@ -99,11 +100,14 @@ static void in_flight(int fd)
 	close(sv[0]);		/* sv[1] keeps the message queued */
 }
 
+static void msleep(int ms);
+
 /*
- * A reference leaked by the test-only holdref module, if it is there;
- * *cookie is the leaked socket's SO_COOKIE.
+ * A reference leaked by the test-only holdref module, if it is there,
+ * taken @delay_ms after accept(); *cookie is the leaked socket's
+ * SO_COOKIE.
  */
-static int leak_reference(int port, unsigned long long *cookie)
+static int leak_reference(int port, int delay_ms, unsigned long long *cookie)
 {
 	int l = listener(port, 0), c = connect_to(port), a, ctl;
 	socklen_t len = sizeof(*cookie);
@@ -115,6 +119,7 @@ static int leak_reference(int port, unsigned long long *cookie)
 	ctl = open("/sys/kernel/debug/sockleak_holdref/ctl", O_WRONLY);
 	if (ctl < 0)
 		return -1;
+	msleep(delay_ms);
 	snprintf(cmd, sizeof(cmd), "hold %d", a);
 	if (write(ctl, cmd, strlen(cmd)) < 0)
 		die("holdref");
@@ -135,18 +140,20 @@ static void msleep(int ms)
 int main(int argc, char **argv)
 {
 	int port = 7100, interval = 200, seconds = 0, opt, leak = 0;
+	int delay_ms = 0;
 	int l0, l1, l2, c0, s0, c1, s1, c2, s2;
 	unsigned long long held = 0;
 	static char buf[65536];
 	long sent = 0;
 	time_t end;
 
-	while ((opt = getopt(argc, argv, "p:i:t:L")) != -1) {
+	while ((opt = getopt(argc, argv, "p:i:t:LD:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'i': interval = atoi(optarg); break;
 		case 't': seconds = atoi(optarg); break;
 		case 'L': leak = 1; break;
+		case 'D': delay_ms = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: leaky [-p PORT] [-i MS] [-t SEC] [-L]\n");
 			return 2;
@@ -196,7 +203,7 @@ int main(int argc, char **argv)
 	in_flight(listener(port + 3, 0));
 
 	/* 5. A reference leaked by a "buggy kernel user". */
-	if (leak && leak_reference(port + 4, &held)) {
+	if (leak && leak_reference(port + 4, delay_ms, &held)) {
 		fprintf(stderr, "leaky: no sockleak_holdref module, no leak\n");
 		held = 0;
 	}

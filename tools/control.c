@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak helper - version, control and the commands that write to the
- * module's control file: set, track, scan, clear.
+ * module's control file: set, track, scan, clear (control_set() is the
+ * one writer, for refs.c and run.c too).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +73,7 @@ int cmd_control_show(void)
 }
 
 /* Write one line to control; @what names the feature for errors. */
-static int control_write(const char *line, const char *what)
+int control_set(const char *line, const char *what)
 {
 	char path[PATH_MAX];
 	size_t len = strlen(line);
@@ -91,6 +92,20 @@ static int control_write(const char *line, const char *what)
 		int e = errno;
 
 		close(fd);
+		if (e == ENOSPC)
+			fail("`%s`: no free watch slot: every debug register is in use (unwatch one: sockleak set unwatch=COOKIE)",
+			     line);
+		if (e == ENOENT && !strncmp(line, "unwatch=", 8))
+			fail("`%s`: that socket is not watched; see sockleak refs",
+			     line);
+		if (e == ENOENT)
+			fail("`%s`: no socket has that cookie (the sk: of ss -e)",
+			     line);
+		if (e == EEXIST)
+			fail("`%s`: that socket is watched already; see sockleak refs",
+			     line);
+		if (e == ENODEV)
+			fail("`%s` needs tracking on: sockleak track on", line);
 		if (e == EINVAL && what)
 			fail("the module rejected `%s`: this sockleak module has no %s (module too old?)",
 			     line, what);
@@ -115,7 +130,7 @@ int cmd_set(int argc, char **argv)
 
 		if (!eq || eq == argv[i] || !eq[1])
 			fail("set wants NAME=VALUE, got `%s`", argv[i]);
-		control_write(argv[i], NULL);
+		control_set(argv[i], NULL);
 	}
 	return cmd_control_show();
 }
@@ -124,7 +139,7 @@ int cmd_track(int argc, char **argv)
 {
 	if (argc != 1 || (strcmp(argv[0], "on") && strcmp(argv[0], "off")))
 		fail("usage: sockleak track on|off");
-	control_write(!strcmp(argv[0], "on") ? "track=on" : "track=off",
+	control_set(!strcmp(argv[0], "on") ? "track=on" : "track=off",
 		      "closed-socket tracking (`track` command)");
 	printf("tracking %s\n", argv[0]);
 	return 0;
@@ -132,14 +147,14 @@ int cmd_track(int argc, char **argv)
 
 int cmd_scan(void)
 {
-	control_write("scan", "owner scan (`scan` command)");
+	control_set("scan", "owner scan (`scan` command)");
 	printf("owner scan done; see `sockleak sockets`\n");
 	return 0;
 }
 
 int cmd_clear(void)
 {
-	control_write("clear", "`clear` command (closed-socket tracking)");
+	control_set("clear", "`clear` command (closed-socket tracking)");
 	printf("cleared\n");
 	return 0;
 }

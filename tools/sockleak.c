@@ -31,6 +31,7 @@ struct options opt = {
 	.filter = { .netns = -1, .min_mem = -1 },
 	.limit = -1,
 	.interval = 2,
+	.port = -1,
 };
 
 void __attribute__((noreturn, format(printf, 1, 2)))
@@ -236,6 +237,7 @@ enum opt_id {
 	O_JSON, O_PROM,
 	O_STATE, O_PROTO, O_NETNS, O_CGROUP, O_MINMEM, O_FLAG, O_SORT,
 	O_LIMIT, O_INTERVAL, O_COUNT, O_VERBOSE, O_ALL,
+	O_PORT, O_TIMEOUT, O_WATCH,
 	O_DEBUGFS, O_VERSION, O_HELP,	/* every command's */
 	O_NUM
 };
@@ -279,12 +281,22 @@ static const struct optdef {
 	[O_INTERVAL] = { NULL, 'i', true, "-i SEC",
 		"seconds between samples (default 2)" },
 	[O_COUNT] = { NULL, 'c', true, "-c COUNT",
-		"samples to take (default: until interrupted)" },
+		"samples to take (default: until interrupted); watch-next: "
+		"sockets to arm (default 1)" },
 	[O_VERBOSE] = { NULL, 'v', false, "-v",
-		"both stacks, one frame a line" },
+		"both stacks, one frame a line; refs: every change and "
+		"stack" },
 	[O_ALL] = { "all", 0, false, "--all",
 		"one line per suspect (default: one line per group of one "
 		"cause and owner)" },
+	[O_PORT] = { "port", 0, true, "--port P",
+		"filter: sockets with local or remote port P" },
+	[O_TIMEOUT] = { "timeout", 0, true, "--timeout SEC",
+		"wait at most SEC seconds (run: default 30)" },
+	[O_WATCH] = { "watch", 0, true, "--watch FILTER",
+		"also arm watchpoints on the sockets the command creates "
+		"that match FILTER (the module's watch_next, e.g. "
+		"port:8080,count:2)" },
 	[O_DEBUGFS] = { "debugfs", 0, true, "--debugfs DIR",
 		"read a saved copy (repeat it for offline watch)" },
 	[O_VERSION] = { "version", 0, false, "--version",
@@ -359,6 +371,21 @@ static const struct cmd cmds[] = {
 	}, {
 		.name = "clear", .run = cmd_clear,
 		.help = "forget what tracking recorded",
+	}, {
+		.name = "refs", .args = "[COOKIE]", .run_args = cmd_refs,
+		.opts = BIT(O_JSON) | BIT(O_VERBOSE),
+		.help = "watched sockets: who took the references still held",
+	}, {
+		.name = "watch-next", .run = cmd_watch_next,
+		.opts = BIT(O_PORT) | BIT(O_PROTO) | BIT(O_NETNS) |
+			BIT(O_COUNT) | BIT(O_TIMEOUT),
+		.help = "watch the next sockets created that match; report "
+			"each one's references when it is freed",
+	}, {
+		.name = "run", .args = "-- CMD [ARGS...]", .run_args = cmd_run,
+		.opts = BIT(O_WATCH) | BIT(O_TIMEOUT),
+		.help = "run CMD, then report the sockets it created that the "
+			"kernel never freed (exit 1 on a leak)",
 	}, {
 		.name = "snapshot", .args = "DIR", .run_args = cmd_snapshot,
 		.help = "save the reports to DIR (read it with --debugfs DIR)",
@@ -605,6 +632,24 @@ int main(int argc, char **argv)
 			opt.sort = optarg;
 			break;
 		case O_VERBOSE: opt.verbose = true; break;
+		case O_PORT: {
+			long long p = num_arg("--port", optarg);
+
+			if (p < 1 || p > 65535)
+				fail("--port wants 1-65535, got `%s`", optarg);
+			opt.port = p;
+			break;
+		}
+		case O_TIMEOUT: {
+			long long t = num_arg("--timeout", optarg);
+
+			if (t < 1 || t > 86400)
+				fail("--timeout wants 1-86400 seconds, got `%s`",
+				     optarg);
+			opt.timeout = t;
+			break;
+		}
+		case O_WATCH: opt.watch = optarg; break;
 		case O_ALL: opt.all = true; break;
 		case O_LIMIT: opt.limit = num_arg("-n", optarg); break;
 		case O_COUNT: opt.count = num_arg("-c", optarg); break;

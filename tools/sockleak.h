@@ -42,6 +42,9 @@ struct options {
 	int limit;			/* -n, -1: the command's default */
 	double interval;		/* watch -i, seconds */
 	int count;			/* watch -c, 0: forever */
+	int port;			/* watch-next --port, -1: none */
+	int timeout;			/* --timeout seconds, 0: default */
+	const char *watch;		/* run --watch FILTER */
 };
 
 extern struct options opt;
@@ -159,6 +162,11 @@ int cmd_set(int argc, char **argv);
 int cmd_track(int argc, char **argv);
 int cmd_scan(void);
 int cmd_clear(void);
+int cmd_refs(int argc, char **argv);
+int cmd_watch_next(void);
+int cmd_run(int argc, char **argv);
+/* control.c: write @line to control; @what names the feature in errors. */
+int control_set(const char *line, const char *what);
 int cmd_snapshot(int argc, char **argv);
 
 #endif
