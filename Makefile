@@ -7,7 +7,8 @@
 #   make check           everything, tested in VMs on every kernel of the matrix
 #   make demo            boot a VM, load the module, show its reports
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
-#   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS)
+#   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS,
+#                        BENCH_PINGPONG)
 #   make check-debug     selftests on debug kernels of the newest source:
 #                        KASAN/lockdep/kmemleak, and PREEMPT_RT with lockdep
 #   make deb             Debian packages sockleak-dkms and sockleak (build/deb/)
@@ -95,6 +96,7 @@ BENCH_RUNS ?= 5
 BENCH_CHURN_SECONDS ?= 5
 BENCH_CHURN_ROUNDS ?= 3
 BENCH_CHAIN ?= 5000 20000
+BENCH_PINGPONG ?= 2000
 bench: deps tools selftests
 	@for k in $$(selftests/vm/kernels.sh); do \
 		SOCKLEAK_VM_MEM=4096 selftests/vm/run.sh \
@@ -104,6 +106,7 @@ bench: deps tools selftests
 			--env BENCH_CHURN_SECONDS=$(BENCH_CHURN_SECONDS) \
 			--env BENCH_CHURN_ROUNDS=$(BENCH_CHURN_ROUNDS) \
 			--env BENCH_CHAIN="$(subst $(space),:,$(BENCH_CHAIN))" \
+			--env BENCH_PINGPONG=$(BENCH_PINGPONG) \
 			$$k >/dev/null || exit 1; \
 		selftests/vm/bench-report.sh $(BUILD)/vm/$$k-demo/results.log.txt $$k \
 			| tee $(BUILD)/bench-$$k.txt; \

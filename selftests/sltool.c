@@ -16,6 +16,10 @@
  *                          (one slot of the UDP hash), each connected to
  *                          its own peer port, print "ready", hold them
  *                          until stdin closes
+ *   sltool pingpong N      a loopback TCP pair: print "cookie=HEX" (the
+ *                          client's SO_COOKIE) and "ready", wait for a
+ *                          line on stdin, then N one-byte ping-pongs;
+ *                          prints their wall time in microseconds
  *   sltool time RUNS CMD...
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
@@ -25,6 +29,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,8 +237,54 @@ static int time_cmd(int runs, char **cmd)
 	return 0;
 }
 
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+static int pingpong(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	unsigned long long ck = 0;
+	struct timespec t0, t1;
+	int l, c, s, one = 1;
+	char b = 'x', line[16];
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len) ||
+	    connect(c, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	s = accept(l, NULL, NULL);
+	len = sizeof(ck);
+	if (s < 0 || getsockopt(c, SOL_SOCKET, SO_COOKIE, &ck, &len))
+		return 1;
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	printf("cookie=%llx\nready\n", ck);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++)
+		if (write(c, &b, 1) != 1 || read(s, &b, 1) != 1 ||
+		    write(s, &b, 1) != 1 || read(c, &b, 1) != 1)
+			return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%lld\n", ((long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
+			  t1.tv_nsec - t0.tv_nsec) / 1000);
+	close(c);
+	close(s);
+	close(l);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "pingpong"))
+		return pingpong(atol(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "pairs"))
 		return pairs(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 4);
 	if (argc == 3 && !strcmp(argv[1], "udp-chain"))
@@ -245,6 +296,6 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "nobody-open"))
 		return nobody_open(argc - 2, argv + 2);
 	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE... | "
-		"pairs N [PORTS] | udp-chain N | time RUNS CMD...\n");
+		"pairs N [PORTS] | udp-chain N | pingpong N | time RUNS CMD...\n");
 	return 2;
 }

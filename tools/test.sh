@@ -353,6 +353,37 @@ SOCKLEAK_CGROUPFS=$cg RP --prom >"$tmp/prom2"
 check "--prom with cgroups, tracked, suspects: strict exposition format" "$?" 0
 check "--prom: tracked sockets = lines of tracked" \
 	"$("$here/promcheck.py" --get sockleak_tracked_sockets <"$tmp/prom2")" "$(grep -c . "$td/reports/tracked")"
+# refs: the watched sockets (testdata/reports/refs, the documented format).
+W=$tmp/refsdir
+mkdir -p "$W"
+cp "$td/leaky2/"* "$W/"
+cp "$td/reports/refs" "$W/refs"
+check "refs: one paragraph per watched socket" \
+	"$("$bin" --debugfs "$W" refs | grep -c '^socket ')" "$(grep -c '^cookie=' "$td/reports/refs")"
+check "refs: the held reference and who took it" \
+	"$("$bin" --debugfs "$W" refs 1a | grep '^  1 held')" \
+	"  1 held, taken in holdref_take+0x1a/0x60[sockleak_holdref] (task, pid 208 leaky)"
+check "refs: the module's sentence last" \
+	"$("$bin" --debugfs "$W" refs 0x1b | tail -n 1)" \
+	"  $(sed -n 's/^explain=\(freed.*\)/\1/p' "$td/reports/refs")"
+check "refs -v: every change and every frame of every site" \
+	"$("$bin" --debugfs "$W" refs -v 1a | grep -c -e '^    change=' -e '^      [a-z_]')" \
+	"$(awk '/^cookie=1a /{f=1; next} /^cookie=/{f=0} f && /^ change=/{n++} f && /^ site=/{split($0,a,"stack="); n+=split(a[2],b,",")} f && /^ held=[0-9]+ site=/{split($0,a,"stack="); n+=split(a[2],b,",")} END{print n}' "$td/reports/refs")"
+"$bin" --debugfs "$W" --json refs >"$tmp/refs.json"
+check "refs --json: one object per socket, the held list" \
+	"$(python3 -c 'import json,sys; v=[json.loads(l) for l in sys.stdin]; print(len(v), v[0]["cookie"], v[0]["held"][0]["count"], v[0]["held"][0]["taken"], v[1]["held"])' <"$tmp/refs.json")" \
+	"2 1a 1 holdref_take+0x1a/0x60[sockleak_holdref] []"
+check_err "refs of a socket not watched: says how to arm it" \
+	"sockleak set watch=99" "$bin" --debugfs "$W" refs 99
+check_err "run on a saved copy: needs the live module" \
+	"run needs the live module" "$bin" --debugfs "$W" run -- true
+check_err "watch-next on a saved copy: needs the live module" \
+	"watch-next arms the live module" "$bin" --debugfs "$W" watch-next --port 80
+check_err "watch-next --port 0: the range" \
+	"--port wants 1-65535" "$bin" --debugfs "$W" watch-next --port 0
+check_err "--watch is an option of run only" \
+	"--watch is not an option of this command" "$bin" --debugfs "$W" refs --watch port:1
+
 echo "1..$n"
 echo "# totals: pass:$((n - fail)) fail:$fail"
 [ $fail = 0 ]

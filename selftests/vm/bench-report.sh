@@ -36,6 +36,11 @@ END {
 				v(0, "churn_tracking_nostacks"), v(0, "churn_tracking_nostacks") / v(0, "churn_loaded")
 		printf "\n"
 	}
+	if (v(0, "pingpong_watched_changes") > 0)
+		printf "refcount watchpoint (%d ping-pongs, median of %d rounds): unwatched %.1fms, watched %.1fms, %d count changes: %.1f us per change\n", \
+			v(0, "pingpong_n"), cnt["0/pingpong_plain"], \
+			v(0, "pingpong_plain") / 1000, v(0, "pingpong_watched") / 1000, v(0, "pingpong_watched_changes"), \
+			(v(0, "pingpong_watched") - v(0, "pingpong_plain")) / v(0, "pingpong_watched_changes")
 	printf "%8s %12s %12s %12s %12s %12s %10s %10s %10s\n", "sockets", "cat_sockets", "proc_tcp", "ss_tanmie",
 		"cat_summary", "cat_cgroups", "sk/proc", "sk/ss", "sum/proc"
 	for (i = 0; i < n; i++) {

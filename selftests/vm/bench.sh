@@ -90,4 +90,43 @@ for n in $CHAIN; do
 	exec 9>&-
 	wait
 done
+# Refcount watchpoint: PINGPONG one-byte ping-pongs on a loopback pair,
+# its client end unwatched, then watched (interleaved, RUNS rounds); the
+# time added over the watched socket's count changes is the cost of one
+# change (a trap, an unwind from the trap's registers, a record).
+PINGPONG=${BENCH_PINGPONG:-2000}
+pingpong() {
+	rm -f /tmp/pp.in /tmp/pp.out
+	mkfifo /tmp/pp.in
+	$T pingpong "$PINGPONG" </tmp/pp.in >/tmp/pp.out &
+	pp=$!
+	exec 8>/tmp/pp.in
+	while ! grep -q ready /tmp/pp.out 2>/dev/null; do
+		sleep 0.1
+		kill -0 $pp 2>/dev/null || { echo "pingpong failed"; exit 1; }
+	done
+	ck=$(sed -n 's/^cookie=//p' /tmp/pp.out)
+	[ "$1" = watch ] && echo "watch=$ck" >$SL/control
+	echo go >&8
+	wait $pp
+	exec 8>&-
+	us=$(tail -n 1 /tmp/pp.out)
+	ch=0
+	if [ "$1" = watch ]; then
+		ch=$(sed -n "s/^cookie=$ck .* changes=\([0-9]*\) .*/\1/p" $SL/refs)
+		echo "unwatch=$ck" >$SL/control
+	fi
+	echo "$us $ch"
+}
+modprobe sockleak
+out 0 pingpong_n "$PINGPONG" pingpongs
+for r in $(seq "$RUNS"); do
+	# shellcheck disable=SC2046
+	set -- $(pingpong plain)
+	out 0 pingpong_plain "$1" us
+	# shellcheck disable=SC2046
+	set -- $(pingpong watch)
+	out 0 pingpong_watched "$1" us
+	out 0 pingpong_watched_changes "$2" changes
+done
 echo "BENCH done"
