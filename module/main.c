@@ -49,9 +49,10 @@ static void __exit sockleak_exit(void)
 {
 	debugfs_remove_recursive(sockleak_dir);
 	sockleak_dir = NULL;
-	sockleak_watch_exit();
 	/* Probes unregistered (handlers drained), then the registry freed. */
 	sockleak_track_exit();
+	/* No probe can queue a watch_next match any more. */
+	sockleak_watch_exit();
 	sockleak_owners_exit();
 	pr_info("unloaded\n");
 }

@@ -408,26 +408,33 @@ static struct sockleak_watch *watch_lookup(u64 cookie, int *slot)
 	return NULL;
 }
 
-/* A free slot, or the one of the watch that ended first (destroyed). */
+/*
+ * A free slot, making one by destroying the watch that ended first when
+ * all are taken; -1 when every watch is armed. watch_destroy() drops
+ * watch_mutex for a while: look again after it.
+ */
 static int watch_slot(void)
 {
 	struct sockleak_watch *w;
-	int i, old = -1;
+	int i, old;
 
-	for (i = 0; i < WATCH_SLOTS; i++) {
-		w = watch_slots[i];
-		if (!w)
-			return i;
-		if (w->state == W_FREED &&
-		    (old < 0 || w->freed_ns < watch_slots[old]->freed_ns))
-			old = i;
-	}
-	if (old >= 0) {
+	for (;;) {
+		old = -1;
+		for (i = 0; i < WATCH_SLOTS; i++) {
+			w = watch_slots[i];
+			if (!w)
+				return i;
+			if (w->state == W_FREED &&
+			    (old < 0 ||
+			     w->freed_ns < watch_slots[old]->freed_ns))
+				old = i;
+		}
+		if (old < 0)
+			return -1;
 		w = watch_slots[old];
 		WRITE_ONCE(watch_slots[old], NULL);
 		watch_destroy(w);
 	}
-	return old;
 }
 
 /*

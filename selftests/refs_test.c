@@ -228,6 +228,18 @@ static void leak_named(struct __test_metadata *_metadata,
 	EXPECT_EQ(NULL, strstr(b, "[sockleak]"));
 	free(b);
 
+	/* dump=<cookie>: the watch's report in the kernel log too. */
+	snprintf(cmd, sizeof(cmd), "dump=%llx", ck);
+	ASSERT_EQ(0, sl_control(cmd));
+	b = sl_run("dmesg");
+	ASSERT_NE(NULL, b);
+	snprintf(want, sizeof(want), "refs cookie=%llx state=armed ", ck);
+	EXPECT_NE(NULL, strstr(b, want));
+	snprintf(want, sizeof(want), "refs explain=1 reference held: taken in %s+",
+		 fn);
+	EXPECT_NE(NULL, strstr(b, want));
+	free(b);
+
 	/* The tracker's reports name the same holder. */
 	line = sl_tracked_find(&text, ck);
 	ASSERT_NE(NULL, line);
@@ -290,11 +302,13 @@ TEST_F_TIMEOUT(refs, leak_in_softirq_named, 120)
  * A connection with data both ways, closed by both ends: each end's
  * history balances to zero when the kernel frees it; until then ss shows
  * it, after that ss shows it gone or in TIME-WAIT (a new object with the
- * same cookie).
+ * same cookie). New connections made after the free (which may reuse
+ * the memory) add nothing to the ended watches.
  */
 TEST_F_TIMEOUT(refs, connection_balances_at_free, 120)
 {
 	unsigned long long ck[2];
+	long long changes[2];
 	char state[16], buf[4096] = "x", *b;
 	int c, a, i, k, fds[2], freed = 0;
 	struct ss_list ss = {};
@@ -330,6 +344,29 @@ TEST_F_TIMEOUT(refs, connection_balances_at_free, 120)
 		}
 	}
 	ASSERT_EQ(2, freed);
+	/*
+	 * The memory is free for the next sockets (TCP's slab reuses it at
+	 * once): churn some, and the ended watches must record nothing.
+	 */
+	for (k = 0; k < 2; k++) {
+		b = refs_block(ck[k]);
+		ASSERT_NE(NULL, b);
+		changes[k] = head_field(b, "changes");
+		free(b);
+	}
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, tcp_pair(&c, &a));
+		ASSERT_EQ(1, write(c, "x", 1));
+		ASSERT_EQ(1, read(a, buf, 1));
+		close(c);
+		close(a);
+	}
+	for (k = 0; k < 2; k++) {
+		b = refs_block(ck[k]);
+		ASSERT_NE(NULL, b);
+		EXPECT_EQ(changes[k], head_field(b, "changes"));
+		free(b);
+	}
 	ASSERT_LE(0, ss_list(NULL, &ss));
 	for (k = 0; k < 2; k++) {
 		b = refs_block(ck[k]);

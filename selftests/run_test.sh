@@ -18,7 +18,7 @@ SL=/usr/bin/sockleak
 HR=/sys/kernel/debug/sockleak_holdref/ctl
 here=$(cd "$(dirname "$0")" && pwd)
 
-ktap_header 9
+ktap_header 10
 modprobe sockleak || { ktap_not_ok "modprobe sockleak"; ktap_finish; }
 
 cp $SL_DIR/control /tmp/control.before
@@ -30,6 +30,14 @@ ktap_check "run, clean workload: exit 0, no leak, its sockets seen (rc=$rc, $n s
 	sh -c "[ $rc = 0 ] && grep -q ', 0 leaked$' /tmp/run1.out && [ '${n:-0}' -ge 5 ]"
 ktap_check "run restored the tunables it changed (grace_ms, track)" \
 	cmp -s /tmp/control.before $SL_DIR/control
+
+# Churn: graceful closes (TIME-WAIT), resets, unread data: all freed.
+"$SL" run --timeout 20 -- "$here/sltool" churn 1 >/tmp/run3.out 2>&1
+rc=$?
+diag "$(tail -n 1 /tmp/run3.out)"
+n=$(sed -n 's/^sockleak run: \([0-9]*\) sockets:.*/\1/p' /tmp/run3.out)
+ktap_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
+	sh -c "[ $rc = 0 ] && grep -q ', 0 leaked$' /tmp/run3.out && [ '${n:-0}' -ge 10 ]"
 
 if modprobe sockleak_holdref 2>/dev/null && [ -w $HR ]; then
 	"$SL" run --timeout 20 --watch port:7704,count:3 -- \
