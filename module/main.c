@@ -39,7 +39,8 @@ static int __init sockleak_init(void)
 	sockleak_cgroups_init(dir);
 	sockleak_suspects_init(dir);
 	sockleak_tracked_init(dir);
-	sockleak_watch_init(dir);
+	sockleak_watch_init();
+	sockleak_refs_init(dir);
 
 	pr_info("loaded, version %s\n", SOCKLEAK_VERSION);
 	return 0;
@@ -52,6 +53,7 @@ static void __exit sockleak_exit(void)
 	/* Probes unregistered (handlers drained), then the registry freed. */
 	sockleak_track_exit();
 	/* No probe can queue a watch_next match any more. */
+	sockleak_watch_next_exit();
 	sockleak_watch_exit();
 	sockleak_owners_exit();
 	pr_info("unloaded\n");

@@ -318,19 +318,24 @@ unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
 				 unsigned int max);
 void sockleak_show_frame(struct seq_file *m, unsigned long addr);
 
-/* watch.c: refcount watchpoints ("watch=", "unwatch=", "refs"). */
-void sockleak_watch_init(struct dentry *dir);
+/* watch.c: refcount watchpoints ("watch=", "unwatch="). */
+void sockleak_watch_init(void);
 int sockleak_watch_arm(u64 cookie);
 int sockleak_watch_disarm(u64 cookie);
-int sockleak_watch_holder(u64 cookie, char *buf, size_t len);
-void sockleak_watch_show_held(struct seq_file *m, u64 cookie);
-int sockleak_watch_dump(u64 cookie);
+void sockleak_watch_exit(void);
+
+/* watch_next.c: "watch_next=", fed by the lifecycle probes. */
 int sockleak_watch_next_check(const char *arg);
 int sockleak_watch_next(const char *arg);
 void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone);
 void sockleak_watch_state(struct sock *sk, int newstate);
-void sockleak_watch_exit(void);
+void sockleak_watch_next_exit(void);
 
+/* refs.c: the "refs" file, the holder for "tracked" and "suspects". */
+void sockleak_refs_init(struct dentry *dir);
+int sockleak_watch_holder(u64 cookie, char *buf, size_t len);
+void sockleak_watch_show_held(struct seq_file *m, u64 cookie);
+int sockleak_watch_dump(u64 cookie);
 /* control.c: start or stop tracking (the "track" command). */
 int sockleak_track_set(bool on);
 void sockleak_track_exit(void);

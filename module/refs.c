@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - the "refs" report of the refcount watchpoints (watch.c), the
+ * holder it names in "tracked" and "suspects", and "dump=<cookie>".
+ *
+ * The "refs" debugfs file shows, per watch (watch.c records it):
+ *
+ *   [watch_next filter=<filter> left=N armed=N lost=N]
+ *   cookie=<hex> state=armed|freed proto= origin=cookie|alloc|clone|
+ *   connect|listen armed_after_us=N|- refcnt=N base=N gets=N puts=N
+ *   changes=N kept=N sites=N sites_lost=N folded=N armed_ms=N
+ *   freed_ms=N|-
+ *    change=<n> t_us=<since arming> cpu= ctx=task|softirq|hardirq|nmi
+ *    pid= comm= old= new= site=<n>|-
+ *    site=<n> op=get|put|none count=N unmatched=N stack=<f>,<f>,...
+ *    held_before_watch=N
+ *    held=N site=<n> ctx= pid= comm= taken=<frame> stack=<f>,...
+ *   explain=<sentence>
+ *
+ * refcnt is the count now (the last value written; when freed, 0), base
+ * the count when the watch was armed. gets and puts are the references
+ * taken and dropped since; base + gets - puts = refcnt unless a change
+ * was lost. A change is one trap: old and new are the count before and
+ * after (two writes racing on two CPUs may be folded into one change of
+ * 0 or 2). The latest WATCH_RING changes are kept ("kept"), every change
+ * is counted. A site is one distinct stack (innermost first, as %pS,
+ * deduplicated), counted for every change even when the change itself
+ * is no longer kept; "sites_lost" counts changes whose stack found no
+ * free site.
+ *
+ * The pairing (which references are still held) is a heuristic, done at
+ * read time over the sites: a put is matched first with a get whose
+ * innermost function is the same (sock_hold()/sock_put() in one
+ * function), then with gets in the socket core, then with the references
+ * that existed before the watch, and last with gets from outside the
+ * core (a module, a frame that is not sock/tcp/inet/udp/ip/mptcp/skb
+ * code). What is left is the "held" lines: the holder is the first frame
+ * outside the core ("taken"). "folded" counts moves of the count made
+ * on another CPU that the trap of one of sockleak's own changes read
+ * (watch.c); they are in gets or puts, without a site.
+ *
+ * Locking rules: every reader holds watch_mutex, so no watch is destroyed
+ * while it is read; the ring and the sites are read as watch.c writes
+ * them (sequence numbers, release/acquire on a site's ready flag).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/kallsyms.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "sockleak.h"
+#include "watch.h"
+
+static const char * const watch_origin_names[] = {
+	[W_ORIGIN_COOKIE] = "cookie", [W_ORIGIN_ALLOC] = "alloc",
+	[W_ORIGIN_CLONE] = "clone", [W_ORIGIN_CONNECT] = "connect",
+	[W_ORIGIN_LISTEN] = "listen",
+};
+
+static const char * const watch_ctx_names[] = {
+	[W_CTX_TASK] = "task", [W_CTX_SOFTIRQ] = "softirq",
+	[W_CTX_HARDIRQ] = "hardirq", [W_CTX_NMI] = "nmi",
+};
+
+/* Pairing state of one read: what each site has left. */
+struct watch_pairing {
+	int left[WATCH_SITES];		/* gets unmatched, puts unused */
+	int before;			/* references from before the watch */
+	char fn[WATCH_SITES][KSYM_NAME_LEN];	/* innermost function */
+};
+
+static const char * const watch_core_prefixes[] = {
+	"sock", "sk_", "tcp", "inet", "udp", "ip_", "ip6", "ipv6", "mptcp",
+	"skb", "kfree_skb", "consume_skb", "refcount", "dst_", "reqsk",
+};
+
+/* In the socket core: vmlinux, and a socket/TCP/IP/MPTCP/skb function. */
+static bool watch_frame_core(unsigned long addr)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	const char *p = buf;
+	int i;
+
+	sprint_symbol(buf, addr);
+	if (strchr(buf, '['))
+		return false;
+	while (*p == '_')
+		p++;
+	for (i = 0; i < ARRAY_SIZE(watch_core_prefixes); i++)
+		if (!strncmp(p, watch_core_prefixes[i],
+			     strlen(watch_core_prefixes[i])))
+			return true;
+	return false;
+}
+
+static bool watch_site_core(const struct watch_site *s)
+{
+	return s->depth && watch_frame_core(s->ent[0]);
+}
+
+/* The first frame outside the socket core (or the innermost). */
+static unsigned long watch_holder(const struct watch_site *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->depth; i++)
+		if (!watch_frame_core(s->ent[i]))
+			return s->ent[i];
+	return s->depth ? s->ent[0] : 0;
+}
+
+static void watch_match(int *put, int *get)
+{
+	int n = min(*put, *get);
+
+	*put -= n;
+	*get -= n;
+}
+
+/*
+ * Match each put site's count with gets: same innermost function, gets in
+ * the core, the references from before the watch, the other gets.
+ */
+static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
+{
+	struct watch_site *sp, *sg;
+	int i, j, pass;
+
+	p->before = w->base;
+	for (i = 0; i < WATCH_SITES; i++) {
+		sp = &w->sites[i];
+		/* Pairs with the release in watch_site(): the stack is written. */
+		p->left[i] = smp_load_acquire(&sp->ready) ?
+			     atomic_read(&sp->count) : 0;
+		p->fn[i][0] = '\0';
+		if (p->left[i] && sp->depth)
+			sprint_symbol_no_offset(p->fn[i], sp->ent[0]);
+	}
+	for (pass = 0; pass < 4; pass++) {
+		for (i = 0; i < WATCH_SITES; i++) {
+			sp = &w->sites[i];
+			if (sp->op >= 0 || !p->left[i])
+				continue;
+			if (pass == 2) {
+				watch_match(&p->left[i], &p->before);
+				continue;
+			}
+			for (j = 0; j < WATCH_SITES && p->left[i]; j++) {
+				sg = &w->sites[j];
+				if (sg->op <= 0 || !p->left[j])
+					continue;
+				if ((pass == 0 && strcmp(p->fn[i], p->fn[j])) ||
+				    (pass == 1 && !watch_site_core(sg)))
+					continue;
+				watch_match(&p->left[i], &p->left[j]);
+			}
+		}
+	}
+}
+
+static void watch_show_stack(struct seq_file *m, const struct watch_site *s)
+{
+	unsigned int i;
+
+	seq_puts(m, " stack=");
+	for (i = 0; i < s->depth; i++) {
+		if (i)
+			seq_putc(m, ',');
+		sockleak_show_frame(m, s->ent[i]);
+	}
+	if (!s->depth)
+		seq_putc(m, '-');
+}
+
+static void watch_show_changes(struct seq_file *m, struct sockleak_watch *w)
+{
+	unsigned int n = atomic_read(&w->seq), k;
+	struct watch_rec r;
+
+	for (k = n > WATCH_RING ? n - WATCH_RING + 1 : 1; k && k <= n; k++) {
+		const struct watch_rec *src = &w->ring[(k - 1) % WATCH_RING];
+
+		if (READ_ONCE(src->seq) != k)
+			continue;
+		/* Pairs with the smp_wmb()s of watch_hit(): read whole... */
+		smp_rmb();
+		r = *src;
+		/* ... and not rewritten meanwhile (seq checked again). */
+		smp_rmb();
+		if (READ_ONCE(src->seq) != k)
+			continue;
+		seq_printf(m, " change=%u t_us=%lld cpu=%u ctx=%s pid=%d comm=",
+			   k, (s64)div_s64((s64)(r.t_ns - w->armed_ns), 1000),
+			   r.cpu, watch_ctx_names[r.ctx], r.pid);
+		seq_escape(m, r.comm[0] ? r.comm : "-", " \t\n\\");
+		seq_printf(m, " old=%d new=%d site=", r.old, r.new);
+		if (r.site)
+			seq_printf(m, "%u\n", r.site);
+		else
+			seq_puts(m, "-\n");
+	}
+}
+
+static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
+			   struct watch_pairing *p, u64 now)
+{
+	/* Pairs with the release in the free probe: freed_ns is set. */
+	int state = smp_load_acquire(&w->state);
+	int refcnt = atomic_read(&w->last) - atomic_read(&w->own);
+	unsigned int seq = atomic_read(&w->seq), nsites = 0;
+	int gets = atomic_read(&w->gets), puts = atomic_read(&w->puts);
+	int i, held = 0;
+	bool first = true;
+	const struct watch_site *s;
+
+	if (state == W_FREED)
+		refcnt = 0;
+	watch_pair(w, p);
+	for (i = 0; i < WATCH_SITES; i++)
+		/* As in watch_pair(): only complete sites. */
+		if (p->left[i] || smp_load_acquire(&w->sites[i].ready))
+			nsites++;
+
+	seq_puts(m, "cookie=");
+	seq_printf(m, "%llx state=%s proto=%s origin=%s armed_after_us=",
+		   w->cookie, state == W_FREED ? "freed" : "armed",
+		   sockleak_proto_name(w->proto),
+		   watch_origin_names[w->origin]);
+	if (w->born_ns)
+		seq_printf(m, "%llu", div_u64(w->armed_ns - w->born_ns,
+					       NSEC_PER_USEC));
+	else
+		seq_putc(m, '-');
+	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d folded=%d armed_ms=%llu freed_ms=",
+		   refcnt, w->base, gets, puts,
+		   seq, min_t(unsigned int, seq, WATCH_RING), nsites,
+		   atomic_read(&w->sites_lost), atomic_read(&w->folded),
+		   div_u64(now - w->armed_ns, NSEC_PER_MSEC));
+	if (state == W_FREED)
+		seq_printf(m, "%llu\n",
+			   div_u64(now - w->freed_ns, NSEC_PER_MSEC));
+	else
+		seq_puts(m, "-\n");
+
+	watch_show_changes(m, w);
+	for (i = 0; i < WATCH_SITES; i++) {
+		s = &w->sites[i];
+		/* As in watch_pair(): only complete sites. */
+		if (!smp_load_acquire(&s->ready))
+			continue;
+		seq_printf(m, " site=%d op=%s count=%d unmatched=%d", i + 1,
+			   s->op > 0 ? "get" : s->op < 0 ? "put" : "none",
+			   atomic_read(&s->count), s->op > 0 ? p->left[i] : 0);
+		watch_show_stack(m, s);
+		seq_putc(m, '\n');
+	}
+	if (state != W_FREED) {
+		for (i = 0; i < WATCH_SITES; i++)
+			if (w->sites[i].op > 0 && p->left[i])
+				held += p->left[i];
+		seq_printf(m, " held_before_watch=%d\n", p->before);
+		for (i = 0; i < WATCH_SITES; i++) {
+			s = &w->sites[i];
+			if (s->op <= 0 || !p->left[i])
+				continue;
+			seq_printf(m, " held=%d site=%d ctx=%s pid=%d comm=",
+				   p->left[i], i + 1, watch_ctx_names[s->ctx],
+				   s->pid);
+			seq_escape(m, s->comm[0] ? s->comm : "-", " \t\n\\");
+			seq_puts(m, " taken=");
+			sockleak_show_frame(m, watch_holder(s));
+			watch_show_stack(m, s);
+			seq_putc(m, '\n');
+		}
+	}
+
+	seq_puts(m, "explain=");
+	if (state == W_FREED) {
+		seq_printf(m, "freed: %d before the watch + %d taken - %d dropped = %d%s\n",
+			   w->base, gets, puts, w->base + gets - puts,
+			   w->base + gets - puts ? " (changes were lost)" :
+			   ", the history balances");
+		return;
+	}
+	seq_printf(m, "%d reference%s held", refcnt, refcnt == 1 ? "" : "s");
+	if (p->before) {
+		seq_printf(m, ": %d from before the watch", p->before);
+		first = false;
+	}
+	for (i = 0; i < WATCH_SITES; i++) {
+		s = &w->sites[i];
+		if (s->op <= 0 || !p->left[i])
+			continue;
+		seq_printf(m, "%s taken in ", first ? ":" : ",");
+		first = false;
+		sockleak_show_frame(m, watch_holder(s));
+		seq_printf(m, " (%dx, %s, pid %d)", p->left[i],
+			   watch_ctx_names[s->ctx], s->pid);
+	}
+	if (held + p->before != refcnt)
+		seq_printf(m, "; %d not explained by the history",
+			   refcnt - held - p->before);
+	seq_putc(m, '\n');
+}
+
+/* A reference the pairing leaves held, for the other reports. */
+struct watch_held {
+	unsigned long addr;	/* first frame outside the core */
+	int count;
+	u8 ctx;
+	pid_t pid;
+};
+
+/*
+ * The references of watched, still armed @cookie that its history leaves
+ * held, at most @max sites into @out; returns how many sites.
+ */
+static int watch_held(u64 cookie, struct watch_held *out, int max)
+{
+	struct watch_pairing *p;
+	struct sockleak_watch *w;
+	int slot, i, n = 0;
+
+	mutex_lock(&watch_mutex);
+	w = watch_lookup(cookie, &slot);
+	/* Pairs with the release in the free probe. */
+	if (!w || smp_load_acquire(&w->state) != W_ARMED)
+		goto out;
+	p = kvmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		goto out;
+	watch_pair(w, p);
+	for (i = 0; i < WATCH_SITES && n < max; i++) {
+		const struct watch_site *s = &w->sites[i];
+
+		if (s->op <= 0 || !p->left[i])
+			continue;
+		out[n].addr = watch_holder(s);
+		out[n].count = p->left[i];
+		out[n].ctx = s->ctx;
+		out[n].pid = s->pid;
+		n++;
+	}
+	kvfree(p);
+out:
+	mutex_unlock(&watch_mutex);
+	return n;
+}
+
+#define WATCH_HELD_SHOWN	4
+
+/*
+ * For "suspects": "a reference taken in <frame> (<ctx>, pid N) was never
+ * put" for a watched socket; 0 and an empty @buf when there is none.
+ */
+int sockleak_watch_holder(u64 cookie, char *buf, size_t len)
+{
+	struct watch_held h[WATCH_HELD_SHOWN];
+	char frame[KSYM_SYMBOL_LEN];
+	int i, n, total = 0, ret = 0;
+
+	if (len)
+		buf[0] = '\0';
+	n = watch_held(cookie, h, ARRAY_SIZE(h));
+	for (i = 0; i < n; i++) {
+		total += h[i].count;
+		sprint_symbol(frame, h[i].addr);
+		ret += scnprintf(buf + ret, len - ret,
+				 "%s%s taken in %s (%s, pid %d)",
+				 i ? ", " : "",
+				 h[i].count == 1 ? "a reference" :
+						   "references",
+				 frame, watch_ctx_names[h[i].ctx], h[i].pid);
+	}
+	if (n)
+		ret += scnprintf(buf + ret, len - ret, " %s never put",
+				 total == 1 ? "was" : "were");
+	return ret;
+}
+
+/* For "tracked": " held_by=<frame>,<frame>" or " held_by=-". */
+void sockleak_watch_show_held(struct seq_file *m, u64 cookie)
+{
+	struct watch_held h[WATCH_HELD_SHOWN];
+	int i, n = watch_held(cookie, h, ARRAY_SIZE(h));
+
+	seq_puts(m, " held_by=");
+	for (i = 0; i < n; i++) {
+		if (i)
+			seq_putc(m, ',');
+		sockleak_show_frame(m, h[i].addr);
+	}
+	if (!n)
+		seq_putc(m, '-');
+}
+
+/* "dump=<cookie>": the watch's report in the kernel log, line by line. */
+int sockleak_watch_dump(u64 cookie)
+{
+	struct seq_file m = { };
+	struct watch_pairing *p;
+	struct sockleak_watch *w;
+	char *line, *cur;
+	int slot, ret = -ENOENT;
+
+	p = kvmalloc(sizeof(*p), GFP_KERNEL);
+	m.size = 64 * 1024;
+	m.buf = kvmalloc(m.size, GFP_KERNEL);
+	if (!p || !m.buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	mutex_lock(&watch_mutex);
+	w = watch_lookup(cookie, &slot);
+	if (w)
+		watch_show_one(&m, w, p, ktime_get_ns());
+	mutex_unlock(&watch_mutex);
+	if (w) {
+		m.buf[min(m.count, m.size - 1)] = '\0';
+		cur = m.buf;
+		while ((line = strsep(&cur, "\n")) != NULL)
+			if (*line)
+				pr_info("refs %s\n", line);
+		ret = 0;
+	}
+out:
+	kvfree(m.buf);
+	kvfree(p);
+	return ret;
+}
+
+static int refs_show(struct seq_file *m, void *v)
+{
+	struct watch_pairing *p;
+	u64 now = ktime_get_ns();
+	int i;
+
+	p = kvmalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	mutex_lock(&watch_mutex);
+	watch_next_show(m);
+	for (i = 0; i < WATCH_SLOTS; i++)
+		if (watch_slots[i])
+			watch_show_one(m, watch_slots[i], p, now);
+	mutex_unlock(&watch_mutex);
+	kvfree(p);
+	return 0;
+}
+
+static int refs_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, refs_show, NULL, 64 * 1024);
+}
+
+static const struct file_operations refs_fops = {
+	.owner		= THIS_MODULE,
+	.open		= refs_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+void sockleak_refs_init(struct dentry *dir)
+{
+	debugfs_create_file("refs", SOCKLEAK_MODE_RO, dir, NULL, &refs_fops);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sockleak - refcount watchpoints: what watch.c (the watchpoints and their
+ * #DB handler), watch_next.c (arming the next sockets created) and refs.c
+ * (the "refs" report, the holder named in "tracked" and "suspects") share.
+ * The locking rules are at the top of watch.c.
+ */
+#ifndef _SOCKLEAK_WATCH_H
+#define _SOCKLEAK_WATCH_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct perf_event;
+struct sock;
+
+#define WATCH_SLOTS	8	/* watches kept, armed or ended */
+#define WATCH_RING	1024	/* latest changes kept per watch */
+#define WATCH_SITES	64	/* distinct stacks per watch */
+#define WATCH_DEPTH	16	/* frames per stack */
+
+enum { W_CTX_TASK, W_CTX_SOFTIRQ, W_CTX_HARDIRQ, W_CTX_NMI };
+enum { W_ARMED = 1, W_FREED };
+
+/* How a watch was armed: "watch=<cookie>", or "watch_next" at which point. */
+enum watch_origin {
+	W_ORIGIN_COOKIE, W_ORIGIN_ALLOC, W_ORIGIN_CLONE, W_ORIGIN_CONNECT,
+	W_ORIGIN_LISTEN,
+};
+
+struct watch_site {
+	u32 hash;		/* 0: free; claimed with cmpxchg() */
+	int ready;		/* the fields below are written (release) */
+	atomic_t count;		/* references taken or dropped here */
+	s8 op;			/* 1 get, -1 put, 0 none */
+	u8 ctx;			/* of the first change */
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	unsigned int depth;
+	unsigned long ent[WATCH_DEPTH];
+};
+
+struct watch_rec {
+	unsigned int seq;	/* change number, written last; 0: none */
+	int old, new;
+	u64 t_ns;
+	pid_t pid;
+	u16 cpu;
+	u8 ctx;
+	u8 site;		/* index + 1; 0: no site */
+	char comm[TASK_COMM_LEN];
+};
+
+struct sockleak_watch {
+	u64 cookie;
+	struct sock *sk;	/* identity; read by the handler while armed */
+	struct perf_event * __percpu *bp;	/* NULL once unregistered */
+	int state;		/* W_ARMED, W_FREED */
+	u16 proto;
+	u8 origin;		/* enum watch_origin */
+	u64 born_ns;		/* allocation (watch_next), 0: unknown */
+	int base;		/* count at arming, sockleak's reference left out */
+	atomic_t last;		/* last value seen by the handler */
+	atomic_t own;		/* net references sockleak holds */
+	atomic_t seq;		/* changes recorded */
+	atomic_t gets, puts;
+	atomic_t sites_lost;
+	atomic_t folded;	/* moves folded into sockleak's own changes */
+	u64 armed_ns, freed_ns;
+	struct work_struct work;	/* unregisters after the free */
+	struct watch_site sites[WATCH_SITES];
+	struct watch_rec ring[WATCH_RING];
+};
+
+/* watch.c: the watches, under watch_mutex. */
+extern struct mutex watch_mutex;
+extern struct sockleak_watch *watch_slots[WATCH_SLOTS];
+struct sockleak_watch *watch_lookup(u64 cookie, int *slot);
+int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
+		 u8 origin);
+void watch_detach_tp(void);
+
+/* watch_next.c: its line of "refs", watch_mutex held. */
+struct seq_file;
+void watch_next_show(struct seq_file *m);
+
+#endif /* _SOCKLEAK_WATCH_H */

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sockleak - watch_next: arming refcount watchpoints (watch.c) on the
+ * next sockets created.
+ *
+ * "watch_next=<filter>" arms the next sockets created that match, up to
+ * count (default 1). The filter is a comma-separated list of key:value:
+ * proto:tcp|udp|udplite|mptcp, port:N (local or remote), comm:NAME (the
+ * creating task; accepted children have none), netns:INUM, count:N.
+ * "watch_next=off" cancels. It needs the lifecycle probes (track=on):
+ * they call sockleak_watch_new() at allocation and clone, and
+ * sockleak_watch_state() when a TCP socket connects or listens (where a
+ * port filter is matched: an allocated socket has no port yet).
+ * Registering a watchpoint sleeps, so a match is queued and armed by a
+ * work item; what happened in between is missed, and the report says how
+ * long after allocation the watch was armed (armed_after_us). A socket
+ * matched at clone, connect or listen is held by one reference until the
+ * work runs; one matched at allocation is not (its count is not set yet):
+ * the work takes it from the registry, if it still exists.
+ *
+ * Locking rules: the probes' hooks run with preemption disabled (probe
+ * and tracepoint context) and take only watch_pending_lock, a raw
+ * spinlock, with interrupts disabled. The filter is written under
+ * watch_mutex while no count is left, then published by the count
+ * (smp_wmb()/smp_rmb()). The work arms under watch_mutex.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+#include <linux/sock_diag.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+#include <net/inet_sock.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "sockleak.h"
+#include "registry.h"
+#include "walk.h"
+#include "watch.h"
+
+struct watch_filter {
+	u16 proto;			/* 0: any */
+	u16 port;			/* 0: any */
+	u32 netns;			/* 0: any */
+	char comm[TASK_COMM_LEN];	/* "": any */
+	int count;
+};
+
+#define WATCH_PENDING	8
+#define WATCH_RETRIES	50	/* work runs (1 jiffy apart) for one socket */
+
+struct watch_pending {
+	struct sock *sk;
+	u64 born_ns;		/* sockleak_reg_alloc()'s time, or the match's */
+	u16 proto;
+	u8 origin;
+	bool held;		/* a reference taken at the match */
+	int tries;
+};
+
+static struct watch_filter watch_next;	/* stable while watch_next_left > 0 */
+static char watch_next_text[64];	/* under watch_mutex */
+static atomic_t watch_next_left, watch_next_armed, watch_next_lost;
+static DEFINE_RAW_SPINLOCK(watch_pending_lock);
+static struct watch_pending watch_pending[WATCH_PENDING];
+static int watch_npending;
+static void watch_next_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(watch_next_work, watch_next_fn);
+
+static int watch_filter_parse(const char *arg, struct watch_filter *f)
+{
+	char buf[64], *cur, *item, *val;
+	unsigned int v;
+
+	memset(f, 0, sizeof(*f));
+	f->count = 1;
+	if (!arg || strscpy(buf, arg, sizeof(buf)) < 0 || !*buf)
+		return -EINVAL;
+	cur = buf;
+	while ((item = strsep(&cur, ",")) != NULL) {
+		val = strchr(item, ':');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(item, "proto")) {
+			if (!strcmp(val, "tcp"))
+				f->proto = IPPROTO_TCP;
+			else if (!strcmp(val, "udp"))
+				f->proto = IPPROTO_UDP;
+			else if (!strcmp(val, "udplite"))
+				f->proto = IPPROTO_UDPLITE;
+			else if (!strcmp(val, "mptcp"))
+				f->proto = IPPROTO_MPTCP;
+			else
+				return -EINVAL;
+		} else if (!strcmp(item, "comm")) {
+			if (!*val || strscpy(f->comm, val, sizeof(f->comm)) < 0)
+				return -EINVAL;
+		} else if (kstrtouint(val, 10, &v)) {
+			return -EINVAL;
+		} else if (!strcmp(item, "port")) {
+			if (!v || v > 65535)
+				return -EINVAL;
+			f->port = v;
+		} else if (!strcmp(item, "netns")) {
+			if (!v)
+				return -EINVAL;
+			f->netns = v;
+		} else if (!strcmp(item, "count")) {
+			if (!v || v > WATCH_PENDING)
+				return -EINVAL;
+			f->count = v;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int sockleak_watch_next_check(const char *arg)
+{
+	struct watch_filter f;
+
+	if (arg && !strcmp(arg, "off"))
+		return 0;
+	return watch_filter_parse(arg, &f);
+}
+
+/* Drop what is queued: the references taken at a match are put. */
+static void watch_pending_flush(void)
+{
+	struct watch_pending p[WATCH_PENDING];
+	unsigned long flags;
+	int i, n;
+
+	raw_spin_lock_irqsave(&watch_pending_lock, flags);
+	n = watch_npending;
+	memcpy(p, watch_pending, sizeof(p));
+	watch_npending = 0;
+	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
+	for (i = 0; i < n; i++)
+		if (p[i].held)
+			sock_gen_put(p[i].sk);
+}
+
+int sockleak_watch_next(const char *arg)
+{
+	struct watch_filter f;
+	int ret;
+
+	ret = watch_filter_parse(arg, &f);
+	if (ret && strcmp(arg, "off"))
+		return ret;
+	mutex_lock(&watch_mutex);
+	atomic_set(&watch_next_left, 0);
+	mutex_unlock(&watch_mutex);
+	cancel_delayed_work_sync(&watch_next_work);
+	watch_pending_flush();
+	if (!strcmp(arg, "off")) {
+		mutex_lock(&watch_mutex);
+		watch_next_text[0] = '\0';
+		mutex_unlock(&watch_mutex);
+		return 0;
+	}
+	/* The probes that feed it run only while tracking is on. */
+	if (!sockleak_reg_on())
+		return -ENODEV;
+	mutex_lock(&watch_mutex);
+	watch_next = f;
+	strscpy(watch_next_text, arg, sizeof(watch_next_text));
+	atomic_set(&watch_next_armed, 0);
+	atomic_set(&watch_next_lost, 0);
+	/* The filter is written before a probe can see a count left. */
+	smp_wmb();
+	atomic_set(&watch_next_left, f.count);
+	mutex_unlock(&watch_mutex);
+	return 0;
+}
+
+/* Queue @sk (probe context); @hold: take a reference until it is armed. */
+static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
+			     u8 origin, bool hold)
+{
+	struct watch_pending *p;
+	unsigned long flags;
+	bool queued = false;
+
+	raw_spin_lock_irqsave(&watch_pending_lock, flags);
+	if (atomic_read(&watch_next_left) > 0 &&
+	    watch_npending < WATCH_PENDING) {
+		atomic_dec(&watch_next_left);
+		p = &watch_pending[watch_npending++];
+		p->sk = sk;
+		p->born_ns = born_ns;
+		p->proto = proto;
+		p->origin = origin;
+		p->held = hold;
+		p->tries = 0;
+		if (hold)
+			sock_hold(sk);
+		queued = true;
+	}
+	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
+	if (queued)
+		mod_delayed_work(system_wq, &watch_next_work, 0);
+}
+
+static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
+			     bool ports)
+{
+	const struct watch_filter *f = &watch_next;
+
+	/* Pairs with the smp_wmb() of sockleak_watch_next(). */
+	smp_rmb();
+	if (f->proto && f->proto != proto)
+		return false;
+	if (f->netns && sock_net(sk)->ns.inum != f->netns)
+		return false;
+	if (f->comm[0] && (!task || strncmp(current->comm, f->comm,
+					     TASK_COMM_LEN)))
+		return false;
+	if (f->port) {
+		if (!ports)
+			return false;
+		if (inet_sk(sk)->inet_num != f->port &&
+		    ntohs(inet_sk(sk)->inet_dport) != f->port)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * From the lifecycle probes: a new socket, allocated (@clone false, its
+ * count not set yet) or an accepted child (its count set, ports known).
+ */
+void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone)
+{
+	if (likely(atomic_read(&watch_next_left) <= 0))
+		return;
+	if (!watch_next_match(sk, proto, !clone && in_task(), clone))
+		return;
+	watch_next_queue(sk, proto, born_ns, clone ? W_ORIGIN_CLONE :
+			 W_ORIGIN_ALLOC, clone);
+}
+
+/* From the state tracepoint: a port filter is matched at connect, listen. */
+void sockleak_watch_state(struct sock *sk, int newstate)
+{
+	u16 proto;
+
+	if (likely(atomic_read(&watch_next_left) <= 0) || !watch_next.port ||
+	    (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN))
+		return;
+	proto = sk->sk_protocol == IPPROTO_MPTCP ? IPPROTO_MPTCP :
+		IPPROTO_TCP;
+	if (!watch_next_match(sk, proto, in_task(), true))
+		return;
+	watch_next_queue(sk, proto, ktime_get_ns(),
+			 newstate == TCP_LISTEN ? W_ORIGIN_LISTEN :
+			 W_ORIGIN_CONNECT, true);
+}
+
+static void watch_next_fn(struct work_struct *work)
+{
+	struct watch_pending p[WATCH_PENDING];
+	struct sockleak_ref ref;
+	unsigned long flags;
+	bool again = false;
+	u32 cookie[2];
+	int i, n, ret;
+
+	raw_spin_lock_irqsave(&watch_pending_lock, flags);
+	n = watch_npending;
+	memcpy(p, watch_pending, sizeof(p));
+	watch_npending = 0;
+	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
+
+	for (i = 0; i < n; i++) {
+		struct sock *sk = p[i].sk;
+
+		if (!p[i].held && !sockleak_reg_grab_sk(sk, p[i].born_ns,
+							&ref)) {
+			/* Not initialised yet, or already gone. */
+			if (++p[i].tries < WATCH_RETRIES &&
+			    sockleak_reg_on()) {
+				raw_spin_lock_irqsave(&watch_pending_lock,
+						      flags);
+				watch_pending[watch_npending++] = p[i];
+				raw_spin_unlock_irqrestore(&watch_pending_lock,
+							   flags);
+				again = true;
+			} else {
+				atomic_inc(&watch_next_lost);
+			}
+			continue;
+		}
+		sockleak_sk_settle(sk);
+		sock_diag_save_cookie(sk, cookie);
+		mutex_lock(&watch_mutex);
+		ret = watch_arm_sk(sk, (u64)cookie[1] << 32 | cookie[0],
+				   p[i].proto, p[i].born_ns, p[i].origin);
+		if (ret)
+			watch_detach_tp();
+		mutex_unlock(&watch_mutex);
+		atomic_inc(ret ? &watch_next_lost : &watch_next_armed);
+		if (p[i].held)
+			sock_gen_put(sk);
+		else
+			sockleak_walk_put(&ref, 1);
+	}
+	if (again)
+		mod_delayed_work(system_wq, &watch_next_work, 1);
+}
+
+/* The first line of "refs" while a filter is set (watch_mutex held). */
+void watch_next_show(struct seq_file *m)
+{
+	if (watch_next_text[0])
+		seq_printf(m, "watch_next filter=%s left=%d armed=%d lost=%d\n",
+			   watch_next_text, atomic_read(&watch_next_left),
+			   atomic_read(&watch_next_armed),
+			   atomic_read(&watch_next_lost));
+}
+
+/* Module unload, after the probes are gone: nothing is queued any more. */
+void sockleak_watch_next_exit(void)
+{
+	atomic_set(&watch_next_left, 0);
+	cancel_delayed_work_sync(&watch_next_work);
+	watch_pending_flush();
+}
