@@ -18,7 +18,7 @@ SL=/usr/bin/sockleak
 HR=/sys/kernel/debug/sockleak_holdref/ctl
 here=$(cd "$(dirname "$0")" && pwd)
 
-ktap_header 10
+ktap_header 11
 modprobe sockleak || { ktap_not_ok "modprobe sockleak"; ktap_finish; }
 
 cp $SL_DIR/control /tmp/control.before
@@ -28,6 +28,17 @@ diag "$(tail -n 3 /tmp/run1.out)"
 n=$(sed -n 's/^sockleak run: \([0-9]*\) sockets:.*/\1/p' /tmp/run1.out)
 ktap_check "run, clean workload: exit 0, no leak, its sockets seen (rc=$rc, $n sockets)" \
 	sh -c "[ $rc = 0 ] && grep -q ', 0 leaked$' /tmp/run1.out && [ '${n:-0}' -ge 5 ]"
+# A connection closed by its client first: the client's end, seen alive,
+# goes to TIME-WAIT (a new object with the same cookie and no cgroup): a
+# timer, not a leak, and ss has it in TIME-WAIT.
+"$SL" run --timeout 20 -- "$here/sltool" timewait >/tmp/run4.out 2>&1
+rc=$?
+tw=$(sed -n 's/^timer: socket \([0-9a-f]*\) (tcp TIME-WAIT).*/\1/p' /tmp/run4.out | head -n 1)
+sstw=$(/usr/bin/ss -Htane state time-wait | grep -o 'sk:[0-9a-f]*' | cut -d: -f2 | tr '\n' ' ')
+diag "$(cat /tmp/run4.out)"
+diag "ss's TIME-WAIT sockets: $sstw"
+ktap_check "run: the workload's TIME-WAIT socket is a timer, as ss says, exit 0 (rc=$rc)" \
+	sh -c "[ $rc = 0 ] && [ -n '$tw' ] && echo ' $sstw' | grep -q ' $tw '"
 ktap_check "run restored the tunables it changed (grace_ms, track)" \
 	cmp -s /tmp/control.before $SL_DIR/control
 

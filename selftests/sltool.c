@@ -20,6 +20,9 @@
  *                          client's SO_COOKIE) and "ready", wait for a
  *                          line on stdin, then N one-byte ping-pongs;
  *                          prints their wall time in microseconds
+ *   sltool timewait        a loopback TCP pair held for one second, then
+ *                          closed by the client first, gracefully: the
+ *                          client's end goes to TIME-WAIT
  *   sltool time RUNS CMD...
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
@@ -281,8 +284,37 @@ static int pingpong(long n)
 	return 0;
 }
 
+static int timewait(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l, c, s;
+	char b;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len) ||
+	    connect(c, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	s = accept(l, NULL, NULL);
+	if (s < 0)
+		return 1;
+	sleep(1);
+	close(c);
+	/* The client's FIN read: then the server's close ends it. */
+	if (read(s, &b, 1) != 0)
+		return 1;
+	close(s);
+	close(l);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "timewait"))
+		return timewait();
 	if (argc == 3 && !strcmp(argv[1], "pingpong"))
 		return pingpong(atol(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "pairs"))
@@ -296,6 +328,7 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "nobody-open"))
 		return nobody_open(argc - 2, argv + 2);
 	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE... | "
-		"pairs N [PORTS] | udp-chain N | pingpong N | time RUNS CMD...\n");
+		"pairs N [PORTS] | udp-chain N | pingpong N | timewait | "
+		"time RUNS CMD...\n");
 	return 2;
 }

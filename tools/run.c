@@ -7,7 +7,8 @@
  * with tracking on and grace_ms=0, so every socket it closes is listed by
  * "tracked" at once. A socket is CMD's when its cgroup= (sk_cgrp_data:
  * the cgroup of the task that created it; an accepted child inherits its
- * listener's) is that cgroup. After CMD exits, the helper waits, at most
+ * listener's) is that cgroup, or when it was seen so before (a TIME-WAIT
+ * socket keeps its full socket's cookie, not its cgroup). After CMD exits, the helper waits, at most
  * --timeout seconds (default 30), until each of CMD's sockets is freed or
  * has a verdict other than owner:
  *   timer   a pending timer will end it (TIME-WAIT, FIN-WAIT-2, an orphan
@@ -75,6 +76,14 @@ static struct run_sock *run_find(struct run_sock *v, int *n,
 	return &v[(*n)++];
 }
 
+static bool run_known(const struct run_sock *v, int n, const char *cookie)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v[i].cookie, cookie))
+			return true;
+	return false;
+}
+
 /* The value of tunable @name in "control", or -1. */
 static long long control_get(const char *name)
 {
@@ -125,7 +134,12 @@ static void run_round(struct run_sock *v, int *n, const char *cg)
 		const struct rec *x = &r.recs[i];
 		struct run_sock *s;
 
-		if (strcmp(get_or(x, "cgroup"), cg))
+		/*
+		 * CMD's by its cgroup; or seen as CMD's before: its
+		 * TIME-WAIT successor keeps the cookie but has no cgroup.
+		 */
+		if (strcmp(get_or(x, "cgroup"), cg) &&
+		    !run_known(v, *n, get_or(x, "cookie")))
 			continue;
 		s = run_find(v, n, get_or(x, "cookie"));
 		if (!s)
