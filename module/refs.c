@@ -372,6 +372,9 @@ int sockleak_watch_holder(u64 cookie, char *buf, size_t len)
 	for (i = 0; i < n; i++) {
 		total += h[i].count;
 		sprint_symbol(frame, h[i].addr);
+		/* No symbol: never a raw kernel address in a report. */
+		if (!strncmp(frame, "0x", 2))
+			strscpy(frame, "?", sizeof(frame));
 		ret += scnprintf(buf + ret, len - ret,
 				 "%s%s taken in %s (%s, pid %d)",
 				 i ? ", " : "",
