@@ -143,6 +143,25 @@ static char *strip_times(char *text)
 	return text;
 }
 
+/*
+ * The block of @cookie once its watch says state=freed (10 s at most),
+ * else NULL.
+ */
+static char *wait_freed(unsigned long long cookie)
+{
+	char state[16], *b;
+
+	for (int i = 0; i < 50; i++) {
+		sl_msleep(200);
+		b = refs_block(cookie);
+		if (b && head_str(b, "state", state, sizeof(state)) &&
+		    !strcmp(state, "freed"))
+			return b;
+		free(b);
+	}
+	return NULL;
+}
+
 static int holdref_count(void)
 {
 	char *t = sl_read_file(HOLDREF);
@@ -180,8 +199,7 @@ static void leak_named(struct __test_metadata *_metadata,
 	const char *line;
 	struct sl_list sl;
 	unsigned long long ck;
-	int c, a, i, n;
-	bool freed = false;
+	int c, a, n;
 
 	/* Tracked too: "tracked" and "suspects" must name the holder. */
 	ASSERT_EQ(0, sl_control("track=off\ngrace_ms=200\ntrack=on"));
@@ -268,23 +286,14 @@ static void leak_named(struct __test_metadata *_metadata,
 	/* Released: the kernel frees it, and the history balances. */
 	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
 	self->holdref = false;
-	for (i = 0; i < 50 && !freed; i++) {
-		sl_msleep(200);
-		b = refs_block(ck);
-		ASSERT_NE(NULL, b);
-		freed = head_str(b, "state", state, sizeof(state)) &&
-			!strcmp(state, "freed");
-		if (freed) {
-			TH_LOG("%s", strstr(b, "explain="));
-			EXPECT_NE(NULL, strstr(b, "the history balances"));
-			EXPECT_EQ(0, head_field(b, "refcnt"));
-			EXPECT_EQ(0, head_field(b, "base") +
-				     head_field(b, "gets") -
-				     head_field(b, "puts"));
-		}
-		free(b);
-	}
-	EXPECT_TRUE(freed);
+	b = wait_freed(ck);
+	ASSERT_NE(NULL, b);
+	TH_LOG("%s", strstr(b, "explain="));
+	EXPECT_NE(NULL, strstr(b, "the history balances"));
+	EXPECT_EQ(0, head_field(b, "refcnt"));
+	EXPECT_EQ(0, head_field(b, "base") + head_field(b, "gets") -
+		     head_field(b, "puts"));
+	free(b);
 }
 
 TEST_F_TIMEOUT(refs, leak_in_task_named, 120)
@@ -541,8 +550,7 @@ TEST_F_TIMEOUT(refs, watch_next_port, 120)
 {
 	unsigned long long got[4], ck_c, ck_a;
 	char cmd[96], held[4][512], *b;
-	int l, c, a, port, i, n;
-	bool freed = false;
+	int l, c, a, port, n;
 
 	ASSERT_EQ(-EINVAL, sl_control("watch_next=port:0"));
 	ASSERT_EQ(-EINVAL, sl_control("watch_next=colour:red"));
@@ -591,19 +599,10 @@ TEST_F_TIMEOUT(refs, watch_next_port, 120)
 	free(b);
 	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
 	self->holdref = false;
-	for (i = 0; i < 50 && !freed; i++) {
-		char state[16];
-
-		sl_msleep(200);
-		b = refs_block(ck_a);
-		ASSERT_NE(NULL, b);
-		freed = head_str(b, "state", state, sizeof(state)) &&
-			!strcmp(state, "freed");
-		if (freed)
-			EXPECT_NE(NULL, strstr(b, "the history balances"));
-		free(b);
-	}
-	EXPECT_TRUE(freed);
+	b = wait_freed(ck_a);
+	ASSERT_NE(NULL, b);
+	EXPECT_NE(NULL, strstr(b, "the history balances"));
+	free(b);
 }
 
 /*
@@ -614,12 +613,11 @@ TEST_F_TIMEOUT(refs, watch_next_port, 120)
 TEST_F_TIMEOUT(refs, watch_next_comm_alloc, 120)
 {
 	unsigned long long got[2], ck;
-	char state[16], *b;
+	char *b;
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	int u, i;
-	bool freed = false;
 
 	ASSERT_EQ(0, sl_control("track=on"));
 	ASSERT_EQ(0, sl_control("watch_next=proto:udp,comm:refs_test"));
@@ -636,20 +634,12 @@ TEST_F_TIMEOUT(refs, watch_next_comm_alloc, 120)
 		ASSERT_EQ(1, sendto(u, "x", 1, 0, (struct sockaddr *)&sa,
 				    sizeof(sa)));
 	close(u);
-	for (i = 0; i < 50 && !freed; i++) {
-		sl_msleep(200);
-		b = refs_block(ck);
-		ASSERT_NE(NULL, b);
-		freed = head_str(b, "state", state, sizeof(state)) &&
-			!strcmp(state, "freed");
-		if (freed) {
-			TH_LOG("%.*s", (int)(strchr(b, '\n') - b), b);
-			EXPECT_LE(0, head_field(b, "armed_after_us"));
-			EXPECT_NE(NULL, strstr(b, "the history balances"));
-		}
-		free(b);
-	}
-	EXPECT_TRUE(freed);
+	b = wait_freed(ck);
+	ASSERT_NE(NULL, b);
+	TH_LOG("%.*s", (int)(strchr(b, '\n') - b), b);
+	EXPECT_LE(0, head_field(b, "armed_after_us"));
+	EXPECT_NE(NULL, strstr(b, "the history balances"));
+	free(b);
 }
 
 TEST_HARNESS_MAIN

@@ -244,25 +244,33 @@ static int time_cmd(int runs, char **cmd)
 #define SO_COOKIE 57
 #endif
 
-static int pingpong(long n)
+/* A loopback TCP connection: listener *l, client *c, accepted *s. */
+static int loopback_pair(int *l, int *c, int *s)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*l = socket(AF_INET, SOCK_STREAM, 0);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (*l < 0 || *c < 0 || bind(*l, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(*l, 1) || getsockname(*l, (struct sockaddr *)&a, &len) ||
+	    connect(*c, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	*s = accept(*l, NULL, NULL);
+	return *s < 0 ? -1 : 0;
+}
+
+static int pingpong(long n)
+{
+	socklen_t len = sizeof(unsigned long long);
 	unsigned long long ck = 0;
 	struct timespec t0, t1;
 	int l, c, s, one = 1;
 	char b = 'x', line[16];
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len) ||
-	    connect(c, (struct sockaddr *)&a, sizeof(a)))
-		return 1;
-	s = accept(l, NULL, NULL);
-	len = sizeof(ck);
-	if (s < 0 || getsockopt(c, SOL_SOCKET, SO_COOKIE, &ck, &len))
+	if (loopback_pair(&l, &c, &s) ||
+	    getsockopt(c, SOL_SOCKET, SO_COOKIE, &ck, &len))
 		return 1;
 	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -286,20 +294,10 @@ static int pingpong(long n)
 
 static int timewait(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
 	int l, c, s;
 	char b;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len) ||
-	    connect(c, (struct sockaddr *)&a, sizeof(a)))
-		return 1;
-	s = accept(l, NULL, NULL);
-	if (s < 0)
+	if (loopback_pair(&l, &c, &s))
 		return 1;
 	sleep(1);
 	close(c);

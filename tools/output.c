@@ -307,3 +307,13 @@ void unescape(char *dst, size_t len, const char *src)
 	}
 	dst[n] = '\0';
 }
+
+void print_frames(FILE *f, const char *indent, const char *list)
+{
+	while (*list && strcmp(list, "-")) {
+		size_t n = strcspn(list, ",");
+
+		fprintf(f, "%s%.*s\n", indent, (int)n, list);
+		list += n + (list[n] == ',');
+	}
+}

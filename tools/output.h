@@ -58,5 +58,7 @@ const char *human_ms(char *buf, size_t len, long long ms);
 
 /* Undo seq_escape()'s \ooo octal escapes (comm, cgroup paths). */
 void unescape(char *dst, size_t len, const char *src);
+/* A stack as the module prints it ("f,f,...", "-": none): a frame a line. */
+void print_frames(FILE *f, const char *indent, const char *list);
 
 #endif

@@ -123,16 +123,6 @@ static long long word_num(const char *line, const char *key)
 	return atoll(word(line, key, buf, sizeof(buf)));
 }
 
-static void print_frames(const char *indent, const char *list)
-{
-	while (*list && strcmp(list, "-")) {
-		size_t n = strcspn(list, ",");
-
-		printf("%s%.*s\n", indent, (int)n, list);
-		list += n + (list[n] == ',');
-	}
-}
-
 /* One watched socket, as text. */
 static void print_block(const struct watch_block *b)
 {
@@ -166,7 +156,7 @@ static void print_block(const struct watch_block *b)
 			       word(l, "pid", v + 1536, 256),
 			       word(l, "comm", v + 1792, 256));
 			if (opt.verbose)
-				print_frames("      ", word(l, "stack", v,
+				print_frames(stdout, "      ", word(l, "stack", v,
 								sizeof(v)));
 		}
 	}
@@ -184,7 +174,7 @@ static void print_block(const struct watch_block *b)
 			printf("    site %lld: %s x%lld, unmatched %lld\n",
 			       word_num(l, "site"), word(l, "op", v, 16),
 			       word_num(l, "count"), word_num(l, "unmatched"));
-			print_frames("      ", word(l, "stack", v, sizeof(v)));
+			print_frames(stdout, "      ", word(l, "stack", v, sizeof(v)));
 		}
 	}
 	printf("  %s\n", b->explain);

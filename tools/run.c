@@ -184,16 +184,6 @@ static bool run_settled(const struct run_sock *v, int n)
 	return true;
 }
 
-static void print_list(const char *indent, const char *list)
-{
-	while (*list && strcmp(list, "-")) {
-		size_t n = strcspn(list, ",");
-
-		printf("%s%.*s\n", indent, (int)n, list);
-		list += n + (list[n] == ',');
-	}
-}
-
 /* A leak: what tracked and suspects know of it. */
 static void run_report_leak(const struct run_sock *s)
 {
@@ -228,9 +218,9 @@ static void run_report_leak(const struct run_sock *s)
 			printf("  reference never put, taken in: %s\n",
 			       get_or(x, "held_by"));
 		printf("  allocation stack:\n");
-		print_list("    ", get_or(x, "alloc_stack"));
+		print_frames(stdout, "    ", get_or(x, "alloc_stack"));
 		printf("  close stack:\n");
-		print_list("    ", get_or(x, "close_stack"));
+		print_frames(stdout, "    ", get_or(x, "close_stack"));
 		break;
 	}
 	report_free(&t);

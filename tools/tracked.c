@@ -20,14 +20,7 @@ static void tracked_stacks(int row, void *arg)
 		const char *st = get_or(x, keys[k]);
 
 		printf("    %s:%s\n", keys[k], strcmp(st, "-") ? "" : " -");
-		if (!strcmp(st, "-"))
-			continue;
-		while (*st) {
-			size_t n = strcspn(st, ",");
-
-			printf("      %.*s\n", (int)n, st);
-			st += n + (st[n] == ',');
-		}
+		print_frames(stdout, "      ", st);
 	}
 }
 
