@@ -150,11 +150,13 @@ static void print_block(const struct watch_block *b)
 		const char *l = b->lines[i];
 
 		if (!strncmp(l, "held=", 5) && strstr(l, " site=")) {
-			printf("  %lld held, taken in %s (%s, pid %s %s)\n",
-			       word_num(l, "held"), word(l, "taken", v, 1024),
-			       word(l, "ctx", v + 1024, 512),
-			       word(l, "pid", v + 1536, 256),
-			       word(l, "comm", v + 1792, 256));
+			char ctx[16], comm[64];
+
+			printf("  %lld held, taken in %s (%s, pid %lld %s)\n",
+			       word_num(l, "held"), word(l, "taken", v, sizeof(v)),
+			       word(l, "ctx", ctx, sizeof(ctx)),
+			       word_num(l, "pid"),
+			       word(l, "comm", comm, sizeof(comm)));
 			if (opt.verbose)
 				print_frames(stdout, "      ", word(l, "stack", v,
 								sizeof(v)));
