@@ -42,6 +42,7 @@ struct sockleak_tunables sockleak_tunables = {
 	.grace_ms	= 1800000,
 	.max_entries	= 65536,
 	.stacks		= 1,
+	.stack_depth	= SOCKLEAK_STACK_DEPTH_DEFAULT,
 };
 
 /* Start tracking at load: sockleak.track=1 (e.g. from modules-load.d). */
@@ -163,6 +164,9 @@ static const struct control_cmd control_cmds[] = {
 		.max_now = sockleak_reg_max_entries,
 	},
 	TUNABLE(stacks, 0, 1),
+	TUNABLE(stack_depth, 1, SOCKLEAK_STACK_DEPTH),
+	{ .name = "stack_filter", .check = sockleak_stack_filter_check,
+	  .run = sockleak_stack_filter_set },
 	{ .name = "scan", .run = control_scan },
 	{ .name = "track", .check = track_check, .run = track_run },
 	{ .name = "clear", .run = clear_run },
@@ -275,6 +279,7 @@ static int control_show(struct seq_file *m, void *v)
 			seq_printf(m, "%s=%u\n", control_cmds[i].name,
 				   READ_ONCE(*control_cmds[i].var));
 	seq_printf(m, "track=%s\n", sockleak_reg_on() ? "on" : "off");
+	seq_printf(m, "stack_filter=%s\n", sockleak_stack_filter_text());
 	mutex_unlock(&control_mutex);
 	return 0;
 }

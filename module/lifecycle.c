@@ -67,6 +67,7 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/ptrace.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <net/ipv6.h>
@@ -76,6 +77,7 @@
 #include <net/udp.h>
 
 #include "compat.h"
+#include "filter.h"
 #include "sockleak.h"
 #include "registry.h"
 
@@ -161,17 +163,83 @@ static struct sock *lc_arg_sk(struct pt_regs *regs)
 }
 
 /*
- * The stack at the probed function's entry: the function itself, then
- * its callers. Depth 0 (no stack) when the "stacks" tunable is 0.
+ * stack_filter=: stacks only for the sockets that match. Two copies, so a
+ * write never changes the one a probe may be reading: the new one is
+ * published with rcu_assign_pointer(), then synchronize_rcu() waits for
+ * the probes (they run with preemption disabled) that may still read the
+ * old one, which the next write may reuse. Writers hold the control mutex.
  */
-static void lc_stack(struct pt_regs *regs, struct sockleak_stack *st)
+static struct sockleak_filter lc_filters[2];
+static struct sockleak_filter __rcu *lc_stack_filter;
+static char lc_filter_text[SOCKLEAK_FILTER_LEN];
+
+int sockleak_stack_filter_check(const char *arg)
 {
-	st->depth = 0;
+	struct sockleak_filter f;
+
+	if (arg && !strcmp(arg, "off"))
+		return 0;
+	return sockleak_filter_parse(arg, 0, 0, &f);
+}
+
+/* Control mutex held; @arg passed sockleak_stack_filter_check(). */
+int sockleak_stack_filter_set(const char *arg)
+{
+	struct sockleak_filter *cur, *next = NULL;
+
+	cur = rcu_dereference_protected(lc_stack_filter, true);
+	if (strcmp(arg, "off")) {
+		next = cur == &lc_filters[0] ? &lc_filters[1] : &lc_filters[0];
+		if (sockleak_filter_parse(arg, 0, 0, next))
+			return -EINVAL;
+	}
+	rcu_assign_pointer(lc_stack_filter, next);
+	strscpy(lc_filter_text, next ? arg : "off", sizeof(lc_filter_text));
+	synchronize_rcu();
+	return 0;
+}
+
+/* The filter's text, "off" for none (control mutex held). */
+const char *sockleak_stack_filter_text(void)
+{
+	return lc_filter_text[0] ? lc_filter_text : "off";
+}
+
+/*
+ * Are stacks wanted for a socket of netns @netns (@sk: its ports, NULL:
+ * none yet; @task: the event runs for the current task)?
+ */
+static bool lc_stack_wanted(u32 netns, const struct sock *sk, bool task)
+{
+	const struct sockleak_filter *f;
+	bool ok = true;
+
 	if (!sockleak_tunable(stacks))
+		return false;
+	rcu_read_lock();
+	f = rcu_dereference(lc_stack_filter);
+	if (f)
+		ok = sockleak_filter_match(f, netns, 0, sk, task);
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * The stack at the probed function's entry: the function itself, then
+ * its callers, stack_depth frames in all. Depth 0 (no stack) when the
+ * socket is not to have one (lc_stack_wanted()).
+ */
+static void lc_stack(struct pt_regs *regs, struct sockleak_stack *st,
+		     u32 netns, const struct sock *sk, bool task)
+{
+	unsigned int depth = sockleak_tunable(stack_depth);
+
+	st->depth = 0;
+	if (!lc_stack_wanted(netns, sk, task))
 		return;
+	depth = clamp(depth, 1U, (unsigned int)SOCKLEAK_STACK_DEPTH);
 	st->ent[0] = instruction_pointer(regs);
-	st->depth = 1 + sockleak_stack_regs(regs, st->ent + 1,
-					    SOCKLEAK_STACK_DEPTH - 1);
+	st->depth = 1 + sockleak_stack_regs(regs, st->ent + 1, depth - 1);
 }
 
 /*
@@ -180,21 +248,27 @@ static void lc_stack(struct pt_regs *regs, struct sockleak_stack *st)
  */
 static int lc_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	struct net *net = (struct net *)regs_get_kernel_argument(regs, 0);
 	int family = (int)regs_get_kernel_argument(regs, 1);
 
 	if (family != AF_INET && family != AF_INET6)
 		return 1;
 	if (lc_in_nmi())
 		return 1;
-	lc_stack(regs, (struct sockleak_stack *)ri->data);
+	lc_stack(regs, (struct sockleak_stack *)ri->data, net->ns.inum, NULL,
+		 in_task());
 	return 0;
 }
 
 static int lc_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	if (!sockleak_inet_proto(lc_arg_sk(regs)) || lc_in_nmi())
+	struct sock *sk = lc_arg_sk(regs);
+
+	if (!sockleak_inet_proto(sk) || lc_in_nmi())
 		return 1;
-	lc_stack(regs, (struct sockleak_stack *)ri->data);
+	/* The listener's netns and port; softirq: no task. */
+	lc_stack(regs, (struct sockleak_stack *)ri->data,
+		 sock_net(sk)->ns.inum, sk, false);
 	return 0;
 }
 
@@ -250,7 +324,7 @@ static int lc_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 		       !(k->proto == IPPROTO_UDP && sockleak_proto_udp(proto))))
 		return 0;
 	if (k->stack)
-		lc_stack(regs, &st);
+		lc_stack(regs, &st, sock_net(sk)->ns.inum, sk, in_task());
 	sockleak_reg_event(sk, proto, k->ev, st.depth ? &st : NULL);
 	return 0;
 }

@@ -3,14 +3,26 @@
  * sockleak - the lifecycle registry: a bounded table of the inet sockets
  * the lifecycle probes (lifecycle.c) have seen, from allocation to free.
  *
- * Layout: max_entries entries and as many stack slots are allocated at
- * "track=on" and split evenly over SL_STRIPES stripes. A socket belongs to
+ * Layout: max_entries entries, and a store of SL_STACKS_OF(max_entries)
+ * stack slots, are allocated at "track=on" and split evenly over
+ * SL_STRIPES stripes. A socket belongs to
  * the stripe hash_ptr(sk) selects; each stripe has its own lock, hash
  * buckets and free list, so an event is O(1) and takes one stripe lock
  * (plus one stack stripe lock), never allocates and never sleeps. When a
  * stripe has no free entry the socket goes untracked and "overflow"
  * counts it. Stacks are deduplicated: equal stacks (by content, jhash) are
- * stored once in a stack slot with a count of the entries using it.
+ * stored once in a stack slot with a count of the entries using it; the
+ * store is sized for the distinct stacks, not for the sockets (a stack
+ * that finds no free slot is dropped and counted as stack_overflow), so
+ * an entry costs sizeof(struct sl_entry) and one bucket head or less.
+ *
+ * Why not stackdepot (lib/stackdepot.c, what kmemleak and ref_tracker
+ * use): the probes run with preemption disabled, where the depot may not
+ * allocate its pools on PREEMPT_RT (the page allocator's locks sleep
+ * there), so saving would fail whenever its preallocated pool is used up;
+ * and 6.1 has no stack_depot_put(), so its records would never be freed.
+ * This store is bounded, freed at "track=off", and a handle is the same
+ * 4 bytes.
  *
  * The socket address is the key of the table. It is never printed: every
  * report names sockets by their cookie.
@@ -60,6 +72,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 #include <linux/wait.h>
 #include <net/sock.h>
 
@@ -67,6 +80,10 @@
 #include "registry.h"
 
 #define SL_STRIPES	64
+/* Stack slots for @n entries: distinct stacks are few (make bench). */
+#define SL_STACKS_MAX	16384
+#define SL_STACKS_OF(n)	clamp_t(unsigned int, (n) / 4, SL_STRIPES * 16, \
+				SL_STACKS_MAX)
 /* Most entries a reader scans per stripe lock section. */
 #define SL_SCAN_BATCH	256
 
@@ -104,8 +121,12 @@ struct sl_registry {
 	struct sl_entry *entries;
 	struct sl_stack *stacks;
 	struct hlist_head *heads;	/* all buckets, entries then stacks */
-	unsigned int per_stripe;	/* entries (and stacks) per stripe */
+	unsigned int per_stripe;	/* entries per stripe */
 	unsigned int bucket_mask;	/* buckets per stripe - 1 */
+	unsigned int stacks_per_stripe;
+	unsigned int stack_mask;	/* stack buckets per stripe - 1 */
+	size_t bytes;			/* all of the above */
+	size_t stack_bytes;		/* of which the stack store */
 };
 
 static struct sl_registry *reg;
@@ -143,7 +164,7 @@ static u32 sl_stack_get(struct sl_registry *r, const struct sockleak_stack *st)
 	h = jhash(st->ent, st->depth * sizeof(st->ent[0]), st->depth);
 	s = &r->stripes[h % SL_STRIPES];
 	raw_spin_lock_irqsave(&s->stack_lock, flags);
-	hlist_for_each_entry(k, &s->stack_buckets[(h / SL_STRIPES) & r->bucket_mask], node) {
+	hlist_for_each_entry(k, &s->stack_buckets[(h / SL_STRIPES) & r->stack_mask], node) {
 		if (k->hash == h && k->st.depth == st->depth &&
 		    !memcmp(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]))) {
 			k->refs++;
@@ -161,7 +182,7 @@ static u32 sl_stack_get(struct sl_registry *r, const struct sockleak_stack *st)
 	k->refs = 1;
 	k->st.depth = st->depth;
 	memcpy(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]));
-	hlist_add_head(&k->node, &s->stack_buckets[(h / SL_STRIPES) & r->bucket_mask]);
+	hlist_add_head(&k->node, &s->stack_buckets[(h / SL_STRIPES) & r->stack_mask]);
 	atomic_long_inc(&reg_stacks);
 	id = k - r->stacks + 1;
 out:
@@ -573,6 +594,9 @@ void sockleak_reg_stats(struct sockleak_reg_stats *st)
 
 	st->on = r;
 	st->max_entries = r ? (unsigned long)r->per_stripe * SL_STRIPES : 0;
+	st->max_stacks = r ? (unsigned long)r->stacks_per_stripe * SL_STRIPES : 0;
+	st->bytes = r ? r->bytes : 0;
+	st->stack_bytes = r ? r->stack_bytes : 0;
 	if (r)
 		sl_reader_put();
 	st->entries = atomic_long_read(&reg_entries);
@@ -590,9 +614,9 @@ bool sockleak_reg_on(void)
 
 static void sl_free(struct sl_registry *r)
 {
-	kvfree(r->entries);
-	kvfree(r->stacks);
-	kvfree(r->heads);
+	vfree(r->entries);
+	vfree(r->stacks);
+	vfree(r->heads);
 	kfree(r);
 }
 
@@ -612,31 +636,40 @@ static void sl_unpublish(struct sl_registry *r)
 	sl_free(r);
 }
 
-/* Bytes one entry costs: the entry, a stack slot, at most 4 bucket heads. */
-#define SL_ENTRY_BYTES	(sizeof(struct sl_entry) + sizeof(struct sl_stack) + \
-			 4 * sizeof(struct hlist_head))
+/* Bytes one entry costs at most: the entry, one bucket head. */
+#define SL_ENTRY_BYTES	(sizeof(struct sl_entry) + sizeof(struct hlist_head))
 
 /*
  * The largest max_entries this machine can give: the table may take an
- * eighth of the RAM, and no array may pass INT_MAX bytes (kvmalloc's
- * limit). At least SL_STRIPES.
+ * eighth of the RAM, and no array may pass INT_MAX bytes. At least
+ * SL_STRIPES.
  */
 unsigned int sockleak_reg_max_entries(void)
 {
 	u64 n = div_u64(((u64)totalram_pages() << PAGE_SHIFT) / 8,
 			SL_ENTRY_BYTES);
 
-	n = min_t(u64, n, INT_MAX / sizeof(struct sl_stack) - SL_STRIPES);
+	n = min_t(u64, n, INT_MAX / sizeof(struct sl_entry) - SL_STRIPES);
 	n = min_t(u64, n, SOCKLEAK_MAX_ENTRIES);
 	return max_t(u64, n, SL_STRIPES);
+}
+
+/*
+ * One zeroed array of the table: vmalloc, whose pages are what it costs
+ * (kmalloc, which kvcalloc() tries first, rounds a multi-page array up
+ * to a power of two: up to twice the memory). Fails rather than invoke
+ * the OOM killer; never WARNs.
+ */
+static void *sl_array(size_t n, size_t size)
+{
+	return __vmalloc(array_size(n, size), GFP_KERNEL | __GFP_ZERO |
+			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
 /* Allocate the table, then register the probes. Control mutex held. */
 int sockleak_reg_start(unsigned int max_entries)
 {
-	/* Fail rather than invoke the OOM killer; never WARN. */
-	const gfp_t gfp = GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
-	unsigned int per, nb, k, i;
+	unsigned int per, nb, sper, snb, k, i;
 	struct sl_registry *r;
 	int ret;
 
@@ -645,15 +678,26 @@ int sockleak_reg_start(unsigned int max_entries)
 	if (max_entries > sockleak_reg_max_entries())
 		return -ENOMEM;
 	per = DIV_ROUND_UP(max_entries, SL_STRIPES);
-	nb = roundup_pow_of_two(per);
+	/* Chains of one or two entries at most when full. */
+	nb = max(roundup_pow_of_two(per) / 2, 1U);
+	sper = DIV_ROUND_UP(SL_STACKS_OF(max_entries), SL_STRIPES);
+	snb = roundup_pow_of_two(sper);
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
 	r->per_stripe = per;
 	r->bucket_mask = nb - 1;
-	r->entries = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->entries), gfp);
-	r->stacks = kvcalloc((size_t)per * SL_STRIPES, sizeof(*r->stacks), gfp);
-	r->heads = kvcalloc((size_t)nb * SL_STRIPES * 2, sizeof(*r->heads), gfp);
+	r->stacks_per_stripe = sper;
+	r->stack_mask = snb - 1;
+	r->stack_bytes = (size_t)sper * SL_STRIPES * sizeof(*r->stacks) +
+			 (size_t)snb * SL_STRIPES * sizeof(*r->heads);
+	r->bytes = sizeof(*r) +
+		   (size_t)per * SL_STRIPES * sizeof(*r->entries) +
+		   (size_t)sper * SL_STRIPES * sizeof(*r->stacks) +
+		   (size_t)(nb + snb) * SL_STRIPES * sizeof(*r->heads);
+	r->entries = sl_array((size_t)per * SL_STRIPES, sizeof(*r->entries));
+	r->stacks = sl_array((size_t)sper * SL_STRIPES, sizeof(*r->stacks));
+	r->heads = sl_array((size_t)(nb + snb) * SL_STRIPES, sizeof(*r->heads));
 	if (!r->entries || !r->stacks || !r->heads) {
 		sl_free(r);
 		return -ENOMEM;
@@ -664,12 +708,14 @@ int sockleak_reg_start(unsigned int max_entries)
 		raw_spin_lock_init(&s->lock);
 		raw_spin_lock_init(&s->stack_lock);
 		s->buckets = &r->heads[(size_t)k * nb];
-		s->stack_buckets = &r->heads[((size_t)SL_STRIPES + k) * nb];
-		for (i = 0; i < per; i++) {
-			hlist_add_head(&r->entries[k * per + i].node, &s->free);
-			hlist_add_head(&r->stacks[k * per + i].node,
+		s->stack_buckets = &r->heads[(size_t)SL_STRIPES * nb +
+					     (size_t)k * snb];
+		for (i = 0; i < per; i++)
+			hlist_add_head(&r->entries[(size_t)k * per + i].node,
+				       &s->free);
+		for (i = 0; i < sper; i++)
+			hlist_add_head(&r->stacks[(size_t)k * sper + i].node,
 				       &s->stack_free);
-		}
 		cond_resched();
 	}
 	atomic_long_set(&reg_entries, 0);

@@ -14,6 +14,8 @@
 struct sock;
 
 #define SOCKLEAK_STACK_DEPTH	16
+/* Frames kept by default (stack_depth): a syscall's path to its entry. */
+#define SOCKLEAK_STACK_DEPTH_DEFAULT	8
 
 /* How the registry learnt about a socket. */
 enum sockleak_origin {
@@ -74,7 +76,9 @@ enum sockleak_reg_filter {
 
 struct sockleak_reg_stats {
 	unsigned long entries, max_entries, overflow, stack_overflow, missed;
-	unsigned long stacks, unknown_origin;
+	unsigned long stacks, max_stacks, unknown_origin;
+	size_t bytes;		/* the table, allocated at track=on */
+	size_t stack_bytes;	/* of which the stack store */
 	bool on;
 };
 
@@ -111,6 +115,9 @@ int sockleak_lifecycle_start(void);
 void sockleak_lifecycle_stop(void);
 void sockleak_lifecycle_exit(void);
 unsigned long sockleak_lifecycle_missed(void);
+int sockleak_stack_filter_check(const char *arg);
+int sockleak_stack_filter_set(const char *arg);
+const char *sockleak_stack_filter_text(void);
 u16 sockleak_inet_proto(const struct sock *sk);
 
 #endif /* _SOCKLEAK_REGISTRY_H */

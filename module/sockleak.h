@@ -42,6 +42,7 @@ struct sockleak_tunables {
 	unsigned int grace_ms;		/* "tracked": closed at least this long */
 	unsigned int max_entries;	/* registry size at the next track=on */
 	unsigned int stacks;		/* tracker: capture stacks (0/1) */
+	unsigned int stack_depth;	/* tracker: frames per stack */
 };
 
 extern struct sockleak_tunables sockleak_tunables;

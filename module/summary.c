@@ -57,9 +57,11 @@
  *				mptcp_prot charges TCP's memory_allocated
  *				and fw_alloc
  *   netns=all kind=tracker track=on|off entries max_entries unknown_origin
- *	stacks overflow stack_overflow missed tcp_closed_not_freed
- *	tcp_closed_not_freed_bytes udp_closed_not_freed ...: the lifecycle
- *	registry (registry.c). closed_not_freed counts the unhashed orphans
+ *	stacks overflow stack_overflow missed max_stacks table_bytes
+ *	stack_bytes tcp_closed_not_freed tcp_closed_not_freed_bytes
+ *	udp_closed_not_freed ...: the lifecycle registry (registry.c);
+ *	table_bytes is what its table took at track=on (entries, stack
+ *	store, buckets), stack_bytes the stack store's part of it. closed_not_freed counts the unhashed orphans
  *	(SOCK_DEAD) still allocated, bytes their rmem + queued + fwd.
  *   netns=all kind=states proto=P <STATE>=n ...   all netns together; P is
  *	tcp, udp (UDP-Lite included) or mptcp (the msks)
@@ -481,6 +483,8 @@ static int summary_show(struct seq_file *m, void *v)
 		   sum->reg.max_entries, sum->reg.unknown_origin,
 		   sum->reg.stacks, sum->reg.overflow, sum->reg.stack_overflow,
 		   sum->reg.missed);
+	seq_printf(m, " max_stacks=%lu table_bytes=%zu stack_bytes=%zu",
+		   sum->reg.max_stacks, sum->reg.bytes, sum->reg.stack_bytes);
 	for (p = 0; p < SUM_NPROTO; p++)
 		seq_printf(m, " %s_closed_not_freed=%lu %s_closed_not_freed_bytes=%lld",
 			   sum_proto_names[p], sum->total[p].unhashed_dead,

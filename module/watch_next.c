@@ -37,18 +37,11 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
+#include "filter.h"
 #include "sockleak.h"
 #include "registry.h"
 #include "walk.h"
 #include "watch.h"
-
-struct watch_filter {
-	u16 proto;			/* 0: any */
-	u16 port;			/* 0: any */
-	u32 netns;			/* 0: any */
-	char comm[TASK_COMM_LEN];	/* "": any */
-	int count;
-};
 
 #define WATCH_PENDING	8
 #define WATCH_RETRIES	50	/* work runs (1 jiffy apart) for one socket */
@@ -62,7 +55,7 @@ struct watch_pending {
 	int tries;
 };
 
-static struct watch_filter watch_next;	/* stable while watch_next_left > 0 */
+static struct sockleak_filter watch_next;	/* stable while watch_next_left > 0 */
 static char watch_next_text[64];	/* under watch_mutex */
 static atomic_t watch_next_left, watch_next_armed, watch_next_lost;
 static DEFINE_RAW_SPINLOCK(watch_pending_lock);
@@ -71,59 +64,16 @@ static int watch_npending;
 static void watch_next_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(watch_next_work, watch_next_fn);
 
-static int watch_filter_parse(const char *arg, struct watch_filter *f)
+/* The keys watch_next= takes: all of them. */
+static int watch_filter_parse(const char *arg, struct sockleak_filter *f)
 {
-	char buf[64], *cur, *item, *val;
-	unsigned int v;
-
-	memset(f, 0, sizeof(*f));
-	f->count = 1;
-	if (!arg || strscpy(buf, arg, sizeof(buf)) < 0 || !*buf)
-		return -EINVAL;
-	cur = buf;
-	while ((item = strsep(&cur, ",")) != NULL) {
-		val = strchr(item, ':');
-		if (!val)
-			return -EINVAL;
-		*val++ = '\0';
-		if (!strcmp(item, "proto")) {
-			if (!strcmp(val, "tcp"))
-				f->proto = IPPROTO_TCP;
-			else if (!strcmp(val, "udp"))
-				f->proto = IPPROTO_UDP;
-			else if (!strcmp(val, "udplite"))
-				f->proto = IPPROTO_UDPLITE;
-			else if (!strcmp(val, "mptcp"))
-				f->proto = IPPROTO_MPTCP;
-			else
-				return -EINVAL;
-		} else if (!strcmp(item, "comm")) {
-			if (!*val || strscpy(f->comm, val, sizeof(f->comm)) < 0)
-				return -EINVAL;
-		} else if (kstrtouint(val, 10, &v)) {
-			return -EINVAL;
-		} else if (!strcmp(item, "port")) {
-			if (!v || v > 65535)
-				return -EINVAL;
-			f->port = v;
-		} else if (!strcmp(item, "netns")) {
-			if (!v)
-				return -EINVAL;
-			f->netns = v;
-		} else if (!strcmp(item, "count")) {
-			if (!v || v > WATCH_PENDING)
-				return -EINVAL;
-			f->count = v;
-		} else {
-			return -EINVAL;
-		}
-	}
-	return 0;
+	return sockleak_filter_parse(arg, SOCKLEAK_FILTER_PROTO |
+				     SOCKLEAK_FILTER_COUNT, WATCH_PENDING, f);
 }
 
 int sockleak_watch_next_check(const char *arg)
 {
-	struct watch_filter f;
+	struct sockleak_filter f;
 
 	if (arg && !strcmp(arg, "off"))
 		return 0;
@@ -149,7 +99,7 @@ static void watch_pending_flush(void)
 
 int sockleak_watch_next(const char *arg)
 {
-	struct watch_filter f;
+	struct sockleak_filter f;
 	int ret;
 
 	ret = watch_filter_parse(arg, &f);
@@ -212,25 +162,10 @@ static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
 static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
 			     bool ports)
 {
-	const struct watch_filter *f = &watch_next;
-
 	/* Pairs with the smp_wmb() of sockleak_watch_next(). */
 	smp_rmb();
-	if (f->proto && f->proto != proto)
-		return false;
-	if (f->netns && sock_net(sk)->ns.inum != f->netns)
-		return false;
-	if (f->comm[0] && (!task || strncmp(current->comm, f->comm,
-					     TASK_COMM_LEN)))
-		return false;
-	if (f->port) {
-		if (!ports)
-			return false;
-		if (inet_sk(sk)->inet_num != f->port &&
-		    ntohs(inet_sk(sk)->inet_dport) != f->port)
-			return false;
-	}
-	return true;
+	return sockleak_filter_match(&watch_next, sock_net(sk)->ns.inum, proto,
+				     ports ? sk : NULL, task);
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -110,7 +111,8 @@ FIXTURE_TEARDOWN(tr)
 	sl_write(HOLDREF, "clone_delay 0");
 	sl_write(HOLDREF, "release");
 	close(self->l);
-	sl_control("track=off\ngrace_ms=1800000\nstacks=1");
+	sl_control("track=off\ngrace_ms=1800000\nstacks=1\nstack_depth=8\n"
+		   "stack_filter=off");
 }
 
 /*
@@ -333,6 +335,129 @@ TEST_F(tr, stacks_off)
 	EXPECT_STREQ("-", v);
 	free(text);
 	ASSERT_EQ(0, sl_control("stacks=1"));
+}
+
+/* Frames in a stack value: one more than its commas; "-" is none. */
+static int frames(const char *v)
+{
+	int n = 1;
+
+	if (!strcmp(v, "-"))
+		return 0;
+	for (; *v; v++)
+		n += *v == ',';
+	return n;
+}
+
+/*
+ * Leak one end of a new pair (@client: the connecting socket, allocated
+ * by this task; else the accepted child, cloned in softirq), wait for it
+ * in "tracked" and copy its alloc_stack and close_stack.
+ */
+static int leak_stacks(struct __test_metadata *_metadata, int l,
+		       const struct sockaddr_in *sin, bool client,
+		       char *alloc, char *close, size_t size)
+{
+	unsigned long long ck;
+	const char *line;
+	char *text;
+	int c, a;
+
+	if (pair(l, sin, &c, &a))
+		return -1;
+	ck = sl_sock_cookie(client ? c : a);
+	if (client ? close_leaked(c, a) : close_leaked(a, c))
+		return -1;
+	usleep((GRACE_MS + 300) * 1000);
+	line = sl_tracked_find(&text, ck);
+	if (!line) {
+		TH_LOG("leaked socket %llx not in tracked", ck);
+		return -1;
+	}
+	if (!sl_kv(line, "alloc_stack", alloc, size) ||
+	    !sl_kv(line, "close_stack", close, size)) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	/* Freed before the next leak, so each finds only its own. */
+	return sl_write(HOLDREF, "release");
+}
+
+/* stack_depth=3: every stack is cut to 3 frames, innermost kept. */
+TEST_F(tr, stack_depth_cuts_frames)
+{
+	char alloc[512], close[512];
+
+	ASSERT_EQ(0, sl_control("stack_depth=3"));
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, false,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_EQ(3, frames(alloc)) TH_LOG("alloc_stack=%s", alloc);
+	EXPECT_TRUE(!strncmp(alloc, "sk_clone_lock+", 14) ||
+		    !strncmp(alloc, "sk_clone+", 9)) TH_LOG("%s", alloc);
+	EXPECT_EQ(3, frames(close)) TH_LOG("close_stack=%s", close);
+	EXPECT_EQ(0, strncmp(close, "tcp_close+", 10)) TH_LOG("%s", close);
+	EXPECT_NE(NULL, strstr(close, "inet_release+"));
+
+	/* The default, 8: the path from the syscall, well over 3. */
+	ASSERT_EQ(0, sl_control("stack_depth=8"));
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, false,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_LT(3, frames(close)) TH_LOG("close_stack=%s", close);
+}
+
+/*
+ * stack_filter=: stacks only for the sockets of one netns (its inode, as
+ * /proc/self/ns/net names it) or one task's comm; the others are still
+ * tracked, without stacks.
+ */
+TEST_F(tr, stack_filter_netns_comm)
+{
+	char alloc[512], close[512], cmd[64], comm[32], *ctl;
+	struct stat st;
+
+	ASSERT_EQ(0, stat("/proc/self/ns/net", &st));
+	snprintf(cmd, sizeof(cmd), "stack_filter=netns:%lu",
+		 (unsigned long)st.st_ino + 1);
+	ASSERT_EQ(0, sl_control(cmd));
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, false,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_STREQ("-", alloc);
+	EXPECT_STREQ("-", close);
+
+	snprintf(cmd, sizeof(cmd), "stack_filter=netns:%lu",
+		 (unsigned long)st.st_ino);
+	ASSERT_EQ(0, sl_control(cmd));
+	ctl = sl_read_file(SL_DIR "/control");
+	ASSERT_NE(NULL, ctl);
+	EXPECT_NE(NULL, strstr(ctl, cmd)) TH_LOG("%s", ctl);
+	free(ctl);
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, false,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_TRUE(!strncmp(alloc, "sk_clone_lock+", 14) ||
+		    !strncmp(alloc, "sk_clone+", 9)) TH_LOG("%s", alloc);
+	EXPECT_EQ(0, strncmp(close, "tcp_close+", 10)) TH_LOG("%s", close);
+
+	/* comm: the client, allocated and closed by this task. */
+	ASSERT_EQ(0, sl_control("stack_filter=comm:no-such-task"));
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, true,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_STREQ("-", alloc);
+	EXPECT_STREQ("-", close);
+	my_comm(comm, sizeof(comm));
+	snprintf(cmd, sizeof(cmd), "stack_filter=comm:%s", comm);
+	ASSERT_EQ(0, sl_control(cmd));
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, true,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_EQ(0, strncmp(alloc, "sk_alloc+", 9)) TH_LOG("%s", alloc);
+	EXPECT_NE(NULL, strstr(alloc, "inet_create")) TH_LOG("%s", alloc);
+	EXPECT_EQ(0, strncmp(close, "tcp_close+", 10)) TH_LOG("%s", close);
+
+	ASSERT_EQ(0, sl_control("stack_filter=off"));
+	ctl = sl_read_file(SL_DIR "/control");
+	ASSERT_NE(NULL, ctl);
+	EXPECT_NE(NULL, strstr(ctl, "stack_filter=off\n"));
+	free(ctl);
 }
 
 /* A socket created before track=on is reported as unknown origin. */
@@ -643,6 +768,48 @@ TEST_F(tr, unhashed_reset_explained)
  * A registry of 64 entries: 300 new sockets overflow it, the overflow is
  * counted in summary and the registry never holds more than its size.
  */
+/* MemFree of /proc/meminfo, in bytes; -1 when unreadable. */
+static long long mem_free(void)
+{
+	char *m = sl_read_file("/proc/meminfo"), *p;
+	long long kb = -1;
+
+	p = m ? strstr(m, "MemFree:") : NULL;
+	if (p)
+		kb = atoll(p + strlen("MemFree:"));
+	free(m);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/*
+ * The registry's memory, as the kernel's free memory shrinks at track=on
+ * (kvcalloc: vmalloc or whole pages): at most 128 bytes per entry, the
+ * stack store included (it is sized for distinct stacks, not per
+ * socket); table_bytes in summary says the same within 5%.
+ */
+#define MEM_ENTRIES	262144
+TEST(registry_memory_per_entry)
+{
+	long long before, after, per, table;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, sl_control("track=off\nmax_entries=262144"));
+	before = mem_free();
+	ASSERT_LT(0, before);
+	ASSERT_EQ(0, sl_control("track=on"));
+	after = mem_free();
+	table = sl_summary_field("tracker", NULL, "table_bytes");
+	ASSERT_EQ(0, sl_control("track=off\nmax_entries=65536"));
+	per = (before - after) / MEM_ENTRIES;
+	TH_LOG("MemFree fell by %lld bytes: %lld per entry; table_bytes=%lld",
+	       before - after, per, table);
+	EXPECT_GE(128, per);
+	/* The table is there: an entry holds at least a pointer and times. */
+	EXPECT_LE(32, per);
+	EXPECT_LE(table * 95 / 100, before - after);
+	EXPECT_GE(table * 105 / 100, before - after);
+}
+
 TEST(registry_overflow_counted)
 {
 	int fds[300], i;

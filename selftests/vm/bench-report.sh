@@ -20,7 +20,9 @@ function median(k,    m, i, j, t, a) {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 	k = f["sockets"] "/" f["what"]
 	all[k, ++cnt[k]] = f["value"]
-	if (f["what"] ~ /^chain_/) {
+	if (f["what"] ~ /^scale_/) {
+		if (!(f["sockets"] in sseen)) { sseen[f["sockets"]] = 1; sorder[sn++] = f["sockets"] }
+	} else if (f["what"] ~ /^chain_/) {
 		if (!(f["sockets"] in cseen)) { cseen[f["sockets"]] = 1; corder[cn++] = f["sockets"] }
 	} else if (f["sockets"] > 0 && !(f["sockets"] in seen)) { seen[f["sockets"]] = 1; order[n++] = f["sockets"] }
 }
@@ -30,11 +32,13 @@ END {
 	if (v(0, "churn_absent") > 0) {
 		printf "churn (connections per run, median of %d rounds): absent %d, loaded %d (%.3f)", \
 			cnt["0/churn_absent"], v(0, "churn_absent"), v(0, "churn_loaded"), v(0, "churn_loaded") / v(0, "churn_absent")
-		if (v(0, "churn_tracking") != "")
-			printf ", tracking %d (%.3f of loaded), tracking without stacks %d (%.3f)", \
-				v(0, "churn_tracking"), v(0, "churn_tracking") / v(0, "churn_loaded"), \
-				v(0, "churn_tracking_nostacks"), v(0, "churn_tracking_nostacks") / v(0, "churn_loaded")
 		printf "\n"
+		split("churn_tracking churn_tracking_depth16 churn_tracking_filtered churn_tracking_nostacks", modes, " ")
+		split("tracking, stacks (stack_depth=8, default)|tracking, stack_depth=16|tracking, stacks for another netns only|tracking, stacks=0", names, "|")
+		for (i = 1; i <= 4; i++)
+			if (v(0, modes[i]) != "")
+				printf "  %-42s %6d  %.3f of loaded, %.3f of absent\n", names[i], \
+					v(0, modes[i]), v(0, modes[i]) / v(0, "churn_loaded"), v(0, modes[i]) / v(0, "churn_absent")
 	}
 	if (v(0, "pingpong_watched_changes") > 0)
 		printf "refcount watchpoint (%d ping-pongs, median of %d rounds): unwatched %.1fms, watched %.1fms, %d count changes: %.1f us per change\n", \
@@ -51,6 +55,20 @@ END {
 		printf "%8d %10.1fms %10.1fms %10.1fms %10.1fms %12s %10.2f %10.3f %10.2f\n", s, v(s, "cat_sockets") / 1000, v(s, "cat_proc_net_tcp") / 1000, v(s, "ss_tanmie") / 1000, v(s, "cat_summary") / 1000, cg, v(s, "cat_sockets") / v(s, "cat_proc_net_tcp"), v(s, "cat_sockets") / v(s, "ss_tanmie"), v(s, "cat_summary") / v(s, "cat_proc_net_tcp")
 		if (v(s, "scan") != "")
 			printf "%8s owner scan %.1fms\n", "", v(s, "scan") / 1000
+	}
+	if (sn) {
+		printf "scale: tracked TCP sockets (loopback pairs); times are medians; per entry of max_entries: B/entry the table without its stack store, all: with it (table_bytes), vmalloc: VmallocUsed growth at track=on\n"
+		printf "%8s %8s %10s %10s %10s %10s %10s %10s %8s %8s %8s %8s %6s\n", "sockets", "tracked", "proc_tcp", "sockets", "summary", "cgroups", "tracked", "scan", "sk/proc", "B/entry", "all", "vmalloc", "setup"
+	}
+	for (i = 0; i < sn; i++) {
+		s = sorder[i]
+		printf "%8d %8d %8.1fms %8.1fms %8.1fms %8.1fms %8.1fms %8.1fms %8.2f %8.1f %8.1f %8.1f %5ds\n", s, v(s, "scale_entries"), \
+			v(s, "scale_proc_tcp") / 1000, v(s, "scale_sockets") / 1000, v(s, "scale_summary") / 1000, \
+			v(s, "scale_cgroups") / 1000, v(s, "scale_tracked") / 1000, v(s, "scale_scan") / 1000, \
+			v(s, "scale_sockets") / v(s, "scale_proc_tcp"), \
+			(v(s, "scale_table_bytes") - v(s, "scale_stack_bytes")) / v(s, "scale_max_entries"), \
+			v(s, "scale_table_bytes") / v(s, "scale_max_entries"), \
+			v(s, "scale_vmalloc_kb") * 1024 / v(s, "scale_max_entries"), v(s, "scale_setup_s")
 	}
 	if (cn) {
 		printf "one UDP hash chain (connected sockets of one port):\n"

@@ -21,9 +21,11 @@ out() {
 	echo "BENCH sockets=$1 what=$2 value=$3 unit=$4"
 }
 
-# Connection churn: module absent, freshly loaded, tracking on, tracking
+# Connection churn: module absent, freshly loaded, tracking on (default
+# stacks, stack_depth=8), with 16-frame stacks, with stacks only for
+# another netns (stack_filter=, as when one service is followed), and
 # without stacks; CHURN_ROUNDS interleaved rounds (the report takes the
-# medians), after a warm-up run, so that drift in the guest hits all four.
+# medians), after a warm-up run, so that drift in the guest hits all.
 $T churn 3 >/dev/null
 for r in $(seq "$CHURN_ROUNDS"); do
 	rmmod sockleak 2>/dev/null
@@ -32,12 +34,76 @@ for r in $(seq "$CHURN_ROUNDS"); do
 	out 0 churn_loaded "$($T churn $CHURN_SECONDS)" conns
 	if echo track=on >$SL/control 2>/dev/null; then
 		out 0 churn_tracking "$($T churn $CHURN_SECONDS)" conns
+		echo stack_depth=16 >$SL/control
+		out 0 churn_tracking_depth16 "$($T churn $CHURN_SECONDS)" conns
+		echo stack_depth=8 >$SL/control
+		echo stack_filter=netns:1 >$SL/control
+		out 0 churn_tracking_filtered "$($T churn $CHURN_SECONDS)" conns
+		echo stack_filter=off >$SL/control
 		echo stacks=0 >$SL/control
 		out 0 churn_tracking_nostacks "$($T churn $CHURN_SECONDS)" conns
 		echo track=off >$SL/control
 		echo stacks=1 >$SL/control
 	fi
 done
+
+# Scale: N tracked TCP sockets (N/2 established loopback pairs over 16
+# listeners, created with tracking on, so each one has a registry entry),
+# the time of every report and of the owner scan against /proc/net/tcp,
+# and the registry's memory: its own count (table_bytes, of which
+# stack_bytes is the stack store) and the growth of vmalloc (VmallocUsed,
+# /proc/meminfo) at track=on, per entry. No
+# TIME-WAIT is kept (tcp_max_tw_buckets=0) so one size leaves nothing to
+# the next.
+SCALE=$(echo "${BENCH_SCALE-}" | tr : " ")
+SCALE_RUNS=${BENCH_SCALE_RUNS:-3}
+vmalloc_kb() {
+	sed -n 's/^VmallocUsed: *\([0-9]*\) kB/\1/p' /proc/meminfo
+}
+kv() {
+	sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+}
+if [ -n "$SCALE" ]; then
+	modprobe sockleak
+	tw=$(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)
+	echo 0 >/proc/sys/net/ipv4/tcp_max_tw_buckets
+	echo 2000000 >/proc/sys/fs/nr_open
+fi
+for n in $SCALE; do
+	echo track=off >$SL/control
+	echo "max_entries=$((n + n / 8 + 4096))" >$SL/control
+	v0=$(vmalloc_kb)
+	echo track=on >$SL/control || { echo "track=on failed"; exit 1; }
+	v1=$(vmalloc_kb)
+	rm -f /tmp/hold /tmp/ready
+	mkfifo /tmp/hold
+	t0=$(date +%s)
+	$T pairs "$((n / 2))" 16 </tmp/hold >/tmp/ready &
+	exec 9>/tmp/hold
+	while ! grep -q ready /tmp/ready 2>/dev/null; do
+		sleep 1
+		kill -0 $! 2>/dev/null || { echo "pairs failed"; exit 1; }
+	done
+	out "$n" scale_setup_s "$(($(date +%s) - t0))" s
+	line=$(grep 'kind=tracker' $SL/summary)
+	echo "# $line"
+	out "$n" scale_entries "$(echo "$line" | kv entries)" entries
+	out "$n" scale_max_entries "$(echo "$line" | kv max_entries)" entries
+	out "$n" scale_table_bytes "$(echo "$line" | kv table_bytes)" bytes
+	out "$n" scale_stack_bytes "$(echo "$line" | kv stack_bytes)" bytes
+	out "$n" scale_vmalloc_kb "$((v1 - v0))" kB
+	out "$n" scale_proc_tcp "$($T time $SCALE_RUNS cat /proc/net/tcp /proc/net/tcp6)" us
+	out "$n" scale_sockets "$($T time $SCALE_RUNS cat $SL/sockets)" us
+	out "$n" scale_summary "$($T time $SCALE_RUNS cat $SL/summary)" us
+	out "$n" scale_cgroups "$($T time $SCALE_RUNS cat $SL/cgroups)" us
+	out "$n" scale_tracked "$($T time $SCALE_RUNS cat $SL/tracked)" us
+	out "$n" scale_scan "$($T time $SCALE_RUNS sh -c "echo scan >$SL/control")" us
+	kill $(jobs -p) 2>/dev/null
+	exec 9>&-
+	wait
+	echo track=off >$SL/control
+done
+[ -n "$SCALE" ] && echo "$tw" >/proc/sys/net/ipv4/tcp_max_tw_buckets
 
 for n in $PAIRS; do
 	rm -f /tmp/hold /tmp/ready
