@@ -51,13 +51,14 @@
  * softirq or RCU callback context; they only call the registry's probe
  * entry points, which take one stripe spinlock with interrupts disabled.
  * unregister_kprobes()/unregister_kretprobes() wait for running handlers,
- * so after sockleak_lifecycle_stop() none runs. The tracepoint probes stay
- * attached until unload (attaching patches code: too costly to repeat at
- * each track=on) and return at once while the registry is off; they run
- * with preemption disabled, and the registry waits for them with
- * synchronize_rcu() before freeing its table. The tracepoints are attached
- * before the first kprobe is registered, so no socket enters the registry
- * without its free being seen.
+ * so after sockleak_lifecycle_stop() none runs. The tracepoint probes are
+ * attached at each track=on and detached at track=off (make bench: an
+ * attached kmem_cache_free probe slows the whole system even while it
+ * returns at once); they run with preemption disabled, detaching waits for
+ * them (tracepoint_synchronize_unregister()), and the registry waits once
+ * more with synchronize_rcu() before freeing its table. The tracepoints are
+ * attached before the first kprobe is registered, so no socket enters the
+ * registry without its free being seen.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -502,12 +503,14 @@ int sockleak_lifecycle_start(void)
 	ret = register_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
 	if (ret) {
 		pr_err("cannot probe the close path: %d\n", ret);
+		sockleak_lifecycle_exit();
 		return ret;
 	}
 	ret = register_kretprobes(lc_rps, ARRAY_SIZE(lc_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
 		unregister_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
+		sockleak_lifecycle_exit();
 		return ret;
 	}
 	return 0;
@@ -519,13 +522,20 @@ int sockleak_lifecycle_start(void)
  */
 ALLOW_ERROR_INJECTION(sockleak_lifecycle_start, ERRNO);
 
+/*
+ * Unregister every probe: the kprobes (waiting for running handlers), then
+ * the tracepoints, so that with tracking off nothing of sockleak stays on
+ * any path (an attached kmem_cache_free probe alone runs at every slab
+ * free in the system).
+ */
 void sockleak_lifecycle_stop(void)
 {
 	unregister_kretprobes(lc_rps, ARRAY_SIZE(lc_rps));
 	unregister_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
+	sockleak_lifecycle_exit();
 }
 
-/* Module unload: detach the tracepoints; no probe runs after this. */
+/* Detach the tracepoints; no tracepoint probe runs after this. */
 void sockleak_lifecycle_exit(void)
 {
 	if (!lc_tp_attached)

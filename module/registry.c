@@ -52,8 +52,8 @@
  *   loads it with smp_load_acquire() (sl_reg()). sockleak_reg_stop() and
  *   a failed start unpublish it (sl_unpublish()): NULL, then wait for the
  *   readers (process context, pinned by reg_users), then synchronize_rcu()
- *   for the probe handlers (tracepoint probes stay attached after "track
- *   off" and run with preemption disabled or under RCU), then free. Both
+ *   for the probe handlers (they run with preemption disabled or under
+ *   RCU; stopping the probes already waited for them), then free. Both
  *   run under the control mutex.
  *
  * - No lock section scans more than SL_SCAN_BATCH entries: readers drop
