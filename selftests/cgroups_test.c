@@ -14,8 +14,10 @@
  * again when done. It runs after cgroups_v1_test (see there why v1 comes
  * first on 6.1) and waits for the controller to come back from v1.
  */
+#include <sys/stat.h>
+
 #include "../kselftest_harness.h"
-#include "sl_cgroup.h"
+#include "lib/sl_cgroup.h"
 
 #define CGROOT	"/sys/fs/cgroup"
 #define CG_A	CGROOT "/sl_a"

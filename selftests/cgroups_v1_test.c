@@ -19,10 +19,11 @@
  * until freed) before unmounting, so that the controller goes back to v2.
  */
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../kselftest_harness.h"
-#include "sl_cgroup.h"
+#include "lib/sl_cgroup.h"
 
 #define V1	"/tmp/memcg-v1"
 #define RELEASE_WAIT_MS	120000

@@ -5,12 +5,13 @@
  * EINVAL and changes nothing; 10000 random writes are each either rejected
  * or applied exactly; an unprivileged user cannot open it.
  */
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "lib/sl_util.h"
 
 #define CONTROL SL_DIR "/control"
 

@@ -69,7 +69,7 @@
 #include <sys/socket.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "lib/sl_util.h"
 
 #define TRACING "/sys/kernel/tracing"
 #define LIMIT_US 2000

@@ -12,6 +12,7 @@
  * kernel has no MPTCP.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -20,7 +21,7 @@
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
-#include "sl_cgroup.h"
+#include "lib/sl_cgroup.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262

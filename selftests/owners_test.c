@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,7 +37,7 @@
 #include <time.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "lib/sl_util.h"
 
 #define AGE_MS 300
 

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "lib/sl_util.h"
 
 #define PAIRS 1500	/* at most: sl_scale(PAIRS) are made */
 

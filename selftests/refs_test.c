@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "lib/sl_util.h"
 
 #define HOLDREF		"/sys/kernel/debug/sockleak_holdref/ctl"
 #define REFS		SL_DIR "/refs"

@@ -7,6 +7,7 @@
  * fire in its scenario and in no socket of the clean control scenario.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,7 +21,7 @@
 #include <time.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "lib/sl_util.h"
 
 #define NETNS "slns"
 #define MAX_FDS 64

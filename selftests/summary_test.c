@@ -7,13 +7,14 @@
  * must equal sockstat's, and the TcpExt/Udp counters must equal nstat's.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "../kselftest_harness.h"
-#include "sl_cgroup.h"
+#include "lib/sl_cgroup.h"
 
 #define NETNS "slsum"
 

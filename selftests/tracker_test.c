@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
+#include "lib/sl_util.h"
 
 #define HOLDREF "/sys/kernel/debug/sockleak_holdref/ctl"
 #define GRACE_MS 200

@@ -29,8 +29,8 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
-#include "sl_util.h"
-#include "sl_cgroup.h"
+#include "lib/sl_util.h"
+#include "lib/sl_cgroup.h"
 
 #define HOLDREF		"/sys/kernel/debug/sockleak_holdref/ctl"
 #define HELPER		"/usr/bin/sockleak"

@@ -1,35 +1,22 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers of the cgroups selftests: a "holder" child process that joins a
- * cgroup and holds TCP and UDP sockets with queued data, and the
- * independent figures of those sockets from ss (inet_diag).
+ * sockleak selftests library: the holder process of the cgroups tests,
+ * its sockets as ss sees them, cgroupfs files.
  */
-#ifndef SL_CGROUP_H
-#define SL_CGROUP_H
-
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "sl_util.h"
+#include "sl_cgroup.h"
 
-/* Sockets a holder creates: listener, client, accepted, 2 x UDP. */
-#define HOLD_TCP	3
-#define HOLD_UDP	2
-#define HOLD_SOCKS	(HOLD_TCP + HOLD_UDP)
-
-struct holder {
-	pid_t pid;
-	int up;		/* child -> parent */
-	int down;	/* parent -> child */
-	unsigned long long cookie[HOLD_SOCKS];
-};
-
-static inline int hold_sendall(int fd, const char *buf, size_t len)
+int hold_sendall(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = send(fd, buf, len, 0);
@@ -50,8 +37,8 @@ static inline int hold_sendall(int fd, const char *buf, size_t len)
  * can be removed while the sockets live on), 'q' or EOF closes everything
  * and exits.
  */
-static inline int hold_child(const char *procs, int tcp_bytes,
-			     int udp_dgrams, int up, int down)
+static int hold_child(const char *procs, int tcp_bytes,
+		      int udp_dgrams, int up, int down)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	int l, c, s, u1, u2, fds[HOLD_SOCKS], i;
@@ -114,8 +101,8 @@ static inline int hold_child(const char *procs, int tcp_bytes,
 }
 
 /* Start a holder in the cgroup of the procs file (NULL: stay). */
-static inline int hold_start(struct holder *h, const char *procs,
-			     int tcp_bytes, int udp_dgrams)
+int hold_start(struct holder *h, const char *procs,
+	       int tcp_bytes, int udp_dgrams)
 {
 	int up[2], down[2], i;
 
@@ -142,7 +129,7 @@ static inline int hold_start(struct holder *h, const char *procs,
 }
 
 /* Move the holder to the v2 root cgroup; its sockets keep their memcg. */
-static inline int hold_move_to_root(struct holder *h)
+int hold_move_to_root(struct holder *h)
 {
 	char k;
 
@@ -152,7 +139,7 @@ static inline int hold_move_to_root(struct holder *h)
 }
 
 /* Close the sockets and reap the child; returns its exit status. */
-static inline int hold_stop(struct holder *h)
+int hold_stop(struct holder *h)
 {
 	int status = -1;
 
@@ -167,14 +154,7 @@ static inline int hold_stop(struct holder *h)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The holder's sockets as ss sees them. */
-struct hold_ss {
-	int found, tcp, udp;
-	long long r, w, f;
-	long long charged;	/* Σ pages of (r + w + f), in bytes */
-};
-
-static inline int hold_ss(const struct holder *h, struct hold_ss *o)
+int hold_ss(const struct holder *h, struct hold_ss *o)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct ss_list l;
@@ -206,8 +186,7 @@ static inline int hold_ss(const struct holder *h, struct hold_ss *o)
 }
 
 /* The line of the cgroups report with id=<ino>, copied; false if none. */
-static inline bool cg_line(const char *report, unsigned long long ino,
-			   char *out, size_t size)
+bool cg_line(const char *report, unsigned long long ino, char *out, size_t size)
 {
 	const char *line = report;
 
@@ -232,7 +211,7 @@ static inline bool cg_line(const char *report, unsigned long long ino,
  * tells cgroups_v1_test that v2 memcgs were used in this boot: moving the
  * memory controller from v2 to v1 afterwards WARNs on 6.1. 0 or -errno.
  */
-static inline int sl_cg_v2_memory_on(void)
+int sl_cg_v2_memory_on(void)
 {
 	int waited, err = -1;
 
@@ -246,7 +225,7 @@ static inline int sl_cg_v2_memory_on(void)
 	return err;
 }
 
-static inline unsigned long long path_ino(const char *path)
+unsigned long long path_ino(const char *path)
 {
 	struct stat st;
 
@@ -256,7 +235,7 @@ static inline unsigned long long path_ino(const char *path)
 }
 
 /* "key value" line of a cgroupfs stat file such as memory.stat. */
-static inline long long cg_stat(const char *path, const char *key)
+long long cg_stat(const char *path, const char *key)
 {
 	char *text = sl_read_file(path), *p;
 	size_t klen = strlen(key);
@@ -273,7 +252,7 @@ static inline long long cg_stat(const char *path, const char *key)
 	return v;
 }
 
-static inline long long file_ll(const char *path)
+long long file_ll(const char *path)
 {
 	char *text = sl_read_file(path);
 	long long v;
@@ -284,5 +263,3 @@ static inline long long file_ll(const char *path)
 	free(text);
 	return v;
 }
-
-#endif /* SL_CGROUP_H */
