@@ -10,26 +10,29 @@
 # test-only holdref module keeps (cookie from leaky's SO_COOKIE) and clear
 # hides it; cgroups reconciles with the workload's memory.stat; the error
 # messages name the fix.
-. "$(dirname "$0")/lib.sh"
+DIR=$(dirname "$0")
+. "$DIR/../kselftest/ktap_helpers.sh"
+. "$DIR/lib.sh"
 SL=/usr/bin/sockleak
 SS=/usr/bin/ss
 here=$(cd "$(dirname "$0")" && pwd)
 
-ktap_header 28
-modprobe sockleak || { ktap_not_ok "modprobe sockleak"; ktap_finish; }
+ktap_print_header
+ktap_set_plan 28
+modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 "$SL" set unread_ms=300 close_wait_ms=300 >/dev/null
-ktap_check "set NAME=VALUE changes control" \
+sl_check "set NAME=VALUE changes control" \
 	grep -qx 'unread_ms=300' $SL_DIR/control
 
 "$SL" set bogus=1 >/dev/null 2>/tmp/err
 rc=$?
-ktap_check "set with an unknown name: exit 2, translated error (rc=$rc)" \
+sl_check "set with an unknown name: exit 2, translated error (rc=$rc)" \
 	sh -c "[ $rc = 2 ] && grep -q 'unknown setting or bad value: bogus=1' /tmp/err"
 
 "$SL" check >/tmp/out
 rc=$?
-ktap_check "check on a clean system exits 0 (rc=$rc)" [ $rc = 0 ]
+sl_check "check on a clean system exits 0 (rc=$rc)" [ $rc = 0 ]
 
 # wait_ready FILE: until a leaky workload printed "ready" there (10 s).
 wait_ready() {
@@ -49,10 +52,10 @@ sleep 1
 
 "$SL" check >/tmp/out
 rc=$?
-ktap_check "check with the leaky workload exits 1 (rc=$rc)" [ $rc = 1 ]
+sl_check "check with the leaky workload exits 1 (rc=$rc)" [ $rc = 1 ]
 cw=$($SS -Htane state close-wait | grep -o 'sk:[0-9a-f]*' | cut -d: -f2)
-diag "CLOSE-WAIT cookie per ss: $cw"
-ktap_check "check lists the CLOSE-WAIT socket ss shows" \
+sl_log "CLOSE-WAIT cookie per ss: $cw"
+sl_check "check lists the CLOSE-WAIT socket ss shows" \
 	sh -c "[ -n '$cw' ] && grep -qw '$cw' /tmp/out"
 
 # Sockets come and go (earlier tests' TIME-WAITs expire): use a read taken
@@ -64,20 +67,20 @@ for try in 1 2 3 4 5; do
 	sscookies >/tmp/ss.cookies
 	cmp -s /tmp/ss1.cookies /tmp/ss.cookies && break
 done
-ktap_check "sockets rows are exactly ss's sockets ($(wc -l </tmp/ss.cookies) sockets)" \
+sl_check "sockets rows are exactly ss's sockets ($(wc -l </tmp/ss.cookies) sockets)" \
 	cmp -s /tmp/sl.cookies /tmp/ss.cookies
 
 owner=$("$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $11}')
-ktap_check "owner of the CLOSE-WAIT socket is the workload: '$owner'" \
+sl_check "owner of the CLOSE-WAIT socket is the workload: '$owner'" \
 	[ "$owner" = "$lpid/leaky" ]
 orphan=$("$SL" sockets --state FIN-WAIT-1 | awk 'NR == 2 {print $11}')
-ktap_check "the orphan has no owner: '$orphan'" [ "$orphan" = "-" ]
+sl_check "the orphan has no owner: '$orphan'" [ "$orphan" = "-" ]
 
 # WAIT: where the owner waits, as /proc says; leaky sleeps between sends.
 wchan=$(cat /proc/$lpid/wchan)
 st=$(sed 's/.*) \(.\).*/\1/' /proc/$lpid/stat)
 wt=$("$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $12}')
-ktap_check "WAIT of the CLOSE-WAIT owner is /proc's state:wchan ($st:$wchan): '$wt'" \
+sl_check "WAIT of the CLOSE-WAIT owner is /proc's state:wchan ($st:$wchan): '$wt'" \
 	sh -c "[ '$wt' = '$st:$wchan' ] && [ '$st' = S ] && [ -z '${wchan##*nanosleep*}' ]"
 
 # Owners from the kernel's scan alone, with no /proc to fall back on:
@@ -85,52 +88,52 @@ ktap_check "WAIT of the CLOSE-WAIT owner is /proc's state:wchan ($st:$wchan): '$
 o1=$(SOCKLEAK_PROCFS=/nonexistent "$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $11}')
 "$SL" scan >/dev/null
 o2=$(SOCKLEAK_PROCFS=/nonexistent "$SL" sockets --state CLOSE-WAIT | awk 'NR == 2 {print $11}')
-ktap_check "scan: the kernel names the owner ('$o1' before, '$o2' after)" \
+sl_check "scan: the kernel names the owner ('$o1' before, '$o2' after)" \
 	[ "$o1" = "-" ] && [ "$o2" = "$lpid/leaky" ]
 
 # suspects: ss's CLOSE-WAIT socket is a close_wait suspect of the workload,
 # with where it waits; with --all, one row per line of the debugfs file.
 "$SL" suspects --all >/tmp/su
 row=$(awk -v c="$cw" '$2 == c' /tmp/su)
-diag "suspect row: $row"
-ktap_check "suspects: the CLOSE-WAIT socket is close_wait, verdict owner, pid $lpid, WAIT $st:$wchan" \
+sl_log "suspect row: $row"
+sl_check "suspects: the CLOSE-WAIT socket is close_wait, verdict owner, pid $lpid, WAIT $st:$wchan" \
 	sh -c "echo '$row' | awk '{exit !(\$1 == \"socket\" && \$5 == $lpid && \$7 == \"owner\" && \$8 == \"close_wait\" && \$9 == \"$st:$wchan\")}'"
-ktap_check "suspects --all rows ($(tail -n +2 /tmp/su | wc -l)) equal the debugfs lines" \
+sl_check "suspects --all rows ($(tail -n +2 /tmp/su | wc -l)) equal the debugfs lines" \
 	[ "$(tail -n +2 /tmp/su | wc -l)" = "$(grep -c . $SL_DIR/suspects)" ]
 
 "$SL" --prom >/tmp/prom
 prom() { grep -F "$1 " /tmp/prom | awk '{print $NF}'; }
 est=$($SS -Htan state established | wc -l)
-ktap_check "--prom tcp ESTAB equals ss ($est)" \
+sl_check "--prom tcp ESTAB equals ss ($est)" \
 	[ "$(prom 'sockleak_sockets{proto="tcp",state="ESTAB"}')" = "$est" ]
 smem=$(awk '/^TCP:/ {for (i = 1; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat)
-ktap_check "--prom tcp memory_allocated equals sockstat mem ($smem)" \
+sl_check "--prom tcp memory_allocated equals sockstat mem ($smem)" \
 	[ "$(prom 'sockleak_proto_memory_allocated{proto="tcp"}')" = "$smem" ]
 # Flags change with time: compare one saved copy with its exposition.
 "$SL" snapshot /tmp/s1 >/dev/null
 "$SL" --debugfs /tmp/s1 --prom >/tmp/prom1
 flagged=$(grep -c 'flags=[a-z]' /tmp/s1/sockets)
 got=$(grep '^sockleak_suspects ' /tmp/prom1 | awk '{print $2}')
-ktap_check "--prom suspects ($got) equals the flagged lines of debugfs ($flagged)" \
+sl_check "--prom suspects ($got) equals the flagged lines of debugfs ($flagged)" \
 	[ "$got" = "$flagged" ]
 q=$($SS -Htanm state fin-wait-1 | grep -o ',w[0-9]*' | cut -c3-)
-ktap_check "--prom FIN-WAIT-1 queued bytes equal ss skmem w ($q)" \
+sl_check "--prom FIN-WAIT-1 queued bytes equal ss skmem w ($q)" \
 	[ "$(prom 'sockleak_socket_bytes{proto="tcp",state="FIN-WAIT-1",type="queued"}')" = "$q" ]
 
 ok=1
 for c in "" summary version control "sockets -n 3" "--json" "--json sockets"; do
 	# shellcheck disable=SC2086
-	"$SL" $c >/tmp/out 2>&1 || { ok=0; diag "sockleak $c failed: $(cat /tmp/out)"; }
+	"$SL" $c >/tmp/out 2>&1 || { ok=0; sl_log "sockleak $c failed: $(cat /tmp/out)"; }
 done
-ktap_check "overview, summary, version, control, sockets, --json run" [ $ok = 1 ]
+sl_check "overview, summary, version, control, sockets, --json run" [ $ok = 1 ]
 
 "$SL" watch -i 1 -c 2 >/tmp/out
-ktap_check "watch -i 1 -c 2 prints a second sample" grep -q '^sample 2 ' /tmp/out
+sl_check "watch -i 1 -c 2 prints a second sample" grep -q '^sample 2 ' /tmp/out
 
 "$SL" snapshot /tmp/snap >/dev/null
 "$SL" --debugfs /tmp/snap version >/tmp/snap.out
 "$SL" version >/tmp/live.out
-ktap_check "snapshot DIR reads back like the live module" cmp -s /tmp/snap.out /tmp/live.out
+sl_check "snapshot DIR reads back like the live module" cmp -s /tmp/snap.out /tmp/live.out
 
 # Optional reports: present -> exit 0, absent -> exit 2 naming the feature.
 ok=1
@@ -138,31 +141,35 @@ for f in suspects tracked cgroups; do
 	"$SL" $f >/tmp/out 2>&1
 	rc=$?
 	if [ -e $SL_DIR/$f ]; then
-		[ $rc = 0 ] || { ok=0; diag "$f: rc=$rc"; }
+		[ $rc = 0 ] || { ok=0; sl_log "$f: rc=$rc"; }
 	else
 		[ $rc = 2 ] && grep -q "has no $f report" /tmp/out ||
-			{ ok=0; diag "$f: rc=$rc $(cat /tmp/out)"; }
+			{ ok=0; sl_log "$f: rc=$rc $(cat /tmp/out)"; }
 	fi
 done
-ktap_check "suspects, tracked, cgroups: output or a clear 'has no' error" [ $ok = 1 ]
+sl_check "suspects, tracked, cgroups: output or a clear 'has no' error" [ $ok = 1 ]
 ok=1
 for c in scan "track on" clear "track off"; do
 	# shellcheck disable=SC2086
 	"$SL" $c >/tmp/out 2>&1
 	rc=$?
 	[ $rc = 0 ] || { [ $rc = 2 ] && grep -q 'has no' /tmp/out; } ||
-		{ ok=0; diag "$c: rc=$rc $(cat /tmp/out)"; }
+		{ ok=0; sl_log "$c: rc=$rc $(cat /tmp/out)"; }
 done
-ktap_check "scan, track, clear: done or a clear 'has no' error" [ $ok = 1 ]
+sl_check "scan, track, clear: done or a clear 'has no' error" [ $ok = 1 ]
 
 kill $lpid
 wait $lpid 2>/dev/null
 
 # tracked: a reference leaked by holdref on a socket leaky closed.
 HR=/sys/kernel/debug/sockleak_holdref/ctl
-if modprobe sockleak_holdref 2>/dev/null; then
-	"$SL" track on >/dev/null
-	"$SL" set grace_ms=300 >/dev/null
+if ! sl_have_module sockleak_holdref; then
+	sl_skip "no sockleak_holdref module" "tracked" "tracked prom" "tracked clear"
+else
+	modprobe sockleak_holdref ||
+		ktap_exit_fail_msg "modprobe sockleak_holdref failed"
+	"$SL" track on >/dev/null && "$SL" set grace_ms=300 >/dev/null ||
+		ktap_exit_fail_msg "cannot turn tracking on for holdref's socket"
 	"$here/leaky" -p 7400 -i 3600000 -L >/tmp/leaky2.out &
 	l2pid=$!
 	wait_ready /tmp/leaky2.out
@@ -170,33 +177,33 @@ if modprobe sockleak_holdref 2>/dev/null; then
 	sleep 1
 	"$SL" tracked >/tmp/tr
 	row=$(awk -v c="$held" '$1 == c' /tmp/tr)
-	diag "tracked row: $row"
-	ktap_check "tracked: the held socket $held (not in ss), closed by $l2pid/leaky, refcnt 1" \
+	sl_log "tracked row: $row"
+	sl_check "tracked: the held socket $held (not in ss), closed by $l2pid/leaky, refcnt 1" \
 		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -q 'sk:$held ' &&
 		       echo '$row' | awk '{exit !(\$4 == 1 && \$7 == \"$l2pid/leaky\")}'"
 	"$SL" --prom >/tmp/prom
-	ktap_check "--prom tracked sockets equal the tracked lines of debugfs" \
+	sl_check "--prom tracked sockets equal the tracked lines of debugfs" \
 		[ "$(grep '^sockleak_tracked_sockets ' /tmp/prom | awk '{print $2}')" = "$(grep -c . $SL_DIR/tracked)" ]
 	"$SL" clear >/dev/null
 	"$SL" tracked >/tmp/tr
-	ktap_check "clear hides it though holdref still holds $(cat $HR) reference" \
+	sl_check "clear hides it though holdref still holds $(cat $HR) reference" \
 		sh -c "! awk -v c='$held' '\$1 == c {f = 1} END {exit !f}' /tmp/tr && [ \"\$(cat $HR)\" = 1 ]"
 	echo release >$HR
 	kill $l2pid
 	wait $l2pid 2>/dev/null
 	"$SL" track off >/dev/null
 	"$SL" set grace_ms=1800000 >/dev/null
-else
-	for t in tracked prom clear; do
-		ktap_ok "tracked $t # SKIP no sockleak_holdref module"
-	done
 fi
 
 # cgroups: the workload in its own memory cgroup; MEMSTAT_SOCK is that
 # cgroup's memory.stat sock, RESIDUE it minus what the module charged.
 CG=/sys/fs/cgroup
-if grep -qw memory $CG/cgroup.controllers 2>/dev/null &&
-	echo +memory >$CG/cgroup.subtree_control && mkdir -p $CG/slhelper; then
+if ! grep -qw memory $CG/cgroup.controllers 2>/dev/null; then
+	sl_skip "no cgroup v2 memory controller" \
+		"cgroups MEMSTAT_SOCK" "cgroups RESIDUE"
+else
+	echo +memory >$CG/cgroup.subtree_control && mkdir -p $CG/slhelper ||
+		ktap_exit_fail_msg "cannot make a memory cgroup $CG/slhelper"
 	sh -c 'echo $$ >/sys/fs/cgroup/slhelper/cgroup.procs && exec "$0" -p 7500 -i 3600000' \
 		"$here/leaky" >/tmp/leaky3.out &
 	l3pid=$!
@@ -207,33 +214,30 @@ if grep -qw memory $CG/cgroup.controllers 2>/dev/null &&
 	sub=$(awk '/ path=\/slhelper / {for (i = 1; i <= NF; i++) if ($i ~ /^subtree_charged=/) print substr($i, 17)}' $SL_DIR/cgroups)
 	jsock=$(echo "$j" | sed -n 's/.*"memstat_sock":\([0-9-]*\).*/\1/p')
 	jres=$(echo "$j" | sed -n 's/.*"memstat_residue":\([0-9-]*\).*/\1/p')
-	diag "cgroup: memory.stat sock $sock, subtree_charged $sub, helper: $j"
-	ktap_check "cgroups MEMSTAT_SOCK ($jsock) is memory.stat sock ($sock), the workload's memory" \
+	sl_log "cgroup: memory.stat sock $sock, subtree_charged $sub, helper: $j"
+	sl_check "cgroups MEMSTAT_SOCK ($jsock) is memory.stat sock ($sock), the workload's memory" \
 		sh -c "[ -n '$sock' ] && [ '$sock' -gt 0 ] && [ '$jsock' = '$sock' ]"
-	ktap_check "cgroups RESIDUE ($jres) is memory.stat sock minus subtree_charged ($sub)" \
+	sl_check "cgroups RESIDUE ($jres) is memory.stat sock minus subtree_charged ($sub)" \
 		sh -c "[ -n '$sub' ] && [ '$jres' = \$(($sock - $sub)) ]"
 	kill $l3pid
 	wait $l3pid 2>/dev/null
 	sleep 0.5
 	rmdir $CG/slhelper
-else
-	ktap_ok "cgroups MEMSTAT_SOCK # SKIP no cgroup v2 memory controller"
-	ktap_ok "cgroups RESIDUE # SKIP no cgroup v2 memory controller"
 fi
 "$SL" set unread_ms=60000 close_wait_ms=60000 >/dev/null
 
 rmmod sockleak
 "$SL" >/tmp/out 2>&1
 rc=$?
-ktap_check "module not loaded: exit 2, says modprobe (rc=$rc)" \
+sl_check "module not loaded: exit 2, says modprobe (rc=$rc)" \
 	sh -c "[ $rc = 2 ] && grep -q 'modprobe sockleak' /tmp/out"
-modprobe sockleak
-if unshare -m true 2>/dev/null; then
+modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak (again) failed"
+if ! command -v unshare >/dev/null; then
+	sl_skip "no unshare" "debugfs not mounted"
+else
 	unshare -m sh -c "umount /sys/kernel/debug && $SL" >/tmp/out 2>&1
 	rc=$?
-	ktap_check "debugfs not mounted: exit 2, says how to mount (rc=$rc)" \
+	sl_check "debugfs not mounted: exit 2, says how to mount (rc=$rc)" \
 		sh -c "[ $rc = 2 ] && grep -q 'mount -t debugfs none /sys/kernel/debug' /tmp/out"
-else
-	ktap_ok "debugfs not mounted # SKIP no unshare"
 fi
-ktap_finish
+ktap_finished

@@ -1,45 +1,53 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Helpers for the shell selftests: KTAP output and module handling.
+# sockleak helpers of the shell selftests. The KTAP output (plan, results,
+# SKIP, totals) and the exit code come from the kernel's
+# kselftest/ktap_helpers.sh, which a test sources before this file; it is
+# installed next to this directory:
+#
+#	DIR=$(dirname "$0")
+#	. "$DIR/../kselftest/ktap_helpers.sh"
+#	. "$DIR/lib.sh"
 
 SL_DIR=/sys/kernel/debug/sockleak
-ktap_n=0
-ktap_fail=0
 
-ktap_header() {
-	echo "TAP version 13"
-	echo "1..$1"
-}
-
-ktap_ok() {
-	ktap_n=$((ktap_n + 1))
-	echo "ok $ktap_n $*"
-}
-
-ktap_not_ok() {
-	ktap_n=$((ktap_n + 1))
-	ktap_fail=$((ktap_fail + 1))
-	echo "not ok $ktap_n $*"
-}
-
-# ktap_check DESCRIPTION COMMAND...: one result from a command's status.
-ktap_check() {
-	desc=$1
+# sl_check DESCRIPTION COMMAND...: one result from a command's status.
+# (ktap_test_result runs its command unquoted: an argument such as
+# sh -c "[ ... ] && ..." or an empty operand of [ ] would be split.)
+sl_check() {
+	sl_desc=$1
 	shift
 	if "$@"; then
-		ktap_ok "$desc"
+		ktap_test_pass "$sl_desc"
 	else
-		ktap_not_ok "$desc"
+		ktap_test_fail "$sl_desc"
 	fi
 }
 
-ktap_finish() {
-	echo "# totals: pass:$((ktap_n - ktap_fail)) fail:$ktap_fail"
-	[ $ktap_fail = 0 ] && exit 0
-	exit 1
+# sl_log TEXT: TEXT, of one line or many (a command's output), as KTAP
+# diagnostic lines. (ktap_print_msg echoes its words unquoted: shell
+# patterns in them would expand and their lines run together.)
+sl_log() {
+	printf '%s\n' "$*" | sed 's/^/# /'
 }
 
-diag() {
-	echo "# $*"
+# sl_have_module NAME: module NAME is installed for the running kernel,
+# as a file or built in. A test whose optional module is absent SKIPs;
+# one that is installed must load.
+sl_have_module() {
+	sl_mods=/lib/modules/$(uname -r)
+	[ -n "$(find "$sl_mods" -name "$1.ko*" 2>/dev/null | head -n 1)" ] ||
+		grep -q "/$1\.ko\$" "$sl_mods/modules.builtin" 2>/dev/null
+}
+
+# sl_skip REASON DESCRIPTION...: one SKIP result per DESCRIPTION, with
+# the reason.
+sl_skip() {
+	sl_reason=$1
+	shift
+	ktap_print_msg "SKIP: $sl_reason"
+	for sl_t in "$@"; do
+		ktap_test_skip "$sl_t ($sl_reason)"
+	done
 }

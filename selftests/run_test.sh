@@ -13,20 +13,23 @@
 #   sockleak refs COOKIE   names holdref_take, in text and JSON
 #   sockleak watch-next    arms the next listener on a port and reports it
 #                          when it is freed, its history balanced
-. "$(dirname "$0")/lib.sh"
+DIR=$(dirname "$0")
+. "$DIR/../kselftest/ktap_helpers.sh"
+. "$DIR/lib.sh"
 SL=/usr/bin/sockleak
 HR=/sys/kernel/debug/sockleak_holdref/ctl
 here=$(cd "$(dirname "$0")" && pwd)
 
-ktap_header 11
-modprobe sockleak || { ktap_not_ok "modprobe sockleak"; ktap_finish; }
+ktap_print_header
+ktap_set_plan 11
+modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
 "$SL" run --timeout 20 -- "$here/leaky" -p 7600 -i 100 -t 2 >/tmp/run1.out 2>&1
 rc=$?
-diag "$(tail -n 3 /tmp/run1.out)"
+sl_log "$(tail -n 3 /tmp/run1.out)"
 n=$(sed -n 's/^sockleak run: \([0-9]*\) sockets:.*/\1/p' /tmp/run1.out)
-ktap_check "run, clean workload: exit 0, no leak, its sockets seen (rc=$rc, $n sockets)" \
+sl_check "run, clean workload: exit 0, no leak, its sockets seen (rc=$rc, $n sockets)" \
 	sh -c "[ $rc = 0 ] && grep -q ', 0 leaked$' /tmp/run1.out && [ '${n:-0}' -ge 5 ]"
 # A connection closed by its client first: the client's end, seen alive,
 # goes to TIME-WAIT (a new object with the same cookie and no cgroup): a
@@ -35,52 +38,53 @@ ktap_check "run, clean workload: exit 0, no leak, its sockets seen (rc=$rc, $n s
 rc=$?
 tw=$(sed -n 's/^timer: socket \([0-9a-f]*\) (tcp TIME-WAIT).*/\1/p' /tmp/run4.out | head -n 1)
 sstw=$(/usr/bin/ss -Htane state time-wait | grep -o 'sk:[0-9a-f]*' | cut -d: -f2 | tr '\n' ' ')
-diag "$(cat /tmp/run4.out)"
-diag "ss's TIME-WAIT sockets: $sstw"
-ktap_check "run: the workload's TIME-WAIT socket is a timer, as ss says, exit 0 (rc=$rc)" \
+sl_log "$(cat /tmp/run4.out)"
+sl_log "ss's TIME-WAIT sockets: $sstw"
+sl_check "run: the workload's TIME-WAIT socket is a timer, as ss says, exit 0 (rc=$rc)" \
 	sh -c "[ $rc = 0 ] && [ -n '$tw' ] && echo ' $sstw' | grep -q ' $tw '"
-ktap_check "run restored the tunables it changed (grace_ms, track)" \
+sl_check "run restored the tunables it changed (grace_ms, track)" \
 	cmp -s /tmp/control.before $SL_DIR/control
 
 # Churn: graceful closes (TIME-WAIT), resets, unread data: all freed.
 # (run sees the sockets alive at one of its 200 ms polls, or tracked.)
 "$SL" run --timeout 20 -- "$here/sltool" churn 2 >/tmp/run3.out 2>&1
 rc=$?
-diag "$(tail -n 1 /tmp/run3.out)"
+sl_log "$(tail -n 1 /tmp/run3.out)"
 n=$(sed -n 's/^sockleak run: \([0-9]*\) sockets:.*/\1/p' /tmp/run3.out)
-ktap_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
+sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 	sh -c "[ $rc = 0 ] && grep -q ', 0 leaked$' /tmp/run3.out && [ '${n:-0}' -ge 2 ]"
 
-if modprobe sockleak_holdref 2>/dev/null && [ -w $HR ]; then
+if ! sl_have_module sockleak_holdref; then
+	sl_skip "no sockleak_holdref module" \
+		run-leak run-stacks refs refs-json refs-error
+else
+	modprobe sockleak_holdref && [ -w $HR ] ||
+		ktap_exit_fail_msg "modprobe sockleak_holdref failed, or no $HR"
 	"$SL" run --timeout 20 --watch port:7704,count:3 -- \
 		"$here/leaky" -p 7700 -i 100 -t 3 -L -D 1000 >/tmp/run2.out 2>&1
 	rc=$?
 	held=$(sed -n 's/.* held=\([0-9a-f]*\).*/\1/p' /tmp/run2.out)
 	leaks=$(grep '^leak: socket ' /tmp/run2.out | awk '{print $3}' | tr '\n' ' ')
-	diag "holdref keeps $held; run reported: $leaks"
-	diag "$(grep -A4 '^leak:' /tmp/run2.out | head -n 6)"
-	ktap_check "run, holdref workload: exit 1, exactly the held socket $held leaked (rc=$rc)" \
+	sl_log "holdref keeps $held; run reported: $leaks"
+	sl_log "$(grep -A4 '^leak:' /tmp/run2.out | head -n 6)"
+	sl_check "run, holdref workload: exit 1, exactly the held socket $held leaked (rc=$rc)" \
 		sh -c "[ $rc = 1 ] && [ -n '$held' ] && [ '$leaks' = '$held ' ] && grep -q ', 1 leaked$' /tmp/run2.out"
-	ktap_check "run: the leak's stacks and the function that took the reference" \
+	sl_check "run: the leak's stacks and the function that took the reference" \
 		sh -c "grep -q '^  reference never put, taken in: holdref_take+' /tmp/run2.out && grep -q '^  allocation stack:' /tmp/run2.out && grep -q '^    inet_csk_accept\|^    sk_clone' /tmp/run2.out"
 
 	"$SL" refs "$held" >/tmp/refs.out 2>&1
 	rc=$?
-	"$SL" refs -v "$held" | while read -r l; do diag "$l"; done
-	ktap_check "refs COOKIE: alive, 1 held, taken in holdref_take (rc=$rc)" \
+	"$SL" refs -v "$held" | while read -r l; do sl_log "$l"; done
+	sl_check "refs COOKIE: alive, 1 held, taken in holdref_take (rc=$rc)" \
 		sh -c "[ $rc = 0 ] && grep -q '^socket $held (tcp), alive' /tmp/refs.out && grep -q '^  1 held, taken in holdref_take+' /tmp/refs.out"
 	"$SL" --json refs "$held" >/tmp/refs.json 2>&1
-	ktap_check "refs --json: the held reference's taker" \
+	sl_check "refs --json: the held reference's taker" \
 		grep -q '"held":\[{"count":1,"taken":"holdref_take+' /tmp/refs.json
 	"$SL" refs 7fffffffffff >/tmp/refs.err 2>&1
 	rc=$?
-	ktap_check "refs of a socket not watched: exit 2, says how to arm (rc=$rc)" \
+	sl_check "refs of a socket not watched: exit 2, says how to arm (rc=$rc)" \
 		sh -c "[ $rc = 2 ] && grep -q 'sockleak set watch=7fffffffffff' /tmp/refs.err"
 	echo release >$HR
-else
-	for t in run-leak run-stacks refs refs-json refs-error; do
-		ktap_ok "$t # SKIP no sockleak_holdref module"
-	done
 fi
 
 # watch-next: the next socket on port 7800 is leaky's listener; leaky
@@ -91,12 +95,12 @@ sleep 1
 "$here/leaky" -p 7800 -i 100 -t 1 >/dev/null 2>&1
 wait $wpid
 rc=$?
-diag "$(cat /tmp/wn.out)"
-ktap_check "watch-next --port: armed the listener (rc=$rc)" \
+sl_log "$(cat /tmp/wn.out)"
+sl_check "watch-next --port: armed the listener (rc=$rc)" \
 	sh -c "[ $rc = 0 ] && grep -q '^armed: socket [0-9a-f]* (tcp, listen)' /tmp/wn.out"
-ktap_check "watch-next: reported it freed, the history balanced" \
+sl_check "watch-next: reported it freed, the history balanced" \
 	sh -c "grep -q '), freed, watched for' /tmp/wn.out && grep -q 'the history balances' /tmp/wn.out"
 
 rmmod sockleak_holdref 2>/dev/null
 rmmod sockleak
-ktap_finish
+ktap_finished

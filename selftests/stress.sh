@@ -12,17 +12,20 @@
 # The VM harness fails the run on any kernel splat or hang. Afterwards no
 # output contains a kernel pointer and no file opens for an unprivileged
 # user.
-. "$(dirname "$0")/lib.sh"
+DIR=$(dirname "$0")
+. "$DIR/../kselftest/ktap_helpers.sh"
+. "$DIR/lib.sh"
 
 DUR=${STRESS_SECONDS:-20}
 RELOADS=${STRESS_RELOADS:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=/tmp/stress.$$
 mkdir -p $T
-ktap_header 6
+ktap_print_header
+ktap_set_plan 6
 
-modprobe sockleak || { diag "modprobe failed"; exit 1; }
-modprobe tcp_diag
+modprobe sockleak && modprobe tcp_diag ||
+	ktap_exit_fail_msg "modprobe sockleak, tcp_diag failed"
 end=$(($(date +%s) + DUR))
 
 # well_formed FILE: printable lines, each ending in a newline, no pointer.
@@ -113,22 +116,22 @@ reload_loop &
 wait
 
 reads=$(cat $T/reads.* | awk '{ s += $1 } END { print s + 0 }')
-diag "reads: $reads, connections: $(cat $T/churn), reloads: $(cat $T/reloads)"
+sl_log "reads: $reads, connections: $(cat $T/churn), reloads: $(cat $T/reloads)"
 if [ -s $T/bad ]; then
 	head -20 $T/bad | sed 's/^/# /'
-	ktap_not_ok "every read well-formed, no kernel pointer"
+	ktap_test_fail "every read well-formed, no kernel pointer"
 else
-	ktap_ok "every read well-formed, no kernel pointer ($reads reads)"
+	ktap_test_pass "every read well-formed, no kernel pointer ($reads reads)"
 fi
 # The churn must have run: a debug kernel (SL_SLOW) manages far fewer.
 min_churn=100
 [ -n "${SL_SLOW:-}" ] && min_churn=20
 [ "$(cat $T/churn)" -gt $min_churn ] 2>/dev/null &&
-	ktap_ok "connection churn ran ($(cat $T/churn) connections)" ||
-	ktap_not_ok "connection churn: $(cat $T/churn)"
+	ktap_test_pass "connection churn ran ($(cat $T/churn) connections)" ||
+	ktap_test_fail "connection churn: $(cat $T/churn)"
 [ "$(cat $T/reloads)" = "$RELOADS" ] &&
-	ktap_ok "$RELOADS unload/reload cycles under load" ||
-	ktap_not_ok "reloads: $(cat $T/reloads) of $RELOADS"
+	ktap_test_pass "$RELOADS unload/reload cycles under load" ||
+	ktap_test_fail "reloads: $(cat $T/reloads) of $RELOADS"
 
 # After the storm: the module still works, and unloads.
 echo track=off >$SL_DIR/control 2>/dev/null
@@ -137,19 +140,19 @@ for f in $SL_DIR/*; do
 	cat "$f" >$T/final || ok=0
 	well_formed $T/final "$f" | sed 's/^/# /'
 done
-ktap_check "every file readable after the stress" [ $ok = 1 ]
+sl_check "every file readable after the stress" [ $ok = 1 ]
 
 # No file opens for an unprivileged user (debugfs root opened up first).
-chmod 755 /sys/kernel/debug
+chmod 755 /sys/kernel/debug || ktap_exit_fail_msg "cannot open up debugfs"
 "$HERE/sltool" nobody-open $SL_DIR/* >$T/nobody
 chmod 700 /sys/kernel/debug
 if awk '$2 != 13 { bad = 1; print "# opened by nobody: " $0 } END { exit bad }' \
 	$T/nobody; then
-	ktap_ok "no file opens for an unprivileged user ($(wc -l <$T/nobody) files)"
+	ktap_test_pass "no file opens for an unprivileged user ($(wc -l <$T/nobody) files)"
 else
-	ktap_not_ok "a file opens for an unprivileged user"
+	ktap_test_fail "a file opens for an unprivileged user"
 fi
 
-ktap_check "rmmod after the stress" rmmod sockleak
+sl_check "rmmod after the stress" rmmod sockleak
 rm -rf $T
-ktap_finish
+ktap_finished
