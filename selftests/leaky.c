@@ -103,9 +103,9 @@ static void in_flight(int fd)
 static void msleep(int ms);
 
 /*
- * A reference leaked by the test-only holdref module, if it is there,
- * taken @delay_ms after accept(); *cookie is the leaked socket's
- * SO_COOKIE.
+ * A reference leaked by the test-only holdref module, taken @delay_ms
+ * after accept(); *cookie is the leaked socket's SO_COOKIE. -1 when the
+ * module is not loaded; any other failure ends leaky.
  */
 static int leak_reference(int port, int delay_ms, unsigned long long *cookie)
 {
@@ -115,10 +115,12 @@ static int leak_reference(int port, int delay_ms, unsigned long long *cookie)
 
 	a = accept(l, NULL, NULL);
 	if (a < 0 || getsockopt(a, SOL_SOCKET, SO_COOKIE, cookie, &len))
-		return -1;
+		die("leak: accept/SO_COOKIE");
 	ctl = open("/sys/kernel/debug/sockleak_holdref/ctl", O_WRONLY);
-	if (ctl < 0)
+	if (ctl < 0 && errno == ENOENT)
 		return -1;
+	if (ctl < 0)
+		die("leak: sockleak_holdref/ctl");
 	msleep(delay_ms);
 	snprintf(cmd, sizeof(cmd), "hold %d", a);
 	if (write(ctl, cmd, strlen(cmd)) < 0)

@@ -131,14 +131,16 @@ static long fill(int fd, long len)
 
 FIXTURE_SETUP(mp)
 {
-	int fd;
+	int fd, err;
 
 	self->l = self->c = self->a = self->u = -1;
 	self->tl = self->tc = self->ta = -1;
 	ASSERT_EQ(0, system("modprobe sockleak && modprobe inet_diag && "
 			    "modprobe tcp_diag"));
 	/* Absent without MPTCP: then socket() says so. */
-	sl_write("/proc/sys/net/mptcp/enabled", "1");
+	err = sl_write("/proc/sys/net/mptcp/enabled", "1");
+	ASSERT_TRUE(!err || err == -ENOENT)
+		TH_LOG("net.mptcp.enabled=1: %s", strerror(-err));
 	fd = mp_socket();
 	if (fd < 0 && (errno == EPROTONOSUPPORT || errno == EINVAL))
 		SKIP(return, "no MPTCP in this kernel");

@@ -87,9 +87,10 @@ static int scan(void)
 	return sl_control("scan");
 }
 
-static void set_defaults(void)
+/* The flag ages back to their defaults: 0 or -errno. */
+static int set_defaults(void)
 {
-	sl_control("close_wait_ms=60000\nunread_ms=60000\nunhashed_ms=60000\n");
+	return sl_control("close_wait_ms=60000\nunread_ms=60000\nunhashed_ms=60000\n");
 }
 
 /* Append a space-separated word to buf (truncated to len). */
@@ -296,7 +297,7 @@ TEST(unhashed_reset_by_peer)
 	struct sl_list sl;
 	char v[64], want[32];
 
-	set_defaults();
+	ASSERT_EQ(0, set_defaults());
 	ASSERT_EQ(0, own_netns());
 	l = sl_listener(0);
 	ASSERT_LE(0, l);
@@ -393,7 +394,7 @@ TEST_F_TIMEOUT(pin, scan_does_not_pin, 180)
 	struct sl_list sl;
 	pid_t pid;
 
-	set_defaults();
+	ASSERT_EQ(0, set_defaults());
 	ASSERT_EQ(0, system("/usr/bin/ip netns add slpin && "
 			    "/usr/bin/ip link add slpin0 type veth peer name slpin1 netns slpin"));
 	ASSERT_EQ(0, sl_control("grace_ms=0\ntrack=on"));
@@ -666,7 +667,7 @@ TEST(suspects_scenarios)
 	sl_msleep(AGE_MS + 200);
 	ASSERT_EQ(0, scan());
 	expect_suspects(_metadata, w, n);
-	set_defaults();
+	ASSERT_EQ(0, set_defaults());
 }
 
 TEST(suspects_clean_control)
@@ -699,7 +700,7 @@ TEST(suspects_clean_control)
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(NULL, sl_suspect_cookie(&su, NULL, cookies[i]));
 	sl_free(&su);
-	set_defaults();
+	ASSERT_EQ(0, set_defaults());
 }
 
 /*

@@ -301,7 +301,8 @@ static int scn_netns(struct scn *s)
 		   "/usr/bin/ip -n " NETNS " link set slv1 up && "
 		   "/usr/bin/ip -n " NETNS " link set lo up"))
 		return -1;
-	sysctl_write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "0");
+	if (sysctl_write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "0"))
+		return -1;
 	self = open("/proc/self/ns/net", O_RDONLY);
 	other = open("/run/netns/" NETNS, O_RDONLY);
 	if (self < 0 || other < 0 || setns(other, CLONE_NEWNET))

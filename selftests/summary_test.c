@@ -116,7 +116,8 @@ FIXTURE_SETUP(sum)
 	ASSERT_EQ(0, system("/usr/bin/ip netns del " NETNS " 2>/dev/null; "
 			    "/usr/bin/ip netns add " NETNS " && "
 			    "/usr/bin/ip -n " NETNS " link set lo up"));
-	sl_write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "0");
+	ASSERT_EQ(0, sl_write("/proc/sys/net/ipv4/tcp_child_ehash_entries",
+			      "0"));
 	self->init_inum = sl_netns_inum();
 	ASSERT_EQ(0, stat("/run/netns/" NETNS, &st));
 	self->ns_inum = st.st_ino;
