@@ -18,6 +18,7 @@ SS=/usr/bin/ss
 here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
+sl_require "$SL" "$SS"
 ktap_set_plan 28
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 

@@ -41,6 +41,17 @@ sl_have_module() {
 		grep -q "/$1\.ko\$" "$sl_mods/modules.builtin" 2>/dev/null
 }
 
+# sl_require PROGRAM...: the test SKIPs as a whole (KSFT_SKIP) when a
+# program it runs is not installed. Call it after ktap_print_header, in
+# place of the plan.
+sl_require() {
+	for sl_p in "$@"; do
+		[ -x "$sl_p" ] && continue
+		ktap_skip_all "no $sl_p"
+		exit "$KSFT_SKIP"
+	done
+}
+
 # sl_skip REASON DESCRIPTION...: one SKIP result per DESCRIPTION, with
 # the reason.
 sl_skip() {

@@ -21,6 +21,7 @@ HR=/sys/kernel/debug/sockleak_holdref/ctl
 here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
+sl_require "$SL" /usr/bin/ss
 ktap_set_plan 11
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
