@@ -8,7 +8,7 @@
 #   make demo            boot a VM, load the module, show its reports
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS,
-#                        BENCH_PINGPONG)
+#                        BENCH_PINGPONG, BENCH_SCALE, BENCH_KERNELS)
 #   make check-debug     selftests on debug kernels of the newest source:
 #                        KASAN/lockdep/kmemleak, and PREEMPT_RT with lockdep
 #   make deb             Debian packages sockleak-dkms and sockleak (build/deb/)
@@ -90,16 +90,25 @@ stress: deps tools selftests
 	done
 
 # Benchmarks in the VM (4 GiB): "cat sockets" against /proc/net/tcp and
-# ss, summary, owner scan, churn with the module absent/loaded/tracking.
+# ss, summary, owner scan, churn with the module absent/loaded/tracking,
+# and BENCH_SCALE tracked sockets. The guest's clock counts instructions
+# (QEMU -icount, shift 0: one instruction per ns), so its rates and times
+# do not depend on what else the host runs; BENCH_ICOUNT= (empty) runs on
+# the host's clock instead.
 BENCH_PAIRS ?= 5000 25000
 BENCH_RUNS ?= 5
-BENCH_CHURN_SECONDS ?= 5
-BENCH_CHURN_ROUNDS ?= 3
+BENCH_CHURN_SECONDS ?= 2
+BENCH_CHURN_ROUNDS ?= 6
 BENCH_CHAIN ?= 5000 20000
 BENCH_PINGPONG ?= 2000
+BENCH_SCALE ?=
+BENCH_ICOUNT ?= 0
+BENCH_MEM ?= 4096
+BENCH_KERNELS ?= $$(selftests/vm/kernels.sh)
 bench: deps tools selftests
-	@for k in $$(selftests/vm/kernels.sh); do \
-		SOCKLEAK_VM_MEM=4096 selftests/vm/run.sh \
+	@for k in $(BENCH_KERNELS); do \
+		SOCKLEAK_VM_MEM=$(BENCH_MEM) SOCKLEAK_VM_ICOUNT=$(BENCH_ICOUNT) \
+		selftests/vm/run.sh \
 			--script selftests/vm/bench.sh --timeout 3600 \
 			--env BENCH_PAIRS="$(subst $(space),:,$(BENCH_PAIRS))" \
 			--env BENCH_RUNS=$(BENCH_RUNS) \
@@ -107,6 +116,8 @@ bench: deps tools selftests
 			--env BENCH_CHURN_ROUNDS=$(BENCH_CHURN_ROUNDS) \
 			--env BENCH_CHAIN="$(subst $(space),:,$(BENCH_CHAIN))" \
 			--env BENCH_PINGPONG=$(BENCH_PINGPONG) \
+			--env BENCH_SCALE="$(subst $(space),:,$(BENCH_SCALE))" \
+			--env BENCH_SETTLE=$(if $(BENCH_ICOUNT),1,0) \
 			$$k >/dev/null || exit 1; \
 		selftests/vm/bench-report.sh $(BUILD)/vm/$$k-demo/results.log.txt $$k \
 			| tee $(BUILD)/bench-$$k.txt; \
