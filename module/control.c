@@ -80,13 +80,31 @@ static int control_scan(const char *arg)
 }
 
 /* Called with control_mutex held (or at load and unload). */
+/*
+ * Tracking on: the registry's table first, then the probes that feed it
+ * (lifecycle.c); off: the probes first (waiting for their handlers), then
+ * the table. The registry only stores and answers.
+ */
 int sockleak_track_set(bool on)
 {
+	int ret;
+
 	if (!on) {
-		sockleak_reg_stop();
+		if (sockleak_reg_on()) {
+			sockleak_lifecycle_stop();
+			sockleak_reg_stop();
+		}
 		return 0;
 	}
-	return sockleak_reg_start(sockleak_tunable(max_entries));
+	if (sockleak_reg_on())
+		return 0;
+	ret = sockleak_reg_start(sockleak_tunable(max_entries));
+	if (ret)
+		return ret;
+	ret = sockleak_lifecycle_start();
+	if (ret)
+		sockleak_reg_stop();
+	return ret;
 }
 
 static int track_check(const char *arg)

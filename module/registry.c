@@ -602,7 +602,6 @@ void sockleak_reg_stats(struct sockleak_reg_stats *st)
 	st->entries = atomic_long_read(&reg_entries);
 	st->overflow = atomic_long_read(&reg_overflow);
 	st->stack_overflow = atomic_long_read(&reg_stack_overflow);
-	st->missed = sockleak_lifecycle_missed();
 	st->stacks = atomic_long_read(&reg_stacks);
 	st->unknown_origin = atomic_long_read(&reg_unknown);
 }
@@ -666,12 +665,14 @@ static void *sl_array(size_t n, size_t size)
 			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
-/* Allocate the table, then register the probes. Control mutex held. */
+/*
+ * Allocate and publish the table; control.c then starts the probes that
+ * feed it. Control mutex held.
+ */
 int sockleak_reg_start(unsigned int max_entries)
 {
 	unsigned int per, nb, sper, snb, k, i;
 	struct sl_registry *r;
-	int ret;
 
 	if (reg)
 		return 0;
@@ -725,20 +726,15 @@ int sockleak_reg_start(unsigned int max_entries)
 	atomic_long_set(&reg_unknown, 0);
 	/* The initialised table before the pointer (pairs with sl_reg()). */
 	smp_store_release(&reg, r);
-
-	ret = sockleak_lifecycle_start();
-	if (ret)
-		sl_unpublish(r);
-	return ret;
+	return 0;
 }
 
-/* Unregister the probes (draining handlers), then free the table. */
+/* Withdraw and free the table; the probes that feed it are stopped. */
 void sockleak_reg_stop(void)
 {
 	struct sl_registry *r = reg;
 
 	if (!r)
 		return;
-	sockleak_lifecycle_stop();
 	sl_unpublish(r);
 }

@@ -75,7 +75,7 @@ enum sockleak_reg_filter {
 };
 
 struct sockleak_reg_stats {
-	unsigned long entries, max_entries, overflow, stack_overflow, missed;
+	unsigned long entries, max_entries, overflow, stack_overflow;
 	unsigned long stacks, max_stacks, unknown_origin;
 	size_t bytes;		/* the table, allocated at track=on */
 	size_t stack_bytes;	/* of which the stack store */

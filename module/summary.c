@@ -195,6 +195,7 @@ struct summary {
 	unsigned long subflow_pages;	/* subflows' own, in total[TCP] */
 	struct sum_seen total[SUM_NPROTO];
 	struct sockleak_reg_stats reg;
+	unsigned long missed;		/* probe hits lost (lifecycle.c) */
 	struct sum_global global[SUM_NACCT];
 };
 
@@ -395,6 +396,7 @@ static struct summary *sum_collect(void)
 	if (!ret)
 		ret = sum_walk(sum);
 	sockleak_reg_stats(&sum->reg);
+	sum->missed = sockleak_lifecycle_missed();
 	if (ret) {
 		sum_free(sum);
 		return ERR_PTR(ret);
@@ -482,7 +484,7 @@ static int summary_show(struct seq_file *m, void *v)
 		   sum->reg.on ? "on" : "off", sum->reg.entries,
 		   sum->reg.max_entries, sum->reg.unknown_origin,
 		   sum->reg.stacks, sum->reg.overflow, sum->reg.stack_overflow,
-		   sum->reg.missed);
+		   sum->missed);
 	seq_printf(m, " max_stacks=%lu table_bytes=%zu stack_bytes=%zu",
 		   sum->reg.max_stacks, sum->reg.bytes, sum->reg.stack_bytes);
 	for (p = 0; p < SUM_NPROTO; p++)
