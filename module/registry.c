@@ -51,7 +51,8 @@
  *   smp_store_release() before the probes are registered; every user
  *   loads it with smp_load_acquire() (sl_reg()). sockleak_reg_stop() and
  *   a failed start unpublish it (sl_unpublish()): NULL, then wait for the
- *   readers (process context, pinned by reg_users), then synchronize_rcu()
+ *   readers (process context, in SRCU read sections: synchronize_srcu()),
+ *   then synchronize_rcu()
  *   for the probe handlers (they run with preemption disabled or under
  *   RCU; stopping the probes already waited for them), then free. Both
  *   run under the control mutex.
@@ -73,7 +74,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
-#include <linux/wait.h>
+#include <linux/srcu.h>
 #include <net/sock.h>
 
 #include "sockleak.h"
@@ -132,8 +133,7 @@ struct sl_registry {
 static struct sl_registry *reg;
 static atomic_long_t reg_entries, reg_overflow, reg_stack_overflow;
 static atomic_long_t reg_stacks, reg_unknown;
-static atomic_t reg_users = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(reg_users_wq);
+DEFINE_STATIC_SRCU(reg_srcu);
 
 /* The published table, NULL while tracking is off (locking rules above). */
 static struct sl_registry *sl_reg(void)
@@ -462,26 +462,20 @@ static unsigned long sl_batch_end(const struct sl_registry *r, unsigned long i)
 	return min((i / r->per_stripe + 1) * r->per_stripe, i + SL_SCAN_BATCH);
 }
 
-/* Pin the table against sockleak_reg_stop(); NULL when tracking is off. */
-static struct sl_registry *sl_reader_get(void)
+/*
+ * Pin the table against sockleak_reg_stop() (an SRCU read section, which
+ * may sleep); NULL when tracking is off. Release with sl_reader_put(),
+ * whatever was returned.
+ */
+static struct sl_registry *sl_reader_get(int *idx)
 {
-	struct sl_registry *r;
-
-	atomic_inc(&reg_users);
-	/* Pairs with the smp_mb() in stop: see reg == NULL or be waited for. */
-	smp_mb__after_atomic();
-	r = sl_reg();
-	if (r)
-		return r;
-	if (atomic_dec_and_test(&reg_users))
-		wake_up(&reg_users_wq);
-	return NULL;
+	*idx = srcu_read_lock(&reg_srcu);
+	return sl_reg();
 }
 
-static void sl_reader_put(void)
+static void sl_reader_put(int idx)
 {
-	if (atomic_dec_and_test(&reg_users))
-		wake_up(&reg_users_wq);
+	srcu_read_unlock(&reg_srcu, idx);
 }
 
 /*
@@ -498,11 +492,11 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 	unsigned long total, i;
 	struct sl_registry *r;
 	u64 now = ktime_get_ns();
-	int n = 0;
+	int n = 0, idx;
 
-	r = sl_reader_get();
+	r = sl_reader_get(&idx);
 	if (!r)
-		return 0;
+		goto out;
 	total = (unsigned long)r->per_stripe * SL_STRIPES;
 	i = *pos;
 	while (i < total && n < max) {
@@ -525,7 +519,8 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 		cond_resched();
 	}
 	*pos = i;
-	sl_reader_put();
+out:
+	sl_reader_put(idx);
 	return n;
 }
 
@@ -544,10 +539,11 @@ bool sockleak_reg_grab_sk(struct sock *sk, u64 alloc_ns,
 	unsigned long flags;
 	bool ok = false;
 	u32 bucket;
+	int idx;
 
-	r = sl_reader_get();
+	r = sl_reader_get(&idx);
 	if (!r)
-		return false;
+		goto out;
 	s = sl_stripe_of(r, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = sl_lookup(r, s, bucket, sk);
@@ -557,7 +553,8 @@ bool sockleak_reg_grab_sk(struct sock *sk, u64 alloc_ns,
 		ok = true;
 	}
 	raw_spin_unlock_irqrestore(&s->lock, flags);
-	sl_reader_put();
+out:
+	sl_reader_put(idx);
 	return ok;
 }
 
@@ -566,11 +563,14 @@ int sockleak_reg_clear(void)
 {
 	struct sl_registry *r;
 	u64 now = ktime_get_ns();
+	int idx;
 	unsigned long i;
 
-	r = sl_reader_get();
-	if (!r)
+	r = sl_reader_get(&idx);
+	if (!r) {
+		sl_reader_put(idx);
 		return -ENODEV;
+	}
 	for (i = 0; i < (unsigned long)r->per_stripe * SL_STRIPES; ) {
 		struct sl_stripe *s = &r->stripes[i / r->per_stripe];
 		unsigned long end = sl_batch_end(r, i);
@@ -584,21 +584,22 @@ int sockleak_reg_clear(void)
 		raw_spin_unlock_irqrestore(&s->lock, flags);
 		cond_resched();
 	}
-	sl_reader_put();
+	sl_reader_put(idx);
 	return 0;
 }
 
 void sockleak_reg_stats(struct sockleak_reg_stats *st)
 {
-	struct sl_registry *r = sl_reader_get();
+	struct sl_registry *r;
+	int idx;
 
+	r = sl_reader_get(&idx);
 	st->on = r;
 	st->max_entries = r ? (unsigned long)r->per_stripe * SL_STRIPES : 0;
 	st->max_stacks = r ? (unsigned long)r->stacks_per_stripe * SL_STRIPES : 0;
 	st->bytes = r ? r->bytes : 0;
 	st->stack_bytes = r ? r->stack_bytes : 0;
-	if (r)
-		sl_reader_put();
+	sl_reader_put(idx);
 	st->entries = atomic_long_read(&reg_entries);
 	st->overflow = atomic_long_read(&reg_overflow);
 	st->stack_overflow = atomic_long_read(&reg_stack_overflow);
@@ -621,16 +622,15 @@ static void sl_free(struct sl_registry *r)
 
 /*
  * Withdraw the published table and free it once nobody can use it: the
- * readers (waited for by reg_users) and the probe handlers (they run with
- * preemption disabled or under RCU: synchronize_rcu()). Control mutex held.
+ * readers (their SRCU read sections: synchronize_srcu()) and the probe
+ * handlers (they run with preemption disabled or under RCU:
+ * synchronize_rcu()). Control mutex held.
  */
 static void sl_unpublish(struct sl_registry *r)
 {
 	/* Pairs with sl_reg(): no new user finds the table. */
 	smp_store_release(&reg, NULL);
-	/* Pairs with sl_reader_get(). */
-	smp_mb();
-	wait_event(reg_users_wq, !atomic_read(&reg_users));
+	synchronize_srcu(&reg_srcu);
 	synchronize_rcu();
 	sl_free(r);
 }

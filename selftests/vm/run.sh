@@ -125,7 +125,7 @@ start=$(date +%s)
 # shellcheck disable=SC2086
 $tmo qemu-system-x86_64 -nodefaults -no-user-config -display none \
 	-accel tcg,thread=${SOCKLEAK_TCG_THREAD:-single} -cpu max -smp 2 -m ${SOCKLEAK_VM_MEM:-2048} \
-	${SOCKLEAK_VM_ICOUNT:+-icount shift=$SOCKLEAK_VM_ICOUNT,sleep=on} \
+	${SOCKLEAK_VM_ICOUNT:+-icount shift=$SOCKLEAK_VM_ICOUNT,sleep=off} \
 	-no-reboot -kernel "$vmlinux" -initrd "$work/initramfs.cpio" \
 	-append "$cmdline" -serial "file:$console" $serial2 \
 	</dev/null >"$work/qemu.log" 2>&1
