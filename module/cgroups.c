@@ -65,7 +65,6 @@
 #include <linux/xarray.h>
 
 #include "sockleak.h"
-#include "walk.h"
 
 enum cg_state { CG_GONE, CG_ONLINE, CG_DYING };
 
@@ -158,7 +157,7 @@ static int cg_socket(void *arg, const struct sockleak_snap *s)
 /* Hashed sockets, then those only an fd or the registry knows. */
 static int cg_walk(struct sockleak_cgroups *cg)
 {
-	return sockleak_walk_all(SOCKLEAK_SNAP_BRIEF, cg_socket, cg);
+	return sockleak_snapshot_all(SOCKLEAK_SNAP_BRIEF, cg_socket, cg);
 }
 
 static int cg_visit(const struct sockleak_memcg_info *mi, const char *path,

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak - copy the values of one socket into a struct sockleak_snap and
- * print it as one line of key=value fields.
+ * print it as one line of key=value fields; hand the snapshot of every
+ * socket of the reports to a report (sockleak_snapshot_all(): the hash
+ * walk of walk.c, then the extra sockets).
  *
  * The socket is referenced by the walk and no lock is held: fields are
  * read with READ_ONCE() or the kernel's lockless helpers (racy but safe,
@@ -16,8 +18,10 @@
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/netdevice.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/skmsg.h>
+#include <linux/slab.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -343,6 +347,40 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
 	}
 	sockleak_classify(s);
+}
+
+/*
+ * Every socket the reports show, in their order: the hash tables, then the
+ * extra sources. @fn gets each socket's snapshot (taken with @how, no lock
+ * held); a non-zero return stops the walk and is returned. Process context.
+ */
+int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	struct sockleak_extra extra;
+	struct sockleak_walk walk;
+	struct sockleak_snap *s;
+	int i, n, ret = 0;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	sockleak_walk_init(&walk);
+	sockleak_extra_init(&extra);
+	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
+			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
+		for (i = 0; i < n && !ret; i++) {
+			sockleak_snapshot(&refs[i], s, how);
+			ret = fn(arg, s);
+		}
+		sockleak_walk_put(refs, n);
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
+	}
+	sockleak_walk_release(&walk);
+	sockleak_extra_release(&extra);
+	kfree(s);
+	return ret;
 }
 
 /*

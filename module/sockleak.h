@@ -198,6 +198,13 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
 const char *sockleak_state_name(unsigned int state);
 
+/*
+ * Every socket the reports show, in their order: the hash tables
+ * (walk.c), then the extra sockets; each one's snapshot goes to @fn.
+ */
+typedef int (*sockleak_socket_fn)(void *arg, const struct sockleak_snap *s);
+int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg);
+
 /* UDP-Lite is UDP with its own table: a UDP socket for everything else. */
 static inline bool sockleak_proto_udp(u16 proto)
 {

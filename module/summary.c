@@ -108,7 +108,6 @@
 #include "compat.h"
 #include "sockleak.h"
 #include "registry.h"
-#include "walk.h"
 
 /* The protocols with their own memory accounting come first. */
 enum { SUM_TCP, SUM_UDP, SUM_NACCT, SUM_MPTCP = SUM_NACCT, SUM_NPROTO };
@@ -310,7 +309,7 @@ static int sum_socket(void *arg, const struct sockleak_snap *s)
 
 static int sum_walk(struct summary *sum)
 {
-	return sockleak_walk_all(SOCKLEAK_SNAP_BRIEF, sum_socket, sum);
+	return sockleak_snapshot_all(SOCKLEAK_SNAP_BRIEF, sum_socket, sum);
 }
 
 /* Read the netns' own counters, then release it. */

@@ -404,7 +404,7 @@ static int suspects_one_socket(void *arg, const struct sockleak_snap *s)
  */
 static int suspects_from_sockets(struct suspects *l)
 {
-	return sockleak_walk_all(0, suspects_one_socket, l);
+	return sockleak_snapshot_all(0, suspects_one_socket, l);
 }
 
 /* Sources of suspects: add a row per source, in this order. */

@@ -82,7 +82,6 @@
 #include <linux/rtnetlink.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include <linux/sock_diag.h>
 #include <net/inet_hashtables.h>
 #include <net/net_namespace.h>
@@ -617,38 +616,4 @@ int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
 		}
 	}
 	return n;
-}
-
-/*
- * Every socket the reports show, in their order: the hash tables, then the
- * extra sources. @fn gets each socket's snapshot (taken with @how, no lock
- * held); a non-zero return stops the walk and is returned. Process context.
- */
-int sockleak_walk_all(unsigned int how, sockleak_socket_fn fn, void *arg)
-{
-	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_extra extra;
-	struct sockleak_walk walk;
-	struct sockleak_snap *s;
-	int i, n, ret = 0;
-
-	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	sockleak_walk_init(&walk);
-	sockleak_extra_init(&extra);
-	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
-		for (i = 0; i < n && !ret; i++) {
-			sockleak_snapshot(&refs[i], s, how);
-			ret = fn(arg, s);
-		}
-		sockleak_walk_put(refs, n);
-		if (!ret && fatal_signal_pending(current))
-			ret = -EINTR;
-	}
-	sockleak_walk_release(&walk);
-	sockleak_extra_release(&extra);
-	kfree(s);
-	return ret;
 }

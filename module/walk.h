@@ -101,8 +101,4 @@ void sockleak_extra_release(struct sockleak_extra *x);
 int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
 			 int max);
 
-struct sockleak_snap;
-typedef int (*sockleak_socket_fn)(void *arg, const struct sockleak_snap *s);
-int sockleak_walk_all(unsigned int how, sockleak_socket_fn fn, void *arg);
-
 #endif /* _SOCKLEAK_WALK_H */
