@@ -156,7 +156,7 @@ static void classify_flags(struct sockleak_snap *s)
 	     (s->rmem + s->queued > 0 &&
 	      s->rcv_idle_ms >= sockleak_tunable(unhashed_ms))))
 		__set_bit(SOCKLEAK_F_UNHASHED_MEM, &s->flags);
-	/* No hash table holds it: handed out by an extra source (walk.h). */
+	/* No hash table holds it: handed out by an extra source (sources.h). */
 	if (!s->hashed)
 		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
 	/* A socket file that no fd of any task refers to (the last scan). */

@@ -7,7 +7,9 @@
  *
  * Locking rules: debugfs_remove_recursive() waits for readers that are
  * inside a file operation, so no report runs after sockleak_exit() has
- * removed the directory.
+ * removed the directory. The sources of extra sockets (sources.c) are
+ * registered before the first file is created and unregistered after the
+ * directory is removed: no report sees them change.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,6 +18,7 @@
 #include <linux/module.h>
 
 #include "sockleak.h"
+#include "sources.h"
 
 struct dentry *sockleak_dir;
 
@@ -31,6 +34,10 @@ static int __init sockleak_init(void)
 	/* Root-only: the reports name sockets, tasks and cgroups. */
 	d_inode(dir)->i_mode = S_IFDIR | 0700;
 	sockleak_dir = dir;
+
+	/* The extra sockets of the reports, in report order: before any file. */
+	sockleak_source_register(&sockleak_owners_source);
+	sockleak_source_register(&sockleak_registry_source);
 
 	sockleak_version_init(dir);
 	sockleak_control_init(dir);
@@ -50,6 +57,8 @@ static void __exit sockleak_exit(void)
 {
 	debugfs_remove_recursive(sockleak_dir);
 	sockleak_dir = NULL;
+	sockleak_source_unregister(&sockleak_registry_source);
+	sockleak_source_unregister(&sockleak_owners_source);
 	/* Probes unregistered (handlers drained), then the registry freed. */
 	sockleak_track_exit();
 	/* No probe can queue a watch_next match any more. */

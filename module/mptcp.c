@@ -15,7 +15,7 @@
  *   each call returns the next msk of that netns, referenced. Listening
  *   and never-connected msks are in no table (ss -M shows the listeners
  *   through their subflow): the owner scan and the lifecycle registry
- *   find them (walk.h's extra sources).
+ *   find them (the extra sources, sources.h).
  *
  * - A subflow names its msk by the msk's local token, which the ULP's
  *   diag info carries (MPTCP_SUBFLOW_ATTR_TOKEN_LOC, what ss -ti prints

@@ -21,7 +21,7 @@
  *     it. A socket found in step 2 that is in no hash table (reset by the
  *     peer: CLOSE and unhashed; never bound or connected) is remembered by
  *     its inode and owners, so the "sockets" report can show it
- *     (sockleak_owners_extra()).
+ *     (sockleak_owners_source, sources.h).
  *
  * The result replaces the previous one and is kept, with its time, until
  * the next scan or unload. It holds no reference on anything: a report
@@ -70,6 +70,7 @@
 #include <net/sock.h>
 
 #include "sockleak.h"
+#include "sources.h"
 #include "walk.h"
 
 /* One socket of the scan, keyed by inode number in owners_scan.socks. */
@@ -447,13 +448,12 @@ static bool owners_lookup(unsigned long ino, pid_t tgid, int fd,
 }
 
 /*
- * Extra source (walk.h): the sockets the last scan found unhashed, from
+ * Extra source (sources.h): the sockets the last scan found unhashed, from
  * inode *pos on, while an owner the scan saw still has them at the same
  * fd. Each is found again through that fd and referenced for the report
  * only (the scan keeps no reference).
  */
-int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
-			  int max)
+static int owners_extra(unsigned long *pos, struct sockleak_ref *refs, int max)
 {
 	struct owners_where *w;
 	struct owners_scan *scan;
@@ -502,6 +502,11 @@ int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
 	kfree(w);
 	return n;
 }
+
+/* Registered by main.c, first: the sockets behind an fd. */
+struct sockleak_source sockleak_owners_source = {
+	.next = owners_extra,
+};
 
 void sockleak_owners_exit(void)
 {

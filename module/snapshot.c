@@ -35,6 +35,7 @@
 #include "compat.h"
 #include "mptcp.h"
 #include "sockleak.h"
+#include "sources.h"
 #include "walk.h"
 
 /* State names of ss (iproute2 misc/ss.c sstate_name[]). */

@@ -18,7 +18,7 @@
  * size.
  *
  * After the hash tables, the report goes on with the extra sockets of
- * walk.h (sockets no hash table holds, e.g. found by the owner scan),
+ * sources.h (sockets no hash table holds, e.g. found by the owner scan),
  * the same way, batch by batch.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -30,6 +30,7 @@
 #include <linux/slab.h>
 
 #include "sockleak.h"
+#include "sources.h"
 #include "walk.h"
 
 /* Snapshots per batch: SOCKLEAK_BATCH referenced sockets at a time. */

@@ -20,6 +20,7 @@
 struct seq_file;
 struct sock;
 struct sockleak_ref;
+struct sockleak_source;
 
 /* Root of /sys/kernel/debug/sockleak, owned by main.c. */
 extern struct dentry *sockleak_dir;
@@ -260,6 +261,7 @@ int sockleak_verdict_explain(char *buf, size_t len,
 int sockleak_owners_scan(void);
 void sockleak_owners_fill(struct sockleak_snap *s);
 void sockleak_owners_exit(void);
+extern struct sockleak_source sockleak_owners_source;
 
 /* suspects.c */
 void sockleak_suspects_init(struct dentry *dir);
@@ -319,6 +321,7 @@ void sockleak_tracked_init(struct dentry *dir);
 
 /* tracked.c */
 int sockleak_tracked_dump(u64 cookie);
+extern struct sockleak_source sockleak_registry_source;
 
 /* stack.c */
 struct pt_regs;

@@ -32,7 +32,7 @@
  *	pressure		1 when the protocol is under memory pressure
  *	mem_min mem_pressure mem_max	proto->sysctl_mem (tcp_mem, udp_mem)
  *	unhashed_seen		live sockets no hash table holds, from the
- *				extra sources (walk.h): the last owner
+ *				extra sources (sources.h): the last owner
  *				scan (sockets behind an fd) and, while
  *				tracking, the lifecycle registry
  *	unhashed_pages		their pages, as seen_pages
@@ -158,7 +158,7 @@ static const struct sum_mib sum_udp[] = {
 
 /* What the walk saw of one protocol. */
 struct sum_seen {
-	unsigned long unhashed, unhashed_pages;	/* extra sockets (walk.h) */
+	unsigned long unhashed, unhashed_pages;	/* extra sockets (sources.h) */
 	unsigned long unhashed_dead;		/* of those, closed (SOCK_DEAD) */
 	unsigned long unhashed_dead_pages;
 	s64 unhashed_dead_bytes;		/* their rmem + queued + fwd */

@@ -16,7 +16,7 @@
  * The list is built when the file is opened, from sources: each source is
  * one function adding entries (a row of suspect_sources[]). The socket
  * source reads every socket of the "sockets" report (hash tables, then
- * the extra sockets of walk.h) and turns its flags and owners (from the
+ * the extra sockets of sources.h) and turns its flags and owners (from the
  * last owner scan) into at most one entry per socket, with the first
  * reason of classify.c's order (sockleak_first_flag()). Thresholds are
  * those of the flags (control tunables); unhashed_mem, no_fd, orphan_mem,

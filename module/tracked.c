@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak - the "tracked" debugfs file, the "dump=<cookie>" command and
- * the registry's contribution to "sockets" (a socket source, walk.h).
+ * the registry's contribution to "sockets" (a socket source, sources.h).
  *
  * "tracked" lists the sockets of the lifecycle registry that their owner
  * closed longer than grace_ms ago (or that are unhashed and owner-less
@@ -37,6 +37,7 @@
 
 #include "sockleak.h"
 #include "registry.h"
+#include "sources.h"
 #include "walk.h"
 
 #define TRACKED_BATCH	8
@@ -290,9 +291,14 @@ int sockleak_tracked_dump(u64 cookie)
 }
 
 /* The registry as a socket source: live sockets no hash table holds. */
-int sockleak_registry_extra(unsigned long *pos, struct sockleak_ref *refs,
-			    int max)
+static int tracked_extra(unsigned long *pos, struct sockleak_ref *refs,
+			 int max)
 {
 	return sockleak_reg_grab(pos, SOCKLEAK_REG_UNHASHED, 0, refs, NULL,
 				 max);
 }
+
+/* Registered by main.c, after the owner scan's. */
+struct sockleak_source sockleak_registry_source = {
+	.next = tracked_extra,
+};

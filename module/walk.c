@@ -73,16 +73,15 @@
  *   returns the next msk of one netns, referenced. Each netns costs a pass
  *   over the whole token hash (as for ss -M), empty buckets included.
  *
- * - Extra sockets (sockleak_extra_batch(), at the end of this file) come
- *   referenced from their source; the generic layer takes no lock, only
- *   an xarray of the cookies it gave (GFP_KERNEL, process context).
+ * - sockleak_sk_settle() takes and drops a socket's spinlock, in process
+ *   context with no other lock held, for the sockets that sources other
+ *   than the walk find (sources.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/rtnetlink.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
-#include <linux/sock_diag.h>
 #include <net/inet_hashtables.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -525,25 +524,6 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n)
 	cond_resched();
 }
 
-/* Sources of extra sockets, in report order: add a row per source. */
-static const sockleak_extra_fn extra_sources[] = {
-	sockleak_owners_extra,
-	sockleak_registry_extra,
-};
-
-void sockleak_extra_init(struct sockleak_extra *x)
-{
-	x->source = 0;
-	x->pos = 0;
-	xa_init(&x->seen);
-}
-
-void sockleak_extra_release(struct sockleak_extra *x)
-{
-	xa_destroy(&x->seen);
-	x->source = ARRAY_SIZE(extra_sources);
-}
-
 /*
  * Wait until a referenced socket is past its birth as a TCP child.
  * sk_clone_lock() makes the child as a copy of its listener, cookie
@@ -561,59 +541,4 @@ void sockleak_sk_settle(struct sock *sk)
 		return;
 	spin_lock_bh(&sk->sk_lock.slock);
 	spin_unlock_bh(&sk->sk_lock.slock);
-}
-
-/*
- * Is this extra socket new: not hashed (the walk reports hashed ones) and
- * not given before? Records its cookie, with the socket's address as the
- * value: a cookie is not always unique (an accepted MPTCP socket is
- * cloned by sk_clone_lock() with its listener's cookie, which nothing
- * resets), and an address alone can be a new socket by the time the next
- * source runs. On allocation failure the socket is reported (a duplicate
- * line beats a missing one).
- */
-static bool extra_new(struct sockleak_extra *x, struct sock *sk)
-{
-	unsigned long tag = (unsigned long)sk >> 2;
-	void *seen;
-	u32 c[2];
-	u64 cookie;
-
-	sockleak_sk_settle(sk);
-	if (sk_hashed(sk))
-		return false;
-	sock_diag_save_cookie(sk, c);
-	cookie = (u64)c[1] << 32 | c[0];
-	seen = xa_load(&x->seen, cookie);
-	if (seen)
-		return xa_to_value(seen) != tag;
-	xa_store(&x->seen, cookie, xa_mk_value(tag), GFP_KERNEL);
-	return true;
-}
-
-/*
- * The next referenced extra sockets, at most @max (<= SOCKLEAK_BATCH).
- * Returns 0 only when every source is exhausted. Released with
- * sockleak_walk_put().
- */
-int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
-			 int max)
-{
-	int i, got, n = 0;
-
-	while (!n && x->source < ARRAY_SIZE(extra_sources)) {
-		got = extra_sources[x->source](&x->pos, refs, max);
-		if (!got) {
-			x->source++;
-			x->pos = 0;
-			continue;
-		}
-		for (i = 0; i < got; i++) {
-			if (extra_new(x, refs[i].sk))
-				refs[n++] = refs[i];
-			else
-				sockleak_walk_put(&refs[i], 1);
-		}
-	}
-	return n;
 }

@@ -8,7 +8,6 @@
 #define _SOCKLEAK_WALK_H
 
 #include <linux/types.h>
-#include <linux/xarray.h>
 
 struct net;
 struct sock;
@@ -71,34 +70,5 @@ void sockleak_walk_park(struct sockleak_walk *w);
 int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
 			int max);
 void sockleak_walk_put(struct sockleak_ref *refs, int n);
-
-/*
- * Extra sockets: full TCP/UDP sockets that no hash table holds (reset by
- * the peer, never bound or connected), found by other sources than the
- * hash walk. A source fills @refs with at most @max referenced sockets
- * (and pinned netns, as the walk does) from its position *@pos on, and
- * advances *@pos; it returns 0 at its end. The generic layer
- * (sockleak_extra_batch()) drops sockets that are hashed (the walk shows
- * them) and sockets another source already gave, by cookie.
- */
-typedef int (*sockleak_extra_fn)(unsigned long *pos, struct sockleak_ref *refs,
-				 int max);
-
-/* The sources (walk.c's table): the owner scan, the lifecycle registry. */
-int sockleak_owners_extra(unsigned long *pos, struct sockleak_ref *refs,
-			  int max);
-int sockleak_registry_extra(unsigned long *pos, struct sockleak_ref *refs,
-			    int max);
-
-struct sockleak_extra {
-	unsigned int source;	/* index in the table of sources */
-	unsigned long pos;	/* the source's own position */
-	struct xarray seen;	/* cookies given, value 1 */
-};
-
-void sockleak_extra_init(struct sockleak_extra *x);
-void sockleak_extra_release(struct sockleak_extra *x);
-int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
-			 int max);
 
 #endif /* _SOCKLEAK_WALK_H */

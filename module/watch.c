@@ -57,6 +57,7 @@
 
 #include "compat.h"
 #include "sockleak.h"
+#include "sources.h"
 #include "walk.h"
 #include "watch.h"
 
