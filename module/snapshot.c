@@ -32,33 +32,12 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "classify.h"
 #include "compat.h"
 #include "mptcp.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"
-
-/* State names of ss (iproute2 misc/ss.c sstate_name[]). */
-static const char * const state_names[] = {
-	[TCP_ESTABLISHED]	= "ESTAB",
-	[TCP_SYN_SENT]		= "SYN-SENT",
-	[TCP_SYN_RECV]		= "SYN-RECV",
-	[TCP_FIN_WAIT1]		= "FIN-WAIT-1",
-	[TCP_FIN_WAIT2]		= "FIN-WAIT-2",
-	[TCP_TIME_WAIT]		= "TIME-WAIT",
-	[TCP_CLOSE]		= "UNCONN",
-	[TCP_CLOSE_WAIT]	= "CLOSE-WAIT",
-	[TCP_LAST_ACK]		= "LAST-ACK",
-	[TCP_LISTEN]		= "LISTEN",
-	[TCP_CLOSING]		= "CLOSING",
-};
-
-const char *sockleak_state_name(unsigned int state)
-{
-	if (state < ARRAY_SIZE(state_names) && state_names[state])
-		return state_names[state];
-	return "UNKNOWN";
-}
 
 static const char * const locks_names[] = {
 	[0]					= "-",

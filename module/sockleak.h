@@ -197,7 +197,6 @@ struct sockleak_snap {
 void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		       unsigned int how);
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
-const char *sockleak_state_name(unsigned int state);
 
 /*
  * Every socket the reports show, in their order: the hash tables
@@ -247,15 +246,6 @@ static inline bool sockleak_snap_mptcp_conn(const struct sockleak_snap *s)
 {
 	return s->proto == IPPROTO_MPTCP || s->subflow;
 }
-
-/* classify.c: the flags and the verdict of a snapshot. */
-void sockleak_classify(struct sockleak_snap *s);
-const char *sockleak_flag_name(int flag);
-int sockleak_first_flag(const struct sockleak_snap *s);
-const char *sockleak_verdict_name(unsigned int verdict);
-const char *sockleak_timer_name(unsigned int timer);
-int sockleak_verdict_explain(char *buf, size_t len,
-			     const struct sockleak_snap *s);
 
 /* owners.c */
 int sockleak_owners_scan(void);

@@ -105,6 +105,7 @@
 #include <net/transp_v6.h>
 #include <net/udp.h>
 
+#include "classify.h"
 #include "compat.h"
 #include "sockleak.h"
 #include "registry.h"

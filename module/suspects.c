@@ -40,6 +40,7 @@
 #include <linux/sort.h>
 #include <linux/tcp.h>
 
+#include "classify.h"
 #include "registry.h"
 #include "sockleak.h"
 #include "walk.h"

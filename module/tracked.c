@@ -35,6 +35,7 @@
 #include <linux/string.h>
 #include <net/sock.h>
 
+#include "classify.h"
 #include "sockleak.h"
 #include "registry.h"
 #include "sources.h"
