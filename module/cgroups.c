@@ -64,6 +64,7 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#include "classify.h"
 #include "sockleak.h"
 
 enum cg_state { CG_GONE, CG_ONLINE, CG_DYING };
@@ -267,12 +268,15 @@ static struct sockleak_cgroups *cg_collect(void)
 static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 {
 	unsigned long sockets = e->tcp + e->udp + e->mptcp;
-	long residue = 0;
+	struct sockleak_memcg_judgement j;
 	bool flagged = false;
 
 	if (!sockets && !e->subtree_pages &&
 	    !(e->has_tcpmem && e->tcpmem_pages))
 		return;
+	sockleak_classify_memcg(&j, e->state == CG_DYING, sockets,
+				e->has_tcpmem, e->tcpmem_pages,
+				e->subtree_pages);
 
 	seq_printf(m, "id=%llu path=", e->id);
 	seq_escape(m, e->path ? e->path : "-", " \t\n\\");
@@ -280,19 +284,17 @@ static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 		   cg_state_names[e->state], sockets, e->tcp, e->udp, e->mptcp,
 		   e->orphans, e->rmem, e->queued, e->fwd,
 		   e->pages << PAGE_SHIFT, e->subtree_pages << PAGE_SHIFT);
-	if (e->has_tcpmem) {
-		residue = (long)e->tcpmem_pages - (long)e->subtree_pages;
+	if (e->has_tcpmem)
 		seq_printf(m, " tcpmem=%lu residue=%ld",
-			   e->tcpmem_pages << PAGE_SHIFT, residue * PAGE_SIZE);
-	} else {
+			   e->tcpmem_pages << PAGE_SHIFT, j.residue);
+	else
 		seq_puts(m, " tcpmem=- residue=-");
-	}
 	seq_puts(m, " flags=");
-	if (e->state == CG_DYING && sockets) {
+	if (j.dying) {
 		seq_puts(m, "dying_sockets");
 		flagged = true;
 	}
-	if (residue) {
+	if (j.residue) {
 		seq_printf(m, "%sresidue", flagged ? "," : "");
 		flagged = true;
 	}
@@ -313,6 +315,7 @@ int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
 					const struct sockleak_cg_suspect *cs),
 			      void *arg)
 {
+	struct sockleak_memcg_judgement j;
 	struct sockleak_cg_suspect cs;
 	struct cg_entry *e;
 	unsigned long key;
@@ -325,11 +328,12 @@ int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
 		cs.id = e->id;
 		cs.path = e->path;
 		cs.sockets = e->tcp + e->udp + e->mptcp;
-		cs.dying = e->state == CG_DYING && cs.sockets;
+		sockleak_classify_memcg(&j, e->state == CG_DYING, cs.sockets,
+					e->has_tcpmem, e->tcpmem_pages,
+					e->subtree_pages);
+		cs.dying = j.dying;
 		cs.bytes = (u64)e->pages << PAGE_SHIFT;
-		if (e->has_tcpmem)
-			cs.residue = ((long)e->tcpmem_pages -
-				      (long)e->subtree_pages) * (long)PAGE_SIZE;
+		cs.residue = j.residue;
 		if (!cs.dying && !cs.residue)
 			continue;
 		ret = fn(arg, &cs);

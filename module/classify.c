@@ -24,6 +24,14 @@
  * its free, or a timer between firing and re-arming, can be judged never
  * for that instant. The "tracked" report waits grace_ms before it lists
  * a closed socket for that reason.
+ *
+ * Also here: why a socket is not freed (the reason codes of "suspects"
+ * beyond the flags, and the closed_not_freed of "summary"), what a memory
+ * cgroup's totals mean (dying, residue: "cgroups" and "suspects"), and
+ * the names all of these print with.
+ *
+ * Locking rules: none. Everything here reads values already copied (a
+ * snapshot, a memcg's totals) and the tunables, one READ_ONCE() each.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -255,4 +263,56 @@ int sockleak_verdict_explain(char *buf, size_t len,
 			buf[0] = '\0';
 		return 0;
 	}
+}
+
+static const char * const reason_names[SOCKLEAK_R_NR] = {
+	[SOCKLEAK_R_NOT_FREED]	= "not_freed",
+	[SOCKLEAK_R_NO_TIMER]	= "no_timer",
+	[SOCKLEAK_R_NO_SOCKET]	= "no_socket",
+};
+
+/* A reason code of "suspects", as it prints it. */
+const char *sockleak_reason_name(unsigned int reason)
+{
+	return reason < SOCKLEAK_R_NR ? reason_names[reason] : "?";
+}
+
+/*
+ * Why a never socket is not freed: no struct socket holds it, or it is
+ * closed with references left, or it is an orphan in another state that
+ * no timer will end. (A socket of the "tracked" report is not_freed.)
+ */
+unsigned int sockleak_never_reason(const struct sockleak_snap *s)
+{
+	if (s->holder == SOCKLEAK_H_NOSOCK)
+		return SOCKLEAK_R_NO_SOCKET;
+	return s->state == TCP_CLOSE ? SOCKLEAK_R_NOT_FREED :
+				       SOCKLEAK_R_NO_TIMER;
+}
+
+/*
+ * Closed by its owner (SOCK_DEAD) and in no hash table any more, yet still
+ * allocated: the closed_not_freed sockets of "summary".
+ */
+bool sockleak_closed_not_freed(const struct sockleak_snap *s)
+{
+	return !s->hashed && s->dead;
+}
+
+/*
+ * What a memcg's totals mean: dying, when it is offline (rmdir'ed) and
+ * sockets still hold it; on cgroup v1 (@has_tcpmem), the residue: its
+ * tcpmem counter less what the sockets of its subtree charged, in bytes
+ * (0 when equal, or without the counter).
+ */
+void sockleak_classify_memcg(struct sockleak_memcg_judgement *j, bool offline,
+			     unsigned long sockets, bool has_tcpmem,
+			     unsigned long tcpmem_pages,
+			     unsigned long subtree_pages)
+{
+	j->dying = offline && sockets;
+	j->residue = 0;
+	if (has_tcpmem)
+		j->residue = ((long)tcpmem_pages - (long)subtree_pages) *
+			     (long)PAGE_SIZE;
 }

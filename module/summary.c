@@ -227,7 +227,7 @@ static void sum_account(struct sum_seen *seen, const struct sockleak_snap *s)
 	if (!s->hashed) {
 		seen->unhashed++;
 		seen->unhashed_pages += pages;
-		if (s->dead) {
+		if (sockleak_closed_not_freed(s)) {
 			seen->unhashed_dead++;
 			seen->unhashed_dead_pages += pages;
 			seen->unhashed_dead_bytes += max(s->rmem, 0) +

@@ -195,8 +195,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 
 		sockleak_verdict_explain(why, sizeof(why), s);
 		suspects_size(held, sizeof(held), bytes);
-		e->reason = s->holder == SOCKLEAK_H_NOSOCK ? "no_socket" :
-			    s->state == TCP_CLOSE ? "not_freed" : "no_timer";
+		e->reason = sockleak_reason_name(sockleak_never_reason(s));
 		snprintf(e->explain, sizeof(e->explain), "%s; %s %s, %s held",
 			 why, sockleak_proto_name(s->proto), state, held);
 		suspects_add_holder(e, s->cookie);
@@ -309,7 +308,7 @@ static int suspects_from_tracked(struct suspects *l)
 			snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
 			e->bytes = (u64)max(s->rmem, 0) + max(s->wmem, 0) +
 				   max(s->queued, 0) + max(s->fwd, 0);
-			e->reason = "not_freed";
+			e->reason = sockleak_reason_name(SOCKLEAK_R_NOT_FREED);
 			close_ms = in->close_ns ?
 				div_u64(now - in->close_ns, NSEC_PER_MSEC) : 0;
 			e->age_ms = in->close_ns ? close_ms : -1;
