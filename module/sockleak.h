@@ -253,6 +253,15 @@ void sockleak_owners_fill(struct sockleak_snap *s);
 void sockleak_owners_exit(void);
 extern struct sockleak_source sockleak_owners_source;
 
+/* version.c */
+void sockleak_version_init(struct dentry *dir);
+
+/* sockets.c */
+void sockleak_sockets_init(struct dentry *dir);
+
+/* summary.c */
+void sockleak_summary_init(struct dentry *dir);
+
 /* suspects.c */
 void sockleak_suspects_init(struct dentry *dir);
 
@@ -286,11 +295,6 @@ struct sockleak_cgroups *sockleak_cgroups_new(void);
 void sockleak_cgroups_free(struct sockleak_cgroups *cg);
 int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 			     const struct sockleak_snap *s);
-
-void sockleak_version_init(struct dentry *dir);
-void sockleak_control_init(struct dentry *dir);
-void sockleak_sockets_init(struct dentry *dir);
-void sockleak_summary_init(struct dentry *dir);
 void sockleak_cgroups_init(struct dentry *dir);
 
 /* cgroups.c: a memcg that looks like a leak, for "suspects". */
@@ -307,9 +311,9 @@ int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
 			      int (*fn)(void *arg,
 					const struct sockleak_cg_suspect *cs),
 			      void *arg);
-void sockleak_tracked_init(struct dentry *dir);
 
 /* tracked.c */
+void sockleak_tracked_init(struct dentry *dir);
 int sockleak_tracked_dump(u64 cookie);
 extern struct sockleak_source sockleak_registry_source;
 
@@ -337,7 +341,9 @@ void sockleak_refs_init(struct dentry *dir);
 int sockleak_watch_holder(u64 cookie, char *buf, size_t len);
 void sockleak_watch_show_held(struct seq_file *m, u64 cookie);
 int sockleak_watch_dump(u64 cookie);
-/* control.c: start or stop tracking (the "track" command). */
+
+/* control.c: the "control" file; start or stop tracking ("track"). */
+void sockleak_control_init(struct dentry *dir);
 int sockleak_track_set(bool on);
 void sockleak_track_exit(void);
 
