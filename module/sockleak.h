@@ -3,7 +3,7 @@
  * sockleak - find socket memory leaks and socket refcount leaks.
  *
  * Declarations shared between the files of the module. Each file owns one
- * concern; see README.md ("Layout") for the map.
+ * concern; see README.md (the layers) for the map.
  */
 #ifndef _SOCKLEAK_H
 #define _SOCKLEAK_H
