@@ -189,18 +189,20 @@ void account_print(FILE *f, const struct account *a)
 		"no memory pressure");
 }
 
-void account_json(FILE *f, const struct account *a)
+void account_json(struct json *j, const struct account *a)
 {
-	fprintf(f, "{\"proto\":");
-	json_str(f, a->proto);
-	fprintf(f, ",\"usage_pages\":%lld,\"parts\":[", a->usage);
+	json_begin_obj(j);
+	json_kstr(j, "proto", a->proto);
+	json_ks64(j, "usage_pages", a->usage);
+	json_key(j, "parts");
+	json_begin_arr(j);
 	for (int i = 0; i < a->nparts; i++) {
 		const struct account_part *p = &a->parts[i];
 
-		fprintf(f, "%s{\"part\":", i ? "," : "");
-		json_str(f, p->key);
-		fprintf(f, ",\"sockets\":%lld,\"pages\":%lld,\"detail\":",
-			p->sockets, p->pages);
+		json_begin_obj(j);
+		json_kstr(j, "part", p->key);
+		json_ks64(j, "sockets", p->sockets);
+		json_ks64(j, "pages", p->pages);
 		/* " (all 3 reset by peer, ...)" without the brackets */
 		if (p->detail[0]) {
 			char d[sizeof(p->detail)];
@@ -210,15 +212,20 @@ void account_json(FILE *f, const struct account *a)
 			l = strlen(d);
 			if (l)
 				d[l - 1] = '\0';
-			json_str(f, d);
+			json_kstr(j, "detail", d);
 		} else {
-			fprintf(f, "null");
+			json_knull(j, "detail");
 		}
-		fputc('}', f);
+		json_end_obj(j);
 	}
-	fprintf(f, "],\"unexplained_pages\":%lld,\"never\":%lld,\"never_pages\":%lld,\"udplite\":%lld,\"udplite_pages\":%lld,\"pressure\":%s}",
-		a->unexplained, a->never, a->never_pages, a->udplite,
-		a->udplite_pages, a->pressure ? "true" : "false");
+	json_end_arr(j);
+	json_ks64(j, "unexplained_pages", a->unexplained);
+	json_ks64(j, "never", a->never);
+	json_ks64(j, "never_pages", a->never_pages);
+	json_ks64(j, "udplite", a->udplite);
+	json_ks64(j, "udplite_pages", a->udplite_pages);
+	json_kbool(j, "pressure", a->pressure);
+	json_end_obj(j);
 }
 
 void account_prom(FILE *f, const struct account *a, int n)

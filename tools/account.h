@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "json.h"
 #include "output.h"
 #include "parse.h"
 
@@ -40,7 +41,8 @@ int account_build(const struct report *sum, const struct report *socks,
 		  account_owner_fn owner, struct account *out, int max);
 /* The headline: "tcp: 1000 pages (3.9 MiB): 500 unhashed sockets ..." */
 void account_print(FILE *f, const struct account *a);
-void account_json(FILE *f, const struct account *a);
+/* One account as a JSON object. */
+void account_json(struct json *j, const struct account *a);
 void account_prom(FILE *f, const struct account *a, int n);
 
 #endif

@@ -65,6 +65,7 @@ static void print_cgroups(const struct report *r)
 	};
 	bool v1 = false, ms;
 	struct table t;
+	struct json j;
 
 	for (int i = 0; i < r->n; i++) {
 		long long v;
@@ -73,6 +74,7 @@ static void print_cgroups(const struct report *r)
 			v1 = true;
 	}
 	ms = !v1 && cgroupfs_on();
+	json_init(&j, stdout);
 	table_init(&t, 9, (const char **)(v1 ? head_v1 : head_v2));
 	for (int i = 0; i < r->n; i++) {
 		const struct rec *x = &r->recs[i];
@@ -88,13 +90,17 @@ static void print_cgroups(const struct report *r)
 		    (sock = memstat_sock(path)) >= 0)
 			have = true;
 		if (opt.json) {
-			putchar('{');
-			json_rec_body(stdout, x);
-			if (have)
-				printf(",\"memstat_sock\":%lld,\"memstat_residue\":%lld}\n",
-				       sock, sock - sub);
-			else
-				printf(",\"memstat_sock\":null,\"memstat_residue\":null}\n");
+			json_begin_obj(&j);
+			json_rec_members(&j, x);
+			if (have) {
+				json_ks64(&j, "memstat_sock", sock);
+				json_ks64(&j, "memstat_residue", sock - sub);
+			} else {
+				json_knull(&j, "memstat_sock");
+				json_knull(&j, "memstat_residue");
+			}
+			json_end_obj(&j);
+			json_newline(&j);
 			continue;
 		}
 		row[0] = get_or(x, "id");

@@ -18,18 +18,17 @@
 int cmd_version(void)
 {
 	struct report r;
+	struct json j;
 
 	load(&r, "version", FMT_VERSION, false);
 	if (opt.json) {
-		printf("{\"helper\":");
-		json_str(stdout, SOCKLEAK_VERSION);
-		for (int i = 0; i < r.n; i++) {
-			putchar(',');
-			json_str(stdout, r.recs[i].kv[0].key);
-			putchar(':');
-			json_str(stdout, r.recs[i].kv[0].val);
-		}
-		printf("}\n");
+		json_init(&j, stdout);
+		json_begin_obj(&j);
+		json_kstr(&j, "helper", SOCKLEAK_VERSION);
+		for (int i = 0; i < r.n; i++)
+			json_kstr(&j, r.recs[i].kv[0].key, r.recs[i].kv[0].val);
+		json_end_obj(&j);
+		json_newline(&j);
 	} else {
 		printf("helper    %s\n", SOCKLEAK_VERSION);
 		for (int i = 0; i < r.n; i++)
@@ -46,18 +45,19 @@ int cmd_control_show(void)
 	struct report r;
 	struct table t;
 	static const char *head[] = { "TUNABLE", "VALUE" };
+	struct json j;
 
 	load(&r, "control", FMT_KV, false);
 	if (opt.json) {
-		printf("{\"control\":{");
-		for (int i = 0; i < r.n; i++) {
-			if (i)
-				putchar(',');
-			json_str(stdout, r.recs[i].kv[0].key);
-			putchar(':');
-			json_val(stdout, r.recs[i].kv[0].val);
-		}
-		printf("}}\n");
+		json_init(&j, stdout);
+		json_begin_obj(&j);
+		json_key(&j, "control");
+		json_begin_obj(&j);
+		for (int i = 0; i < r.n; i++)
+			json_kval(&j, r.recs[i].kv[0].key, r.recs[i].kv[0].val);
+		json_end_obj(&j);
+		json_end_obj(&j);
+		json_newline(&j);
 	} else {
 		table_init(&t, 2, head);
 		for (int i = 0; i < r.n; i++) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak helper - tables, JSON and Prometheus output (see output.h).
+ * sockleak helper - tables and Prometheus output (see output.h).
  */
 #include <ctype.h>
 #include <math.h>
@@ -128,63 +128,6 @@ void table_free(struct table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	memset(t, 0, sizeof(*t));
-}
-
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\b': fputs("\\b", f); break;
-		case '\f': fputs("\\f", f); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
-
-void json_val(FILE *f, const char *v)
-{
-	const char *d = v[0] == '-' ? v + 1 : v;
-
-	if (!strcmp(v, "-"))
-		fputs("null", f);
-	else if (is_int(v) && strlen(d) <= 18 && (d[0] != '0' || !d[1]) &&
-		 strcmp(v, "-0"))
-		fputs(v, f);
-	else
-		json_str(f, v);
-}
-
-void json_rec_body(FILE *f, const struct rec *r)
-{
-	for (int i = 0; i < r->n; i++) {
-		if (i)
-			fputc(',', f);
-		json_str(f, r->kv[i].key);
-		fputc(':', f);
-		/* The cookie is hex: always a string. */
-		if (!strcmp(r->kv[i].key, "cookie"))
-			json_str(f, r->kv[i].val);
-		else
-			json_val(f, r->kv[i].val);
-	}
-}
-
-void json_rec(FILE *f, const struct rec *r)
-{
-	fputc('{', f);
-	json_rec_body(f, r);
-	fputc('}', f);
 }
 
 void prom_family(FILE *f, const char *name, const char *type,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sockleak helper - output: aligned text tables, JSON, Prometheus text
- * exposition.
+ * sockleak helper - output: aligned text tables, Prometheus text
+ * exposition, sizes and durations for humans (JSON: json.h).
  */
 #ifndef SOCKLEAK_OUTPUT_H
 #define SOCKLEAK_OUTPUT_H
@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "json.h"
 #include "parse.h"
 
 /* A text table: cells are copied; columns are sized to their widest cell. */
@@ -27,18 +28,6 @@ void table_print(const struct table *t, FILE *f);
 void table_print_cb(const struct table *t, FILE *f,
 		    void (*after)(int row, void *arg), void *arg);
 void table_free(struct table *t);
-
-/* JSON: a string with every character escaped as RFC 8259 requires. */
-void json_str(FILE *f, const char *s);
-/*
- * A debugfs value: a decimal integer (no leading zero) becomes a number,
- * "-" becomes null, anything else a string.
- */
-void json_val(FILE *f, const char *v);
-/* One record as an object (cookie= is always a string: it is hex). */
-void json_rec(FILE *f, const struct rec *r);
-/* The same without the braces, to append more members. */
-void json_rec_body(FILE *f, const struct rec *r);
 
 /* Prometheus text exposition. */
 void prom_family(FILE *f, const char *name, const char *type,

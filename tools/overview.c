@@ -30,18 +30,16 @@ void headline(const struct report *sum, const struct report *socks)
 }
 
 /* The same as a JSON array. */
-void headline_json(const struct report *sum, const struct report *socks)
+void headline_json(struct json *j, const struct report *sum,
+		   const struct report *socks)
 {
 	struct account a[MAX_PROTOS];
 	int n = account_build(sum, socks, owner_of, a, MAX_PROTOS);
 
-	putchar('[');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			putchar(',');
-		account_json(stdout, &a[i]);
-	}
-	putchar(']');
+	json_begin_arr(j);
+	for (int i = 0; i < n; i++)
+		account_json(j, &a[i]);
+	json_end_arr(j);
 }
 
 /*
@@ -77,39 +75,38 @@ int cmd_overview(void)
 	scan_proc_owners();
 	get_suspects(&s, &opt.filter, -1);
 	if (opt.json) {
-		printf("{\"summary\":[");
-		for (int i = 0, k = 0; i < sum.n; i++) {
-			if (strcmp(get_or(&sum.recs[i], "netns"), "all"))
-				continue;
-			printf("%s", k++ ? "," : "");
-			json_rec(stdout, &sum.recs[i]);
-		}
-		printf("],\"accounting\":");
-		headline_json(&sum, &s.socks);
-		printf(",\"suspects_source\":\"%s\",\"suspects_count\":%d,\"suspects\":[",
-		       s.from_file ? "suspects" : "flags", s.n);
+		struct json j;
+
+		json_init(&j, stdout);
+		json_begin_obj(&j);
+		json_key(&j, "summary");
+		json_begin_arr(&j);
+		for (int i = 0; i < sum.n; i++)
+			if (!strcmp(get_or(&sum.recs[i], "netns"), "all"))
+				json_rec(&j, &sum.recs[i]);
+		json_end_arr(&j);
+		json_key(&j, "accounting");
+		headline_json(&j, &sum, &s.socks);
+		json_kstr(&j, "suspects_source",
+			  s.from_file ? "suspects" : "flags");
+		json_ks64(&j, "suspects_count", s.n);
+		json_key(&j, "suspects");
+		json_begin_arr(&j);
 		for (int i = 0; i < s.n && i < limit; i++) {
-			char wb[96];
-
-			printf("%s{", i ? "," : "");
-			if (s.from_file) {
-				const struct rec *x = &s.file.recs[i];
-
-				json_rec_body(stdout, x);
-				printf(",\"wait\":");
-				json_val(stdout, owner_wait(rec_num0(x, "pid"),
-							    wb, sizeof(wb)));
-			} else {
-				json_sock_body(s.v[i]);
-			}
-			putchar('}');
+			json_begin_obj(&j);
+			if (s.from_file)
+				json_suspect_members(&j, &s.file.recs[i]);
+			else
+				json_sock_members(&j, s.v[i]);
+			json_end_obj(&j);
 		}
-		printf("]");
+		json_end_arr(&j);
 		if (s.from_file) {
-			printf(",\"suspect_groups\":");
-			print_groups_json(&s.file);
+			json_key(&j, "suspect_groups");
+			print_groups_json(&j, &s.file);
 		}
-		printf("}\n");
+		json_end_obj(&j);
+		json_newline(&j);
 	} else {
 		headline(&sum, &s.socks);
 		if (!s.n) {
@@ -151,8 +148,15 @@ int cmd_check(void)
 	get_suspects(&s, &opt.filter, -1);
 	n = s.n;
 	if (opt.json) {
-		printf("{\"suspects_source\":\"%s\",\"suspects_count\":%d}\n",
-		       s.from_file ? "suspects" : "flags", n);
+		struct json j;
+
+		json_init(&j, stdout);
+		json_begin_obj(&j);
+		json_kstr(&j, "suspects_source",
+			  s.from_file ? "suspects" : "flags");
+		json_ks64(&j, "suspects_count", n);
+		json_end_obj(&j);
+		json_newline(&j);
 	} else if (n) {
 		printf("%d suspect%s:\n", n, n == 1 ? "" : "s");
 		print_suspects(&s, -1);

@@ -182,13 +182,12 @@ static void print_block(const struct watch_block *b)
 	printf("  %s\n", b->explain);
 }
 
-static void json_block(const struct watch_block *b)
+static void json_block(struct json *j, const struct watch_block *b)
 {
 	char k[64], v[2048];
 	const char *p = b->head;
-	bool first = true;
 
-	putchar('{');
+	json_begin_obj(j);
 	while (*p) {
 		size_t n = strcspn(p, " ");
 		const char *eq = memchr(p, '=', n);
@@ -197,37 +196,31 @@ static void json_block(const struct watch_block *b)
 			snprintf(k, sizeof(k), "%.*s", (int)(eq - p), p);
 			snprintf(v, sizeof(v), "%.*s", (int)(p + n - eq - 1),
 				 eq + 1);
-			if (!first)
-				putchar(',');
-			json_str(stdout, k);
-			putchar(':');
-			json_val(stdout, v);
-			first = false;
+			json_kval(j, k, v);
 		}
 		p += n;
 		while (*p == ' ')
 			p++;
 	}
-	printf(",\"held\":[");
-	first = true;
+	json_key(j, "held");
+	json_begin_arr(j);
 	for (int i = 0; i < b->nlines; i++) {
 		const char *l = b->lines[i];
 
 		if (strncmp(l, "held=", 5) || !strstr(l, " site="))
 			continue;
-		printf("%s{\"count\":%lld,\"taken\":", first ? "" : ",",
-		       word_num(l, "held"));
-		json_str(stdout, word(l, "taken", v, sizeof(v)));
-		printf(",\"ctx\":");
-		json_str(stdout, word(l, "ctx", v, sizeof(v)));
-		printf(",\"pid\":%lld,\"stack\":", word_num(l, "pid"));
-		json_str(stdout, word(l, "stack", v, sizeof(v)));
-		putchar('}');
-		first = false;
+		json_begin_obj(j);
+		json_ks64(j, "count", word_num(l, "held"));
+		json_kstr(j, "taken", word(l, "taken", v, sizeof(v)));
+		json_kstr(j, "ctx", word(l, "ctx", v, sizeof(v)));
+		json_ks64(j, "pid", word_num(l, "pid"));
+		json_kstr(j, "stack", word(l, "stack", v, sizeof(v)));
+		json_end_obj(j);
 	}
-	printf("],\"explain\":");
-	json_str(stdout, b->explain);
-	printf("}\n");
+	json_end_arr(j);
+	json_kstr(j, "explain", b->explain);
+	json_end_obj(j);
+	json_newline(j);
 }
 
 static const struct watch_block *find_block(const struct refs *r,
@@ -246,9 +239,11 @@ int cmd_refs(int argc, char **argv)
 {
 	const char *cookie = argc > 0 ? argv[0] : NULL;
 	struct refs r;
+	struct json j;
 
 	if (argc > 1)
 		fail("usage: sockleak refs [COOKIE]");
+	json_init(&j, stdout);
 	if (cookie && !strncasecmp(cookie, "0x", 2))
 		cookie += 2;
 	if (!refs_load(&r))
@@ -265,7 +260,7 @@ int cmd_refs(int argc, char **argv)
 					      sizeof(ck)), cookie))
 			continue;
 		if (opt.json)
-			json_block(&r.w[i]);
+			json_block(&j, &r.w[i]);
 		else
 			print_block(&r.w[i]);
 	}

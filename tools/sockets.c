@@ -116,16 +116,15 @@ int select_sockets(const struct report *r, const struct filter *f,
 }
 
 /* A socket's JSON members: the module's keys, mem, owner and wait. */
-void json_sock_body(const struct rec *r)
+void json_sock_members(struct json *j, const struct rec *r)
 {
 	char ob[96], wb[96];
 	const char *w = owner_wait(owner_pid(r), wb, sizeof(wb));
 
-	json_rec_body(stdout, r);
-	printf(",\"mem\":%lld,\"owner\":", sock_mem(r));
-	json_val(stdout, owner_of(r, ob, sizeof(ob)));
-	printf(",\"wait\":");
-	json_val(stdout, w);
+	json_rec_members(j, r);
+	json_ks64(j, "mem", sock_mem(r));
+	json_kval(j, "owner", owner_of(r, ob, sizeof(ob)));
+	json_kval(j, "wait", w);
 }
 
 void print_sockets(const struct rec **v, int n)
@@ -137,10 +136,14 @@ void print_sockets(const struct rec **v, int n)
 	struct table t;
 
 	if (opt.json) {
+		struct json j;
+
+		json_init(&j, stdout);
 		for (int i = 0; i < n; i++) {
-			putchar('{');
-			json_sock_body(v[i]);
-			printf("}\n");
+			json_begin_obj(&j);
+			json_sock_members(&j, v[i]);
+			json_end_obj(&j);
+			json_newline(&j);
 		}
 		return;
 	}

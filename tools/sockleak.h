@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "json.h"
 #include "parse.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
@@ -112,7 +113,7 @@ bool sock_match(const struct rec *r, const struct filter *f);
 int select_sockets(const struct report *r, const struct filter *f,
 		   const char *how, int limit, const struct rec ***out);
 /* A socket's JSON members: the module's keys, mem, owner and wait. */
-void json_sock_body(const struct rec *r);
+void json_sock_members(struct json *j, const struct rec *r);
 /* A sockets table, or JSON Lines. */
 void print_sockets(const struct rec **v, int n);
 
@@ -130,14 +131,17 @@ struct suspects {
 void get_suspects(struct suspects *s, const struct filter *f, int limit);
 void put_suspects(struct suspects *s);
 void print_suspects(struct suspects *s, int limit);
+/* A suspect's JSON members: the module's keys and wait. */
+void json_suspect_members(struct json *j, const struct rec *x);
 /* At most @limit rows (groups, or with --all records); -1: all. */
 void print_suspects_report(const struct report *r, int limit);
 /* The groups of a suspects report as a JSON array (overview --json). */
-void print_groups_json(const struct report *r);
+void print_groups_json(struct json *j, const struct report *r);
 
 /* overview.c: where every page goes (account.c), text or JSON */
 void headline(const struct report *sum, const struct report *socks);
-void headline_json(const struct report *sum, const struct report *socks);
+void headline_json(struct json *j, const struct report *sum,
+		   const struct report *socks);
 
 /* snapshot.c */
 

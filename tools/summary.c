@@ -50,13 +50,17 @@ int cmd_summary(void)
 
 	load(&r, "summary", FMT_SUMMARY, false);
 	if (opt.json) {
-		printf("{\"summary\":[");
-		for (int i = 0; i < r.n; i++) {
-			if (i)
-				putchar(',');
-			json_rec(stdout, &r.recs[i]);
-		}
-		printf("]}\n");
+		struct json j;
+
+		json_init(&j, stdout);
+		json_begin_obj(&j);
+		json_key(&j, "summary");
+		json_begin_arr(&j);
+		for (int i = 0; i < r.n; i++)
+			json_rec(&j, &r.recs[i]);
+		json_end_arr(&j);
+		json_end_obj(&j);
+		json_newline(&j);
 		report_free(&r);
 		return 0;
 	}

@@ -51,6 +51,15 @@ static int keys_of(const struct report *r, const char **keys)
 	return nkeys;
 }
 
+/* A suspect's JSON members: the module's keys and wait. */
+void json_suspect_members(struct json *j, const struct rec *x)
+{
+	char wb[96];
+
+	json_rec_members(j, x);
+	json_kval(j, "wait", owner_wait(rec_num0(x, "pid"), wb, sizeof(wb)));
+}
+
 /*
  * The module's suspects report: its keys as columns, and WAIT (where the
  * pid waits, owner_wait()) before the free-text EXPLAIN, which stays last.
@@ -66,15 +75,14 @@ void print_suspects_report(const struct report *r, int limit)
 	struct table t;
 
 	if (opt.json) {
-		for (int i = 0; i < r->n && (limit < 0 || i < limit); i++) {
-			char wb[96];
+		struct json j;
 
-			putchar('{');
-			json_rec_body(stdout, &r->recs[i]);
-			printf(",\"wait\":");
-			json_val(stdout, owner_wait(rec_num0(&r->recs[i], "pid"),
-						    wb, sizeof(wb)));
-			printf("}\n");
+		json_init(&j, stdout);
+		for (int i = 0; i < r->n && (limit < 0 || i < limit); i++) {
+			json_begin_obj(&j);
+			json_suspect_members(&j, &r->recs[i]);
+			json_end_obj(&j);
+			json_newline(&j);
 		}
 		return;
 	}
@@ -134,44 +142,43 @@ void print_suspects_report(const struct report *r, int limit)
 }
 
 /* The groups of a suspects report as a JSON array (overview --json). */
-void print_groups_json(const struct report *r)
+void print_groups_json(struct json *j, const struct report *r)
 {
+	static const char *const keys[] = {
+		"kind", "reason", "pid", "comm", "proto", "state", "verdict",
+	};
 	struct sgroup *g;
 	int ng = suspect_groups(r, &g);
 
 	if (ng < 0)
 		fail("out of memory");
-	putchar('[');
+	json_begin_arr(j);
 	for (int i = 0; i < ng; i++) {
 		const struct rec *x = &r->recs[g[i].first];
 		char why[512];
 
 		group_explain(why, sizeof(why), r, &g[i]);
-		printf("%s{\"count\":%d,\"bytes\":%lld,", i ? "," : "",
-		       g[i].n, g[i].bytes);
-		for (const char *const *k = (const char *const[]){ "kind",
-			"reason", "pid", "comm", "proto", "state", "verdict",
-			NULL }; *k; k++) {
-			json_str(stdout, *k);
-			putchar(':');
-			json_val(stdout, get_or(x, *k));
-			putchar(',');
-		}
-		printf("\"fd_min\":%lld,\"fd_max\":%lld,\"explain\":",
-		       g[i].fd_min, g[i].fd_max);
-		json_str(stdout, g[i].n > 1 ? why : get_or(x, "explain"));
-		printf(",\"ids\":[");
-		for (int j = 0, m = 0; j < r->n; j++) {
-			if (j != g[i].first &&
+		json_begin_obj(j);
+		json_ks64(j, "count", g[i].n);
+		json_ks64(j, "bytes", g[i].bytes);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			json_kval(j, keys[k], get_or(x, keys[k]));
+		json_ks64(j, "fd_min", g[i].fd_min);
+		json_ks64(j, "fd_max", g[i].fd_max);
+		json_kstr(j, "explain", g[i].n > 1 ? why : get_or(x, "explain"));
+		json_key(j, "ids");
+		json_begin_arr(j);
+		for (int m = 0; m < r->n; m++) {
+			if (m != g[i].first &&
 			    !(g[i].n > 1 && suspect_same(&r->recs[g[i].first],
-							 &r->recs[j])))
+							 &r->recs[m])))
 				continue;
-			printf("%s", m++ ? "," : "");
-			json_str(stdout, get_or(&r->recs[j], "id"));
+			json_str(j, get_or(&r->recs[m], "id"));
 		}
-		printf("]}");
+		json_end_arr(j);
+		json_end_obj(j);
 	}
-	putchar(']');
+	json_end_arr(j);
 	free(g);
 }
 

@@ -40,10 +40,15 @@ static void print_tracked(const struct report *r)
 	struct table t;
 
 	if (opt.json) {
+		struct json j;
+
+		json_init(&j, stdout);
 		for (int i = 0; i < r->n; i++) {
-			putchar('{');
-			json_rec_body(stdout, &r->recs[i]);
-			printf(",\"mem\":%lld}\n", tracked_mem(&r->recs[i]));
+			json_begin_obj(&j);
+			json_rec_members(&j, &r->recs[i]);
+			json_ks64(&j, "mem", tracked_mem(&r->recs[i]));
+			json_end_obj(&j);
+			json_newline(&j);
 		}
 		return;
 	}

@@ -135,28 +135,45 @@ static void watch_report(struct wsample *prev, struct wsample *cur, int idx)
 		n = limit;
 
 	if (opt.json) {
-		printf("{\"sample\":%d,\"interval_s\":%.3f,\"socket_bytes\":%lld,\"socket_bytes_per_s\":%.3f,\"usage_bytes\":%lld,\"usage_bytes_per_s\":%.3f,\"sockets\":[",
-		       idx + 1, dt, cur->total, (cur->total - prev->total) / dt,
-		       cur->usage, (cur->usage - prev->usage) / dt);
+		struct json j;
+
+		json_init(&j, stdout);
+		json_begin_obj(&j);
+		json_ks64(&j, "sample", idx + 1);
+		json_kdouble(&j, "interval_s", dt, 3);
+		json_ks64(&j, "socket_bytes", cur->total);
+		json_kdouble(&j, "socket_bytes_per_s",
+			     (cur->total - prev->total) / dt, 3);
+		json_ks64(&j, "usage_bytes", cur->usage);
+		json_kdouble(&j, "usage_bytes_per_s",
+			     (cur->usage - prev->usage) / dt, 3);
+		json_key(&j, "sockets");
+		json_begin_arr(&j);
 		for (int i = 0; i < n; i++) {
-			printf("%s{\"cookie\":", i ? "," : "");
-			json_str(stdout, v[i].s->cookie);
-			printf(",\"socket\":");
-			json_str(stdout, v[i].s->desc);
-			printf(",\"cgroup\":");
-			json_str(stdout, v[i].s->cgroup);
-			printf(",\"bytes\":%lld,\"delta\":%lld,\"bytes_per_s\":%.3f,\"streak\":%d,\"creep\":%s}",
-			       v[i].s->mem, v[i].delta, v[i].rate, v[i].s->streak,
-			       v[i].s->streak >= 2 ? "true" : "false");
+			json_begin_obj(&j);
+			json_kstr(&j, "cookie", v[i].s->cookie);
+			json_kstr(&j, "socket", v[i].s->desc);
+			json_kstr(&j, "cgroup", v[i].s->cgroup);
+			json_ks64(&j, "bytes", v[i].s->mem);
+			json_ks64(&j, "delta", v[i].delta);
+			json_kdouble(&j, "bytes_per_s", v[i].rate, 3);
+			json_ks64(&j, "streak", v[i].s->streak);
+			json_kbool(&j, "creep", v[i].s->streak >= 2);
+			json_end_obj(&j);
 		}
-		printf("],\"cgroups\":[");
+		json_end_arr(&j);
+		json_key(&j, "cgroups");
+		json_begin_arr(&j);
 		for (int i = 0; i < ncg; i++) {
-			printf("%s{\"cgroup\":", i ? "," : "");
-			json_str(stdout, cg[i].a);
-			printf(",\"bytes\":%.0f,\"bytes_per_s\":%.3f}",
-			       cg[i].v[0], cg[i].v[1] / dt);
+			json_begin_obj(&j);
+			json_kstr(&j, "cgroup", cg[i].a);
+			json_kdouble(&j, "bytes", cg[i].v[0], 0);
+			json_kdouble(&j, "bytes_per_s", cg[i].v[1] / dt, 3);
+			json_end_obj(&j);
 		}
-		printf("]}\n");
+		json_end_arr(&j);
+		json_end_obj(&j);
+		json_newline(&j);
 	} else {
 		struct table t;
 		static const char *head[] = {
