@@ -55,13 +55,27 @@ static const char *cell_bytes(char *buf, size_t len, const struct rec *r,
  */
 static void print_cgroups(const struct report *r)
 {
-	static const char *const head_v2[] = {
-		"ID", "PATH", "STATE", "SOCKETS", "CHARGED", "SUBTREE_CHARGED",
-		"MEMSTAT_SOCK", "RESIDUE", "FLAGS",
+	static const struct col cols_v2[] = {
+		{ "ID", COL_RIGHT, 0 },
+		{ "PATH", COL_LEFT, 0 },
+		{ "STATE", COL_LEFT, 0 },
+		{ "SOCKETS", COL_RIGHT, 0 },
+		{ "CHARGED", COL_RIGHT, 0 },
+		{ "SUBTREE_CHARGED", COL_RIGHT, 0 },
+		{ "MEMSTAT_SOCK", COL_RIGHT, 0 },
+		{ "RESIDUE", COL_RIGHT, 0 },
+		{ "FLAGS", COL_LEFT, 0 },
 	};
-	static const char *const head_v1[] = {
-		"ID", "PATH", "STATE", "SOCKETS", "CHARGED", "SUBTREE_CHARGED",
-		"TCPMEM", "RESIDUE", "FLAGS",
+	static const struct col cols_v1[] = {
+		{ "ID", COL_RIGHT, 0 },
+		{ "PATH", COL_LEFT, 0 },
+		{ "STATE", COL_LEFT, 0 },
+		{ "SOCKETS", COL_RIGHT, 0 },
+		{ "CHARGED", COL_RIGHT, 0 },
+		{ "SUBTREE_CHARGED", COL_RIGHT, 0 },
+		{ "TCPMEM", COL_RIGHT, 0 },
+		{ "RESIDUE", COL_RIGHT, 0 },
+		{ "FLAGS", COL_LEFT, 0 },
 	};
 	bool v1 = false, ms;
 	struct table t;
@@ -75,7 +89,7 @@ static void print_cgroups(const struct report *r)
 	}
 	ms = !v1 && cgroupfs_on();
 	json_init(&j, stdout);
-	table_init(&t, 9, (const char **)(v1 ? head_v1 : head_v2));
+	table_init(&t, 9, v1 ? cols_v1 : cols_v2);
 	for (int i = 0; i < r->n; i++) {
 		const struct rec *x = &r->recs[i];
 		const char *path = rec_get(x, "path");

@@ -44,7 +44,10 @@ int cmd_control_show(void)
 {
 	struct report r;
 	struct table t;
-	static const char *head[] = { "TUNABLE", "VALUE" };
+	static const struct col cols[] = {
+		{ "TUNABLE", COL_LEFT, 0 },
+		{ "VALUE", COL_RIGHT, 0 },
+	};
 	struct json j;
 
 	load(&r, "control", FMT_KV, false);
@@ -59,7 +62,7 @@ int cmd_control_show(void)
 		json_end_obj(&j);
 		json_newline(&j);
 	} else {
-		table_init(&t, 2, head);
+		table_init(&t, 2, cols);
 		for (int i = 0; i < r.n; i++) {
 			const char *row[2] = { r.recs[i].kv[0].key,
 					       r.recs[i].kv[0].val };

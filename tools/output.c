@@ -2,7 +2,6 @@
 /*
  * sockleak helper - tables and Prometheus output (see output.h).
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +19,11 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-void table_init(struct table *t, int ncols, const char **head)
+void table_init(struct table *t, int ncols, const struct col *cols)
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols;
-	t->head = head;
+	t->cols = cols;
 }
 
 void table_add(struct table *t, const char **row)
@@ -45,29 +44,6 @@ void table_add(struct table *t, const char **row)
 	t->rows++;
 }
 
-/*
- * Numbers (also "+12", "-3.5"), sizes and durations of human_bytes() and
- * human_ms() ("12.3KiB", "4.5s") and "-" are right-aligned.
- */
-static bool numeric_cell(const char *s)
-{
-	char *end;
-
-	if (!strcmp(s, "-"))
-		return true;
-	if (!*s || !strchr("+-0123456789", *s))
-		return false;
-	strtod(s, &end);
-	if (end == s)
-		return false;
-	if (*end && !strchr("BKMGTmshd", *end))
-		return false;
-	for (; *end; end++)
-		if (!isalnum((unsigned char)*end))
-			return false;
-	return true;
-}
-
 void table_print(const struct table *t, FILE *f)
 {
 	table_print_cb(t, f, NULL, NULL);
@@ -77,25 +53,22 @@ void table_print_cb(const struct table *t, FILE *f,
 		    void (*after)(int row, void *arg), void *arg)
 {
 	int *w = calloc(t->ncols, sizeof(*w));
-	bool *right = calloc(t->ncols, sizeof(*right));
 
-	if (!w || !right) {
+	if (!w) {
 		perror("sockleak");
 		exit(2);
 	}
 	for (int c = 0; c < t->ncols; c++) {
-		w[c] = strlen(t->head[c]);
-		right[c] = t->rows > 0;
+		w[c] = strlen(t->cols[c].head);
+		if (w[c] < t->cols[c].min_width)
+			w[c] = t->cols[c].min_width;
 	}
 	for (int r = 0; r < t->rows; r++) {
 		for (int c = 0; c < t->ncols; c++) {
-			const char *s = t->cells[r * t->ncols + c];
-			int len = strlen(s);
+			int len = strlen(t->cells[r * t->ncols + c]);
 
 			if (len > w[c])
 				w[c] = len;
-			if (!numeric_cell(s))
-				right[c] = false;
 		}
 	}
 	for (int r = -1; r < t->rows; r++) {
@@ -103,11 +76,12 @@ void table_print_cb(const struct table *t, FILE *f,
 		size_t len = 0;
 
 		for (int c = 0; c < t->ncols && len < sizeof(line); c++) {
-			const char *s = r < 0 ? t->head[c] :
+			const char *s = r < 0 ? t->cols[c].head :
 					t->cells[r * t->ncols + c];
+			bool right = t->cols[c].align == COL_RIGHT;
 
 			len += snprintf(line + len, sizeof(line) - len,
-					right[c] ? "%*s  " : "%-*s  ", w[c], s);
+					right ? "%*s  " : "%-*s  ", w[c], s);
 		}
 		if (len >= sizeof(line))
 			len = sizeof(line) - 1;
@@ -119,7 +93,6 @@ void table_print_cb(const struct table *t, FILE *f,
 			after(r, arg);
 	}
 	free(w);
-	free(right);
 }
 
 void table_free(struct table *t)

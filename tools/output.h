@@ -12,16 +12,32 @@
 #include "json.h"
 #include "parse.h"
 
-/* A text table: cells are copied; columns are sized to their widest cell. */
+/* How a table column is laid out, declared by each report. */
+enum col_align {
+	COL_LEFT,		/* names, paths, states, free text */
+	COL_RIGHT,		/* numbers, sizes, durations */
+};
+
+struct col {
+	const char *head;
+	enum col_align align;
+	int min_width;		/* 0: the header's; wider cells widen it */
+};
+
+/*
+ * A text table: cells are copied; a column is as wide as its widest cell
+ * (at least its header and min_width); two spaces between columns, no
+ * trailing blanks.
+ */
 struct table {
 	int ncols;
-	const char **head;
+	const struct col *cols;	/* the caller's, for the table's life */
 	char **cells;		/* rows * ncols */
 	int rows;
 	int cap;
 };
 
-void table_init(struct table *t, int ncols, const char **head);
+void table_init(struct table *t, int ncols, const struct col *cols);
 void table_add(struct table *t, const char **row);
 void table_print(const struct table *t, FILE *f);
 /* The same, calling @after (when not NULL) after each printed row. */

@@ -129,9 +129,21 @@ void json_sock_members(struct json *j, const struct rec *r)
 
 void print_sockets(const struct rec **v, int n)
 {
-	static const char *head[] = {
-		"COOKIE", "PROTO", "STATE", "LOCAL", "PEER", "RMEM", "WMEM",
-		"QUEUED", "MEM", "REF", "OWNER", "WAIT", "CGROUP", "FLAGS",
+	static const struct col cols[] = {
+		{ "COOKIE", COL_LEFT, 0 },
+		{ "PROTO", COL_LEFT, 0 },
+		{ "STATE", COL_LEFT, 0 },
+		{ "LOCAL", COL_LEFT, 0 },
+		{ "PEER", COL_LEFT, 0 },
+		{ "RMEM", COL_RIGHT, 0 },
+		{ "WMEM", COL_RIGHT, 0 },
+		{ "QUEUED", COL_RIGHT, 0 },
+		{ "MEM", COL_RIGHT, 0 },
+		{ "REF", COL_RIGHT, 0 },
+		{ "OWNER", COL_LEFT, 0 },
+		{ "WAIT", COL_LEFT, 0 },
+		{ "CGROUP", COL_LEFT, 0 },
+		{ "FLAGS", COL_LEFT, 0 },
 	};
 	struct table t;
 
@@ -147,7 +159,7 @@ void print_sockets(const struct rec **v, int n)
 		}
 		return;
 	}
-	table_init(&t, 14, head);
+	table_init(&t, 14, cols);
 	for (int i = 0; i < n; i++) {
 		char mem[32], ob[96], wb[96];
 		const char *row[14];

@@ -14,10 +14,15 @@ static void print_kv_table(const struct report *r, const char *kind,
 			   const char *title, bool nonzero_only)
 {
 	struct table t;
-	static const char *head[] = { "NETNS", "PROTO", "KEY", "VALUE" };
+	static const struct col cols[] = {
+		{ "NETNS", COL_LEFT, 0 },
+		{ "PROTO", COL_LEFT, 0 },
+		{ "KEY", COL_LEFT, 0 },
+		{ "VALUE", COL_RIGHT, 0 },
+	};
 	bool any = false;
 
-	table_init(&t, 4, head);
+	table_init(&t, 4, cols);
 	for (int i = 0; i < r->n; i++) {
 		const struct rec *x = &r->recs[i];
 

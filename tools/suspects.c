@@ -13,8 +13,18 @@
 #include "parse.h"
 #include "sockleak.h"
 
-/* Upper-cased copies of @keys, for a table header; free with heads_free. */
-static void heads_of(const char **head, const char *const *keys, int n)
+/*
+ * The suspects report's keys (module/suspects.c) that are numbers, and
+ * so right-aligned; every other key (and one the helper does not know)
+ * is a left-aligned column.
+ */
+static const char *const numeric_keys[] = { "bytes", "age_ms", "pid", "fd" };
+
+/*
+ * The columns of @keys: upper-cased copies as headers, aligned by key;
+ * free with cols_free.
+ */
+static void cols_of(struct col *cols, const char *const *keys, int n)
 {
 	for (int j = 0; j < n; j++) {
 		char *h = strdup(keys[j]);
@@ -23,14 +33,20 @@ static void heads_of(const char **head, const char *const *keys, int n)
 			fail("out of memory");
 		for (char *p = h; *p; p++)
 			*p = *p >= 'a' && *p <= 'z' ? *p - 32 : *p;
-		head[j] = h;
+		cols[j].head = h;
+		cols[j].align = COL_LEFT;
+		cols[j].min_width = 0;
+		for (size_t k = 0; k < sizeof(numeric_keys) /
+				       sizeof(numeric_keys[0]); k++)
+			if (!strcmp(keys[j], numeric_keys[k]))
+				cols[j].align = COL_RIGHT;
 	}
 }
 
-static void heads_free(const char **head, int n)
+static void cols_free(struct col *cols, int n)
 {
 	for (int j = 0; j < n; j++)
-		free((char *)head[j]);
+		free((char *)cols[j].head);
 }
 
 /* Every key of @r, in first-seen order; returns the count (at most 62). */
@@ -69,7 +85,8 @@ void print_suspects_report(const struct report *r, int limit)
 {
 	/* In the explanation already; JSON keeps them. */
 	static const char *const hidden[] = { "fd", "proto", "state", "err" };
-	const char *keys[64], *head[64];
+	const char *keys[64];
+	struct col cols[64];
 	struct sgroup *g = NULL;
 	int nkeys, at, ng;
 	struct table t;
@@ -101,8 +118,8 @@ void print_suspects_report(const struct report *r, int limit)
 	memmove(&keys[at + 1], &keys[at], (nkeys - at) * sizeof(keys[0]));
 	keys[at] = "wait";
 	nkeys++;
-	heads_of(head, keys, nkeys);
-	table_init(&t, nkeys, head);
+	cols_of(cols, keys, nkeys);
+	table_init(&t, nkeys, cols);
 	ng = opt.all ? -1 : suspect_groups(r, &g);
 	if (!opt.all && ng < 0)
 		fail("out of memory");
@@ -137,7 +154,7 @@ void print_suspects_report(const struct report *r, int limit)
 	}
 	table_print(&t, stdout);
 	table_free(&t);
-	heads_free(head, nkeys);
+	cols_free(cols, nkeys);
 	free(g);
 }
 

@@ -33,9 +33,15 @@ static long long tracked_mem(const struct rec *x)
 
 static void print_tracked(const struct report *r)
 {
-	static const char *const head[] = {
-		"COOKIE", "PROTO", "STATE", "REFCNT", "MEM", "CLOSED", "BY",
-		"MISSING",
+	static const struct col cols[] = {
+		{ "COOKIE", COL_LEFT, 0 },
+		{ "PROTO", COL_LEFT, 0 },
+		{ "STATE", COL_LEFT, 0 },
+		{ "REFCNT", COL_RIGHT, 0 },
+		{ "MEM", COL_RIGHT, 0 },
+		{ "CLOSED", COL_RIGHT, 0 },
+		{ "BY", COL_LEFT, 0 },
+		{ "MISSING", COL_LEFT, 0 },
 	};
 	struct table t;
 
@@ -52,7 +58,7 @@ static void print_tracked(const struct report *r)
 		}
 		return;
 	}
-	table_init(&t, 8, (const char **)head);
+	table_init(&t, 8, cols);
 	for (int i = 0; i < r->n; i++) {
 		const struct rec *x = &r->recs[i];
 		char mem[32], age[32], by[96];

@@ -176,18 +176,28 @@ static void watch_report(struct wsample *prev, struct wsample *cur, int idx)
 		json_newline(&j);
 	} else {
 		struct table t;
-		static const char *head[] = {
-			"COOKIE", "SOCKET", "CGROUP", "BYTES", "DELTA", "B/S",
-			"STREAK", "",
+		static const struct col cols[] = {
+			{ "COOKIE", COL_LEFT, 0 },
+			{ "SOCKET", COL_LEFT, 0 },
+			{ "CGROUP", COL_LEFT, 0 },
+			{ "BYTES", COL_RIGHT, 0 },
+			{ "DELTA", COL_RIGHT, 0 },
+			{ "B/S", COL_RIGHT, 0 },
+			{ "STREAK", COL_RIGHT, 0 },
+			{ "", COL_LEFT, 0 },
 		};
-		static const char *chead[] = { "CGROUP", "BYTES", "B/S" };
+		static const struct col ccols[] = {
+			{ "CGROUP", COL_LEFT, 0 },
+			{ "BYTES", COL_RIGHT, 0 },
+			{ "B/S", COL_RIGHT, 0 },
+		};
 
 		printf("sample %d (+%.1fs): sockets hold %s (%+.1f B/s); protocols use %s (%+.1f B/s)\n",
 		       idx + 1, dt, human_bytes(b1, sizeof(b1), cur->total),
 		       (cur->total - prev->total) / dt,
 		       human_bytes(b2, sizeof(b2), cur->usage),
 		       (cur->usage - prev->usage) / dt);
-		table_init(&t, 8, head);
+		table_init(&t, 8, cols);
 		for (int i = 0; i < n; i++) {
 			char by[32], d[32], r[32], st[16];
 			const char *row[8] = {
@@ -207,7 +217,7 @@ static void watch_report(struct wsample *prev, struct wsample *cur, int idx)
 		else
 			printf("no socket changed its memory\n");
 		table_free(&t);
-		table_init(&t, 3, chead);
+		table_init(&t, 3, ccols);
 		for (int i = 0; i < ncg; i++) {
 			char by[32], r[32];
 			const char *row[3] = { cg[i].a, by, r };
