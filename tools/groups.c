@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flags.h"
 #include "groups.h"
 #include "output.h"
 
@@ -86,29 +87,31 @@ int suspect_groups(const struct report *r, struct sgroup **out)
 	return n;
 }
 
-/* What the members have in common, by reason code. */
-static const char *cause(const char *reason, bool reset)
+/*
+ * What the members have in common, by reason code: a leak flag's cause
+ * (flags.c), or one of the reasons that are no flag. @buf holds
+ * "reset by peer, " and the cause when @reset (ECONNRESET) and the
+ * reason is unhashed_mem.
+ */
+static const char *cause(char *buf, size_t len, const char *reason,
+			 bool reset)
 {
-	static const struct { const char *reason, *text; } causes[] = {
-		{ "no_fd", "held by no fd (SCM_RIGHTS in flight, io_uring or a leaked fget)" },
-		{ "close_wait", "never close()d" },
-		{ "orphan_mem", "closed by their owner, still holding memory" },
-		{ "unread", "never read" },
-		{ "fin_wait2", "waiting for a FIN the peer never sent" },
-		{ "rcvbuf_locked", "full to a hand-set SO_RCVBUF" },
-		{ "zero_window", "with a zero window" },
-		{ "bpf_held", "held by a sockmap/psock" },
+	static const struct { const char *reason, *text; } other[] = {
 		{ "not_freed", "closed but not freed" },
 		{ "no_timer", "orphans no timer will ever end" },
 		{ "no_socket", "with no struct socket, in no table" },
 	};
+	const struct leak_flag *f = leak_flag_find(reason);
 
-	if (!strcmp(reason, "unhashed_mem"))
-		return reset ? "reset by peer, unhashed (ss cannot see them)" :
-			"unhashed (ss cannot see them)";
-	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
-		if (!strcmp(reason, causes[i].reason))
-			return causes[i].text;
+	if (f && f->cause && reset && !strcmp(reason, "unhashed_mem")) {
+		snprintf(buf, len, "reset by peer, %s", f->cause);
+		return buf;
+	}
+	if (f && f->cause)
+		return f->cause;
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (!strcmp(reason, other[i].reason))
+			return other[i].text;
 	return reason;
 }
 
@@ -119,7 +122,7 @@ void group_explain(char *buf, size_t len, const struct report *r,
 	const char *proto = rec_get(x, "proto"), *state = rec_get(x, "state");
 	const char *pid = rec_get(x, "pid"), *comm = rec_get(x, "comm");
 	const char *verdict = rec_get(x, "verdict");
-	char each[32], total[32], name[64];
+	char each[32], total[32], name[64], why[128];
 	size_t k = 0;
 
 	if (!proto || !strcmp(proto, "-"))
@@ -132,7 +135,8 @@ void group_explain(char *buf, size_t len, const struct report *r,
 		k += snprintf(buf + k, len - k, " in %s", state);
 	if (k < len)
 		k += snprintf(buf + k, len - k, " %s",
-			      cause(rec_get(x, "reason") ?: "?",
+			      cause(why, sizeof(why),
+				    rec_get(x, "reason") ?: "?",
 				    rec_num0(x, "err") == ECONNRESET));
 	human_bytes(total, sizeof(total), g->bytes);
 	if (k < len && g->min_bytes == g->max_bytes)

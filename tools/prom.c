@@ -8,14 +8,10 @@
 #include <string.h>
 
 #include "account.h"
+#include "flags.h"
 #include "output.h"
 #include "parse.h"
 #include "sockleak.h"
-
-static const char *const flag_names[] = {
-	"close_wait", "unread", "orphan_mem", "fin_wait2", "rcvbuf_locked",
-	"zero_window", "bpf_held", "no_fd", "unhashed_mem", "unhashed",
-};
 
 static const char *const proto_keys[][2] = {
 	{ "memory_allocated", "Pages the protocol has charged (sockstat mem)." },
@@ -26,6 +22,56 @@ static const char *const proto_keys[][2] = {
 	{ "orphans", "Orphan sockets (sockstat orphan)." },
 	{ "pressure", "1 when the protocol is under memory pressure." },
 };
+
+/* Sockets of @socks whose flags= has @flag. */
+static int flag_count(const struct report *socks, const char *flag)
+{
+	int n = 0;
+
+	for (int i = 0; i < socks->n; i++)
+		n += list_has(get_or(&socks->recs[i], "flags"), flag);
+	return n;
+}
+
+/*
+ * sockleak_flagged_sockets: every flag the helper knows (flags.c, 0 when
+ * no socket has it), then every other flag name the sockets report has
+ * (a newer module's).
+ */
+static void prom_flags(const struct report *socks)
+{
+	static const char *const metric = "sockleak_flagged_sockets";
+	const char *l[] = { "flag", NULL, NULL };
+	char seen[64][32];
+	int nseen = 0;
+
+	prom_family(stdout, metric, "gauge", "Sockets carrying each leak flag.");
+	for (int f = 0; f < nr_leak_flags; f++) {
+		l[1] = leak_flags[f].name;
+		prom_sample(stdout, metric, l, flag_count(socks, l[1]));
+	}
+	for (int i = 0; i < socks->n; i++) {
+		const char *p = get_or(&socks->recs[i], "flags");
+
+		while (*p && strcmp(p, "-")) {
+			size_t len = strcspn(p, ",");
+			char name[32];
+			bool dup = false;
+
+			snprintf(name, sizeof(name), "%.*s", (int)len, p);
+			p += len + (p[len] == ',');
+			for (int k = 0; k < nseen; k++)
+				dup |= !strcmp(seen[k], name);
+			if (dup || leak_flag_find(name) || nseen == 64)
+				continue;
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
+		}
+	}
+	for (int k = 0; k < nseen; k++) {
+		l[1] = seen[k];
+		prom_sample(stdout, metric, l, flag_count(socks, l[1]));
+	}
+}
 
 static void prom_generic_report(const struct report *r, const char *name,
 				const char *labelkey)
@@ -125,15 +171,7 @@ int cmd_prom(void)
 
 		prom_sample(stdout, "sockleak_cgroup_socket_bytes", l, c[i].v[1]);
 	}
-	prom_family(stdout, "sockleak_flagged_sockets", "gauge", "Sockets carrying each leak flag.");
-	for (size_t f = 0; f < sizeof(flag_names) / sizeof(flag_names[0]); f++) {
-		const char *l[] = { "flag", flag_names[f], NULL };
-		int n = 0;
-
-		for (int i = 0; i < s.socks.n; i++)
-			n += list_has(get_or(&s.socks.recs[i], "flags"), flag_names[f]);
-		prom_sample(stdout, "sockleak_flagged_sockets", l, n);
-	}
+	prom_flags(&s.socks);
 	prom_family(stdout, "sockleak_suspects", "gauge", "Leak suspects (the module's suspects report, else sockets with a leak flag).");
 	prom_sample(stdout, "sockleak_suspects", NULL, s.n);
 

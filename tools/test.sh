@@ -189,6 +189,18 @@ check "--prom: tcp memory_allocated" "$(get 'sockleak_proto_memory_allocated{pro
 	"$(grep 'kind=proto proto=tcp' "$td/leaky2/summary" | grep -o 'memory_allocated=[0-9]*' | cut -d= -f2)"
 check "--prom: suspects = flagged sockets" "$(get 'sockleak_suspects')" \
 	"$(grep -c 'flags=[a-z]' "$td/leaky2/sockets")"
+# Every flag of the module (flag_names[] of module/classify.c), in its order.
+check "--prom: flagged_sockets for every flag of the module" \
+	"$(sed -n 's/^sockleak_flagged_sockets{flag="\([a-z_0-9]*\)"} .*/\1/p' "$tmp/prom" | tr '\n' ' ')" \
+	"$(sed -n '/flag_names\[SOCKLEAK_F_NR\]/,/^};/s/.*= "\([a-z_0-9]*\)",/\1/p' "$here/../module/classify.c" | tr '\n' ' ')"
+check "--prom: flagged_sockets unread = sockets with unread" "$(get 'sockleak_flagged_sockets{flag="unread"}')" \
+	"$(grep -cE 'flags=([a-z_,]*,)?unread(,| |$)' "$td/leaky2/sockets")"
+# A flag the helper does not know (a newer module): exported too.
+mkdir -p "$tmp/newflag"
+cp "$td/leaky2/"* "$tmp/newflag/"
+sed '1s/flags=[^ ]*/flags=unread,some_new_flag/' "$td/leaky2/sockets" >"$tmp/newflag/sockets"
+check "--prom: a flag the helper does not know is exported" \
+	"$("$bin" --debugfs "$tmp/newflag" --prom | "$here/promcheck.py" --get 'sockleak_flagged_sockets{flag="some_new_flag"}')" 1
 
 # 8. watch: rates from two captures 2 s apart.
 w=$("$bin" --debugfs "$td/leaky1" --debugfs "$td/leaky2" --json watch -i 2)
