@@ -181,7 +181,7 @@ else
 	sl_log "tracked row: $row"
 	sl_check "tracked: the held socket $held (not in ss), closed by $l2pid/leaky, refcnt 1" \
 		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -q 'sk:$held ' &&
-		       echo '$row' | awk '{exit !(\$4 == 1 && \$7 == \"$l2pid/leaky\")}'"
+		       echo '$row' | awk '{exit !(\$4 == 1 && \$(NF - 1) == \"$l2pid/leaky\")}'"
 	"$SL" --prom >/tmp/prom
 	sl_check "--prom tracked sockets equal the tracked lines of debugfs" \
 		[ "$(grep '^sockleak_tracked_sockets ' /tmp/prom | awk '{print $2}')" = "$(grep -c . $SL_DIR/tracked)" ]

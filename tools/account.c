@@ -156,7 +156,7 @@ void account_print(FILE *f, const struct account *a)
 
 	fprintf(f, "%s: %lld %s (%s):", a->proto, a->usage,
 		plural(a->usage, "page", "pages"),
-		human_bytes(b, sizeof(b), 4096.0 * a->usage));
+		human_bytes(b, sizeof(b), 4096LL * a->usage));
 	for (int i = 0; i < a->nparts; i++) {
 		const struct account_part *p = &a->parts[i];
 

@@ -44,7 +44,7 @@ static const char *cell_bytes(char *buf, size_t len, const struct rec *r,
 
 	if (!rec_num(r, key, &v))
 		return "-";
-	return human_bytes_short(buf, len, v);
+	return human_bytes(buf, len, v);
 }
 
 /*
@@ -127,8 +127,8 @@ static void print_cgroups(const struct report *r)
 			row[6] = cell_bytes(b[2], sizeof(b[2]), x, "tcpmem");
 			row[7] = cell_bytes(b[3], sizeof(b[3]), x, "residue");
 		} else {
-			row[6] = have ? human_bytes_short(b[2], sizeof(b[2]), sock) : "-";
-			row[7] = have ? human_bytes_short(b[3], sizeof(b[3]), sock - sub) : "-";
+			row[6] = have ? human_bytes(b[2], sizeof(b[2]), sock) : "-";
+			row[7] = have ? human_bytes(b[3], sizeof(b[3]), sock - sub) : "-";
 		}
 		row[8] = get_or(x, "flags");
 		table_add(&t, row);

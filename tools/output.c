@@ -159,30 +159,28 @@ void prom_sanitize(char *dst, size_t len, const char *key)
 	dst[i] = '\0';
 }
 
-const char *human_bytes(char *buf, size_t len, double bytes)
+const char *human_bytes(char *buf, size_t len, long long bytes)
 {
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	const char *sign = bytes < 0 ? "-" : "";
+	unsigned long long b = bytes < 0 ? -(unsigned long long)bytes :
+				   (unsigned long long)bytes;
+	unsigned long long one = 1024;
 	int u = 0;
 
-	while (fabs(bytes) >= 1024 && u < 4) {
-		bytes /= 1024;
+	if (b < 1024) {
+		snprintf(buf, len, "%s%llu B", sign, b);
+		return buf;
+	}
+	while (u < 3 && b >= one * 1024) {
+		one *= 1024;
 		u++;
 	}
-	if (u)
-		snprintf(buf, len, "%.1f %s", bytes, unit[u]);
+	if (u == 0 && !(b % one))
+		snprintf(buf, len, "%s%llu %s", sign, b / one, unit[u]);
 	else
-		snprintf(buf, len, "%.0f B", bytes);
-	return buf;
-}
-
-const char *human_bytes_short(char *buf, size_t len, double bytes)
-{
-	char *sp;
-
-	human_bytes(buf, len, bytes);
-	sp = strchr(buf, ' ');
-	if (sp)
-		memmove(sp, sp + 1, strlen(sp));
+		snprintf(buf, len, "%s%llu.%llu %s", sign, b / one,
+			 b % one * 10 / one, unit[u]);
 	return buf;
 }
 

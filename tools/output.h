@@ -54,10 +54,13 @@ void prom_sample(FILE *f, const char *name, const char *const *labels,
 /* Turn @key into a valid metric-name part (other chars become '_'). */
 void prom_sanitize(char *dst, size_t len, const char *key);
 
-/* "12.3 KiB" style, for humans. */
-const char *human_bytes(char *buf, size_t len, double bytes);
-/* The same without the space ("12.3KiB"): one word, for table cells. */
-const char *human_bytes_short(char *buf, size_t len, double bytes);
+/*
+ * A size as the module writes it (module/suspects.c): "512 B", "8 KiB",
+ * "4.5 KiB", "2.0 MiB" (one decimal, cut not rounded, none for a whole
+ * KiB), and past the module's MiB, "3.2 GiB" and "1.5 TiB" alike;
+ * negative sizes with a '-'.
+ */
+const char *human_bytes(char *buf, size_t len, long long bytes);
 /* A duration: "655ms", "12.3s", "4m05s", "2h03m", "3d04h"; "-" when < 0. */
 const char *human_ms(char *buf, size_t len, long long ms);
 

@@ -40,6 +40,13 @@ S() { d=$1; shift; "$bin" --debugfs "$td/$d" "$@"; }
 L2() { "$bin" --debugfs "$td/leaky2" "$@"; }
 # Table rows (without header) of a sockets table: the cookies, in order.
 cookies() { tail -n +2 | awk '{print $1}' | tr '\n' ' '; }
+# Columns N... of a table's rows, "|" after each row: columns are two or
+# more spaces apart, a cell may have one ("4 KiB").
+cols() {
+	sed 's/^ *//; s/   */\t/g' | awk -F '\t' -v want="$*" '
+		BEGIN { n = split(want, c, " ") }
+		{ for (i = 1; i <= n; i++) printf "%s%s", $c[i], (i < n ? " " : "|") }'
+}
 json_ok() { python3 -m json.tool >/dev/null 2>&1; }
 jsonl_ok() {
 	python3 -c 'import json,sys
@@ -244,7 +251,7 @@ printf 'sock %s\n' 999999 >"$cg/sl_dying/memory.stat"
 check "cgroups (saved copy, no cgroupfs): columns" "$(RP cgroups | head -1 | tr -s ' ')" \
 	"ID PATH STATE SOCKETS CHARGED SUBTREE_CHARGED MEMSTAT_SOCK RESIDUE FLAGS"
 check "cgroups (saved copy, no cgroupfs): no memory.stat read" \
-	"$(RP cgroups | tail -n +2 | awk '{print $7 $8}' | sort -u)" "--"
+	"$(RP cgroups | tail -n +2 | cols 7 8 | tr '|' '\n' | sort -u | grep .)" "- -"
 SOCKLEAK_CGROUPFS=$cg RP --json cgroups >"$tmp/cgj"
 check "cgroups --json: one valid object per line" "$(jsonl_ok <"$tmp/cgj")" "$(grep -c . "$td/reports/cgroups")"
 # Expected residue: memory.stat sock (as written above) - subtree_charged
@@ -260,13 +267,41 @@ print(list(o[2].keys()), o[2]["path"], o[2]["memstat_sock"], o[3]["memstat_sock"
 	"$(head -3 "$td/reports/cgroups" | tail -1 | python3 -c 'import sys
 print([w.split("=")[0] for w in sys.stdin.read().split()] + ["memstat_sock", "memstat_residue"], "/sl_a/web\\040app", 20480, None)')"
 check "cgroups table: human sizes, residue per row, dying memcg -" \
-	"$(SOCKLEAK_CGROUPFS=$cg RP cgroups | tail -n +2 | awk '{print $1, $5, $6, $7, $8, $9}' | tr '\n' '|')" \
-	"1 0B 56.0KiB 60.0KiB 4.0KiB -|26 28.0KiB 44.0KiB 44.0KiB 0B -|31 16.0KiB 16.0KiB 20.0KiB 4.0KiB -|40 12.0KiB 12.0KiB - - dying_sockets|"
+	"$(SOCKLEAK_CGROUPFS=$cg RP cgroups | tail -n +2 | cols 1 5 6 7 8 9)" \
+	"1 0 B 56 KiB 60 KiB 4 KiB -|26 28 KiB 44 KiB 44 KiB 0 B -|31 16 KiB 16 KiB 20 KiB 4 KiB -|40 12 KiB 12 KiB - - dying_sockets|"
 # cgroup v1 (6.1): tcpmem and residue come from the module.
 sed 's/tcpmem=- residue=-/tcpmem=65536 residue=8192/' "$td/reports/cgroups" >"$R/cgroups"
 check "cgroups on v1: TCPMEM and the module's RESIDUE" \
-	"$(SOCKLEAK_CGROUPFS=$cg RP cgroups | awk 'NR==1{print $7, $8} NR==3{print $7, $8}' | tr '\n' '|')" \
-	"TCPMEM RESIDUE|64.0KiB 8.0KiB|"
+	"$(SOCKLEAK_CGROUPFS=$cg RP cgroups | sed -n '1p;3p' | cols 7 8)" \
+	"TCPMEM RESIDUE|64 KiB 8 KiB|"
+# Sizes as the module writes them (suspects_size() of module/suspects.c):
+# the CHARGED cells against that rule, computed here.
+sizes="0 512 1023 1024 4608 4700 8192 1048575 1048576 2625536 1073741824"
+i=0
+for b in $sizes; do
+	i=$((i + 1))
+	echo "id=$i path=/s$i state=dying sockets=1 charged=$b subtree_charged=0 tcpmem=- residue=- flags=-"
+done >"$R/cgroups"
+check "sizes in the module's style: 512 B, 8 KiB, 4.5 KiB, 2.5 MiB" \
+	"$(RP cgroups | tail -n +2 | cols 5)" \
+	"$(
+	# shellcheck disable=SC2086
+	python3 - $sizes <<'PY'
+import sys
+K, M, G = 1 << 10, 1 << 20, 1 << 30
+def size(b):
+    if b >= G:
+        return "%d.%d GiB" % (b // G, b % G * 10 // G)
+    if b >= M:
+        return "%d.%d MiB" % (b // M, b % M * 10 // M)
+    if b >= K and b % K:
+        return "%d.%d KiB" % (b // K, b % K * 10 // K)
+    if b >= K:
+        return "%d KiB" % (b // K)
+    return "%d B" % b
+print("".join(size(int(b)) + "|" for b in sys.argv[1:]))
+PY
+)"
 cp "$td/reports/cgroups" "$R/cgroups"
 
 # tracked: columns, MEM = rmem+wmem+queued+fwd, CLOSED, BY, MISSING.
@@ -279,8 +314,8 @@ check "tracked --json: mem = rmem+wmem+queued+fwd of the file" \
 RP --json tracked | jsonl_ok >/dev/null
 check "tracked --json: valid JSON Lines" "$?" 0
 check "tracked: rows (cookie mem closed by missing)" \
-	"$(RP tracked | tail -n +2 | awk '{print $1, $5, $6, $7, $8}' | tr '\n' '|')" \
-	"2 0B 655ms 97/tracker_test -|1f 8.0KiB 30m05s 311/worker destroy,kill_queues|20 4.2KiB - - close,orphan|"
+	"$(RP tracked | tail -n +2 | cols 1 5 6 7 8)" \
+	"2 0 B 655ms 97/tracker_test -|1f 8 KiB 30m05s 311/worker destroy,kill_queues|20 4.2 KiB - - close,orphan|"
 check "tracked -v: every stack frame on its own line" \
 	"$(RP tracked -v | grep -c '^      [^ ]')" \
 	"$(awk '{for(i=1;i<=NF;i++){split($i,a,"="); if ((a[1]=="alloc_stack"||a[1]=="close_stack") && a[2]!="-") n+=split(a[2],f,",")}} END{print n}' "$td/reports/tracked")"
@@ -349,7 +384,7 @@ check "suspects: one row per group, never first, then by bytes" \
 	"socket/8 socket/3 socket/9 "
 check "suspects: the group's row sums and names the owner and fds" \
 	"$("$bin" --debugfs "$G" suspects | grep '3 sockets' | tr -s ' ' | cut -d' ' -f4-6,9-)" \
-	"24576 200 139 unhashed_mem - 3 tcp sockets in UNCONN reset by peer, unhashed (ss cannot see them), 8.0 KiB held each (24.0 KiB), all held by pid 139 (repro), fds 18-20"
+	"24576 200 139 unhashed_mem - 3 tcp sockets in UNCONN reset by peer, unhashed (ss cannot see them), 8 KiB held each (24 KiB), all held by pid 139 (repro), fds 18-20"
 check "suspects --all: one row each" \
 	"$("$bin" --debugfs "$G" suspects --all | tail -n +2 | wc -l)" 5
 check "overview: groups counted, the group row shown" \

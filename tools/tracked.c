@@ -75,7 +75,7 @@ static void print_tracked(const struct report *r)
 		row[1] = get_or(x, "proto");
 		row[2] = get_or(x, "state");
 		row[3] = get_or(x, "refcnt");
-		row[4] = human_bytes_short(mem, sizeof(mem), tracked_mem(x));
+		row[4] = human_bytes(mem, sizeof(mem), tracked_mem(x));
 		row[5] = rec_num(x, "close_age_ms", &v) ?
 			 human_ms(age, sizeof(age), v) : "-";
 		row[6] = by;
