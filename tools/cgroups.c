@@ -55,7 +55,8 @@ static const char *cell_bytes(char *buf, size_t len, const struct rec *r,
  */
 static void print_cgroups(const struct report *r)
 {
-	static const struct col cols_v2[] = {
+	/* Column 6 is memory.stat's sock on v2, the v1 tcpmem counter on v1. */
+	struct col cols[] = {
 		{ "ID", COL_RIGHT, 0 },
 		{ "PATH", COL_LEFT, 0 },
 		{ "STATE", COL_LEFT, 0 },
@@ -63,17 +64,6 @@ static void print_cgroups(const struct report *r)
 		{ "CHARGED", COL_RIGHT, 0 },
 		{ "SUBTREE_CHARGED", COL_RIGHT, 0 },
 		{ "MEMSTAT_SOCK", COL_RIGHT, 0 },
-		{ "RESIDUE", COL_RIGHT, 0 },
-		{ "FLAGS", COL_LEFT, 0 },
-	};
-	static const struct col cols_v1[] = {
-		{ "ID", COL_RIGHT, 0 },
-		{ "PATH", COL_LEFT, 0 },
-		{ "STATE", COL_LEFT, 0 },
-		{ "SOCKETS", COL_RIGHT, 0 },
-		{ "CHARGED", COL_RIGHT, 0 },
-		{ "SUBTREE_CHARGED", COL_RIGHT, 0 },
-		{ "TCPMEM", COL_RIGHT, 0 },
 		{ "RESIDUE", COL_RIGHT, 0 },
 		{ "FLAGS", COL_LEFT, 0 },
 	};
@@ -89,7 +79,9 @@ static void print_cgroups(const struct report *r)
 	}
 	ms = !v1 && cgroupfs_on();
 	json_init(&j, stdout);
-	table_init(&t, 9, v1 ? cols_v1 : cols_v2);
+	if (v1)
+		cols[6].head = "TCPMEM";
+	table_init(&t, 9, cols);
 	for (int i = 0; i < r->n; i++) {
 		const struct rec *x = &r->recs[i];
 		const char *path = rec_get(x, "path");

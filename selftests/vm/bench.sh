@@ -21,6 +21,24 @@ out() {
 	echo "BENCH sockets=$1 what=$2 value=$3 unit=$4"
 }
 
+# Run "sltool ARGS..." in the background, holding its sockets until
+# hold_end, and wait for its "ready".
+hold_start() {
+	rm -f /tmp/hold /tmp/ready
+	mkfifo /tmp/hold
+	$T "$@" </tmp/hold >/tmp/ready &
+	exec 9>/tmp/hold
+	while ! grep -q ready /tmp/ready 2>/dev/null; do
+		sleep 1
+		kill -0 $! 2>/dev/null || { echo "$1 failed"; exit 1; }
+	done
+}
+hold_end() {
+	kill $(jobs -p) 2>/dev/null
+	exec 9>&-
+	wait
+}
+
 # BENCH_SETTLE=1 (make bench, whose guest clock counts instructions, see
 # the Makefile): before each churn run, wait until the TIME-WAIT sockets
 # of the previous ones are gone, so that no mode inherits a fuller hash
@@ -120,15 +138,8 @@ for n in $SCALE; do
 	v0=$(vmalloc_kb)
 	echo track=on >$SL/control || { echo "track=on failed"; exit 1; }
 	v1=$(vmalloc_kb)
-	rm -f /tmp/hold /tmp/ready
-	mkfifo /tmp/hold
 	t0=$(date +%s)
-	$T pairs "$((n / 2))" 16 </tmp/hold >/tmp/ready &
-	exec 9>/tmp/hold
-	while ! grep -q ready /tmp/ready 2>/dev/null; do
-		sleep 1
-		kill -0 $! 2>/dev/null || { echo "pairs failed"; exit 1; }
-	done
+	hold_start pairs "$((n / 2))" 16
 	out "$n" scale_setup_s "$(($(date +%s) - t0))" s
 	line=$(grep 'kind=tracker' $SL/summary)
 	echo "# $line"
@@ -143,22 +154,13 @@ for n in $SCALE; do
 	out "$n" scale_cgroups "$($T time $SCALE_RUNS cat $SL/cgroups)" us
 	out "$n" scale_tracked "$($T time $SCALE_RUNS cat $SL/tracked)" us
 	out "$n" scale_scan "$($T time $SCALE_RUNS sh -c "echo scan >$SL/control")" us
-	kill $(jobs -p) 2>/dev/null
-	exec 9>&-
-	wait
+	hold_end
 	echo track=off >$SL/control
 done
 [ -n "$SCALE" ] && echo "$tw" >/proc/sys/net/ipv4/tcp_max_tw_buckets
 
 for n in $PAIRS; do
-	rm -f /tmp/hold /tmp/ready
-	mkfifo /tmp/hold
-	$T pairs "$n" 8 </tmp/hold >/tmp/ready &
-	exec 9>/tmp/hold
-	while ! grep -q ready /tmp/ready 2>/dev/null; do
-		sleep 1
-		kill -0 $! 2>/dev/null || { echo "pairs failed"; exit 1; }
-	done
+	hold_start pairs "$n" 8
 	# a few UDP sockets and listeners on top
 	for p in 1 2 3 4; do nc -l -p $((7000 + p)) </dev/null >/dev/null & done
 	sleep 1
@@ -177,29 +179,19 @@ for n in $PAIRS; do
 		grep -E 'tracked|registry' $SL/summary | head -3 | sed 's/^/# /'
 		echo track=off >$SL/control
 	fi
-	kill $(jobs -p) 2>/dev/null
-	exec 9>&-
-	wait
+	hold_end
 done
 # One long chain: N connected UDP sockets of one local port share one slot
 # of the UDP hash, which the walk must not re-walk from its head for every
 # batch (what=chain_*; ss -uan as the kernel's own walk).
 modprobe sockleak
 for n in $CHAIN; do
-	rm -f /tmp/hold /tmp/ready
-	mkfifo /tmp/hold
-	$T udp-chain "$n" </tmp/hold >/tmp/ready &
-	exec 9>/tmp/hold
-	while ! grep -q ready /tmp/ready 2>/dev/null; do
-		sleep 1
-		kill -0 $! 2>/dev/null || { echo "udp-chain failed"; exit 1; }
-	done
+	hold_start udp-chain "$n"
 	s=$(wc -l <$SL/sockets)
 	out "$s" chain_cat_summary "$($T time $RUNS cat $SL/summary)" us
 	out "$s" chain_cat_sockets "$($T time $RUNS cat $SL/sockets)" us
 	out "$s" chain_ss_uan "$($T time $RUNS /usr/bin/ss -uan)" us
-	exec 9>&-
-	wait
+	hold_end
 done
 # Refcount watchpoint: PINGPONG one-byte ping-pongs on a loopback pair,
 # its client end unwatched, then watched (interleaved, RUNS rounds); the
