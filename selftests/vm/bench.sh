@@ -64,8 +64,9 @@ churn() {
 # unmeasured run with the module unloaded, and the order is rotated by one
 # each round (with CHURN_ROUNDS = 6, every mode runs once in every
 # position); the report takes each mode's median. The unmeasured run is
-# there because the run that follows the end of a tracking session was
-# 10% slower, whatever its mode (make bench, 7.3, icount).
+# there because the run right after a track=on/off cycle is 15% slower,
+# whatever its mode, even when nothing was tracked in between: a
+# transient of the kernel's probe machinery (7.3, icount).
 MODES="absent loaded tracking tracking_depth16 tracking_filtered tracking_nostacks"
 churn_mode() {
 	rmmod sockleak 2>/dev/null
