@@ -8,8 +8,8 @@
  *   [watch_next filter=<filter> left=N armed=N lost=N]
  *   cookie=<hex> state=armed|freed proto= origin=cookie|alloc|clone|
  *   connect|listen armed_after_us=N|- refcnt=N base=N gets=N puts=N
- *   changes=N kept=N sites=N sites_lost=N folded=N armed_ms=N
- *   freed_ms=N|-
+ *   changes=N kept=N sites=N sites_lost=N folded=N undecoded=N
+ *   armed_ms=N freed_ms=N|-
  *    change=<n> t_us=<since arming> cpu= ctx=task|softirq|hardirq|nmi
  *    pid= comm= old= new= site=<n>|-
  *    site=<n> op=get|put|none count=N unmatched=N stack=<f>,<f>,...
@@ -21,8 +21,9 @@
  * the count when the watch was armed. gets and puts are the references
  * taken and dropped since; base + gets - puts = refcnt unless a change
  * was lost. A change is one trap: old and new are the count before and
- * after (two writes racing on two CPUs may be folded into one change of
- * 0 or 2). The latest WATCH_RING changes are kept ("kept"), every change
+ * after, decoded from the writing instruction (watch.c); "undecoded"
+ * counts changes read back from the count instead (two writes racing on
+ * two CPUs may fold into one such change of 0 or 2). The latest WATCH_RING changes are kept ("kept"), every change
  * is counted. A site is one distinct stack (innermost first, as %pS,
  * deduplicated), counted for every change even when the change itself
  * is no longer kept; "sites_lost" counts changes whose stack found no
@@ -238,10 +239,11 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 					       NSEC_PER_USEC));
 	else
 		seq_putc(m, '-');
-	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d folded=%d armed_ms=%llu freed_ms=",
+	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d folded=%d undecoded=%d armed_ms=%llu freed_ms=",
 		   refcnt, w->base, gets, puts,
 		   seq, min_t(unsigned int, seq, WATCH_RING), nsites,
 		   atomic_read(&w->sites_lost), atomic_read(&w->folded),
+		   atomic_read(&w->undecoded),
 		   div_u64(now - w->armed_ns, NSEC_PER_MSEC));
 	if (state == W_FREED)
 		seq_printf(m, "%llu\n",

@@ -12,15 +12,18 @@
  * sites (counted for every change) and a ring of the latest WATCH_RING
  * changes. watch_next.c arms the next sockets created; refs.c reports.
  *
- * The count: each trap reads the value after its write and exchanges it
- * with the last one seen, so gets and puts always add up to the count
- * (two writes racing on two CPUs may fold into one change of 0 or 2).
+ * The count: each trap's change is decoded from the writing instruction
+ * (watch_insn.c: its registers and flags), so two writes racing on two
+ * CPUs are two exact changes, and adding them up keeps the count. A write
+ * that cannot be decoded ("undecoded": refcount_set()'s plain store) is
+ * read back instead: the value now, exchanged with the last one seen,
+ * which folds in what another CPU wrote in between.
  * sockleak's own references (the socket walk holds each socket while it
  * reads it) are recognised by the code that writes (watch_own()); they
  * are neither recorded nor reported, and the count leaves them out,
- * exactly (each is +1 or -1). When another CPU moved the count between
- * two traps so that the trap of sockleak's own change read that move
- * too, the move is counted in gets or puts without a site ("folded").
+ * exactly (each is +1 or -1). When a change read back for sockleak's own
+ * trap held another CPU's move too, the move is counted in gets or puts
+ * without a site ("folded").
  *
  * Disarming at free: the kmem_cache_free tracepoint (attached while a
  * watch exists) sees the socket's object go back to its slab before the
@@ -151,6 +154,31 @@ static void watch_count(struct sockleak_watch *w, int delta)
 		atomic_add(-delta, &w->puts);
 }
 
+/*
+ * This write's change: decoded from the instruction (watch_insn.c), exact
+ * whatever other CPUs wrote since; else read back, the difference from
+ * the last value seen. Returns false when nothing changed.
+ */
+static bool watch_change(struct sockleak_watch *w, struct pt_regs *regs,
+			 int *old, int *new)
+{
+	struct watch_write wr;
+
+	if (watch_insn_write(regs, &w->sk->sk_refcnt, &wr)) {
+		/* A failed compare-and-exchange wrote the old value back. */
+		if (!wr.delta)
+			return false;
+		*new = atomic_add_return(wr.delta, &w->last);
+		*old = wr.old_known ? wr.old : *new - wr.delta;
+		*new = *old + wr.delta;
+		return true;
+	}
+	atomic_inc(&w->undecoded);
+	*new = refcount_read(&w->sk->sk_refcnt);
+	*old = atomic_xchg(&w->last, *new);
+	return true;
+}
+
 /* #DB handler: one write of the watched sk_refcnt. No lock, no allocation. */
 static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 		      struct pt_regs *regs)
@@ -165,17 +193,18 @@ static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 	/* Freed: the word may belong to another object now. */
 	if (READ_ONCE(w->state) != W_ARMED)
 		return;
-	new = refcount_read(&w->sk->sk_refcnt);
-	old = atomic_xchg(&w->last, new);
+	if (!watch_change(w, regs, &old, &new))
+		return;
 	/* The writing function first: the unwinder starts at its caller. */
 	ent[0] = instruction_pointer(regs);
 	depth = 1 + sockleak_stack_regs(regs, ent + 1, WATCH_DEPTH - 1);
 	own = watch_own(ent, depth);
 	if (own) {
 		/*
-		 * Exactly +1 or -1 of its own. What else the count moved by
-		 * since the last change seen (another CPU's write whose trap
-		 * read the value before this one) is folded in, unattributed.
+		 * Exactly +1 or -1 of its own. What else a change read back
+		 * moved the count by since the last change seen (another
+		 * CPU's write whose trap read the value before this one) is
+		 * folded in, unattributed.
 		 */
 		atomic_add(own, &w->own);
 		watch_count(w, new - old - own);
@@ -350,7 +379,7 @@ int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
 {
 	struct perf_event_attr attr;
 	struct sockleak_watch *w;
-	int slot, ret, count;
+	int slot, ret, count, drift;
 
 	if (watch_lookup(cookie, &slot))
 		return -EEXIST;
@@ -392,8 +421,17 @@ int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
 		w->bp = NULL;
 		WRITE_ONCE(watch_slots[slot], NULL);
 		watch_destroy(w);
+		return ret;
 	}
-	return ret;
+	/*
+	 * A write on a CPU the watchpoint had not reached yet went unseen:
+	 * the count starts from its value once the watchpoint is on every
+	 * CPU (a trap in flight right now would be counted twice).
+	 */
+	drift = refcount_read(&sk->sk_refcnt) - atomic_read(&w->last);
+	w->base += drift;
+	atomic_add(drift, &w->last);
+	return 0;
 free:
 	vfree(w);
 	return ret;

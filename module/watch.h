@@ -63,17 +63,30 @@ struct sockleak_watch {
 	u8 origin;		/* enum watch_origin */
 	u64 born_ns;		/* allocation (watch_next), 0: unknown */
 	int base;		/* count at arming, sockleak's reference left out */
-	atomic_t last;		/* last value seen by the handler */
+	atomic_t last;		/* the count, as the changes add up */
 	atomic_t own;		/* net references sockleak holds */
 	atomic_t seq;		/* changes recorded */
 	atomic_t gets, puts;
 	atomic_t sites_lost;
 	atomic_t folded;	/* moves folded into sockleak's own changes */
+	atomic_t undecoded;	/* changes read back, not decoded */
 	u64 armed_ns, freed_ns;
 	struct work_struct work;	/* unregisters after the free */
 	struct watch_site sites[WATCH_SITES];
 	struct watch_rec ring[WATCH_RING];
 };
+
+/* One write of a watched count, decoded from the instruction. */
+struct watch_write {
+	int delta;		/* its change; 0: nothing changed */
+	int old;		/* the count before it, if old_known */
+	bool old_known;
+};
+
+/* watch_insn.c: false when the write at @regs cannot be decoded. */
+struct pt_regs;
+bool watch_insn_write(const struct pt_regs *regs, const void *addr,
+		      struct watch_write *wr);
 
 /* watch.c: the watches, under watch_mutex. */
 extern struct mutex watch_mutex;

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -394,6 +395,91 @@ TEST_F_TIMEOUT(refs, connection_balances_at_free, 120)
 			EXPECT_STREQ("TIME-WAIT", s->state);
 	}
 	ss_free(&ss);
+}
+
+/*
+ * The socket's count as /proc/net/tcp shows it (refcount, after the
+ * inode), found by the inode of @fd; -1 when not listed.
+ */
+static long long proc_tcp_refcnt(int fd)
+{
+	char *text = sl_read_file("/proc/net/tcp"), *line, *save = NULL;
+	unsigned long ino, want;
+	long long refcnt = -1;
+	struct stat st;
+	int ref;
+
+	if (!text || fstat(fd, &st))
+		goto out;
+	want = st.st_ino;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu %d",
+			   &ino, &ref) == 2 && ino == want) {
+			refcnt = ref;
+			break;
+		}
+	}
+out:
+	free(text);
+	return refcnt;
+}
+
+/*
+ * Gets and puts racing on two CPUs: the holdref module does sock_hold()
+ * then sock_put() in holdref_race_step(), N times on each of two CPUs at
+ * once. Each write is its own change: 2N gets and 2N puts there (the
+ * module's loop is the truth), none folded with another CPU's write into
+ * a change of 0 or 2, nothing left held, and the count is the one
+ * /proc/net/tcp shows.
+ */
+TEST_F_TIMEOUT(refs, racing_changes_exact, 600)
+{
+	long long gets = 0, puts = 0, other = 0, n = sl_scale(20000);
+	char cmd[64], held[4][512], op[16], stack[64], *b, *p;
+	unsigned long long ck;
+	int c, a;
+
+	ASSERT_EQ(0, tcp_pair(&c, &a));
+	ck = sl_sock_cookie(c);
+	ASSERT_NE(0ULL, ck);
+	ASSERT_EQ(0, watch(_metadata, self, ck));
+	snprintf(cmd, sizeof(cmd), "race %d %lld", c, n);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+
+	b = refs_block(ck);
+	ASSERT_NE(NULL, b);
+	TH_LOG("%.*s", (int)(strstr(b, "\n") - b), b);
+	for (p = b; (p = strstr(p, "\n site=")); p++) {
+		char *e = strchr(p + 1, '\n'), *line;
+
+		line = strndup(p + 1, e ? (size_t)(e - p - 1) : strlen(p + 1));
+		ASSERT_NE(NULL, line);
+		op[0] = stack[0] = '\0';
+		if (sl_kv(line, "op", op, sizeof(op)) &&
+		    sl_kv(line, "stack", stack, sizeof(stack)) &&
+		    !strncmp(stack, "holdref_race_step+", 18)) {
+			if (!strcmp(op, "get"))
+				gets += sl_kv_ll(line, "count");
+			else if (!strcmp(op, "put"))
+				puts += sl_kv_ll(line, "count");
+			else
+				other += sl_kv_ll(line, "count");
+			if (strcmp(op, "get") && strcmp(op, "put"))
+				TH_LOG("%s", line);
+		}
+		free(line);
+	}
+	EXPECT_EQ(2 * n, gets);
+	EXPECT_EQ(2 * n, puts);
+	EXPECT_EQ(0, other);
+	EXPECT_EQ(0, held_lines(b, held, 4));
+	EXPECT_EQ(proc_tcp_refcnt(c), head_field(b, "refcnt"));
+	EXPECT_EQ(head_field(b, "refcnt"), head_field(b, "base") +
+		  head_field(b, "gets") - head_field(b, "puts"));
+	free(b);
+	close(c);
+	close(a);
 }
 
 /*

@@ -28,6 +28,13 @@
  *                 drop the reference. Done after close(), it leaves an
  *                 orphan that no timer will ever end: a stand-in for a
  *                 TCP bug.
+ *   "race <fd> <n>"
+ *                 <n> times (at most 1000000) sock_hold() then sock_put()
+ *                 in holdref_race_step() on the socket of <fd>, on two
+ *                 CPUs at once (a kthread
+ *                 bound to each of the first two online CPUs); the write
+ *                 returns when both are done. Writes of the count that
+ *                 race: 2n gets and 2n puts, each its own change.
  * Each reference is taken in a function of its own, holdref_take() or
  * holdref_timer_fn(): what a reference tracker must name.
  * Reading returns the number of references held. Unloading releases them.
@@ -43,6 +50,7 @@
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kprobes.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
@@ -108,6 +116,81 @@ static int notimers_now(void)
 	return 0;
 }
 
+/* "race": the gets and puts of one CPU. */
+struct race_arg {
+	struct sock *sk;
+	unsigned int n;
+	atomic_t *ready;
+	struct completion done;
+};
+
+static noinline void holdref_race_step(struct sock *sk)
+{
+	sock_hold(sk);
+	sock_put(sk);
+}
+
+static int holdref_race_fn(void *data)
+{
+	struct race_arg *a = data;
+	unsigned int i;
+
+	/* Both threads start together. */
+	atomic_inc(a->ready);
+	while (atomic_read(a->ready) < 2)
+		cpu_relax();
+	for (i = 0; i < a->n; i++) {
+		holdref_race_step(a->sk);
+		cond_resched();
+	}
+	complete(&a->done);
+	/* kthread_stop() waits for this thread to return. */
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/* "race <fd> <n>" (holdref_mutex held); the caller holds @sk. */
+static int holdref_race(struct sock *sk, unsigned int n)
+{
+	struct task_struct *t[2];
+	struct race_arg arg[2];
+	atomic_t ready = ATOMIC_INIT(0);
+	int cpu[2], i;
+
+	if (n > 1000000)
+		return -EINVAL;
+	cpu[0] = cpumask_first(cpu_online_mask);
+	cpu[1] = cpumask_next(cpu[0], cpu_online_mask);
+	if (cpu[1] >= nr_cpu_ids)
+		return -ENODEV;
+	for (i = 0; i < 2; i++) {
+		arg[i].sk = sk;
+		arg[i].n = n;
+		arg[i].ready = &ready;
+		init_completion(&arg[i].done);
+		t[i] = kthread_create(holdref_race_fn, &arg[i], "sl_race/%d", cpu[i]);
+		if (IS_ERR(t[i])) {
+			/* Never woken: its function never runs. */
+			if (i)
+				kthread_stop(t[0]);
+			return PTR_ERR(t[i]);
+		}
+		kthread_bind(t[i], cpu[i]);
+	}
+	for (i = 0; i < 2; i++)
+		wake_up_process(t[i]);
+	for (i = 0; i < 2; i++) {
+		wait_for_completion(&arg[i].done);
+		kthread_stop(t[i]);
+	}
+	return 0;
+}
+
 static unsigned int clone_delay_ms, clone_port;
 
 static int clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -164,7 +247,7 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
 	struct socket *sock;
-	unsigned int ms, port = 0;
+	unsigned int ms, n, port = 0;
 	char buf[32];
 	int fd, err;
 
@@ -194,6 +277,12 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 				notimers_sk = sock->sk;
 				err = 0;
 			}
+			sockfd_put(sock);
+		}
+	} else if (sscanf(buf, "race %d %u", &fd, &n) == 2) {
+		sock = sockfd_lookup(fd, &err);
+		if (sock) {
+			err = sock->sk ? holdref_race(sock->sk, n) : -ENOTSOCK;
 			sockfd_put(sock);
 		}
 	} else if (sscanf(buf, "hold_timer %d", &fd) == 1) {
