@@ -155,7 +155,7 @@ static int cg_socket(void *arg, const struct sockleak_snap *s)
 	return sockleak_cgroups_account(arg, s);
 }
 
-/* Hashed sockets, then those only an fd or the registry knows. */
+/* Hashed sockets, then those only an fd or the track table knows. */
 static int cg_walk(struct sockleak_cgroups *cg)
 {
 	return sockleak_snapshot_all(SOCKLEAK_SNAP_BRIEF, cg_socket, cg);

@@ -31,7 +31,7 @@
 #include <linux/uaccess.h>
 
 #include "sockleak.h"
-#include "registry.h"
+#include "track.h"
 
 struct sockleak_tunables sockleak_tunables = {
 	.close_wait_ms	= 60000,
@@ -48,7 +48,7 @@ struct sockleak_tunables sockleak_tunables = {
 /* Start tracking at load: sockleak.track=1 (e.g. from modules-load.d). */
 static bool track;
 module_param(track, bool, 0400);
-MODULE_PARM_DESC(track, "Start the lifecycle tracker at load (default 0)");
+MODULE_PARM_DESC(track, "Start the tracker at load (default 0)");
 
 /* Serialises writers of the tunables and the commands. */
 static DEFINE_MUTEX(control_mutex);
@@ -81,29 +81,29 @@ static int control_scan(const char *arg)
 
 /* Called with control_mutex held (or at load and unload). */
 /*
- * Tracking on: the registry's table first, then the probes that feed it
- * (lifecycle.c); off: the probes first (waiting for their handlers), then
- * the table. The registry only stores and answers.
+ * Tracking on: the track table's table first, then the probes that feed it
+ * (track_probes.c); off: the probes first (waiting for their handlers), then
+ * the table. The track table only stores and answers.
  */
 int sockleak_track_set(bool on)
 {
 	int ret;
 
 	if (!on) {
-		if (sockleak_reg_on()) {
-			sockleak_lifecycle_stop();
-			sockleak_reg_stop();
+		if (sockleak_track_on()) {
+			sockleak_track_probes_stop();
+			sockleak_track_table_stop();
 		}
 		return 0;
 	}
-	if (sockleak_reg_on())
+	if (sockleak_track_on())
 		return 0;
-	ret = sockleak_reg_start(sockleak_tunable(max_entries));
+	ret = sockleak_track_table_start(sockleak_tunable(max_entries));
 	if (ret)
 		return ret;
-	ret = sockleak_lifecycle_start();
+	ret = sockleak_track_probes_start();
 	if (ret)
-		sockleak_reg_stop();
+		sockleak_track_table_stop();
 	return ret;
 }
 
@@ -121,7 +121,7 @@ static int track_run(const char *arg)
 
 static int clear_run(const char *arg)
 {
-	return sockleak_reg_clear();
+	return sockleak_track_clear();
 }
 
 static int cookie_check(const char *arg)
@@ -179,7 +179,7 @@ static const struct control_cmd control_cmds[] = {
 		.var = &sockleak_tunables.max_entries,
 		.min = 64,
 		.max = SOCKLEAK_MAX_ENTRIES,
-		.max_now = sockleak_reg_max_entries,
+		.max_now = sockleak_track_max_entries,
 	},
 	TUNABLE(stacks, 0, 1),
 	TUNABLE(stack_depth, 1, SOCKLEAK_STACK_DEPTH),
@@ -296,7 +296,7 @@ static int control_show(struct seq_file *m, void *v)
 		if (control_cmds[i].var)
 			seq_printf(m, "%s=%u\n", control_cmds[i].name,
 				   READ_ONCE(*control_cmds[i].var));
-	seq_printf(m, "track=%s\n", sockleak_reg_on() ? "on" : "off");
+	seq_printf(m, "track=%s\n", sockleak_track_on() ? "on" : "off");
 	seq_printf(m, "stack_filter=%s\n", sockleak_stack_filter_text());
 	mutex_unlock(&control_mutex);
 	return 0;
@@ -320,7 +320,7 @@ void sockleak_track_exit(void)
 {
 	mutex_lock(&control_mutex);
 	sockleak_track_set(false);
-	sockleak_lifecycle_exit();
+	sockleak_track_probes_exit();
 	mutex_unlock(&control_mutex);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak - socket filters, shared by watch_next= (watch_next.c) and
- * stack_filter= (lifecycle.c): a comma-separated list of key:value,
+ * stack_filter= (track_probes.c): a comma-separated list of key:value,
  * proto:tcp|udp|udplite|mptcp, port:N (local or remote), comm:NAME (the
  * task at the event), netns:INUM, count:N; each user says which keys it
  * takes. A key given twice keeps the last value.

@@ -37,7 +37,7 @@ static int __init sockleak_init(void)
 
 	/* The extra sockets of the reports, in report order: before any file. */
 	sockleak_source_register(&sockleak_owners_source);
-	sockleak_source_register(&sockleak_registry_source);
+	sockleak_source_register(&sockleak_track_source);
 
 	sockleak_version_init(dir);
 	sockleak_control_init(dir);
@@ -57,9 +57,9 @@ static void __exit sockleak_exit(void)
 {
 	debugfs_remove_recursive(sockleak_dir);
 	sockleak_dir = NULL;
-	sockleak_source_unregister(&sockleak_registry_source);
+	sockleak_source_unregister(&sockleak_track_source);
 	sockleak_source_unregister(&sockleak_owners_source);
-	/* Probes unregistered (handlers drained), then the registry freed. */
+	/* Probes unregistered (handlers drained), then the track table freed. */
 	sockleak_track_exit();
 	/* No probe can queue a watch_next match any more. */
 	sockleak_watch_next_exit();

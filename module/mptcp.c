@@ -14,7 +14,7 @@
  *   with mptcp_token_iter_next(), as mptcp_diag (ss -M) does: per netns,
  *   each call returns the next msk of that netns, referenced. Listening
  *   and never-connected msks are in no table (ss -M shows the listeners
- *   through their subflow): the owner scan and the lifecycle registry
+ *   through their subflow): the owner scan and the track table
  *   find them (the extra sources, sources.h).
  *
  * - A subflow names its msk by the msk's local token, which the ULP's

@@ -41,7 +41,7 @@ struct sockleak_tunables {
 	unsigned int rcvbuf_pct;	/* flag rcvbuf_locked at this fill */
 	unsigned int unhashed_ms;	/* flag unhashed_mem at this age */
 	unsigned int grace_ms;		/* "tracked": closed at least this long */
-	unsigned int max_entries;	/* registry size at the next track=on */
+	unsigned int max_entries;	/* track table size at the next track=on */
 	unsigned int stacks;		/* tracker: capture stacks (0/1) */
 	unsigned int stack_depth;	/* tracker: frames per stack */
 };
@@ -315,7 +315,7 @@ int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
 /* tracked.c */
 void sockleak_tracked_init(struct dentry *dir);
 int sockleak_tracked_dump(u64 cookie);
-extern struct sockleak_source sockleak_registry_source;
+extern struct sockleak_source sockleak_track_source;
 
 /* stack.c */
 struct pt_regs;
@@ -329,7 +329,7 @@ int sockleak_watch_arm(u64 cookie);
 int sockleak_watch_disarm(u64 cookie);
 void sockleak_watch_exit(void);
 
-/* watch_next.c: "watch_next=", fed by the lifecycle probes. */
+/* watch_next.c: "watch_next=", fed by the track probes. */
 int sockleak_watch_next_check(const char *arg);
 int sockleak_watch_next(const char *arg);
 void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone);

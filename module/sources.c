@@ -3,7 +3,7 @@
  * sockleak - the sources of extra sockets (sources.h): the sockets no
  * hash table holds, which the reports show after the hash walk. The
  * sources register here, in report order: main.c registers the owner
- * scan (owners.c) and the lifecycle registry (tracked.c). This file
+ * scan (owners.c) and the track table (tracked.c). This file
  * names none of them: it calls what was registered.
  *
  * Locking rules:

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak - stacks: unwinding from a probe's or an exception's registers
- * (the lifecycle probes, the refcount watchpoints) and printing a frame.
+ * (the track probes, the refcount watchpoints) and printing a frame.
  * Unwinding is an architecture choice, not a kernel version difference:
  * it lives here, not in compat.h.
  *

@@ -34,7 +34,7 @@
  *	unhashed_seen		live sockets no hash table holds, from the
  *				extra sources (sources.h): the last owner
  *				scan (sockets behind an fd) and, while
- *				tracking, the lifecycle registry
+ *				tracking, the track table
  *	unhashed_pages		their pages, as seen_pages
  *	listeners		listening sockets among sockets_seen
  *	orphan_pages		pages of the orphans_seen, in seen_pages
@@ -59,7 +59,7 @@
  *   netns=all kind=tracker track=on|off entries max_entries unknown_origin
  *	stacks overflow stack_overflow missed max_stacks table_bytes
  *	stack_bytes tcp_closed_not_freed tcp_closed_not_freed_bytes
- *	udp_closed_not_freed ...: the lifecycle registry (registry.c);
+ *	udp_closed_not_freed ...: the track table (track_table.c);
  *	table_bytes is what its table took at track=on (entries, stack
  *	store, buckets), stack_bytes the stack store's part of it. closed_not_freed counts the unhashed orphans
  *	(SOCK_DEAD) still allocated, bytes their rmem + queued + fwd.
@@ -108,7 +108,7 @@
 #include "classify.h"
 #include "compat.h"
 #include "sockleak.h"
-#include "registry.h"
+#include "track.h"
 
 /* The protocols with their own memory accounting come first. */
 enum { SUM_TCP, SUM_UDP, SUM_NACCT, SUM_MPTCP = SUM_NACCT, SUM_NPROTO };
@@ -194,8 +194,8 @@ struct summary {
 	unsigned long udplite, udplite_pages;	/* in total[UDP] too */
 	unsigned long subflow_pages;	/* subflows' own, in total[TCP] */
 	struct sum_seen total[SUM_NPROTO];
-	struct sockleak_reg_stats reg;
-	unsigned long missed;		/* probe hits lost (lifecycle.c) */
+	struct sockleak_track_stats reg;
+	unsigned long missed;		/* probe hits lost (track_probes.c) */
 	struct sum_global global[SUM_NACCT];
 };
 
@@ -395,8 +395,8 @@ static struct summary *sum_collect(void)
 	ret = sum_collect_nets(sum);
 	if (!ret)
 		ret = sum_walk(sum);
-	sockleak_reg_stats(&sum->reg);
-	sum->missed = sockleak_lifecycle_missed();
+	sockleak_track_stats(&sum->reg);
+	sum->missed = sockleak_track_probes_missed();
 	if (ret) {
 		sum_free(sum);
 		return ERR_PTR(ret);

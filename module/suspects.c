@@ -41,7 +41,7 @@
 #include <linux/tcp.h>
 
 #include "classify.h"
-#include "registry.h"
+#include "track.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -269,7 +269,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 }
 
 /*
- * Source: the lifecycle registry's sockets closed by their owner at least
+ * Source: the track table's sockets closed by their owner at least
  * grace_ms ago and still not freed (the "tracked" report). Runs first:
  * such a socket is listed once, as "tracked", not again from its flags.
  */
@@ -288,7 +288,7 @@ static int suspects_from_tracked(struct suspects *l)
 		ret = -ENOMEM;
 		goto out;
 	}
-	while (!ret && (n = sockleak_reg_grab(&pos, SOCKLEAK_REG_TRACKED, 0,
+	while (!ret && (n = sockleak_track_grab(&pos, SOCKLEAK_REG_TRACKED, 0,
 					      refs, infos, SOCKLEAK_BATCH))) {
 		for (i = 0; i < n && !ret; i++) {
 			const struct sockleak_entry_info *in = &infos[i];

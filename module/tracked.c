@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak - the "tracked" debugfs file, the "dump=<cookie>" command and
- * the registry's contribution to "sockets" (a socket source, sources.h).
+ * the track table's contribution to "sockets" (a socket source, sources.h).
  *
- * "tracked" lists the sockets of the lifecycle registry that their owner
+ * "tracked" lists the sockets of the track table that their owner
  * closed longer than grace_ms ago (or that are unhashed and owner-less
  * that long) and that are still not freed, one line each:
  *
@@ -23,7 +23,7 @@
  * consistent text.
  *
  * Locking rules: none of its own. Sockets come referenced from
- * sockleak_reg_grab() (registry.c) and are read with no lock held.
+ * sockleak_track_grab() (track_table.c) and are read with no lock held.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,7 +37,7 @@
 
 #include "classify.h"
 #include "sockleak.h"
-#include "registry.h"
+#include "track.h"
 #include "sources.h"
 #include "walk.h"
 
@@ -211,7 +211,7 @@ static int tracked_show(struct seq_file *m, void *v)
 	infos = kcalloc(TRACKED_BATCH, sizeof(*infos), GFP_KERNEL);
 	if (!infos)
 		return -ENOMEM;
-	while ((n = sockleak_reg_grab(&pos, SOCKLEAK_REG_TRACKED, 0, refs,
+	while ((n = sockleak_track_grab(&pos, SOCKLEAK_REG_TRACKED, 0, refs,
 				      infos, TRACKED_BATCH))) {
 		for (i = 0; i < n; i++)
 			tracked_show_one(m, &refs[i], &infos[i], now, false);
@@ -243,9 +243,9 @@ void sockleak_tracked_init(struct dentry *dir)
 }
 
 /*
- * "dump=<cookie>": the full record of one registry socket, to the kernel
+ * "dump=<cookie>": the full record of one track table socket, to the kernel
  * log (as kmemleak's dump=), each stack frame on its own line. -ENOENT
- * when the registry does not know the cookie, -ENODEV when tracking is off.
+ * when the track table does not know the cookie, -ENODEV when tracking is off.
  */
 int sockleak_tracked_dump(u64 cookie)
 {
@@ -256,7 +256,7 @@ int sockleak_tracked_dump(u64 cookie)
 	char *line, *cur;
 	int n;
 
-	if (!sockleak_reg_on())
+	if (!sockleak_track_on())
 		return -ENODEV;
 	info = kzalloc(sizeof(*info), GFP_KERNEL);
 	m.size = 16 * 1024;
@@ -270,7 +270,7 @@ int sockleak_tracked_dump(u64 cookie)
 	 * A TCP child carries its listener's cookie until it is settled
 	 * (sockleak_sk_settle()): check the match again after that.
 	 */
-	while ((n = sockleak_reg_grab(&pos, SOCKLEAK_REG_COOKIE, cookie, &ref,
+	while ((n = sockleak_track_grab(&pos, SOCKLEAK_REG_COOKIE, cookie, &ref,
 				      info, 1))) {
 		sockleak_sk_settle(ref.sk);
 		if (atomic64_read(&ref.sk->sk_cookie) == cookie)
@@ -291,15 +291,15 @@ int sockleak_tracked_dump(u64 cookie)
 	return n ? 0 : -ENOENT;
 }
 
-/* The registry as a socket source: live sockets no hash table holds. */
+/* The track table as a socket source: live sockets no hash table holds. */
 static int tracked_extra(unsigned long *pos, struct sockleak_ref *refs,
 			 int max)
 {
-	return sockleak_reg_grab(pos, SOCKLEAK_REG_UNHASHED, 0, refs, NULL,
+	return sockleak_track_grab(pos, SOCKLEAK_REG_UNHASHED, 0, refs, NULL,
 				 max);
 }
 
 /* Registered by main.c, after the owner scan's. */
-struct sockleak_source sockleak_registry_source = {
+struct sockleak_source sockleak_track_source = {
 	.next = tracked_extra,
 };

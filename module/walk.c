@@ -530,7 +530,7 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n)
  * included, and returns it locked; the softirq that made it gives it its
  * own cookie (inet_csk_clone_lock()), hashes it and only then unlocks it
  * (bh_unlock_sock() in tcp_child_process() or tcp_conn_request()). A
- * source that finds the child unhashed (the lifecycle registry sees it
+ * source that finds the child unhashed (the track table sees it
  * from sk_clone_lock()'s return on) must not read it before: taking and
  * releasing its spinlock waits for that softirq. Process context, no
  * lock held.

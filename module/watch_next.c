@@ -7,7 +7,7 @@
  * count (default 1). The filter is a comma-separated list of key:value:
  * proto:tcp|udp|udplite|mptcp, port:N (local or remote), comm:NAME (the
  * creating task; accepted children have none), netns:INUM, count:N.
- * "watch_next=off" cancels. It needs the lifecycle probes (track=on):
+ * "watch_next=off" cancels. It needs the track probes (track=on):
  * they call sockleak_watch_new() at allocation and clone, and
  * sockleak_watch_state() when a TCP socket connects or listens (where a
  * port filter is matched: an allocated socket has no port yet).
@@ -16,7 +16,7 @@
  * long after allocation the watch was armed (armed_after_us). A socket
  * matched at clone, connect or listen is held by one reference until the
  * work runs; one matched at allocation is not (its count is not set yet):
- * the work takes it from the registry, if it still exists.
+ * the work takes it from the track table, if it still exists.
  *
  * Locking rules: the probes' hooks run with preemption disabled (probe
  * and tracepoint context) and take only watch_pending_lock, a raw
@@ -39,7 +39,7 @@
 
 #include "filter.h"
 #include "sockleak.h"
-#include "registry.h"
+#include "track.h"
 #include "walk.h"
 #include "watch.h"
 
@@ -48,7 +48,7 @@
 
 struct watch_pending {
 	struct sock *sk;
-	u64 born_ns;		/* sockleak_reg_alloc()'s time, or the match's */
+	u64 born_ns;		/* sockleak_track_alloc()'s time, or the match's */
 	u16 proto;
 	u8 origin;
 	bool held;		/* a reference taken at the match */
@@ -117,7 +117,7 @@ int sockleak_watch_next(const char *arg)
 		return 0;
 	}
 	/* The probes that feed it run only while tracking is on. */
-	if (!sockleak_reg_on())
+	if (!sockleak_track_on())
 		return -ENODEV;
 	mutex_lock(&watch_mutex);
 	watch_next = f;
@@ -169,7 +169,7 @@ static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
 }
 
 /*
- * From the lifecycle probes: a new socket, allocated (@clone false, its
+ * From the track probes: a new socket, allocated (@clone false, its
  * count not set yet) or an accepted child (its count set, ports known).
  */
 void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone)
@@ -217,11 +217,11 @@ static void watch_next_fn(struct work_struct *work)
 	for (i = 0; i < n; i++) {
 		struct sock *sk = p[i].sk;
 
-		if (!p[i].held && !sockleak_reg_grab_sk(sk, p[i].born_ns,
+		if (!p[i].held && !sockleak_track_grab_sk(sk, p[i].born_ns,
 							&ref)) {
 			/* Not initialised yet, or already gone. */
 			if (++p[i].tries < WATCH_RETRIES &&
-			    sockleak_reg_on()) {
+			    sockleak_track_on()) {
 				raw_spin_lock_irqsave(&watch_pending_lock,
 						      flags);
 				watch_pending[watch_npending++] = p[i];

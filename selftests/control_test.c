@@ -229,7 +229,7 @@ static unsigned long long mem_total(void)
 }
 
 /*
- * max_entries is bounded by what the machine can give: a registry that
+ * max_entries is bounded by what the machine can give: a track table that
  * cannot fit in RAM (at the documented 264 bytes a socket, entry and stack
  * slot, at the least) is refused with EINVAL and changes nothing. The
  * ceiling 16777216 passed the check before, and track=on then asked

@@ -28,19 +28,19 @@
  * After: 2 of 22250 (0.01%; the longest 8.4 ms, the guest's noise on a
  * busy host), the others under 0.7 ms.
  *
- * registry_scan: the lifecycle registry's readers scan its table under
+ * table_scan: the track table's readers scan its table under
  * the stripe locks with interrupts off (raw_spin_lock_irqsave):
- * sockleak_reg_grab() for "tracked", "dump=", "suspects" and the
- * unhashed sockets of "sockets", sockleak_reg_clear() for "clear". They
+ * sockleak_track_grab() for "tracked", "dump=", "suspects" and the
+ * unhashed sockets of "sockets", sockleak_track_clear() for "clear". They
  * visit every slot of a stripe, used or free, so the table's size makes
  * their work: max_entries / 64 slots a stripe, whatever the sockets.
  * Since commit 91d7a7a a lock section scans at most 256 slots
- * (SL_SCAN_BATCH); before, a whole stripe. The load: the largest registry
+ * (SL_SCAN_BATCH); before, a whole stripe. The load: the largest track table
  * the guest gives (the 3072 MiB guest of check-debug: max_entries
  * 1093632, 17088 slots a stripe, on "debug"; 1294336, 20224, on
  * "debug-rt") holding REG_SOCKS open UDP sockets, read by "tracked",
  * "clear" and "dump=" of a cookie no socket has, each a scan of the whole
- * table. Kprobes on sockleak_reg_grab() and sockleak_reg_clear() mark the
+ * table. Kprobes on sockleak_track_grab() and sockleak_track_clear() mark the
  * scans: sockleak's sections are the interrupts-off ones begun by
  * spin_lock_irqsave inside them. At most REG_MAX_PCT% of them may last
  * REG_LIMIT_US or more. Per operation under TCG, on a host whose two
@@ -76,7 +76,7 @@
 #define CHAIN 40000
 #define REG_LIMIT_US 100
 #define REG_MAX_PCT 10
-#define REG_STRIPES 64		/* the registry's (SL_STRIPES) */
+#define REG_STRIPES 64		/* the track table's (SL_STRIPES) */
 #define REG_STRIPE_MIN 8192
 #define REG_SOCKS 4096
 #define MAX_CPUS 64
@@ -210,7 +210,7 @@ static const char * const bh_fns[] = { "_raw_spin_lock_bh",
  * Pair each "off" event with the next "on" event of its CPU in the trace
  * (the events of this process only); sockleak's sections go into @sec,
  * their lengths sorted. Those of @md: preemption off by spin_lock_bh, or
- * interrupts off by spin_lock_irqsave inside a registry scan (between the
+ * interrupts off by spin_lock_irqsave inside a track table scan (between the
  * probes' sl_in_ and sl_out_ events). -1 when the trace lost events (the
  * pairs could then be wrong).
  */
@@ -327,17 +327,17 @@ static int events_filter(const char *filter)
 }
 
 /*
- * Probes on the registry's readers: the interrupts-off sections begun by
+ * Probes on the track table's readers: the interrupts-off sections begun by
  * spin_lock_irqsave between the entry and the return of
- * sockleak_reg_grab() or sockleak_reg_clear() are the stripe locks' (and a
+ * sockleak_track_grab() or sockleak_track_clear() are the stripe locks' (and a
  * few of the softirqs run between two batches), not the allocator's,
  * kmemleak's or the tracer's of the rest of the read.
  */
 static const char * const probes[] = {
-	"p:sockleak_lat/sl_in_grab sockleak:sockleak_reg_grab",
-	"r:sockleak_lat/sl_out_grab sockleak:sockleak_reg_grab",
-	"p:sockleak_lat/sl_in_clear sockleak:sockleak_reg_clear",
-	"r:sockleak_lat/sl_out_clear sockleak:sockleak_reg_clear",
+	"p:sockleak_lat/sl_in_grab sockleak:sockleak_track_grab",
+	"r:sockleak_lat/sl_out_grab sockleak:sockleak_track_grab",
+	"p:sockleak_lat/sl_in_clear sockleak:sockleak_track_clear",
+	"r:sockleak_lat/sl_out_clear sockleak:sockleak_track_clear",
 };
 
 static void probes_off(void)
@@ -501,7 +501,7 @@ static unsigned long long mem_total(void)
 }
 
 /*
- * The largest registry this guest gives (max_entries is refused above an
+ * The largest track table this guest gives (max_entries is refused above an
  * eighth of the RAM, at least 264 bytes an entry; track=on may still find
  * no room): its max_entries, tracking on; 0 when none of REG_STRIPE_MIN
  * entries a stripe starts.
@@ -521,7 +521,7 @@ static unsigned long long reg_start_largest(void)
 	return 0;
 }
 
-TEST_F_TIMEOUT(lat, registry_scan, SL_HEAVY_TIMEOUT)
+TEST_F_TIMEOUT(lat, table_scan, SL_HEAVY_TIMEOUT)
 {
 	static const char * const ops[] = {
 		"read " SL_DIR "/tracked",
@@ -535,7 +535,7 @@ TEST_F_TIMEOUT(lat, registry_scan, SL_HEAVY_TIMEOUT)
 		SKIP(return, "no kprobe events in this kernel");
 	max = reg_start_largest();
 	ASSERT_NE(0ULL, max) {
-		TH_LOG("no registry of %d entries a stripe fits in this guest",
+		TH_LOG("no track table of %d entries a stripe fits in this guest",
 		       REG_STRIPE_MIN);
 	}
 	TH_LOG("max_entries=%llu: %llu entries a stripe", max,

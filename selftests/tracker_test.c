@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The lifecycle tracker ("track" command, "tracked" file) against what the
+ * The tracker ("track" command, "tracked" file) against what the
  * test itself knows: which sockets it created, which it closed, from which
  * process, and which one a test-only module (sockleak_holdref) holds a
  * leaked reference on; ss and /proc/net/sockstat are the kernel's own
@@ -532,8 +532,8 @@ TEST_F_TIMEOUT(tr, normal_lifecycles_never_show, SL_HEAVY_TIMEOUT)
  *   window closed), aborted by TCP_USER_TIMEOUT;
  * - FIN-WAIT-1 towards a peer gone silent (its veth end down), aborted
  *   after tcp_orphan_retries retransmissions of the FIN.
- * While they live ss shows them and the registry knows them (dump works);
- * once ss no longer shows them the registry has forgotten them (dump:
+ * While they live ss shows them and the track table knows them (dump works);
+ * once ss no longer shows them the track table has forgotten them (dump:
  * -ENOENT), and after the grace time "tracked" has none of them.
  */
 /*
@@ -579,7 +579,7 @@ static int listener_in(int nsfd, const char *addr, int rcvbuf,
 	return l;
 }
 
-static bool registry_knows(unsigned long long ck)
+static bool table_knows(unsigned long long ck)
 {
 	char cmd[48];
 
@@ -656,7 +656,7 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 	}
 	t0 = now_ms();
 
-	/* Alive, orphaned, known to the registry. */
+	/* Alive, orphaned, known to the track table. */
 	ASSERT_LE(0, ss_list(NULL, &alive));
 	for (i = 0; i < n; i++) {
 		struct ss_sock *s = ss_find(&alive, ck[i]);
@@ -665,11 +665,11 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 			TH_LOG("orphan %d (%llx) gone at once", i, ck[i]);
 		}
 		EXPECT_STREQ("FIN-WAIT-1", s->state);
-		EXPECT_TRUE(registry_knows(ck[i])) {
+		EXPECT_TRUE(table_knows(ck[i])) {
 			char *sum = sl_read_file(SL_DIR "/summary"), *t;
 
 			t = sum ? strstr(sum, "kind=tracker") : NULL;
-			TH_LOG("%llx unknown to the registry; %.200s", ck[i],
+			TH_LOG("%llx unknown to the track table; %.200s", ck[i],
 			       t ? t : "no summary");
 			free(sum);
 		}
@@ -687,10 +687,10 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 		       ORPHAN_GRACE_MS - 1000);
 	}
 	TH_LOG("all %d orphans timed out after %lld ms", n, now_ms() - t0);
-	/* Freed: the registry followed. */
+	/* Freed: the track table followed. */
 	usleep(100000);
 	for (i = 0; i < n; i++)
-		EXPECT_FALSE(registry_knows(ck[i])) TH_LOG("%llx", ck[i]);
+		EXPECT_FALSE(table_knows(ck[i])) TH_LOG("%llx", ck[i]);
 
 	/* Past the grace time: none listed. */
 	wait_ms = t0 + ORPHAN_GRACE_MS + 500 - now_ms();
@@ -765,8 +765,8 @@ TEST_F(tr, unhashed_reset_explained)
 }
 
 /*
- * A registry of 64 entries: 300 new sockets overflow it, the overflow is
- * counted in summary and the registry never holds more than its size.
+ * A track table of 64 entries: 300 new sockets overflow it, the overflow is
+ * counted in summary and the track table never holds more than its size.
  */
 /* VmallocUsed of /proc/meminfo, in bytes; -1 when unreadable. */
 static long long vmalloc_used(void)
@@ -782,7 +782,7 @@ static long long vmalloc_used(void)
 }
 
 /*
- * The registry's memory, as the kernel's vmalloc accounting sees it grow
+ * The track table's memory, as the kernel's vmalloc accounting sees it grow
  * at track=on (its arrays are vmalloc'd, the pages they take): at most
  * 128 bytes per entry, the stack store included (it is sized for
  * distinct stacks, not per socket); table_bytes in summary says the same
@@ -790,7 +790,7 @@ static long long vmalloc_used(void)
  * MiB either way.)
  */
 #define MEM_ENTRIES	262144
-TEST(registry_memory_per_entry)
+TEST(table_memory_per_entry)
 {
 	long long before, after, per, table;
 
@@ -812,7 +812,7 @@ TEST(registry_memory_per_entry)
 	EXPECT_GE(table * 105 / 100, after - before);
 }
 
-TEST(registry_overflow_counted)
+TEST(table_overflow_counted)
 {
 	int fds[300], i;
 
@@ -919,10 +919,10 @@ TEST_F_TIMEOUT(ul, unload_with_tracking_on, SL_HEAVY_TIMEOUT)
 
 /*
  * Arm fail_function (CONFIG_FAIL_FUNCTION, the debug kernel) so that the
- * next call of sockleak_lifecycle_start() returns -ENOMEM. 0, or which
+ * next call of sockleak_track_probes_start() returns -ENOMEM. 0, or which
  * step failed and how.
  */
-static int fail_lifecycle_start(void)
+static int fail_track_start(void)
 {
 	const char *d = "/sys/kernel/debug/fail_function";
 	char path[96], v[24];
@@ -930,10 +930,10 @@ static int fail_lifecycle_start(void)
 
 	/* Each step's failure is told apart: -1000 * step + errno. */
 	snprintf(path, sizeof(path), "%s/inject", d);
-	err = sl_write(path, "sockleak_lifecycle_start");
+	err = sl_write(path, "sockleak_track_probes_start");
 	if (err)
 		return -1000 + err;
-	snprintf(path, sizeof(path), "%s/sockleak_lifecycle_start/retval", d);
+	snprintf(path, sizeof(path), "%s/sockleak_track_probes_start/retval", d);
 	snprintf(v, sizeof(v), "%#llx", (unsigned long long)-ENOMEM);
 	err = sl_write(path, v);
 	if (err)
@@ -958,9 +958,9 @@ static void fail_function_clear(void)
 }
 
 /*
- * The registry's lifetime against its users, while connections churn in
+ * The track table's lifetime against its users, while connections churn in
  * one child (the probes: every TCP free runs the kmem_cache_free probe)
- * and another reads summary in a loop (sockleak_reg_stats()):
+ * and another reads summary in a loop (sockleak_track_stats()):
  *  - track=on/off cycles: summary must never read a freed table;
  *  - on kernels with fail_function (the debug kernel), track=on whose
  *    probe registration fails after an earlier track=on attached the
@@ -969,7 +969,7 @@ static void fail_function_clear(void)
  * KASAN (debug kernel) turns a use-after-free into a splat, which fails
  * the run.
  */
-TEST_F_TIMEOUT(ul, registry_lifetime_under_churn, SL_HEAVY_TIMEOUT)
+TEST_F_TIMEOUT(ul, table_lifetime_under_churn, SL_HEAVY_TIMEOUT)
 {
 	int l, i, st, err, rounds = sl_scale(60), failed = 0;
 	struct sockaddr_in sin;
@@ -997,7 +997,7 @@ TEST_F_TIMEOUT(ul, registry_lifetime_under_churn, SL_HEAVY_TIMEOUT)
 		EXPECT_EQ(0, sl_control("track=off"));
 		if (!inject)
 			continue;
-		err = fail_lifecycle_start();
+		err = fail_track_start();
 		EXPECT_EQ(0, err) {
 			TH_LOG("cannot arm fail_function: %d", err);
 			break;

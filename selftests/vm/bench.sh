@@ -112,9 +112,9 @@ modprobe sockleak 2>/dev/null
 [ -d $SL ] && printf 'track=off\nstacks=1\nstack_depth=8\nstack_filter=off\n' >$SL/control
 
 # Scale: N tracked TCP sockets (N/2 established loopback pairs over 16
-# listeners, created with tracking on, so each one has a registry entry),
+# listeners, created with tracking on, so each one has a track table entry),
 # the time of every report and of the owner scan against /proc/net/tcp,
-# and the registry's memory: its own count (table_bytes, of which
+# and the track table's memory: its own count (table_bytes, of which
 # stack_bytes is the stack store) and the growth of vmalloc (VmallocUsed,
 # /proc/meminfo) at track=on, per entry. No
 # TIME-WAIT is kept (tcp_max_tw_buckets=0) so one size leaves nothing to
@@ -177,7 +177,7 @@ for n in $PAIRS; do
 		out "$s" scan "$($T time $RUNS sh -c "echo scan >$SL/control")" us
 	fi
 	if echo track=on >$SL/control 2>/dev/null; then
-		grep -E 'tracked|registry' $SL/summary | head -3 | sed 's/^/# /'
+		grep -E 'tracked|track table' $SL/summary | head -3 | sed 's/^/# /'
 		echo track=off >$SL/control
 	fi
 	hold_end

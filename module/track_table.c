@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - the lifecycle registry: a bounded table of the inet sockets
- * the lifecycle probes (lifecycle.c) have seen, from allocation to free.
+ * sockleak - the track table: a bounded table of the inet sockets
+ * the track probes (track_probes.c) have seen, from allocation to free.
  *
- * Layout: max_entries entries, and a store of SL_STACKS_OF(max_entries)
+ * Layout: max_entries entries, and a store of TT_STACKS_OF(max_entries)
  * stack slots, are allocated at "track=on" and split evenly over
- * SL_STRIPES stripes. A socket belongs to
+ * TT_STRIPES stripes. A socket belongs to
  * the stripe hash_ptr(sk) selects; each stripe has its own lock, hash
  * buckets and free list, so an event is O(1) and takes one stripe lock
  * (plus one stack stripe lock), never allocates and never sleeps. When a
@@ -14,7 +14,7 @@
  * stored once in a stack slot with a count of the entries using it; the
  * store is sized for the distinct stacks, not for the sockets (a stack
  * that finds no free slot is dropped and counted as stack_overflow), so
- * an entry costs sizeof(struct sl_entry) and one bucket head or less.
+ * an entry costs sizeof(struct tt_entry) and one bucket head or less.
  *
  * Why not stackdepot (lib/stackdepot.c, what kmemleak and ref_tracker
  * use): the probes run with preemption disabled, where the depot may not
@@ -36,7 +36,7 @@
  *   lock is taken, never the reverse. Both are raw spinlocks: the probes
  *   run with preemption disabled (tracepoints, kprobes), where PREEMPT_RT's
  *   sleeping spinlock_t must not be taken; so every section under them is
- *   short and bounded (O(1) events, at most SL_SCAN_BATCH entries).
+ *   short and bounded (O(1) events, at most TT_SCAN_BATCH entries).
  *
  * - An entry's socket is alive while the entry exists: the free probe
  *   (the kmem_cache_free tracepoint, before the memory is released)
@@ -47,17 +47,17 @@
  *   caller reads the socket after unlocking, with its reference held, and
  *   drops it with sockleak_walk_put().
  *
- * - sockleak_reg_start() allocates the table and publishes it with
+ * - sockleak_track_table_start() allocates the table and publishes it with
  *   smp_store_release() before the probes are registered; every user
- *   loads it with smp_load_acquire() (sl_reg()). sockleak_reg_stop() and
- *   a failed start unpublish it (sl_unpublish()): NULL, then wait for the
+ *   loads it with smp_load_acquire() (tt_table_get()). sockleak_track_table_stop() and
+ *   a failed start unpublish it (tt_unpublish()): NULL, then wait for the
  *   readers (process context, in SRCU read sections: synchronize_srcu()),
  *   then synchronize_rcu()
  *   for the probe handlers (they run with preemption disabled or under
  *   RCU; stopping the probes already waited for them), then free. Both
  *   run under the control mutex.
  *
- * - No lock section scans more than SL_SCAN_BATCH entries: readers drop
+ * - No lock section scans more than TT_SCAN_BATCH entries: readers drop
  *   the stripe lock (interrupts back on) and resume at the next entry.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -78,17 +78,17 @@
 #include <net/sock.h>
 
 #include "sockleak.h"
-#include "registry.h"
+#include "track.h"
 
-#define SL_STRIPES	64
+#define TT_STRIPES	64
 /* Stack slots for @n entries: distinct stacks are few (make bench). */
-#define SL_STACKS_MAX	16384
-#define SL_STACKS_OF(n)	clamp_t(unsigned int, (n) / 4, SL_STRIPES * 16, \
-				SL_STACKS_MAX)
+#define TT_STACKS_MAX	16384
+#define TT_STACKS_OF(n)	clamp_t(unsigned int, (n) / 4, TT_STRIPES * 16, \
+				TT_STACKS_MAX)
 /* Most entries a reader scans per stripe lock section. */
-#define SL_SCAN_BATCH	256
+#define TT_SCAN_BATCH	256
 
-struct sl_entry {
+struct tt_entry {
 	struct hlist_node node;		/* bucket chain or free list */
 	struct sock *sk;		/* key; NULL: free. Never printed */
 	u64 alloc_ns, close_ns, unhash_ns;
@@ -101,14 +101,14 @@ struct sl_entry {
 	u8 origin:7, cleared:1;
 };
 
-struct sl_stack {
+struct tt_stack {
 	struct hlist_node node;		/* bucket chain or free list */
 	u32 hash;
 	u32 refs;			/* entries using it, 0: free */
 	struct sockleak_stack st;
 };
 
-struct sl_stripe {
+struct tt_stripe {
 	raw_spinlock_t lock;
 	struct hlist_head *buckets;
 	struct hlist_head free;
@@ -117,10 +117,10 @@ struct sl_stripe {
 	struct hlist_head stack_free;
 } ____cacheline_aligned_in_smp;
 
-struct sl_registry {
-	struct sl_stripe stripes[SL_STRIPES];
-	struct sl_entry *entries;
-	struct sl_stack *stacks;
+struct tt_table {
+	struct tt_stripe stripes[TT_STRIPES];
+	struct tt_entry *entries;
+	struct tt_stack *stacks;
 	struct hlist_head *heads;	/* all buckets, entries then stacks */
 	unsigned int per_stripe;	/* entries per stripe */
 	unsigned int bucket_mask;	/* buckets per stripe - 1 */
@@ -130,41 +130,41 @@ struct sl_registry {
 	size_t stack_bytes;		/* of which the stack store */
 };
 
-static struct sl_registry *reg;
-static atomic_long_t reg_entries, reg_overflow, reg_stack_overflow;
-static atomic_long_t reg_stacks, reg_unknown;
-DEFINE_STATIC_SRCU(reg_srcu);
+static struct tt_table *tt_published;
+static atomic_long_t tt_entries, tt_overflow, tt_stack_overflow;
+static atomic_long_t tt_stacks, tt_unknown;
+DEFINE_STATIC_SRCU(tt_srcu);
 
 /* The published table, NULL while tracking is off (locking rules above). */
-static struct sl_registry *sl_reg(void)
+static struct tt_table *tt_table_get(void)
 {
 	/* Pairs with the smp_store_release()s of start and unpublish. */
-	return smp_load_acquire(&reg);
+	return smp_load_acquire(&tt_published);
 }
 
-static struct sl_stripe *sl_stripe_of(struct sl_registry *r,
+static struct tt_stripe *tt_stripe_of(struct tt_table *r,
 				      const struct sock *sk, u32 *bucket)
 {
 	u32 h = hash_ptr(sk, 32);
 
-	*bucket = (h / SL_STRIPES) & r->bucket_mask;
-	return &r->stripes[h % SL_STRIPES];
+	*bucket = (h / TT_STRIPES) & r->bucket_mask;
+	return &r->stripes[h % TT_STRIPES];
 }
 
 /* Stack slot id (index + 1) holding @st, taking a use; 0 when full. */
-static u32 sl_stack_get(struct sl_registry *r, const struct sockleak_stack *st)
+static u32 tt_stack_get(struct tt_table *r, const struct sockleak_stack *st)
 {
-	struct sl_stripe *s;
-	struct sl_stack *k;
+	struct tt_stripe *s;
+	struct tt_stack *k;
 	unsigned long flags;
 	u32 h, id = 0;
 
 	if (!st || !st->depth)
 		return 0;
 	h = jhash(st->ent, st->depth * sizeof(st->ent[0]), st->depth);
-	s = &r->stripes[h % SL_STRIPES];
+	s = &r->stripes[h % TT_STRIPES];
 	raw_spin_lock_irqsave(&s->stack_lock, flags);
-	hlist_for_each_entry(k, &s->stack_buckets[(h / SL_STRIPES) & r->stack_mask], node) {
+	hlist_for_each_entry(k, &s->stack_buckets[(h / TT_STRIPES) & r->stack_mask], node) {
 		if (k->hash == h && k->st.depth == st->depth &&
 		    !memcmp(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]))) {
 			k->refs++;
@@ -173,63 +173,63 @@ static u32 sl_stack_get(struct sl_registry *r, const struct sockleak_stack *st)
 		}
 	}
 	if (hlist_empty(&s->stack_free)) {
-		atomic_long_inc(&reg_stack_overflow);
+		atomic_long_inc(&tt_stack_overflow);
 		goto out;
 	}
-	k = hlist_entry(s->stack_free.first, struct sl_stack, node);
+	k = hlist_entry(s->stack_free.first, struct tt_stack, node);
 	hlist_del(&k->node);
 	k->hash = h;
 	k->refs = 1;
 	k->st.depth = st->depth;
 	memcpy(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]));
-	hlist_add_head(&k->node, &s->stack_buckets[(h / SL_STRIPES) & r->stack_mask]);
-	atomic_long_inc(&reg_stacks);
+	hlist_add_head(&k->node, &s->stack_buckets[(h / TT_STRIPES) & r->stack_mask]);
+	atomic_long_inc(&tt_stacks);
 	id = k - r->stacks + 1;
 out:
 	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 	return id;
 }
 
-static void sl_stack_put(struct sl_registry *r, u32 id)
+static void tt_stack_put(struct tt_table *r, u32 id)
 {
-	struct sl_stack *k;
-	struct sl_stripe *s;
+	struct tt_stack *k;
+	struct tt_stripe *s;
 	unsigned long flags;
 
 	if (!id)
 		return;
 	k = &r->stacks[id - 1];
-	s = &r->stripes[k->hash % SL_STRIPES];
+	s = &r->stripes[k->hash % TT_STRIPES];
 	raw_spin_lock_irqsave(&s->stack_lock, flags);
 	if (!--k->refs) {
 		hlist_del(&k->node);
 		hlist_add_head(&k->node, &s->stack_free);
-		atomic_long_dec(&reg_stacks);
+		atomic_long_dec(&tt_stacks);
 	}
 	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 }
 
-static void sl_stack_copy(struct sl_registry *r, u32 id,
+static void tt_stack_copy(struct tt_table *r, u32 id,
 			  struct sockleak_stack *out)
 {
-	struct sl_stack *k;
-	struct sl_stripe *s;
+	struct tt_stack *k;
+	struct tt_stripe *s;
 
 	out->depth = 0;
 	if (!id)
 		return;
 	k = &r->stacks[id - 1];
-	s = &r->stripes[k->hash % SL_STRIPES];
+	s = &r->stripes[k->hash % TT_STRIPES];
 	raw_spin_lock(&s->stack_lock);
 	*out = k->st;
 	raw_spin_unlock(&s->stack_lock);
 }
 
 /* Called with the stripe lock held. */
-static struct sl_entry *sl_lookup(struct sl_registry *r, struct sl_stripe *s,
+static struct tt_entry *tt_lookup(struct tt_table *r, struct tt_stripe *s,
 				  u32 bucket, const struct sock *sk)
 {
-	struct sl_entry *e;
+	struct tt_entry *e;
 
 	hlist_for_each_entry(e, &s->buckets[bucket], node)
 		if (e->sk == sk)
@@ -238,7 +238,7 @@ static struct sl_entry *sl_lookup(struct sl_registry *r, struct sl_stripe *s,
 }
 
 /* The current task, when the probe runs in task context. */
-static void sl_task(pid_t *pid, char *comm)
+static void tt_task(pid_t *pid, char *comm)
 {
 	if (in_task()) {
 		*pid = task_tgid_nr(current);
@@ -250,93 +250,93 @@ static void sl_task(pid_t *pid, char *comm)
 }
 
 /* Take a free entry for @sk, called with the stripe lock held. */
-static struct sl_entry *sl_new(struct sl_stripe *s, u32 bucket,
+static struct tt_entry *tt_new(struct tt_stripe *s, u32 bucket,
 			       struct sock *sk, u16 proto, u8 origin)
 {
-	struct sl_entry *e;
+	struct tt_entry *e;
 
 	if (hlist_empty(&s->free)) {
-		atomic_long_inc(&reg_overflow);
+		atomic_long_inc(&tt_overflow);
 		return NULL;
 	}
-	e = hlist_entry(s->free.first, struct sl_entry, node);
+	e = hlist_entry(s->free.first, struct tt_entry, node);
 	hlist_del(&e->node);
 	memset(e, 0, sizeof(*e));
 	e->sk = sk;
 	e->proto = proto;
 	e->origin = origin;
 	hlist_add_head(&e->node, &s->buckets[bucket]);
-	atomic_long_inc(&reg_entries);
+	atomic_long_inc(&tt_entries);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
-		atomic_long_inc(&reg_unknown);
+		atomic_long_inc(&tt_unknown);
 	return e;
 }
 
 /* Unlink @e (stripe lock held); returns its stack ids to put. */
-static void sl_del(struct sl_stripe *s, struct sl_entry *e, u32 *ids)
+static void tt_del(struct tt_stripe *s, struct tt_entry *e, u32 *ids)
 {
 	ids[0] = e->alloc_stack;
 	ids[1] = e->close_stack;
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
-		atomic_long_dec(&reg_unknown);
+		atomic_long_dec(&tt_unknown);
 	hlist_del(&e->node);
 	e->sk = NULL;
 	hlist_add_head(&e->node, &s->free);
-	atomic_long_dec(&reg_entries);
+	atomic_long_dec(&tt_entries);
 }
 
-u64 sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
+u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		       const struct sockleak_stack *stack)
 {
-	struct sl_registry *r = sl_reg();
+	struct tt_table *r = tt_table_get();
 	u32 bucket, id, old[2] = { 0, 0 };
-	struct sl_stripe *s;
-	struct sl_entry *e;
+	struct tt_stripe *s;
+	struct tt_entry *e;
 	unsigned long flags;
 	u64 t = 0;
 
 	if (!r)
 		return 0;
-	id = sl_stack_get(r, stack);
-	s = sl_stripe_of(r, sk, &bucket);
+	id = tt_stack_get(r, stack);
+	s = tt_stripe_of(r, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
 	/* A stale entry means a missed free: the address was reused. */
-	e = sl_lookup(r, s, bucket, sk);
+	e = tt_lookup(r, s, bucket, sk);
 	if (e)
-		sl_del(s, e, old);
-	e = sl_new(s, bucket, sk, proto, origin);
+		tt_del(s, e, old);
+	e = tt_new(s, bucket, sk, proto, origin);
 	if (e) {
 		e->alloc_ns = ktime_get_ns();
 		e->alloc_stack = id;
-		sl_task(&e->alloc_pid, e->alloc_comm);
+		tt_task(&e->alloc_pid, e->alloc_comm);
 		id = 0;
 		t = e->alloc_ns;
 	}
 	raw_spin_unlock_irqrestore(&s->lock, flags);
-	sl_stack_put(r, id);
-	sl_stack_put(r, old[0]);
-	sl_stack_put(r, old[1]);
+	tt_stack_put(r, id);
+	tt_stack_put(r, old[0]);
+	tt_stack_put(r, old[1]);
 	return t;
 }
 
-void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
+void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack)
 {
-	struct sl_registry *r = sl_reg();
+	struct tt_table *r = tt_table_get();
 	u32 bucket, id = 0, put = 0;
-	struct sl_stripe *s;
-	struct sl_entry *e;
+	struct tt_stripe *s;
+	struct tt_entry *e;
 	unsigned long flags;
 
 	if (!r)
 		return;
 	if (stack)
-		id = sl_stack_get(r, stack);
-	s = sl_stripe_of(r, sk, &bucket);
+		id = tt_stack_get(r, stack);
+	s = tt_stripe_of(r, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
-	e = sl_lookup(r, s, bucket, sk);
+	e = tt_lookup(r, s, bucket, sk);
 	if (!e)
-		e = sl_new(s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
+		e = tt_new(s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
 	if (!e) {
 		put = id;
 		goto out;
@@ -350,7 +350,7 @@ void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			e->steps |= BIT(SOCKLEAK_STEP_TCP_CLOSE);
 		if (!e->close_ns) {
 			e->close_ns = ktime_get_ns();
-			sl_task(&e->close_pid, e->close_comm);
+			tt_task(&e->close_pid, e->close_comm);
 		}
 		if (id) {
 			put = e->close_stack;
@@ -373,31 +373,31 @@ void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 	}
 out:
 	raw_spin_unlock_irqrestore(&s->lock, flags);
-	sl_stack_put(r, put);
+	tt_stack_put(r, put);
 }
 
-void sockleak_reg_free(struct sock *sk)
+void sockleak_track_free(struct sock *sk)
 {
-	struct sl_registry *r = sl_reg();
+	struct tt_table *r = tt_table_get();
 	u32 bucket, ids[2] = { 0, 0 };
-	struct sl_stripe *s;
-	struct sl_entry *e;
+	struct tt_stripe *s;
+	struct tt_entry *e;
 	unsigned long flags;
 
 	if (!r)
 		return;
-	s = sl_stripe_of(r, sk, &bucket);
+	s = tt_stripe_of(r, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
-	e = sl_lookup(r, s, bucket, sk);
+	e = tt_lookup(r, s, bucket, sk);
 	if (e)
-		sl_del(s, e, ids);
+		tt_del(s, e, ids);
 	raw_spin_unlock_irqrestore(&s->lock, flags);
-	sl_stack_put(r, ids[0]);
-	sl_stack_put(r, ids[1]);
+	tt_stack_put(r, ids[0]);
+	tt_stack_put(r, ids[1]);
 }
 
 /* Reported by "tracked" (stripe lock held, socket alive). */
-static bool sl_is_tracked(const struct sl_entry *e, u64 now)
+static bool tt_is_tracked(const struct tt_entry *e, u64 now)
 {
 	u64 grace = (u64)sockleak_tunable(grace_ms) * NSEC_PER_MSEC;
 
@@ -410,12 +410,12 @@ static bool sl_is_tracked(const struct sl_entry *e, u64 now)
 	       sk_unhashed(e->sk) && now - e->unhash_ns >= grace;
 }
 
-static bool sl_match(const struct sl_entry *e, enum sockleak_reg_filter f,
+static bool tt_match(const struct tt_entry *e, enum sockleak_track_filter f,
 		     u64 cookie, u64 now)
 {
 	switch (f) {
 	case SOCKLEAK_REG_TRACKED:
-		return sl_is_tracked(e, now);
+		return tt_is_tracked(e, now);
 	case SOCKLEAK_REG_UNHASHED:
 		return sk_unhashed(e->sk);
 	case SOCKLEAK_REG_COOKIE:
@@ -425,7 +425,7 @@ static bool sl_match(const struct sl_entry *e, enum sockleak_reg_filter f,
 	return false;
 }
 
-static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
+static void tt_fill(struct tt_table *r, const struct tt_entry *e,
 		    struct sockleak_ref *ref, struct sockleak_entry_info *in)
 {
 	struct sock *sk = e->sk;
@@ -452,67 +452,67 @@ static void sl_fill(struct sl_registry *r, const struct sl_entry *e,
 	in->cleared = e->cleared;
 	in->dead = sock_flag(sk, SOCK_DEAD);
 	in->hashed = !sk_unhashed(sk);
-	sl_stack_copy(r, e->alloc_stack, &in->alloc_stack);
-	sl_stack_copy(r, e->close_stack, &in->close_stack);
+	tt_stack_copy(r, e->alloc_stack, &in->alloc_stack);
+	tt_stack_copy(r, e->close_stack, &in->close_stack);
 }
 
 /* Where a scan of the entries from slot i stops its lock section. */
-static unsigned long sl_batch_end(const struct sl_registry *r, unsigned long i)
+static unsigned long tt_batch_end(const struct tt_table *r, unsigned long i)
 {
-	return min((i / r->per_stripe + 1) * r->per_stripe, i + SL_SCAN_BATCH);
+	return min((i / r->per_stripe + 1) * r->per_stripe, i + TT_SCAN_BATCH);
 }
 
 /*
- * Pin the table against sockleak_reg_stop() (an SRCU read section, which
- * may sleep); NULL when tracking is off. Release with sl_reader_put(),
+ * Pin the table against sockleak_track_table_stop() (an SRCU read section, which
+ * may sleep); NULL when tracking is off. Release with tt_reader_put(),
  * whatever was returned.
  */
-static struct sl_registry *sl_reader_get(int *idx)
+static struct tt_table *tt_reader_get(int *idx)
 {
-	*idx = srcu_read_lock(&reg_srcu);
-	return sl_reg();
+	*idx = srcu_read_lock(&tt_srcu);
+	return tt_table_get();
 }
 
-static void sl_reader_put(int idx)
+static void tt_reader_put(int idx)
 {
-	srcu_read_unlock(&reg_srcu, idx);
+	srcu_read_unlock(&tt_srcu, idx);
 }
 
 /*
- * Take references on up to @max registry sockets that pass @filter,
+ * Take references on up to @max track table sockets that pass @filter,
  * starting at pool slot *@pos, and advance *@pos past them. Returns the
  * number taken; 0 at the end (or when tracking is off). Process context.
- * @infos (may be NULL) receives what the registry knows of each. Release
+ * @infos (may be NULL) receives what the track table knows of each. Release
  * the references with sockleak_walk_put().
  */
-int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
+int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 		      u64 cookie, struct sockleak_ref *refs,
 		      struct sockleak_entry_info *infos, int max)
 {
 	unsigned long total, i;
-	struct sl_registry *r;
+	struct tt_table *r;
 	u64 now = ktime_get_ns();
 	int n = 0, idx;
 
-	r = sl_reader_get(&idx);
+	r = tt_reader_get(&idx);
 	if (!r)
 		goto out;
-	total = (unsigned long)r->per_stripe * SL_STRIPES;
+	total = (unsigned long)r->per_stripe * TT_STRIPES;
 	i = *pos;
 	while (i < total && n < max) {
-		struct sl_stripe *s = &r->stripes[i / r->per_stripe];
-		unsigned long end = sl_batch_end(r, i);
+		struct tt_stripe *s = &r->stripes[i / r->per_stripe];
+		unsigned long end = tt_batch_end(r, i);
 		unsigned long flags;
 
 		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end && n < max; i++) {
-			struct sl_entry *e = &r->entries[i];
+			struct tt_entry *e = &r->entries[i];
 
-			if (!e->sk || !sl_match(e, filter, cookie, now))
+			if (!e->sk || !tt_match(e, filter, cookie, now))
 				continue;
 			if (!refcount_inc_not_zero(&e->sk->sk_refcnt))
 				continue;
-			sl_fill(r, e, &refs[n], infos ? &infos[n] : NULL);
+			tt_fill(r, e, &refs[n], infos ? &infos[n] : NULL);
 			n++;
 		}
 		raw_spin_unlock_irqrestore(&s->lock, flags);
@@ -520,99 +520,99 @@ int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
 	}
 	*pos = i;
 out:
-	sl_reader_put(idx);
+	tt_reader_put(idx);
 	return n;
 }
 
 /*
- * @sk, allocated at @alloc_ns (sockleak_reg_alloc()'s value), if the
- * registry still holds that socket (not freed, its address not reused)
+ * @sk, allocated at @alloc_ns (sockleak_track_alloc()'s value), if the
+ * track table still holds that socket (not freed, its address not reused)
  * and its count is not zero (sk_alloc()'s caller has initialised it):
- * referenced into @ref as sockleak_reg_grab() does. Process context.
+ * referenced into @ref as sockleak_track_grab() does. Process context.
  */
-bool sockleak_reg_grab_sk(struct sock *sk, u64 alloc_ns,
+bool sockleak_track_grab_sk(struct sock *sk, u64 alloc_ns,
 			  struct sockleak_ref *ref)
 {
-	struct sl_registry *r;
-	struct sl_stripe *s;
-	struct sl_entry *e;
+	struct tt_table *r;
+	struct tt_stripe *s;
+	struct tt_entry *e;
 	unsigned long flags;
 	bool ok = false;
 	u32 bucket;
 	int idx;
 
-	r = sl_reader_get(&idx);
+	r = tt_reader_get(&idx);
 	if (!r)
 		goto out;
-	s = sl_stripe_of(r, sk, &bucket);
+	s = tt_stripe_of(r, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
-	e = sl_lookup(r, s, bucket, sk);
+	e = tt_lookup(r, s, bucket, sk);
 	if (e && e->alloc_ns == alloc_ns &&
 	    refcount_inc_not_zero(&sk->sk_refcnt)) {
-		sl_fill(r, e, ref, NULL);
+		tt_fill(r, e, ref, NULL);
 		ok = true;
 	}
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 out:
-	sl_reader_put(idx);
+	tt_reader_put(idx);
 	return ok;
 }
 
 /* Hide every socket "tracked" reports now (kmemleak's "clear"). */
-int sockleak_reg_clear(void)
+int sockleak_track_clear(void)
 {
-	struct sl_registry *r;
+	struct tt_table *r;
 	u64 now = ktime_get_ns();
 	int idx;
 	unsigned long i;
 
-	r = sl_reader_get(&idx);
+	r = tt_reader_get(&idx);
 	if (!r) {
-		sl_reader_put(idx);
+		tt_reader_put(idx);
 		return -ENODEV;
 	}
-	for (i = 0; i < (unsigned long)r->per_stripe * SL_STRIPES; ) {
-		struct sl_stripe *s = &r->stripes[i / r->per_stripe];
-		unsigned long end = sl_batch_end(r, i);
+	for (i = 0; i < (unsigned long)r->per_stripe * TT_STRIPES; ) {
+		struct tt_stripe *s = &r->stripes[i / r->per_stripe];
+		unsigned long end = tt_batch_end(r, i);
 		unsigned long flags;
 
 		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end; i++)
 			if (r->entries[i].sk &&
-			    sl_is_tracked(&r->entries[i], now))
+			    tt_is_tracked(&r->entries[i], now))
 				r->entries[i].cleared = 1;
 		raw_spin_unlock_irqrestore(&s->lock, flags);
 		cond_resched();
 	}
-	sl_reader_put(idx);
+	tt_reader_put(idx);
 	return 0;
 }
 
-void sockleak_reg_stats(struct sockleak_reg_stats *st)
+void sockleak_track_stats(struct sockleak_track_stats *st)
 {
-	struct sl_registry *r;
+	struct tt_table *r;
 	int idx;
 
-	r = sl_reader_get(&idx);
+	r = tt_reader_get(&idx);
 	st->on = r;
-	st->max_entries = r ? (unsigned long)r->per_stripe * SL_STRIPES : 0;
-	st->max_stacks = r ? (unsigned long)r->stacks_per_stripe * SL_STRIPES : 0;
+	st->max_entries = r ? (unsigned long)r->per_stripe * TT_STRIPES : 0;
+	st->max_stacks = r ? (unsigned long)r->stacks_per_stripe * TT_STRIPES : 0;
 	st->bytes = r ? r->bytes : 0;
 	st->stack_bytes = r ? r->stack_bytes : 0;
-	sl_reader_put(idx);
-	st->entries = atomic_long_read(&reg_entries);
-	st->overflow = atomic_long_read(&reg_overflow);
-	st->stack_overflow = atomic_long_read(&reg_stack_overflow);
-	st->stacks = atomic_long_read(&reg_stacks);
-	st->unknown_origin = atomic_long_read(&reg_unknown);
+	tt_reader_put(idx);
+	st->entries = atomic_long_read(&tt_entries);
+	st->overflow = atomic_long_read(&tt_overflow);
+	st->stack_overflow = atomic_long_read(&tt_stack_overflow);
+	st->stacks = atomic_long_read(&tt_stacks);
+	st->unknown_origin = atomic_long_read(&tt_unknown);
 }
 
-bool sockleak_reg_on(void)
+bool sockleak_track_on(void)
 {
-	return sl_reg();
+	return tt_table_get();
 }
 
-static void sl_free(struct sl_registry *r)
+static void tt_free(struct tt_table *r)
 {
 	vfree(r->entries);
 	vfree(r->stacks);
@@ -626,31 +626,31 @@ static void sl_free(struct sl_registry *r)
  * handlers (they run with preemption disabled or under RCU:
  * synchronize_rcu()). Control mutex held.
  */
-static void sl_unpublish(struct sl_registry *r)
+static void tt_unpublish(struct tt_table *r)
 {
-	/* Pairs with sl_reg(): no new user finds the table. */
-	smp_store_release(&reg, NULL);
-	synchronize_srcu(&reg_srcu);
+	/* Pairs with tt_table_get(): no new user finds the table. */
+	smp_store_release(&tt_published, NULL);
+	synchronize_srcu(&tt_srcu);
 	synchronize_rcu();
-	sl_free(r);
+	tt_free(r);
 }
 
 /* Bytes one entry costs at most: the entry, one bucket head. */
-#define SL_ENTRY_BYTES	(sizeof(struct sl_entry) + sizeof(struct hlist_head))
+#define TT_ENTRY_BYTES	(sizeof(struct tt_entry) + sizeof(struct hlist_head))
 
 /*
  * The largest max_entries this machine can give: the table may take an
  * eighth of the RAM, and no array may pass INT_MAX bytes. At least
- * SL_STRIPES.
+ * TT_STRIPES.
  */
-unsigned int sockleak_reg_max_entries(void)
+unsigned int sockleak_track_max_entries(void)
 {
 	u64 n = div_u64(((u64)totalram_pages() << PAGE_SHIFT) / 8,
-			SL_ENTRY_BYTES);
+			TT_ENTRY_BYTES);
 
-	n = min_t(u64, n, INT_MAX / sizeof(struct sl_entry) - SL_STRIPES);
+	n = min_t(u64, n, INT_MAX / sizeof(struct tt_entry) - TT_STRIPES);
 	n = min_t(u64, n, SOCKLEAK_MAX_ENTRIES);
-	return max_t(u64, n, SL_STRIPES);
+	return max_t(u64, n, TT_STRIPES);
 }
 
 /*
@@ -659,7 +659,7 @@ unsigned int sockleak_reg_max_entries(void)
  * to a power of two: up to twice the memory). Fails rather than invoke
  * the OOM killer; never WARNs.
  */
-static void *sl_array(size_t n, size_t size)
+static void *tt_array(size_t n, size_t size)
 {
 	return __vmalloc(array_size(n, size), GFP_KERNEL | __GFP_ZERO |
 			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
@@ -669,19 +669,19 @@ static void *sl_array(size_t n, size_t size)
  * Allocate and publish the table; control.c then starts the probes that
  * feed it. Control mutex held.
  */
-int sockleak_reg_start(unsigned int max_entries)
+int sockleak_track_table_start(unsigned int max_entries)
 {
 	unsigned int per, nb, sper, snb, k, i;
-	struct sl_registry *r;
+	struct tt_table *r;
 
-	if (reg)
+	if (tt_published)
 		return 0;
-	if (max_entries > sockleak_reg_max_entries())
+	if (max_entries > sockleak_track_max_entries())
 		return -ENOMEM;
-	per = DIV_ROUND_UP(max_entries, SL_STRIPES);
+	per = DIV_ROUND_UP(max_entries, TT_STRIPES);
 	/* Chains of one or two entries at most when full. */
 	nb = max(roundup_pow_of_two(per) / 2, 1U);
-	sper = DIV_ROUND_UP(SL_STACKS_OF(max_entries), SL_STRIPES);
+	sper = DIV_ROUND_UP(TT_STACKS_OF(max_entries), TT_STRIPES);
 	snb = roundup_pow_of_two(sper);
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
@@ -690,26 +690,26 @@ int sockleak_reg_start(unsigned int max_entries)
 	r->bucket_mask = nb - 1;
 	r->stacks_per_stripe = sper;
 	r->stack_mask = snb - 1;
-	r->stack_bytes = (size_t)sper * SL_STRIPES * sizeof(*r->stacks) +
-			 (size_t)snb * SL_STRIPES * sizeof(*r->heads);
+	r->stack_bytes = (size_t)sper * TT_STRIPES * sizeof(*r->stacks) +
+			 (size_t)snb * TT_STRIPES * sizeof(*r->heads);
 	r->bytes = sizeof(*r) +
-		   (size_t)per * SL_STRIPES * sizeof(*r->entries) +
-		   (size_t)sper * SL_STRIPES * sizeof(*r->stacks) +
-		   (size_t)(nb + snb) * SL_STRIPES * sizeof(*r->heads);
-	r->entries = sl_array((size_t)per * SL_STRIPES, sizeof(*r->entries));
-	r->stacks = sl_array((size_t)sper * SL_STRIPES, sizeof(*r->stacks));
-	r->heads = sl_array((size_t)(nb + snb) * SL_STRIPES, sizeof(*r->heads));
+		   (size_t)per * TT_STRIPES * sizeof(*r->entries) +
+		   (size_t)sper * TT_STRIPES * sizeof(*r->stacks) +
+		   (size_t)(nb + snb) * TT_STRIPES * sizeof(*r->heads);
+	r->entries = tt_array((size_t)per * TT_STRIPES, sizeof(*r->entries));
+	r->stacks = tt_array((size_t)sper * TT_STRIPES, sizeof(*r->stacks));
+	r->heads = tt_array((size_t)(nb + snb) * TT_STRIPES, sizeof(*r->heads));
 	if (!r->entries || !r->stacks || !r->heads) {
-		sl_free(r);
+		tt_free(r);
 		return -ENOMEM;
 	}
-	for (k = 0; k < SL_STRIPES; k++) {
-		struct sl_stripe *s = &r->stripes[k];
+	for (k = 0; k < TT_STRIPES; k++) {
+		struct tt_stripe *s = &r->stripes[k];
 
 		raw_spin_lock_init(&s->lock);
 		raw_spin_lock_init(&s->stack_lock);
 		s->buckets = &r->heads[(size_t)k * nb];
-		s->stack_buckets = &r->heads[(size_t)SL_STRIPES * nb +
+		s->stack_buckets = &r->heads[(size_t)TT_STRIPES * nb +
 					     (size_t)k * snb];
 		for (i = 0; i < per; i++)
 			hlist_add_head(&r->entries[(size_t)k * per + i].node,
@@ -719,22 +719,22 @@ int sockleak_reg_start(unsigned int max_entries)
 				       &s->stack_free);
 		cond_resched();
 	}
-	atomic_long_set(&reg_entries, 0);
-	atomic_long_set(&reg_overflow, 0);
-	atomic_long_set(&reg_stack_overflow, 0);
-	atomic_long_set(&reg_stacks, 0);
-	atomic_long_set(&reg_unknown, 0);
-	/* The initialised table before the pointer (pairs with sl_reg()). */
-	smp_store_release(&reg, r);
+	atomic_long_set(&tt_entries, 0);
+	atomic_long_set(&tt_overflow, 0);
+	atomic_long_set(&tt_stack_overflow, 0);
+	atomic_long_set(&tt_stacks, 0);
+	atomic_long_set(&tt_unknown, 0);
+	/* The initialised table before the pointer (pairs with tt_table_get()). */
+	smp_store_release(&tt_published, r);
 	return 0;
 }
 
 /* Withdraw and free the table; the probes that feed it are stopped. */
-void sockleak_reg_stop(void)
+void sockleak_track_table_stop(void)
 {
-	struct sl_registry *r = reg;
+	struct tt_table *r = tt_published;
 
 	if (!r)
 		return;
-	sl_unpublish(r);
+	tt_unpublish(r);
 }

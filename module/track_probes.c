@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - lifecycle probes: kprobes, kretprobes and tracepoints on the
+ * sockleak - track probes: kprobes, kretprobes and tracepoints on the
  * functions an inet socket passes through from allocation to free,
- * feeding the registry (registry.c). Only TCP, UDP, UDP-Lite and MPTCP
+ * feeding the track table (track_table.c). Only TCP, UDP, UDP-Lite and MPTCP
  * sockets, IPv4 and IPv6, are followed (by sk_prot_creator; udpv6_prot,
  * the UDP-Lite and the MPTCP protos are not all exported, so those are
  * recognised by their proto name, and their slabs learnt from the first
@@ -38,27 +38,27 @@
  *
  * A kprobe that is armed as an int3 breakpoint (not on an ftrace site, or
  * while ftrace patches the site) runs its handler in NMI context, where
- * the registry's locks must not be taken: such hits are skipped and
- * counted as missed (lc_nmi_skipped). An allocation skipped this way is
+ * the track table's locks must not be taken: such hits are skipped and
+ * counted as missed (tp_nmi_skipped). An allocation skipped this way is
  * not tracked; a kprobe hit while another kprobe handler runs on the same
  * CPU is dropped by the kprobe layer and counted too. Frees come from a
  * tracepoint: tracepoint probes are plain calls, never dropped, so the
- * registry never keeps a pointer to freed memory.
+ * track table never keeps a pointer to freed memory.
  *
  * The orphan step (sock_orphan() is inline) is read from SOCK_DEAD.
  *
  * Locking rules: the handlers run with preemption disabled, in process,
- * softirq or RCU callback context; they only call the registry's probe
+ * softirq or RCU callback context; they only call the track table's probe
  * entry points, which take one stripe spinlock with interrupts disabled.
  * unregister_kprobes()/unregister_kretprobes() wait for running handlers,
- * so after sockleak_lifecycle_stop() none runs. The tracepoint probes are
+ * so after sockleak_track_probes_stop() none runs. The tracepoint probes are
  * attached at each track=on and detached at track=off (make bench: an
  * attached kmem_cache_free probe slows the whole system even while it
  * returns at once); they run with preemption disabled, detaching waits for
- * them (tracepoint_synchronize_unregister()), and the registry waits once
+ * them (tracepoint_synchronize_unregister()), and the track table waits once
  * more with synchronize_rcu() before freeing its table. The tracepoints are
  * attached before the first kprobe is registered, so no socket enters the
- * registry without its free being seen.
+ * track table without its free being seen.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -80,51 +80,51 @@
 #include "compat.h"
 #include "filter.h"
 #include "sockleak.h"
-#include "registry.h"
+#include "track.h"
 
 #include <trace/events/kmem.h>
 
-static atomic_long_t lc_nmi_skipped;
-static bool lc_tp_attached;	/* tracepoint probes, under control_mutex */
+static atomic_long_t tp_nmi_skipped;
+static bool tp_attached;	/* tracepoint probes, under control_mutex */
 
 /* In NMI context (int3-armed kprobe): take no lock, count the miss. */
-static bool lc_in_nmi(void)
+static bool tp_in_nmi(void)
 {
 	if (likely(!in_nmi()))
 		return false;
-	atomic_long_inc(&lc_nmi_skipped);
+	atomic_long_inc(&tp_nmi_skipped);
 	return true;
 }
 
 /*
  * The slabs of the sockets followed: TCP, TCPv6, UDP; UDPv6, UDP-Lite and
- * MPTCP ones are learnt (lc_learn_slab()).
+ * MPTCP ones are learnt (tp_learn_slab()).
  */
 enum {
-	LC_SLAB_TCP, LC_SLAB_TCP6, LC_SLAB_UDP, LC_SLAB_UDP6, LC_SLAB_UDPLITE,
-	LC_SLAB_UDPLITE6, LC_SLAB_MPTCP, LC_SLAB_MPTCP6, LC_NSLABS
+	TRACK_SLAB_TCP, TRACK_SLAB_TCP6, TRACK_SLAB_UDP, TRACK_SLAB_UDP6, TRACK_SLAB_UDPLITE,
+	TRACK_SLAB_UDPLITE6, TRACK_SLAB_MPTCP, TRACK_SLAB_MPTCP6, TRACK_NSLABS
 };
 
 /* Followed protocols recognised by name: slab, protocol. */
-static const struct lc_named_proto {
+static const struct tp_named_proto {
 	const char *name;
 	int slab;
 	u16 proto;
-} lc_named_protos[] = {
-	{ "UDPv6", LC_SLAB_UDP6, IPPROTO_UDP },
-	{ "UDP-Lite", LC_SLAB_UDPLITE, IPPROTO_UDPLITE },
-	{ "UDPLITEv6", LC_SLAB_UDPLITE6, IPPROTO_UDPLITE },
-	{ "MPTCP", LC_SLAB_MPTCP, IPPROTO_MPTCP },
-	{ "MPTCPv6", LC_SLAB_MPTCP6, IPPROTO_MPTCP },
+} tp_named_protos[] = {
+	{ "UDPv6", TRACK_SLAB_UDP6, IPPROTO_UDP },
+	{ "UDP-Lite", TRACK_SLAB_UDPLITE, IPPROTO_UDPLITE },
+	{ "UDPLITEv6", TRACK_SLAB_UDPLITE6, IPPROTO_UDPLITE },
+	{ "MPTCP", TRACK_SLAB_MPTCP, IPPROTO_MPTCP },
+	{ "MPTCPv6", TRACK_SLAB_MPTCP6, IPPROTO_MPTCP },
 };
 
-static struct kmem_cache *lc_slabs[LC_NSLABS];
+static struct kmem_cache *tp_slabs[TRACK_NSLABS];
 
 /* A proto that is not exported: learn its slab from its first socket. */
-static void lc_learn_slab(int i, const struct proto *prot)
+static void tp_learn_slab(int i, const struct proto *prot)
 {
-	if (unlikely(!READ_ONCE(lc_slabs[i])))
-		WRITE_ONCE(lc_slabs[i], prot->slab);
+	if (unlikely(!READ_ONCE(tp_slabs[i])))
+		WRITE_ONCE(tp_slabs[i], prot->slab);
 }
 
 /* TCP, UDP, UDP-Lite or MPTCP when @sk is such an inet socket, else 0. */
@@ -146,19 +146,19 @@ u16 sockleak_inet_proto(const struct sock *sk)
 #endif
 	if (!prot)
 		return 0;
-	for (i = 0; i < ARRAY_SIZE(lc_named_protos); i++) {
-		const struct lc_named_proto *np = &lc_named_protos[i];
+	for (i = 0; i < ARRAY_SIZE(tp_named_protos); i++) {
+		const struct tp_named_proto *np = &tp_named_protos[i];
 
 		/* sk_protocol is not set yet when sk_alloc() returns. */
 		if (!strcmp(prot->name, np->name)) {
-			lc_learn_slab(np->slab, prot);
+			tp_learn_slab(np->slab, prot);
 			return np->proto;
 		}
 	}
 	return 0;
 }
 
-static struct sock *lc_arg_sk(struct pt_regs *regs)
+static struct sock *tp_arg_sk(struct pt_regs *regs)
 {
 	return (struct sock *)regs_get_kernel_argument(regs, 0);
 }
@@ -170,9 +170,9 @@ static struct sock *lc_arg_sk(struct pt_regs *regs)
  * the probes (they run with preemption disabled) that may still read the
  * old one, which the next write may reuse. Writers hold the control mutex.
  */
-static struct sockleak_filter lc_filters[2];
-static struct sockleak_filter __rcu *lc_stack_filter;
-static char lc_filter_text[SOCKLEAK_FILTER_LEN];
+static struct sockleak_filter tp_filters[2];
+static struct sockleak_filter __rcu *tp_stack_filter;
+static char tp_filter_text[SOCKLEAK_FILTER_LEN];
 
 int sockleak_stack_filter_check(const char *arg)
 {
@@ -188,14 +188,14 @@ int sockleak_stack_filter_set(const char *arg)
 {
 	struct sockleak_filter *cur, *next = NULL;
 
-	cur = rcu_dereference_protected(lc_stack_filter, true);
+	cur = rcu_dereference_protected(tp_stack_filter, true);
 	if (strcmp(arg, "off")) {
-		next = cur == &lc_filters[0] ? &lc_filters[1] : &lc_filters[0];
+		next = cur == &tp_filters[0] ? &tp_filters[1] : &tp_filters[0];
 		if (sockleak_filter_parse(arg, 0, 0, next))
 			return -EINVAL;
 	}
-	rcu_assign_pointer(lc_stack_filter, next);
-	strscpy(lc_filter_text, next ? arg : "off", sizeof(lc_filter_text));
+	rcu_assign_pointer(tp_stack_filter, next);
+	strscpy(tp_filter_text, next ? arg : "off", sizeof(tp_filter_text));
 	synchronize_rcu();
 	return 0;
 }
@@ -203,14 +203,14 @@ int sockleak_stack_filter_set(const char *arg)
 /* The filter's text, "off" for none (control mutex held). */
 const char *sockleak_stack_filter_text(void)
 {
-	return lc_filter_text[0] ? lc_filter_text : "off";
+	return tp_filter_text[0] ? tp_filter_text : "off";
 }
 
 /*
  * Are stacks wanted for a socket of netns @netns (@sk: its ports, NULL:
  * none yet; @task: the event runs for the current task)?
  */
-static bool lc_stack_wanted(u32 netns, const struct sock *sk, bool task)
+static bool tp_stack_wanted(u32 netns, const struct sock *sk, bool task)
 {
 	const struct sockleak_filter *f;
 	bool ok = true;
@@ -218,7 +218,7 @@ static bool lc_stack_wanted(u32 netns, const struct sock *sk, bool task)
 	if (!sockleak_tunable(stacks))
 		return false;
 	rcu_read_lock();
-	f = rcu_dereference(lc_stack_filter);
+	f = rcu_dereference(tp_stack_filter);
 	if (f)
 		ok = sockleak_filter_match(f, netns, 0, sk, task);
 	rcu_read_unlock();
@@ -228,15 +228,15 @@ static bool lc_stack_wanted(u32 netns, const struct sock *sk, bool task)
 /*
  * The stack at the probed function's entry: the function itself, then
  * its callers, stack_depth frames in all. Depth 0 (no stack) when the
- * socket is not to have one (lc_stack_wanted()).
+ * socket is not to have one (tp_stack_wanted()).
  */
-static void lc_stack(struct pt_regs *regs, struct sockleak_stack *st,
+static void tp_stack(struct pt_regs *regs, struct sockleak_stack *st,
 		     u32 netns, const struct sock *sk, bool task)
 {
 	unsigned int depth = sockleak_tunable(stack_depth);
 
 	st->depth = 0;
-	if (!lc_stack_wanted(netns, sk, task))
+	if (!tp_stack_wanted(netns, sk, task))
 		return;
 	depth = clamp(depth, 1U, (unsigned int)SOCKLEAK_STACK_DEPTH);
 	st->ent[0] = instruction_pointer(regs);
@@ -247,34 +247,34 @@ static void lc_stack(struct pt_regs *regs, struct sockleak_stack *st,
  * sk_alloc(net, family, ...) and sk_clone_lock(sk, ...): capture the stack
  * at entry, record at return. A non-zero return skips the return handler.
  */
-static int lc_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tp_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct net *net = (struct net *)regs_get_kernel_argument(regs, 0);
 	int family = (int)regs_get_kernel_argument(regs, 1);
 
 	if (family != AF_INET && family != AF_INET6)
 		return 1;
-	if (lc_in_nmi())
+	if (tp_in_nmi())
 		return 1;
-	lc_stack(regs, (struct sockleak_stack *)ri->data, net->ns.inum, NULL,
+	tp_stack(regs, (struct sockleak_stack *)ri->data, net->ns.inum, NULL,
 		 in_task());
 	return 0;
 }
 
-static int lc_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tp_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct sock *sk = lc_arg_sk(regs);
+	struct sock *sk = tp_arg_sk(regs);
 
-	if (!sockleak_inet_proto(sk) || lc_in_nmi())
+	if (!sockleak_inet_proto(sk) || tp_in_nmi())
 		return 1;
 	/* The listener's netns and port; softirq: no task. */
-	lc_stack(regs, (struct sockleak_stack *)ri->data,
+	tp_stack(regs, (struct sockleak_stack *)ri->data,
 		 sock_net(sk)->ns.inum, sk, false);
 	return 0;
 }
 
 /* Return of sk_alloc()/sk_clone_lock(): the new socket, if inet TCP/UDP. */
-static void lc_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
+static void tp_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 			u8 origin)
 {
 	struct sock *sk = (struct sock *)regs_return_value(regs);
@@ -284,57 +284,57 @@ static void lc_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 
 	if (!proto)
 		return;
-	born = sockleak_reg_alloc(sk, proto, origin,
+	born = sockleak_track_alloc(sk, proto, origin,
 				  (struct sockleak_stack *)ri->data);
 	if (born)
 		sockleak_watch_new(sk, proto, born,
 				   origin == SOCKLEAK_ORIGIN_CLONE);
 }
 
-static int lc_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tp_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	lc_new_sock(ri, regs, SOCKLEAK_ORIGIN_ALLOC);
+	tp_new_sock(ri, regs, SOCKLEAK_ORIGIN_ALLOC);
 	return 0;
 }
 
-static int lc_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int tp_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	lc_new_sock(ri, regs, SOCKLEAK_ORIGIN_CLONE);
+	tp_new_sock(ri, regs, SOCKLEAK_ORIGIN_CLONE);
 	return 0;
 }
 
-/* A kprobe whose hit is one registry event for its first argument. */
-struct lc_kprobe {
+/* A kprobe whose hit is one track table event for its first argument. */
+struct tp_kprobe {
 	struct kprobe kp;
 	u16 proto;		/* only this protocol's (UDP: and UDP-Lite's), 0: all */
 	u8 ev;			/* enum sockleak_event */
 	bool stack;		/* record the stack (the closes) */
 };
 
-static int lc_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
+static int tp_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 {
-	const struct lc_kprobe *k = container_of(p, struct lc_kprobe, kp);
-	struct sock *sk = lc_arg_sk(regs);
+	const struct tp_kprobe *k = container_of(p, struct tp_kprobe, kp);
+	struct sock *sk = tp_arg_sk(regs);
 	struct sockleak_stack st = { .depth = 0 };
 	u16 proto;
 
-	if (!sk || lc_in_nmi())
+	if (!sk || tp_in_nmi())
 		return 0;
 	proto = sockleak_inet_proto(sk);
 	if (!proto || (k->proto && proto != k->proto &&
 		       !(k->proto == IPPROTO_UDP && sockleak_proto_udp(proto))))
 		return 0;
 	if (k->stack)
-		lc_stack(regs, &st, sock_net(sk)->ns.inum, sk, in_task());
-	sockleak_reg_event(sk, proto, k->ev, st.depth ? &st : NULL);
+		tp_stack(regs, &st, sock_net(sk)->ns.inum, sk, in_task());
+	sockleak_track_event(sk, proto, k->ev, st.depth ? &st : NULL);
 	return 0;
 }
 
 /* A tracepoint event of a TCP socket. */
-static void lc_tp_event(struct sock *sk, enum sockleak_event ev)
+static void tp_event(struct sock *sk, enum sockleak_event ev)
 {
-	if (sockleak_reg_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
-		sockleak_reg_event(sk, IPPROTO_TCP, ev, NULL);
+	if (sockleak_track_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
+		sockleak_track_event(sk, IPPROTO_TCP, ev, NULL);
 }
 
 /*
@@ -343,81 +343,81 @@ static void lc_tp_event(struct sock *sk, enum sockleak_event ev)
  * before it. The state itself is read from the socket when a report is
  * made. Connect and listen feed watch_next's port filter (watch.c).
  */
-static void lc_tp_state(void *data, const struct sock *sk, const int oldstate,
+static void tp_state(void *data, const struct sock *sk, const int oldstate,
 			const int newstate)
 {
 	if (newstate == TCP_CLOSE)
-		lc_tp_event((struct sock *)sk, SOCKLEAK_EV_UNHASH);
+		tp_event((struct sock *)sk, SOCKLEAK_EV_UNHASH);
 	else
 		sockleak_watch_state((struct sock *)sk, newstate);
 }
 
 /* Tracepoint tcp_destroy_sock. */
-static void lc_tp_destroy(void *data, struct sock *sk)
+static void tp_destroy(void *data, struct sock *sk)
 {
-	lc_tp_event(sk, SOCKLEAK_EV_DESTROY);
+	tp_event(sk, SOCKLEAK_EV_DESTROY);
 }
 
 /* Tracepoint kmem_cache_free: any context, never dropped, must be quick. */
-static void lc_slab_free(void *data, unsigned long call_site, const void *ptr,
+static void tp_slab_free(void *data, unsigned long call_site, const void *ptr,
 			 const struct kmem_cache *s)
 {
 	int i;
 
-	for (i = 0; i < LC_NSLABS; i++) {
-		if (s == READ_ONCE(lc_slabs[i])) {
-			sockleak_reg_free((struct sock *)ptr);
+	for (i = 0; i < TRACK_NSLABS; i++) {
+		if (s == READ_ONCE(tp_slabs[i])) {
+			sockleak_track_free((struct sock *)ptr);
 			return;
 		}
 	}
 }
 
 /* The tracepoints that are not exported, found by name. */
-static struct lc_named_tp {
+static struct tp_named_tp {
 	const char *name;
 	void *probe;
 	struct tracepoint *tp;
-} lc_named_tps[] = {
-	{ "inet_sock_set_state", lc_tp_state },
-	{ "tcp_destroy_sock", lc_tp_destroy },
+} tp_named_tps[] = {
+	{ "inet_sock_set_state", tp_state },
+	{ "tcp_destroy_sock", tp_destroy },
 };
 
-static void lc_find_tp(struct tracepoint *tp, void *priv)
+static void tp_find_tp(struct tracepoint *tp, void *priv)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(lc_named_tps); i++)
-		if (!strcmp(tp->name, lc_named_tps[i].name))
-			lc_named_tps[i].tp = tp;
+	for (i = 0; i < ARRAY_SIZE(tp_named_tps); i++)
+		if (!strcmp(tp->name, tp_named_tps[i].name))
+			tp_named_tps[i].tp = tp;
 }
 
-static void lc_detach_tps(void)
+static void tp_detach_tps(void)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(lc_named_tps); i++) {
-		if (lc_named_tps[i].tp)
-			tracepoint_probe_unregister(lc_named_tps[i].tp,
-						    lc_named_tps[i].probe,
+	for (i = 0; i < ARRAY_SIZE(tp_named_tps); i++) {
+		if (tp_named_tps[i].tp)
+			tracepoint_probe_unregister(tp_named_tps[i].tp,
+						    tp_named_tps[i].probe,
 						    NULL);
-		lc_named_tps[i].tp = NULL;
+		tp_named_tps[i].tp = NULL;
 	}
-	unregister_trace_kmem_cache_free(lc_slab_free, NULL);
+	unregister_trace_kmem_cache_free(tp_slab_free, NULL);
 	tracepoint_synchronize_unregister();
 }
 
-static int lc_attach_tps(void)
+static int tp_attach_tps(void)
 {
 	int i, ret;
 
-	ret = register_trace_kmem_cache_free(lc_slab_free, NULL);
+	ret = register_trace_kmem_cache_free(tp_slab_free, NULL);
 	if (ret) {
 		pr_err("cannot attach to kmem_cache_free: %d\n", ret);
 		return ret;
 	}
-	for_each_kernel_tracepoint(lc_find_tp, NULL);
-	for (i = 0; i < ARRAY_SIZE(lc_named_tps); i++) {
-		struct lc_named_tp *t = &lc_named_tps[i];
+	for_each_kernel_tracepoint(tp_find_tp, NULL);
+	for (i = 0; i < ARRAY_SIZE(tp_named_tps); i++) {
+		struct tp_named_tp *t = &tp_named_tps[i];
 
 		ret = t->tp ? tracepoint_probe_register(t->tp, t->probe, NULL) :
 			      -ENOENT;
@@ -425,92 +425,92 @@ static int lc_attach_tps(void)
 			pr_err("cannot attach to tracepoint %s: %d\n", t->name,
 			       ret);
 			t->tp = NULL;
-			lc_detach_tps();
+			tp_detach_tps();
 			return ret;
 		}
 	}
 	return 0;
 }
 
-#define LC_KPROBE(_sym, _proto, _ev, _stack) {				\
-	.kp = { .symbol_name = #_sym, .pre_handler = lc_kprobe_hit },	\
+#define TRACK_KPROBE(_sym, _proto, _ev, _stack) {				\
+	.kp = { .symbol_name = #_sym, .pre_handler = tp_kprobe_hit },	\
 	.proto = _proto, .ev = _ev, .stack = _stack,			\
 }
 
-static struct lc_kprobe lc_event_kps[] = {
-	LC_KPROBE(tcp_close, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, true),
-	LC_KPROBE(sk_common_release, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, true),
-	LC_KPROBE(mptcp_close, IPPROTO_MPTCP, SOCKLEAK_EV_CLOSE, true),
-	LC_KPROBE(udp_lib_unhash, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, false),
-	LC_KPROBE(sk_stream_kill_queues, 0, SOCKLEAK_EV_KILL_QUEUES, false),
+static struct tp_kprobe tp_event_kps[] = {
+	TRACK_KPROBE(tcp_close, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, true),
+	TRACK_KPROBE(sk_common_release, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, true),
+	TRACK_KPROBE(mptcp_close, IPPROTO_MPTCP, SOCKLEAK_EV_CLOSE, true),
+	TRACK_KPROBE(udp_lib_unhash, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, false),
+	TRACK_KPROBE(sk_stream_kill_queues, 0, SOCKLEAK_EV_KILL_QUEUES, false),
 };
 
 /* sk_alloc() may sleep: room for many instances in flight. */
-#define LC_MAXACTIVE	(4 * NR_CPUS > 256 ? 256 : 4 * NR_CPUS + 64)
+#define TRACK_MAXACTIVE	(4 * NR_CPUS > 256 ? 256 : 4 * NR_CPUS + 64)
 
-static struct kretprobe lc_alloc_rp = {
+static struct kretprobe tp_alloc_rp = {
 	.kp.symbol_name	= "sk_alloc",
-	.entry_handler	= lc_alloc_entry,
-	.handler	= lc_alloc_ret,
+	.entry_handler	= tp_alloc_entry,
+	.handler	= tp_alloc_ret,
 	.data_size	= sizeof(struct sockleak_stack),
-	.maxactive	= LC_MAXACTIVE,
+	.maxactive	= TRACK_MAXACTIVE,
 };
 
-static struct kretprobe lc_clone_rp = {
+static struct kretprobe tp_clone_rp = {
 	.kp.symbol_name	= SOCKLEAK_SK_CLONE_SYM,
-	.entry_handler	= lc_clone_entry,
-	.handler	= lc_clone_ret,
+	.entry_handler	= tp_clone_entry,
+	.handler	= tp_clone_ret,
 	.data_size	= sizeof(struct sockleak_stack),
-	.maxactive	= LC_MAXACTIVE,
+	.maxactive	= TRACK_MAXACTIVE,
 };
 
-static struct kprobe *lc_event_ptrs[ARRAY_SIZE(lc_event_kps)];
-static struct kretprobe *lc_rps[] = { &lc_alloc_rp, &lc_clone_rp };
+static struct kprobe *tp_event_ptrs[ARRAY_SIZE(tp_event_kps)];
+static struct kretprobe *tp_rps[] = { &tp_alloc_rp, &tp_clone_rp };
 
 /* A kprobe can be registered once: reset the fields registration sets. */
-static void lc_reset(struct kprobe *kp)
+static void tp_reset(struct kprobe *kp)
 {
 	kp->addr = NULL;
 	kp->flags = 0;
 	kp->nmissed = 0;
 }
 
-int sockleak_lifecycle_start(void)
+int sockleak_track_probes_start(void)
 {
 	int i, ret;
 
-	atomic_long_set(&lc_nmi_skipped, 0);
-	for (i = 0; i < ARRAY_SIZE(lc_rps); i++) {
-		lc_reset(&lc_rps[i]->kp);
-		lc_rps[i]->nmissed = 0;
+	atomic_long_set(&tp_nmi_skipped, 0);
+	for (i = 0; i < ARRAY_SIZE(tp_rps); i++) {
+		tp_reset(&tp_rps[i]->kp);
+		tp_rps[i]->nmissed = 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++) {
-		lc_reset(&lc_event_kps[i].kp);
-		lc_event_ptrs[i] = &lc_event_kps[i].kp;
+	for (i = 0; i < ARRAY_SIZE(tp_event_kps); i++) {
+		tp_reset(&tp_event_kps[i].kp);
+		tp_event_ptrs[i] = &tp_event_kps[i].kp;
 	}
 
-	lc_slabs[LC_SLAB_TCP] = tcp_prot.slab;
-	lc_slabs[LC_SLAB_UDP] = udp_prot.slab;
+	tp_slabs[TRACK_SLAB_TCP] = tcp_prot.slab;
+	tp_slabs[TRACK_SLAB_UDP] = udp_prot.slab;
 #if IS_ENABLED(CONFIG_IPV6)
-	lc_slabs[LC_SLAB_TCP6] = tcpv6_prot.slab;
+	tp_slabs[TRACK_SLAB_TCP6] = tcpv6_prot.slab;
 #endif
-	if (!lc_tp_attached) {
-		ret = lc_attach_tps();
+	if (!tp_attached) {
+		ret = tp_attach_tps();
 		if (ret)
 			return ret;
-		lc_tp_attached = true;
+		tp_attached = true;
 	}
-	ret = register_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
+	ret = register_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
 	if (ret) {
 		pr_err("cannot probe the close path: %d\n", ret);
-		sockleak_lifecycle_exit();
+		sockleak_track_probes_exit();
 		return ret;
 	}
-	ret = register_kretprobes(lc_rps, ARRAY_SIZE(lc_rps));
+	ret = register_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
-		unregister_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
-		sockleak_lifecycle_exit();
+		unregister_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
+		sockleak_track_probes_exit();
 		return ret;
 	}
 	return 0;
@@ -520,7 +520,7 @@ int sockleak_lifecycle_start(void)
  * A kernel with fail_function (CONFIG_FAIL_FUNCTION) can make this fail on
  * demand: tracker_test reaches the failure path of "track=on" with it.
  */
-ALLOW_ERROR_INJECTION(sockleak_lifecycle_start, ERRNO);
+ALLOW_ERROR_INJECTION(sockleak_track_probes_start, ERRNO);
 
 /*
  * Unregister every probe: the kprobes (waiting for running handlers), then
@@ -528,31 +528,31 @@ ALLOW_ERROR_INJECTION(sockleak_lifecycle_start, ERRNO);
  * any path (an attached kmem_cache_free probe alone runs at every slab
  * free in the system).
  */
-void sockleak_lifecycle_stop(void)
+void sockleak_track_probes_stop(void)
 {
-	unregister_kretprobes(lc_rps, ARRAY_SIZE(lc_rps));
-	unregister_kprobes(lc_event_ptrs, ARRAY_SIZE(lc_event_ptrs));
-	sockleak_lifecycle_exit();
+	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
+	unregister_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
+	sockleak_track_probes_exit();
 }
 
 /* Detach the tracepoints; no tracepoint probe runs after this. */
-void sockleak_lifecycle_exit(void)
+void sockleak_track_probes_exit(void)
 {
-	if (!lc_tp_attached)
+	if (!tp_attached)
 		return;
-	lc_detach_tps();
-	lc_tp_attached = false;
+	tp_detach_tps();
+	tp_attached = false;
 }
 
 /* Events lost: kretprobe instances exhausted, or probes hit recursively. */
-unsigned long sockleak_lifecycle_missed(void)
+unsigned long sockleak_track_probes_missed(void)
 {
 	unsigned long n = 0;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(lc_rps); i++)
-		n += lc_rps[i]->nmissed + lc_rps[i]->kp.nmissed;
-	for (i = 0; i < ARRAY_SIZE(lc_event_kps); i++)
-		n += lc_event_kps[i].kp.nmissed;
-	return n + atomic_long_read(&lc_nmi_skipped);
+	for (i = 0; i < ARRAY_SIZE(tp_rps); i++)
+		n += tp_rps[i]->nmissed + tp_rps[i]->kp.nmissed;
+	for (i = 0; i < ARRAY_SIZE(tp_event_kps); i++)
+		n += tp_event_kps[i].kp.nmissed;
+	return n + atomic_long_read(&tp_nmi_skipped);
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sockleak - the lifecycle registry: one entry per tracked inet socket,
- * from allocation to free. See the locking rules in registry.c.
+ * sockleak - the track table: one entry per tracked inet socket,
+ * from allocation to free. See the locking rules in track_table.c.
  */
-#ifndef _SOCKLEAK_REGISTRY_H
-#define _SOCKLEAK_REGISTRY_H
+#ifndef _SOCKLEAK_TRACK_H
+#define _SOCKLEAK_TRACK_H
 
 #include <linux/sched.h>
 #include <linux/types.h>
@@ -17,7 +17,7 @@ struct sock;
 /* Frames kept by default (stack_depth): a syscall's path to its entry. */
 #define SOCKLEAK_STACK_DEPTH_DEFAULT	8
 
-/* How the registry learnt about a socket. */
+/* How the track table learnt about a socket. */
 enum sockleak_origin {
 	SOCKLEAK_ORIGIN_UNKNOWN,	/* existed before tracking started */
 	SOCKLEAK_ORIGIN_ALLOC,		/* sk_alloc() */
@@ -34,7 +34,7 @@ enum sockleak_step {
 	SOCKLEAK_STEP_NR,
 };
 
-/* Events the lifecycle probes feed into the registry. */
+/* Events the track probes feed into the track table. */
 enum sockleak_event {
 	SOCKLEAK_EV_CLOSE,
 	SOCKLEAK_EV_TCP_CLOSE,
@@ -48,7 +48,7 @@ struct sockleak_stack {
 	unsigned long ent[SOCKLEAK_STACK_DEPTH];
 };
 
-/* What is known of a socket, copied out of the registry. No pointers. */
+/* What is known of a socket, copied out of the track table. No pointers. */
 struct sockleak_entry_info {
 	u64 alloc_ns;		/* ktime_get_ns() at allocation, 0: unknown */
 	u64 close_ns;		/* at close by the owner, 0: not closed */
@@ -67,14 +67,14 @@ struct sockleak_entry_info {
 	struct sockleak_stack close_stack;
 };
 
-/* Which entries sockleak_reg_grab() returns. */
-enum sockleak_reg_filter {
+/* Which entries sockleak_track_grab() returns. */
+enum sockleak_track_filter {
 	SOCKLEAK_REG_TRACKED,	/* the "tracked" report: closed-not-freed */
 	SOCKLEAK_REG_UNHASHED,	/* live sockets no hash table holds */
 	SOCKLEAK_REG_COOKIE,	/* the socket with this cookie */
 };
 
-struct sockleak_reg_stats {
+struct sockleak_track_stats {
 	unsigned long entries, max_entries, overflow, stack_overflow;
 	unsigned long stacks, max_stacks, unknown_origin;
 	size_t bytes;		/* the table, allocated at track=on */
@@ -82,42 +82,42 @@ struct sockleak_reg_stats {
 	bool on;
 };
 
-int sockleak_reg_start(unsigned int max_entries);
+int sockleak_track_table_start(unsigned int max_entries);
 /* The ceiling of the max_entries tunable, whatever the machine. */
 #define SOCKLEAK_MAX_ENTRIES	(1U << 24)
-unsigned int sockleak_reg_max_entries(void);
-void sockleak_reg_stop(void);
-bool sockleak_reg_on(void);
+unsigned int sockleak_track_max_entries(void);
+void sockleak_track_table_stop(void);
+bool sockleak_track_on(void);
 
 /* Probe context: never sleeps, O(1). */
-u64 sockleak_reg_alloc(struct sock *sk, u16 proto, u8 origin,
+u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		       const struct sockleak_stack *stack);
-void sockleak_reg_event(struct sock *sk, u16 proto, enum sockleak_event ev,
+void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack);
-void sockleak_reg_free(struct sock *sk);
+void sockleak_track_free(struct sock *sk);
 
 /* Process context. */
-int sockleak_reg_grab(unsigned long *pos, enum sockleak_reg_filter filter,
+int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 		      u64 cookie, struct sockleak_ref *refs,
 		      struct sockleak_entry_info *infos, int max);
-bool sockleak_reg_grab_sk(struct sock *sk, u64 alloc_ns,
+bool sockleak_track_grab_sk(struct sock *sk, u64 alloc_ns,
 			  struct sockleak_ref *ref);
-int sockleak_reg_clear(void);
+int sockleak_track_clear(void);
 
-void sockleak_reg_stats(struct sockleak_reg_stats *st);
+void sockleak_track_stats(struct sockleak_track_stats *st);
 
 /* tracked.c */
 void sockleak_tracked_missing(const struct sockleak_entry_info *in, char *buf,
 			      size_t len);
 
-/* lifecycle.c */
-int sockleak_lifecycle_start(void);
-void sockleak_lifecycle_stop(void);
-void sockleak_lifecycle_exit(void);
-unsigned long sockleak_lifecycle_missed(void);
+/* track_probes.c */
+int sockleak_track_probes_start(void);
+void sockleak_track_probes_stop(void);
+void sockleak_track_probes_exit(void);
+unsigned long sockleak_track_probes_missed(void);
 int sockleak_stack_filter_check(const char *arg);
 int sockleak_stack_filter_set(const char *arg);
 const char *sockleak_stack_filter_text(void);
 u16 sockleak_inet_proto(const struct sock *sk);
 
-#endif /* _SOCKLEAK_REGISTRY_H */
+#endif /* _SOCKLEAK_TRACK_H */
