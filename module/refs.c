@@ -37,7 +37,7 @@
  * core (a module, a frame that is not sock/tcp/inet/udp/ip/mptcp/skb
  * code). What is left is the "held" lines: the holder is the first frame
  * outside the core ("taken"). "folded" counts moves of the count made
- * on another CPU that the trap of one of sockleak's own changes read
+ * on another CPU that an undecoded change of sockleak's own read back
  * (watch.c); they are in gets or puts, without a site.
  *
  * Locking rules: every reader holds watch_mutex, so no watch is destroyed
