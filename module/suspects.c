@@ -288,7 +288,7 @@ static int suspects_from_tracked(struct suspects *l)
 		ret = -ENOMEM;
 		goto out;
 	}
-	while (!ret && (n = sockleak_track_grab(&pos, SOCKLEAK_REG_TRACKED, 0,
+	while (!ret && (n = sockleak_track_grab(&pos, SOCKLEAK_TRACK_TRACKED, 0,
 					      refs, infos, SOCKLEAK_BATCH))) {
 		for (i = 0; i < n && !ret; i++) {
 			const struct sockleak_entry_info *in = &infos[i];

@@ -69,9 +69,9 @@ struct sockleak_entry_info {
 
 /* Which entries sockleak_track_grab() returns. */
 enum sockleak_track_filter {
-	SOCKLEAK_REG_TRACKED,	/* the "tracked" report: closed-not-freed */
-	SOCKLEAK_REG_UNHASHED,	/* live sockets no hash table holds */
-	SOCKLEAK_REG_COOKIE,	/* the socket with this cookie */
+	SOCKLEAK_TRACK_TRACKED,	/* the "tracked" report: closed-not-freed */
+	SOCKLEAK_TRACK_UNHASHED,	/* live sockets no hash table holds */
+	SOCKLEAK_TRACK_COOKIE,	/* the socket with this cookie */
 };
 
 struct sockleak_track_stats {

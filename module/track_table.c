@@ -426,11 +426,11 @@ static bool tt_match(const struct tt_entry *e, enum sockleak_track_filter f,
 		     u64 cookie, u64 now)
 {
 	switch (f) {
-	case SOCKLEAK_REG_TRACKED:
+	case SOCKLEAK_TRACK_TRACKED:
 		return tt_is_tracked(e, now);
-	case SOCKLEAK_REG_UNHASHED:
+	case SOCKLEAK_TRACK_UNHASHED:
 		return sk_unhashed(e->sk);
-	case SOCKLEAK_REG_COOKIE:
+	case SOCKLEAK_TRACK_COOKIE:
 		/* 0: no cookie yet, which names no socket. */
 		return cookie && atomic64_read(&e->sk->sk_cookie) == cookie;
 	}

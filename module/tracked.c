@@ -211,7 +211,7 @@ static int tracked_show(struct seq_file *m, void *v)
 	infos = kcalloc(TRACKED_BATCH, sizeof(*infos), GFP_KERNEL);
 	if (!infos)
 		return -ENOMEM;
-	while ((n = sockleak_track_grab(&pos, SOCKLEAK_REG_TRACKED, 0, refs,
+	while ((n = sockleak_track_grab(&pos, SOCKLEAK_TRACK_TRACKED, 0, refs,
 				      infos, TRACKED_BATCH))) {
 		for (i = 0; i < n; i++)
 			tracked_show_one(m, &refs[i], &infos[i], now, false);
@@ -270,7 +270,7 @@ int sockleak_tracked_dump(u64 cookie)
 	 * A TCP child carries its listener's cookie until it is settled
 	 * (sockleak_sk_settle()): check the match again after that.
 	 */
-	while ((n = sockleak_track_grab(&pos, SOCKLEAK_REG_COOKIE, cookie, &ref,
+	while ((n = sockleak_track_grab(&pos, SOCKLEAK_TRACK_COOKIE, cookie, &ref,
 				      info, 1))) {
 		sockleak_sk_settle(ref.sk);
 		if (atomic64_read(&ref.sk->sk_cookie) == cookie)
@@ -295,7 +295,7 @@ int sockleak_tracked_dump(u64 cookie)
 static int tracked_extra(unsigned long *pos, struct sockleak_ref *refs,
 			 int max)
 {
-	return sockleak_track_grab(pos, SOCKLEAK_REG_UNHASHED, 0, refs, NULL,
+	return sockleak_track_grab(pos, SOCKLEAK_TRACK_UNHASHED, 0, refs, NULL,
 				 max);
 }
 

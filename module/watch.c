@@ -163,13 +163,15 @@ static bool watch_change(struct sockleak_watch *w, struct pt_regs *regs,
 			 int *old, int *new)
 {
 	struct watch_write wr;
+	int sum;
 
 	if (watch_insn_write(regs, &w->sk->sk_refcnt, &wr)) {
 		/* A failed compare-and-exchange wrote the old value back. */
 		if (!wr.delta)
 			return false;
-		*new = atomic_add_return(wr.delta, &w->last);
-		*old = wr.old_known ? wr.old : *new - wr.delta;
+		/* The changes add up (racing traps commute). */
+		sum = atomic_add_return(wr.delta, &w->last);
+		*old = wr.old_known ? wr.old : sum - wr.delta;
 		*new = *old + wr.delta;
 		return true;
 	}

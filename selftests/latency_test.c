@@ -38,12 +38,12 @@
  * (SL_SCAN_BATCH); before, a whole stripe. The load: the largest track table
  * the guest gives (the 3072 MiB guest of check-debug: max_entries
  * 1093632, 17088 slots a stripe, on "debug"; 1294336, 20224, on
- * "debug-rt") holding REG_SOCKS open UDP sockets, read by "tracked",
+ * "debug-rt") holding TABLE_SOCKS open UDP sockets, read by "tracked",
  * "clear" and "dump=" of a cookie no socket has, each a scan of the whole
  * table. Kprobes on sockleak_track_grab() and sockleak_track_clear() mark the
  * scans: sockleak's sections are the interrupts-off ones begun by
- * spin_lock_irqsave inside them. At most REG_MAX_PCT% of them may last
- * REG_LIMIT_US or more. Per operation under TCG, on a host whose two
+ * spin_lock_irqsave inside them. At most TABLE_MAX_PCT% of them may last
+ * TABLE_LIMIT_US or more. Per operation under TCG, on a host whose two
  * cores other builds and guests shared (load 2 to 3):
  *
  *   debug, a stripe a section (SL_SCAN_BATCH unbounded): 67 to 106
@@ -74,11 +74,11 @@
 #define TRACING "/sys/kernel/tracing"
 #define LIMIT_US 2000
 #define CHAIN 40000
-#define REG_LIMIT_US 100
-#define REG_MAX_PCT 10
-#define REG_STRIPES 64		/* the track table's (SL_STRIPES) */
-#define REG_STRIPE_MIN 8192
-#define REG_SOCKS 4096
+#define TABLE_LIMIT_US 100
+#define TABLE_MAX_PCT 10
+#define TABLE_STRIPES 64		/* the track table's (SL_STRIPES) */
+#define TABLE_STRIPE_MIN 8192
+#define TABLE_SOCKS 4096
 #define MAX_CPUS 64
 
 static const char * const events[] = {
@@ -158,7 +158,7 @@ struct mode {
 };
 
 static const struct mode walk_mode = { false, LIMIT_US, 1 };
-static const struct mode reg_mode = { true, REG_LIMIT_US, REG_MAX_PCT };
+static const struct mode reg_mode = { true, TABLE_LIMIT_US, TABLE_MAX_PCT };
 
 struct sections {
 	long longest_us;	/* sockleak's longest section */
@@ -503,16 +503,16 @@ static unsigned long long mem_total(void)
 /*
  * The largest track table this guest gives (max_entries is refused above an
  * eighth of the RAM, at least 264 bytes an entry; track=on may still find
- * no room): its max_entries, tracking on; 0 when none of REG_STRIPE_MIN
+ * no room): its max_entries, tracking on; 0 when none of TABLE_STRIPE_MIN
  * entries a stripe starts.
  */
 static unsigned long long reg_start_largest(void)
 {
-	unsigned long long n = mem_total() / 8 / 264 / REG_STRIPES * REG_STRIPES;
+	unsigned long long n = mem_total() / 8 / 264 / TABLE_STRIPES * TABLE_STRIPES;
 	char cmd[64];
 
-	for (; n >= REG_STRIPE_MIN * REG_STRIPES;
-	     n = n * 15 / 16 / REG_STRIPES * REG_STRIPES) {
+	for (; n >= TABLE_STRIPE_MIN * TABLE_STRIPES;
+	     n = n * 15 / 16 / TABLE_STRIPES * TABLE_STRIPES) {
 		snprintf(cmd, sizeof(cmd), "max_entries=%llu", n);
 		if (!sl_control("track=off") && !sl_control(cmd) &&
 		    !sl_control("track=on"))
@@ -528,7 +528,7 @@ TEST_F_TIMEOUT(lat, table_scan, SL_HEAVY_TIMEOUT)
 		"write clear",
 		"write dump=7fffffffffffffff",
 	};
-	struct rlimit rl = { REG_SOCKS + 256, REG_SOCKS + 256 };
+	struct rlimit rl = { TABLE_SOCKS + 256, TABLE_SOCKS + 256 };
 	unsigned long long max;
 
 	if (access(TRACING "/kprobe_events", W_OK))
@@ -536,12 +536,12 @@ TEST_F_TIMEOUT(lat, table_scan, SL_HEAVY_TIMEOUT)
 	max = reg_start_largest();
 	ASSERT_NE(0ULL, max) {
 		TH_LOG("no track table of %d entries a stripe fits in this guest",
-		       REG_STRIPE_MIN);
+		       TABLE_STRIPE_MIN);
 	}
 	TH_LOG("max_entries=%llu: %llu entries a stripe", max,
-	       max / REG_STRIPES);
+	       max / TABLE_STRIPES);
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	for (; self->n < REG_SOCKS; self->n++) {
+	for (; self->n < TABLE_SOCKS; self->n++) {
 		self->fds[self->n] = socket(AF_INET, SOCK_DGRAM, 0);
 		ASSERT_LE(0, self->fds[self->n]);
 	}

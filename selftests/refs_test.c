@@ -185,6 +185,20 @@ static int tcp_pair(int *c, int *a)
 	return *c < 0 || *a < 0 ? -1 : 0;
 }
 
+/* A loopback TCP pair whose client socket is watched: its cookie. */
+static unsigned long long watched_pair(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(refs) *self, int *c, int *a)
+{
+	unsigned long long ck;
+
+	if (tcp_pair(c, a))
+		return 0;
+	ck = sl_sock_cookie(*c);
+	if (!ck || watch(_metadata, self, ck))
+		return 0;
+	return ck;
+}
+
 /*
  * The leaked reference taken by @how ("hold" or "hold_timer") is the one
  * left unmatched, named by function, module and context, before and after
@@ -204,10 +218,8 @@ static void leak_named(struct __test_metadata *_metadata,
 
 	/* Tracked too: "tracked" and "suspects" must name the holder. */
 	ASSERT_EQ(0, sl_control("track=off\ngrace_ms=200\ntrack=on"));
-	ASSERT_EQ(0, tcp_pair(&c, &a));
-	ck = sl_sock_cookie(c);
+	ck = watched_pair(_metadata, self, &c, &a);
 	ASSERT_NE(0ULL, ck);
-	ASSERT_EQ(0, watch(_metadata, self, ck));
 
 	snprintf(cmd, sizeof(cmd), "%s %d", how, c);
 	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
@@ -440,10 +452,8 @@ TEST_F_TIMEOUT(refs, racing_changes_exact, 600)
 	unsigned long long ck;
 	int c, a;
 
-	ASSERT_EQ(0, tcp_pair(&c, &a));
-	ck = sl_sock_cookie(c);
+	ck = watched_pair(_metadata, self, &c, &a);
 	ASSERT_NE(0ULL, ck);
-	ASSERT_EQ(0, watch(_metadata, self, ck));
 	snprintf(cmd, sizeof(cmd), "race %d %lld", c, n);
 	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
 
