@@ -62,6 +62,8 @@ static const char * const state_names[] = {
 
 const char *sockleak_state_name(unsigned int state)
 {
+	if (state == SOCKLEAK_STATE_NONE)
+		return "-";
 	if (state < ARRAY_SIZE(state_names) && state_names[state])
 		return state_names[state];
 	return "UNKNOWN";

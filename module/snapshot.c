@@ -69,8 +69,16 @@ static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
 	s->netns = r->netns_ino;
 	s->proto = r->proto;
 	s->family = sk->sk_family;
-	s->state = snap_state(sk);
+	sockleak_sk_proto_name(sk, r->proto, s->proto_name,
+			       sizeof(s->proto_name));
 	s->refcnt = refcount_read(&sk->sk_refcnt) - 1;
+	/* Addresses, ports and TCP's states: inet sockets' only. */
+	if (!sockleak_inet_family(s->family)) {
+		s->state = sockleak_family_tcp_states(s->family) ?
+			   READ_ONCE(sk->sk_state) : SOCKLEAK_STATE_NONE;
+		return;
+	}
+	s->state = snap_state(sk);
 	s->sport = sk->sk_num;
 	s->dport = ntohs(sk->sk_dport);
 #if IS_ENABLED(CONFIG_IPV6)
@@ -275,7 +283,8 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->timer_left_ms = -1;
 	state = READ_ONCE(sk->sk_state);
 	s->hashed = 1;
-	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV) {
+	/* Only a followed protocol's socket can be a mini socket. */
+	if (r->proto && (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)) {
 		s->kind = state == TCP_TIME_WAIT ? SOCKLEAK_SK_TW :
 			  SOCKLEAK_SK_REQ;
 		snap_mini_timer(sk, s);
@@ -289,6 +298,9 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	 */
 	s->hashed = sk_hashed(sk) ||
 		    (s->proto == IPPROTO_MPTCP && state == TCP_LISTEN);
+	/* The walk knows no other protocol: it is in none of its tables. */
+	if (!s->proto)
+		s->hashed = 0;
 	s->err = READ_ONCE(sk->sk_err);
 
 	/* inet_diag reports v6only for listening and closed sockets only. */
@@ -554,22 +566,28 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 		[SOCKLEAK_SK_REQ] = "req",
 	};
 	bool first = true;
+	char fam[8];
 	int bit;
 
 	seq_puts(m, "cookie=");
 	put_hex(m, s->cookie);
 	put_u(m, "netns", s->netns);
 	seq_puts(m, " proto=");
-	seq_puts(m, sockleak_proto_name(s->proto));
-	seq_puts(m, s->family == AF_INET ? " family=inet" : " family=inet6");
+	seq_puts(m, s->proto_name);
+	seq_puts(m, " family=");
+	seq_puts(m, sockleak_family_name(s->family, fam, sizeof(fam)));
 	seq_puts(m, " state=");
 	seq_puts(m, sockleak_state_name(s->state));
 	seq_puts(m, " kind=");
 	seq_puts(m, kinds[s->kind]);
-	seq_puts(m, " src=");
-	show_addr(m, s, &s->src, s->sport, s->ifname);
-	seq_puts(m, " dst=");
-	show_addr(m, s, &s->dst, s->dport, NULL);
+	if (sockleak_inet_family(s->family)) {
+		seq_puts(m, " src=");
+		show_addr(m, s, &s->src, s->sport, s->ifname);
+		seq_puts(m, " dst=");
+		show_addr(m, s, &s->dst, s->dport, NULL);
+	} else {
+		seq_puts(m, " src=- dst=-");
+	}
 	put_u(m, "ino", s->ino);
 
 	if (s->kind != SOCKLEAK_SK_FULL) {

@@ -15,6 +15,7 @@
 #include <linux/in6.h>
 #include <linux/limits.h>
 #include <linux/sched.h>
+#include <linux/socket.h>
 #include <linux/types.h>
 
 struct seq_file;
@@ -49,6 +50,18 @@ struct sockleak_tunables {
 extern struct sockleak_tunables sockleak_tunables;
 
 #define sockleak_tunable(field)	READ_ONCE(sockleak_tunables.field)
+
+/* A protocol's name as the reports print it (family.c), NUL included. */
+#define SOCKLEAK_PROTO_NAME_LEN	16
+/* The state of a socket whose family does not number sk_state as TCP. */
+#define SOCKLEAK_STATE_NONE	0xff
+
+/* family.c */
+const char *sockleak_family_name(unsigned int family, char *buf, size_t len);
+bool sockleak_family_tcp_states(unsigned int family);
+int sockleak_family_parse(const char *name);
+void sockleak_sk_proto_name(const struct sock *sk, u16 proto, char *buf,
+			    size_t len);
 
 /* What kind of struct a hashed TCP/UDP socket is. */
 enum sockleak_kind {
@@ -137,9 +150,10 @@ struct sockleak_snap {
 	int refcnt;		/* without the walk's reference */
 	long filerefs;		/* file_count() of the socket file, -1: none */
 	u8 kind;		/* enum sockleak_kind */
-	u16 proto;		/* IPPROTO_TCP, _UDP, _UDPLITE, _MPTCP */
-	u8 family;		/* AF_INET, AF_INET6 */
-	u8 state;		/* TCP_* numbering as inet_diag reports it */
+	u16 proto;		/* IPPROTO_TCP, _UDP, _UDPLITE, _MPTCP; 0: other */
+	u8 family;		/* sk_family: AF_INET, AF_INET6, AF_UNIX, ... */
+	u8 state;		/* TCP_* numbering as inet_diag reports it,
+				 * SOCKLEAK_STATE_NONE: the family has none */
 	u8 v6only;		/* ss prints :: as * unless set */
 	u8 orphan;		/* SOCK_DEAD or no struct socket */
 	u8 dead;		/* SOCK_DEAD */
@@ -157,6 +171,7 @@ struct sockleak_snap {
 	struct in6_addr src;	/* IPv4: s6_addr32[0] */
 	struct in6_addr dst;
 	char ifname[IFNAMSIZ];	/* bound device, "" when unbound */
+	char proto_name[SOCKLEAK_PROTO_NAME_LEN];	/* family.c */
 	int rmem;
 	int wmem;
 	int queued;
@@ -204,6 +219,11 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
  */
 typedef int (*sockleak_socket_fn)(void *arg, const struct sockleak_snap *s);
 int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg);
+
+static inline bool sockleak_inet_family(unsigned int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
 
 /* UDP-Lite is UDP with its own table: a UDP socket for everything else. */
 static inline bool sockleak_proto_udp(u16 proto)

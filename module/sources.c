@@ -79,7 +79,8 @@ void sockleak_extra_release(struct sockleak_extra *x)
 }
 
 /*
- * Is this extra socket new: not hashed (the walk reports hashed ones) and
+ * Is this extra socket new: not hashed (the walk reports hashed ones; a
+ * socket of another protocol than the walk's is never in its tables) and
  * not given before? Records its cookie, with the socket's address as the
  * value: a cookie is not always unique (an accepted MPTCP socket is
  * cloned by sk_clone_lock() with its listener's cookie, which nothing
@@ -87,15 +88,17 @@ void sockleak_extra_release(struct sockleak_extra *x)
  * source runs. On allocation failure the socket is reported (a duplicate
  * line beats a missing one).
  */
-static bool extra_new(struct sockleak_extra *x, struct sock *sk)
+static bool extra_new(struct sockleak_extra *x, const struct sockleak_ref *r)
 {
+	struct sock *sk = r->sk;
 	unsigned long tag = (unsigned long)sk >> 2;
 	void *seen;
 	u32 c[2];
 	u64 cookie;
 
 	sockleak_sk_settle(sk);
-	if (sk_hashed(sk))
+	/* The walk holds hashed sockets of the protocols it knows only. */
+	if (r->proto && sk_hashed(sk))
 		return false;
 	sock_diag_save_cookie(sk, c);
 	cookie = (u64)c[1] << 32 | c[0];
@@ -130,7 +133,7 @@ int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
 			continue;
 		}
 		for (i = 0; i < got; i++) {
-			if (extra_new(x, refs[i].sk))
+			if (extra_new(x, &refs[i]))
 				refs[n++] = refs[i];
 			else
 				sockleak_walk_put(&refs[i], 1);

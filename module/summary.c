@@ -66,6 +66,11 @@
  *   netns=all kind=states proto=P <STATE>=n ...   all netns together; P is
  *	tcp, udp (UDP-Lite included) or mptcp (the msks)
  *   netns=all kind=mem proto=P ...                all netns together
+ *   netns=all kind=family family=F proto=P live= closed_not_freed= never=
+ *	bytes=: the sockets of every other protocol (unix, netlink, packet,
+ *	vsock, raw, ...) that the track table holds, so those allocated
+ *	since track=on: live ones, closed (SOCK_DEAD) ones, verdict never,
+ *	and rmem + wmem + queued + fwd. family=- counts those past its rows.
  *   netns=<inum> kind=sockstat tcp_inuse tcp_orphan tcp_tw tcp_alloc tcp_mem
  *	udp_inuse udp_mem tcp6_inuse: /proc/net/sockstat (and sockstat6's
  *	TCP6 inuse) as read in that netns; tcp_orphan, tcp_alloc, tcp_mem
@@ -188,7 +193,23 @@ struct sum_global {
 	bool pressure;
 };
 
+/*
+ * The census of the other protocols' sockets (not TCP, UDP, UDP-Lite or
+ * MPTCP): the track table's, since track=on, per family and protocol.
+ */
+#define SUM_FAMILY_ROWS	32
+
+struct sum_family {
+	u8 family;
+	char proto[SOCKLEAK_PROTO_NAME_LEN];
+	unsigned long live, closed_not_freed, never;
+	s64 bytes;
+};
+
 struct summary {
+	struct sum_family fam[SUM_FAMILY_ROWS];
+	unsigned int nfam;
+	unsigned long fam_lost;	/* sockets of protocols past the rows */
 	struct xarray nets;	/* inum -> struct sum_ns */
 	long mptcp_bytes;	/* MPTCP connections (sockleak.h), all netns */
 	unsigned long udplite, udplite_pages;	/* in total[UDP] too */
@@ -284,6 +305,35 @@ static int sum_collect_nets(struct summary *sum)
 	return ret;
 }
 
+/* A socket of another protocol into the census. */
+static int sum_family(struct summary *sum, const struct sockleak_snap *s)
+{
+	struct sum_family *f = NULL;
+	unsigned int i;
+
+	for (i = 0; i < sum->nfam; i++)
+		if (sum->fam[i].family == s->family &&
+		    !strcmp(sum->fam[i].proto, s->proto_name))
+			f = &sum->fam[i];
+	if (!f) {
+		if (sum->nfam == SUM_FAMILY_ROWS) {
+			sum->fam_lost++;
+			return 0;
+		}
+		f = &sum->fam[sum->nfam++];
+		f->family = s->family;
+		strscpy(f->proto, s->proto_name, sizeof(f->proto));
+	}
+	f->live++;
+	if (s->dead)
+		f->closed_not_freed++;
+	if (s->verdict == SOCKLEAK_V_NEVER)
+		f->never++;
+	f->bytes += max(s->rmem, 0) + max(s->wmem, 0) + max(s->queued, 0) +
+		    max(s->fwd, 0);
+	return 0;
+}
+
 static int sum_socket(void *arg, const struct sockleak_snap *s)
 {
 	struct summary *sum = arg;
@@ -291,6 +341,9 @@ static int sum_socket(void *arg, const struct sockleak_snap *s)
 		s->proto == IPPROTO_MPTCP ? SUM_MPTCP : SUM_UDP;
 	struct sum_ns *ns;
 
+	/* Other protocols: the family census (tracked sockets only). */
+	if (!s->proto)
+		return sum_family(sum, s);
 	sum_account(&sum->total[p], s);
 	if (s->proto == IPPROTO_UDPLITE && s->kind == SOCKLEAK_SK_FULL) {
 		sum->udplite++;
@@ -494,6 +547,18 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_putc(m, '\n');
 	for (p = 0; p < SUM_NPROTO; p++)
 		sum_show_seen(m, "all", &sum->total[p], p);
+	for (i = 0; i < sum->nfam; i++) {
+		const struct sum_family *f = &sum->fam[i];
+		char fam[8];
+
+		seq_printf(m, "netns=all kind=family family=%s proto=%s live=%lu closed_not_freed=%lu never=%lu bytes=%lld\n",
+			   sockleak_family_name(f->family, fam, sizeof(fam)),
+			   f->proto, f->live, f->closed_not_freed, f->never,
+			   f->bytes);
+	}
+	if (sum->fam_lost)
+		seq_printf(m, "netns=all kind=family family=- proto=- live=%lu\n",
+			   sum->fam_lost);
 
 	xa_for_each(&sum->nets, idx, ns) {
 		snprintf(scope, sizeof(scope), "%u", ns->inum);

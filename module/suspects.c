@@ -54,7 +54,7 @@ struct suspect {
 	int fd;			/* the owner's fd, -1: none */
 	int err;		/* sk_err (ECONNRESET: reset by peer) */
 	int verdict;		/* enum sockleak_verdict, -1: not a socket */
-	const char *proto;	/* NULL: not a socket */
+	char proto[SOCKLEAK_PROTO_NAME_LEN];	/* "": not a socket */
 	const char *state;
 	char comm[TASK_COMM_LEN];
 	const char *reason;	/* reason code */
@@ -144,7 +144,7 @@ static void suspects_socket_keys(struct suspect *e,
 				 const struct sockleak_snap *s)
 {
 	e->verdict = s->verdict;
-	e->proto = sockleak_proto_name(s->proto);
+	strscpy(e->proto, s->proto_name, sizeof(e->proto));
 	e->state = sockleak_state_name(s->state);
 	e->err = s->err;
 }
@@ -197,7 +197,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 		suspects_size(held, sizeof(held), bytes);
 		e->reason = sockleak_reason_name(sockleak_never_reason(s));
 		snprintf(e->explain, sizeof(e->explain), "%s; %s %s, %s held",
-			 why, sockleak_proto_name(s->proto), state, held);
+			 why, s->proto_name, state, held);
 		suspects_add_holder(e, s->cookie);
 		return 0;
 	}
@@ -215,7 +215,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 		e->age_ms = -1;
 		snprintf(e->explain, sizeof(e->explain),
 			 "no fd holds this socket (file refs %ld): SCM_RIGHTS in flight, io_uring fixed file or leaked fget; %s %s, %s held",
-			 s->filerefs, sockleak_proto_name(s->proto),
+			 s->filerefs, s->proto_name,
 			 state, held);
 		break;
 	case SOCKLEAK_F_UNHASHED_MEM:
@@ -251,7 +251,7 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 		suspects_owner(owner, sizeof(owner), s, "holds");
 		snprintf(e->explain, sizeof(e->explain),
 			 "SO_RCVBUF set by hand to %d and the %s receive queue is full (%s), %s",
-			 s->rcvbuf, sockleak_proto_name(s->proto), rmem, owner);
+			 s->rcvbuf, s->proto_name, rmem, owner);
 		break;
 	case SOCKLEAK_F_ZERO_WINDOW:
 		suspects_owner(owner, sizeof(owner), s, "holds");
@@ -303,7 +303,6 @@ static int suspects_from_tracked(struct suspects *l)
 			}
 			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
 			suspects_socket_keys(e, s);
-			e->proto = sockleak_proto_name(in->proto);
 			e->kind = "tracked";
 			snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
 			e->bytes = (u64)max(s->rmem, 0) + max(s->wmem, 0) +
@@ -463,7 +462,7 @@ static int suspects_show(struct seq_file *m, void *v)
 			seq_printf(m, " fd=%d", e->fd);
 		else
 			seq_puts(m, " fd=-");
-		if (e->proto)
+		if (e->proto[0])
 			seq_printf(m, " proto=%s state=%s err=%d verdict=%s",
 				   e->proto, e->state, e->err,
 				   sockleak_verdict_name(e->verdict));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sockleak - the track table: one entry per tracked inet socket,
+ * sockleak - the track table: one entry per tracked socket, any family,
  * from allocation to free. See the locking rules in track_table.c.
  */
 #ifndef _SOCKLEAK_TRACK_H
@@ -57,7 +57,7 @@ struct sockleak_entry_info {
 	char alloc_comm[TASK_COMM_LEN];
 	char close_comm[TASK_COMM_LEN];
 	u8 origin;		/* enum sockleak_origin */
-	u16 proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_MPTCP */
+	u16 proto;		/* IPPROTO_TCP, _UDP, _UDPLITE, _MPTCP; 0: other */
 	u8 last_state;		/* TCP: sk_state (read at copy time), 0xff: UDP */
 	u8 steps;		/* BIT(enum sockleak_step) */
 	u8 cleared;		/* hidden by the "clear" command */
@@ -70,7 +70,7 @@ struct sockleak_entry_info {
 /* Which entries sockleak_track_grab() returns. */
 enum sockleak_track_filter {
 	SOCKLEAK_TRACK_TRACKED,	/* the "tracked" report: closed-not-freed */
-	SOCKLEAK_TRACK_UNHASHED,	/* live sockets no hash table holds */
+	SOCKLEAK_TRACK_UNHASHED,	/* live sockets no walked table holds */
 	SOCKLEAK_TRACK_COOKIE,	/* the socket with this cookie */
 };
 
@@ -95,6 +95,7 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack);
 void sockleak_track_free(struct sock *sk);
+bool sockleak_track_maybe_kmalloc(const void *ptr);
 
 /* Process context. */
 int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,

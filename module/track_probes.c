@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak - track probes: kprobes, kretprobes and tracepoints on the
- * functions an inet socket passes through from allocation to free,
- * feeding the track table (track_table.c). Only TCP, UDP, UDP-Lite and MPTCP
- * sockets, IPv4 and IPv6, are followed (by sk_prot_creator; udpv6_prot,
- * the UDP-Lite and the MPTCP protos are not all exported, so those are
- * recognised by their proto name, and their slabs learnt from the first
- * such socket seen). UDP-Lite is UDP with its own table: same hooks.
+ * functions a socket passes through from allocation to free, feeding the
+ * track table (track_table.c). Sockets of every family are followed from
+ * sk_alloc() to their free; TCP, UDP, UDP-Lite and MPTCP sockets, IPv4
+ * and IPv6 ("followed protocols", sockleak_inet_proto(): by
+ * sk_prot_creator, or by proto name where the proto is not exported) also
+ * through their teardown steps. UDP-Lite is UDP with its own table: same
+ * hooks.
  *
- *   kretprobe sk_alloc		allocation: task, stack
+ *   kretprobe sk_alloc		allocation, any family: task, stack
  *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack;
  *				sk_clone from 6.19 (SOCKLEAK_SK_CLONE_SYM)
+ *   kprobes sock_close, sock_release
+ *				the struct socket goes away (close() of its
+ *				file, sock_release() of a kernel socket):
+ *				the owner's close of a socket of any other
+ *				protocol: task, stack
  *   kprobe tcp_close		owner close of a TCP socket: task, stack
  *   kprobe sk_common_release	owner close of a UDP(-Lite) socket: task, stack
  *   kprobe mptcp_close		owner close of an MPTCP socket: task, stack
@@ -22,9 +28,15 @@
  *   tracepoint tcp_destroy_sock	destroy step (tcp_v4_destroy_sock(),
  *				the protocol destroy that
  *				inet_csk_destroy_sock() runs; IPv6 too)
- *   tracepoint kmem_cache_free	free: the object goes back to the
- *				TCP/UDP/UDP-Lite/MPTCP (v4, v6) slab, before the
- *				memory is released
+ *   tracepoints kmem_cache_free, kfree
+ *				free, any family: sk_prot_free() gives the
+ *				socket back to its protocol's slab (one of
+ *				the slabs noted from tracked sockets), or to
+ *				kmalloc for a protocol without one (netlink,
+ *				packet, bluetooth, ...: a counter per address
+ *				hash of the track table filters), before the
+ *				memory is released. Whatever path frees it
+ *				(sk_free(), an RCU callback, sock_wfree()).
  *
  * Cost is what shaped this list (make bench): a kprobe hit costs a trap
  * or an ftrace round trip with every register saved, a tracepoint probe
@@ -96,35 +108,47 @@ static bool tp_in_nmi(void)
 	return true;
 }
 
-/*
- * The slabs of the sockets followed: TCP, TCPv6, UDP; UDPv6, UDP-Lite and
- * MPTCP ones are learnt (tp_learn_slab()).
- */
-enum {
-	TRACK_SLAB_TCP, TRACK_SLAB_TCP6, TRACK_SLAB_UDP, TRACK_SLAB_UDP6, TRACK_SLAB_UDPLITE,
-	TRACK_SLAB_UDPLITE6, TRACK_SLAB_MPTCP, TRACK_SLAB_MPTCP6, TRACK_NSLABS
-};
-
-/* Followed protocols recognised by name: slab, protocol. */
+/* Followed protocols recognised by name (their protos are not exported). */
 static const struct tp_named_proto {
 	const char *name;
-	int slab;
 	u16 proto;
 } tp_named_protos[] = {
-	{ "UDPv6", TRACK_SLAB_UDP6, IPPROTO_UDP },
-	{ "UDP-Lite", TRACK_SLAB_UDPLITE, IPPROTO_UDPLITE },
-	{ "UDPLITEv6", TRACK_SLAB_UDPLITE6, IPPROTO_UDPLITE },
-	{ "MPTCP", TRACK_SLAB_MPTCP, IPPROTO_MPTCP },
-	{ "MPTCPv6", TRACK_SLAB_MPTCP6, IPPROTO_MPTCP },
+	{ "UDPv6", IPPROTO_UDP },
+	{ "UDP-Lite", IPPROTO_UDPLITE },
+	{ "UDPLITEv6", IPPROTO_UDPLITE },
+	{ "MPTCP", IPPROTO_MPTCP },
+	{ "MPTCPv6", IPPROTO_MPTCP },
 };
 
-static struct kmem_cache *tp_slabs[TRACK_NSLABS];
+/*
+ * The slabs of the tracked sockets, noted before a socket enters the
+ * track table (tp_note_slab()), so that the kmem_cache_free probe looks
+ * up only what such a slab frees. Slots are claimed with cmpxchg() and
+ * kept while the module is loaded (a stale slab costs a lookup, nothing
+ * else); past TP_NSLABS slabs, every slab free is looked up.
+ */
+#define TP_NSLABS	32
+static struct kmem_cache *tp_sock_slabs[TP_NSLABS];
+static bool tp_slabs_full;
 
-/* A proto that is not exported: learn its slab from its first socket. */
-static void tp_learn_slab(int i, const struct proto *prot)
+static void tp_note_slab(const struct sock *sk)
 {
-	if (unlikely(!READ_ONCE(tp_slabs[i])))
-		WRITE_ONCE(tp_slabs[i], prot->slab);
+	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
+	struct kmem_cache *c = prot ? prot->slab : NULL;
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < TP_NSLABS; i++) {
+		struct kmem_cache *cur = READ_ONCE(tp_sock_slabs[i]);
+
+		if (cur == c)
+			return;
+		if (!cur && (!cmpxchg(&tp_sock_slabs[i], NULL, c) ||
+			     READ_ONCE(tp_sock_slabs[i]) == c))
+			return;
+	}
+	WRITE_ONCE(tp_slabs_full, true);
 }
 
 /* TCP, UDP, UDP-Lite or MPTCP when @sk is such an inet socket, else 0. */
@@ -150,10 +174,8 @@ u16 sockleak_inet_proto(const struct sock *sk)
 		const struct tp_named_proto *np = &tp_named_protos[i];
 
 		/* sk_protocol is not set yet when sk_alloc() returns. */
-		if (!strcmp(prot->name, np->name)) {
-			tp_learn_slab(np->slab, prot);
+		if (!strcmp(prot->name, np->name))
 			return np->proto;
-		}
 	}
 	return 0;
 }
@@ -250,10 +272,7 @@ static void tp_stack(struct pt_regs *regs, struct sockleak_stack *st,
 static int tp_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct net *net = (struct net *)regs_get_kernel_argument(regs, 0);
-	int family = (int)regs_get_kernel_argument(regs, 1);
 
-	if (family != AF_INET && family != AF_INET6)
-		return 1;
 	if (tp_in_nmi())
 		return 1;
 	tp_stack(regs, (struct sockleak_stack *)ri->data, net->ns.inum, NULL,
@@ -265,7 +284,7 @@ static int tp_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sock *sk = tp_arg_sk(regs);
 
-	if (!sockleak_inet_proto(sk) || tp_in_nmi())
+	if (tp_in_nmi())
 		return 1;
 	/* The listener's netns and port; softirq: no task. */
 	tp_stack(regs, (struct sockleak_stack *)ri->data,
@@ -273,20 +292,25 @@ static int tp_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* Return of sk_alloc()/sk_clone_lock(): the new socket, if inet TCP/UDP. */
+/*
+ * Return of sk_alloc()/sk_clone_lock(): the new socket, whatever its
+ * family. (The sockets that teach the free sites are allocated before
+ * this probe is registered.)
+ */
 static void tp_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 			u8 origin)
 {
 	struct sock *sk = (struct sock *)regs_return_value(regs);
-	u16 proto = sk ? sockleak_inet_proto(sk) : 0;
-
+	u16 proto;
 	u64 born;
 
-	if (!proto)
+	if (!sk)
 		return;
+	proto = sockleak_inet_proto(sk);
+	tp_note_slab(sk);
 	born = sockleak_track_alloc(sk, proto, origin,
 				  (struct sockleak_stack *)ri->data);
-	if (born)
+	if (born && proto)
 		sockleak_watch_new(sk, proto, born,
 				   origin == SOCKLEAK_ORIGIN_CLONE);
 }
@@ -324,17 +348,60 @@ static int tp_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 	if (!proto || (k->proto && proto != k->proto &&
 		       !(k->proto == IPPROTO_UDP && sockleak_proto_udp(proto))))
 		return 0;
+	tp_note_slab(sk);
 	if (k->stack)
 		tp_stack(regs, &st, sock_net(sk)->ns.inum, sk, in_task());
 	sockleak_track_event(sk, proto, k->ev, st.depth ? &st : NULL);
 	return 0;
 }
 
+/*
+ * The struct socket of a socket goes away: sock_close(inode, file), the
+ * close of its file, or sock_release(sock) of a kernel socket (both call
+ * __sock_release(), which a compiler may inline into either). The owner's
+ * close for every protocol the close kprobes above do not follow.
+ */
+static void tp_release(struct pt_regs *regs, struct socket *sock)
+{
+	struct sockleak_stack st = { .depth = 0 };
+	struct sock *sk;
+
+	if (!sock || tp_in_nmi())
+		return;
+	sk = READ_ONCE(sock->sk);
+	if (!sk || sockleak_inet_proto(sk))
+		return;
+	tp_note_slab(sk);
+	tp_stack(regs, &st, sock_net(sk)->ns.inum, NULL, in_task());
+	sockleak_track_event(sk, 0, SOCKLEAK_EV_CLOSE, st.depth ? &st : NULL);
+}
+
+static int tp_sock_close_hit(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inode *inode = (struct inode *)regs_get_kernel_argument(regs, 0);
+
+	tp_release(regs, inode ? SOCKET_I(inode) : NULL);
+	return 0;
+}
+
+static int tp_sock_release_hit(struct kprobe *p, struct pt_regs *regs)
+{
+	tp_release(regs, (struct socket *)regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
+static struct kprobe tp_release_kps[] = {
+	{ .symbol_name = "sock_close", .pre_handler = tp_sock_close_hit },
+	{ .symbol_name = "sock_release", .pre_handler = tp_sock_release_hit },
+};
+
 /* A tracepoint event of a TCP socket. */
 static void tp_event(struct sock *sk, enum sockleak_event ev)
 {
-	if (sockleak_track_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
+	if (sockleak_track_on() && sockleak_inet_proto(sk) == IPPROTO_TCP) {
+		tp_note_slab(sk);
 		sockleak_track_event(sk, IPPROTO_TCP, ev, NULL);
+	}
 }
 
 /*
@@ -358,18 +425,40 @@ static void tp_destroy(void *data, struct sock *sk)
 	tp_event(sk, SOCKLEAK_EV_DESTROY);
 }
 
-/* Tracepoint kmem_cache_free: any context, never dropped, must be quick. */
+/*
+ * Tracepoint kmem_cache_free: any context, never dropped, must be quick.
+ * sk_prot_free() gives a socket back to its protocol's slab here, before
+ * the memory is released.
+ */
 static void tp_slab_free(void *data, unsigned long call_site, const void *ptr,
 			 const struct kmem_cache *s)
 {
 	int i;
 
-	for (i = 0; i < TRACK_NSLABS; i++) {
-		if (s == READ_ONCE(tp_slabs[i])) {
+	for (i = 0; i < TP_NSLABS; i++) {
+		const struct kmem_cache *c = READ_ONCE(tp_sock_slabs[i]);
+
+		if (!c)
+			break;
+		if (c == s) {
 			sockleak_track_free((struct sock *)ptr);
 			return;
 		}
 	}
+	if (unlikely(READ_ONCE(tp_slabs_full)))
+		sockleak_track_free((struct sock *)ptr);
+}
+
+/*
+ * Tracepoint kfree: the same for the sockets of a protocol without a
+ * slab (netlink, packet, bluetooth, ...), which sk_prot_free() gives back
+ * with kfree(). It runs at every kfree of the system: the track table's
+ * filter says, from one counter, whether the pointer may be one.
+ */
+static void tp_kfree(void *data, unsigned long call_site, const void *ptr)
+{
+	if (unlikely(sockleak_track_maybe_kmalloc(ptr)))
+		sockleak_track_free((struct sock *)ptr);
 }
 
 /* The tracepoints that are not exported, found by name. */
@@ -403,6 +492,7 @@ static void tp_detach_tps(void)
 		tp_named_tps[i].tp = NULL;
 	}
 	unregister_trace_kmem_cache_free(tp_slab_free, NULL);
+	unregister_trace_kfree(tp_kfree, NULL);
 	tracepoint_synchronize_unregister();
 }
 
@@ -413,6 +503,13 @@ static int tp_attach_tps(void)
 	ret = register_trace_kmem_cache_free(tp_slab_free, NULL);
 	if (ret) {
 		pr_err("cannot attach to kmem_cache_free: %d\n", ret);
+		return ret;
+	}
+	ret = register_trace_kfree(tp_kfree, NULL);
+	if (ret) {
+		pr_err("cannot attach to kfree: %d\n", ret);
+		unregister_trace_kmem_cache_free(tp_slab_free, NULL);
+		tracepoint_synchronize_unregister();
 		return ret;
 	}
 	for_each_kernel_tracepoint(tp_find_tp, NULL);
@@ -464,7 +561,8 @@ static struct kretprobe tp_clone_rp = {
 	.maxactive	= TRACK_MAXACTIVE,
 };
 
-static struct kprobe *tp_event_ptrs[ARRAY_SIZE(tp_event_kps)];
+static struct kprobe *tp_event_ptrs[ARRAY_SIZE(tp_event_kps) +
+				   ARRAY_SIZE(tp_release_kps)];
 static struct kretprobe *tp_rps[] = { &tp_alloc_rp, &tp_clone_rp };
 
 /* A kprobe can be registered once: reset the fields registration sets. */
@@ -477,7 +575,7 @@ static void tp_reset(struct kprobe *kp)
 
 int sockleak_track_probes_start(void)
 {
-	int i, ret;
+	int i, j, ret;
 
 	atomic_long_set(&tp_nmi_skipped, 0);
 	for (i = 0; i < ARRAY_SIZE(tp_rps); i++) {
@@ -488,18 +586,18 @@ int sockleak_track_probes_start(void)
 		tp_reset(&tp_event_kps[i].kp);
 		tp_event_ptrs[i] = &tp_event_kps[i].kp;
 	}
+	for (j = 0; j < ARRAY_SIZE(tp_release_kps); j++) {
+		tp_reset(&tp_release_kps[j]);
+		tp_event_ptrs[i + j] = &tp_release_kps[j];
+	}
 
-	tp_slabs[TRACK_SLAB_TCP] = tcp_prot.slab;
-	tp_slabs[TRACK_SLAB_UDP] = udp_prot.slab;
-#if IS_ENABLED(CONFIG_IPV6)
-	tp_slabs[TRACK_SLAB_TCP6] = tcpv6_prot.slab;
-#endif
 	if (!tp_attached) {
 		ret = tp_attach_tps();
 		if (ret)
 			return ret;
 		tp_attached = true;
 	}
+
 	ret = register_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
 	if (ret) {
 		pr_err("cannot probe the close path: %d\n", ret);
@@ -554,5 +652,7 @@ unsigned long sockleak_track_probes_missed(void)
 		n += tp_rps[i]->nmissed + tp_rps[i]->kp.nmissed;
 	for (i = 0; i < ARRAY_SIZE(tp_event_kps); i++)
 		n += tp_event_kps[i].kp.nmissed;
+	for (i = 0; i < ARRAY_SIZE(tp_release_kps); i++)
+		n += tp_release_kps[i].nmissed;
 	return n + atomic_long_read(&tp_nmi_skipped);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - the track table: a bounded table of the inet sockets
- * the track probes (track_probes.c) have seen, from allocation to free.
+ * sockleak - the track table: a bounded table of the sockets, of every
+ * family, the track probes (track_probes.c) have seen, from allocation to
+ * free.
  *
  * Layout: max_entries entries, and a store of TT_STACKS_OF(max_entries)
  * stack slots, are allocated at "track=on" and split evenly over
@@ -51,7 +52,8 @@
  *   short and bounded (O(1) events, at most TT_SCAN_BATCH entries).
  *
  * - An entry's socket is alive while the entry exists: the free probe
- *   (the kmem_cache_free tracepoint, before the memory is released)
+ *   (the kmem_cache_free or kfree tracepoint, before the memory is
+ *   released)
  *   removes the entry under the stripe lock. So under the stripe lock a reader may
  *   read the socket's fields and take a reference with
  *   refcount_inc_not_zero(); a count of zero means the socket is being
@@ -97,6 +99,9 @@
 #define TT_STACKS_MAX	16384
 #define TT_STACKS_OF(n)	clamp_t(unsigned int, (n) / 4, TT_STRIPES * 16, \
 				TT_STACKS_MAX)
+/* Counters of the kfree filter (tt_table.kmalloc_socks). */
+#define TT_KMALLOC_BITS		12
+#define TT_KMALLOC_SLOTS	(1U << TT_KMALLOC_BITS)
 /* Most entries a reader scans per stripe lock section. */
 #define TT_SCAN_BATCH	256
 
@@ -108,9 +113,10 @@ struct tt_entry {
 	u32 alloc_stack, close_stack;	/* stack slot + 1, 0: none */
 	char alloc_comm[TASK_COMM_LEN];
 	char close_comm[TASK_COMM_LEN];
-	u16 proto;
+	u16 proto;			/* sockleak_inet_proto(), 0: other */
 	u8 steps;
-	u8 origin:7, cleared:1;
+	u8 origin:6, cleared:1;
+	u8 kmalloc:1;			/* no slab: counted in kmalloc_socks[] */
 };
 
 struct tt_stack {
@@ -140,6 +146,12 @@ struct tt_table {
 	unsigned int stack_mask;	/* stack buckets per stripe - 1 */
 	size_t bytes;			/* all of the above */
 	size_t stack_bytes;		/* of which the stack store */
+	/*
+	 * Entries of sockets from kmalloc (a protocol without a slab), per
+	 * hash of their address: the kfree probe, which runs at every kfree
+	 * of the system, looks a pointer up only where this is not 0.
+	 */
+	atomic_t kmalloc_socks[TT_KMALLOC_SLOTS];
 };
 
 static struct tt_table *tt_published;
@@ -262,9 +274,11 @@ static void tt_task(pid_t *pid, char *comm)
 }
 
 /* Take a free entry for @sk, called with the stripe lock held. */
-static struct tt_entry *tt_new(struct tt_stripe *s, u32 bucket,
-			       struct sock *sk, u16 proto, u8 origin)
+static struct tt_entry *tt_new(struct tt_table *r, struct tt_stripe *s,
+			       u32 bucket, struct sock *sk, u16 proto,
+			       u8 origin)
 {
+	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
 	struct tt_entry *e;
 
 	if (hlist_empty(&s->free)) {
@@ -277,6 +291,9 @@ static struct tt_entry *tt_new(struct tt_stripe *s, u32 bucket,
 	e->sk = sk;
 	e->proto = proto;
 	e->origin = origin;
+	e->kmalloc = prot && !prot->slab;
+	if (e->kmalloc)
+		atomic_inc(&r->kmalloc_socks[hash_ptr(sk, TT_KMALLOC_BITS)]);
 	hlist_add_head(&e->node, &s->buckets[bucket]);
 	atomic_long_inc(&tt_entries);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -285,8 +302,11 @@ static struct tt_entry *tt_new(struct tt_stripe *s, u32 bucket,
 }
 
 /* Unlink @e (stripe lock held); returns its stack ids to put. */
-static void tt_del(struct tt_stripe *s, struct tt_entry *e, u32 *ids)
+static void tt_del(struct tt_table *r, struct tt_stripe *s,
+		   struct tt_entry *e, u32 *ids)
 {
+	if (e->kmalloc)
+		atomic_dec(&r->kmalloc_socks[hash_ptr(e->sk, TT_KMALLOC_BITS)]);
 	ids[0] = e->alloc_stack;
 	ids[1] = e->close_stack;
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -315,8 +335,8 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 	/* A stale entry means a missed free: the address was reused. */
 	e = tt_lookup(r, s, bucket, sk);
 	if (e)
-		tt_del(s, e, old);
-	e = tt_new(s, bucket, sk, proto, origin);
+		tt_del(r, s, e, old);
+	e = tt_new(r, s, bucket, sk, proto, origin);
 	if (e) {
 		e->alloc_ns = ktime_get_ns();
 		e->alloc_stack = id;
@@ -348,7 +368,7 @@ void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = tt_lookup(r, s, bucket, sk);
 	if (!e)
-		e = tt_new(s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
+		e = tt_new(r, s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
 	if (!e) {
 		put = id;
 		goto out;
@@ -402,10 +422,22 @@ void sockleak_track_free(struct sock *sk)
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = tt_lookup(r, s, bucket, sk);
 	if (e)
-		tt_del(s, e, ids);
+		tt_del(r, s, e, ids);
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 	tt_stack_put(r, ids[0]);
 	tt_stack_put(r, ids[1]);
+}
+
+/*
+ * Might @ptr, given back to kmalloc, be a tracked socket? False means it
+ * is not: the kfree probe's filter. Any context, no lock.
+ */
+bool sockleak_track_maybe_kmalloc(const void *ptr)
+{
+	struct tt_table *r = tt_table_get();
+
+	return r && atomic_read(&r->kmalloc_socks[hash_ptr(ptr,
+							   TT_KMALLOC_BITS)]);
 }
 
 /* Reported by "tracked" (stripe lock held, socket alive). */
@@ -429,7 +461,8 @@ static bool tt_match(const struct tt_entry *e, enum sockleak_track_filter f,
 	case SOCKLEAK_TRACK_TRACKED:
 		return tt_is_tracked(e, now);
 	case SOCKLEAK_TRACK_UNHASHED:
-		return sk_unhashed(e->sk);
+		/* Another protocol's socket is in no table the walk reads. */
+		return !e->proto || sk_unhashed(e->sk);
 	case SOCKLEAK_TRACK_COOKIE:
 		/* 0: no cookie yet, which names no socket. */
 		return cookie && atomic64_read(&e->sk->sk_cookie) == cookie;

@@ -3,7 +3,8 @@
  * sockleak - the "tracked" debugfs file, the "dump=<cookie>" command and
  * the track table's contribution to "sockets" (a socket source, sources.h).
  *
- * "tracked" lists the sockets of the track table that their owner
+ * "tracked" lists the sockets, of any family, of the track table that
+ * their owner
  * closed longer than grace_ms ago (or that are unhashed and owner-less
  * that long) and that are still not freed, one line each:
  *
@@ -67,6 +68,9 @@ static const char * const step_names[SOCKLEAK_STEP_NR] = {
  */
 static unsigned int expected_steps(u16 proto)
 {
+	/* Any other protocol: its struct socket went away (__sock_release). */
+	if (!proto)
+		return BIT(SOCKLEAK_STEP_CLOSE) | BIT(STEP_ORPHAN);
 	if (sockleak_proto_udp(proto))
 		return BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_UNHASH) |
 		       BIT(STEP_ORPHAN);
@@ -100,7 +104,8 @@ void sockleak_tracked_missing(const struct sockleak_entry_info *in, char *buf,
 	for (i = 0; i <= STEP_ORPHAN && n < len; i++)
 		if (missing & BIT(i))
 			n += scnprintf(buf + n, len - n, "%s%s", n ? ", " : "",
-				       fns[i]);
+				       i == SOCKLEAK_STEP_CLOSE && !in->proto ?
+				       "sock_release" : fns[i]);
 }
 
 static void show_steps(struct seq_file *m, const char *key, unsigned int bits)
@@ -158,14 +163,15 @@ static void tracked_show_one(struct seq_file *m, struct sockleak_ref *ref,
 {
 	struct sockleak_snap *s;
 	unsigned int ran;
+	char fam[8];
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return;
 	sockleak_snapshot(ref, s, SOCKLEAK_SNAP_BRIEF);
 	seq_printf(m, "cookie=%llx netns=%u proto=%s family=%s state=%s refcnt=%d rmem=%d wmem=%d queued=%d fwd=%d memcg=%llu origin=%s",
-		   s->cookie, s->netns, sockleak_proto_name(in->proto),
-		   s->family == AF_INET ? "inet" : "inet6",
+		   s->cookie, s->netns, s->proto_name,
+		   sockleak_family_name(s->family, fam, sizeof(fam)),
 		   sockleak_state_name(s->state), s->refcnt, s->rmem, s->wmem,
 		   s->queued, s->fwd, sockleak_sk_memcg_ino(ref->sk),
 		   origin_names[in->origin]);

@@ -10,6 +10,8 @@
 #                          cookie leaky prints) is reported, exit 1, with
 #                          its stacks and, watched (--watch), the function
 #                          that took the reference (holdref_take)
+#                          so is an AF_UNIX socket holdref keeps (any
+#                          family is CMD's leak like a TCP one)
 #   sockleak refs COOKIE   names holdref_take, in text and JSON
 #   sockleak watch-next    arms the next listener on a port and reports it
 #                          when it is freed, its history balanced
@@ -22,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
-ktap_set_plan 11
+ktap_set_plan 12
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
@@ -57,7 +59,7 @@ sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 
 if ! sl_have_module sockleak_holdref; then
 	sl_skip "no sockleak_holdref module" \
-		run-leak run-stacks refs refs-json refs-error
+		run-leak run-stacks refs refs-json refs-error run-unix
 else
 	modprobe sockleak_holdref && [ -w $HR ] ||
 		ktap_exit_fail_msg "modprobe sockleak_holdref failed, or no $HR"
@@ -85,6 +87,17 @@ else
 	rc=$?
 	sl_check "refs of a socket not watched: exit 2, says how to arm (rc=$rc)" \
 		sh -c "[ $rc = 2 ] && grep -q 'sockleak set watch=7fffffffffff' /tmp/refs.err"
+	echo release >$HR
+
+	# Any family: an AF_UNIX dgram socket that holdref keeps after
+	# sltool closed it is CMD's leak like a TCP one.
+	"$SL" run --timeout 20 -- "$here/sltool" leak 1 2 0 >/tmp/run5.out 2>&1
+	rc=$?
+	ck=$(sed -n 's/^cookie=//p' /tmp/run5.out)
+	leaks=$(grep '^leak: socket ' /tmp/run5.out | awk '{print $3}' | tr '\n' ' ')
+	sl_log "$(grep -A3 '^leak:' /tmp/run5.out | head -n 4)"
+	sl_check "run, an AF_UNIX socket held by holdref: exit 1, exactly $ck leaked, proto unix (rc=$rc)" \
+		sh -c "[ $rc = 1 ] && [ -n '$ck' ] && [ '$leaks' = '$ck ' ] && grep -q '^leak: socket $ck (unix ' /tmp/run5.out"
 	echo release >$HR
 fi
 

@@ -23,6 +23,13 @@
  *   sltool timewait        a loopback TCP pair held for one second, then
  *                          closed by the client first, gracefully: the
  *                          client's end goes to TIME-WAIT
+ *   sltool leak FAMILY TYPE PROTOCOL [N]
+ *                          N times (default 1): create a socket
+ *                          (socket(FAMILY, TYPE, PROTOCOL), numbers), have
+ *                          the test-only holdref module take a reference
+ *                          on it, print "cookie=HEX" (its SO_COOKIE) and
+ *                          close it: a leak of any family, held by
+ *                          holdref until its "release"
  *   sltool time RUNS CMD...
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
@@ -309,8 +316,36 @@ static int timewait(void)
 	return 0;
 }
 
+static int leak(int family, int type, int protocol, int n)
+{
+	FILE *f;
+
+	for (int i = 0; i < n; i++) {
+		unsigned long long ck = 0;
+		socklen_t len = sizeof(ck);
+		int fd = socket(family, type, protocol);
+
+		if (fd < 0) {
+			perror("socket");
+			return 1;
+		}
+		f = fopen("/sys/kernel/debug/sockleak_holdref/ctl", "w");
+		if (!f || fprintf(f, "hold %d\n", fd) < 0 || fclose(f)) {
+			perror("holdref");
+			return 1;
+		}
+		getsockopt(fd, SOL_SOCKET, SO_COOKIE, &ck, &len);
+		printf("cookie=%llx\n", ck);
+		close(fd);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "leak"))
+		return leak(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]),
+			    argc == 6 ? atoi(argv[5]) : 1);
 	if (argc == 2 && !strcmp(argv[1], "timewait"))
 		return timewait();
 	if (argc == 3 && !strcmp(argv[1], "pingpong"))
@@ -327,6 +362,6 @@ int main(int argc, char **argv)
 		return nobody_open(argc - 2, argv + 2);
 	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE... | "
 		"pairs N [PORTS] | udp-chain N | pingpong N | timewait | "
-		"time RUNS CMD...\n");
+		"time RUNS CMD... | leak FAMILY TYPE PROTOCOL [N]\n");
 	return 2;
 }

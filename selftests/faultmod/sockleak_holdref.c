@@ -35,9 +35,20 @@
  *                 bound to each of the first two online CPUs); the write
  *                 returns when both are done. Writes of the count that
  *                 race: 2n gets and 2n puts, each its own change.
+ *   "kern <family> <type> <protocol>"
+ *                 create a kernel socket (sock_create_kern() in init_net,
+ *                 e.g. "kern 1 2 0" for AF_UNIX dgram, "kern 16 3 2" for
+ *                 an AF_NETLINK socket, whose family has no slab: kmalloc),
+ *                 take a reference on it in holdref_take(), then release
+ *                 it (sock_release()): a leaked kernel socket
  * Each reference is taken in a function of its own, holdref_take() or
  * holdref_timer_fn(): what a reference tracker must name.
  * Reading returns the number of references held. Unloading releases them.
+ *
+ * /sys/kernel/debug/sockleak_holdref/cookie (root, read-only): the cookie
+ * (as ss -e prints it, hex) of the socket of the last hold, "-" for none:
+ * the truth a test compares the tracker's reports with (a kernel socket
+ * has no fd to ask SO_COOKIE).
  *
  * Locking rules: holdref_mutex protects the held[] array and the clone
  * kretprobe's registration; it is taken in process context only. The
@@ -58,6 +69,7 @@
 #include <linux/uaccess.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
+#include <linux/sock_diag.h>
 #include <net/sock.h>
 
 #define HOLDREF_MAX	16
@@ -69,11 +81,34 @@ static struct dentry *holdref_dir;
 
 static struct sock *notimers_sk;
 
+/* The cookie of the socket of the last hold, 0: none. */
+static u64 last_cookie;
+
 /* The leak: one reference, taken here and never put (until "release"). */
 static noinline void holdref_take(struct sock *sk)
 {
+	u32 c[2];
+
 	sock_hold(sk);
 	held[nheld++] = sk;
+	sock_diag_save_cookie(sk, c);
+	last_cookie = (u64)c[1] << 32 | c[0];
+}
+
+/* "kern <family> <type> <protocol>" (holdref_mutex held). */
+static int holdref_kern(int family, int type, int protocol)
+{
+	struct socket *sock;
+	int err;
+
+	if (nheld >= HOLDREF_MAX)
+		return -ENOSPC;
+	err = sock_create_kern(&init_net, family, type, protocol, &sock);
+	if (err)
+		return err;
+	holdref_take(sock->sk);
+	sock_release(sock);
+	return 0;
 }
 
 /* "hold_timer": the same leak, from a timer callback (softirq). */
@@ -299,6 +334,8 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 			}
 			sockfd_put(sock);
 		}
+	} else if (sscanf(buf, "kern %d %d %d", &fd, &n, &port) == 3) {
+		err = holdref_kern(fd, n, port);
 	} else if (sscanf(buf, "hold %d", &fd) == 1) {
 		sock = sockfd_lookup(fd, &err);
 		if (sock) {
@@ -329,6 +366,27 @@ static ssize_t holdref_read(struct file *file, char __user *ubuf, size_t len,
 	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
 }
 
+static ssize_t holdref_cookie_read(struct file *file, char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	char buf[24];
+	int n;
+
+	mutex_lock(&holdref_mutex);
+	if (last_cookie)
+		n = scnprintf(buf, sizeof(buf), "%llx\n", last_cookie);
+	else
+		n = scnprintf(buf, sizeof(buf), "-\n");
+	mutex_unlock(&holdref_mutex);
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+static const struct file_operations holdref_cookie_fops = {
+	.owner	= THIS_MODULE,
+	.read	= holdref_cookie_read,
+	.llseek	= default_llseek,
+};
+
 static const struct file_operations holdref_fops = {
 	.owner	= THIS_MODULE,
 	.write	= holdref_write,
@@ -341,6 +399,8 @@ static int __init holdref_init(void)
 	timer_setup(&holdref_timer, holdref_timer_fn, 0);
 	holdref_dir = debugfs_create_dir("sockleak_holdref", NULL);
 	debugfs_create_file("ctl", 0600, holdref_dir, NULL, &holdref_fops);
+	debugfs_create_file("cookie", 0400, holdref_dir, NULL,
+			    &holdref_cookie_fops);
 	return 0;
 }
 

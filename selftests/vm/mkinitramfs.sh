@@ -68,7 +68,8 @@ cp "$moddir/src/sockleak.ko" "$root/lib/modules/$krel/extra/"
 # Test-only fault injection (selftests/faultmod), never installed by DKMS.
 cp "$moddir/faultmod/sockleak_holdref.ko" "$root/lib/modules/$krel/extra/"
 for m in drivers/net/veth net/ipv4/inet_diag net/ipv4/tcp_diag \
-	 net/ipv4/udp_diag net/mptcp/mptcp_diag; do
+	 net/ipv4/udp_diag net/mptcp/mptcp_diag net/vmw_vsock/vsock \
+	 net/unix/unix_diag net/netlink/netlink_diag net/packet/af_packet_diag; do
 	mkdir -p "$root/lib/modules/$krel/kernel/$(dirname $m)"
 	if grep -q "^kernel/$m.ko\$" "$kmods/modules.builtin" 2>/dev/null; then
 		continue

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sockets of every family, tracked from allocation to free: a socket of
+ * AF_UNIX (stream, dgram), AF_NETLINK and AF_PACKET (no slab: kmalloc),
+ * AF_VSOCK, and a kernel socket, each closed (or released) while the
+ * test-only holdref module keeps a reference, must be listed by "tracked"
+ * with its family, protocol, refcnt 1 (holdref's), the closing task and
+ * verdict never, counted by the summary's family census, and gone once
+ * holdref lets go. The truth is the test's own: the socket's SO_COOKIE
+ * (holdref's cookie file for a kernel socket), the reference holdref
+ * holds, and for AF_UNIX the kernel's own count in /proc/net/protocols
+ * (unix_sock_destructor() drops it: at the free, not at the close).
+ */
+#include <errno.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "lib/sl_util.h"
+
+#define HOLDREF "/sys/kernel/debug/sockleak_holdref/ctl"
+#define HOLDREF_COOKIE "/sys/kernel/debug/sockleak_holdref/cookie"
+#define GRACE_MS 200
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+
+/* The "sockets" column of /proc/net/protocols for protocol @name, or -1. */
+static long protocols_sockets(const char *name)
+{
+	char *text = sl_read_file("/proc/net/protocols"), *p, *nl;
+	char proto[32];
+	long n = -1, v;
+
+	if (!text)
+		return -1;
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (sscanf(p, "%31s %*s %ld", proto, &v) == 2 &&
+		    !strcmp(proto, name))
+			n = v;
+	}
+	free(text);
+	return n;
+}
+
+/* The cookie holdref took its last reference on, 0: none. */
+static unsigned long long holdref_cookie(void)
+{
+	char *t = sl_read_file(HOLDREF_COOKIE);
+	unsigned long long c = 0;
+
+	if (t)
+		c = strtoull(t, NULL, 16);
+	free(t);
+	return c;
+}
+
+/* The value of @key of the summary's census line of @family/@proto, or -1. */
+static long long census(const char *family, const char *proto,
+			const char *key)
+{
+	char *text = sl_read_file(SL_DIR "/summary"), *p, *nl, v[64];
+	long long n = -1;
+
+	if (!text)
+		return -1;
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (!strstr(p, "kind=family "))
+			continue;
+		if (sl_kv(p, "family", v, sizeof(v)) && !strcmp(v, family) &&
+		    sl_kv(p, "proto", v, sizeof(v)) && !strcmp(v, proto))
+			n = sl_kv_ll(p, key);
+	}
+	free(text);
+	return n;
+}
+
+FIXTURE(fam) {
+	int unused;
+};
+
+FIXTURE_SETUP(fam)
+{
+	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
+	ASSERT_EQ(0, sl_control("track=off\ngrace_ms=200\ntrack=on"));
+}
+
+FIXTURE_TEARDOWN(fam)
+{
+	sl_write(HOLDREF, "release");
+	sl_control("track=off\ngrace_ms=1800000");
+}
+
+/*
+ * What "tracked" must say of the leaked socket @ck: @family, @proto,
+ * refcnt 1, closed by this process (@close_fn: the close stack's first
+ * frame), verdict never, no teardown step missing; and the census must
+ * count it as closed and never.
+ */
+static void check_listed(struct __test_metadata *_metadata,
+			 unsigned long long ck, const char *family,
+			 const char *proto, const char *close_fn)
+{
+	const char *line;
+	char *text, v[512];
+
+	line = sl_tracked_find(&text, ck);
+	ASSERT_NE(NULL, line) TH_LOG("%s socket %llx not in tracked", proto, ck);
+	printf("# %.400s\n", line);
+	ASSERT_TRUE(sl_kv(line, "family", v, sizeof(v)));
+	EXPECT_STREQ(family, v);
+	ASSERT_TRUE(sl_kv(line, "proto", v, sizeof(v)));
+	EXPECT_STREQ(proto, v);
+	EXPECT_EQ(1, sl_kv_ll(line, "refcnt"));
+	EXPECT_EQ(getpid(), sl_kv_ll(line, "close_pid"));
+	EXPECT_EQ(getpid(), sl_kv_ll(line, "alloc_pid"));
+	ASSERT_TRUE(sl_kv(line, "origin", v, sizeof(v)));
+	EXPECT_STREQ("alloc", v);
+	ASSERT_TRUE(sl_kv(line, "verdict", v, sizeof(v)));
+	EXPECT_STREQ("never", v);
+	ASSERT_TRUE(sl_kv(line, "missing", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	ASSERT_TRUE(sl_kv(line, "close_stack", v, sizeof(v)));
+	EXPECT_EQ(0, strncmp(v, close_fn, strlen(close_fn))) TH_LOG("%s", v);
+	ASSERT_TRUE(sl_kv(line, "alloc_stack", v, sizeof(v)));
+	EXPECT_EQ(0, strncmp(v, "sk_alloc+", 9)) TH_LOG("%s", v);
+	free(text);
+	EXPECT_LE(1, census(family, proto, "closed_not_freed"));
+	EXPECT_LE(1, census(family, proto, "never"));
+}
+
+/* Released by holdref: gone from "tracked" (its free was seen). */
+static void check_freed(struct __test_metadata *_metadata,
+			unsigned long long ck)
+{
+	char *text;
+	int i;
+
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	/* netlink and packet sockets are freed after an RCU grace period. */
+	for (i = 0; i < 50 && sl_tracked_find(&text, ck); i++) {
+		free(text);
+		usleep(100000);
+	}
+	free(text);
+	EXPECT_EQ(NULL, sl_tracked_find(&text, ck));
+	free(text);
+}
+
+/*
+ * socket(@family, @type, @protocol), held by holdref, closed: listed as
+ * @fam_name/@proto, freed once released.
+ */
+static void leak_one(struct __test_metadata *_metadata, int family, int type,
+		     int protocol, const char *fam_name, const char *proto)
+{
+	unsigned long long ck;
+	char cmd[32];
+	int fd;
+
+	fd = socket(family, type, protocol);
+	ASSERT_LE(0, fd) TH_LOG("socket(%d, %d, %d): %s", family, type,
+				protocol, strerror(errno));
+	ck = sl_sock_cookie(fd);
+	ASSERT_NE(0ULL, ck);
+	snprintf(cmd, sizeof(cmd), "hold %d", fd);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	ASSERT_EQ(ck, holdref_cookie());
+	close(fd);
+	usleep((GRACE_MS + 300) * 1000);
+	check_listed(_metadata, ck, fam_name, proto, "sock_close+");
+	check_freed(_metadata, ck);
+}
+
+/*
+ * AF_UNIX stream, one end of a connected pair: the kernel counts the
+ * socket in /proc/net/protocols until its destructor runs, so the count
+ * stays while holdref holds it, closed, and drops by one at the release.
+ */
+TEST_F(fam, unix_stream_leak)
+{
+	unsigned long long ck;
+	long before, held, after;
+	char cmd[32];
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ck = sl_sock_cookie(sv[0]);
+	snprintf(cmd, sizeof(cmd), "hold %d", sv[0]);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	before = protocols_sockets("UNIX-STREAM");
+	if (before < 0)
+		before = protocols_sockets("UNIX");
+	ASSERT_LE(2, before);
+	close(sv[0]);
+	close(sv[1]);
+	usleep((GRACE_MS + 300) * 1000);
+	held = protocols_sockets("UNIX-STREAM");
+	if (held < 0)
+		held = protocols_sockets("UNIX");
+	/* The peer is freed, the held one is not. */
+	EXPECT_EQ(before - 1, held);
+	check_listed(_metadata, ck, "unix",
+		     protocols_sockets("UNIX-STREAM") >= 0 ? "unix-stream" : "unix",
+		     "sock_close+");
+	check_freed(_metadata, ck);
+	after = protocols_sockets("UNIX-STREAM");
+	if (after < 0)
+		after = protocols_sockets("UNIX");
+	EXPECT_EQ(held - 1, after);
+}
+
+TEST_F(fam, unix_dgram_leak)
+{
+	leak_one(_metadata, AF_UNIX, SOCK_DGRAM, 0, "unix", "unix");
+}
+
+/* Netlink and packet sockets come from kmalloc: the kfree free site. */
+TEST_F(fam, netlink_leak)
+{
+	leak_one(_metadata, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, "netlink",
+		 "netlink");
+}
+
+TEST_F(fam, packet_leak)
+{
+	leak_one(_metadata, AF_PACKET, SOCK_DGRAM, 0, "packet", "packet");
+}
+
+TEST_F(fam, vsock_leak)
+{
+	int fd;
+
+	system("modprobe vsock 2>/dev/null");
+	fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (fd < 0)
+		SKIP(return, "no AF_VSOCK: %s", strerror(errno));
+	close(fd);
+	leak_one(_metadata, AF_VSOCK, SOCK_STREAM, 0, "vsock", "af_vsock");
+}
+
+/*
+ * Kernel sockets (sock_create_kern(), released with sock_release() in
+ * holdref's write, so by this process): an AF_UNIX one and a netlink one.
+ */
+TEST_F(fam, kernel_socket_leak)
+{
+	unsigned long long ck;
+
+	ASSERT_EQ(0, sl_write(HOLDREF, "kern 1 2 0"));
+	ck = holdref_cookie();
+	ASSERT_NE(0ULL, ck);
+	usleep((GRACE_MS + 300) * 1000);
+	check_listed(_metadata, ck, "unix", "unix", "sock_release+");
+	check_freed(_metadata, ck);
+
+	ASSERT_EQ(0, sl_write(HOLDREF, "kern 16 3 0"));
+	ck = holdref_cookie();
+	ASSERT_NE(0ULL, ck);
+	usleep((GRACE_MS + 300) * 1000);
+	check_listed(_metadata, ck, "netlink", "netlink", "sock_release+");
+	check_freed(_metadata, ck);
+}
+
+/*
+ * No false positive: 200 sockets of each family opened and closed with
+ * no reference kept are freed, and none is listed.
+ */
+TEST_F(fam, clean_close_not_listed)
+{
+	static const int fams[][3] = {
+		{ AF_UNIX, SOCK_STREAM, 0 }, { AF_UNIX, SOCK_DGRAM, 0 },
+		{ AF_NETLINK, SOCK_RAW, NETLINK_ROUTE },
+		{ AF_PACKET, SOCK_DGRAM, 0 },
+	};
+	char *text, *p, *nl;
+	int i, k, n = 0;
+
+	for (k = 0; k < 200; k++)
+		for (i = 0; i < 4; i++) {
+			int fd = socket(fams[i][0], fams[i][1], fams[i][2]);
+
+			ASSERT_LE(0, fd);
+			close(fd);
+		}
+	usleep((GRACE_MS + 500) * 1000);
+	text = sl_read_file(SL_DIR "/tracked");
+	ASSERT_NE(NULL, text);
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (sl_kv_ll(p, "close_pid") == getpid()) {
+			printf("# unexpected: %.300s\n", p);
+			n++;
+		}
+	}
+	free(text);
+	EXPECT_EQ(0, n);
+}
+
+TEST_HARNESS_MAIN
