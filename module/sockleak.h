@@ -152,8 +152,7 @@ struct sockleak_snap {
 	u8 kind;		/* enum sockleak_kind */
 	u16 proto;		/* IPPROTO_TCP, _UDP, _UDPLITE, _MPTCP; 0: other */
 	u8 family;		/* sk_family: AF_INET, AF_INET6, AF_UNIX, ... */
-	u8 state;		/* TCP_* numbering as inet_diag reports it,
-				 * SOCKLEAK_STATE_NONE: the family has none */
+	u8 state;		/* TCP_* as inet_diag reports it, or NONE */
 	u8 v6only;		/* ss prints :: as * unless set */
 	u8 orphan;		/* SOCK_DEAD or no struct socket */
 	u8 dead;		/* SOCK_DEAD */
