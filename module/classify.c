@@ -225,6 +225,11 @@ void sockleak_classify(struct sockleak_snap *s)
 		classify(s, SOCKLEAK_V_OWNER, SOCKLEAK_H_ACCEPT);
 		return;
 	}
+	if (s->peer_holder) {
+		/* Closed, held by its peer: freed when the peer's owner closes it. */
+		classify(s, SOCKLEAK_V_OWNER, SOCKLEAK_H_PEER);
+		return;
+	}
 	if (timer) {
 		classify(s, SOCKLEAK_V_TIMER, SOCKLEAK_H_TIMER);
 		return;
@@ -256,6 +261,10 @@ int sockleak_verdict_explain(char *buf, size_t len,
 		return scnprintf(buf, len,
 				 "orphan in %s with no retransmit, probe or keepalive timer armed: %s will never time it out",
 				 state, s->proto == IPPROTO_MPTCP ? "MPTCP" : "TCP");
+	case SOCKLEAK_H_PEER:
+		return scnprintf(buf, len,
+				 "held by its connected peer, unix socket %llx, which is still open: freed once that one is closed",
+				 s->peer_holder);
 	case SOCKLEAK_H_NOSOCK:
 		return scnprintf(buf, len,
 				 "no struct socket, no hash table and no timer hold it (%s, %d reference%s): only a sock_put() can free it",

@@ -16,7 +16,9 @@ struct sock;
 #define SOCKLEAK_FILTER_LEN	64
 
 struct sockleak_filter {
-	u16 proto;			/* 0: any */
+	u16 proto;			/* TCP, UDP, UDP-Lite, MPTCP; 0: any */
+	char proto_name[16];		/* any other protocol, "": any */
+	int family;			/* AF_*, -1: any */
 	u16 port;			/* local or remote, 0: any */
 	u32 netns;			/* inode number, 0: any */
 	char comm[TASK_COMM_LEN];	/* the task at the event, "": any */
@@ -31,11 +33,14 @@ int sockleak_filter_parse(const char *arg, unsigned int keys,
 			  int max_count, struct sockleak_filter *f);
 
 /*
- * Does the socket of netns @netns, protocol @proto (0: unknown yet) match?
- * @sk gives the ports (NULL: none known yet); @task: the event runs for
- * the current task (comm is compared), else it has no task.
+ * Does the socket of netns @netns, protocol @proto (0: unknown yet or not
+ * followed) match? @who gives the family and the protocol's name (NULL:
+ * unknown, when the filter names none); @sk gives the ports (NULL: none
+ * known yet); @task: the event runs for the current task (comm is
+ * compared), else it has no task.
  */
 bool sockleak_filter_match(const struct sockleak_filter *f, u32 netns,
-			   u16 proto, const struct sock *sk, bool task);
+			   u16 proto, const struct sock *who,
+			   const struct sock *sk, bool task);
 
 #endif /* _SOCKLEAK_FILTER_H */

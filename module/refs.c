@@ -232,8 +232,7 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 	seq_puts(m, "cookie=");
 	seq_printf(m, "%llx state=%s proto=%s origin=%s armed_after_us=",
 		   w->cookie, state == W_FREED ? "freed" : "armed",
-		   sockleak_proto_name(w->proto),
-		   watch_origin_names[w->origin]);
+		   w->proto_name, watch_origin_names[w->origin]);
 	if (w->born_ns)
 		seq_printf(m, "%llu", div_u64(w->armed_ns - w->born_ns,
 					       NSEC_PER_USEC));

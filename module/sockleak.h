@@ -118,7 +118,11 @@ enum sockleak_holder {
 	SOCKLEAK_H_TIMER,	/* timer_left_ms: the timer in "timer" (TCP) */
 	SOCKLEAK_H_ORPHAN,	/* never: closed, no timer armed */
 	SOCKLEAK_H_NOSOCK,	/* never: no struct socket, in no table */
+	SOCKLEAK_H_PEER,	/* a closed unix socket its live peer holds */
 };
+
+/* unix.c */
+u64 sockleak_unix_peer_holder(const struct sock *sk);
 
 /* Owners of one socket kept in its snapshot; the total counts them all. */
 #define SOCKLEAK_OWNERS_MAX	4
@@ -163,6 +167,7 @@ struct sockleak_snap {
 	u8 holder;		/* enum sockleak_holder */
 	u8 has_sock;		/* sk_socket set */
 	u8 kern;		/* a kernel socket (sk_kern_sock) */
+	u64 peer_holder;	/* AF_UNIX, closed: the live peer holding it */
 	s64 timer_left_ms;	/* until the timer fires, -1: none pending */
 	u8 bpf;			/* owned by a sockmap/psock */
 	u16 sport;		/* host order */

@@ -242,7 +242,7 @@ static bool tp_stack_wanted(u32 netns, const struct sock *sk, bool task)
 	rcu_read_lock();
 	f = rcu_dereference(tp_stack_filter);
 	if (f)
-		ok = sockleak_filter_match(f, netns, 0, sk, task);
+		ok = sockleak_filter_match(f, netns, 0, NULL, sk, task);
 	rcu_read_unlock();
 	return ok;
 }
@@ -310,7 +310,7 @@ static void tp_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 	tp_note_slab(sk);
 	born = sockleak_track_alloc(sk, proto, origin,
 				  (struct sockleak_stack *)ri->data);
-	if (born && proto)
+	if (born)
 		sockleak_watch_new(sk, proto, born,
 				   origin == SOCKLEAK_ORIGIN_CLONE);
 }

@@ -25,9 +25,9 @@
  * trap held another CPU's move too, the move is counted in gets or puts
  * without a site ("folded").
  *
- * Disarming at free: the kmem_cache_free tracepoint (attached while a
- * watch exists) sees the socket's object go back to its slab before the
- * memory is released. The watch is marked freed there; from then on the
+ * Disarming at free: the kmem_cache_free and kfree tracepoints (attached
+ * while a watch exists) see the socket's object go back to its slab, or to
+ * kmalloc for a protocol without a slab, before the memory is released. The watch is marked freed there; from then on the
  * handler returns before reading anything, so a reuse of the memory is
  * never recorded nor read. Unregistering sleeps, so the watchpoint is
  * removed by a work item right after: until it runs, a write to the
@@ -236,9 +236,8 @@ static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 	WRITE_ONCE(r->seq, n);
 }
 
-/* Tracepoint kmem_cache_free: the watched object goes back to its slab. */
-static void watch_slab_free(void *data, unsigned long call_site,
-			    const void *ptr, const struct kmem_cache *s)
+/* The watched object @ptr is being freed: the watch ends. */
+static void watch_freed(const void *ptr)
 {
 	struct sockleak_watch *w;
 	int i;
@@ -252,6 +251,19 @@ static void watch_slab_free(void *data, unsigned long call_site,
 			queue_work(system_wq, &w->work);
 		}
 	}
+}
+
+/* Tracepoint kmem_cache_free: the watched object goes back to its slab. */
+static void watch_slab_free(void *data, unsigned long call_site,
+			    const void *ptr, const struct kmem_cache *s)
+{
+	watch_freed(ptr);
+}
+
+/* Tracepoint kfree: the same for a protocol without a slab (netlink, ...). */
+static void watch_kfree(void *data, unsigned long call_site, const void *ptr)
+{
+	watch_freed(ptr);
 }
 
 static void watch_unregister(struct sockleak_watch *w)
@@ -293,6 +305,7 @@ void watch_detach_tp(void)
 	if (!watch_tp_attached)
 		return;
 	unregister_trace_kmem_cache_free(watch_slab_free, NULL);
+	unregister_trace_kfree(watch_kfree, NULL);
 	tracepoint_synchronize_unregister();
 	watch_tp_attached = false;
 }
@@ -393,6 +406,12 @@ int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
 		ret = register_trace_kmem_cache_free(watch_slab_free, NULL);
 		if (ret)
 			goto free;
+		ret = register_trace_kfree(watch_kfree, NULL);
+		if (ret) {
+			unregister_trace_kmem_cache_free(watch_slab_free, NULL);
+			tracepoint_synchronize_unregister();
+			goto free;
+		}
 		watch_tp_attached = true;
 	}
 	ret = -ENOSPC;
@@ -403,6 +422,7 @@ int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
 	w->cookie = cookie;
 	w->sk = sk;
 	w->proto = proto;
+	sockleak_sk_proto_name(sk, proto, w->proto_name, sizeof(w->proto_name));
 	w->origin = origin;
 	w->born_ns = born_ns;
 	count = refcount_read(&sk->sk_refcnt);

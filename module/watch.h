@@ -14,6 +14,8 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+#include "sockleak.h"
+
 struct perf_event;
 struct sock;
 
@@ -60,6 +62,7 @@ struct sockleak_watch {
 	struct perf_event * __percpu *bp;	/* NULL once unregistered */
 	int state;		/* W_ARMED, W_FREED */
 	u16 proto;
+	char proto_name[SOCKLEAK_PROTO_NAME_LEN];	/* as the reports print it */
 	u8 origin;		/* enum watch_origin */
 	u64 born_ns;		/* allocation (watch_next), 0: unknown */
 	int base;		/* count at arming, sockleak's reference left out */

@@ -5,8 +5,10 @@
  *
  * "watch_next=<filter>" arms the next sockets created that match, up to
  * count (default 1). The filter is a comma-separated list of key:value:
- * proto:tcp|udp|udplite|mptcp, port:N (local or remote), comm:NAME (the
- * creating task; accepted children have none), netns:INUM, count:N.
+ * proto:NAME (tcp, udp, udplite, mptcp or any other protocol: unix,
+ * unix-stream, netlink, packet, raw, ...), family:NAME (unix, netlink,
+ * ...), port:N (local or remote), comm:NAME (the creating task; accepted
+ * children have none), netns:INUM, count:N (filter.c).
  * "watch_next=off" cancels. It needs the track probes (track=on):
  * they call sockleak_watch_new() at allocation and clone, and
  * sockleak_watch_state() when a TCP socket connects or listens (where a
@@ -165,7 +167,7 @@ static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
 	/* Pairs with the smp_wmb() of sockleak_watch_next(). */
 	smp_rmb();
 	return sockleak_filter_match(&watch_next, sock_net(sk)->ns.inum, proto,
-				     ports ? sk : NULL, task);
+				     sk, ports ? sk : NULL, task);
 }
 
 /*

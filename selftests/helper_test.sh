@@ -183,6 +183,9 @@ else
 		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -q 'sk:$held ' &&
 		       echo '$row' | awk '{exit !(\$4 == 1 && \$(NF - 1) == \"$l2pid/leaky\")}'"
 	"$SL" --prom >/tmp/prom
+	cp $SL_DIR/tracked /tmp/tr.raw
+	sl_log "prom: $(grep '^sockleak_tracked_sockets ' /tmp/prom); tracked now:"
+	cut -c1-300 /tmp/tr.raw | while read -r l; do sl_log "$l"; done
 	sl_check "--prom tracked sockets equal the tracked lines of debugfs" \
 		[ "$(grep '^sockleak_tracked_sockets ' /tmp/prom | awk '{print $2}')" = "$(grep -c . $SL_DIR/tracked)" ]
 	"$SL" clear >/dev/null

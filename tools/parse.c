@@ -140,6 +140,7 @@ static int check_line(const struct rec *rec, enum fmt fmt, char *err,
 			const char *k = rec->kv[i].key, *val = rec->kv[i].val;
 
 			if (strcmp(k, "proto") && strcmp(k, "track") &&
+			    strcmp(k, "family") &&
 			    strcmp(val, "-") && !is_int(val)) {
 				snprintf(err, errlen, "%s:%d: %s=%s is not a number",
 					 name, rec->line, k, val);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak helper - the summary command: the headline, the protocols'
- * accounting, sockets per state, bytes seen, sockstat and counters.
+ * accounting, sockets per state, bytes seen, sockstat and counters, the
+ * census of the other families.
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,41 @@ static void print_kv_table(const struct report *r, const char *kind,
 	table_free(&t);
 }
 
+/* The census of the other families' sockets (kind=family), one row each. */
+static void print_families(const struct report *r)
+{
+	static const struct col cols[] = {
+		{ "FAMILY", COL_LEFT, 0 },
+		{ "PROTO", COL_LEFT, 0 },
+		{ "LIVE", COL_RIGHT, 0 },
+		{ "CLOSED", COL_RIGHT, 0 },
+		{ "NEVER", COL_RIGHT, 0 },
+		{ "BYTES", COL_RIGHT, 0 },
+	};
+	struct table t;
+	bool any = false;
+
+	table_init(&t, 6, cols);
+	for (int i = 0; i < r->n; i++) {
+		const struct rec *x = &r->recs[i];
+		const char *row[6] = {
+			get_or(x, "family"), get_or(x, "proto"),
+			get_or(x, "live"), get_or(x, "closed_not_freed"),
+			get_or(x, "never"), get_or(x, "bytes"),
+		};
+
+		if (strcmp(get_or(x, "kind"), "family"))
+			continue;
+		table_add(&t, row);
+		any = true;
+	}
+	if (any) {
+		printf("\nOther families (sockets allocated since track=on):\n");
+		table_print(&t, stdout);
+	}
+	table_free(&t);
+}
+
 int cmd_summary(void)
 {
 	struct report r;
@@ -83,6 +119,7 @@ int cmd_summary(void)
 	print_kv_table(&r, "mem", "Sockets and bytes seen:", true);
 	print_kv_table(&r, "sockstat", "The kernel's sockstat, per netns:", false);
 	print_kv_table(&r, "mib", "Counters (nonzero), per netns:", true);
+	print_families(&r);
 	report_free(&r);
 	return 0;
 }
