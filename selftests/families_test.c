@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <linux/netlink.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -314,6 +315,68 @@ TEST_F(fam, unix_peer_held_not_never)
 	free(text);
 	after = protocols_sockets("UNIX");
 	EXPECT_EQ(before - 2, after);
+}
+
+/*
+ * The census against the kernel's own counts: 2000 unix, 300 netlink
+ * and 300 packet sockets opened after track=on move the census's live
+ * count of each exactly as they move /proc/net/protocols' sockets column,
+ * and closing them takes both back.
+ */
+TEST_F(fam, census_matches_kernel_counts)
+{
+	static const struct {
+		int family, type, protocol, n;
+		const char *fam, *proto, *kname;
+	} kinds[] = {
+		{ AF_UNIX, SOCK_DGRAM, 0, 2000, "unix", "unix", "UNIX" },
+		{ AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, 300, "netlink", "netlink",
+		  "NETLINK" },
+		{ AF_PACKET, SOCK_DGRAM, 0, 300, "packet", "packet", "PACKET" },
+	};
+	long long c0[3], c1[3], c2[3];
+	long k0[3], k1[3], k2[3];
+	int *fds[3], i, j;
+	struct rlimit rl = { 8192, 8192 };
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < 3; i++) {
+		c0[i] = census(kinds[i].fam, kinds[i].proto, "live");
+		if (c0[i] < 0)
+			c0[i] = 0;
+		k0[i] = protocols_sockets(kinds[i].kname);
+		ASSERT_LE(0, k0[i]);
+		fds[i] = calloc(kinds[i].n, sizeof(int));
+		for (j = 0; j < kinds[i].n; j++) {
+			fds[i][j] = socket(kinds[i].family, kinds[i].type,
+					   kinds[i].protocol);
+			ASSERT_LE(0, fds[i][j]) TH_LOG("%s %d: %s", kinds[i].fam,
+						      j, strerror(errno));
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		c1[i] = census(kinds[i].fam, kinds[i].proto, "live");
+		k1[i] = protocols_sockets(kinds[i].kname);
+		printf("# %s: census %lld -> %lld, /proc/net/protocols %ld -> %ld\n",
+		       kinds[i].fam, c0[i], c1[i], k0[i], k1[i]);
+		EXPECT_EQ(k1[i] - k0[i], c1[i] - c0[i]);
+		EXPECT_EQ(kinds[i].n, k1[i] - k0[i]);
+	}
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < kinds[i].n; j++)
+			close(fds[i][j]);
+		free(fds[i]);
+	}
+	usleep(500000);
+	for (i = 0; i < 3; i++) {
+		c2[i] = census(kinds[i].fam, kinds[i].proto, "live");
+		if (c2[i] < 0)
+			c2[i] = 0;
+		k2[i] = protocols_sockets(kinds[i].kname);
+		printf("# %s closed: census %lld, /proc/net/protocols %ld\n",
+		       kinds[i].fam, c2[i], k2[i]);
+		EXPECT_EQ(k2[i] - k0[i], c2[i] - c0[i]);
+	}
 }
 
 /*

@@ -53,7 +53,14 @@ sk_so_peek_off|./sk_so_peek_off
 tcp_fastopen_backup_key|tfo
 tcp_inq|./tcp_inq -4 && ./tcp_inq -6
 udpgso|IP addr add 10.0.0.1/32 dev lo && IP addr add fd00::1/128 dev lo nodad noprefixroute && IP link set dev lo mtu 1500 && ./udpgso -4 -C && ./udpgso -4 && ./udpgso -6 -C && ./udpgso -6
-udpgso_bench|bench -l 1 -4 -D 127.0.0.1 -t -z && bench -l 1 -6 -D ::1 -S 0 -z -a'
+udpgso_bench|bench -l 1 -4 -D 127.0.0.1 -t -z && bench -l 1 -6 -D ::1 -S 0 -z -a
+af_unix_diag_uid|./diag_uid
+af_unix_msg_oob|./msg_oob
+af_unix_scm_rights|./scm_rights
+af_unix_unix_connect|./unix_connect
+psock_fanout|./psock_fanout
+psock_tpacket|./psock_tpacket
+netlink_dumps|./netlink-dumps'
 
 # Shell functions the commands above use (run in the program's netns).
 # shellcheck disable=SC2016 # expanded in the program's shell
@@ -224,6 +231,9 @@ legit() {
 	{ delete kv; for (i = 1; i <= NF; i++) { split($i, a, "="); kv[a[1]] = substr($i, length(a[1]) + 2) } }
 	kv["cookie"] != c { next }
 	kv["kind"] == "tw" { print "TIME-WAIT"; exit }
+	kv["family"] == "unix" && kv["verdict"] == "owner" && kv["orphan"] == 1 {
+		print "closed unix socket its open peer holds (verdict owner)"; exit
+	}
 	kv["proto"] == "tcp" && kv["orphan"] == 1 && kv["timer"] != "none" && kv["timer"] != "" &&
 	kv["state"] ~ /^(FIN-WAIT-1|FIN-WAIT-2|CLOSING|LAST-ACK)$/ {
 		print "orphan in " kv["state"] " with its " kv["timer"] " timer armed"; exit

@@ -28,7 +28,13 @@
 #   udpgso                (udpgso.sh's lo-MTU cases: -4/-6, with and without -C)
 #   udpgso_bench_rx/_tx   (two of udpgso_bench.sh's runs, 1 s each: IPv4 TCP
 #                         zerocopy, IPv6 UDP GSO zerocopy with audit)
+#   af_unix/diag_uid af_unix/msg_oob af_unix/scm_rights af_unix/unix_connect
+#                         (AF_UNIX: sock_diag, OOB data, SCM_RIGHTS cycles
+#                         left to the garbage collector, connect/abstract)
+#   psock_fanout psock_tpacket (AF_PACKET: fanout groups, ring buffers)
+#   netlink-dumps         (AF_NETLINK dumps)
 # Left out:
+#   af_unix/scm_pidfd     needs SO_PEERPIDFD, newer than bookworm's headers
 #   reuseport_bpf_numa    needs libnuma (no static library on the host) and
 #                         NUMA nodes; the guest has one node
 #   so_txtime             its script needs tc and the fq/etf qdiscs
@@ -46,7 +52,9 @@ progs="bind_bhash bind_timewait bind_wildcard reuseport_addr_any
 	reuseport_bpf reuseport_bpf_cpu reuseport_dualstack so_incoming_cpu
 	so_netns_cookie sk_bind_sendto_listen sk_connect_zero_addr
 	sk_so_peek_off tcp_fastopen_backup_key tcp_inq udpgso udpgso_bench_rx
-	udpgso_bench_tx"
+	udpgso_bench_tx af_unix/diag_uid af_unix/msg_oob
+	af_unix/scm_rights af_unix/unix_connect psock_fanout psock_tpacket
+	netlink-dumps"
 
 mkdir -p "$out"
 exec 9>"$out/.lock"
@@ -66,10 +74,11 @@ fi
 
 mkdir -p "$out/bin"
 for p in $progs; do
-	[ "$out/bin/$p" -nt "$net/$p.c" ] && [ "$out/bin/$p" -nt "$0" ] && continue
+	b=$(basename "$p")
+	[ "$out/bin/$b" -nt "$net/$p.c" ] && [ "$out/bin/$b" -nt "$0" ] && continue
 	# As the net Makefile, static; warnings of upstream code do not fail.
 	gcc -static -O2 -s -w -I"$src/tools/testing/selftests" \
-		-o "$out/bin/$p.tmp" "$net/$p.c" -lpthread >&2
-	mv "$out/bin/$p.tmp" "$out/bin/$p"
+		-o "$out/bin/$b.tmp" "$net/$p.c" -lpthread >&2
+	mv "$out/bin/$b.tmp" "$out/bin/$b"
 done
 echo "$out"
