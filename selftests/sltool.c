@@ -23,6 +23,10 @@
  *   sltool timewait        a loopback TCP pair held for one second, then
  *                          closed by the client first, gracefully: the
  *                          client's end goes to TIME-WAIT
+ *   sltool unix-churn SECONDS
+ *                          socketpair(AF_UNIX, SOCK_STREAM), one byte each
+ *                          way, close both, until SECONDS pass; prints the
+ *                          number of pairs made
  *   sltool leak FAMILY TYPE PROTOCOL [N]
  *                          N times (default 1): create a socket
  *                          (socket(FAMILY, TYPE, PROTOCOL), numbers), have
@@ -316,6 +320,29 @@ static int timewait(void)
 	return 0;
 }
 
+static int unix_churn(int seconds)
+{
+	time_t end = time(NULL) + seconds;
+	long n = 0;
+	char b;
+
+	while (time(NULL) < end) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+		    write(sv[0], "x", 1) != 1 || read(sv[1], &b, 1) != 1 ||
+		    write(sv[1], "y", 1) != 1 || read(sv[0], &b, 1) != 1) {
+			perror("unix-churn");
+			return 1;
+		}
+		close(sv[0]);
+		close(sv[1]);
+		n++;
+	}
+	printf("%ld\n", n);
+	return 0;
+}
+
 static int leak(int family, int type, int protocol, int n)
 {
 	FILE *f;
@@ -343,6 +370,8 @@ static int leak(int family, int type, int protocol, int n)
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "unix-churn"))
+		return unix_churn(atoi(argv[2]));
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "leak"))
 		return leak(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]),
 			    argc == 6 ? atoi(argv[5]) : 1);
@@ -362,6 +391,7 @@ int main(int argc, char **argv)
 		return nobody_open(argc - 2, argv + 2);
 	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE... | "
 		"pairs N [PORTS] | udp-chain N | pingpong N | timewait | "
-		"time RUNS CMD... | leak FAMILY TYPE PROTOCOL [N]\n");
+		"time RUNS CMD... | leak FAMILY TYPE PROTOCOL [N] | "
+		"unix-churn SECONDS\n");
 	return 2;
 }

@@ -40,6 +40,16 @@ END {
 				printf "  %-42s %6d  %.3f of loaded, %.3f of absent\n", names[i], \
 					v(0, modes[i]), v(0, modes[i]) / v(0, "churn_loaded"), v(0, modes[i]) / v(0, "churn_absent")
 	}
+	if (v(0, "unix_churn_absent") > 0) {
+		printf "unix socketpair churn (pairs per run, median of %d rounds): absent %d, loaded %d (%.3f)\n", \
+			cnt["0/unix_churn_absent"], v(0, "unix_churn_absent"), v(0, "unix_churn_loaded"), \
+			v(0, "unix_churn_loaded") / v(0, "unix_churn_absent")
+		for (i = 1; i <= 4; i++)
+			if (v(0, "unix_" modes[i]) != "")
+				printf "  %-42s %6d  %.3f of loaded, %.3f of absent\n", names[i], \
+					v(0, "unix_" modes[i]), v(0, "unix_" modes[i]) / v(0, "unix_churn_loaded"), \
+					v(0, "unix_" modes[i]) / v(0, "unix_churn_absent")
+	}
 	if (v(0, "pingpong_watched_changes") > 0)
 		printf "refcount watchpoint (%d ping-pongs, median of %d rounds): unwatched %.1fms, watched %.1fms, %d count changes: %.1f us per change\n", \
 			v(0, "pingpong_n"), cnt["0/pingpong_plain"], \

@@ -55,6 +55,7 @@ settle() {
 churn() {
 	settle
 	out 0 "$1" "$($T churn $CHURN_SECONDS)" conns
+	out 0 "unix_$1" "$($T unix-churn $CHURN_SECONDS)" pairs
 }
 
 # Connection churn: module absent, freshly loaded, tracking on (default
