@@ -109,6 +109,10 @@ int control_set(const char *line, const char *what)
 			     line);
 		if (e == ENODEV)
 			fail("`%s` needs tracking on: sockleak track on", line);
+		if (e == EINVAL && (!strncmp(line, "watch_next=", 11) ||
+				    !strncmp(line, "stack_filter=", 13)))
+			fail("the module rejected the filter `%s`: an unknown key, protocol or family name (protocols as the reports print them: tcp, udp, mptcp, unix, unix-stream, netlink, packet, ...; families: inet, inet6, unix, netlink, packet, vsock, ...), or a port, netns or count out of range",
+			     line);
 		if (e == EINVAL && what)
 			fail("the module rejected `%s`: this sockleak module has no %s (module too old?)",
 			     line, what);

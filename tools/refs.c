@@ -311,11 +311,15 @@ int cmd_watch_next(void)
 	if (count > NEXT_MAX)
 		fail("-c wants at most %d sockets (the module queues %d)",
 		     NEXT_MAX, NEXT_MAX);
-	if (opt.port < 0 && !opt.filter.proto && opt.filter.netns < 0)
-		fail("watch-next wants a filter: --port P, --proto tcp|udp or --netns N");
+	if (opt.port < 0 && !opt.filter.proto && !opt.filter.family &&
+	    opt.filter.netns < 0)
+		fail("watch-next wants a filter: --port P, --proto P, --family F or --netns N");
 	if (opt.filter.proto)
 		at += snprintf(filter + at, sizeof(filter) - at, "proto:%s,",
 			       opt.filter.proto);
+	if (opt.filter.family)
+		at += snprintf(filter + at, sizeof(filter) - at, "family:%s,",
+			       opt.filter.family);
 	if (opt.port >= 0)
 		at += snprintf(filter + at, sizeof(filter) - at, "port:%d,",
 			       opt.port);

@@ -63,6 +63,8 @@ bool sock_match(const struct rec *r, const struct filter *f)
 		return false;
 	if (f->proto && (!(v = rec_get(r, "proto")) || strcmp(v, f->proto)))
 		return false;
+	if (f->family && (!(v = rec_get(r, "family")) || strcmp(v, f->family)))
+		return false;
 	if (f->netns >= 0 && (!rec_num(r, "netns", &n) || n != f->netns))
 		return false;
 	if (f->cgroup) {

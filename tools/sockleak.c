@@ -235,7 +235,7 @@ struct group *group_get(struct group *g, int *n, const char *a,
 
 enum opt_id {
 	O_JSON, O_PROM,
-	O_STATE, O_PROTO, O_NETNS, O_CGROUP, O_MINMEM, O_FLAG, O_SORT,
+	O_STATE, O_PROTO, O_FAMILY, O_NETNS, O_CGROUP, O_MINMEM, O_FLAG, O_SORT,
 	O_LIMIT, O_INTERVAL, O_COUNT, O_VERBOSE, O_ALL,
 	O_PORT, O_TIMEOUT, O_WATCH,
 	O_DEBUGFS, O_VERSION, O_HELP,	/* every command's */
@@ -245,7 +245,8 @@ enum opt_id {
 #define BIT(o)		(1u << (o))
 #define GLOBAL_OPTS	(BIT(O_DEBUGFS) | BIT(O_VERSION) | BIT(O_HELP))
 /* The filters that also pick the flagged sockets suspects fall back to. */
-#define FALLBACK_FILTERS (BIT(O_STATE) | BIT(O_PROTO) | BIT(O_NETNS) | \
+#define FALLBACK_FILTERS (BIT(O_STATE) | BIT(O_PROTO) | BIT(O_FAMILY) | \
+			  BIT(O_NETNS) | \
 			  BIT(O_CGROUP) | BIT(O_MINMEM))
 #define FILTERS		(FALLBACK_FILTERS | BIT(O_FLAG))
 
@@ -264,8 +265,12 @@ static const struct optdef {
 		"summary or sockets)" },
 	[O_STATE] = { "state", 0, true, "--state S",
 		"filter: sockets in ss state S (any case)" },
-	[O_PROTO] = { "proto", 0, true, "--proto tcp|udp",
-		"filter: sockets of one protocol" },
+	[O_PROTO] = { "proto", 0, true, "--proto P",
+		"filter: sockets of one protocol (tcp, udp, mptcp, unix, "
+		"unix-stream, netlink, packet, ...)" },
+	[O_FAMILY] = { "family", 0, true, "--family F",
+		"filter: sockets of one family (inet, inet6, unix, netlink, "
+		"packet, vsock, ...)" },
 	[O_NETNS] = { "netns", 0, true, "--netns N",
 		"filter: sockets of the network namespace of inode N" },
 	[O_CGROUP] = { "cgroup", 0, true, "--cgroup PATH",
@@ -377,8 +382,8 @@ static const struct cmd cmds[] = {
 		.help = "watched sockets: who took the references still held",
 	}, {
 		.name = "watch-next", .run = cmd_watch_next,
-		.opts = BIT(O_PORT) | BIT(O_PROTO) | BIT(O_NETNS) |
-			BIT(O_COUNT) | BIT(O_TIMEOUT),
+		.opts = BIT(O_PORT) | BIT(O_PROTO) | BIT(O_FAMILY) |
+			BIT(O_NETNS) | BIT(O_COUNT) | BIT(O_TIMEOUT),
 		.help = "watch the next sockets created that match; report "
 			"each one's references when it is freed",
 	}, {
@@ -611,9 +616,18 @@ int main(int argc, char **argv)
 			break;
 		case O_STATE: opt.filter.state = optarg; break;
 		case O_PROTO:
-			if (strcmp(optarg, "tcp") && strcmp(optarg, "udp"))
-				fail("--proto wants tcp or udp, got `%s`", optarg);
+			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-_./") !=
+			    strlen(optarg))
+				fail("--proto wants a protocol name as the reports print it (tcp, udp, unix, netlink, ...), got `%s`",
+				     optarg);
 			opt.filter.proto = optarg;
+			break;
+		case O_FAMILY:
+			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+			    strlen(optarg))
+				fail("--family wants a family name (inet, inet6, unix, netlink, packet, ...), got `%s`",
+				     optarg);
+			opt.filter.family = optarg;
 			break;
 		case O_NETNS:
 			opt.filter.netns = num_arg("--netns", optarg);

@@ -24,7 +24,8 @@
  */
 struct filter {
 	const char *state;		/* ss name, any case */
-	const char *proto;		/* tcp or udp */
+	const char *proto;		/* as the reports print it */
+	const char *family;		/* inet, inet6, unix, netlink, ... */
 	const char *cgroup;		/* that cgroup and below */
 	const char *flag;		/* a leak flag, or "any" */
 	long long netns, min_mem;	/* -1: any */
