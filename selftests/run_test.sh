@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
-ktap_set_plan 12
+ktap_set_plan 14
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
@@ -59,7 +59,8 @@ sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 
 if ! sl_have_module sockleak_holdref; then
 	sl_skip "no sockleak_holdref module" \
-		run-leak run-stacks refs refs-json refs-error run-unix
+		run-leak run-stacks refs refs-json refs-error run-unix \
+		sockets-family watch-next-bad-proto
 else
 	modprobe sockleak_holdref && [ -w $HR ] ||
 		ktap_exit_fail_msg "modprobe sockleak_holdref failed, or no $HR"
@@ -99,6 +100,22 @@ else
 	sl_check "run, an AF_UNIX socket held by holdref: exit 1, exactly $ck leaked, proto unix (rc=$rc)" \
 		sh -c "[ $rc = 1 ] && [ -n '$ck' ] && [ '$leaks' = '$ck ' ] && grep -q '^leak: socket $ck (unix ' /tmp/run5.out"
 	echo release >$HR
+
+	# sockets --family unix: the closed AF_UNIX socket holdref keeps,
+	# which ss -x no longer lists, and no socket of another family.
+	"$SL" track on >/dev/null
+	ck=$("$here/sltool" leak 1 2 0 | sed -n 's/^cookie=//p')
+	"$SL" sockets --family unix >/tmp/sx.out 2>&1
+	sl_log "$(head -n 3 /tmp/sx.out)"
+	sl_check "sockets --family unix: the held socket $ck, no other family" \
+		sh -c "[ -n '$ck' ] && grep -q '^$ck ' /tmp/sx.out && ! grep -qE '^[0-9a-f]+ +(tcp|udp|netlink|packet) ' /tmp/sx.out"
+	echo release >$HR
+	"$SL" watch-next --proto nosuchproto --timeout 1 >/tmp/wn.err 2>&1
+	rc=$?
+	sl_log "$(cat /tmp/wn.err)"
+	sl_check "watch-next --proto nosuchproto: exit 2, says the name is unknown (rc=$rc)" \
+		sh -c "[ $rc = 2 ] && grep -q 'unknown key, protocol or family name' /tmp/wn.err"
+	"$SL" track off >/dev/null
 fi
 
 # watch-next: the next socket on port 7800 is leaky's listener; leaky
