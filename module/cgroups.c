@@ -124,8 +124,12 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 {
 	struct cg_entry *e;
 
-	/* TIME-WAIT and request sockets have no memcg and charge nothing. */
-	if (s->kind != SOCKLEAK_SK_FULL)
+	/*
+	 * TIME-WAIT and request sockets have no memcg and charge nothing; the
+	 * other families' sockets (unix, netlink, ...) are no part of the
+	 * TCP/UDP/MPTCP socket memory these sums set against memory.stat.
+	 */
+	if (s->kind != SOCKLEAK_SK_FULL || !s->proto)
 		return 0;
 	e = cg_get(cg, s->memcg);
 	if (!e)

@@ -164,7 +164,8 @@ static void classify_flags(struct sockleak_snap *s)
 {
 	if (s->proto == IPPROTO_TCP)
 		classify_tcp(s);
-	if (s->dead && s->rmem + s->wmem + s->queued > 0)
+	/* A closed unix socket's memory its open peer holds is no orphan's. */
+	if (s->dead && s->rmem + s->wmem + s->queued > 0 && !s->peer_holder)
 		__set_bit(SOCKLEAK_F_ORPHAN_MEM, &s->flags);
 	/*
 	 * SO_RCVBUF set by hand and the queue up to it. TCP never fills
