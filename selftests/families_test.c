@@ -31,22 +31,18 @@
 /* The "sockets" column of /proc/net/protocols for protocol @name, or -1. */
 static long protocols_sockets(const char *name)
 {
-	char *text = sl_read_file("/proc/net/protocols"), *p, *nl;
+	struct sl_list l;
 	char proto[32];
 	long n = -1, v;
+	int i;
 
-	if (!text)
+	if (sl_lines("/proc/net/protocols", &l) < 0)
 		return -1;
-	for (p = text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (sscanf(p, "%31s %*s %ld", proto, &v) == 2 &&
+	for (i = 0; i < l.n; i++)
+		if (sscanf(l.line[i], "%31s %*s %ld", proto, &v) == 2 &&
 		    !strcmp(proto, name))
 			n = v;
-	}
-	free(text);
+	sl_free(&l);
 	return n;
 }
 
@@ -66,23 +62,22 @@ static unsigned long long holdref_cookie(void)
 static long long census(const char *family, const char *proto,
 			const char *key)
 {
-	char *text = sl_read_file(SL_DIR "/summary"), *p, *nl, v[64];
+	struct sl_list l;
 	long long n = -1;
+	char v[64];
+	int i;
 
-	if (!text)
+	if (sl_lines(SL_DIR "/summary", &l) < 0)
 		return -1;
-	for (p = text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (!strstr(p, "kind=family "))
-			continue;
-		if (sl_kv(p, "family", v, sizeof(v)) && !strcmp(v, family) &&
+	for (i = 0; i < l.n; i++) {
+		const char *p = l.line[i];
+
+		if (strstr(p, "kind=family ") &&
+		    sl_kv(p, "family", v, sizeof(v)) && !strcmp(v, family) &&
 		    sl_kv(p, "proto", v, sizeof(v)) && !strcmp(v, proto))
 			n = sl_kv_ll(p, key);
 	}
-	free(text);
+	sl_free(&l);
 	return n;
 }
 
@@ -256,21 +251,21 @@ TEST_F(fam, vsock_leak)
  */
 TEST_F(fam, kernel_socket_leak)
 {
+	static const char * const kern[][2] = {
+		{ "kern 1 2 0", "unix" }, { "kern 16 3 0", "netlink" },
+	};
 	unsigned long long ck;
+	int i;
 
-	ASSERT_EQ(0, sl_write(HOLDREF, "kern 1 2 0"));
-	ck = holdref_cookie();
-	ASSERT_NE(0ULL, ck);
-	usleep((GRACE_MS + 300) * 1000);
-	check_listed(_metadata, ck, "unix", "unix", "sock_release+");
-	check_freed(_metadata, ck);
-
-	ASSERT_EQ(0, sl_write(HOLDREF, "kern 16 3 0"));
-	ck = holdref_cookie();
-	ASSERT_NE(0ULL, ck);
-	usleep((GRACE_MS + 300) * 1000);
-	check_listed(_metadata, ck, "netlink", "netlink", "sock_release+");
-	check_freed(_metadata, ck);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, sl_write(HOLDREF, kern[i][0]));
+		ck = holdref_cookie();
+		ASSERT_NE(0ULL, ck);
+		usleep((GRACE_MS + 300) * 1000);
+		check_listed(_metadata, ck, kern[i][1], kern[i][1],
+			     "sock_release+");
+		check_freed(_metadata, ck);
+	}
 }
 
 /*
@@ -390,8 +385,7 @@ TEST_F(fam, clean_close_not_listed)
 		{ AF_NETLINK, SOCK_RAW, NETLINK_ROUTE },
 		{ AF_PACKET, SOCK_DGRAM, 0 },
 	};
-	char *text, *p, *nl;
-	int i, k, n = 0;
+	int i, k;
 
 	for (k = 0; k < 200; k++)
 		for (i = 0; i < 4; i++) {
@@ -401,20 +395,7 @@ TEST_F(fam, clean_close_not_listed)
 			close(fd);
 		}
 	usleep((GRACE_MS + 500) * 1000);
-	text = sl_read_file(SL_DIR "/tracked");
-	ASSERT_NE(NULL, text);
-	for (p = text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (sl_kv_ll(p, "close_pid") == getpid()) {
-			printf("# unexpected: %.300s\n", p);
-			n++;
-		}
-	}
-	free(text);
-	EXPECT_EQ(0, n);
+	EXPECT_EQ(0, sl_tracked_by(getpid()));
 }
 
 /*
@@ -424,18 +405,18 @@ TEST_F(fam, clean_close_not_listed)
 static bool refs_of(unsigned long long ck, char *out, size_t size,
 		    const char *taker, bool *held)
 {
-	char *text = sl_read_file(SL_DIR "/refs"), *p, *nl, pre[40];
 	bool found = false, in = false;
+	struct sl_list l;
+	char pre[40];
+	int i;
 
 	*held = false;
-	if (!text)
+	if (sl_lines(SL_DIR "/refs", &l) < 0)
 		return false;
 	snprintf(pre, sizeof(pre), "cookie=%llx ", ck);
-	for (p = text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
+	for (i = 0; i < l.n; i++) {
+		const char *p = l.line[i];
+
 		if (!strncmp(p, "cookie=", 7)) {
 			in = !strncmp(p, pre, strlen(pre));
 			if (in) {
@@ -446,7 +427,7 @@ static bool refs_of(unsigned long long ck, char *out, size_t size,
 			*held = true;
 		}
 	}
-	free(text);
+	sl_free(&l);
 	return found;
 }
 

@@ -50,28 +50,6 @@ static int pair(int l, const struct sockaddr_in *sin, int *c, int *a)
 	return *a < 0 ? -1 : 0;
 }
 
-/* Lines of "tracked" whose closing process is this one. */
-static int tracked_mine(void)
-{
-	char *text = sl_read_file(SL_DIR "/tracked"), *p, *nl;
-	int n = 0;
-
-	if (!text)
-		return -1;
-	for (p = text; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (sl_kv_ll(p, "close_pid") == getpid()) {
-			printf("# unexpected: %.300s\n", p);
-			n++;
-		}
-	}
-	free(text);
-	return n;
-}
-
 static bool in_ss(unsigned long long cookie)
 {
 	struct ss_list l = { 0 };
@@ -521,7 +499,7 @@ TEST_F_TIMEOUT(tr, normal_lifecycles_never_show, SL_HEAVY_TIMEOUT)
 		}
 	}
 	usleep((GRACE_MS + 800) * 1000);
-	EXPECT_EQ(0, tracked_mine());
+	EXPECT_EQ(0, sl_tracked_by(getpid()));
 }
 
 /*
@@ -702,7 +680,7 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 		EXPECT_EQ(NULL, sl_tracked_find(&text, ck[i])) TH_LOG("%llx", ck[i]);
 		free(text);
 	}
-	EXPECT_EQ(0, tracked_mine());
+	EXPECT_EQ(0, sl_tracked_by(getpid()));
 	/* Reset, not FIN: nothing lingers towards the silent peer. */
 	for (i = 0; i < n; i++) {
 		setsockopt(keep[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));

@@ -147,3 +147,23 @@ const char *sl_tracked_find(char **text, unsigned long long cookie)
 	}
 	return NULL;
 }
+
+/*
+ * Lines of "tracked" whose closing process is @pid, each printed as
+ * unexpected; -1 when the file cannot be read.
+ */
+int sl_tracked_by(pid_t pid)
+{
+	struct sl_list l;
+	int i, n = 0;
+
+	if (sl_lines(SL_DIR "/tracked", &l) < 0)
+		return -1;
+	for (i = 0; i < l.n; i++)
+		if (sl_kv_ll(l.line[i], "close_pid") == pid) {
+			printf("# unexpected: %.300s\n", l.line[i]);
+			n++;
+		}
+	sl_free(&l);
+	return n;
+}

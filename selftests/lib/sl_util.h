@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -89,6 +90,7 @@ const char *sl_suspect(struct sl_list *l, const char *kind, const char *id);
 const char *sl_suspect_cookie(struct sl_list *l, const char *kind,
 			      unsigned long long cookie);
 const char *sl_tracked_find(char **text, unsigned long long cookie);
+int sl_tracked_by(pid_t pid);
 
 /* sock.c: loopback sockets the tests build. */
 int sl_udp_chain(int *fds, int n);
