@@ -281,6 +281,7 @@ static void watch_free_work(struct work_struct *work)
 
 	mutex_lock(&watch_mutex);
 	watch_unregister(w);
+	watch_detach_tp();
 	mutex_unlock(&watch_mutex);
 }
 
@@ -295,12 +296,18 @@ static void watch_destroy(struct sockleak_watch *w)
 	mutex_lock(&watch_mutex);
 }
 
+/*
+ * Detach the free tracepoints once no watch is armed (watch_mutex held): a
+ * freed watch, kept for its report, needs them no more, and an attached
+ * kfree probe runs at every kfree of the system.
+ */
 void watch_detach_tp(void)
 {
 	int i;
 
 	for (i = 0; i < WATCH_SLOTS; i++)
-		if (watch_slots[i])
+		if (watch_slots[i] &&
+		    smp_load_acquire(&watch_slots[i]->state) == W_ARMED)
 			return;
 	if (!watch_tp_attached)
 		return;
