@@ -395,6 +395,9 @@ TEST_F(fam, clean_close_not_listed)
 			close(fd);
 		}
 	usleep((GRACE_MS + 500) * 1000);
+	/* netlink sockets are freed after an RCU grace period: allow 3 s. */
+	for (i = 0; i < 30 && sl_tracked_by(getpid()) > 0; i++)
+		usleep(100000);
 	EXPECT_EQ(0, sl_tracked_by(getpid()));
 }
 
