@@ -307,7 +307,7 @@ void watch_detach_tp(void)
 
 	for (i = 0; i < WATCH_SLOTS; i++)
 		if (watch_slots[i] &&
-		    smp_load_acquire(&watch_slots[i]->state) == W_ARMED)
+		    READ_ONCE(watch_slots[i]->state) == W_ARMED)
 			return;
 	if (!watch_tp_attached)
 		return;
