@@ -293,15 +293,22 @@ static int suspects_from_tracked(struct suspects *l)
 		for (i = 0; i < n && !ret; i++) {
 			const struct sockleak_entry_info *in = &infos[i];
 			char missing[128], age[16], held[24], why[160];
-			struct suspect *e = suspects_new(l);
+			struct suspect *e;
 			u32 close_ms;
 			int n_why;
 
+			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
+			/*
+			 * A closed unix socket its open peer holds is no
+			 * suspect ("tracked" still lists it, verdict owner).
+			 */
+			if (s->holder == SOCKLEAK_H_PEER)
+				continue;
+			e = suspects_new(l);
 			if (!e) {
 				ret = -ENOMEM;
 				break;
 			}
-			sockleak_snapshot(&refs[i], s, SOCKLEAK_SNAP_BRIEF);
 			suspects_socket_keys(e, s);
 			e->kind = "tracked";
 			snprintf(e->id, sizeof(e->id), "%llx", s->cookie);

@@ -12,14 +12,15 @@
  *   fwd= memcg= origin=alloc|clone|unknown alloc_age_ms= close_age_ms=
  *   alloc_pid= alloc_comm= close_pid= close_comm= last_state=
  *   steps=<ran> missing=<not run> verdict=owner|timer|never
- *   timer_left_ms=N|- held_by=<f>,...|- alloc_stack=<f>,<f>,...
- *   close_stack=...
+ *   timer_left_ms=N|- held_by=<f>,...|- peer_holder=<hex>|-
+ *   alloc_stack=<f>,<f>,... close_stack=...
  *
  * verdict is classify.c's. held_by names, for a socket watched with
  * "watch=<cookie>" (watch.c), the code that took each reference its
  * history leaves unmatched (the first frame outside the socket core). refcnt does not count the report's own
  * reference. Stack frames are symbol+offset/size (%pS), innermost first;
- * "-" when unknown. The text is built when the file is read from the
+ * "-" when unknown. peer_holder is, for a closed unix socket, the cookie of
+ * the open peer whose connection holds it (verdict owner; unix.c). The text is built when the file is read from the
  * start (single_open), so every read of one open file sees one
  * consistent text.
  *
@@ -194,6 +195,10 @@ static void tracked_show_one(struct seq_file *m, struct sockleak_ref *ref,
 	else
 		seq_puts(m, " timer_left_ms=-");
 	sockleak_watch_show_held(m, s->cookie);
+	if (s->peer_holder)
+		seq_printf(m, " peer_holder=%llx", s->peer_holder);
+	else
+		seq_puts(m, " peer_holder=-");
 	if (lines) {
 		seq_printf(m, " hashed=%u\n", in->hashed);
 		show_stack(m, "alloc_stack", &in->alloc_stack, true);

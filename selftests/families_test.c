@@ -272,8 +272,8 @@ TEST_F(fam, kernel_socket_leak)
  * A closed unix socket that its connected peer still holds is no leak: a
  * datagram sent to the peer and left unread, the sender closed, the peer
  * open (what leaky's in-flight fd does). Listed as closed and not freed,
- * verdict owner, the suspect naming the peer by its SO_COOKIE; freed with
- * the peer, as /proc/net/protocols counts.
+ * verdict owner, peer_holder the peer's SO_COOKIE, and no suspect; freed
+ * with the peer, as /proc/net/protocols counts.
  */
 TEST_F(fam, unix_peer_held_not_never)
 {
@@ -296,11 +296,15 @@ TEST_F(fam, unix_peer_held_not_never)
 	ASSERT_TRUE(sl_kv(line, "verdict", v, sizeof(v)));
 	EXPECT_STREQ("owner", v);
 	EXPECT_LT(0, sl_kv_ll(line, "wmem"));
+	ASSERT_TRUE(sl_kv(line, "peer_holder", v, sizeof(v)));
+	snprintf(pre, sizeof(pre), "%llx", peer);
+	EXPECT_STREQ(pre, v);
 	free(text);
+	/* No suspect: it is no leak. */
 	text = sl_read_file(SL_DIR "/suspects");
 	ASSERT_NE(NULL, text);
-	snprintf(pre, sizeof(pre), "unix socket %llx, which is still open", peer);
-	EXPECT_NE(NULL, strstr(text, pre)) TH_LOG("no suspect names the peer %llx", peer);
+	snprintf(pre, sizeof(pre), " id=%llx ", ck);
+	EXPECT_EQ(NULL, strstr(text, pre)) TH_LOG("a suspect names %llx", ck);
 	free(text);
 	/* The sender is not freed while its peer lives. */
 	EXPECT_EQ(before, protocols_sockets("UNIX"));
