@@ -438,6 +438,26 @@ static bool refs_of(unsigned long long ck, char *out, size_t size,
 	return found;
 }
 
+/*
+ * holdref takes a reference on the watched socket @ck of @fd, which is
+ * then closed: after the grace period its "refs" line (into @line) must
+ * name holdref_take() as the taker of a held reference.
+ */
+static void hold_close_named(struct __test_metadata *_metadata, int fd,
+			     unsigned long long ck, char *line, size_t size)
+{
+	char cmd[32];
+	bool held;
+
+	snprintf(cmd, sizeof(cmd), "hold %d", fd);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	close(fd);
+	usleep((GRACE_MS + 300) * 1000);
+	ASSERT_TRUE(refs_of(ck, line, size, "taken=holdref_take+", &held));
+	printf("# %.300s\n", line);
+	EXPECT_TRUE(held) TH_LOG("%s", line);
+}
+
 /* The watch of @ck, once its socket is freed: state=freed, refcnt 0. */
 static void check_watch_freed(struct __test_metadata *_metadata,
 			      unsigned long long ck)
@@ -469,7 +489,6 @@ TEST_F(fam, watched_unix_names_holder)
 	char cmd[48], line[1024], v[512], *text;
 	unsigned long long ck;
 	const char *t;
-	bool held;
 	int fd;
 
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -477,14 +496,7 @@ TEST_F(fam, watched_unix_names_holder)
 	ck = sl_sock_cookie(fd);
 	snprintf(cmd, sizeof(cmd), "watch=%llx", ck);
 	ASSERT_EQ(0, sl_control(cmd));
-	snprintf(cmd, sizeof(cmd), "hold %d", fd);
-	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
-	close(fd);
-	usleep((GRACE_MS + 300) * 1000);
-	ASSERT_TRUE(refs_of(ck, line, sizeof(line), "taken=holdref_take+",
-			    &held));
-	printf("# %.300s\n", line);
-	EXPECT_TRUE(held);
+	hold_close_named(_metadata, fd, ck, line, sizeof(line));
 	ASSERT_TRUE(sl_kv(line, "proto", v, sizeof(v)));
 	EXPECT_STREQ("unix", v);
 	EXPECT_EQ(1, sl_kv_ll(line, "refcnt"));
@@ -504,7 +516,7 @@ TEST_F(fam, watched_unix_names_holder)
  */
 TEST_F(fam, watch_next_netlink_kmalloc)
 {
-	char cmd[64], line[1024], v[64];
+	char line[1024], v[64];
 	unsigned long long ck;
 	bool held = false;
 	int fd, i;
@@ -521,13 +533,7 @@ TEST_F(fam, watch_next_netlink_kmalloc)
 	EXPECT_STREQ("alloc", v);
 	ASSERT_TRUE(sl_kv(line, "proto", v, sizeof(v)));
 	EXPECT_STREQ("netlink", v);
-	snprintf(cmd, sizeof(cmd), "hold %d", fd);
-	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
-	close(fd);
-	usleep((GRACE_MS + 300) * 1000);
-	ASSERT_TRUE(refs_of(ck, line, sizeof(line), "taken=holdref_take+",
-			    &held));
-	EXPECT_TRUE(held) TH_LOG("%s", line);
+	hold_close_named(_metadata, fd, ck, line, sizeof(line));
 	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
 	check_watch_freed(_metadata, ck);
 }
