@@ -124,7 +124,8 @@ u64 sockleak_mptcp_msk_cookie(struct sock *ssk)
 {
 	const struct tcp_ulp_ops *ops = mptcp_subflow_ulp(ssk);
 	struct mptcp_sock *msk;
-	u32 token, c[2];
+	u32 token;
+	u64 cookie;
 
 	if (!ops || READ_ONCE(ssk->sk_state) == TCP_LISTEN ||
 	    !mptcp_subflow_token(ssk, ops, &token) || !token)
@@ -132,8 +133,8 @@ u64 sockleak_mptcp_msk_cookie(struct sock *ssk)
 	msk = mptcp_token_get_sock(sock_net(ssk), token);
 	if (!msk)
 		return 0;
-	sock_diag_save_cookie(mptcp_msk_sk(msk), c);
+	cookie = sockleak_sk_cookie(mptcp_msk_sk(msk));
 	/* sock_gen_put(): how a watchpoint knows a put of sockleak's own. */
 	sock_gen_put(mptcp_msk_sk(msk));
-	return (u64)c[1] << 32 | c[0];
+	return cookie;
 }

@@ -62,10 +62,8 @@ static u8 snap_state(const struct sock *sk)
 static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
 {
 	struct sock *sk = r->sk;
-	u32 cookie[2];
 
-	sock_diag_save_cookie(sk, cookie);
-	s->cookie = (u64)cookie[1] << 32 | cookie[0];
+	s->cookie = sockleak_sk_cookie(sk);
 	s->netns = r->netns_ino;
 	s->proto = r->proto;
 	s->family = sk->sk_family;

@@ -14,7 +14,9 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/limits.h>
+#include <linux/minmax.h>
 #include <linux/sched.h>
+#include <linux/sock_diag.h>
 #include <linux/socket.h>
 #include <linux/types.h>
 
@@ -223,6 +225,25 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
  */
 typedef int (*sockleak_socket_fn)(void *arg, const struct sockleak_snap *s);
 int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg);
+
+/* The socket's cookie, the number ss -e prints as sk: (generated if need be). */
+static inline u64 sockleak_sk_cookie(struct sock *sk)
+{
+	u32 c[2];
+
+	sock_diag_save_cookie(sk, c);
+	return (u64)c[1] << 32 | c[0];
+}
+
+/*
+ * What a socket pins: rmem + wmem + queued + fwd, negative parts as 0
+ * (the MEM of "tracked", the bytes of its suspects and census).
+ */
+static inline u64 sockleak_snap_held(const struct sockleak_snap *s)
+{
+	return (u64)max(s->rmem, 0) + max(s->wmem, 0) + max(s->queued, 0) +
+	       max(s->fwd, 0);
+}
 
 static inline bool sockleak_inet_family(unsigned int family)
 {

@@ -24,10 +24,10 @@
 #include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/sock_diag.h>
 #include <linux/xarray.h>
 #include <net/sock.h>
 
+#include "sockleak.h"
 #include "sources.h"
 #include "walk.h"
 
@@ -93,15 +93,13 @@ static bool extra_new(struct sockleak_extra *x, const struct sockleak_ref *r)
 	struct sock *sk = r->sk;
 	unsigned long tag = (unsigned long)sk >> 2;
 	void *seen;
-	u32 c[2];
 	u64 cookie;
 
 	sockleak_sk_settle(sk);
 	/* The walk holds hashed sockets of the protocols it knows only. */
 	if (r->proto && sk_hashed(sk))
 		return false;
-	sock_diag_save_cookie(sk, c);
-	cookie = (u64)c[1] << 32 | c[0];
+	cookie = sockleak_sk_cookie(sk);
 	seen = xa_load(&x->seen, cookie);
 	if (seen)
 		return xa_to_value(seen) != tag;

@@ -329,8 +329,7 @@ static int sum_family(struct summary *sum, const struct sockleak_snap *s)
 		f->closed_not_freed++;
 	if (s->verdict == SOCKLEAK_V_NEVER)
 		f->never++;
-	f->bytes += max(s->rmem, 0) + max(s->wmem, 0) + max(s->queued, 0) +
-		    max(s->fwd, 0);
+	f->bytes += sockleak_snap_held(s);
 	return 0;
 }
 

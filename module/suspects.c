@@ -312,8 +312,7 @@ static int suspects_from_tracked(struct suspects *l)
 			suspects_socket_keys(e, s);
 			e->kind = "tracked";
 			snprintf(e->id, sizeof(e->id), "%llx", s->cookie);
-			e->bytes = (u64)max(s->rmem, 0) + max(s->wmem, 0) +
-				   max(s->queued, 0) + max(s->fwd, 0);
+			e->bytes = sockleak_snap_held(s);
 			e->reason = sockleak_reason_name(SOCKLEAK_R_NOT_FREED);
 			close_ms = in->close_ns ?
 				div_u64(now - in->close_ns, NSEC_PER_MSEC) : 0;

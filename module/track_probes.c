@@ -292,11 +292,7 @@ static int tp_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/*
- * Return of sk_alloc()/sk_clone_lock(): the new socket, whatever its
- * family. (The sockets that teach the free sites are allocated before
- * this probe is registered.)
- */
+/* Return of sk_alloc()/sk_clone_lock(): the new socket, whatever its family. */
 static void tp_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
 			u8 origin)
 {

@@ -17,7 +17,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/sock_diag.h>
 #include <net/af_unix.h>
 #include <net/sock.h>
 
@@ -42,14 +41,12 @@ u64 sockleak_unix_peer_holder(const struct sock *sk)
 						  0, refs, NULL, UNIX_BATCH))) {
 		for (i = 0; i < n && !found; i++) {
 			struct sock *p = refs[i].sk;
-			u32 c[2];
 
 			if (p == sk || p->sk_family != AF_UNIX ||
 			    sock_flag(p, SOCK_DEAD) ||
 			    READ_ONCE(unix_sk(p)->peer) != sk)
 				continue;
-			sock_diag_save_cookie(p, c);
-			found = (u64)c[1] << 32 | c[0];
+			found = sockleak_sk_cookie(p);
 		}
 		sockleak_walk_put(refs, n);
 	}

@@ -207,7 +207,6 @@ static void watch_next_fn(struct work_struct *work)
 	struct sockleak_ref ref;
 	unsigned long flags;
 	bool again = false;
-	u32 cookie[2];
 	int i, n, ret;
 
 	raw_spin_lock_irqsave(&watch_pending_lock, flags);
@@ -236,10 +235,9 @@ static void watch_next_fn(struct work_struct *work)
 			continue;
 		}
 		sockleak_sk_settle(sk);
-		sock_diag_save_cookie(sk, cookie);
 		mutex_lock(&watch_mutex);
-		ret = watch_arm_sk(sk, (u64)cookie[1] << 32 | cookie[0],
-				   p[i].proto, p[i].born_ns, p[i].origin);
+		ret = watch_arm_sk(sk, sockleak_sk_cookie(sk), p[i].proto,
+				   p[i].born_ns, p[i].origin);
 		if (ret)
 			watch_detach_tp();
 		mutex_unlock(&watch_mutex);

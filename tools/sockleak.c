@@ -10,6 +10,7 @@
  *
  * Exit status: 0 ok, 1 "check" found suspects, 2 any error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -557,6 +558,22 @@ static long long num_arg(const char *name, const char *s)
 	return v;
 }
 
+/*
+ * A name of lower-case letters, digits and the characters of @extra, as
+ * the module prints protocols and families; @want says what is wanted.
+ */
+static const char *name_arg(const char *name, const char *s,
+			    const char *extra, const char *want)
+{
+	for (const char *p = s; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+		    !strchr(extra, *p))
+			fail("%s wants %s, got `%s`", name, want, s);
+	if (!*s)
+		fail("%s wants %s, got `%s`", name, want, s);
+	return s;
+}
+
 /* getopt_long()'s tables, from optdefs[]: long options return 256 + id. */
 static void getopt_tables(struct option *lo, char *so)
 {
@@ -616,18 +633,12 @@ int main(int argc, char **argv)
 			break;
 		case O_STATE: opt.filter.state = optarg; break;
 		case O_PROTO:
-			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-_./") !=
-			    strlen(optarg))
-				fail("--proto wants a protocol name as the reports print it (tcp, udp, unix, netlink, ...), got `%s`",
-				     optarg);
-			opt.filter.proto = optarg;
+			opt.filter.proto = name_arg("--proto", optarg, "-_./",
+				"a protocol name as the reports print it (tcp, udp, unix, netlink, ...)");
 			break;
 		case O_FAMILY:
-			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789") !=
-			    strlen(optarg))
-				fail("--family wants a family name (inet, inet6, unix, netlink, packet, ...), got `%s`",
-				     optarg);
-			opt.filter.family = optarg;
+			opt.filter.family = name_arg("--family", optarg, "",
+				"a family name (inet, inet6, unix, netlink, packet, ...)");
 			break;
 		case O_NETNS:
 			opt.filter.netns = num_arg("--netns", optarg);
