@@ -8,7 +8,8 @@
 #     sid, experimental): W=1 build in the kernel's suite chroot, the VM
 #     selftests, the harness self-tests (an injected failing test and
 #     an injected kernel WARN must each make the VM run fail), and the
-#     kernel's net selftests under sockleak (run.sh --mode netsel)
+#     kernel's net selftests under sockleak (run.sh --mode netsel);
+#     SOCKLEAK_CHECK_JOBS kernels at once (default: the number of CPUs)
 #  3. dkms add/build for every kernel, in its suite's chroot
 #
 # Prints per-kernel results and times and, last, "N passed, N failed". Exit status is
@@ -28,6 +29,11 @@ results=()
 
 # record NAME PASS FAIL
 record() {
+	if [ -n "${recfile:-}" ]; then
+		printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$recfile"
+		echo "== $1 ($2 passed, $3 failed)"
+		return
+	fi
 	total_pass=$((total_pass + $2))
 	total_fail=$((total_fail + $3))
 	local verdict=PASS
@@ -84,9 +90,22 @@ checkpatch() {
 }
 ktap "host: checkpatch (module/, inject/)" checkpatch
 
-# 2. Each kernel in a VM, with the harness self-tests.
-times=()
-while read -r name k suite <&3; do
+# 2. Each kernel in a VM, with the harness self-tests. Each QEMU runs
+# single-threaded TCG, so the kernels run in SOCKLEAK_CHECK_JOBS lanes
+# (default: one per CPU); a kernel's own steps stay in order. A lane
+# writes its records, log and screen output to $lanes/N.*, printed in
+# the matrix's order once every lane is done.
+lanes=$build/check.lanes
+rm -rf "$lanes"
+mkdir -p "$lanes"
+jobs=${SOCKLEAK_CHECK_JOBS:-$(nproc)}
+
+# kernel_check N NAME KREL SUITE: every VM step for one kernel.
+kernel_check() {
+	local i=$1 name=$2 k=$3 suite=$4 kstart out line p f inj want
+	# record() and ktap() of this lane write to its own files.
+	log=$lanes/$i.log
+	recfile=$lanes/$i.rec
 	kstart=$(date +%s)
 	out=$("$here/run.sh" "$k" 2>&1)
 	echo "$out" >>"$log"
@@ -119,16 +138,44 @@ while read -r name k suite <&3; do
 	# The kernel's net selftests under sockleak (netsel.sh).
 	ktap "$name ($k): net selftests under sockleak" \
 		"$here/run.sh" --mode netsel "$k"
-	times+=("$(printf '%-14s %-28s %-13s %5ds' "$name" "$k" "$suite" \
-		$(( $(date +%s) - kstart )))")
+	printf '%-14s %-28s %-13s %5ds\n' "$name" "$k" "$suite" \
+		$(( $(date +%s) - kstart )) >"$lanes/$i.time"
+}
+
+times=()
+vmstart=$(date +%s)
+n=0
+while read -r name k suite <&3; do
+	n=$((n + 1))
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
+	echo "-- $name ($k): started"
+	( kernel_check $n "$name" "$k" "$suite" ) \
+		>"$lanes/$n.out" 2>&1 </dev/null 3<&- &
 done 3<<<"$matrix"
+wait
+vmtime=$(( $(date +%s) - vmstart ))
+for i in $(seq 1 "$n"); do
+	cat "$lanes/$i.out"
+	[ -e "$lanes/$i.log" ] && cat "$lanes/$i.log" >>"$log"
+	if [ -e "$lanes/$i.rec" ]; then
+		while IFS=$'\t' read -r rname rp rf; do
+			record "$rname" "$rp" "$rf"
+		done <"$lanes/$i.rec"
+	else
+		record "kernel $i: no result (lane died)" 0 1
+	fi
+	[ -e "$lanes/$i.time" ] && times+=("$(cat "$lanes/$i.time")")
+done
 
 # 3. DKMS.
 # shellcheck disable=SC2086
 ktap "dkms add/build (all kernels)" "$here/dkms-check.sh" $kernels
 
 echo
-echo "Time per kernel (build, VM selftests, harness self-tests, net selftests):"
+echo "Time per kernel (build, VM selftests, harness self-tests, net selftests;"
+echo "$jobs lanes, ${vmtime}s for all kernels):"
 printf '  %s\n' "${times[@]}"
 echo "Results (log: $log):"
 printf '  %s\n' "${results[@]}"
