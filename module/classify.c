@@ -6,8 +6,9 @@
  * reason), and whether the kernel will ever free it, its verdict:
  *
  *   owner  its struct socket is held, and releasing it frees the socket:
- *          a socket file (an fd; also SCM_RIGHTS in flight or a leaked
- *          fget, flag no_fd), a kernel socket (no file: its creator
+ *          a socket file (an fd; also SCM_RIGHTS messages in flight,
+ *          flag in_flight, or a reference no fd and no message accounts
+ *          for, flag no_fd: io_uring, a leaked fget), a kernel socket (no file: its creator
  *          releases it), or a TCP child in its listener's accept queue
  *          (the listener's close frees it)
  *   timer  no struct socket holds it, and a pending timer of the protocol
@@ -106,6 +107,7 @@ static const char * const flag_names[SOCKLEAK_F_NR] = {
 	[SOCKLEAK_F_NO_FD]		= "no_fd",
 	[SOCKLEAK_F_UNHASHED_MEM]	= "unhashed_mem",
 	[SOCKLEAK_F_UNHASHED]		= "unhashed",
+	[SOCKLEAK_F_IN_FLIGHT]		= "in_flight",
 };
 
 /* The flag's name, as "flags=" prints it (and suspects' reason codes). */
@@ -119,7 +121,8 @@ const char *sockleak_flag_name(int flag)
  * first of these it carries as its reason (unhashed is not a reason).
  */
 static const u8 flag_order[] = {
-	SOCKLEAK_F_NO_FD, SOCKLEAK_F_UNHASHED_MEM, SOCKLEAK_F_CLOSE_WAIT,
+	SOCKLEAK_F_NO_FD, SOCKLEAK_F_IN_FLIGHT, SOCKLEAK_F_UNHASHED_MEM,
+	SOCKLEAK_F_CLOSE_WAIT,
 	SOCKLEAK_F_ORPHAN_MEM, SOCKLEAK_F_UNREAD, SOCKLEAK_F_FIN_WAIT2,
 	SOCKLEAK_F_RCVBUF_LOCKED, SOCKLEAK_F_ZERO_WINDOW, SOCKLEAK_F_BPF_HELD,
 };
@@ -193,9 +196,17 @@ static void classify_flags(struct sockleak_snap *s)
 	/* No hash table holds it: handed out by an extra source (sources.h). */
 	if (!s->hashed)
 		__set_bit(SOCKLEAK_F_UNHASHED, &s->flags);
-	/* A socket file that no fd of any task refers to (the last scan). */
-	if (s->owners_known && !s->owners_total && s->filerefs > 0)
-		__set_bit(SOCKLEAK_F_NO_FD, &s->flags);
+	/*
+	 * A socket file that no fd of any task refers to (the last scan):
+	 * held by SCM_RIGHTS messages in flight (when they are followed),
+	 * or by a reference no fd and no message accounts for.
+	 */
+	if (s->owners_known && !s->owners_total && s->filerefs > 0) {
+		if (s->in_flight)
+			__set_bit(SOCKLEAK_F_IN_FLIGHT, &s->flags);
+		if (s->filerefs > s->in_flight)
+			__set_bit(SOCKLEAK_F_NO_FD, &s->flags);
+	}
 }
 
 static void classify(struct sockleak_snap *s, u8 verdict, u8 holder)

@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - the owner scan: which tasks hold each TCP/UDP socket, which
- * sockets no fd refers to, and which sockets only an fd (no hash table)
+ * sockleak - the owner scan: which tasks hold each socket, which sockets
+ * no fd refers to, and which TCP/UDP sockets only an fd (no hash table)
  * holds.
  *
  * "echo scan > control" runs sockleak_owners_scan():
  *
  *  1. A hash walk (walk.c) records the inode of every full socket that has
- *     a struct file at the start of the scan.
+ *     a struct file at the start of the scan; while tracking, so does a
+ *     pass over the track table's sockets of every other family.
  *  2. One pass over the fd table of every process of every pid namespace,
  *     in tgid order of the initial pid namespace (find_ge_pid() and
  *     pid_task(PIDTYPE_TGID), as /proc's readdir), records each fd that
- *     refers to a TCP/UDP socket: tgid, fd, task state letter and comm,
- *     keyed by socket inode. Threads share their leader's table; when the
+ *     refers to a socket of any family: tgid, fd, task state letter and
+ *     comm, keyed by socket inode. Threads share their leader's table; when the
  *     leader has exited, the first thread that still has a table is used.
  *     A thread that unshared its table is not visited.
  *  3. A socket found in step 1 with no fd in step 2 gets the no_fd flag
- *     (while it still has a file): an SCM_RIGHTS message in flight, an
- *     io_uring fixed file, a kernel user or a leaked file reference holds
- *     it. A socket found in step 2 that is in no hash table (reset by the
+ *     (while it still has a file): an SCM_RIGHTS message in flight (flag
+ *     in_flight instead while tracking, unix.c), an io_uring fixed file,
+ *     a kernel user or a leaked file reference holds it. A TCP/UDP socket
+ *     found in step 2 that is in no hash table (reset by the
  *     peer: CLOSE and unhashed; never bound or connected) is remembered by
  *     its inode and owners, so the "sockets" report can show it
  *     (sockleak_owners_source, sources.h).
@@ -31,7 +33,7 @@
  * teardown (and its netns' and memcg's) is not delayed.
  *
  * Cost: one pass over every fd of every process (plus one hash walk);
- * memory: one record (about 100 bytes) per TCP/UDP socket, and a buffer
+ * memory: one record (about 100 bytes) per socket, and a buffer
  * of 16 bytes per socket fd of the largest fd table.
  *
  * Locking rules:
@@ -71,6 +73,7 @@
 
 #include "sockleak.h"
 #include "sources.h"
+#include "track.h"
 #include "walk.h"
 
 /* One socket of the scan, keyed by inode number in owners_scan.socks. */
@@ -149,12 +152,25 @@ static bool owners_inet(const struct sock *sk)
 		sockleak_proto_udp(sk->sk_protocol));
 }
 
+/* The inode of a socket's file, 0: none. */
+static unsigned long owners_file_ino(struct sock *sk)
+{
+	unsigned long ino = 0;
+	struct socket *sock;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	sock = sk->sk_socket;
+	if (sock && sock->file)
+		ino = SOCK_INODE(sock)->i_ino;
+	read_unlock_bh(&sk->sk_callback_lock);
+	return ino;
+}
+
 /* Step 1: inode of every hashed full socket that has a struct file. */
 static int owners_hashed(struct owners_scan *scan)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
 	struct sockleak_walk walk;
-	struct socket *sock;
 	unsigned long ino;
 	int i, n, ret = 0;
 
@@ -165,12 +181,7 @@ static int owners_hashed(struct owners_scan *scan)
 
 			if (!sk_fullsock(sk))
 				continue;
-			ino = 0;
-			read_lock_bh(&sk->sk_callback_lock);
-			sock = sk->sk_socket;
-			if (sock && sock->file)
-				ino = SOCK_INODE(sock)->i_ino;
-			read_unlock_bh(&sk->sk_callback_lock);
+			ino = owners_file_ino(sk);
 			if (ino && !owners_rec_get(scan, ino))
 				ret = -ENOMEM;
 		}
@@ -179,6 +190,32 @@ static int owners_hashed(struct owners_scan *scan)
 			ret = -EINTR;
 	}
 	sockleak_walk_release(&walk);
+	return ret;
+}
+
+/*
+ * Step 1, while tracking: the inode of every socket of another family
+ * (or unhashed) that the track table knows and that has a struct file.
+ */
+static int owners_tracked(struct owners_scan *scan)
+{
+	struct sockleak_ref refs[SOCKLEAK_BATCH];
+	unsigned long pos = 0, ino;
+	int i, n, ret = 0;
+
+	while (!ret && (n = sockleak_track_grab(&pos, SOCKLEAK_TRACK_UNHASHED,
+						0, refs, NULL,
+						SOCKLEAK_BATCH))) {
+		for (i = 0; i < n && !ret; i++) {
+			ino = owners_file_ino(refs[i].sk);
+			if (ino && !owners_rec_get(scan, ino))
+				ret = -ENOMEM;
+		}
+		sockleak_walk_put(refs, n);
+		if (fatal_signal_pending(current))
+			ret = -EINTR;
+		cond_resched();
+	}
 	return ret;
 }
 
@@ -193,7 +230,7 @@ static int owners_fd_cb(const void *p, struct file *file, unsigned int fd)
 	if (!sock)
 		return 0;
 	sk = READ_ONCE(sock->sk);
-	if (!sk || !owners_inet(sk))
+	if (!sk)
 		return 0;
 	if (pass->n == pass->cap) {
 		pass->full = true;
@@ -203,7 +240,8 @@ static int owners_fd_cb(const void *p, struct file *file, unsigned int fd)
 	e = &pass->buf[pass->n++];
 	e->ino = SOCK_INODE(sock)->i_ino;
 	e->fd = fd;
-	e->unhashed = sk_unhashed(sk);
+	/* Only the walk's protocols have hash tables to be missing from. */
+	e->unhashed = owners_inet(sk) && sk_unhashed(sk);
 	return 0;
 }
 
@@ -343,6 +381,8 @@ int sockleak_owners_scan(void)
 
 	mutex_lock(&owners_mutex);
 	ret = owners_hashed(scan);
+	if (!ret)
+		ret = owners_tracked(scan);
 	if (!ret)
 		ret = owners_fds(scan);
 	if (ret) {

@@ -336,6 +336,11 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 			s->msk = sockleak_mptcp_msk_cookie(sk);
 		snap_owner(sk, s);
 		sockleak_owners_fill(s);
+		/* Its file may ride in SCM_RIGHTS messages (unix.c). */
+		s->in_flight_known = sockleak_unix_in_flight_known();
+		if (s->filerefs > 0)
+			s->in_flight = sockleak_unix_in_flight(s->cookie,
+							       &s->in_flight_rcv);
 		sockleak_sk_cgroup_path(sk, s->cgroup, sizeof(s->cgroup));
 	}
 	sockleak_classify(s);
@@ -603,6 +608,16 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 		put_s(m, "filerefs", s->filerefs);
 	else
 		seq_puts(m, " filerefs=-");
+	if (s->in_flight_known) {
+		put_u(m, "in_flight", s->in_flight);
+		seq_puts(m, " in_flight_rcv=");
+		if (s->in_flight_rcv)
+			put_hex(m, s->in_flight_rcv);
+		else
+			seq_putc(m, '-');
+	} else {
+		seq_puts(m, " in_flight=- in_flight_rcv=-");
+	}
 	put_u(m, "orphan", s->orphan);
 	put_s(m, "rmem", s->rmem);
 	put_s(m, "wmem", s->wmem);

@@ -84,6 +84,7 @@ enum sockleak_flag {
 	SOCKLEAK_F_NO_FD,
 	SOCKLEAK_F_UNHASHED_MEM,
 	SOCKLEAK_F_UNHASHED,
+	SOCKLEAK_F_IN_FLIGHT,
 	SOCKLEAK_F_NR,
 };
 
@@ -125,6 +126,11 @@ enum sockleak_holder {
 
 /* unix.c */
 u64 sockleak_unix_peer_holder(const struct sock *sk);
+void sockleak_unix_probes_start(void);
+void sockleak_unix_probes_stop(void);
+unsigned long sockleak_unix_probes_missed(void);
+bool sockleak_unix_in_flight_known(void);
+u32 sockleak_unix_in_flight(u64 cookie, u64 *rcv);
 
 /* Owners of one socket kept in its snapshot; the total counts them all. */
 #define SOCKLEAK_OWNERS_MAX	4
@@ -170,6 +176,9 @@ struct sockleak_snap {
 	u8 has_sock;		/* sk_socket set */
 	u8 kern;		/* a kernel socket (sk_kern_sock) */
 	u64 peer_holder;	/* AF_UNIX, closed: the live peer holding it */
+	u32 in_flight;		/* SCM_RIGHTS messages queued with its file */
+	u64 in_flight_rcv;	/* the unix socket queueing the last, 0: none */
+	u8 in_flight_known;	/* in_flight is followed (track=on, unix.c) */
 	s64 timer_left_ms;	/* until the timer fires, -1: none pending */
 	u8 bpf;			/* owned by a sockmap/psock */
 	u16 sport;		/* host order */

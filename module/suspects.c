@@ -213,10 +213,23 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	switch (flag) {
 	case SOCKLEAK_F_NO_FD:
 		e->age_ms = -1;
+		if (s->in_flight_known)
+			snprintf(e->explain, sizeof(e->explain),
+				 "no fd and no SCM_RIGHTS message in flight holds this socket (file refs %ld, %u in flight): an io_uring fixed file or a leaked fget; %s %s, %s held",
+				 s->filerefs, s->in_flight, s->proto_name,
+				 state, held);
+		else
+			snprintf(e->explain, sizeof(e->explain),
+				 "no fd holds this socket (file refs %ld): SCM_RIGHTS in flight, io_uring fixed file or leaked fget; %s %s, %s held",
+				 s->filerefs, s->proto_name,
+				 state, held);
+		break;
+	case SOCKLEAK_F_IN_FLIGHT:
+		e->age_ms = -1;
 		snprintf(e->explain, sizeof(e->explain),
-			 "no fd holds this socket (file refs %ld): SCM_RIGHTS in flight, io_uring fixed file or leaked fget; %s %s, %s held",
-			 s->filerefs, s->proto_name,
-			 state, held);
+			 "no fd holds this socket, only %u SCM_RIGHTS message%s in flight, queued at unix socket %llx: freed when that socket's owner receives or closes it; %s %s, %s held",
+			 s->in_flight, s->in_flight == 1 ? "" : "s",
+			 s->in_flight_rcv, s->proto_name, state, held);
 		break;
 	case SOCKLEAK_F_UNHASHED_MEM:
 		suspects_owner(owner, sizeof(owner), s, "still holds");

@@ -10,6 +10,9 @@
  * (holdref's cookie file for a kernel socket), the reference holdref
  * holds, and for AF_UNIX the kernel's own count in /proc/net/protocols
  * (unix_sock_destructor() drops it: at the free, not at the close).
+ * A socket whose file only SCM_RIGHTS messages hold is in_flight, with
+ * the receiving socket's SO_COOKIE; one whose file holdref keeps (a
+ * leaked fget) is no_fd, told apart from it.
  */
 #include <errno.h>
 #include <linux/netlink.h>
@@ -547,6 +550,163 @@ TEST_F(fam, unknown_names_einval)
 	EXPECT_EQ(-EINVAL, sl_control("stack_filter=proto:unix"));
 	EXPECT_EQ(0, sl_control("watch_next=family:packet,proto:packet"));
 	EXPECT_EQ(0, sl_control("watch_next=off"));
+}
+
+/*
+ * The line of "sockets" for cookie @ck after a fresh owner scan, in
+ * *@l (to be freed), or NULL.
+ */
+static const char *scanned_line(struct sl_list *l, unsigned long long ck)
+{
+	memset(l, 0, sizeof(*l));
+	if (sl_control("scan") || sl_lines(SL_DIR "/sockets", l) < 0)
+		return NULL;
+	return sl_find(l, ck);
+}
+
+/* A line's in_flight_rcv as a number, 0 for "-" or none. */
+static unsigned long long in_flight_rcv(const char *line)
+{
+	char v[32];
+
+	if (!sl_kv(line, "in_flight_rcv", v, sizeof(v)) || !strcmp(v, "-"))
+		return 0;
+	return strtoull(v, NULL, 16);
+}
+
+/*
+ * SCM_RIGHTS in flight: a unix dgram socket and a TCP listener, each sent
+ * in its own message over a socketpair and closed by the sender, are held
+ * by the messages alone. "sockets" must say so (flag in_flight, not
+ * no_fd; in_flight=1; in_flight_rcv the SO_COOKIE of the receiving end,
+ * whose queue holds them), and so must their suspect lines. Once
+ * received, each has its new fd again and nothing in flight.
+ */
+TEST_F(fam, in_flight_names_receiver)
+{
+	unsigned long long rcv, ck[2];
+	int sp[2], v[2], nfd[2], i;
+	char id[32], want[32];
+	struct sl_list l, su;
+	const char *line;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	rcv = sl_sock_cookie(sp[1]);
+	v[0] = socket(AF_UNIX, SOCK_DGRAM, 0);
+	v[1] = sl_listener(0);
+	for (i = 0; i < 2; i++) {
+		ASSERT_LE(0, v[i]);
+		ck[i] = sl_sock_cookie(v[i]);
+		ASSERT_EQ(0, sl_send_fd(sp[0], v[i]));
+		ASSERT_EQ(0, close(v[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		line = scanned_line(&l, ck[i]);
+		ASSERT_NE(NULL, line) TH_LOG("%llx not in sockets", ck[i]);
+		printf("# %.300s\n", line);
+		EXPECT_TRUE(sl_has_flag(line, "in_flight"));
+		EXPECT_FALSE(sl_has_flag(line, "no_fd"));
+		EXPECT_EQ(1, sl_kv_ll(line, "in_flight"));
+		EXPECT_EQ(rcv, in_flight_rcv(line));
+		EXPECT_EQ(1, sl_kv_ll(line, "filerefs"));
+		ASSERT_TRUE(sl_kv(line, "owners", id, sizeof(id)));
+		EXPECT_STREQ("-", id);
+		sl_free(&l);
+
+		ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
+		line = sl_suspect_cookie(&su, NULL, ck[i]);
+		ASSERT_NE(NULL, line) TH_LOG("no suspect for %llx", ck[i]);
+		ASSERT_TRUE(sl_kv(line, "reason", id, sizeof(id)));
+		EXPECT_STREQ("in_flight", id);
+		snprintf(id, sizeof(id), "unix socket %llx", rcv);
+		EXPECT_NE(NULL, strstr(line, id)) TH_LOG("%s", line);
+		sl_free(&su);
+	}
+	for (i = 0; i < 2; i++) {
+		nfd[i] = sl_recv_fd(sp[1]);
+		ASSERT_LE(0, nfd[i]);
+		EXPECT_EQ(ck[i], sl_sock_cookie(nfd[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		line = scanned_line(&l, ck[i]);
+		ASSERT_NE(NULL, line);
+		EXPECT_FALSE(sl_has_flag(line, "in_flight"));
+		EXPECT_EQ(0, sl_kv_ll(line, "in_flight"));
+		EXPECT_EQ(0ULL, in_flight_rcv(line));
+		ASSERT_TRUE(sl_kv(line, "owners", id, sizeof(id)));
+		snprintf(want, sizeof(want), "%d:%d", getpid(), nfd[i]);
+		EXPECT_STREQ(want, id);
+		sl_free(&l);
+		close(nfd[i]);
+	}
+	close(sp[0]);
+	close(sp[1]);
+}
+
+/*
+ * Told apart: a unix socket whose file holdref keeps (a leaked fget) is
+ * no_fd, not in_flight, and its suspect says no message holds it; one
+ * that is also in flight has both flags, in_flight=1 and filerefs 2.
+ * Released and received, both are freed.
+ */
+TEST_F(fam, leaked_file_ref_not_in_flight)
+{
+	unsigned long long ck[2];
+	int sp[2], v[2], nfd, i;
+	struct sl_list l, su;
+	const char *line;
+	char cmd[32], id[32];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, sp));
+	for (i = 0; i < 2; i++) {
+		v[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		ASSERT_LE(0, v[i]);
+		ck[i] = sl_sock_cookie(v[i]);
+		snprintf(cmd, sizeof(cmd), "hold_file %d", v[i]);
+		ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	}
+	ASSERT_EQ(0, sl_send_fd(sp[0], v[1]));
+	close(v[0]);
+	close(v[1]);
+
+	line = scanned_line(&l, ck[0]);
+	ASSERT_NE(NULL, line);
+	printf("# %.300s\n", line);
+	EXPECT_TRUE(sl_has_flag(line, "no_fd"));
+	EXPECT_FALSE(sl_has_flag(line, "in_flight"));
+	EXPECT_EQ(0, sl_kv_ll(line, "in_flight"));
+	EXPECT_EQ(1, sl_kv_ll(line, "filerefs"));
+	sl_free(&l);
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
+	line = sl_suspect_cookie(&su, NULL, ck[0]);
+	ASSERT_NE(NULL, line);
+	ASSERT_TRUE(sl_kv(line, "reason", id, sizeof(id)));
+	EXPECT_STREQ("no_fd", id);
+	EXPECT_NE(NULL, strstr(line, "no SCM_RIGHTS message")) TH_LOG("%s", line);
+	sl_free(&su);
+
+	line = scanned_line(&l, ck[1]);
+	ASSERT_NE(NULL, line);
+	printf("# %.300s\n", line);
+	EXPECT_TRUE(sl_has_flag(line, "no_fd"));
+	EXPECT_TRUE(sl_has_flag(line, "in_flight"));
+	EXPECT_EQ(1, sl_kv_ll(line, "in_flight"));
+	EXPECT_EQ(sl_sock_cookie(sp[1]), in_flight_rcv(line));
+	EXPECT_EQ(2, sl_kv_ll(line, "filerefs"));
+	sl_free(&l);
+
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	nfd = sl_recv_fd(sp[1]);
+	ASSERT_LE(0, nfd);
+	close(nfd);
+	close(sp[0]);
+	close(sp[1]);
+	for (i = 0; i < 2; i++) {
+		usleep(100000);
+		line = scanned_line(&l, ck[i]);
+		EXPECT_EQ(NULL, line) TH_LOG("%llx still listed", ck[i]);
+		sl_free(&l);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -462,43 +462,6 @@ TEST_F_TIMEOUT(pin, scan_does_not_pin, 180)
 	close(ready[0]);
 }
 
-/* Send fd over the unix socket s with SCM_RIGHTS. */
-static int send_fd(int s, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {}, b = 'x';
-	struct iovec iov = { &b, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(s, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int s)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {}, b;
-	struct iovec iov = { &b, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd = -1;
-
-	if (recvmsg(s, &msg, 0) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 TEST(no_fd_scm_rights)
 {
 	unsigned long long cookie;
@@ -512,7 +475,7 @@ TEST(no_fd_scm_rights)
 	l = sl_listener(0);
 	ASSERT_LE(0, l);
 	cookie = sl_sock_cookie(l);
-	ASSERT_EQ(0, send_fd(sp[0], l));
+	ASSERT_EQ(0, sl_send_fd(sp[0], l));
 	ASSERT_EQ(0, close(l));
 
 	ASSERT_EQ(0, scan());
@@ -535,7 +498,7 @@ TEST(no_fd_scm_rights)
 	EXPECT_NE(NULL, strstr(line, "SCM_RIGHTS in flight"));
 	sl_free(&su);
 
-	nfd = recv_fd(sp[1]);
+	nfd = sl_recv_fd(sp[1]);
 	ASSERT_LE(0, nfd);
 	EXPECT_EQ(cookie, sl_sock_cookie(nfd));
 	ASSERT_EQ(0, scan());

@@ -18,9 +18,10 @@ const struct leak_flag leak_flags[] = {
 	{ "rcvbuf_locked", "full to a hand-set SO_RCVBUF" },
 	{ "zero_window", "with a zero window" },
 	{ "bpf_held", "held by a sockmap/psock" },
-	{ "no_fd", "held by no fd (SCM_RIGHTS in flight, io_uring or a leaked fget)" },
+	{ "no_fd", "held by no fd (io_uring, a leaked fget; SCM_RIGHTS in flight when not tracking)" },
 	{ "unhashed_mem", "unhashed (ss cannot see them)" },
 	{ "unhashed", NULL },
+	{ "in_flight", "held only by SCM_RIGHTS messages in flight" },
 };
 
 const int nr_leak_flags = sizeof(leak_flags) / sizeof(leak_flags[0]);

@@ -41,6 +41,10 @@
  *                 an AF_NETLINK socket, whose family has no slab: kmalloc),
  *                 take a reference on it in holdref_take(), then release
  *                 it (sock_release()): a leaked kernel socket
+ *   "hold_file <fd>"
+ *                 take a reference on the file of <fd> (fget() in
+ *                 holdref_take_file()) and keep it: a leaked file
+ *                 reference, which no fd and no message accounts for
  * Each reference is taken in a function of its own, holdref_take() or
  * holdref_timer_fn(): what a reference tracker must name.
  * Reading returns the number of references held. Unloading releases them.
@@ -50,13 +54,15 @@
  * the truth a test compares the tracker's reports with (a kernel socket
  * has no fd to ask SO_COOKIE).
  *
- * Locking rules: holdref_mutex protects the held[] array and the clone
- * kretprobe's registration; it is taken in process context only. The
+ * Locking rules: holdref_mutex protects the held[] and held_files[]
+ * arrays and the clone kretprobe's registration; it is taken in process
+ * context only. The
  * delay and port are read locklessly by the kretprobe handler.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/file.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
@@ -81,6 +87,9 @@ static struct dentry *holdref_dir;
 
 static struct sock *notimers_sk;
 
+static struct file *held_files[HOLDREF_MAX];
+static int nheld_files;
+
 /* The cookie of the socket of the last hold, 0: none. */
 static u64 last_cookie;
 
@@ -93,6 +102,20 @@ static noinline void holdref_take(struct sock *sk)
 	held[nheld++] = sk;
 	sock_diag_save_cookie(sk, c);
 	last_cookie = (u64)c[1] << 32 | c[0];
+}
+
+/* "hold_file <fd>": a file reference taken here and never put. */
+static noinline int holdref_take_file(int fd)
+{
+	struct file *file;
+
+	if (nheld_files >= HOLDREF_MAX)
+		return -ENOSPC;
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	held_files[nheld_files++] = file;
+	return 0;
 }
 
 /* "kern <family> <type> <protocol>" (holdref_mutex held). */
@@ -131,6 +154,8 @@ static void holdref_release_all(void)
 {
 	while (nheld > 0)
 		sock_put(held[--nheld]);
+	while (nheld_files > 0)
+		fput(held_files[--nheld_files]);
 	if (notimers_sk)
 		sock_put(notimers_sk);
 	notimers_sk = NULL;
@@ -334,6 +359,8 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 			}
 			sockfd_put(sock);
 		}
+	} else if (sscanf(buf, "hold_file %d", &fd) == 1) {
+		err = holdref_take_file(fd);
 	} else if (sscanf(buf, "kern %d %d %d", &fd, &n, &port) == 3) {
 		err = holdref_kern(fd, n, port);
 	} else if (sscanf(buf, "hold %d", &fd) == 1) {

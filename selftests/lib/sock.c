@@ -3,6 +3,7 @@
  * sockleak selftests library: loopback sockets the tests build.
  */
 #include <arpa/inet.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
@@ -129,4 +130,42 @@ int sl_make_resets(int l, int *cl, int n)
 			return -1;
 	}
 	return 0;
+}
+
+/* Send @fd over the unix socket @s with SCM_RIGHTS: 0 or -1. */
+int sl_send_fd(int s, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, b = 'x';
+	struct iovec iov = { &b, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(s, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* Receive one fd sent with SCM_RIGHTS on @s, -1 on error. */
+int sl_recv_fd(int s)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, b;
+	struct iovec iov = { &b, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(s, &msg, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
 }
