@@ -11,6 +11,12 @@
  * (sk->sk_prot_creator->name, as /proc/net/protocols prints it, in lower
  * case), its state only where the family numbers sk_state as TCP does.
  *
+ * The table is also the seam for what a family adds of its own: a row
+ * may point to a struct sockleak_family_ops (sockleak.h), defined in the
+ * family's file: values its snapshot adds (AF_UNIX: the peer that holds
+ * a closed socket), probes attached while tracking (AF_UNIX: messages in
+ * flight). Adding a family is its file and its row here.
+ *
  * Locking rules: none; the table is constant. The protocol name is read
  * from a socket the caller holds (the socket pins its protocol's module).
  */
@@ -28,8 +34,9 @@
 static const struct family_row {
 	const char *name;
 	bool tcp_states;	/* sk_state in TCP's numbering (ss names) */
+	const struct sockleak_family_ops *ops;	/* NULL: nothing of its own */
 } families[AF_MAX] = {
-	[AF_UNIX]	= { "unix", true },
+	[AF_UNIX]	= { "unix", true, &sockleak_unix_ops },
 	[AF_INET]	= { "inet", true },
 	[AF_AX25]	= { "ax25" },
 	[AF_IPX]	= { "ipx" },
@@ -80,6 +87,48 @@ const char *sockleak_family_name(unsigned int family, char *buf, size_t len)
 bool sockleak_family_tcp_states(unsigned int family)
 {
 	return family < AF_MAX && families[family].tcp_states;
+}
+
+/* The snapshot values @sk's family adds (process context, @sk held). */
+void sockleak_family_snap(struct sock *sk, struct sockleak_snap *s)
+{
+	const struct sockleak_family_ops *ops;
+
+	ops = s->family < AF_MAX ? families[s->family].ops : NULL;
+	if (ops && ops->snap)
+		ops->snap(sk, s);
+}
+
+/* Attach every family's probes (track=on); a family without them is fine. */
+void sockleak_family_probes_start(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < AF_MAX; i++)
+		if (families[i].ops && families[i].ops->probes_start)
+			families[i].ops->probes_start();
+}
+
+/* Detach them (track=off); no handler of theirs runs after this. */
+void sockleak_family_probes_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < AF_MAX; i++)
+		if (families[i].ops && families[i].ops->probes_stop)
+			families[i].ops->probes_stop();
+}
+
+/* Events their probes missed since track=on. */
+unsigned long sockleak_family_probes_missed(void)
+{
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < AF_MAX; i++)
+		if (families[i].ops && families[i].ops->probes_missed)
+			n += families[i].ops->probes_missed();
+	return n;
 }
 
 /* The family named @name (a sockleak_family_name()), or -EINVAL. */

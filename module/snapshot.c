@@ -308,8 +308,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->dead = sock_flag(sk, SOCK_DEAD);
 	s->has_sock = !!READ_ONCE(sk->sk_socket);
 	s->kern = sk->sk_kern_sock;
-	if (s->family == AF_UNIX && s->dead && s->refcnt > 0)
-		s->peer_holder = sockleak_unix_peer_holder(sk);
+	sockleak_family_snap(sk, s);
 	s->orphan = s->dead || !s->has_sock;
 	s->rmem = sk_rmem_alloc_get(sk);
 	s->wmem = sk_wmem_alloc_get(sk);

@@ -59,9 +59,27 @@ extern struct sockleak_tunables sockleak_tunables;
 #define SOCKLEAK_STATE_NONE	0xff
 
 /* family.c */
+struct sockleak_snap;
 const char *sockleak_family_name(unsigned int family, char *buf, size_t len);
 bool sockleak_family_tcp_states(unsigned int family);
 int sockleak_family_parse(const char *name);
+void sockleak_family_snap(struct sock *sk, struct sockleak_snap *s);
+void sockleak_family_probes_start(void);
+void sockleak_family_probes_stop(void);
+unsigned long sockleak_family_probes_missed(void);
+
+/*
+ * What a family adds of its own (family.c's table points to it; the
+ * family's file defines it). Every member may be NULL.
+ */
+struct sockleak_family_ops {
+	/* Snapshot values of its own (snapshot.c; process context, held). */
+	void (*snap)(struct sock *sk, struct sockleak_snap *s);
+	/* Probes attached at track=on and detached at track=off. */
+	void (*probes_start)(void);
+	void (*probes_stop)(void);
+	unsigned long (*probes_missed)(void);
+};
 void sockleak_sk_proto_name(const struct sock *sk, u16 proto, char *buf,
 			    size_t len);
 
@@ -125,10 +143,7 @@ enum sockleak_holder {
 };
 
 /* unix.c */
-u64 sockleak_unix_peer_holder(const struct sock *sk);
-void sockleak_unix_probes_start(void);
-void sockleak_unix_probes_stop(void);
-unsigned long sockleak_unix_probes_missed(void);
+extern const struct sockleak_family_ops sockleak_unix_ops;
 bool sockleak_unix_in_flight_known(void);
 u32 sockleak_unix_in_flight(u64 cookie, u64 *rcv);
 

@@ -28,9 +28,10 @@
  *   tracepoint tcp_destroy_sock	destroy step (tcp_v4_destroy_sock(),
  *				the protocol destroy that
  *				inet_csk_destroy_sock() runs; IPv6 too)
- *   kprobes unix_add_edges, unix_del_edges
- *				an SCM_RIGHTS message queued and leaving
- *				its queue: the sockets in flight (unix.c)
+ *   each family's own probes (family.c's table), e.g. AF_UNIX's
+ *				kprobes unix_add_edges, unix_del_edges: an
+ *				SCM_RIGHTS message queued and leaving its
+ *				queue, the sockets in flight (unix.c)
  *   tracepoints kmem_cache_free, kfree
  *				free, any family: sk_prot_free() gives the
  *				socket back to its protocol's slab (one of
@@ -610,7 +611,7 @@ int sockleak_track_probes_start(void)
 		sockleak_track_probes_exit();
 		return ret;
 	}
-	sockleak_unix_probes_start();
+	sockleak_family_probes_start();
 	return 0;
 }
 
@@ -628,7 +629,7 @@ ALLOW_ERROR_INJECTION(sockleak_track_probes_start, ERRNO);
  */
 void sockleak_track_probes_stop(void)
 {
-	sockleak_unix_probes_stop();
+	sockleak_family_probes_stop();
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	unregister_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
 	sockleak_track_probes_exit();
@@ -656,5 +657,5 @@ unsigned long sockleak_track_probes_missed(void)
 	for (i = 0; i < ARRAY_SIZE(tp_release_kps); i++)
 		n += tp_release_kps[i].nmissed;
 	return n + atomic_long_read(&tp_nmi_skipped) +
-	       sockleak_unix_probes_missed();
+	       sockleak_family_probes_missed();
 }

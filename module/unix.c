@@ -10,8 +10,8 @@
  * the closed socket, and whatever it sent that still sits in the peer's
  * queue (its wmem), live on for as long as an owner keeps the peer open.
  * That is no leak: the socket is held by its peer's owner.
- * sockleak_unix_peer_holder() finds such a peer among the sockets of the
- * track table.
+ * unix_peer_holder() finds such a peer among the sockets of the track
+ * table, for the snapshot of a closed unix socket (peer_holder).
  *
  * A message in flight. A socket's file sent with SCM_RIGHTS and closed
  * by its sender is held by the message alone, in the receive queue of a
@@ -57,7 +57,7 @@
  * The cookie of a live (not closed) unix socket whose peer is @sk, 0 for
  * none the track table knows. Process context; @sk is referenced.
  */
-u64 sockleak_unix_peer_holder(const struct sock *sk)
+static u64 unix_peer_holder(const struct sock *sk)
 {
 	struct sockleak_ref refs[UNIX_BATCH];
 	unsigned long pos = 0;
@@ -180,7 +180,7 @@ static struct kprobe *if_kp_ptrs[] = { &if_kps[0], &if_kps[1] };
  * kernel without AF_UNIX, or one older than its garbage collector of
  * 6.10, backported to 6.1.y), in-flight files stay unknown: no_fd.
  */
-void sockleak_unix_probes_start(void)
+static void unix_probes_start(void)
 {
 	int i, ret;
 
@@ -200,7 +200,7 @@ void sockleak_unix_probes_start(void)
 	if_probes_on = !ret;
 }
 
-void sockleak_unix_probes_stop(void)
+static void unix_probes_stop(void)
 {
 	if (if_probes_on)
 		unregister_kprobes(if_kp_ptrs, ARRAY_SIZE(if_kp_ptrs));
@@ -208,7 +208,7 @@ void sockleak_unix_probes_stop(void)
 }
 
 /* Messages in flight missed: table full, NMI context, or a dropped hit. */
-unsigned long sockleak_unix_probes_missed(void)
+static unsigned long unix_probes_missed(void)
 {
 	return atomic_long_read(&if_overflow) + atomic_long_read(&if_nmi) +
 	       if_kps[0].nmissed + if_kps[1].nmissed;
@@ -245,3 +245,18 @@ u32 sockleak_unix_in_flight(u64 cookie, u64 *rcv)
 	raw_spin_unlock_irqrestore(&if_lock, flags);
 	return n;
 }
+
+/* A closed unix socket: the live peer that holds it, if any. */
+static void unix_snap(struct sock *sk, struct sockleak_snap *s)
+{
+	if (s->dead && s->refcnt > 0)
+		s->peer_holder = unix_peer_holder(sk);
+}
+
+/* AF_UNIX's row of the family table (family.c). */
+const struct sockleak_family_ops sockleak_unix_ops = {
+	.snap		= unix_snap,
+	.probes_start	= unix_probes_start,
+	.probes_stop	= unix_probes_stop,
+	.probes_missed	= unix_probes_missed,
+};

@@ -13,6 +13,14 @@
 #                          so is an AF_UNIX socket holdref keeps (any
 #                          family is CMD's leak like a TCP one)
 #   sockleak refs COOKIE   names holdref_take, in text and JSON
+#                          and 4200 sockets of CMD before its leak do not
+#                          hide it
+#   sockleak run leaves no trace: a bad --watch filter (exit 2) and a
+#                          CMD that cannot start (exit 4) change nothing;
+#                          SIGINT (exit 130) and a surviving child of CMD
+#                          (pending, exit 3) leave no process, no cgroup
+#                          and the tunables as they were; two runs at once
+#                          keep grace_ms=0 until both end, then restore it
 #   sockleak watch-next    arms the next listener on a port and reports it
 #                          when it is freed, its history balanced
 DIR=$(dirname "$0")
@@ -24,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
-ktap_set_plan 14
+ktap_set_plan 20
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
@@ -60,7 +68,7 @@ sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 if ! sl_have_module sockleak_holdref; then
 	sl_skip "no sockleak_holdref module" \
 		run-leak run-stacks refs refs-json refs-error run-unix \
-		sockets-family watch-next-bad-proto
+		run-many sockets-family watch-next-bad-proto
 else
 	modprobe sockleak_holdref && [ -w $HR ] ||
 		ktap_exit_fail_msg "modprobe sockleak_holdref failed, or no $HR"
@@ -101,6 +109,17 @@ else
 		sh -c "[ $rc = 1 ] && [ -n '$ck' ] && [ '$leaks' = '$ck ' ] && grep -q '^leak: socket $ck (unix ' /tmp/run5.out"
 	echo release >$HR
 
+	# More sockets than the first 4096: 4200 UDP sockets of CMD are seen
+	# before its one leak, which must still be reported.
+	rm -f /tmp/many.ready
+	"$SL" run --timeout 30 -- sh -c "'$here/sltool' many 4200 4 /tmp/many.ready & while [ ! -e /tmp/many.ready ]; do sleep 0.1; done; '$here/sltool' leak 1 2 0; wait" >/tmp/run13.out 2>&1
+	rc=$?
+	ck=$(sed -n 's/^cookie=//p' /tmp/run13.out)
+	sl_log "$(tail -n 1 /tmp/run13.out)"
+	sl_check "run, 4200 sockets then a leak: exit 1, exactly $ck leaked (rc=$rc)" \
+		sh -c "[ $rc = 1 ] && [ -n '$ck' ] && grep -q '^leak: socket $ck ' /tmp/run13.out && grep -q ', 1 leaked$' /tmp/run13.out"
+	echo release >$HR
+
 	# sockets --family unix: the closed AF_UNIX socket holdref keeps,
 	# which ss -x no longer lists, and no socket of another family.
 	"$SL" track on >/dev/null
@@ -117,6 +136,66 @@ else
 		sh -c "[ $rc = 2 ] && grep -q 'unknown key, protocol or family name' /tmp/wn.err"
 	"$SL" track off >/dev/null
 fi
+
+# procs_running ARGS: how many processes run with exactly these arguments.
+procs_running() {
+	for c in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' <"$c" 2>/dev/null
+		echo
+	done | grep -c "^$1 \$"
+}
+
+# Leaving no trace (each failed before run restored on every exit).
+cp $SL_DIR/control /tmp/control.before
+"$SL" run --watch nosuchkey:1 -- true >/tmp/run7.out 2>&1
+rc=$?
+sl_log "$(cat /tmp/run7.out)"
+sl_check "run --watch with a bad filter: exit 2, says so, control unchanged (rc=$rc)" \
+	sh -c "[ $rc = 2 ] && grep -q 'rejected --watch' /tmp/run7.out && cmp -s /tmp/control.before $SL_DIR/control"
+"$SL" run -- /nonexistent/cmd >/tmp/run8.out 2>&1
+rc=$?
+sl_log "$(cat /tmp/run8.out)"
+sl_check "run of a command that cannot start: exit 4, control unchanged (rc=$rc)" \
+	sh -c "[ $rc = 4 ] && grep -q 'could not be started' /tmp/run8.out && cmp -s /tmp/control.before $SL_DIR/control"
+# Interrupted: SIGINT while CMD runs. CMD is killed, the tunables and the
+# cgroup are as before, and the status says so.
+"$SL" run -- sleep 97 >/tmp/run9.out 2>&1 &
+rpid=$!
+sleep 2
+kill -INT $rpid
+wait $rpid
+rc=$?
+sleep 0.5
+left=$(procs_running 'sleep 97')
+cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+sl_log "$(cat /tmp/run9.out)"
+sl_check "run interrupted by SIGINT: exit 130, CMD killed, no cgroup left, control unchanged (rc=$rc, $left left, $cgs cgroups)" \
+	sh -c "[ $rc = 130 ] && [ $left = 0 ] && [ $cgs = 0 ] && grep -q 'interrupted by signal 2' /tmp/run9.out && cmp -s /tmp/control.before $SL_DIR/control"
+# A child CMD leaves behind: pending at the timeout (exit 3), then killed
+# with the cgroup, which is removed.
+"$SL" run --timeout 2 -- sh -c 'sleep 98 & exit 0' >/tmp/run10.out 2>&1
+rc=$?
+sleep 0.5
+left=$(procs_running 'sleep 98')
+cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+sl_log "$(tail -n 3 /tmp/run10.out)"
+sl_check "run: CMD's surviving child is pending (exit 3), then killed, cgroup removed (rc=$rc, $left left, $cgs cgroups)" \
+	sh -c "[ $rc = 3 ] && [ $left = 0 ] && [ $cgs = 0 ] && grep -q '^pending: 1 processes' /tmp/run10.out"
+# Two at once: the one that ends first must not restore the tunables
+# under the other, nor the other restore what the first had set.
+"$SL" set grace_ms=4321 >/dev/null
+cp $SL_DIR/control /tmp/control.before
+"$SL" run -- sleep 1 >/tmp/run11.out 2>&1 &
+apid=$!
+sleep 0.5
+"$SL" run -- sh -c 'sleep 2; cat '$SL_DIR'/control' >/tmp/run12.out 2>&1
+rcb=$?
+wait $apid
+rca=$?
+sl_log "$(grep -E '^grace_ms|^track' /tmp/run12.out)"
+sl_check "two runs at once: each saw grace_ms=0 to its end, the defaults come back (rc=$rca,$rcb)" \
+	sh -c "[ $rca = 0 ] && [ $rcb = 0 ] && grep -q '^grace_ms=0$' /tmp/run12.out && cmp -s /tmp/control.before $SL_DIR/control"
+"$SL" set grace_ms=1800000 >/dev/null
 
 # watch-next: the next socket on port 7800 is leaky's listener; leaky
 # exits after 1 s and the listener is freed with its history balanced.

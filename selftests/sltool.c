@@ -34,6 +34,10 @@
  *                          on it, print "cookie=HEX" (its SO_COOKIE) and
  *                          close it: a leak of any family, held by
  *                          holdref until its "release"
+ *   sltool many N SECONDS FILE
+ *                          N UDP sockets bound to 127.0.0.1 (hashed: the
+ *                          walk lists them), FILE created once they all
+ *                          are, kept SECONDS, closed
  *   sltool time RUNS CMD...
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
@@ -368,6 +372,32 @@ static int leak(int family, int type, int protocol, int n)
 	return 0;
 }
 
+static int many(int n, int seconds, const char *ready)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct rlimit rl = { n + 64, n + 64 };
+	int fd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		perror("setrlimit");
+	for (int i = 0; i < n; i++) {
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+			perror("udp socket");
+			return 1;
+		}
+	}
+	fd = open(ready, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		perror(ready);
+		return 1;
+	}
+	close(fd);
+	sleep(seconds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "unix-churn"))
@@ -375,6 +405,8 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "leak"))
 		return leak(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]),
 			    argc == 6 ? atoi(argv[5]) : 1);
+	if (argc == 5 && !strcmp(argv[1], "many"))
+		return many(atoi(argv[2]), atoi(argv[3]), argv[4]);
 	if (argc == 2 && !strcmp(argv[1], "timewait"))
 		return timewait();
 	if (argc == 3 && !strcmp(argv[1], "pingpong"))
@@ -392,6 +424,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: sltool churn SECONDS | nobody-open FILE... | "
 		"pairs N [PORTS] | udp-chain N | pingpong N | timewait | "
 		"time RUNS CMD... | leak FAMILY TYPE PROTOCOL [N] | "
+		"many N SECONDS FILE | "
 		"unix-churn SECONDS\n");
 	return 2;
 }

@@ -76,6 +76,23 @@ int cmd_control_show(void)
 }
 
 /* Write one line to control; @what names the feature for errors. */
+/* Write @line to control: 0, or the errno of the write (no message). */
+int control_try(const char *line)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, e;
+
+	snprintf(path, sizeof(path), "%s/control", opt.dir);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	n = write(fd, line, strlen(line));
+	e = n < 0 ? errno : 0;
+	close(fd);
+	return e;
+}
+
 int control_set(const char *line, const char *what)
 {
 	char path[PATH_MAX];

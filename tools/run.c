@@ -22,9 +22,27 @@
  * took the reference never put. What is still owned when time runs out
  * (a process of the cgroup still holds it) is listed as pending.
  *
- * The module's tunables grace_ms and track are restored on exit; the
- * cgroup is removed when empty. Exit status: 0 no leak, 1 leaks, 2 error
- * (CMD's own status is printed, not returned).
+ * Leaving no trace: the cgroup is emptied (cgroup.kill: CMD's children
+ * that outlive it) and removed; grace_ms, track and watch_next are set in
+ * one control write (a bad --watch filter changes nothing) and restored
+ * on every exit, an error's or a signal's (SIGINT, SIGTERM, SIGHUP) too;
+ * the watches armed for CMD's sockets are released. Runs at once share
+ * the tunables: the first saves them in RUN_STATE (under flock, with the
+ * pid of every run using them), the last restores them; a run killed
+ * with SIGKILL leaves its pid there, and the next run finds it dead and
+ * still restores the saved values. watch_next is one filter for the
+ * whole module: a second run with --watch is refused while one watches.
+ *
+ * Exit status:
+ *   0  no leak: each of CMD's sockets was freed or is on a timer
+ *   1  leaks (reported)
+ *   2  error (usage, module, cgroup)
+ *   3  undecided: no leak, but sockets or processes of CMD still held
+ *      when the timeout ran out (listed as pending)
+ *   4  CMD could not be started (exec failed)
+ *   5  no leak, but CMD was killed by a signal
+ *   128+N  this run was interrupted by signal N (what it saw is reported)
+ * CMD's own exit status is printed, not returned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -44,7 +63,13 @@
 
 #define NEVER_SETTLE_MS	1000
 #define POLL_MS		200
-#define RUN_MAX		4096
+#define RUN_STATE_DIR	"/run/sockleak"
+#define RUN_STATE	RUN_STATE_DIR "/run.state"
+
+enum {
+	RUN_OK, RUN_LEAKS, RUN_ERROR, RUN_PENDING, RUN_EXEC_FAILED,
+	RUN_CMD_KILLED,
+};
 
 struct run_sock {
 	char cookie[32];
@@ -63,25 +88,67 @@ static double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static struct run_sock *run_find(struct run_sock *v, int *n,
-				 const char *cookie)
+/* CMD's sockets: an array, and an open-addressing index by cookie. */
+struct run_set {
+	struct run_sock *v;
+	int n, cap;
+	int *idx;		/* slot -> index in v + 1, 0: empty */
+	unsigned int nidx;	/* a power of two, > 2 * cap */
+};
+
+static unsigned int run_hash(const char *cookie)
 {
-	for (int i = 0; i < *n; i++)
-		if (!strcmp(v[i].cookie, cookie))
-			return &v[i];
-	if (*n == RUN_MAX)
-		return NULL;
-	memset(&v[*n], 0, sizeof(v[*n]));
-	snprintf(v[*n].cookie, sizeof(v[*n].cookie), "%s", cookie);
-	return &v[(*n)++];
+	unsigned int h = 2166136261u;
+
+	for (; *cookie; cookie++)
+		h = (h ^ (unsigned char)*cookie) * 16777619u;
+	return h;
 }
 
-static bool run_known(const struct run_sock *v, int n, const char *cookie)
+static int *run_slot(const struct run_set *r, const char *cookie)
 {
-	for (int i = 0; i < n; i++)
-		if (!strcmp(v[i].cookie, cookie))
-			return true;
-	return false;
+	unsigned int i = run_hash(cookie) & (r->nidx - 1);
+
+	while (r->idx[i] && strcmp(r->v[r->idx[i] - 1].cookie, cookie))
+		i = (i + 1) & (r->nidx - 1);
+	return &r->idx[i];
+}
+
+static struct run_sock *run_lookup(const struct run_set *r, const char *cookie)
+{
+	int *slot = r->nidx ? run_slot(r, cookie) : NULL;
+
+	return slot && *slot ? &r->v[*slot - 1] : NULL;
+}
+
+/* The entry of @cookie, new if need be. */
+static struct run_sock *run_find(struct run_set *r, const char *cookie)
+{
+	struct run_sock *s = run_lookup(r, cookie);
+
+	if (s)
+		return s;
+	if (r->n == r->cap) {
+		int cap = r->cap ? r->cap * 2 : 256;
+		unsigned int nidx = 1;
+
+		while (nidx <= 2u * cap)
+			nidx <<= 1;
+		r->v = realloc(r->v, cap * sizeof(*r->v));
+		free(r->idx);
+		r->idx = calloc(nidx, sizeof(*r->idx));
+		if (!r->v || !r->idx)
+			fail("out of memory");
+		r->cap = cap;
+		r->nidx = nidx;
+		for (int i = 0; i < r->n; i++)
+			*run_slot(r, r->v[i].cookie) = i + 1;
+	}
+	s = &r->v[r->n];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->cookie, sizeof(s->cookie), "%s", cookie);
+	*run_slot(r, s->cookie) = ++r->n;
+	return s;
 }
 
 /* The value of tunable @name in "control", or -1. */
@@ -107,7 +174,7 @@ static long long control_get(const char *name)
 /* Processes left in cgroup @dir. */
 static int cg_procs(const char *dir)
 {
-	char path[512], *t;
+	char path[600], *t;
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
@@ -123,27 +190,29 @@ static int cg_procs(const char *dir)
  * One round: CMD's sockets as "sockets" lists them now. Sockets listed
  * in an earlier round and gone now were freed.
  */
-static void run_round(struct run_sock *v, int *n, const char *cg)
+static void run_round(struct run_set *set, const char *cg)
 {
 	struct report r;
 
-	for (int i = 0; i < *n; i++)
-		v[i].present = false;
+	for (int i = 0; i < set->n; i++)
+		set->v[i].present = false;
 	load(&r, "sockets", FMT_SOCKETS, false);
 	for (int i = 0; i < r.n; i++) {
 		const struct rec *x = &r.recs[i];
+		const char *cookie = get_or(x, "cookie");
 		struct run_sock *s;
 
 		/*
 		 * CMD's by its cgroup; or seen as CMD's before: its
 		 * TIME-WAIT successor keeps the cookie but has no cgroup.
 		 */
-		if (strcmp(get_or(x, "cgroup"), cg) &&
-		    !run_known(v, *n, get_or(x, "cookie")))
-			continue;
-		s = run_find(v, n, get_or(x, "cookie"));
-		if (!s)
-			continue;
+		if (strcmp(get_or(x, "cgroup"), cg)) {
+			s = run_lookup(set, cookie);
+			if (!s)
+				continue;
+		} else {
+			s = run_find(set, cookie);
+		}
 		s->present = true;
 		s->freed = false;
 		snprintf(s->proto, sizeof(s->proto), "%s", get_or(x, "proto"));
@@ -161,9 +230,9 @@ static void run_round(struct run_sock *v, int *n, const char *cg)
 		}
 	}
 	report_free(&r);
-	for (int i = 0; i < *n; i++)
-		if (!v[i].present)
-			v[i].freed = true;
+	for (int i = 0; i < set->n; i++)
+		if (!set->v[i].present)
+			set->v[i].freed = true;
 }
 
 static bool run_is_leak(const struct run_sock *s)
@@ -173,11 +242,12 @@ static bool run_is_leak(const struct run_sock *s)
 }
 
 /* Done waiting: every socket freed, on a timer, or a settled leak. */
-static bool run_settled(const struct run_sock *v, int n)
+static bool run_settled(const struct run_set *set)
 {
-	for (int i = 0; i < n; i++) {
-		if (v[i].freed || !strcmp(v[i].verdict, "timer") ||
-		    run_is_leak(&v[i]))
+	for (int i = 0; i < set->n; i++) {
+		const struct run_sock *s = &set->v[i];
+
+		if (s->freed || !strcmp(s->verdict, "timer") || run_is_leak(s))
 			continue;
 		return false;
 	}
@@ -226,14 +296,268 @@ static void run_report_leak(const struct run_sock *s)
 	report_free(&t);
 }
 
+/* What this run changed, for run_cleanup() (atexit and signals). */
+static struct {
+	char cgdir[512];
+	bool cg_made, state_held, watching;
+	struct run_set *set;
+} run_st;
+
+static volatile sig_atomic_t run_signal;
+
+static void run_on_signal(int sig)
+{
+	if (!run_signal)
+		run_signal = sig;
+}
+
+/* Kill what is left in the cgroup and remove it; false if it stays. */
+static bool run_cgroup_remove(const char *dir)
+{
+	char path[600];
+	int fd;
+
+	if (cg_procs(dir)) {
+		snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) != 1)
+				perror("sockleak: cgroup.kill");
+			close(fd);
+		}
+		for (int i = 0; i < 100 && cg_procs(dir); i++)
+			usleep(20000);
+	}
+	/* An emptied cgroup may take a moment to be removable. */
+	for (int i = 0; i < 50; i++) {
+		if (!rmdir(dir) || errno == ENOENT)
+			return true;
+		usleep(20000);
+	}
+	fprintf(stderr, "sockleak: cannot remove cgroup %s: %s (%d processes left)\n",
+		dir, strerror(errno), cg_procs(dir));
+	return false;
+}
+
+/*
+ * The shared tunables (RUN_STATE, under flock): "grace_ms=N track=N
+ * watch=PID" then one line per run using them. Lock it, read it, keep
+ * the live runs only. Returns the locked fd, -1 when it cannot (then
+ * this run restores its own values).
+ */
+struct run_shared {
+	long long grace, track;
+	int watch_pid;		/* the run that set watch_next, 0: none */
+	int pids[64];
+	int npids;
+};
+
+static int run_state_lock(struct run_shared *sh)
+{
+	char *t, *line, *save;
+	int fd;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->grace = sh->track = -1;
+	mkdir(RUN_STATE_DIR, 0700);
+	fd = open(RUN_STATE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	t = slurp(RUN_STATE);
+	for (line = t ? strtok_r(t, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		int pid;
+
+		if (sscanf(line, "grace_ms=%lld track=%lld watch=%d", &sh->grace,
+			   &sh->track, &sh->watch_pid) == 3)
+			continue;
+		if (sscanf(line, "pid=%d", &pid) == 1 && pid > 0 &&
+		    (!kill(pid, 0) || errno == EPERM) &&
+		    sh->npids < (int)(sizeof(sh->pids) / sizeof(sh->pids[0])))
+			sh->pids[sh->npids++] = pid;
+	}
+	free(t);
+	/* A watcher that is gone no longer owns watch_next. */
+	if (sh->watch_pid && kill(sh->watch_pid, 0) && errno == ESRCH)
+		sh->watch_pid = 0;
+	return fd;
+}
+
+/* Write the state back and unlock; no run left: remove it. */
+static void run_state_unlock(int fd, const struct run_shared *sh)
+{
+	char buf[2048];
+	int len;
+
+	if (fd < 0)
+		return;
+	if (!sh->npids) {
+		unlink(RUN_STATE);
+	} else {
+		len = snprintf(buf, sizeof(buf), "grace_ms=%lld track=%lld watch=%d\n",
+			       sh->grace, sh->track, sh->watch_pid);
+		for (int i = 0; i < sh->npids; i++)
+			len += snprintf(buf + len, sizeof(buf) - len, "pid=%d\n",
+					sh->pids[i]);
+		if (ftruncate(fd, 0) || pwrite(fd, buf, len, 0) != len)
+			perror("sockleak: " RUN_STATE);
+	}
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+static long long run_grace, run_track;
+
+/* Undo what this run changed; safe to call twice. */
+static void run_cleanup(void)
+{
+	struct run_shared sh;
+	char buf[64];
+	int fd;
+
+	if (run_st.cg_made) {
+		run_st.cg_made = false;
+		run_cgroup_remove(run_st.cgdir);
+	}
+	/* Release the watches armed on CMD's sockets: debug registers. */
+	if (run_st.watching && run_st.set) {
+		for (int i = 0; i < run_st.set->n; i++) {
+			snprintf(buf, sizeof(buf), "unwatch=%s",
+				 run_st.set->v[i].cookie);
+			control_try(buf);
+		}
+	}
+	if (!run_st.state_held)
+		return;
+	run_st.state_held = false;
+	fd = run_state_lock(&sh);
+	if (fd < 0) {
+		sh.grace = run_grace;
+		sh.track = run_track;
+		sh.watch_pid = run_st.watching ? getpid() : 0;
+	}
+	for (int i = 0; i < sh.npids; i++)
+		if (sh.pids[i] == getpid())
+			sh.pids[i--] = sh.pids[--sh.npids];
+	if (run_st.watching && sh.watch_pid == getpid()) {
+		control_try("watch_next=off");
+		sh.watch_pid = 0;
+	}
+	if (!sh.npids) {
+		if (sh.grace >= 0) {
+			snprintf(buf, sizeof(buf), "grace_ms=%lld", sh.grace);
+			control_try(buf);
+		}
+		if (sh.track == 0)
+			control_try("track=off");
+	}
+	run_state_unlock(fd, &sh);
+}
+
+/*
+ * Set grace_ms=0, track=on and watch_next in one write (all or nothing),
+ * recording this run in the shared state first.
+ */
+static void run_setup_tunables(void)
+{
+	struct run_shared sh;
+	char buf[512];
+	int fd, e;
+
+	run_grace = control_get("grace_ms");
+	run_track = control_get("track");
+	fd = run_state_lock(&sh);
+	if (fd >= 0 && !sh.npids) {
+		/* None running: unless a killed run saved them, now's are true. */
+		if (sh.grace < 0) {
+			sh.grace = run_grace;
+			sh.track = run_track;
+		}
+	}
+	if (opt.watch && sh.watch_pid) {
+		run_state_unlock(fd, &sh);
+		fail("another sockleak run (pid %d) is watching: watch_next is one filter for the whole module; run without --watch, or after it",
+		     sh.watch_pid);
+	}
+	snprintf(buf, sizeof(buf), "grace_ms=0\ntrack=on%s%s\n",
+		 opt.watch ? "\nwatch_next=" : "", opt.watch ? opt.watch : "");
+	e = control_try(buf);
+	if (e) {
+		run_state_unlock(fd, &sh);
+		if (e == EINVAL && opt.watch)
+			fail("the module rejected --watch `%s`: an unknown key, protocol or family name, or a value out of range (nothing was changed)",
+			     opt.watch);
+		fail("cannot set grace_ms=0 and track=on: %s (nothing was changed)",
+		     strerror(e));
+	}
+	if (fd >= 0 && sh.npids < (int)(sizeof(sh.pids) / sizeof(sh.pids[0])))
+		sh.pids[sh.npids++] = getpid();
+	if (opt.watch)
+		sh.watch_pid = getpid();
+	run_st.watching = opt.watch != NULL;
+	run_st.state_held = true;
+	run_state_unlock(fd, &sh);
+}
+
+/*
+ * Start CMD in cgroup @cgdir. The child reports a failed exec through a
+ * close-on-exec pipe: *exec_err is then its errno.
+ */
+static pid_t run_start(char **argv, const char *cgdir, int *exec_err)
+{
+	int p[2], e = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		fail("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (!pid) {
+		char procs[600];
+		int fd;
+
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgdir);
+		fd = open(procs, O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			e = errno;
+			fprintf(stderr, "sockleak: cannot join %s: %s\n", cgdir,
+				strerror(e));
+		} else {
+			close(fd);
+			execvp(argv[0], argv);
+			e = errno;
+			fprintf(stderr, "sockleak: cannot run %s: %s\n", argv[0],
+				strerror(e));
+		}
+		if (write(p[1], &e, sizeof(e)) != sizeof(e))
+			_exit(127);
+		_exit(127);
+	}
+	close(p[1]);
+	if (read(p[0], &e, sizeof(e)) != sizeof(e))
+		e = 0;
+	close(p[0]);
+	*exec_err = e;
+	return pid;
+}
+
 int cmd_run(int argc, char **argv)
 {
-	char cgdir[512], cg[128], buf[256];
-	struct run_sock *v;
-	long long grace, track;
+	int leaks = 0, pending = 0, timers = 0, freed = 0, status = 0;
+	int procs_left;
+	int timeout = opt.timeout > 0 ? opt.timeout : 30, exec_err, rc;
+	struct run_set set = { 0 };
+	struct sigaction sa;
+	char cg[128], buf[256];
+	bool cmd_killed;
 	double deadline;
-	int n = 0, leaks = 0, pending = 0, timers = 0, freed = 0, status;
-	int timeout = opt.timeout > 0 ? opt.timeout : 30;
 	struct stat st;
 	pid_t pid;
 
@@ -245,52 +569,44 @@ int cmd_run(int argc, char **argv)
 	if (stat(buf, &st))
 		fail("run needs cgroup v2 mounted at %s (its sockets are told apart by their cgroup)",
 		     cgroupfs());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = run_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	run_st.set = &set;
+	atexit(run_cleanup);
+
 	snprintf(cg, sizeof(cg), "/sockleak-run-%d", (int)getpid());
-	snprintf(cgdir, sizeof(cgdir), "%s%s", cgroupfs(), cg);
-	if (mkdir(cgdir, 0755))
-		fail("cannot create cgroup %s: %s", cgdir, strerror(errno));
-	v = calloc(RUN_MAX, sizeof(*v));
-	if (!v)
-		fail("out of memory");
+	snprintf(run_st.cgdir, sizeof(run_st.cgdir), "%s%s", cgroupfs(), cg);
+	run_setup_tunables();
+	if (mkdir(run_st.cgdir, 0755))
+		fail("cannot create cgroup %s: %s", run_st.cgdir,
+		     strerror(errno));
+	run_st.cg_made = true;
 
-	grace = control_get("grace_ms");
-	track = control_get("track");
-	control_set("grace_ms=0", NULL);
-	if (track != 1)
-		control_set("track=on",
-			    "closed-socket tracking (`track` command)");
-	if (opt.watch) {
-		snprintf(buf, sizeof(buf), "watch_next=%s", opt.watch);
-		control_set(buf, "refcount watchpoints (`watch_next`)");
-	}
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		fail("fork: %s", strerror(errno));
-	if (!pid) {
-		char procs[600];
-		int fd;
-
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgdir);
-		fd = open(procs, O_WRONLY);
-		if (fd < 0 || write(fd, "0", 1) != 1) {
-			fprintf(stderr, "sockleak: cannot join %s: %s\n", cgdir,
-				strerror(errno));
-			_exit(127);
-		}
-		close(fd);
-		execvp(argv[0], argv);
-		fprintf(stderr, "sockleak: cannot run %s: %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
+	pid = run_start(argv, run_st.cgdir, &exec_err);
 	/* CMD's sockets are listed while it runs, so their frees are seen. */
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		run_round(v, &n, cg);
+	while ((rc = waitpid(pid, &status, WNOHANG)) == 0 && !run_signal) {
+		run_round(&set, cg);
 		usleep(POLL_MS * 1000);
 	}
-	if (WIFEXITED(status))
+	if (rc == 0) {
+		/* Interrupted: CMD and its children go with the cgroup. */
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	} else if (rc < 0) {
+		fail("waiting for %s: %s", argv[0], strerror(errno));
+	}
+	cmd_killed = !exec_err && !run_signal && WIFSIGNALED(status);
+	if (exec_err)
+		printf("sockleak run: %s could not be started: %s\n", argv[0],
+		       strerror(exec_err));
+	else if (WIFEXITED(status))
 		printf("sockleak run: %s exited with status %d\n", argv[0],
 		       WEXITSTATUS(status));
 	else
@@ -298,28 +614,31 @@ int cmd_run(int argc, char **argv)
 		       WTERMSIG(status));
 
 	deadline = mono_s() + timeout;
-	do {
-		run_round(v, &n, cg);
-		if (run_settled(v, n) && !cg_procs(cgdir))
+	while (!run_signal) {
+		run_round(&set, cg);
+		if ((run_settled(&set) && !cg_procs(run_st.cgdir)) ||
+		    mono_s() >= deadline)
 			break;
 		usleep(POLL_MS * 1000);
-	} while (mono_s() < deadline);
+	}
 
-	for (int i = 0; i < n; i++) {
-		if (v[i].freed)
+	for (int i = 0; i < set.n; i++) {
+		const struct run_sock *s = &set.v[i];
+
+		if (s->freed)
 			freed++;
-		else if (run_is_leak(&v[i]))
+		else if (run_is_leak(s))
 			leaks++;
-		else if (!strcmp(v[i].verdict, "timer"))
+		else if (!strcmp(s->verdict, "timer"))
 			timers++;
 		else
 			pending++;
 	}
-	for (int i = 0; i < n; i++)
-		if (run_is_leak(&v[i]))
-			run_report_leak(&v[i]);
-	for (int i = 0; i < n; i++) {
-		const struct run_sock *s = &v[i];
+	for (int i = 0; i < set.n; i++)
+		if (run_is_leak(&set.v[i]))
+			run_report_leak(&set.v[i]);
+	for (int i = 0; i < set.n; i++) {
+		const struct run_sock *s = &set.v[i];
 
 		if (s->freed || run_is_leak(s))
 			continue;
@@ -327,26 +646,39 @@ int cmd_run(int argc, char **argv)
 			printf("timer: socket %s (%s %s) ends on its own in %lld ms\n",
 			       s->cookie, s->proto, s->state,
 			       s->timer_left_ms);
+		else if (run_signal)
+			printf("pending: socket %s (%s %s, verdict %s) still held when the run was interrupted\n",
+			       s->cookie, s->proto, s->state, s->verdict);
 		else
 			printf("pending: socket %s (%s %s, verdict %s) still held when the %d s timeout ran out\n",
 			       s->cookie, s->proto, s->state, s->verdict,
 			       timeout);
 	}
-	if (cg_procs(cgdir))
-		printf("pending: %d processes of %s still running when the timeout ran out\n",
-		       cg_procs(cgdir), cgdir);
-	printf("sockleak run: %d sockets: %d freed, %d on a timer, %d pending, %d leaked\n",
-	       n, freed, timers, pending, leaks);
-
-	if (opt.watch)
-		control_set("watch_next=off", NULL);
-	if (grace >= 0) {
-		snprintf(buf, sizeof(buf), "grace_ms=%lld", grace);
-		control_set(buf, NULL);
+	procs_left = cg_procs(run_st.cgdir);
+	if (procs_left) {
+		printf("pending: %d processes of %s still running when the %s; killed\n",
+		       procs_left, run_st.cgdir,
+		       run_signal ? "run was interrupted" : "timeout ran out");
 	}
-	if (track == 0)
-		control_set("track=off", NULL);
-	rmdir(cgdir);
-	free(v);
-	return leaks ? 1 : 0;
+	printf("sockleak run: %d sockets: %d freed, %d on a timer, %d pending, %d leaked\n",
+	       set.n, freed, timers, pending, leaks);
+	if (run_signal)
+		printf("sockleak run: interrupted by signal %d\n", run_signal);
+	fflush(stdout);
+
+	run_cleanup();
+	free(set.v);
+	free(set.idx);
+	run_st.set = NULL;
+	if (run_signal)
+		return 128 + run_signal;
+	if (exec_err)
+		return RUN_EXEC_FAILED;
+	if (leaks)
+		return RUN_LEAKS;
+	if (pending || procs_left)
+		return RUN_PENDING;
+	if (cmd_killed)
+		return RUN_CMD_KILLED;
+	return RUN_OK;
 }

@@ -172,6 +172,7 @@ int cmd_watch_next(void);
 int cmd_run(int argc, char **argv);
 /* control.c: write @line to control; @what names the feature in errors. */
 int control_set(const char *line, const char *what);
+int control_try(const char *line);
 int cmd_snapshot(int argc, char **argv);
 
 #endif

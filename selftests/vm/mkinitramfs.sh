@@ -69,6 +69,8 @@ cp "$moddir/src/sockleak.ko" "$root/lib/modules/$krel/extra/"
 cp "$moddir/faultmod/sockleak_holdref.ko" "$root/lib/modules/$krel/extra/"
 for m in drivers/net/veth net/ipv4/inet_diag net/ipv4/tcp_diag \
 	 net/ipv4/udp_diag net/mptcp/mptcp_diag net/vmw_vsock/vsock \
+	 net/vmw_vsock/vmw_vsock_virtio_transport_common \
+	 net/vmw_vsock/vsock_loopback \
 	 net/unix/unix_diag net/netlink/netlink_diag net/packet/af_packet_diag; do
 	mkdir -p "$root/lib/modules/$krel/kernel/$(dirname $m)"
 	if grep -q "^kernel/$m.ko\$" "$kmods/modules.builtin" 2>/dev/null; then
@@ -86,6 +88,35 @@ for m in drivers/net/veth net/ipv4/inet_diag net/ipv4/tcp_diag \
 		exit 1
 	fi
 done
+# copy_mod NAME: a distro module found by its name, and the modules it
+# depends on (modinfo), wherever this kernel keeps them; 1 when absent.
+copy_mod() {
+	local name=$1 dir=$kmods f rel d
+	[ -d "$kmods/kernel" ] && dir=$kmods/kernel
+	grep -q "/${name//_/[-_]}\.ko\$" "$kmods/modules.builtin" && return 0
+	f=$(find "$dir" -regextype posix-extended \
+		-regex ".*/${name//_/[-_]}\.ko(\.xz|\.zst)?" | head -n 1)
+	[ -n "$f" ] || return 1
+	rel=kernel/${f#"$dir"/}
+	rel=${rel%.xz}
+	rel=${rel%.zst}
+	[ -e "$root/lib/modules/$krel/$rel" ] && return 0
+	mkdir -p "$root/lib/modules/$krel/$(dirname "$rel")"
+	case $f in
+	*.xz) xz -dc "$f" >"$root/lib/modules/$krel/$rel" ;;
+	*.zst) zstd -qdc "$f" >"$root/lib/modules/$krel/$rel" ;;
+	*) cp "$f" "$root/lib/modules/$krel/$rel" ;;
+	esac
+	for d in $(modinfo -F depends "$f" | tr ',' ' '); do
+		copy_mod "$d" || return 1
+	done
+}
+# Bluetooth (families_test): every Debian kernel has it; a self-built
+# tree may not (the test skips there).
+if ! copy_mod bluetooth && [ -z "${SOCKLEAK_KDIR:-}" ]; then
+	echo "mkinitramfs: bluetooth (or a module it needs) not found in $kmods" >&2
+	exit 1
+fi
 cp "$kmods/modules.builtin" "$kmods/modules.builtin.modinfo" \
 	"$root/lib/modules/$krel/"
 (cd "$root/lib/modules/$krel" && find kernel extra -name '*.ko' | sort) \
