@@ -32,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
-ktap_set_plan 20
+ktap_set_plan 21
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
@@ -67,7 +67,7 @@ sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 
 if ! sl_have_module sockleak_holdref; then
 	sl_skip "no sockleak_holdref module" \
-		run-leak run-stacks refs refs-json refs-error run-unix \
+		run-leak run-stacks run-unwatched refs refs-json refs-error run-unix \
 		run-many sockets-family watch-next-bad-proto
 else
 	modprobe sockleak_holdref && [ -w $HR ] ||
@@ -84,6 +84,15 @@ else
 	sl_check "run: the leak's stacks and the function that took the reference" \
 		sh -c "grep -q '^  reference never put, taken in: holdref_take+' /tmp/run2.out && grep -q '^  allocation stack:' /tmp/run2.out && grep -q '^    inet_csk_accept\|^    sk_clone' /tmp/run2.out"
 
+	# run released its watches; refs reads a watch armed by hand
+	# the same way, on leaky run directly.
+	echo release >$HR
+	sl_check "run released the watches it armed: refs of $held says not watched" \
+		sh -c "! '$SL' refs '$held' >/dev/null 2>&1"
+	"$SL" track on >/dev/null
+	"$SL" set watch_next=port:7704,count:3 >/dev/null
+	held=$("$here/leaky" -p 7700 -i 100 -t 3 -L -D 1000 2>&1 |
+		sed -n 's/.* held=\([0-9a-f]*\).*/\1/p')
 	"$SL" refs "$held" >/tmp/refs.out 2>&1
 	rc=$?
 	"$SL" refs -v "$held" | while read -r l; do sl_log "$l"; done
@@ -97,6 +106,8 @@ else
 	sl_check "refs of a socket not watched: exit 2, says how to arm (rc=$rc)" \
 		sh -c "[ $rc = 2 ] && grep -q 'sockleak set watch=7fffffffffff' /tmp/refs.err"
 	echo release >$HR
+	"$SL" set watch_next=off "unwatch=$held" >/dev/null 2>&1
+	"$SL" track off >/dev/null
 
 	# Any family: an AF_UNIX dgram socket that holdref keeps after
 	# sltool closed it is CMD's leak like a TCP one.
