@@ -83,7 +83,11 @@ static void memcg_info(struct cgroup_subsys_state *css,
 	mi->root = !css->parent;
 	if (css->parent)
 		mi->parent_ino = cgroup_ino(css->parent->cgroup);
-	mi->online = mem_cgroup_online(memcg);
+	/*
+	 * Dying as soon as its rmdir returns (css_is_dying()), before the
+	 * kernel's offline work clears CSS_ONLINE.
+	 */
+	mi->online = mem_cgroup_online(memcg) && !css_is_dying(css);
 	mi->v1 = !cgroup_subsys_on_dfl(memory_cgrp_subsys);
 	mi->has_tcpmem = sockleak_memcg_tcpmem(memcg, &mi->tcpmem_pages,
 					       &mi->tcpmem_active);

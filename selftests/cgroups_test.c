@@ -277,7 +277,7 @@ static bool in_suspects(unsigned long long id)
 TEST_F_TIMEOUT(cg, removed_cgroup_is_dying_until_sockets_freed,
 	       SL_HEAVY_TIMEOUT)
 {
-	char line[4096], v[256];
+	char line[4096], v[256], *r;
 	unsigned long long id;
 	struct hold_ss ss;
 
@@ -288,6 +288,16 @@ TEST_F_TIMEOUT(cg, removed_cgroup_is_dying_until_sockets_freed,
 	ASSERT_EQ(0, hold_move_to_root(&self->d));
 	ASSERT_EQ(0, rmdir(CG_D));
 
+	/*
+	 * Dying as soon as rmdir returns (css_is_dying()), not only once
+	 * the kernel's offline work has run.
+	 */
+	r = sl_read_file(SL_DIR "/cgroups");
+	ASSERT_NE(NULL, r);
+	ASSERT_TRUE(cg_line(r, id, line, sizeof(line)));
+	free(r);
+	ASSERT_TRUE(sl_kv(line, "state", v, sizeof(v)));
+	EXPECT_STREQ("dying", v);
 	ASSERT_TRUE(settle(&self->d, id, line, sizeof(line), &ss, true));
 	check_line(_metadata, line, &ss, "dying");
 	check_vs_sockets(_metadata, line, id);
