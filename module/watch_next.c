@@ -11,7 +11,8 @@
  * children have none), netns:INUM, count:N (filter.c).
  * "watch_next=off" cancels. It needs the track probes (track=on):
  * they call sockleak_watch_new() at allocation and clone, and
- * sockleak_watch_state() when a TCP socket connects or listens (where a
+ * sockleak_watch_state() when a TCP socket (not SCTP, not DCCP, which
+ * pass the same tracepoint) connects or listens (where a
  * port filter is matched: an allocated socket has no port yet).
  * Registering a watchpoint sleeps, so a match is queued and armed by a
  * work item; what happened in between is missed, and the report says how
@@ -192,8 +193,15 @@ void sockleak_watch_state(struct sock *sk, int newstate)
 	if (likely(atomic_read(&watch_next_left) <= 0) || !watch_next.port ||
 	    (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN))
 		return;
-	proto = sk->sk_protocol == IPPROTO_MPTCP ? IPPROTO_MPTCP :
-		IPPROTO_TCP;
+	/*
+	 * inet_sock_set_state fires for SCTP (and DCCP) sockets too: only
+	 * TCP's connect and listen are this hook's. (An MPTCP socket never
+	 * passes it: mptcp_set_state() has no tracepoint; its subflows are
+	 * TCP sockets.)
+	 */
+	proto = sockleak_inet_proto(sk);
+	if (proto != IPPROTO_TCP)
+		return;
 	if (!watch_next_match(sk, proto, in_task(), true))
 		return;
 	watch_next_queue(sk, proto, ktime_get_ns(),

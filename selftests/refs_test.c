@@ -702,6 +702,53 @@ TEST_F_TIMEOUT(refs, watch_next_port, 120)
 }
 
 /*
+ * An SCTP listener passes the same state tracepoint as TCP's listen: a
+ * port filter must not arm it (it was armed and labelled tcp). The TCP
+ * listener that then listens on the same port number is the one armed.
+ */
+TEST_F_TIMEOUT(refs, watch_next_port_not_sctp, 120)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	unsigned long long got[2];
+	char cmd[96], *b;
+	int s, t, port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* Every Debian kernel has sctp.ko (mkinitramfs.sh insists). */
+	if (system("modprobe sctp 2>/dev/null") &&
+	    system("grep -q '^sctp ' /proc/modules"))
+		SKIP(return, "this kernel has no SCTP module");
+	s = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	ASSERT_LE(0, s) TH_LOG("SCTP socket: %s", strerror(errno));
+	ASSERT_EQ(0, bind(s, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, getsockname(s, (struct sockaddr *)&a, &len));
+	port = ntohs(a.sin_port);
+	ASSERT_EQ(0, sl_control("track=on"));
+	snprintf(cmd, sizeof(cmd), "watch_next=port:%d,count:1", port);
+	ASSERT_EQ(0, sl_control(cmd));
+	ASSERT_EQ(0, listen(s, 1));
+	sl_msleep(500);
+	EXPECT_EQ(0, next_field("armed")) TH_LOG("the SCTP listener was armed");
+	EXPECT_EQ(1, next_field("left"));
+
+	t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, t);
+	ASSERT_EQ(0, bind(t, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(t, 1));
+	ASSERT_TRUE(next_armed(1));
+	ASSERT_EQ(1, cookies_of("listen", got, 2));
+	EXPECT_EQ(sl_sock_cookie(t), got[0]);
+	self->watched[self->nwatched++] = got[0];
+	b = refs_block(got[0]);
+	ASSERT_NE(NULL, b);
+	EXPECT_NE(NULL, strstr(b, " proto=tcp ")) TH_LOG("%.200s", b);
+	free(b);
+	close(t);
+	close(s);
+}
+
+/*
  * watch_next by the creating task's name: the next UDP socket this test
  * creates is armed from its allocation (origin=alloc, armed_after_us
  * says how late); its history balances when it is freed.

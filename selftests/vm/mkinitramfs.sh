@@ -111,12 +111,20 @@ copy_mod() {
 		copy_mod "$d" || return 1
 	done
 }
-# Bluetooth (families_test): every Debian kernel has it; a self-built
-# tree may not (the test skips there).
-if ! copy_mod bluetooth && [ -z "${SOCKLEAK_KDIR:-}" ]; then
-	echo "mkinitramfs: bluetooth (or a module it needs) not found in $kmods" >&2
-	exit 1
-fi
+# Bluetooth (families_test), SCTP (refs_test): every Debian kernel has
+# them; a self-built tree may not (the tests skip there).
+for m in bluetooth sctp; do
+	if ! copy_mod $m && [ -z "${SOCKLEAK_KDIR:-}" ]; then
+		echo "mkinitramfs: $m (or a module it needs) not found in $kmods" >&2
+		exit 1
+	fi
+done
+# SCTP's checksum: the "crc32c" shash its libcrc32c (6.x, a soft
+# dependency) or crc32c (7.x) asks the crypto API for, whichever module
+# this kernel names it.
+for m in crc32c_generic crc32c_cryptoapi; do
+	copy_mod $m || true
+done
 cp "$kmods/modules.builtin" "$kmods/modules.builtin.modinfo" \
 	"$root/lib/modules/$krel/"
 (cd "$root/lib/modules/$krel" && find kernel extra -name '*.ko' | sort) \
