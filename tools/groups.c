@@ -149,9 +149,12 @@ void group_explain(char *buf, size_t len, const struct report *r,
 		k += snprintf(buf + k, len - k,
 			      ", the kernel will never free them");
 	if (k < len && pid && strcmp(pid, "-")) {
+		/* A tracked (closed) socket's pid is its closer, no holder. */
+		bool closed = !strcmp(rec_get(x, "kind") ?: "", "tracked");
+
 		unescape(name, sizeof(name), comm ? comm : "?");
-		k += snprintf(buf + k, len - k, ", all held by pid %s (%s)",
-			      pid, name);
+		k += snprintf(buf + k, len - k, ", all %s by pid %s (%s)",
+			      closed ? "closed" : "held", pid, name);
 		if (k < len && g->fd_min >= 0 && g->fd_min != g->fd_max)
 			k += snprintf(buf + k, len - k, ", fds %lld-%lld",
 				      g->fd_min, g->fd_max);

@@ -378,21 +378,26 @@ cp "$td/leaky2/"* "$G/"
 	done
 	printf 'kind=socket id=9 bytes=4096 age_ms=5100 pid=155 comm=leaky fd=5 proto=tcp state=CLOSE-WAIT err=0 verdict=owner reason=close_wait explain=CLOSE_WAIT for 5.1s\n'
 	printf 'kind=socket id=8 bytes=0 age_ms=- pid=- comm=- fd=- proto=tcp state=FIN-WAIT-1 err=0 verdict=never reason=no_timer explain=orphan in FIN-WAIT-1 with no retransmit, probe or keepalive timer armed: TCP will never time it out\n'
+	for id in 30 31 32; do
+		printf 'kind=tracked id=%s bytes=0 age_ms=900 pid=68 comm=tun fd=- proto=udp state=UNCONN err=0 verdict=never reason=not_freed explain=closed 0.9s ago by pid 68 (tun) but not freed\n' $id
+	done
 } >"$G/suspects"
 check "suspects: one row per group, never first, then by bytes" \
 	"$("$bin" --debugfs "$G" suspects | tail -n +2 | awk '{print $1 "/" $2}' | tr '\n' ' ')" \
-	"socket/8 socket/3 socket/9 "
+	"socket/8 tracked/3 socket/3 socket/9 "
 check "suspects: the group's row sums and names the owner and fds" \
-	"$("$bin" --debugfs "$G" suspects | grep '3 sockets' | tr -s ' ' | cut -d' ' -f4-6,9-)" \
+	"$("$bin" --debugfs "$G" suspects | grep '3 tcp sockets' | tr -s ' ' | cut -d' ' -f4-6,9-)" \
 	"24576 200 139 unhashed_mem - 3 tcp sockets in UNCONN reset by peer, unhashed (ss cannot see them), 8 KiB held each (24 KiB), all held by pid 139 (repro), fds 18-20"
+check "suspects: a group of closed sockets names who closed them, not a holder" \
+	"$("$bin" --debugfs "$G" suspects | grep -c -e 'all closed by pid 68 (tun)')" 1
 check "suspects --all: one row each" \
-	"$("$bin" --debugfs "$G" suspects --all | tail -n +2 | wc -l)" 5
+	"$("$bin" --debugfs "$G" suspects --all | tail -n +2 | wc -l)" 8
 check "overview: groups counted, the group row shown" \
-	"$("$bin" --debugfs "$G" | grep -c -e '5 suspects in 3 groups' -e '3 sockets')" 2
+	"$("$bin" --debugfs "$G" | grep -c -e '8 suspects in 4 groups' -e '3 tcp sockets' -e '3 udp sockets')" 3
 "$bin" --debugfs "$G" --json >"$tmp/gj"
 check "--json overview: suspects one by one and their groups" \
 	"$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["suspects"]), [(g["count"], g["fd_min"], g["fd_max"], len(g["ids"])) for g in d["suspect_groups"]])' <"$tmp/gj")" \
-	"5 [(1, -1, -1, 1), (3, 18, 20, 3), (1, 5, 5, 1)]"
+	"8 [(1, -1, -1, 1), (3, -1, -1, 3), (3, 18, 20, 3), (1, 5, 5, 1)]"
 
 # Prometheus with every report present.
 SOCKLEAK_CGROUPFS=$cg RP --prom >"$tmp/prom2"
