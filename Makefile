@@ -142,7 +142,14 @@ check-debug: deps tools selftests
 deb:
 	selftests/vm/deb.sh
 
-check-install: deb
+# "make deb" from a release tarball (no .git): HEAD as git archive makes
+# it, unpacked in build/deb-tarball/.
+deb-tarball:
+	rm -rf $(BUILD)/deb-tarball && mkdir -p $(BUILD)/deb-tarball
+	git archive HEAD | tar -x -C $(BUILD)/deb-tarball
+	$(MAKE) -C $(BUILD)/deb-tarball deb
+
+check-install: deb deb-tarball
 	selftests/vm/check-install.sh
 
 clean: module-clean
@@ -150,4 +157,4 @@ clean: module-clean
 	rm -rf $(BUILD)
 
 .PHONY: all module module-clean tools deps selftests check demo stress bench \
-	check-debug deb check-install clean
+	check-debug deb deb-tarball check-install clean

@@ -8,7 +8,9 @@
 #   1. host build dependencies (debhelper, dh-dkms, lintian...) installed
 #      with apt-get when missing (as root, like deps.sh);
 #   2. the tracked and new, not ignored, files of the work tree
-#      (git ls-files) copied to build/deb/src/sockleak-VERSION/, so that
+#      (git ls-files; outside a git checkout, a release tarball: every
+#      file but build/ and build products) copied to
+#      build/deb/src/sockleak-VERSION/, so that
 #      dpkg-buildpackage, which writes its results to the parent
 #      directory, never touches the repository;
 #   3. dpkg-buildpackage -us -uc -b there; debian/rules refuses to build
@@ -48,13 +50,22 @@ fi
 start=$(date +%s)
 rm -rf "$out"
 mkdir -p "$src"
-(cd "$top" && git ls-files -z --cached --others --exclude-standard |
-	while IFS= read -r -d '' f; do
-		# Deleted but not yet committed: not part of the tree.
-		if [ -e "$f" ] || [ -L "$f" ]; then
-			printf '%s\0' "$f"
-		fi
-	done | tar --null --no-recursion -T - -cf -) | tar -xf - -C "$src"
+# The top of a git checkout (not a tarball unpacked inside another one).
+if [ "$(git -C "$top" rev-parse --show-toplevel 2>/dev/null)" = "$top" ]; then
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do
+			# Deleted but not yet committed: not part of the tree.
+			if [ -e "$f" ] || [ -L "$f" ]; then
+				printf '%s\0' "$f"
+			fi
+		done | tar --null --no-recursion -T - -cf -) | tar -xf - -C "$src"
+else
+	# A release tarball, no git: the tree as it is, less what builds make.
+	echo "deb: $top is no git checkout: packaging the tree as it is" >&2
+	(cd "$top" && tar --exclude=./build --exclude='*.o' --exclude='*.ko' \
+		--exclude='*.cmd' --exclude=./tools/sockleak -cf - .) |
+		tar -xf - -C "$src"
+fi
 
 echo "deb: dpkg-buildpackage -us -uc -b in $src" >&2
 if ! (cd "$src" && dpkg-buildpackage -us -uc -b) >"$log" 2>&1; then
