@@ -51,7 +51,7 @@ start=$(date +%s)
 rm -rf "$out"
 mkdir -p "$src"
 # The top of a git checkout (not a tarball unpacked inside another one).
-if [ "$(git -C "$top" rev-parse --show-toplevel 2>/dev/null)" = "$top" ]; then
+if [ "$(git -C "$top" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$top" && pwd -P)" ]; then
 	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
 		while IFS= read -r -d '' f; do
 			# Deleted but not yet committed: not part of the tree.
