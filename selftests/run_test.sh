@@ -14,7 +14,7 @@
 #                          family is CMD's leak like a TCP one)
 #   sockleak refs COOKIE   names holdref_take, in text and JSON
 #                          and 4200 sockets of CMD before its leak do not
-#                          hide it
+#                          hide it; --ktap gives the same as KTAP
 #   sockleak run leaves no trace: a bad --watch filter (exit 2) and a
 #                          CMD that cannot start (exit 4) change nothing;
 #                          SIGINT (exit 130) and a surviving child of CMD
@@ -32,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
-ktap_set_plan 21
+ktap_set_plan 23
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
@@ -68,7 +68,8 @@ sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 if ! sl_have_module sockleak_holdref; then
 	sl_skip "no sockleak_holdref module" \
 		run-leak run-stacks run-unwatched refs refs-json refs-error run-unix \
-		run-many sockets-family watch-next-bad-proto
+		run-ktap-leak run-ktap-clean run-many sockets-family \
+		watch-next-bad-proto
 else
 	modprobe sockleak_holdref && [ -w $HR ] ||
 		ktap_exit_fail_msg "modprobe sockleak_holdref failed, or no $HR"
@@ -119,6 +120,21 @@ else
 	sl_check "run, an AF_UNIX socket held by holdref: exit 1, exactly $ck leaked, proto unix (rc=$rc)" \
 		sh -c "[ $rc = 1 ] && [ -n '$ck' ] && [ '$leaks' = '$ck ' ] && grep -q '^leak: socket $ck (unix ' /tmp/run5.out"
 	echo release >$HR
+
+	# --ktap: the same verdicts as KTAP for CI: the leak a "not ok" case,
+	# every other line a "# " diagnostic (CMD's own output aside).
+	"$SL" run --ktap --timeout 20 -- "$here/sltool" leak 1 2 0 >/tmp/run14.out 2>&1
+	rc=$?
+	ck=$(sed -n 's/^cookie=//p' /tmp/run14.out)
+	other=$(grep -v -E '^(TAP version 13|(not )?ok [0-9]+ |1\.\.[0-9]+$|# |cookie=)' /tmp/run14.out | wc -l)
+	sl_log "$(grep -v '^# ' /tmp/run14.out)"
+	sl_check "run --ktap, a leak: exit 1, not ok for $ck, a plan, nothing else unprefixed (rc=$rc, $other other lines)" \
+		sh -c "[ $rc = 1 ] && [ -n '$ck' ] && head -n 1 /tmp/run14.out | grep -q '^TAP version 13$' && grep -q '^not ok [0-9]* socket $ck (unix ' /tmp/run14.out && tail -n 1 /tmp/run14.out | grep -q '^1\.\.[0-9]*$' && [ $other = 0 ]"
+	echo release >$HR
+	"$SL" run --ktap -- true >/tmp/run15.out 2>&1
+	rc=$?
+	sl_check "run --ktap, nothing leaked: exit 0, every case ok (rc=$rc)" \
+		sh -c "[ $rc = 0 ] && ! grep -q '^not ok' /tmp/run15.out && grep -q '^ok 1 command started and all its processes ended$' /tmp/run15.out && grep -q '^1\.\.1$' /tmp/run15.out"
 
 	# More sockets than the first 4096: 4200 UDP sockets of CMD are seen
 	# before its one leak, which must still be reported.

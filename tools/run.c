@@ -42,11 +42,15 @@
  *   4  CMD could not be started (exec failed)
  *   5  no leak, but CMD was killed by a signal
  *   128+N  this run was interrupted by signal N (what it saw is reported)
- * CMD's own exit status is printed, not returned.
+ * CMD's own exit status is printed, not returned. --ktap prints the same
+ * as KTAP (TAP version 13) for CI runners: a test case per socket of
+ * CMD (not ok: leaked or still held) and one for CMD itself, the rest
+ * as "# " lines; the exit status is the same.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +83,24 @@ struct run_sock {
 	bool present;		/* listed in this round */
 	bool freed;		/* listed before, gone now */
 };
+
+/* A line (or lines) of the report: "# " before each in KTAP mode. */
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+{
+	char buf[4096], *line, *save;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!opt.ktap) {
+		fputs(buf, stdout);
+		return;
+	}
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("# %s\n", line);
+}
 
 static double mono_s(void)
 {
@@ -259,14 +281,14 @@ static void run_report_leak(const struct run_sock *s)
 {
 	struct report t, su;
 
-	printf("leak: socket %s (%s %s, refcnt %lld): never freed\n",
+	say("leak: socket %s (%s %s, refcnt %lld): never freed\n",
 	       s->cookie, s->proto, s->state, s->refcnt);
 	if (load(&su, "suspects", FMT_KV, true)) {
 		for (int i = 0; i < su.n; i++) {
 			const char *id = get_or(&su.recs[i], "id");
 
 			if (!strcmp(id, s->cookie)) {
-				printf("  %s\n", get_or(&su.recs[i], "explain"));
+				say("  %s\n", get_or(&su.recs[i], "explain"));
 				break;
 			}
 		}
@@ -279,21 +301,55 @@ static void run_report_leak(const struct run_sock *s)
 
 		if (strcmp(get_or(x, "cookie"), s->cookie))
 			continue;
-		printf("  allocated by pid %s (%s), closed by pid %s (%s)\n",
+		say("  allocated by pid %s (%s), closed by pid %s (%s)\n",
 		       get_or(x, "alloc_pid"), get_or(x, "alloc_comm"),
 		       get_or(x, "close_pid"), get_or(x, "close_comm"));
-		printf("  teardown steps that ran: %s; never ran: %s\n",
+		say("  teardown steps that ran: %s; never ran: %s\n",
 		       get_or(x, "steps"), get_or(x, "missing"));
 		if (strcmp(get_or(x, "held_by"), "-"))
-			printf("  reference never put, taken in: %s\n",
+			say("  reference never put, taken in: %s\n",
 			       get_or(x, "held_by"));
-		printf("  allocation stack:\n");
-		print_frames(stdout, "    ", get_or(x, "alloc_stack"));
-		printf("  close stack:\n");
-		print_frames(stdout, "    ", get_or(x, "close_stack"));
+		say("  allocation stack:\n");
+		print_frames(stdout, opt.ktap ? "#     " : "    ",
+			     get_or(x, "alloc_stack"));
+		say("  close stack:\n");
+		print_frames(stdout, opt.ktap ? "#     " : "    ",
+			     get_or(x, "close_stack"));
 		break;
 	}
 	report_free(&t);
+}
+
+/*
+ * KTAP for CI (TAP version 13, the plan last): a case per socket of CMD,
+ * ok when freed or on a timer, not ok when leaked or still held; then
+ * one for CMD itself: started, and none of its processes left.
+ */
+static void run_ktap(const struct run_set *set, int exec_err, int procs_left)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++) {
+		const struct run_sock *s = &set->v[i];
+
+		if (s->freed)
+			printf("ok %d socket %s (%s %s) freed\n", i + 1,
+			       s->cookie, s->proto, s->state);
+		else if (run_is_leak(s))
+			printf("not ok %d socket %s (%s %s) leaked, refcnt %lld\n",
+			       i + 1, s->cookie, s->proto, s->state, s->refcnt);
+		else if (!strcmp(s->verdict, "timer"))
+			printf("ok %d socket %s (%s %s) on a timer, ends in %lld ms\n",
+			       i + 1, s->cookie, s->proto, s->state,
+			       s->timer_left_ms);
+		else
+			printf("not ok %d socket %s (%s %s) still held, verdict %s\n",
+			       i + 1, s->cookie, s->proto, s->state,
+			       s->verdict);
+	}
+	printf("%s %d command started and all its processes ended\n",
+	       exec_err || procs_left ? "not ok" : "ok", i + 1);
+	printf("1..%d\n", i + 1);
 }
 
 /* What this run changed, for run_cleanup() (atexit and signals). */
@@ -588,6 +644,8 @@ int cmd_run(int argc, char **argv)
 		     strerror(errno));
 	run_st.cg_made = true;
 
+	if (opt.ktap)
+		printf("TAP version 13\n");
 	pid = run_start(argv, run_st.cgdir, &exec_err);
 	/* CMD's sockets are listed while it runs, so their frees are seen. */
 	while ((rc = waitpid(pid, &status, WNOHANG)) == 0 && !run_signal) {
@@ -604,13 +662,13 @@ int cmd_run(int argc, char **argv)
 	}
 	cmd_killed = !exec_err && !run_signal && WIFSIGNALED(status);
 	if (exec_err)
-		printf("sockleak run: %s could not be started: %s\n", argv[0],
+		say("sockleak run: %s could not be started: %s\n", argv[0],
 		       strerror(exec_err));
 	else if (WIFEXITED(status))
-		printf("sockleak run: %s exited with status %d\n", argv[0],
+		say("sockleak run: %s exited with status %d\n", argv[0],
 		       WEXITSTATUS(status));
 	else
-		printf("sockleak run: %s killed by signal %d\n", argv[0],
+		say("sockleak run: %s killed by signal %d\n", argv[0],
 		       WTERMSIG(status));
 
 	deadline = mono_s() + timeout;
@@ -643,27 +701,29 @@ int cmd_run(int argc, char **argv)
 		if (s->freed || run_is_leak(s))
 			continue;
 		if (!strcmp(s->verdict, "timer"))
-			printf("timer: socket %s (%s %s) ends on its own in %lld ms\n",
+			say("timer: socket %s (%s %s) ends on its own in %lld ms\n",
 			       s->cookie, s->proto, s->state,
 			       s->timer_left_ms);
 		else if (run_signal)
-			printf("pending: socket %s (%s %s, verdict %s) still held when the run was interrupted\n",
+			say("pending: socket %s (%s %s, verdict %s) still held when the run was interrupted\n",
 			       s->cookie, s->proto, s->state, s->verdict);
 		else
-			printf("pending: socket %s (%s %s, verdict %s) still held when the %d s timeout ran out\n",
+			say("pending: socket %s (%s %s, verdict %s) still held when the %d s timeout ran out\n",
 			       s->cookie, s->proto, s->state, s->verdict,
 			       timeout);
 	}
 	procs_left = cg_procs(run_st.cgdir);
 	if (procs_left) {
-		printf("pending: %d processes of %s still running when the %s; killed\n",
+		say("pending: %d processes of %s still running when the %s; killed\n",
 		       procs_left, run_st.cgdir,
 		       run_signal ? "run was interrupted" : "timeout ran out");
 	}
-	printf("sockleak run: %d sockets: %d freed, %d on a timer, %d pending, %d leaked\n",
+	say("sockleak run: %d sockets: %d freed, %d on a timer, %d pending, %d leaked\n",
 	       set.n, freed, timers, pending, leaks);
 	if (run_signal)
-		printf("sockleak run: interrupted by signal %d\n", run_signal);
+		say("sockleak run: interrupted by signal %d\n", run_signal);
+	if (opt.ktap)
+		run_ktap(&set, exec_err, procs_left);
 	fflush(stdout);
 
 	run_cleanup();

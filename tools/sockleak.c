@@ -238,7 +238,7 @@ enum opt_id {
 	O_JSON, O_PROM,
 	O_STATE, O_PROTO, O_FAMILY, O_NETNS, O_CGROUP, O_MINMEM, O_FLAG, O_SORT,
 	O_LIMIT, O_INTERVAL, O_COUNT, O_VERBOSE, O_ALL,
-	O_PORT, O_TIMEOUT, O_WATCH,
+	O_PORT, O_TIMEOUT, O_WATCH, O_KTAP,
 	O_DEBUGFS, O_VERSION, O_HELP,	/* every command's */
 	O_NUM
 };
@@ -299,6 +299,9 @@ static const struct optdef {
 		"filter: sockets with local or remote port P" },
 	[O_TIMEOUT] = { "timeout", 0, true, "--timeout SEC",
 		"wait at most SEC seconds (run: default 30)" },
+	[O_KTAP] = { "ktap", 0, false, "--ktap",
+		"KTAP (TAP version 13) for CI: a test case per socket of "
+		"CMD, not ok for a leak or one pending; the rest as # lines" },
 	[O_WATCH] = { "watch", 0, true, "--watch FILTER",
 		"also arm watchpoints on the sockets the command creates "
 		"that match FILTER (the module's watch_next, e.g. "
@@ -389,7 +392,7 @@ static const struct cmd cmds[] = {
 			"each one's references when it is freed",
 	}, {
 		.name = "run", .args = "-- CMD [ARGS...]", .run_args = cmd_run,
-		.opts = BIT(O_WATCH) | BIT(O_TIMEOUT),
+		.opts = BIT(O_WATCH) | BIT(O_TIMEOUT) | BIT(O_KTAP),
 		.help = "run CMD, then report the sockets it created that the "
 			"kernel never freed (exit 1 on a leak)",
 	}, {
@@ -675,6 +678,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_WATCH: opt.watch = optarg; break;
+		case O_KTAP: opt.ktap = true; break;
 		case O_ALL: opt.all = true; break;
 		case O_LIMIT: opt.limit = num_arg("-n", optarg); break;
 		case O_COUNT: opt.count = num_arg("-c", optarg); break;

@@ -47,6 +47,7 @@ struct options {
 	int port;			/* watch-next --port, -1: none */
 	int timeout;			/* --timeout seconds, 0: default */
 	const char *watch;		/* run --watch FILTER */
+	bool ktap;			/* run --ktap */
 };
 
 extern struct options opt;
