@@ -14,7 +14,8 @@
 #                          family is CMD's leak like a TCP one)
 #   sockleak refs COOKIE   names holdref_take, in text and JSON
 #                          and 4200 sockets of CMD before its leak do not
-#                          hide it; --ktap gives the same as KTAP
+#                          hide it; --ktap gives the same as KTAP;
+#                          --repeat N and --for SEC run rounds
 #   sockleak run leaves no trace: a bad --watch filter (exit 2) and a
 #                          CMD that cannot start (exit 4) change nothing;
 #                          SIGINT (exit 130) and a surviving child of CMD
@@ -32,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
-ktap_set_plan 23
+ktap_set_plan 25
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
@@ -68,7 +69,7 @@ sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 if ! sl_have_module sockleak_holdref; then
 	sl_skip "no sockleak_holdref module" \
 		run-leak run-stacks run-unwatched refs refs-json refs-error run-unix \
-		run-ktap-leak run-ktap-clean run-many sockets-family \
+		run-ktap-leak run-ktap-clean run-repeat run-many sockets-family \
 		watch-next-bad-proto
 else
 	modprobe sockleak_holdref && [ -w $HR ] ||
@@ -135,6 +136,16 @@ else
 	rc=$?
 	sl_check "run --ktap, nothing leaked: exit 0, every case ok (rc=$rc)" \
 		sh -c "[ $rc = 0 ] && ! grep -q '^not ok' /tmp/run15.out && grep -q '^ok 1 command started and all its processes ended$' /tmp/run15.out && grep -q '^1\.\.1$' /tmp/run15.out"
+
+	# --repeat: each round its own cgroup and report; the leaks add up.
+	"$SL" run --repeat 3 --timeout 20 -- "$here/sltool" leak 1 2 0 >/tmp/run16.out 2>&1
+	rc=$?
+	n=$(grep -c '^cookie=' /tmp/run16.out)
+	cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+	sl_log "$(grep '^sockleak run: [0-9]* rounds' /tmp/run16.out)"
+	sl_check "run --repeat 3, a leak each round: exit 1, 3 rounds, 3 leaked in all, no cgroup left (rc=$rc)" \
+		sh -c "[ $rc = 1 ] && [ $n = 3 ] && [ $cgs = 0 ] && grep -q '^sockleak run: 3 rounds, 3 leaked in all$' /tmp/run16.out && [ \$(grep -c '^leak: socket ' /tmp/run16.out) = 3 ]"
+	echo release >$HR
 
 	# More sockets than the first 4096: 4200 UDP sockets of CMD are seen
 	# before its one leak, which must still be reported.
@@ -208,6 +219,15 @@ cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
 sl_log "$(tail -n 3 /tmp/run10.out)"
 sl_check "run: CMD's surviving child is pending (exit 3), then killed, cgroup removed (rc=$rc, $left left, $cgs cgroups)" \
 	sh -c "[ $rc = 3 ] && [ $left = 0 ] && [ $cgs = 0 ] && grep -q '^pending: 1 processes' /tmp/run10.out"
+# --for: a soak, round after round until the time is up, in KTAP: one
+# case per round, each round's cases indented below it.
+"$SL" run --for 3 --ktap -- true >/tmp/run17.out 2>&1
+rc=$?
+rounds=$(grep -c '^ok [0-9]* round ' /tmp/run17.out)
+cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+sl_log "$(grep -v '^#' /tmp/run17.out | tail -n 4)"
+sl_check "run --for 3 --ktap: exit 0, rounds until the time is up, a plan of them, no cgroup left (rc=$rc, $rounds rounds)" \
+	sh -c "[ $rc = 0 ] && [ $rounds -ge 2 ] && tail -n 1 /tmp/run17.out | grep -q '^1\.\.$rounds$' && grep -q '^    ok 1 command started' /tmp/run17.out && [ $cgs = 0 ] && cmp -s /tmp/control.before $SL_DIR/control"
 # Two at once: the one that ends first must not restore the tunables
 # under the other, nor the other restore what the first had set.
 "$SL" set grace_ms=4321 >/dev/null

@@ -325,7 +325,8 @@ static void run_report_leak(const struct run_sock *s)
  * ok when freed or on a timer, not ok when leaked or still held; then
  * one for CMD itself: started, and none of its processes left.
  */
-static void run_ktap(const struct run_set *set, int exec_err, int procs_left)
+static void run_ktap(const struct run_set *set, int exec_err, int procs_left,
+		     const char *ind)
 {
 	int i;
 
@@ -333,23 +334,23 @@ static void run_ktap(const struct run_set *set, int exec_err, int procs_left)
 		const struct run_sock *s = &set->v[i];
 
 		if (s->freed)
-			printf("ok %d socket %s (%s %s) freed\n", i + 1,
+			printf("%sok %d socket %s (%s %s) freed\n", ind, i + 1,
 			       s->cookie, s->proto, s->state);
 		else if (run_is_leak(s))
-			printf("not ok %d socket %s (%s %s) leaked, refcnt %lld\n",
-			       i + 1, s->cookie, s->proto, s->state, s->refcnt);
+			printf("%snot ok %d socket %s (%s %s) leaked, refcnt %lld\n",
+			       ind, i + 1, s->cookie, s->proto, s->state, s->refcnt);
 		else if (!strcmp(s->verdict, "timer"))
-			printf("ok %d socket %s (%s %s) on a timer, ends in %lld ms\n",
-			       i + 1, s->cookie, s->proto, s->state,
+			printf("%sok %d socket %s (%s %s) on a timer, ends in %lld ms\n",
+			       ind, i + 1, s->cookie, s->proto, s->state,
 			       s->timer_left_ms);
 		else
-			printf("not ok %d socket %s (%s %s) still held, verdict %s\n",
-			       i + 1, s->cookie, s->proto, s->state,
+			printf("%snot ok %d socket %s (%s %s) still held, verdict %s\n",
+			       ind, i + 1, s->cookie, s->proto, s->state,
 			       s->verdict);
 	}
-	printf("%s %d command started and all its processes ended\n",
+	printf("%s%s %d command started and all its processes ended\n", ind,
 	       exec_err || procs_left ? "not ok" : "ok", i + 1);
-	printf("1..%d\n", i + 1);
+	printf("%s1..%d\n", ind, i + 1);
 }
 
 /* What this run changed, for run_cleanup() (atexit and signals). */
@@ -467,12 +468,10 @@ static void run_state_unlock(int fd, const struct run_shared *sh)
 
 static long long run_grace, run_track;
 
-/* Undo what this run changed; safe to call twice. */
-static void run_cleanup(void)
+/* Undo what a round changed: its cgroup, its watches; safe twice. */
+static void run_round_cleanup(void)
 {
-	struct run_shared sh;
 	char buf[64];
-	int fd;
 
 	if (run_st.cg_made) {
 		run_st.cg_made = false;
@@ -486,6 +485,16 @@ static void run_cleanup(void)
 			control_try(buf);
 		}
 	}
+}
+
+/* Undo what this run changed; safe to call twice. */
+static void run_cleanup(void)
+{
+	struct run_shared sh;
+	char buf[64];
+	int fd;
+
+	run_round_cleanup();
 	if (!run_st.state_held)
 		return;
 	run_st.state_held = false;
@@ -604,48 +613,52 @@ static pid_t run_start(char **argv, const char *cgdir, int *exec_err)
 	return pid;
 }
 
-int cmd_run(int argc, char **argv)
+/* How bad a round's result is: the worst of the rounds is returned. */
+static int run_rank(int rc)
+{
+	switch (rc) {
+	case RUN_OK: return 0;
+	case RUN_CMD_KILLED: return 1;
+	case RUN_PENDING: return 2;
+	case RUN_LEAKS: return 3;
+	case RUN_EXEC_FAILED: return 4;
+	default: return 5;	/* interrupted */
+	}
+}
+
+/*
+ * One round: CMD in a fresh cgroup, waited for, its sockets judged and
+ * reported; the cgroup removed and the round's watches released. Adds
+ * the round's leaks to *@leaks_total. Returns the round's exit status.
+ */
+static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 {
 	int leaks = 0, pending = 0, timers = 0, freed = 0, status = 0;
-	int procs_left;
 	int timeout = opt.timeout > 0 ? opt.timeout : 30, exec_err, rc;
+	const char *ind = rounds && opt.ktap ? "    " : "";
 	struct run_set set = { 0 };
-	struct sigaction sa;
-	char cg[128], buf[256];
+	int procs_left;
 	bool cmd_killed;
 	double deadline;
-	struct stat st;
+	char cg[128];
 	pid_t pid;
 
-	if (argc < 1)
-		fail("usage: sockleak run [--watch FILTER] [--timeout SEC] -- CMD [ARGS...]");
-	if (!opt.live)
-		fail("run needs the live module, not a saved copy");
-	snprintf(buf, sizeof(buf), "%s/cgroup.controllers", cgroupfs());
-	if (stat(buf, &st))
-		fail("run needs cgroup v2 mounted at %s (its sockets are told apart by their cgroup)",
-		     cgroupfs());
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = run_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	run_st.set = &set;
-	atexit(run_cleanup);
-
-	snprintf(cg, sizeof(cg), "/sockleak-run-%d", (int)getpid());
+	if (rounds)
+		snprintf(cg, sizeof(cg), "/sockleak-run-%d-%d", (int)getpid(),
+			 round);
+	else
+		snprintf(cg, sizeof(cg), "/sockleak-run-%d", (int)getpid());
 	snprintf(run_st.cgdir, sizeof(run_st.cgdir), "%s%s", cgroupfs(), cg);
-	run_setup_tunables();
 	if (mkdir(run_st.cgdir, 0755))
 		fail("cannot create cgroup %s: %s", run_st.cgdir,
 		     strerror(errno));
 	run_st.cg_made = true;
 
+	if (rounds)
+		say("sockleak run: round %d\n", round);
 	if (opt.ktap)
-		printf("TAP version 13\n");
+		printf("%sTAP version 13\n", ind);
 	pid = run_start(argv, run_st.cgdir, &exec_err);
 	/* CMD's sockets are listed while it runs, so their frees are seen. */
 	while ((rc = waitpid(pid, &status, WNOHANG)) == 0 && !run_signal) {
@@ -663,13 +676,13 @@ int cmd_run(int argc, char **argv)
 	cmd_killed = !exec_err && !run_signal && WIFSIGNALED(status);
 	if (exec_err)
 		say("sockleak run: %s could not be started: %s\n", argv[0],
-		       strerror(exec_err));
+		    strerror(exec_err));
 	else if (WIFEXITED(status))
 		say("sockleak run: %s exited with status %d\n", argv[0],
-		       WEXITSTATUS(status));
+		    WEXITSTATUS(status));
 	else
 		say("sockleak run: %s killed by signal %d\n", argv[0],
-		       WTERMSIG(status));
+		    WTERMSIG(status));
 
 	deadline = mono_s() + timeout;
 	while (!run_signal) {
@@ -702,34 +715,31 @@ int cmd_run(int argc, char **argv)
 			continue;
 		if (!strcmp(s->verdict, "timer"))
 			say("timer: socket %s (%s %s) ends on its own in %lld ms\n",
-			       s->cookie, s->proto, s->state,
-			       s->timer_left_ms);
+			    s->cookie, s->proto, s->state, s->timer_left_ms);
 		else if (run_signal)
 			say("pending: socket %s (%s %s, verdict %s) still held when the run was interrupted\n",
-			       s->cookie, s->proto, s->state, s->verdict);
+			    s->cookie, s->proto, s->state, s->verdict);
 		else
 			say("pending: socket %s (%s %s, verdict %s) still held when the %d s timeout ran out\n",
-			       s->cookie, s->proto, s->state, s->verdict,
-			       timeout);
+			    s->cookie, s->proto, s->state, s->verdict,
+			    timeout);
 	}
 	procs_left = cg_procs(run_st.cgdir);
-	if (procs_left) {
+	if (procs_left)
 		say("pending: %d processes of %s still running when the %s; killed\n",
-		       procs_left, run_st.cgdir,
-		       run_signal ? "run was interrupted" : "timeout ran out");
-	}
+		    procs_left, run_st.cgdir,
+		    run_signal ? "run was interrupted" : "timeout ran out");
 	say("sockleak run: %d sockets: %d freed, %d on a timer, %d pending, %d leaked\n",
-	       set.n, freed, timers, pending, leaks);
-	if (run_signal)
-		say("sockleak run: interrupted by signal %d\n", run_signal);
+	    set.n, freed, timers, pending, leaks);
 	if (opt.ktap)
-		run_ktap(&set, exec_err, procs_left);
+		run_ktap(&set, exec_err, procs_left, ind);
 	fflush(stdout);
 
-	run_cleanup();
+	run_round_cleanup();
 	free(set.v);
 	free(set.idx);
 	run_st.set = NULL;
+	*leaks_total += leaks;
 	if (run_signal)
 		return 128 + run_signal;
 	if (exec_err)
@@ -741,4 +751,60 @@ int cmd_run(int argc, char **argv)
 	if (cmd_killed)
 		return RUN_CMD_KILLED;
 	return RUN_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	bool rounds = opt.repeat > 1 || opt.for_s > 0;
+	int worst = RUN_OK, round = 0, leaks = 0, rc;
+	double until = mono_s() + opt.for_s;
+	struct sigaction sa;
+	char buf[256];
+	struct stat st;
+
+	if (argc < 1)
+		fail("usage: sockleak run [--watch FILTER] [--timeout SEC] [--ktap] [--repeat N | --for SEC] -- CMD [ARGS...]");
+	if (!opt.live)
+		fail("run needs the live module, not a saved copy");
+	if (opt.repeat > 1 && opt.for_s > 0)
+		fail("--repeat and --for exclude each other");
+	snprintf(buf, sizeof(buf), "%s/cgroup.controllers", cgroupfs());
+	if (stat(buf, &st))
+		fail("run needs cgroup v2 mounted at %s (its sockets are told apart by their cgroup)",
+		     cgroupfs());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = run_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	atexit(run_cleanup);
+	run_setup_tunables();
+
+	if (rounds && opt.ktap)
+		printf("TAP version 13\n");
+	do {
+		round++;
+		rc = run_once(argv, round, rounds, &leaks);
+		if (rounds && opt.ktap)
+			printf("%s %d round %d\n",
+			       rc == RUN_OK || rc == RUN_CMD_KILLED ? "ok" :
+			       "not ok", round, round);
+		if (run_rank(rc) > run_rank(worst))
+			worst = rc;
+	} while (!run_signal && rc != RUN_EXEC_FAILED &&
+		 (opt.for_s > 0 ? mono_s() < until : round < opt.repeat));
+	if (rounds) {
+		say("sockleak run: %d rounds, %d leaked in all\n", round,
+		    leaks);
+		if (opt.ktap)
+			printf("1..%d\n", round);
+	}
+	if (run_signal)
+		say("sockleak run: interrupted by signal %d\n", run_signal);
+	fflush(stdout);
+	run_cleanup();
+	return worst;
 }

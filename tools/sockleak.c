@@ -238,7 +238,7 @@ enum opt_id {
 	O_JSON, O_PROM,
 	O_STATE, O_PROTO, O_FAMILY, O_NETNS, O_CGROUP, O_MINMEM, O_FLAG, O_SORT,
 	O_LIMIT, O_INTERVAL, O_COUNT, O_VERBOSE, O_ALL,
-	O_PORT, O_TIMEOUT, O_WATCH, O_KTAP,
+	O_PORT, O_TIMEOUT, O_WATCH, O_KTAP, O_REPEAT, O_FOR,
 	O_DEBUGFS, O_VERSION, O_HELP,	/* every command's */
 	O_NUM
 };
@@ -302,6 +302,12 @@ static const struct optdef {
 	[O_KTAP] = { "ktap", 0, false, "--ktap",
 		"KTAP (TAP version 13) for CI: a test case per socket of "
 		"CMD, not ok for a leak or one pending; the rest as # lines" },
+	[O_REPEAT] = { "repeat", 0, true, "--repeat N",
+		"run CMD N times, each in its own cgroup, reporting as it "
+		"goes; the worst round's exit status" },
+	[O_FOR] = { "for", 0, true, "--for SEC",
+		"run CMD again and again until SEC seconds have passed "
+		"(a soak); as --repeat" },
 	[O_WATCH] = { "watch", 0, true, "--watch FILTER",
 		"also arm watchpoints on the sockets the command creates "
 		"that match FILTER (the module's watch_next, e.g. "
@@ -392,7 +398,8 @@ static const struct cmd cmds[] = {
 			"each one's references when it is freed",
 	}, {
 		.name = "run", .args = "-- CMD [ARGS...]", .run_args = cmd_run,
-		.opts = BIT(O_WATCH) | BIT(O_TIMEOUT) | BIT(O_KTAP),
+		.opts = BIT(O_WATCH) | BIT(O_TIMEOUT) | BIT(O_KTAP) |
+			BIT(O_REPEAT) | BIT(O_FOR),
 		.help = "run CMD, then report the sockets it created that the "
 			"kernel never freed (exit 1 on a leak)",
 	}, {
@@ -679,6 +686,24 @@ int main(int argc, char **argv)
 		}
 		case O_WATCH: opt.watch = optarg; break;
 		case O_KTAP: opt.ktap = true; break;
+		case O_REPEAT: {
+			long long n = num_arg("--repeat", optarg);
+
+			if (n < 1 || n > 1000000)
+				fail("--repeat wants 1-1000000, got `%s`",
+				     optarg);
+			opt.repeat = n;
+			break;
+		}
+		case O_FOR: {
+			long long t = num_arg("--for", optarg);
+
+			if (t < 1 || t > 7 * 86400)
+				fail("--for wants 1-604800 seconds, got `%s`",
+				     optarg);
+			opt.for_s = t;
+			break;
+		}
 		case O_ALL: opt.all = true; break;
 		case O_LIMIT: opt.limit = num_arg("-n", optarg); break;
 		case O_COUNT: opt.count = num_arg("-c", optarg); break;

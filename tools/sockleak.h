@@ -48,6 +48,8 @@ struct options {
 	int timeout;			/* --timeout seconds, 0: default */
 	const char *watch;		/* run --watch FILTER */
 	bool ktap;			/* run --ktap */
+	int repeat;			/* run --repeat N, 0: once */
+	int for_s;			/* run --for SEC, 0: none */
 };
 
 extern struct options opt;
