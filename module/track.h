@@ -6,6 +6,7 @@
 #ifndef _SOCKLEAK_TRACK_H
 #define _SOCKLEAK_TRACK_H
 
+#include <linux/kprobes.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 
@@ -112,6 +113,14 @@ void sockleak_tracked_missing(const struct sockleak_entry_info *in, char *buf,
 			      size_t len);
 
 /* track_probes.c */
+/* A kprobe can be registered once: reset the fields registration sets. */
+static inline void sockleak_kprobe_reset(struct kprobe *kp)
+{
+	kp->addr = NULL;
+	kp->flags = 0;
+	kp->nmissed = 0;
+}
+
 int sockleak_track_probes_start(void);
 void sockleak_track_probes_stop(void);
 void sockleak_track_probes_exit(void);

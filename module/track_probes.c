@@ -565,13 +565,6 @@ static struct kprobe *tp_event_ptrs[ARRAY_SIZE(tp_event_kps) +
 				   ARRAY_SIZE(tp_release_kps)];
 static struct kretprobe *tp_rps[] = { &tp_alloc_rp, &tp_clone_rp };
 
-/* A kprobe can be registered once: reset the fields registration sets. */
-static void tp_reset(struct kprobe *kp)
-{
-	kp->addr = NULL;
-	kp->flags = 0;
-	kp->nmissed = 0;
-}
 
 int sockleak_track_probes_start(void)
 {
@@ -579,15 +572,15 @@ int sockleak_track_probes_start(void)
 
 	atomic_long_set(&tp_nmi_skipped, 0);
 	for (i = 0; i < ARRAY_SIZE(tp_rps); i++) {
-		tp_reset(&tp_rps[i]->kp);
+		sockleak_kprobe_reset(&tp_rps[i]->kp);
 		tp_rps[i]->nmissed = 0;
 	}
 	for (i = 0; i < ARRAY_SIZE(tp_event_kps); i++) {
-		tp_reset(&tp_event_kps[i].kp);
+		sockleak_kprobe_reset(&tp_event_kps[i].kp);
 		tp_event_ptrs[i] = &tp_event_kps[i].kp;
 	}
 	for (j = 0; j < ARRAY_SIZE(tp_release_kps); j++) {
-		tp_reset(&tp_release_kps[j]);
+		sockleak_kprobe_reset(&tp_release_kps[j]);
 		tp_event_ptrs[i + j] = &tp_release_kps[j];
 	}
 

@@ -132,10 +132,15 @@ static void if_account(u64 cookie, u64 rcv)
 	raw_spin_unlock_irqrestore(&if_lock, flags);
 }
 
-/* Every socket file of a message's file list, queued at @rcv or leaving. */
-static void if_fpl(struct pt_regs *regs, u64 rcv)
+/*
+ * Every socket file of a message's file list, queued at @u's receive
+ * queue or (@u NULL) leaving it. The receiver's cookie is only made for a
+ * message that carries a socket.
+ */
+static void if_fpl(struct pt_regs *regs, struct unix_sock *u)
 {
 	struct scm_fp_list *fpl = (void *)regs_get_kernel_argument(regs, 0);
+	u64 rcv = 0;
 	int i, n;
 
 	if (!fpl)
@@ -149,8 +154,11 @@ static void if_fpl(struct pt_regs *regs, u64 rcv)
 		struct socket *sock = sock_from_file(fpl->fp[i]);
 		struct sock *sk = sock ? READ_ONCE(sock->sk) : NULL;
 
-		if (sk)
-			if_account(sockleak_sk_cookie(sk), rcv);
+		if (!sk)
+			continue;
+		if (u && !rcv)
+			rcv = sockleak_sk_cookie(&u->sk);
+		if_account(sockleak_sk_cookie(sk), rcv);
 	}
 }
 
@@ -159,13 +167,13 @@ static int if_add_hit(struct kprobe *p, struct pt_regs *regs)
 	struct unix_sock *u = (void *)regs_get_kernel_argument(regs, 1);
 
 	if (u)
-		if_fpl(regs, sockleak_sk_cookie(&u->sk));
+		if_fpl(regs, u);
 	return 0;
 }
 
 static int if_del_hit(struct kprobe *p, struct pt_regs *regs)
 {
-	if_fpl(regs, 0);
+	if_fpl(regs, NULL);
 	return 0;
 }
 
@@ -188,11 +196,8 @@ static void unix_probes_start(void)
 	if_used = 0;
 	atomic_long_set(&if_overflow, 0);
 	atomic_long_set(&if_nmi, 0);
-	for (i = 0; i < ARRAY_SIZE(if_kps); i++) {
-		if_kps[i].addr = NULL;
-		if_kps[i].flags = 0;
-		if_kps[i].nmissed = 0;
-	}
+	for (i = 0; i < ARRAY_SIZE(if_kps); i++)
+		sockleak_kprobe_reset(&if_kps[i]);
 	ret = register_kprobes(if_kp_ptrs, ARRAY_SIZE(if_kp_ptrs));
 	if (ret)
 		pr_info("SCM_RIGHTS messages in flight not followed (%s: %d)\n",

@@ -31,6 +31,19 @@ SL=/usr/bin/sockleak
 HR=/sys/kernel/debug/sockleak_holdref/ctl
 here=$(cd "$(dirname "$0")" && pwd)
 
+# run_cgroups: how many cgroups of sockleak run exist.
+run_cgroups() {
+	find /sys/fs/cgroup -maxdepth 1 -name 'sockleak-run-*' | wc -l
+}
+
+# procs_running ARGS: how many processes run with exactly these arguments.
+procs_running() {
+	for c in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' <"$c" 2>/dev/null
+		echo
+	done | grep -c "^$1 \$"
+}
+
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
 ktap_set_plan 25
@@ -141,7 +154,7 @@ else
 	"$SL" run --repeat 3 --timeout 20 -- "$here/sltool" leak 1 2 0 >/tmp/run16.out 2>&1
 	rc=$?
 	n=$(grep -c '^cookie=' /tmp/run16.out)
-	cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+	cgs=$(run_cgroups)
 	sl_log "$(grep '^sockleak run: [0-9]* rounds' /tmp/run16.out)"
 	sl_check "run --repeat 3, a leak each round: exit 1, 3 rounds, 3 leaked in all, no cgroup left (rc=$rc)" \
 		sh -c "[ $rc = 1 ] && [ $n = 3 ] && [ $cgs = 0 ] && grep -q '^sockleak run: 3 rounds, 3 leaked in all$' /tmp/run16.out && [ \$(grep -c '^leak: socket ' /tmp/run16.out) = 3 ]"
@@ -175,14 +188,6 @@ else
 	"$SL" track off >/dev/null
 fi
 
-# procs_running ARGS: how many processes run with exactly these arguments.
-procs_running() {
-	for c in /proc/[0-9]*/cmdline; do
-		tr '\0' ' ' <"$c" 2>/dev/null
-		echo
-	done | grep -c "^$1 \$"
-}
-
 # Leaving no trace (each failed before run restored on every exit).
 cp $SL_DIR/control /tmp/control.before
 "$SL" run --watch nosuchkey:1 -- true >/tmp/run7.out 2>&1
@@ -205,7 +210,7 @@ wait $rpid
 rc=$?
 sleep 0.5
 left=$(procs_running 'sleep 97')
-cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+cgs=$(run_cgroups)
 sl_log "$(cat /tmp/run9.out)"
 sl_check "run interrupted by SIGINT: exit 130, CMD killed, no cgroup left, control unchanged (rc=$rc, $left left, $cgs cgroups)" \
 	sh -c "[ $rc = 130 ] && [ $left = 0 ] && [ $cgs = 0 ] && grep -q 'interrupted by signal 2' /tmp/run9.out && cmp -s /tmp/control.before $SL_DIR/control"
@@ -215,7 +220,7 @@ sl_check "run interrupted by SIGINT: exit 130, CMD killed, no cgroup left, contr
 rc=$?
 sleep 0.5
 left=$(procs_running 'sleep 98')
-cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+cgs=$(run_cgroups)
 sl_log "$(tail -n 3 /tmp/run10.out)"
 sl_check "run: CMD's surviving child is pending (exit 3), then killed, cgroup removed (rc=$rc, $left left, $cgs cgroups)" \
 	sh -c "[ $rc = 3 ] && [ $left = 0 ] && [ $cgs = 0 ] && grep -q '^pending: 1 processes' /tmp/run10.out"
@@ -224,7 +229,7 @@ sl_check "run: CMD's surviving child is pending (exit 3), then killed, cgroup re
 "$SL" run --for 3 --ktap -- true >/tmp/run17.out 2>&1
 rc=$?
 rounds=$(grep -c '^ok [0-9]* round ' /tmp/run17.out)
-cgs=$(ls -d /sys/fs/cgroup/sockleak-run-* 2>/dev/null | wc -l)
+cgs=$(run_cgroups)
 sl_log "$(grep -v '^#' /tmp/run17.out | tail -n 4)"
 sl_check "run --for 3 --ktap: exit 0, rounds until the time is up, a plan of them, no cgroup left (rc=$rc, $rounds rounds)" \
 	sh -c "[ $rc = 0 ] && [ $rounds -ge 2 ] && tail -n 1 /tmp/run17.out | grep -q '^1\.\.$rounds$' && grep -q '^    ok 1 command started' /tmp/run17.out && [ $cgs = 0 ] && cmp -s /tmp/control.before $SL_DIR/control"
