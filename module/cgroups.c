@@ -84,7 +84,8 @@ struct cg_entry {
 	u8 state;		/* enum cg_state */
 	bool has_tcpmem;
 	unsigned long tcpmem_pages;
-	unsigned long tcp, udp, mptcp, orphans;
+	unsigned long sockets[SOCKLEAK_NLINES];	/* per census line */
+	unsigned long orphans;
 	s64 rmem, queued, fwd;
 	unsigned long pages;		/* charged, own sockets */
 	long mptcp_bytes;		/* MPTCP connections' (sockleak.h) */
@@ -135,12 +136,7 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 	if (!e)
 		return -ENOMEM;
 	e->id = s->memcg;
-	if (s->proto == IPPROTO_TCP)
-		e->tcp++;
-	else if (s->proto == IPPROTO_MPTCP)
-		e->mptcp++;
-	else
-		e->udp++;
+	e->sockets[sockleak_proto(s->proto)->line]++;
 	e->orphans += s->orphan;
 	e->rmem += s->rmem;
 	e->queued += s->queued;
@@ -152,6 +148,17 @@ int sockleak_cgroups_account(struct sockleak_cgroups *cg,
 	else
 		e->pages += sockleak_snap_pages(s);
 	return 0;
+}
+
+/* Full sockets of the followed protocols charged to the memcg. */
+static unsigned long cg_sockets(const struct cg_entry *e)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < SOCKLEAK_NLINES; i++)
+		n += e->sockets[i];
+	return n;
 }
 
 static int cg_socket(void *arg, const struct sockleak_snap *s)
@@ -271,7 +278,7 @@ static struct sockleak_cgroups *cg_collect(void)
 
 static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 {
-	unsigned long sockets = e->tcp + e->udp + e->mptcp;
+	unsigned long sockets = cg_sockets(e);
 	struct sockleak_memcg_judgement j;
 	bool flagged = false;
 
@@ -285,7 +292,8 @@ static void cg_show_one(struct seq_file *m, const struct cg_entry *e)
 	seq_printf(m, "id=%llu path=", e->id);
 	seq_escape(m, e->path ? e->path : "-", " \t\n\\");
 	seq_printf(m, " state=%s sockets=%lu tcp=%lu udp=%lu mptcp=%lu orphans=%lu rmem=%lld queued=%lld fwd=%lld charged=%lu subtree_charged=%lu",
-		   cg_state_names[e->state], sockets, e->tcp, e->udp, e->mptcp,
+		   cg_state_names[e->state], sockets, e->sockets[SOCKLEAK_LINE_TCP],
+		   e->sockets[SOCKLEAK_LINE_UDP], e->sockets[SOCKLEAK_LINE_MPTCP],
 		   e->orphans, e->rmem, e->queued, e->fwd,
 		   e->pages << PAGE_SHIFT, e->subtree_pages << PAGE_SHIFT);
 	if (e->has_tcpmem)
@@ -331,7 +339,7 @@ int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
 		memset(&cs, 0, sizeof(cs));
 		cs.id = e->id;
 		cs.path = e->path;
-		cs.sockets = e->tcp + e->udp + e->mptcp;
+		cs.sockets = cg_sockets(e);
 		sockleak_classify_memcg(&j, e->state == CG_DYING, cs.sockets,
 					e->has_tcpmem, e->tcpmem_pages,
 					e->subtree_pages);

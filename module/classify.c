@@ -272,7 +272,7 @@ int sockleak_verdict_explain(char *buf, size_t len,
 					 s->refcnt == 1 ? "" : "s");
 		return scnprintf(buf, len,
 				 "orphan in %s with no retransmit, probe or keepalive timer armed: %s will never time it out",
-				 state, s->proto == IPPROTO_MPTCP ? "MPTCP" : "TCP");
+				 state, sockleak_proto(s->proto)->label);
 	case SOCKLEAK_H_PEER:
 		return scnprintf(buf, len,
 				 "held by its connected peer, unix socket %llx, which is still open: freed once that one is closed",

@@ -6,7 +6,7 @@
  * Every family allocates its sockets with sk_alloc(), so the track table
  * holds sockets of every family. The hash walk (walk.c) and the
  * per-protocol teardown steps know TCP, UDP, UDP-Lite and MPTCP only
- * ("followed" protocols, sockleak_inet_proto()); a socket of any other
+ * ("followed" protocols: proto.c's rows); a socket of any other
  * protocol is reported with its family's name and its protocol's own name
  * (sk->sk_prot_creator->name, as /proc/net/protocols prints it, in lower
  * case), its state only where the family numbers sk_state as TCP does.
@@ -151,11 +151,12 @@ int sockleak_family_parse(const char *name)
 void sockleak_sk_proto_name(const struct sock *sk, u16 proto, char *buf,
 			    size_t len)
 {
+	const struct sockleak_proto_ops *ops = sockleak_proto(proto);
 	const struct proto *prot;
 	size_t i;
 
-	if (proto) {
-		strscpy(buf, sockleak_proto_name(proto), len);
+	if (ops) {
+		strscpy(buf, ops->name, len);
 		return;
 	}
 	prot = READ_ONCE(sk->sk_prot_creator);

@@ -45,22 +45,12 @@ static const char * const filter_proto_names[] = {
 
 static int filter_proto(const char *val, u16 *proto)
 {
-	static const struct {
-		const char *name;
-		u16 proto;
-	} protos[] = {
-		{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
-		{ "udplite", IPPROTO_UDPLITE }, { "mptcp", IPPROTO_MPTCP },
-	};
-	int i;
+	int n = sockleak_proto_parse(val);
 
-	for (i = 0; i < ARRAY_SIZE(protos); i++) {
-		if (!strcmp(val, protos[i].name)) {
-			*proto = protos[i].proto;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (n < 0)
+		return n;
+	*proto = n;
+	return 0;
 }
 
 /* Another protocol's name into @name (a filter_proto_names[] entry). */

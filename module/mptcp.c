@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - MPTCP: its sockets and the link from a subflow to them.
+ * sockleak - MPTCP: its row of the followed protocols (proto.c), with its
+ * sockets and the link from a subflow to them.
  *
  * An MPTCP connection is one MPTCP socket (the msk, sk_protocol
  * IPPROTO_MPTCP, not a tcp_sock) that the application holds, and TCP
@@ -26,7 +27,8 @@
  * mptcp_token_get_sock() walk the token hash under RCU and return a
  * referenced msk. The ULP's get_info() takes the subflow's socket lock
  * (lock_sock_fast()), so sockleak_mptcp_msk_cookie() runs in process
- * context with no lock held, the subflow referenced.
+ * context with no lock held, the subflow referenced (its row's snap
+ * hook, never for a brief snapshot).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,7 +44,7 @@
 
 #include "compat.h"
 #include "sockleak.h"
-#include "mptcp.h"
+#include "track.h"
 
 /*
  * Exported (GPL) by net/mptcp/token.c on every supported kernel, declared
@@ -62,7 +64,7 @@ static struct sock *mptcp_msk_sk(struct mptcp_sock *msk)
  * The next connected msk of @net after the position (*@slot, *@num), or
  * NULL at the end of the token hash. The msk is referenced.
  */
-struct sock *sockleak_mptcp_next(const struct net *net, long *slot, long *num)
+static struct sock *mptcp_walk_next(const struct net *net, long *slot, long *num)
 {
 	struct mptcp_sock *msk = mptcp_token_iter_next(net, slot, num);
 
@@ -80,12 +82,6 @@ static const struct tcp_ulp_ops *mptcp_subflow_ulp(struct sock *sk)
 	if (!ops || !ops->get_info || strcmp(ops->name, "mptcp"))
 		return NULL;
 	return ops;
-}
-
-/* Is @sk a TCP subflow of an MPTCP connection? Cheap: no lock taken. */
-bool sockleak_mptcp_is_subflow(struct sock *sk)
-{
-	return mptcp_subflow_ulp(sk);
 }
 
 /* The subflow's local token (its msk's), from the ULP's diag info. */
@@ -120,7 +116,7 @@ out:
  * The cookie of the msk that subflow @ssk belongs to (as ss -Me prints it
  * for the msk), 0 when @ssk is not a subflow, listens, or its msk is gone.
  */
-u64 sockleak_mptcp_msk_cookie(struct sock *ssk)
+static u64 mptcp_msk_cookie(struct sock *ssk)
 {
 	const struct tcp_ulp_ops *ops = mptcp_subflow_ulp(ssk);
 	struct mptcp_sock *msk;
@@ -138,3 +134,41 @@ u64 sockleak_mptcp_msk_cookie(struct sock *ssk)
 	sock_gen_put(mptcp_msk_sk(msk));
 	return cookie;
 }
+
+/*
+ * A TCP socket: is it a subflow (cheap, no lock taken), and if so, which
+ * msk's (not in a brief snapshot: that takes the subflow's lock).
+ */
+static void mptcp_snap(struct sock *sk, struct sockleak_snap *s,
+		       unsigned int how)
+{
+	if (s->proto != IPPROTO_TCP)
+		return;
+	s->subflow = !!mptcp_subflow_ulp(sk);
+	if (s->subflow && !(how & SOCKLEAK_SNAP_BRIEF))
+		s->msk = mptcp_msk_cookie(sk);
+}
+
+static const char * const mptcp_creators[] = { "MPTCP", "MPTCPv6", NULL };
+
+/*
+ * The msk charges TCP's memory counters but has its own census line. Its
+ * teardown is mptcp_close(), then __mptcp_destroy_sock() with
+ * sk_stream_kill_queues(); its token removal (the unhash) and its destroy
+ * have no probe.
+ */
+const struct sockleak_proto_ops sockleak_mptcp_proto = {
+	.number		= IPPROTO_MPTCP,
+	.name		= "mptcp",
+	.label		= "MPTCP",
+	.creators	= mptcp_creators,
+	.line		= SOCKLEAK_LINE_MPTCP,
+	.mem_line	= SOCKLEAK_LINE_TCP,
+	.steps		= BIT(SOCKLEAK_STEP_CLOSE) |
+			  BIT(SOCKLEAK_STEP_KILL_QUEUES),
+	.close_fn	= "mptcp_close",
+	.close_ev	= SOCKLEAK_EV_CLOSE,
+	.listen_unhashed = true,
+	.walk_next	= mptcp_walk_next,
+	.snap		= mptcp_snap,
+};

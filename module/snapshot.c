@@ -34,7 +34,6 @@
 
 #include "classify.h"
 #include "compat.h"
-#include "mptcp.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"
@@ -267,6 +266,7 @@ static void snap_tcp(const struct sockleak_ref *r, struct sockleak_snap *s)
 void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		       unsigned int how)
 {
+	const struct sockleak_proto_ops *ops;
 	struct sock *sk = r->sk;
 	u8 state;
 
@@ -292,12 +292,13 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->kind = SOCKLEAK_SK_FULL;
 	/*
 	 * A listening MPTCP socket is in no table (its subflow listens), yet
-	 * ss -M shows it: not "unhashed".
+	 * ss -M shows it: not "unhashed" (listen_unhashed).
 	 */
+	ops = sockleak_proto(s->proto);
 	s->hashed = sk_hashed(sk) ||
-		    (s->proto == IPPROTO_MPTCP && state == TCP_LISTEN);
+		    (ops && ops->listen_unhashed && state == TCP_LISTEN);
 	/* The walk knows no other protocol: it is in none of its tables. */
-	if (!s->proto)
+	if (!ops)
 		s->hashed = 0;
 	s->err = READ_ONCE(sk->sk_err);
 
@@ -323,16 +324,14 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		s->rqlen += skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
 	s->bpf = snap_bpf(sk);
 
-	if (s->proto == IPPROTO_TCP) {
+	if (s->proto == IPPROTO_TCP)
 		snap_tcp(r, s);
-		s->subflow = sockleak_mptcp_is_subflow(sk);
-	}
+	if (ops)
+		sockleak_proto_snap(sk, s, how);
 	if (sockleak_proto_tcp_mem(s->proto))
 		snap_timer(sk, s);
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (!(how & SOCKLEAK_SNAP_BRIEF)) {
-		if (s->subflow)
-			s->msk = sockleak_mptcp_msk_cookie(sk);
 		snap_owner(sk, s);
 		sockleak_owners_fill(s);
 		/* Its file may ride in SCM_RIGHTS messages (unix.c). */

@@ -116,7 +116,13 @@
 #include "track.h"
 
 /* The protocols with their own memory accounting come first. */
-enum { SUM_TCP, SUM_UDP, SUM_NACCT, SUM_MPTCP = SUM_NACCT, SUM_NPROTO };
+enum {
+	SUM_TCP = SOCKLEAK_LINE_TCP,
+	SUM_UDP = SOCKLEAK_LINE_UDP,
+	SUM_NACCT = SOCKLEAK_LINES_ACCT,
+	SUM_MPTCP = SOCKLEAK_LINE_MPTCP,
+	SUM_NPROTO = SOCKLEAK_NLINES,
+};
 
 static const char * const sum_proto_names[SUM_NPROTO] = {
 	"tcp", "udp", "mptcp"
@@ -336,13 +342,14 @@ static int sum_family(struct summary *sum, const struct sockleak_snap *s)
 static int sum_socket(void *arg, const struct sockleak_snap *s)
 {
 	struct summary *sum = arg;
-	int p = s->proto == IPPROTO_TCP ? SUM_TCP :
-		s->proto == IPPROTO_MPTCP ? SUM_MPTCP : SUM_UDP;
+	const struct sockleak_proto_ops *ops = sockleak_proto(s->proto);
 	struct sum_ns *ns;
+	int p;
 
 	/* Other protocols: the family census (tracked sockets only). */
-	if (!s->proto)
+	if (!ops)
 		return sum_family(sum, s);
+	p = ops->line;
 	sum_account(&sum->total[p], s);
 	if (s->proto == IPPROTO_UDPLITE && s->kind == SOCKLEAK_SK_FULL) {
 		sum->udplite++;

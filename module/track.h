@@ -128,6 +128,5 @@ unsigned long sockleak_track_probes_missed(void);
 int sockleak_stack_filter_check(const char *arg);
 int sockleak_stack_filter_set(const char *arg);
 const char *sockleak_stack_filter_text(void);
-u16 sockleak_inet_proto(const struct sock *sk);
 
 #endif /* _SOCKLEAK_TRACK_H */

@@ -4,10 +4,8 @@
  * functions a socket passes through from allocation to free, feeding the
  * track table (track_table.c). Sockets of every family are followed from
  * sk_alloc() to their free; TCP, UDP, UDP-Lite and MPTCP sockets, IPv4
- * and IPv6 ("followed protocols", sockleak_inet_proto(): by
- * sk_prot_creator, or by proto name where the proto is not exported) also
- * through their teardown steps. UDP-Lite is UDP with its own table: same
- * hooks.
+ * and IPv6 (the "followed protocols", proto.c's rows) also through their
+ * teardown steps.
  *
  *   kretprobe sk_alloc		allocation, any family: task, stack
  *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack;
@@ -17,9 +15,9 @@
  *				file, sock_release() of a kernel socket):
  *				the owner's close of a socket of any other
  *				protocol: task, stack
- *   kprobe tcp_close		owner close of a TCP socket: task, stack
- *   kprobe sk_common_release	owner close of a UDP(-Lite) socket: task, stack
- *   kprobe mptcp_close		owner close of an MPTCP socket: task, stack
+ *   kprobe on each followed protocol's close_fn (its row): tcp_close,
+ *				sk_common_release (UDP, UDP-Lite),
+ *				mptcp_close: the owner's close, task, stack
  *   kprobe udp_lib_unhash	UDP unhash step
  *   kprobe sk_stream_kill_queues	kill-queues step
  *   tracepoint inet_sock_set_state	the move to CLOSE is the TCP unhash
@@ -112,18 +110,6 @@ static bool tp_in_nmi(void)
 	return true;
 }
 
-/* Followed protocols recognised by name (their protos are not exported). */
-static const struct tp_named_proto {
-	const char *name;
-	u16 proto;
-} tp_named_protos[] = {
-	{ "UDPv6", IPPROTO_UDP },
-	{ "UDP-Lite", IPPROTO_UDPLITE },
-	{ "UDPLITEv6", IPPROTO_UDPLITE },
-	{ "MPTCP", IPPROTO_MPTCP },
-	{ "MPTCPv6", IPPROTO_MPTCP },
-};
-
 /*
  * The slabs of the tracked sockets, noted before a socket enters the
  * track table (tp_note_slab()), so that the kmem_cache_free probe looks
@@ -153,35 +139,6 @@ static void tp_note_slab(const struct sock *sk)
 			return;
 	}
 	WRITE_ONCE(tp_slabs_full, true);
-}
-
-/* TCP, UDP, UDP-Lite or MPTCP when @sk is such an inet socket, else 0. */
-u16 sockleak_inet_proto(const struct sock *sk)
-{
-	int i;
-
-	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
-
-	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
-		return 0;
-	if (prot == &tcp_prot)
-		return IPPROTO_TCP;
-	if (prot == &udp_prot)
-		return IPPROTO_UDP;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (prot == &tcpv6_prot)
-		return IPPROTO_TCP;
-#endif
-	if (!prot)
-		return 0;
-	for (i = 0; i < ARRAY_SIZE(tp_named_protos); i++) {
-		const struct tp_named_proto *np = &tp_named_protos[i];
-
-		/* sk_protocol is not set yet when sk_alloc() returns. */
-		if (!strcmp(prot->name, np->name))
-			return np->proto;
-	}
-	return 0;
 }
 
 static struct sock *tp_arg_sk(struct pt_regs *regs)
@@ -327,11 +284,14 @@ static int tp_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* A kprobe whose hit is one track table event for its first argument. */
+/*
+ * A kprobe whose hit is one track table event for its first argument, a
+ * socket of a followed protocol.
+ */
 struct tp_kprobe {
 	struct kprobe kp;
-	u16 proto;		/* only this protocol's (UDP: and UDP-Lite's), 0: all */
 	u8 ev;			/* enum sockleak_event */
+	bool close;		/* a close_fn: only for the protocols it closes */
 	bool stack;		/* record the stack (the closes) */
 };
 
@@ -345,8 +305,8 @@ static int tp_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 	if (!sk || tp_in_nmi())
 		return 0;
 	proto = sockleak_inet_proto(sk);
-	if (!proto || (k->proto && proto != k->proto &&
-		       !(k->proto == IPPROTO_UDP && sockleak_proto_udp(proto))))
+	if (!proto || (k->close &&
+		       strcmp(sockleak_proto(proto)->close_fn, p->symbol_name)))
 		return 0;
 	tp_note_slab(sk);
 	if (k->stack)
@@ -529,18 +489,20 @@ static int tp_attach_tps(void)
 	return 0;
 }
 
-#define TRACK_KPROBE(_sym, _proto, _ev, _stack) {				\
+#define TRACK_KPROBE(_sym, _ev) {					\
 	.kp = { .symbol_name = #_sym, .pre_handler = tp_kprobe_hit },	\
-	.proto = _proto, .ev = _ev, .stack = _stack,			\
+	.ev = _ev,							\
 }
 
+/* Steps of every followed protocol that passes there. */
 static struct tp_kprobe tp_event_kps[] = {
-	TRACK_KPROBE(tcp_close, IPPROTO_TCP, SOCKLEAK_EV_TCP_CLOSE, true),
-	TRACK_KPROBE(sk_common_release, IPPROTO_UDP, SOCKLEAK_EV_CLOSE, true),
-	TRACK_KPROBE(mptcp_close, IPPROTO_MPTCP, SOCKLEAK_EV_CLOSE, true),
-	TRACK_KPROBE(udp_lib_unhash, IPPROTO_UDP, SOCKLEAK_EV_UNHASH, false),
-	TRACK_KPROBE(sk_stream_kill_queues, 0, SOCKLEAK_EV_KILL_QUEUES, false),
+	TRACK_KPROBE(udp_lib_unhash, SOCKLEAK_EV_UNHASH),
+	TRACK_KPROBE(sk_stream_kill_queues, SOCKLEAK_EV_KILL_QUEUES),
 };
+
+/* The followed protocols' closes (their close_fn), one per function. */
+static struct tp_kprobe tp_close_kps[SOCKLEAK_NPROTOS];
+static unsigned int tp_nclose;
 
 /* sk_alloc() may sleep: room for many instances in flight. */
 #define TRACK_MAXACTIVE	(4 * NR_CPUS > 256 ? 256 : 4 * NR_CPUS + 64)
@@ -562,26 +524,55 @@ static struct kretprobe tp_clone_rp = {
 };
 
 static struct kprobe *tp_event_ptrs[ARRAY_SIZE(tp_event_kps) +
+				   ARRAY_SIZE(tp_close_kps) +
 				   ARRAY_SIZE(tp_release_kps)];
+static unsigned int tp_nevent;	/* entries of tp_event_ptrs[] in use */
 static struct kretprobe *tp_rps[] = { &tp_alloc_rp, &tp_clone_rp };
 
+/* A kprobe on each followed protocol's close_fn (proto.c's rows). */
+static void tp_close_kps_init(void)
+{
+	const struct sockleak_proto_ops *ops;
+	unsigned int i, j;
+
+	tp_nclose = 0;
+	for (i = 0; (ops = sockleak_proto_row(i)); i++) {
+		if (!ops->close_fn)
+			continue;
+		for (j = 0; j < tp_nclose; j++)
+			if (!strcmp(tp_close_kps[j].kp.symbol_name, ops->close_fn))
+				break;
+		if (j < tp_nclose)	/* UDP-Lite shares UDP's */
+			continue;
+		tp_close_kps[j] = (struct tp_kprobe) {
+			.kp = { .symbol_name = ops->close_fn,
+				.pre_handler = tp_kprobe_hit },
+			.ev = ops->close_ev, .close = true, .stack = true,
+		};
+		tp_nclose++;
+	}
+}
 
 int sockleak_track_probes_start(void)
 {
-	int i, j, ret;
+	int i, ret;
 
 	atomic_long_set(&tp_nmi_skipped, 0);
 	for (i = 0; i < ARRAY_SIZE(tp_rps); i++) {
 		sockleak_kprobe_reset(&tp_rps[i]->kp);
 		tp_rps[i]->nmissed = 0;
 	}
+	tp_nevent = 0;
 	for (i = 0; i < ARRAY_SIZE(tp_event_kps); i++) {
 		sockleak_kprobe_reset(&tp_event_kps[i].kp);
-		tp_event_ptrs[i] = &tp_event_kps[i].kp;
+		tp_event_ptrs[tp_nevent++] = &tp_event_kps[i].kp;
 	}
-	for (j = 0; j < ARRAY_SIZE(tp_release_kps); j++) {
-		sockleak_kprobe_reset(&tp_release_kps[j]);
-		tp_event_ptrs[i + j] = &tp_release_kps[j];
+	tp_close_kps_init();
+	for (i = 0; i < tp_nclose; i++)
+		tp_event_ptrs[tp_nevent++] = &tp_close_kps[i].kp;
+	for (i = 0; i < ARRAY_SIZE(tp_release_kps); i++) {
+		sockleak_kprobe_reset(&tp_release_kps[i]);
+		tp_event_ptrs[tp_nevent++] = &tp_release_kps[i];
 	}
 
 	if (!tp_attached) {
@@ -591,7 +582,7 @@ int sockleak_track_probes_start(void)
 		tp_attached = true;
 	}
 
-	ret = register_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
+	ret = register_kprobes(tp_event_ptrs, tp_nevent);
 	if (ret) {
 		pr_err("cannot probe the close path: %d\n", ret);
 		sockleak_track_probes_exit();
@@ -600,7 +591,7 @@ int sockleak_track_probes_start(void)
 	ret = register_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
-		unregister_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
+		unregister_kprobes(tp_event_ptrs, tp_nevent);
 		sockleak_track_probes_exit();
 		return ret;
 	}
@@ -624,7 +615,7 @@ void sockleak_track_probes_stop(void)
 {
 	sockleak_family_probes_stop();
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
-	unregister_kprobes(tp_event_ptrs, ARRAY_SIZE(tp_event_ptrs));
+	unregister_kprobes(tp_event_ptrs, tp_nevent);
 	sockleak_track_probes_exit();
 }
 
@@ -645,10 +636,8 @@ unsigned long sockleak_track_probes_missed(void)
 
 	for (i = 0; i < ARRAY_SIZE(tp_rps); i++)
 		n += tp_rps[i]->nmissed + tp_rps[i]->kp.nmissed;
-	for (i = 0; i < ARRAY_SIZE(tp_event_kps); i++)
-		n += tp_event_kps[i].kp.nmissed;
-	for (i = 0; i < ARRAY_SIZE(tp_release_kps); i++)
-		n += tp_release_kps[i].nmissed;
+	for (i = 0; i < tp_nevent; i++)
+		n += tp_event_ptrs[i]->nmissed;
 	return n + atomic_long_read(&tp_nmi_skipped) +
 	       sockleak_family_probes_missed();
 }

@@ -62,23 +62,15 @@ static const char * const step_names[SOCKLEAK_STEP_NR] = {
 
 #define STEP_ORPHAN	SOCKLEAK_STEP_NR
 
-/*
- * The teardown of an MPTCP socket (the msk) is mptcp_close(), then
- * __mptcp_destroy_sock() with sk_stream_kill_queues(); its token removal
- * (the unhash) and destroy have no probe.
- */
+/* The teardown steps a socket of followed protocol @proto goes through. */
 static unsigned int expected_steps(u16 proto)
 {
+	const struct sockleak_proto_ops *ops = sockleak_proto(proto);
+
 	/* Any other protocol: its struct socket went away (__sock_release). */
-	if (!proto)
+	if (!ops)
 		return BIT(SOCKLEAK_STEP_CLOSE) | BIT(STEP_ORPHAN);
-	if (sockleak_proto_udp(proto))
-		return BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_UNHASH) |
-		       BIT(STEP_ORPHAN);
-	if (proto == IPPROTO_MPTCP)
-		return BIT(SOCKLEAK_STEP_CLOSE) |
-		       BIT(SOCKLEAK_STEP_KILL_QUEUES) | BIT(STEP_ORPHAN);
-	return GENMASK(STEP_ORPHAN, 0);
+	return ops->steps | BIT(STEP_ORPHAN);
 }
 
 /*

@@ -4,9 +4,11 @@
  *
  * Sockets visited: TCP listeners (lhash2), TCP established hash entries
  * (full sockets, TIME_WAIT and request sockets), UDP sockets of the
- * primary UDP hash and UDP-Lite sockets of the primary UDP-Lite hash,
- * IPv4 and IPv6, of every network namespace; then the connected MPTCP
- * sockets of each netns (mptcp.c).
+ * primary UDP hash and those of a followed protocol's own UDP-style hash
+ * (UDP-Lite's), IPv4 and IPv6, of every network namespace; then, netns
+ * by netns, the sockets of the followed protocols that are in none of
+ * these tables (the connected MPTCP sockets, mptcp.c). The followed
+ * protocols are proto.c's rows.
  *
  * Distinct tables: TCP's lhash2 is shared by all netns, also by those
  * with a private ehash (inet_pernet_hashinfo_alloc() copies the lhash2
@@ -68,10 +70,12 @@
  *   the offset, never safety. lhash2 buckets (one per listening address
  *   and port) always use the offset.
  *
- * - MPTCP sockets come from mptcp_token_iter_next() (mptcp.c), which
- *   walks MPTCP's token hash under RCU, takes no lock the walk can see and
- *   returns the next msk of one netns, referenced. Each netns costs a pass
- *   over the whole token hash (as for ss -M), empty buckets included.
+ * - A followed protocol's sockets in no table come from its row's
+ *   walk_next (proto.c), which must take no lock the walk can see and
+ *   return the next socket of one netns, referenced: MPTCP's
+ *   mptcp_token_iter_next() (mptcp.c) walks MPTCP's token hash under RCU.
+ *   Each netns costs a pass over the whole token hash (as for ss -M),
+ *   empty buckets included.
  *
  * - sockleak_sk_settle() takes and drops a socket's spinlock, in process
  *   context with no other lock held, for the sockets that sources other
@@ -88,7 +92,6 @@
 #include <net/udp.h>
 
 #include "compat.h"
-#include "mptcp.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -144,6 +147,50 @@ static struct net *walk_next_net(struct net *prev, enum walk_nets which)
 	return found;
 }
 
+/* A row's own UDP-style table, NULL when it has none (on this kernel). */
+static struct udp_table *walk_row_udp_table(unsigned int row)
+{
+	const struct sockleak_proto_ops *ops = sockleak_proto_row(row);
+
+	return ops && ops->udp_table ? ops->udp_table() : NULL;
+}
+
+/* The first row from @row on with a UDP-style table of its own. */
+static unsigned int walk_row_udp(unsigned int row)
+{
+	while (row < SOCKLEAK_NPROTOS && !walk_row_udp_table(row))
+		row++;
+	return row;
+}
+
+/* The first row from @row on with an iterator (walk_next). */
+static unsigned int walk_row_iter(unsigned int row)
+{
+	const struct sockleak_proto_ops *ops;
+
+	while ((ops = sockleak_proto_row(row)) && !ops->walk_next)
+		row++;
+	return row;
+}
+
+/*
+ * The first iterator of the netns after the cursor's (of the first one
+ * when the cursor has none), or the end of the walk.
+ */
+static void walk_next_net_iter(struct sockleak_walk *w)
+{
+	w->row = walk_row_iter(0);
+	if (w->row >= SOCKLEAK_NPROTOS) {
+		if (w->net)
+			put_net(w->net);
+		w->net = NULL;
+		w->table = SOCKLEAK_TBL_DONE;
+		return;
+	}
+	w->net = walk_next_net(w->net, WALK_NET_ANY);
+	w->table = w->net ? SOCKLEAK_TBL_ROW_NETNS : SOCKLEAK_TBL_DONE;
+}
+
 static void walk_next_table(struct sockleak_walk *w)
 {
 	w->bucket = 0;
@@ -169,19 +216,25 @@ static void walk_next_table(struct sockleak_walk *w)
 			w->table = SOCKLEAK_TBL_UDP_NETNS;
 			return;
 		}
-		if (sockleak_udplite_table()) {
-			w->table = SOCKLEAK_TBL_UDPLITE;
-			return;
-		}
-		fallthrough;
-	case SOCKLEAK_TBL_UDPLITE:
-	case SOCKLEAK_TBL_MPTCP:
-		w->net = walk_next_net(w->net, WALK_NET_ANY);
-		w->table = w->net ? SOCKLEAK_TBL_MPTCP : SOCKLEAK_TBL_DONE;
+		w->row = walk_row_udp(0);
+		break;
+	case SOCKLEAK_TBL_ROW_UDP:
+		w->row = walk_row_udp(w->row + 1);
+		break;
+	case SOCKLEAK_TBL_ROW_NETNS:
+		w->row = walk_row_iter(w->row + 1);
+		if (w->row >= SOCKLEAK_NPROTOS)
+			walk_next_net_iter(w);
 		return;
 	case SOCKLEAK_TBL_DONE:
 		return;
 	}
+	/* After UDP's tables: the rows' own, then their iterators. */
+	if (w->row < SOCKLEAK_NPROTOS) {
+		w->table = SOCKLEAK_TBL_ROW_UDP;
+		return;
+	}
+	walk_next_net_iter(w);
 }
 
 static struct inet_hashinfo *walk_hashinfo(const struct sockleak_walk *w)
@@ -195,8 +248,8 @@ static struct udp_table *walk_udp_table(const struct sockleak_walk *w)
 {
 	if (w->table == SOCKLEAK_TBL_UDP_NETNS)
 		return sockleak_net_udp_table(w->net);
-	if (w->table == SOCKLEAK_TBL_UDPLITE)
-		return sockleak_udplite_table();
+	if (w->table == SOCKLEAK_TBL_ROW_UDP)
+		return walk_row_udp_table(w->row);
 	return walk_udp_global();
 }
 
@@ -210,9 +263,9 @@ static unsigned int walk_nbuckets(const struct sockleak_walk *w)
 		return walk_hashinfo(w)->ehash_mask + 1;
 	case SOCKLEAK_TBL_UDP:
 	case SOCKLEAK_TBL_UDP_NETNS:
-	case SOCKLEAK_TBL_UDPLITE:
+	case SOCKLEAK_TBL_ROW_UDP:
 		return walk_udp_table(w)->mask + 1;
-	case SOCKLEAK_TBL_MPTCP:	/* walk_mptcp() knows the end */
+	case SOCKLEAK_TBL_ROW_NETNS:	/* walk_row_iter() knows the end */
 	case SOCKLEAK_TBL_DONE:
 		break;
 	}
@@ -243,23 +296,24 @@ bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u16 proto)
 }
 
 /*
- * The connected MPTCP sockets of the cursor's netns, from the cursor's
- * position in the token hash on: up to @max - @n more, referenced by
- * mptcp_token_iter_next(). Moves to the next netns at the end.
+ * The sockets of the cursor's row (its walk_next) in the cursor's netns,
+ * from the cursor's position on: up to @max - @n more, referenced by the
+ * iterator. Moves on at the end.
  */
-static int walk_mptcp(struct sockleak_walk *w, struct sockleak_ref *refs,
-		      int n, int max)
+static int walk_row_netns(struct sockleak_walk *w, struct sockleak_ref *refs,
+			  int n, int max)
 {
+	const struct sockleak_proto_ops *ops = sockleak_proto_row(w->row);
 	long slot = w->bucket, num = w->offset;
 	struct sock *sk;
 
 	while (n < max) {
-		sk = sockleak_mptcp_next(w->net, &slot, &num);
+		sk = ops->walk_next(w->net, &slot, &num);
 		if (!sk) {
 			walk_next_table(w);
 			return n;
 		}
-		walk_ref_set(sk, &refs[n++], IPPROTO_MPTCP);
+		walk_ref_set(sk, &refs[n++], ops->number);
 	}
 	w->bucket = slot;
 	w->offset = num;
@@ -292,7 +346,7 @@ static bool walk_anchor_in(const struct sockleak_walk *w, unsigned int b)
 		return (READ_ONCE(a->sk_hash) & walk_hashinfo(w)->ehash_mask) == b;
 	case SOCKLEAK_TBL_UDP:
 	case SOCKLEAK_TBL_UDP_NETNS:
-	case SOCKLEAK_TBL_UDPLITE:
+	case SOCKLEAK_TBL_ROW_UDP:
 		return udp_hashfn(sock_net(a), READ_ONCE(udp_sk(a)->udp_port_hash),
 				  walk_udp_table(w)->mask) == b;
 	default:
@@ -382,12 +436,12 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 	}
 	case SOCKLEAK_TBL_UDP:
 	case SOCKLEAK_TBL_UDP_NETNS:
-	case SOCKLEAK_TBL_UDPLITE:
+	case SOCKLEAK_TBL_ROW_UDP:
 		hslot = &walk_udp_table(w)->hash[b];
 		nhead = NULL;
 		lock = &hslot->lock;
-		ws.proto = w->table == SOCKLEAK_TBL_UDPLITE ? IPPROTO_UDPLITE :
-							       IPPROTO_UDP;
+		ws.proto = w->table == SOCKLEAK_TBL_ROW_UDP ?
+			   sockleak_proto_row(w->row)->number : IPPROTO_UDP;
 		ws.anchored = true;
 		break;
 	default:
@@ -456,6 +510,7 @@ void sockleak_walk_init(struct sockleak_walk *w)
 {
 	w->table = SOCKLEAK_TBL_TCP_LISTEN;
 	w->net = NULL;
+	w->row = 0;
 	w->bucket = 0;
 	w->offset = 0;
 	w->anchor = NULL;
@@ -493,8 +548,8 @@ int sockleak_walk_batch(struct sockleak_walk *w, struct sockleak_ref *refs,
 	int n = 0;
 
 	while (n < max && w->table != SOCKLEAK_TBL_DONE) {
-		if (w->table == SOCKLEAK_TBL_MPTCP) {
-			n = walk_mptcp(w, refs, n, max);
+		if (w->table == SOCKLEAK_TBL_ROW_NETNS) {
+			n = walk_row_netns(w, refs, n, max);
 			cond_resched();
 			continue;
 		}

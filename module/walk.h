@@ -21,9 +21,11 @@ struct sock;
  * established hash, then the ehash of each netns that has its own
  * (tcp_child_ehash_entries), then the global UDP table, then each
  * per-netns UDP table (udp_child_hash_entries, 6.2 and later), then the
- * UDP-Lite table (one for all netns; none from 7.x on), then MPTCP's
- * token hash once per netns (mptcp.c: it holds the connected MPTCP
- * sockets of every netns, and is walked per netns).
+ * UDP-style table of each followed protocol that has one of its own
+ * (its row's udp_table: UDP-Lite's, one for all netns, none from 7.x
+ * on), then, netns by netns, the sockets of each followed protocol that
+ * are in none of these tables (its row's walk_next: MPTCP's token hash,
+ * which holds the connected MPTCP sockets of every netns).
  */
 enum sockleak_table {
 	SOCKLEAK_TBL_TCP_LISTEN,
@@ -31,16 +33,18 @@ enum sockleak_table {
 	SOCKLEAK_TBL_TCP_EHASH_NETNS,
 	SOCKLEAK_TBL_UDP,
 	SOCKLEAK_TBL_UDP_NETNS,
-	SOCKLEAK_TBL_UDPLITE,
-	SOCKLEAK_TBL_MPTCP,
+	SOCKLEAK_TBL_ROW_UDP,		/* row @row's udp_table */
+	SOCKLEAK_TBL_ROW_NETNS,		/* row @row's walk_next in @net */
 	SOCKLEAK_TBL_DONE,
 };
 
 /*
  * Cursor: the next socket to visit is entry @offset of bucket @bucket of
  * table @table. For the per-netns tables @net is the owning netns, pinned
- * by the cursor; otherwise NULL. For MPTCP, @bucket and @offset are the
- * position of mptcp_token_iter_next() in the token hash. Inside a long chain (a batch stopped
+ * by the cursor; otherwise NULL. @row is the followed protocol (its row
+ * in proto.c) whose table or iterator is walked; for an iterator,
+ * @bucket and @offset are its position (MPTCP's: in the token hash).
+ * Inside a long chain (a batch stopped
  * mid-bucket) @anchor is the last socket taken there, referenced, entry
  * @anchor_idx: the walk resumes right after it instead of counting
  * @offset entries from the head again (see walk.c).
@@ -48,6 +52,7 @@ enum sockleak_table {
 struct sockleak_walk {
 	enum sockleak_table table;
 	struct net *net;
+	unsigned int row;
 	unsigned int bucket;
 	unsigned int offset;
 	struct sock *anchor;

@@ -252,6 +252,28 @@ long long cg_stat(const char *path, const char *key)
 	return v;
 }
 
+/*
+ * cg_stat() once its value is settled: memory.stat folds in per-CPU deltas
+ * only past a threshold or at the periodic flush (every 2 s, see
+ * cgroups_test.c), so a fresh read may lag. Two reads 2.5 s apart that
+ * agree have a periodic flush between them: with the counted memory
+ * quiescent, that value is exact. -1 when it does not settle in 15 s.
+ */
+long long cg_stat_settled(const char *path, const char *key)
+{
+	long long prev = cg_stat(path, key), v;
+	int waited;
+
+	for (waited = 0; waited < 15000; waited += 2500) {
+		sl_msleep(2500);
+		v = cg_stat(path, key);
+		if (v == prev)
+			return v;
+		prev = v;
+	}
+	return -1;
+}
+
 long long file_ll(const char *path)
 {
 	char *text = sl_read_file(path);

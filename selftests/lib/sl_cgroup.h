@@ -45,6 +45,7 @@ bool cg_line(const char *report, unsigned long long ino, char *out,
 int sl_cg_v2_memory_on(void);
 unsigned long long path_ino(const char *path);
 long long cg_stat(const char *path, const char *key);
+long long cg_stat_settled(const char *path, const char *key);
 long long file_ll(const char *path);
 
 #endif /* SL_CGROUP_H */
