@@ -62,7 +62,7 @@
 static const char * const watch_origin_names[] = {
 	[W_ORIGIN_COOKIE] = "cookie", [W_ORIGIN_ALLOC] = "alloc",
 	[W_ORIGIN_CLONE] = "clone", [W_ORIGIN_CONNECT] = "connect",
-	[W_ORIGIN_LISTEN] = "listen",
+	[W_ORIGIN_LISTEN] = "listen", [W_ORIGIN_BIND] = "bind",
 };
 
 static const char * const watch_ctx_names[] = {

@@ -22,7 +22,14 @@
  *   kprobe sk_stream_kill_queues	kill-queues step
  *   tracepoint inet_sock_set_state	the move to CLOSE is the TCP unhash
  *				step (tcp_set_state() unhashes the
- *				socket right before it)
+ *				socket right before it); connect, listen
+ *				and a child's establishment feed
+ *				watch_next's port filter
+ *   kretprobes udp_lib_get_port, inet_dgram_connect
+ *				a UDP socket's local port (bind,
+ *				autobind), its remote port (connect):
+ *				watch_next's port filter, only while a
+ *				pending filter has a port
  *   tracepoint tcp_destroy_sock	destroy step (tcp_v4_destroy_sock(),
  *				the protocol destroy that
  *				inet_csk_destroy_sock() runs; IPv6 too)
@@ -376,7 +383,7 @@ static void tp_state(void *data, const struct sock *sk, const int oldstate,
 	if (newstate == TCP_CLOSE)
 		tp_event((struct sock *)sk, SOCKLEAK_EV_UNHASH);
 	else
-		sockleak_watch_state((struct sock *)sk, newstate);
+		sockleak_watch_state((struct sock *)sk, oldstate, newstate);
 }
 
 /* Tracepoint tcp_destroy_sock. */
@@ -523,11 +530,76 @@ static struct kretprobe tp_clone_rp = {
 	.maxactive	= TRACK_MAXACTIVE,
 };
 
+/*
+ * UDP ports for watch_next's port filter: a local one once
+ * udp_lib_get_port() (bind, autobind) succeeds, a remote one once
+ * inet_dgram_connect() does. The entry handlers skip the return probe
+ * unless a pending watch_next filter has a port.
+ */
+static int tp_get_port_entry(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	if (!sockleak_watch_next_ports())
+		return 1;
+	*(struct sock **)ri->data = tp_arg_sk(regs);
+	return 0;
+}
+
+static int tp_dgram_connect_entry(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	struct socket *sock;
+
+	if (!sockleak_watch_next_ports())
+		return 1;
+	sock = (struct socket *)regs_get_kernel_argument(regs, 0);
+	*(struct sock **)ri->data = sock ? READ_ONCE(sock->sk) : NULL;
+	return 0;
+}
+
+static int tp_get_port_ret(struct kretprobe_instance *ri,
+			   struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+
+	if (sk && !regs_return_value(regs))
+		sockleak_watch_port(sk, false);
+	return 0;
+}
+
+static int tp_dgram_connect_ret(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+
+	if (sk && !regs_return_value(regs))
+		sockleak_watch_port(sk, true);
+	return 0;
+}
+
+static struct kretprobe tp_get_port_rp = {
+	.kp.symbol_name	= "udp_lib_get_port",
+	.entry_handler	= tp_get_port_entry,
+	.handler	= tp_get_port_ret,
+	.data_size	= sizeof(struct sock *),
+	.maxactive	= TRACK_MAXACTIVE,
+};
+
+static struct kretprobe tp_dgram_connect_rp = {
+	.kp.symbol_name	= "inet_dgram_connect",
+	.entry_handler	= tp_dgram_connect_entry,
+	.handler	= tp_dgram_connect_ret,
+	.data_size	= sizeof(struct sock *),
+	.maxactive	= TRACK_MAXACTIVE,
+};
+
 static struct kprobe *tp_event_ptrs[ARRAY_SIZE(tp_event_kps) +
 				   ARRAY_SIZE(tp_close_kps) +
 				   ARRAY_SIZE(tp_release_kps)];
 static unsigned int tp_nevent;	/* entries of tp_event_ptrs[] in use */
-static struct kretprobe *tp_rps[] = { &tp_alloc_rp, &tp_clone_rp };
+static struct kretprobe *tp_rps[] = {
+	&tp_alloc_rp, &tp_clone_rp, &tp_get_port_rp, &tp_dgram_connect_rp,
+};
 
 /* A kprobe on each followed protocol's close_fn (proto.c's rows). */
 static void tp_close_kps_init(void)

@@ -30,7 +30,7 @@ enum { W_ARMED = 1, W_FREED };
 /* How a watch was armed: "watch=<cookie>", or "watch_next" at which point. */
 enum watch_origin {
 	W_ORIGIN_COOKIE, W_ORIGIN_ALLOC, W_ORIGIN_CLONE, W_ORIGIN_CONNECT,
-	W_ORIGIN_LISTEN,
+	W_ORIGIN_LISTEN, W_ORIGIN_BIND,
 };
 
 struct watch_site {

@@ -10,14 +10,16 @@
  * ...), port:N (local or remote), comm:NAME (the creating task; accepted
  * children have none), netns:INUM, count:N (filter.c).
  * "watch_next=off" cancels. It needs the track probes (track=on):
- * they call sockleak_watch_new() at allocation and clone, and
+ * they call sockleak_watch_new() at allocation and clone,
  * sockleak_watch_state() when a TCP socket (not SCTP, not DCCP, which
- * pass the same tracepoint) connects or listens (where a
- * port filter is matched: an allocated socket has no port yet).
+ * pass the same tracepoint) connects or listens, or an accepted child is
+ * established, and sockleak_watch_port() when a UDP socket binds or
+ * connects (where a port filter is matched: an allocated socket has no
+ * port yet, a child at clone only its listener's).
  * Registering a watchpoint sleeps, so a match is queued and armed by a
  * work item; what happened in between is missed, and the report says how
  * long after allocation the watch was armed (armed_after_us). A socket
- * matched at clone, connect or listen is held by one reference until the
+ * matched at clone, connect, listen or bind is held by one reference until the
  * work runs; one matched at allocation is not (its count is not set yet):
  * the work takes it from the track table, if it still exists.
  *
@@ -185,28 +187,71 @@ void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone)
 			 W_ORIGIN_ALLOC, clone);
 }
 
-/* From the state tracepoint: a port filter is matched at connect, listen. */
-void sockleak_watch_state(struct sock *sk, int newstate)
+/*
+ * From the state tracepoint: a port filter is matched at a TCP connect or
+ * listen, and at an accepted child's establishment (SYN-RECV to
+ * ESTABLISHED). At clone a child has its listener's ports (the local one
+ * is its own): a child that did not match then may match by its remote
+ * port only now. (A simultaneous open also passes SYN-RECV: such a socket
+ * matched by its remote port at connect is armed twice; it is rare.)
+ */
+void sockleak_watch_state(struct sock *sk, int oldstate, int newstate)
 {
+	bool child = oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED;
 	u16 proto;
 
 	if (likely(atomic_read(&watch_next_left) <= 0) || !watch_next.port ||
-	    (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN))
+	    (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN && !child))
 		return;
 	/*
 	 * inet_sock_set_state fires for SCTP (and DCCP) sockets too: only
-	 * TCP's connect and listen are this hook's. (An MPTCP socket never
-	 * passes it: mptcp_set_state() has no tracepoint; its subflows are
-	 * TCP sockets.)
+	 * TCP's are this hook's. (An MPTCP socket never passes it:
+	 * mptcp_set_state() has no tracepoint; its subflows are TCP sockets.)
 	 */
 	proto = sockleak_inet_proto(sk);
 	if (proto != IPPROTO_TCP)
 		return;
+	if (child && inet_sk(sk)->inet_num == watch_next.port)
+		return;		/* matched at clone */
 	if (!watch_next_match(sk, proto, in_task(), true))
 		return;
 	watch_next_queue(sk, proto, ktime_get_ns(),
+			 child ? W_ORIGIN_CLONE :
 			 newstate == TCP_LISTEN ? W_ORIGIN_LISTEN :
 			 W_ORIGIN_CONNECT, true);
+}
+
+/* Does the pending filter have a port (the UDP port probes' gate)? */
+bool sockleak_watch_next_ports(void)
+{
+	if (likely(atomic_read(&watch_next_left) <= 0))
+		return false;
+	/* Pairs with the smp_wmb() of sockleak_watch_next(). */
+	smp_rmb();
+	return watch_next.port;
+}
+
+/*
+ * From the track probes: a UDP (or UDP-Lite) socket got its local port
+ * (bind, or the autobind of a connect or a send), or connected (its
+ * remote port). One that matched by its local port is not matched again
+ * at connect. The caller holds the socket (the syscall's).
+ */
+void sockleak_watch_port(struct sock *sk, bool connect)
+{
+	u16 proto;
+
+	if (!sockleak_watch_next_ports())
+		return;
+	proto = sockleak_inet_proto(sk);
+	if (!sockleak_proto_udp(proto))
+		return;
+	if (connect && inet_sk(sk)->inet_num == watch_next.port)
+		return;		/* matched at bind */
+	if (!watch_next_match(sk, proto, in_task(), true))
+		return;
+	watch_next_queue(sk, proto, ktime_get_ns(),
+			 connect ? W_ORIGIN_CONNECT : W_ORIGIN_BIND, true);
 }
 
 static void watch_next_fn(struct work_struct *work)

@@ -785,4 +785,118 @@ TEST_F_TIMEOUT(refs, watch_next_comm_alloc, 120)
 	free(b);
 }
 
+/* A loopback port of @type free right now (bound, read, closed). */
+static int free_port(int type)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/*
+ * watch_next=proto:udp,port:N: a UDP socket is matched when it binds to
+ * N (origin=bind) and when it connects to N (origin=connect, after its
+ * autobind); one bound to another port is not, and the bound one is not
+ * matched again when it connects elsewhere. Both named by SO_COOKIE.
+ */
+TEST_F_TIMEOUT(refs, watch_next_udp_port, 120)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	unsigned long long got[4];
+	char cmd[96];
+	int u0, u1, u2, port;
+
+	port = free_port(SOCK_DGRAM);
+	ASSERT_LT(0, port);
+	ASSERT_EQ(0, sl_control("track=on"));
+	snprintf(cmd, sizeof(cmd), "watch_next=proto:udp,port:%d,count:3",
+		 port);
+	ASSERT_EQ(0, sl_control(cmd));
+
+	u0 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, u0);
+	ASSERT_EQ(0, bind(u0, (struct sockaddr *)&a, sizeof(a)));
+	u1 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, u1);
+	a.sin_port = htons(port);
+	ASSERT_EQ(0, bind(u1, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_TRUE(next_armed(1));
+	a.sin_port = htons(port_of_fd(u0, false));
+	ASSERT_EQ(0, connect(u1, (struct sockaddr *)&a, sizeof(a)));
+	u2 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, u2);
+	a.sin_port = htons(port);
+	ASSERT_EQ(0, connect(u2, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(port, port_of_fd(u2, true));
+	ASSERT_TRUE(next_armed(2));
+	sl_msleep(300);
+	EXPECT_EQ(2, next_field("armed"));
+	EXPECT_EQ(1, next_field("left"));
+	EXPECT_EQ(0, next_field("lost"));
+	ASSERT_EQ(1, cookies_of("bind", got, 4));
+	EXPECT_EQ(sl_sock_cookie(u1), got[0]);
+	self->watched[self->nwatched++] = got[0];
+	ASSERT_EQ(1, cookies_of("connect", got, 4));
+	EXPECT_EQ(sl_sock_cookie(u2), got[0]);
+	self->watched[self->nwatched++] = got[0];
+	close(u2);
+	close(u1);
+	close(u0);
+}
+
+/*
+ * An accepted child matched by its remote port: the client binds port N
+ * and connects (armed at connect by its local port); the listener's
+ * child, whose remote port is N, is armed once established
+ * (origin=clone), not only children matched by the listener's port.
+ */
+TEST_F_TIMEOUT(refs, watch_next_child_remote_port, 120)
+{
+	struct sockaddr_in b = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	unsigned long long got[4];
+	char cmd[96];
+	int l, c, a, port;
+
+	l = sl_listener(SOCK_CLOEXEC);
+	ASSERT_LE(0, l);
+	port = free_port(SOCK_STREAM);
+	ASSERT_LT(0, port);
+	ASSERT_NE(port, port_of_fd(l, false));
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, c);
+	b.sin_port = htons(port);
+	ASSERT_EQ(0, bind(c, (struct sockaddr *)&b, sizeof(b)));
+	ASSERT_EQ(0, sl_control("track=on"));
+	snprintf(cmd, sizeof(cmd), "watch_next=proto:tcp,port:%d,count:2",
+		 port);
+	ASSERT_EQ(0, sl_control(cmd));
+	b.sin_port = htons(port_of_fd(l, false));
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&b, sizeof(b)));
+	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(port, port_of_fd(a, true));
+	ASSERT_TRUE(next_armed(2)) TH_LOG("the child was not armed");
+	EXPECT_EQ(0, next_field("lost"));
+	ASSERT_EQ(1, cookies_of("connect", got, 4));
+	EXPECT_EQ(sl_sock_cookie(c), got[0]);
+	self->watched[self->nwatched++] = got[0];
+	ASSERT_EQ(1, cookies_of("clone", got, 4));
+	EXPECT_EQ(sl_sock_cookie(a), got[0]);
+	self->watched[self->nwatched++] = got[0];
+	close(a);
+	close(c);
+	close(l);
+}
+
 TEST_HARNESS_MAIN
