@@ -5,8 +5,11 @@
  * Write one or more lines "name=value" (or "name" for commands without an
  * argument). The whole write is checked first: an unknown name, a missing
  * or malformed value or a value out of range fails the write with -EINVAL
- * and changes nothing. Then, under control_mutex, tunables are set and
- * commands run in the order written. Reading the file lists every tunable
+ * and changes nothing. Then, under sockleak_control_mutex, tunables are set and
+ * commands run in the order written; when one fails (track=on with no
+ * memory, watch_next= with tracking off, watch= of no socket, ...), the
+ * write returns its error and puts back the tunables, the stack filter
+ * and tracking (struct control_undo). Reading the file lists every tunable
  * as "name=value", one per line, in table order.
  *
  * Commands are rows of control_cmds[]: a tunable row names its variable
@@ -30,6 +33,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "filter.h"
 #include "sockleak.h"
 #include "track.h"
 
@@ -51,7 +55,7 @@ module_param(track, bool, 0400);
 MODULE_PARM_DESC(track, "Start the tracker at load (default 0)");
 
 /* Serialises writers of the tunables and the commands. */
-static DEFINE_MUTEX(control_mutex);
+DEFINE_MUTEX(sockleak_control_mutex);
 
 struct control_cmd {
 	const char *name;
@@ -79,16 +83,17 @@ static int control_scan(const char *arg)
 	.max = _max,						\
 }
 
-/* Called with control_mutex held (or at load and unload). */
 /*
  * Tracking on: the track table's table first, then the probes that feed it
  * (track_probes.c); off: the probes first (waiting for their handlers), then
- * the table. The track table only stores and answers.
+ * the table. The track table only stores and answers. Called with
+ * sockleak_control_mutex held.
  */
 int sockleak_track_set(bool on)
 {
 	int ret;
 
+	lockdep_assert_held(&sockleak_control_mutex);
 	if (!on) {
 		if (sockleak_track_on()) {
 			sockleak_track_probes_stop();
@@ -240,10 +245,50 @@ static int control_parse(char *line, struct control_op *op)
 	return cmd->check ? cmd->check(arg) : (arg ? -EINVAL : 0);
 }
 
+/*
+ * What a write that fails while running puts back: every tunable, the
+ * stack filter, and tracking (turned off again when the write turned it
+ * on). A command that ran before the failing line keeps its effect (a
+ * scan, clear, dump, watch, unwatch or watch_next).
+ */
+struct control_undo {
+	unsigned int vals[ARRAY_SIZE(control_cmds)];
+	char stack_filter[SOCKLEAK_FILTER_LEN];
+	bool track_on;
+};
+
+/* Called with sockleak_control_mutex held. */
+static void control_save(struct control_undo *u)
+{
+	int i;
+
+	lockdep_assert_held(&sockleak_control_mutex);
+	for (i = 0; i < ARRAY_SIZE(control_cmds); i++)
+		if (control_cmds[i].var)
+			u->vals[i] = READ_ONCE(*control_cmds[i].var);
+	strscpy(u->stack_filter, sockleak_stack_filter_text(),
+		sizeof(u->stack_filter));
+	u->track_on = sockleak_track_on();
+}
+
+static void control_undo(const struct control_undo *u)
+{
+	int i;
+
+	if (!u->track_on)
+		sockleak_track_set(false);
+	if (strcmp(u->stack_filter, sockleak_stack_filter_text()))
+		sockleak_stack_filter_set(u->stack_filter);
+	for (i = 0; i < ARRAY_SIZE(control_cmds); i++)
+		if (control_cmds[i].var)
+			WRITE_ONCE(*control_cmds[i].var, u->vals[i]);
+}
+
 static ssize_t control_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
 	struct control_op ops[CONTROL_MAX_LINES];
+	struct control_undo undo;
 	char *buf, *cur, *line;
 	int i, n = 0, ret = 0;
 
@@ -274,14 +319,17 @@ static ssize_t control_write(struct file *file, const char __user *ubuf,
 			goto out;
 	}
 
-	mutex_lock(&control_mutex);
+	mutex_lock(&sockleak_control_mutex);
+	control_save(&undo);
 	for (i = 0; i < n && !ret; i++) {
 		if (ops[i].cmd->var)
 			WRITE_ONCE(*ops[i].cmd->var, ops[i].val);
 		else
 			ret = ops[i].cmd->run(ops[i].arg);
 	}
-	mutex_unlock(&control_mutex);
+	if (ret)
+		control_undo(&undo);
+	mutex_unlock(&sockleak_control_mutex);
 out:
 	kfree(buf);
 	return ret ?: len;
@@ -291,14 +339,14 @@ static int control_show(struct seq_file *m, void *v)
 {
 	int i;
 
-	mutex_lock(&control_mutex);
+	mutex_lock(&sockleak_control_mutex);
 	for (i = 0; i < ARRAY_SIZE(control_cmds); i++)
 		if (control_cmds[i].var)
 			seq_printf(m, "%s=%u\n", control_cmds[i].name,
 				   READ_ONCE(*control_cmds[i].var));
 	seq_printf(m, "track=%s\n", sockleak_track_on() ? "on" : "off");
 	seq_printf(m, "stack_filter=%s\n", sockleak_stack_filter_text());
-	mutex_unlock(&control_mutex);
+	mutex_unlock(&sockleak_control_mutex);
 	return 0;
 }
 
@@ -318,19 +366,19 @@ static const struct file_operations control_fops = {
 
 void sockleak_track_exit(void)
 {
-	mutex_lock(&control_mutex);
+	mutex_lock(&sockleak_control_mutex);
 	sockleak_track_set(false);
 	sockleak_track_probes_exit();
-	mutex_unlock(&control_mutex);
+	mutex_unlock(&sockleak_control_mutex);
 }
 
 void sockleak_control_init(struct dentry *dir)
 {
 	if (track) {
-		mutex_lock(&control_mutex);
+		mutex_lock(&sockleak_control_mutex);
 		if (sockleak_track_set(true))
 			pr_err("cannot start tracking at load\n");
-		mutex_unlock(&control_mutex);
+		mutex_unlock(&sockleak_control_mutex);
 	}
 	debugfs_create_file("control", SOCKLEAK_MODE_RW, dir, NULL,
 			    &control_fops);

@@ -40,7 +40,7 @@
  * on another CPU that an undecoded change of sockleak's own read back
  * (watch.c); they are in gets or puts, without a site.
  *
- * Locking rules: every reader holds watch_mutex, so no watch is destroyed
+ * Locking rules: every reader holds sockleak_watch_mutex, so no watch is destroyed
  * while it is read; the ring and the sites are read as watch.c writes
  * them (sequence numbers, release/acquire on a site's ready flag).
  */
@@ -329,8 +329,8 @@ static int watch_held(u64 cookie, struct watch_held *out, int max)
 	struct sockleak_watch *w;
 	int slot, i, n = 0;
 
-	mutex_lock(&watch_mutex);
-	w = watch_lookup(cookie, &slot);
+	mutex_lock(&sockleak_watch_mutex);
+	w = sockleak_watch_lookup(cookie, &slot);
 	/* Pairs with the release in the free probe. */
 	if (!w || smp_load_acquire(&w->state) != W_ARMED)
 		goto out;
@@ -351,7 +351,7 @@ static int watch_held(u64 cookie, struct watch_held *out, int max)
 	}
 	kvfree(p);
 out:
-	mutex_unlock(&watch_mutex);
+	mutex_unlock(&sockleak_watch_mutex);
 	return n;
 }
 
@@ -421,11 +421,11 @@ int sockleak_watch_dump(u64 cookie)
 		ret = -ENOMEM;
 		goto out;
 	}
-	mutex_lock(&watch_mutex);
-	w = watch_lookup(cookie, &slot);
+	mutex_lock(&sockleak_watch_mutex);
+	w = sockleak_watch_lookup(cookie, &slot);
 	if (w)
 		watch_show_one(&m, w, p, ktime_get_ns());
-	mutex_unlock(&watch_mutex);
+	mutex_unlock(&sockleak_watch_mutex);
 	if (w) {
 		m.buf[min(m.count, m.size - 1)] = '\0';
 		cur = m.buf;
@@ -449,12 +449,12 @@ static int refs_show(struct seq_file *m, void *v)
 	p = kvmalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
-	mutex_lock(&watch_mutex);
-	watch_next_show(m);
+	mutex_lock(&sockleak_watch_mutex);
+	sockleak_watch_next_show(m);
 	for (i = 0; i < WATCH_SLOTS; i++)
-		if (watch_slots[i])
-			watch_show_one(m, watch_slots[i], p, now);
-	mutex_unlock(&watch_mutex);
+		if (sockleak_watch_slots[i])
+			watch_show_one(m, sockleak_watch_slots[i], p, now);
+	mutex_unlock(&sockleak_watch_mutex);
 	kvfree(p);
 	return 0;
 }

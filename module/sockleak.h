@@ -15,6 +15,7 @@
 #include <linux/in6.h>
 #include <linux/limits.h>
 #include <linux/minmax.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sock_diag.h>
 #include <linux/socket.h>
@@ -50,6 +51,13 @@ struct sockleak_tunables {
 };
 
 extern struct sockleak_tunables sockleak_tunables;
+
+/*
+ * Serialises the control file's writes: the tunables' writers and every
+ * command (track=on|off, watch_next=, ...), which run with it held
+ * (control.c). The files that commands reach assert it.
+ */
+extern struct mutex sockleak_control_mutex;
 
 #define sockleak_tunable(field)	READ_ONCE(sockleak_tunables.field)
 

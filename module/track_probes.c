@@ -106,7 +106,7 @@
 #include <trace/events/kmem.h>
 
 static atomic_long_t tp_nmi_skipped;
-static bool tp_attached;	/* tracepoint probes, under control_mutex */
+static bool tp_attached;	/* tracepoint probes, under sockleak_control_mutex */
 
 /* In NMI context (int3-armed kprobe): take no lock, count the miss. */
 static bool tp_in_nmi(void)
@@ -178,7 +178,9 @@ int sockleak_stack_filter_set(const char *arg)
 {
 	struct sockleak_filter *cur, *next = NULL;
 
-	cur = rcu_dereference_protected(tp_stack_filter, true);
+	lockdep_assert_held(&sockleak_control_mutex);
+	cur = rcu_dereference_protected(tp_stack_filter,
+					lockdep_is_held(&sockleak_control_mutex));
 	if (strcmp(arg, "off")) {
 		next = cur == &tp_filters[0] ? &tp_filters[1] : &tp_filters[0];
 		if (sockleak_filter_parse(arg, 0, 0, next))
@@ -193,6 +195,7 @@ int sockleak_stack_filter_set(const char *arg)
 /* The filter's text, "off" for none (control mutex held). */
 const char *sockleak_stack_filter_text(void)
 {
+	lockdep_assert_held(&sockleak_control_mutex);
 	return tp_filter_text[0] ? tp_filter_text : "off";
 }
 

@@ -255,6 +255,7 @@ static struct tt_entry *tt_lookup(struct tt_table *r, struct tt_stripe *s,
 {
 	struct tt_entry *e;
 
+	lockdep_assert_held(&s->lock);
 	hlist_for_each_entry(e, &s->buckets[bucket], node)
 		if (e->sk == sk)
 			return e;
@@ -281,6 +282,7 @@ static struct tt_entry *tt_new(struct tt_table *r, struct tt_stripe *s,
 	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
 	struct tt_entry *e;
 
+	lockdep_assert_held(&s->lock);
 	if (hlist_empty(&s->free)) {
 		atomic_long_inc(&tt_overflow);
 		return NULL;
@@ -305,6 +307,7 @@ static struct tt_entry *tt_new(struct tt_table *r, struct tt_stripe *s,
 static void tt_del(struct tt_table *r, struct tt_stripe *s,
 		   struct tt_entry *e, u32 *ids)
 {
+	lockdep_assert_held(&s->lock);
 	if (e->kmalloc)
 		atomic_dec(&r->kmalloc_socks[hash_ptr(e->sk, TT_KMALLOC_BITS)]);
 	ids[0] = e->alloc_stack;
@@ -673,6 +676,7 @@ static void tt_free(struct tt_table *r)
  */
 static void tt_unpublish(struct tt_table *r)
 {
+	lockdep_assert_held(&sockleak_control_mutex);
 	/* Pairs with tt_table_get(): no new user finds the table. */
 	smp_store_release(&tt_published, NULL);
 	synchronize_srcu(&tt_srcu);
@@ -719,6 +723,7 @@ int sockleak_track_table_start(unsigned int max_entries)
 	unsigned int per, nb, sper, snb, k, i;
 	struct tt_table *r;
 
+	lockdep_assert_held(&sockleak_control_mutex);
 	if (tt_published)
 		return 0;
 	if (max_entries > sockleak_track_max_entries())

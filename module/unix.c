@@ -34,7 +34,7 @@
  * read with READ_ONCE() and only compared, never followed. if_lock (raw,
  * interrupts off) protects the in-flight table; the kprobe handlers take
  * it in any context but NMI (skipped, counted as missed), readers in
- * process context. if_probes_on changes under control_mutex only
+ * process context. if_probes_on changes under sockleak_control_mutex only
  * (track=on/off).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -192,6 +192,7 @@ static void unix_probes_start(void)
 {
 	int i, ret;
 
+	lockdep_assert_held(&sockleak_control_mutex);
 	memset(if_slots, 0, sizeof(if_slots));
 	if_used = 0;
 	atomic_long_set(&if_overflow, 0);
@@ -207,6 +208,7 @@ static void unix_probes_start(void)
 
 static void unix_probes_stop(void)
 {
+	lockdep_assert_held(&sockleak_control_mutex);
 	if (if_probes_on)
 		unregister_kprobes(if_kp_ptrs, ARRAY_SIZE(if_kp_ptrs));
 	if_probes_on = false;

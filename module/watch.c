@@ -33,12 +33,12 @@
  * removed by a work item right after: until it runs, a write to the
  * reused word still traps, and is discarded.
  *
- * Locking rules: watch_mutex serialises arming, disarming, the free work,
+ * Locking rules: sockleak_watch_mutex serialises arming, disarming, the free work,
  * watch_next's work and the readers of refs.c; control.c calls in with
  * its own mutex held. The handler runs in #DB (NMI-like) context and
  * takes no lock: it uses atomics, a site table claimed by cmpxchg() and a
  * ring whose records carry a sequence number written last. The free
- * probe runs with preemption disabled and only reads watch_slots[]; a
+ * probe runs with preemption disabled and only reads sockleak_watch_slots[]; a
  * watch is freed after synchronize_rcu(), once the probe cannot see it,
  * and after its watchpoint is unregistered (no handler runs after that).
  */
@@ -66,9 +66,9 @@
 
 #include <trace/events/kmem.h>
 
-DEFINE_MUTEX(watch_mutex);
-struct sockleak_watch *watch_slots[WATCH_SLOTS];
-static bool watch_tp_attached;	/* under watch_mutex */
+DEFINE_MUTEX(sockleak_watch_mutex);
+struct sockleak_watch *sockleak_watch_slots[WATCH_SLOTS];
+static bool watch_tp_attached;	/* under sockleak_watch_mutex */
 
 /* The interrupted context: the #DB entry counts one NMI and one hardirq. */
 static u8 watch_ctx(void)
@@ -165,7 +165,7 @@ static bool watch_change(struct sockleak_watch *w, struct pt_regs *regs,
 	struct watch_write wr;
 	int sum;
 
-	if (watch_insn_write(regs, &w->sk->sk_refcnt, &wr)) {
+	if (sockleak_watch_insn_write(regs, &w->sk->sk_refcnt, &wr)) {
 		/* A failed compare-and-exchange wrote the old value back. */
 		if (!wr.delta)
 			return false;
@@ -243,7 +243,7 @@ static void watch_freed(const void *ptr)
 	int i;
 
 	for (i = 0; i < WATCH_SLOTS; i++) {
-		w = READ_ONCE(watch_slots[i]);
+		w = READ_ONCE(sockleak_watch_slots[i]);
 		if (w && w->sk == ptr && READ_ONCE(w->state) == W_ARMED) {
 			w->freed_ns = ktime_get_ns();
 			/* freed_ns is written before the state says so. */
@@ -279,35 +279,37 @@ static void watch_free_work(struct work_struct *work)
 	struct sockleak_watch *w = container_of(work, struct sockleak_watch,
 						work);
 
-	mutex_lock(&watch_mutex);
+	mutex_lock(&sockleak_watch_mutex);
 	watch_unregister(w);
-	watch_detach_tp();
-	mutex_unlock(&watch_mutex);
+	sockleak_watch_detach_tp();
+	mutex_unlock(&sockleak_watch_mutex);
 }
 
-/* Called with watch_mutex held, @w already out of watch_slots[]. */
+/* @w already out of sockleak_watch_slots[]; sockleak_watch_mutex held. */
 static void watch_destroy(struct sockleak_watch *w)
 {
+	lockdep_assert_held(&sockleak_watch_mutex);
 	watch_unregister(w);
-	mutex_unlock(&watch_mutex);
+	mutex_unlock(&sockleak_watch_mutex);
 	synchronize_rcu();
 	cancel_work_sync(&w->work);
 	vfree(w);
-	mutex_lock(&watch_mutex);
+	mutex_lock(&sockleak_watch_mutex);
 }
 
 /*
- * Detach the free tracepoints once no watch is armed (watch_mutex held): a
- * freed watch, kept for its report, needs them no more, and an attached
- * kfree probe runs at every kfree of the system.
+ * Detach the free tracepoints once no watch is armed (sockleak_watch_mutex
+ * held): a freed watch, kept for its report, needs them no more, and an
+ * attached kfree probe runs at every kfree of the system.
  */
-void watch_detach_tp(void)
+void sockleak_watch_detach_tp(void)
 {
 	int i;
 
+	lockdep_assert_held(&sockleak_watch_mutex);
 	for (i = 0; i < WATCH_SLOTS; i++)
-		if (watch_slots[i] &&
-		    READ_ONCE(watch_slots[i]->state) == W_ARMED)
+		if (sockleak_watch_slots[i] &&
+		    READ_ONCE(sockleak_watch_slots[i]->state) == W_ARMED)
 			return;
 	if (!watch_tp_attached)
 		return;
@@ -348,14 +350,18 @@ static struct sock *watch_find(u64 cookie, u16 *proto)
 	return found;
 }
 
-struct sockleak_watch *watch_lookup(u64 cookie, int *slot)
+/* The watch named @cookie and its slot (sockleak_watch_mutex held). */
+struct sockleak_watch *sockleak_watch_lookup(u64 cookie, int *slot)
 {
 	int i;
 
+	lockdep_assert_held(&sockleak_watch_mutex);
 	for (i = 0; i < WATCH_SLOTS; i++) {
-		if (watch_slots[i] && watch_slots[i]->cookie == cookie) {
+		struct sockleak_watch *w = sockleak_watch_slots[i];
+
+		if (w && w->cookie == cookie) {
 			*slot = i;
-			return watch_slots[i];
+			return w;
 		}
 	}
 	return NULL;
@@ -364,7 +370,7 @@ struct sockleak_watch *watch_lookup(u64 cookie, int *slot)
 /*
  * A free slot, making one by destroying the watch that ended first when
  * all are taken; -1 when every watch is armed. watch_destroy() drops
- * watch_mutex for a while: look again after it.
+ * sockleak_watch_mutex for a while: look again after it.
  */
 static int watch_slot(void)
 {
@@ -374,18 +380,18 @@ static int watch_slot(void)
 	for (;;) {
 		old = -1;
 		for (i = 0; i < WATCH_SLOTS; i++) {
-			w = watch_slots[i];
+			w = sockleak_watch_slots[i];
 			if (!w)
 				return i;
 			if (w->state == W_FREED &&
 			    (old < 0 ||
-			     w->freed_ns < watch_slots[old]->freed_ns))
+			     w->freed_ns < sockleak_watch_slots[old]->freed_ns))
 				old = i;
 		}
 		if (old < 0)
 			return -1;
-		w = watch_slots[old];
-		WRITE_ONCE(watch_slots[old], NULL);
+		w = sockleak_watch_slots[old];
+		WRITE_ONCE(sockleak_watch_slots[old], NULL);
 		watch_destroy(w);
 	}
 }
@@ -394,16 +400,17 @@ static int watch_slot(void)
  * Arm a watch on @sk (referenced by the caller, who puts that reference
  * after this returns: the put is sockleak's own), named @cookie. @born_ns
  * is when it was allocated (0: unknown), @origin how it was chosen.
- * Called with watch_mutex held.
+ * Called with sockleak_watch_mutex held.
  */
-int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
-		 u8 origin)
+int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
+			  u64 born_ns, u8 origin)
 {
 	struct perf_event_attr attr;
 	struct sockleak_watch *w;
 	int slot, ret, count, drift;
 
-	if (watch_lookup(cookie, &slot))
+	lockdep_assert_held(&sockleak_watch_mutex);
+	if (sockleak_watch_lookup(cookie, &slot))
 		return -EEXIST;
 	w = vzalloc(sizeof(*w));
 	if (!w)
@@ -438,7 +445,7 @@ int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
 	atomic_set(&w->own, 1);
 	w->state = W_ARMED;
 	w->armed_ns = ktime_get_ns();
-	WRITE_ONCE(watch_slots[slot], w);
+	WRITE_ONCE(sockleak_watch_slots[slot], w);
 
 	hw_breakpoint_init(&attr);
 	attr.bp_addr = (unsigned long)&sk->sk_refcnt;
@@ -448,7 +455,7 @@ int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
 	ret = sockleak_wide_bp_err(w->bp);
 	if (ret) {
 		w->bp = NULL;
-		WRITE_ONCE(watch_slots[slot], NULL);
+		WRITE_ONCE(sockleak_watch_slots[slot], NULL);
 		watch_destroy(w);
 		return ret;
 	}
@@ -472,23 +479,23 @@ int sockleak_watch_arm(u64 cookie)
 	u16 proto = 0;
 	int ret;
 
-	mutex_lock(&watch_mutex);
+	mutex_lock(&sockleak_watch_mutex);
 	ret = -EEXIST;
-	if (watch_lookup(cookie, &ret)) {
+	if (sockleak_watch_lookup(cookie, &ret)) {
 		ret = -EEXIST;
 		goto out;
 	}
 	ret = -ENOENT;
 	sk = watch_find(cookie, &proto);
 	if (sk) {
-		ret = watch_arm_sk(sk, cookie, proto, 0, W_ORIGIN_COOKIE);
+		ret = sockleak_watch_arm_sk(sk, cookie, proto, 0, W_ORIGIN_COOKIE);
 		/* May be the last reference: the free probe ends the watch. */
 		sock_gen_put(sk);
 	}
 out:
 	if (ret)
-		watch_detach_tp();
-	mutex_unlock(&watch_mutex);
+		sockleak_watch_detach_tp();
+	mutex_unlock(&sockleak_watch_mutex);
 	return ret;
 }
 
@@ -497,15 +504,15 @@ int sockleak_watch_disarm(u64 cookie)
 	struct sockleak_watch *w;
 	int slot, ret = -ENOENT;
 
-	mutex_lock(&watch_mutex);
-	w = watch_lookup(cookie, &slot);
+	mutex_lock(&sockleak_watch_mutex);
+	w = sockleak_watch_lookup(cookie, &slot);
 	if (w) {
-		WRITE_ONCE(watch_slots[slot], NULL);
+		WRITE_ONCE(sockleak_watch_slots[slot], NULL);
 		watch_destroy(w);
-		watch_detach_tp();
+		sockleak_watch_detach_tp();
 		ret = 0;
 	}
-	mutex_unlock(&watch_mutex);
+	mutex_unlock(&sockleak_watch_mutex);
 	return ret;
 }
 
@@ -529,14 +536,14 @@ void sockleak_watch_exit(void)
 	struct sockleak_watch *w;
 	int i;
 
-	mutex_lock(&watch_mutex);
+	mutex_lock(&sockleak_watch_mutex);
 	for (i = 0; i < WATCH_SLOTS; i++) {
-		w = watch_slots[i];
+		w = sockleak_watch_slots[i];
 		if (w) {
-			WRITE_ONCE(watch_slots[i], NULL);
+			WRITE_ONCE(sockleak_watch_slots[i], NULL);
 			watch_destroy(w);
 		}
 	}
-	watch_detach_tp();
-	mutex_unlock(&watch_mutex);
+	sockleak_watch_detach_tp();
+	mutex_unlock(&sockleak_watch_mutex);
 }

@@ -88,19 +88,19 @@ struct watch_write {
 
 /* watch_insn.c: false when the write at @regs cannot be decoded. */
 struct pt_regs;
-bool watch_insn_write(const struct pt_regs *regs, const void *addr,
+bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
 		      struct watch_write *wr);
 
-/* watch.c: the watches, under watch_mutex. */
-extern struct mutex watch_mutex;
-extern struct sockleak_watch *watch_slots[WATCH_SLOTS];
-struct sockleak_watch *watch_lookup(u64 cookie, int *slot);
-int watch_arm_sk(struct sock *sk, u64 cookie, u16 proto, u64 born_ns,
-		 u8 origin);
-void watch_detach_tp(void);
+/* watch.c: the watches, under sockleak_watch_mutex. */
+extern struct mutex sockleak_watch_mutex;
+extern struct sockleak_watch *sockleak_watch_slots[WATCH_SLOTS];
+struct sockleak_watch *sockleak_watch_lookup(u64 cookie, int *slot);
+int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
+			  u64 born_ns, u8 origin);
+void sockleak_watch_detach_tp(void);
 
-/* watch_next.c: its line of "refs", watch_mutex held. */
+/* watch_next.c: its line of "refs", sockleak_watch_mutex held. */
 struct seq_file;
-void watch_next_show(struct seq_file *m);
+void sockleak_watch_next_show(struct seq_file *m);
 
 #endif /* _SOCKLEAK_WATCH_H */

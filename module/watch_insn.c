@@ -211,7 +211,7 @@ static bool insn_try(const u8 *p, unsigned int len, const struct pt_regs *regs,
 	}
 }
 
-bool watch_insn_write(const struct pt_regs *regs, const void *addr,
+bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
 		      struct watch_write *wr)
 {
 	unsigned long ip = regs->ip;
@@ -231,7 +231,7 @@ bool watch_insn_write(const struct pt_regs *regs, const void *addr,
 	return found == 1;
 }
 #else
-bool watch_insn_write(const struct pt_regs *regs, const void *addr,
+bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
 		      struct watch_write *wr)
 {
 	return false;

@@ -26,8 +26,8 @@
  * Locking rules: the probes' hooks run with preemption disabled (probe
  * and tracepoint context) and take only watch_pending_lock, a raw
  * spinlock, with interrupts disabled. The filter is written under
- * watch_mutex while no count is left, then published by the count
- * (smp_wmb()/smp_rmb()). The work arms under watch_mutex.
+ * sockleak_watch_mutex while no count is left, then published by the count
+ * (smp_wmb()/smp_rmb()). The work arms under sockleak_watch_mutex.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,7 +61,7 @@ struct watch_pending {
 };
 
 static struct sockleak_filter watch_next;	/* stable while watch_next_left > 0 */
-static char watch_next_text[64];	/* under watch_mutex */
+static char watch_next_text[64];	/* under sockleak_watch_mutex */
 static atomic_t watch_next_left, watch_next_armed, watch_next_lost;
 static DEFINE_RAW_SPINLOCK(watch_pending_lock);
 static struct watch_pending watch_pending[WATCH_PENDING];
@@ -110,21 +110,21 @@ int sockleak_watch_next(const char *arg)
 	ret = watch_filter_parse(arg, &f);
 	if (ret && strcmp(arg, "off"))
 		return ret;
-	mutex_lock(&watch_mutex);
+	mutex_lock(&sockleak_watch_mutex);
 	atomic_set(&watch_next_left, 0);
-	mutex_unlock(&watch_mutex);
+	mutex_unlock(&sockleak_watch_mutex);
 	cancel_delayed_work_sync(&watch_next_work);
 	watch_pending_flush();
 	if (!strcmp(arg, "off")) {
-		mutex_lock(&watch_mutex);
+		mutex_lock(&sockleak_watch_mutex);
 		watch_next_text[0] = '\0';
-		mutex_unlock(&watch_mutex);
+		mutex_unlock(&sockleak_watch_mutex);
 		return 0;
 	}
 	/* The probes that feed it run only while tracking is on. */
 	if (!sockleak_track_on())
 		return -ENODEV;
-	mutex_lock(&watch_mutex);
+	mutex_lock(&sockleak_watch_mutex);
 	watch_next = f;
 	strscpy(watch_next_text, arg, sizeof(watch_next_text));
 	atomic_set(&watch_next_armed, 0);
@@ -132,7 +132,7 @@ int sockleak_watch_next(const char *arg)
 	/* The filter is written before a probe can see a count left. */
 	smp_wmb();
 	atomic_set(&watch_next_left, f.count);
-	mutex_unlock(&watch_mutex);
+	mutex_unlock(&sockleak_watch_mutex);
 	return 0;
 }
 
@@ -288,12 +288,12 @@ static void watch_next_fn(struct work_struct *work)
 			continue;
 		}
 		sockleak_sk_settle(sk);
-		mutex_lock(&watch_mutex);
-		ret = watch_arm_sk(sk, sockleak_sk_cookie(sk), p[i].proto,
+		mutex_lock(&sockleak_watch_mutex);
+		ret = sockleak_watch_arm_sk(sk, sockleak_sk_cookie(sk), p[i].proto,
 				   p[i].born_ns, p[i].origin);
 		if (ret)
-			watch_detach_tp();
-		mutex_unlock(&watch_mutex);
+			sockleak_watch_detach_tp();
+		mutex_unlock(&sockleak_watch_mutex);
 		atomic_inc(ret ? &watch_next_lost : &watch_next_armed);
 		if (p[i].held)
 			sock_gen_put(sk);
@@ -304,9 +304,10 @@ static void watch_next_fn(struct work_struct *work)
 		mod_delayed_work(system_wq, &watch_next_work, 1);
 }
 
-/* The first line of "refs" while a filter is set (watch_mutex held). */
-void watch_next_show(struct seq_file *m)
+/* The first line of "refs" while a filter is set (its mutex held). */
+void sockleak_watch_next_show(struct seq_file *m)
 {
+	lockdep_assert_held(&sockleak_watch_mutex);
 	if (watch_next_text[0])
 		seq_printf(m, "watch_next filter=%s left=%d armed=%d lost=%d\n",
 			   watch_next_text, atomic_read(&watch_next_left),

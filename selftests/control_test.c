@@ -144,6 +144,38 @@ TEST_F(control, bad_writes_fail_and_change_nothing)
 }
 
 /*
+ * A write whose command fails while running (not at its check) puts back
+ * what its earlier lines changed: the tunables, the stack filter, and
+ * tracking when the write turned it on.
+ */
+TEST_F(control, failing_command_puts_back)
+{
+	static const char * const bad[] = {
+		/* watch_next needs tracking: ENODEV */
+		"grace_ms=5\nunread_ms=77\nwatch_next=port:80",
+		/* no socket has this cookie */
+		"stack_filter=port:81\ntrack=on\nunread_ms=3\nwatch=fffffffffff1",
+		"track=on\nstack_depth=3\nunwatch=fffffffffff1",
+	};
+	size_t i;
+
+	ASSERT_NE(NULL, strstr(self->before, "track=off\n"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *after;
+		int err = write_str(bad[i]);
+
+		EXPECT_NE(0, err) TH_LOG("write '%s' accepted", bad[i]);
+		EXPECT_NE(EINVAL, err) TH_LOG("'%s' failed at its check", bad[i]);
+		after = sl_read_file(CONTROL);
+		ASSERT_NE(NULL, after);
+		EXPECT_STREQ(self->before, after) {
+			TH_LOG("write '%s' left changes", bad[i]);
+		}
+		free(after);
+	}
+}
+
+/*
  * Random writes: short random strings built from the characters that
  * matter (names, digits, signs, separators, binary). Each write is either
  * rejected with EINVAL and changes nothing, or accepted, in which case it

@@ -661,7 +661,12 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 		printf("%sTAP version 13\n", ind);
 	pid = run_start(argv, run_st.cgdir, &exec_err);
 	/* CMD's sockets are listed while it runs, so their frees are seen. */
-	while ((rc = waitpid(pid, &status, WNOHANG)) == 0 && !run_signal) {
+	for (;;) {
+		rc = waitpid(pid, &status, WNOHANG);
+		if (rc < 0 && errno == EINTR)
+			rc = 0;		/* a signal: run_signal says which */
+		if (rc != 0 || run_signal)
+			break;
 		run_round(&set, cg);
 		usleep(POLL_MS * 1000);
 	}
@@ -670,6 +675,7 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+		status = 0;	/* killed by sockleak, not by its own fault */
 	} else if (rc < 0) {
 		fail("waiting for %s: %s", argv[0], strerror(errno));
 	}
