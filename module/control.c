@@ -52,7 +52,7 @@ struct sockleak_tunables sockleak_tunables = {
 /* Start tracking at load: sockleak.track=1 (e.g. from modules-load.d). */
 static bool track;
 module_param(track, bool, 0400);
-MODULE_PARM_DESC(track, "Start the tracker at load (default 0)");
+MODULE_PARM_DESC(track, "Start tracking at load (default 0)");
 
 /* Serialises writers of the tunables and the commands. */
 DEFINE_MUTEX(sockleak_control_mutex);

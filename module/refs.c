@@ -40,9 +40,10 @@
  * on another CPU that an undecoded change of sockleak's own read back
  * (watch.c); they are in gets or puts, without a site.
  *
- * Locking rules: every reader holds sockleak_watch_mutex, so no watch is destroyed
- * while it is read; the ring and the sites are read as watch.c writes
- * them (sequence numbers, release/acquire on a site's ready flag).
+ * Locking rules: every reader holds sockleak_watch_mutex, so no watch is
+ * destroyed while it is read; the ring and the sites are read as watch.c
+ * writes them (sequence numbers, release/acquire on a site's ready
+ * flag).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

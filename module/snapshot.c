@@ -352,7 +352,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_extra extra;
+	struct sockleak_source_cursor extra;
 	struct sockleak_walk walk;
 	struct sockleak_snap *s;
 	int i, n, ret = 0;
@@ -361,9 +361,9 @@ int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg)
 	if (!s)
 		return -ENOMEM;
 	sockleak_walk_init(&walk);
-	sockleak_extra_init(&extra);
+	sockleak_source_init(&extra);
 	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-			(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
+			(n = sockleak_source_batch(&extra, refs, SOCKLEAK_BATCH)))) {
 		for (i = 0; i < n && !ret; i++) {
 			sockleak_snapshot(&refs[i], s, how);
 			ret = fn(arg, s);
@@ -373,7 +373,7 @@ int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg)
 			ret = -EINTR;
 	}
 	sockleak_walk_release(&walk);
-	sockleak_extra_release(&extra);
+	sockleak_source_release(&extra);
 	kfree(s);
 	return ret;
 }

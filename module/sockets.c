@@ -38,7 +38,7 @@
 
 struct sockets_iter {
 	struct sockleak_walk walk;
-	struct sockleak_extra extra;	/* after the walk */
+	struct sockleak_source_cursor extra;	/* after the walk */
 	loff_t first;			/* record number of snaps[0] */
 	unsigned int count;		/* snapshots in snaps[] */
 	bool eof;			/* the walk has ended */
@@ -49,8 +49,8 @@ static void sockets_rewind(struct sockets_iter *it)
 {
 	sockleak_walk_release(&it->walk);
 	sockleak_walk_init(&it->walk);
-	sockleak_extra_release(&it->extra);
-	sockleak_extra_init(&it->extra);
+	sockleak_source_release(&it->extra);
+	sockleak_source_init(&it->extra);
 	it->first = 0;
 	it->count = 0;
 	it->eof = false;
@@ -67,7 +67,7 @@ static bool sockets_fill(struct sockets_iter *it)
 	while (!it->eof && it->count + SOCKLEAK_BATCH <= SOCKETS_SNAPS) {
 		n = sockleak_walk_batch(&it->walk, refs, SOCKLEAK_BATCH);
 		if (!n)
-			n = sockleak_extra_batch(&it->extra, refs,
+			n = sockleak_source_batch(&it->extra, refs,
 						 SOCKLEAK_BATCH);
 		for (i = 0; i < n; i++)
 			sockleak_snapshot(&refs[i], &it->snaps[it->count + i], 0);
@@ -139,7 +139,7 @@ static int sockets_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	}
 	sockleak_walk_init(&it->walk);
-	sockleak_extra_init(&it->extra);
+	sockleak_source_init(&it->extra);
 	return 0;
 }
 
@@ -149,7 +149,7 @@ static int sockets_release(struct inode *inode, struct file *file)
 	struct sockets_iter *it = m->private;
 
 	sockleak_walk_release(&it->walk);
-	sockleak_extra_release(&it->extra);
+	sockleak_source_release(&it->extra);
 	kvfree(it->snaps);
 	return seq_release_private(inode, file);
 }

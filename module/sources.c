@@ -49,10 +49,10 @@ void sockleak_source_unregister(struct sockleak_source *src)
 }
 
 /* The function of source number @i, NULL past the last one. */
-static sockleak_extra_fn sources_get(unsigned int i)
+static sockleak_source_fn sources_get(unsigned int i)
 {
 	struct sockleak_source *src;
-	sockleak_extra_fn fn = NULL;
+	sockleak_source_fn fn = NULL;
 
 	mutex_lock(&sources_mutex);
 	list_for_each_entry(src, &sources, node) {
@@ -65,14 +65,14 @@ static sockleak_extra_fn sources_get(unsigned int i)
 	return fn;
 }
 
-void sockleak_extra_init(struct sockleak_extra *x)
+void sockleak_source_init(struct sockleak_source_cursor *x)
 {
 	x->source = 0;
 	x->pos = 0;
 	xa_init(&x->seen);
 }
 
-void sockleak_extra_release(struct sockleak_extra *x)
+void sockleak_source_release(struct sockleak_source_cursor *x)
 {
 	xa_destroy(&x->seen);
 	x->source = UINT_MAX;
@@ -88,7 +88,8 @@ void sockleak_extra_release(struct sockleak_extra *x)
  * source runs. On allocation failure the socket is reported (a duplicate
  * line beats a missing one).
  */
-static bool extra_new(struct sockleak_extra *x, const struct sockleak_ref *r)
+static bool extra_new(struct sockleak_source_cursor *x,
+		      const struct sockleak_ref *r)
 {
 	struct sock *sk = r->sk;
 	unsigned long tag = (unsigned long)sk >> 2;
@@ -112,10 +113,10 @@ static bool extra_new(struct sockleak_extra *x, const struct sockleak_ref *r)
  * Returns 0 only when every source is exhausted. Released with
  * sockleak_walk_put().
  */
-int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
-			 int max)
+int sockleak_source_batch(struct sockleak_source_cursor *x,
+			  struct sockleak_ref *refs, int max)
 {
-	sockleak_extra_fn fn;
+	sockleak_source_fn fn;
 	int i, got, n = 0;
 
 	while (!n && x->source != UINT_MAX) {

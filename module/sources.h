@@ -19,12 +19,12 @@
  * netns, as the walk does) from its position *@pos on, and advances *@pos;
  * it returns 0 at its end. Process context; it may sleep.
  */
-typedef int (*sockleak_extra_fn)(unsigned long *pos, struct sockleak_ref *refs,
-				 int max);
+typedef int (*sockleak_source_fn)(unsigned long *pos,
+				  struct sockleak_ref *refs, int max);
 
 /* One source, owned by the file that defines it. */
 struct sockleak_source {
-	sockleak_extra_fn next;
+	sockleak_source_fn next;
 	struct list_head node;		/* in the list of sources.c */
 };
 
@@ -33,19 +33,19 @@ void sockleak_source_register(struct sockleak_source *src);
 void sockleak_source_unregister(struct sockleak_source *src);
 
 /*
- * A reader's cursor over every source. sockleak_extra_batch() drops the
+ * A reader's cursor over every source. sockleak_source_batch() drops the
  * sockets that are hashed (the walk shows them) and the sockets another
  * source already gave, by cookie.
  */
-struct sockleak_extra {
+struct sockleak_source_cursor {
 	unsigned int source;	/* index in the list of sources */
 	unsigned long pos;	/* the source's own position */
 	struct xarray seen;	/* cookies given, value: the socket's tag */
 };
 
-void sockleak_extra_init(struct sockleak_extra *x);
-void sockleak_extra_release(struct sockleak_extra *x);
-int sockleak_extra_batch(struct sockleak_extra *x, struct sockleak_ref *refs,
-			 int max);
+void sockleak_source_init(struct sockleak_source_cursor *x);
+void sockleak_source_release(struct sockleak_source_cursor *x);
+int sockleak_source_batch(struct sockleak_source_cursor *x,
+			  struct sockleak_ref *refs, int max);
 
 #endif /* _SOCKLEAK_SOURCES_H */

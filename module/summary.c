@@ -221,7 +221,7 @@ struct summary {
 	unsigned long udplite, udplite_pages;	/* in total[UDP] too */
 	unsigned long subflow_pages;	/* subflows' own, in total[TCP] */
 	struct sum_seen total[SUM_NPROTO];
-	struct sockleak_track_stats reg;
+	struct sockleak_track_stats track;
 	unsigned long missed;		/* probe hits lost (track_probes.c) */
 	struct sum_global global[SUM_NACCT];
 };
@@ -454,7 +454,7 @@ static struct summary *sum_collect(void)
 	ret = sum_collect_nets(sum);
 	if (!ret)
 		ret = sum_walk(sum);
-	sockleak_track_stats(&sum->reg);
+	sockleak_track_stats(&sum->track);
 	sum->missed = sockleak_track_probes_missed();
 	if (ret) {
 		sum_free(sum);
@@ -540,12 +540,12 @@ static int summary_show(struct seq_file *m, void *v)
 		seq_putc(m, '\n');
 	}
 	seq_printf(m, "netns=all kind=tracker track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",
-		   sum->reg.on ? "on" : "off", sum->reg.entries,
-		   sum->reg.max_entries, sum->reg.unknown_origin,
-		   sum->reg.stacks, sum->reg.overflow, sum->reg.stack_overflow,
+		   sum->track.on ? "on" : "off", sum->track.entries,
+		   sum->track.max_entries, sum->track.unknown_origin,
+		   sum->track.stacks, sum->track.overflow, sum->track.stack_overflow,
 		   sum->missed);
 	seq_printf(m, " max_stacks=%lu table_bytes=%zu stack_bytes=%zu",
-		   sum->reg.max_stacks, sum->reg.bytes, sum->reg.stack_bytes);
+		   sum->track.max_stacks, sum->track.bytes, sum->track.stack_bytes);
 	for (p = 0; p < SUM_NPROTO; p++)
 		seq_printf(m, " %s_closed_not_freed=%lu %s_closed_not_freed_bytes=%lld",
 			   sum_proto_names[p], sum->total[p].unhashed_dead,

@@ -33,11 +33,11 @@
  * removed by a work item right after: until it runs, a write to the
  * reused word still traps, and is discarded.
  *
- * Locking rules: sockleak_watch_mutex serialises arming, disarming, the free work,
- * watch_next's work and the readers of refs.c; control.c calls in with
- * its own mutex held. The handler runs in #DB (NMI-like) context and
- * takes no lock: it uses atomics, a site table claimed by cmpxchg() and a
- * ring whose records carry a sequence number written last. The free
+ * Locking rules: sockleak_watch_mutex serialises arming, disarming, the
+ * free work, watch_next's work and the readers of refs.c; control.c calls
+ * in with its own mutex held. The handler runs in #DB (NMI-like) context
+ * and takes no lock: it uses atomics, a site table claimed by cmpxchg()
+ * and a ring whose records carry a sequence number written last. The free
  * probe runs with preemption disabled and only reads sockleak_watch_slots[]; a
  * watch is freed after synchronize_rcu(), once the probe cannot see it,
  * and after its watchpoint is unregistered (no handler runs after that).
@@ -323,16 +323,16 @@ void sockleak_watch_detach_tp(void)
 static struct sock *watch_find(u64 cookie, u16 *proto)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_extra extra;
+	struct sockleak_source_cursor extra;
 	struct sockleak_walk walk;
 	struct sock *found = NULL;
 	int i, n;
 
 	sockleak_walk_init(&walk);
-	sockleak_extra_init(&extra);
+	sockleak_source_init(&extra);
 	while (!found &&
 	       ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-		(n = sockleak_extra_batch(&extra, refs, SOCKLEAK_BATCH)))) {
+		(n = sockleak_source_batch(&extra, refs, SOCKLEAK_BATCH)))) {
 		for (i = 0; i < n && !found; i++) {
 			struct sock *sk = refs[i].sk;
 
@@ -346,7 +346,7 @@ static struct sock *watch_find(u64 cookie, u16 *proto)
 		sockleak_walk_put(refs, n);
 	}
 	sockleak_walk_release(&walk);
-	sockleak_extra_release(&extra);
+	sockleak_source_release(&extra);
 	return found;
 }
 
