@@ -46,7 +46,7 @@ procs_running() {
 
 ktap_print_header
 sl_require "$SL" /usr/bin/ss
-ktap_set_plan 25
+ktap_set_plan 27
 modprobe sockleak || ktap_exit_fail_msg "modprobe sockleak failed"
 
 cp $SL_DIR/control /tmp/control.before
@@ -82,7 +82,8 @@ sl_check "run, connection churn: exit 0, no leak (rc=$rc, $n sockets)" \
 if ! sl_have_module sockleak_holdref; then
 	sl_skip "no sockleak_holdref module" \
 		run-leak run-stacks run-unwatched refs refs-json refs-error run-unix \
-		run-ktap-leak run-ktap-clean run-repeat run-many sockets-family \
+		run-ktap-leak run-ktap-clean run-json-leak run-json-repeat \
+		run-repeat run-many sockets-family \
 		watch-next-bad-proto
 else
 	modprobe sockleak_holdref && [ -w $HR ] ||
@@ -149,6 +150,21 @@ else
 	rc=$?
 	sl_check "run --ktap, nothing leaked: exit 0, every case ok (rc=$rc)" \
 		sh -c "[ $rc = 0 ] && ! grep -q '^not ok' /tmp/run15.out && grep -q '^ok 1 command started and all its processes ended$' /tmp/run15.out && grep -q '^1\.\.1$' /tmp/run15.out"
+
+	# --json: one JSON object on stdout (CMD's own lines aside), the
+	# human report on stderr; the leak's cookie is sltool's SO_COOKIE.
+	"$SL" run --json --timeout 20 -- "$here/sltool" leak 1 2 0 >/tmp/run18.out 2>/tmp/run18.err
+	rc=$?
+	ck=$(sed -n 's/^cookie=//p' /tmp/run18.out)
+	objs=$(grep -c '^{' /tmp/run18.out)
+	sl_log "$(grep '^{' /tmp/run18.out | cut -c1-300)"
+	sl_check "run --json, a leak: exit 1, one object: status 1, $ck leaked (unix, allocated by sltool), the report on stderr (rc=$rc, $objs objects)" \
+		sh -c "[ $rc = 1 ] && [ -n '$ck' ] && [ $objs = 1 ] && grep '^{' /tmp/run18.out | grep -q '\"status\":1,\"freed\":[0-9]*,\"timer\":[0-9]*,\"pending\":[0-9]*,\"leaked\":1,' && grep '^{' /tmp/run18.out | grep -q '{\"cookie\":\"$ck\",\"proto\":\"unix\",\"state\":\"UNCONN\",\"result\":\"leaked\",\"verdict\":\"never\",' && grep '^{' /tmp/run18.out | grep -q '\"alloc_comm\":\"sltool\"' && grep -q '^leak: socket $ck ' /tmp/run18.err"
+	echo release >$HR
+	"$SL" run --json --repeat 2 -- true >/tmp/run19.out 2>/dev/null
+	rc=$?
+	sl_check "run --json --repeat 2, nothing leaked: exit 0, a line per round, then the total (rc=$rc)" \
+		sh -c "[ $rc = 0 ] && [ \$(grep -c '^{\"round\":[12],\"command\":\"true\",\"exit_status\":0,\"status\":0,' /tmp/run19.out) = 2 ] && tail -n 1 /tmp/run19.out | grep -q '^{\"rounds\":2,\"leaked\":0,\"status\":0}$'"
 
 	# --repeat: each round its own cgroup and report; the leaks add up.
 	"$SL" run --repeat 3 --timeout 20 -- "$here/sltool" leak 1 2 0 >/tmp/run16.out 2>&1

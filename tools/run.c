@@ -93,6 +93,11 @@ static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* --json: stdout is JSON alone; the human report goes to stderr. */
+	if (opt.json) {
+		fputs(buf, stderr);
+		return;
+	}
 	if (!opt.ktap) {
 		fputs(buf, stdout);
 		return;
@@ -276,48 +281,119 @@ static bool run_settled(const struct run_set *set)
 	return true;
 }
 
-/* A leak: what tracked and suspects know of it. */
-static void run_report_leak(const struct run_sock *s)
+/* What the module says of the round's leaks: loaded once per round. */
+struct run_reports {
+	struct report su, t;
+	bool have_su, have_t;
+};
+
+static void run_reports_load(struct run_reports *rr)
 {
-	struct report t, su;
+	rr->have_su = load(&rr->su, "suspects", FMT_KV, true);
+	rr->have_t = load(&rr->t, "tracked", FMT_KV, true);
+}
+
+static void run_reports_free(struct run_reports *rr)
+{
+	if (rr->have_su)
+		report_free(&rr->su);
+	if (rr->have_t)
+		report_free(&rr->t);
+	rr->have_su = rr->have_t = false;
+}
+
+/* The record of @r whose @key is @cookie, NULL when none. */
+static const struct rec *run_rec(const struct report *r, bool have,
+				 const char *key, const char *cookie)
+{
+	for (int i = 0; have && i < r->n; i++)
+		if (!strcmp(get_or(&r->recs[i], key), cookie))
+			return &r->recs[i];
+	return NULL;
+}
+
+/* A leak: what tracked and suspects know of it. */
+static void run_report_leak(const struct run_sock *s,
+			    const struct run_reports *rr)
+{
+	const struct rec *su = run_rec(&rr->su, rr->have_su, "id", s->cookie);
+	const struct rec *x = run_rec(&rr->t, rr->have_t, "cookie", s->cookie);
 
 	say("leak: socket %s (%s %s, refcnt %lld): never freed\n",
 	       s->cookie, s->proto, s->state, s->refcnt);
-	if (load(&su, "suspects", FMT_KV, true)) {
-		for (int i = 0; i < su.n; i++) {
-			const char *id = get_or(&su.recs[i], "id");
-
-			if (!strcmp(id, s->cookie)) {
-				say("  %s\n", get_or(&su.recs[i], "explain"));
-				break;
-			}
-		}
-		report_free(&su);
-	}
-	if (!load(&t, "tracked", FMT_KV, true))
+	if (su)
+		say("  %s\n", get_or(su, "explain"));
+	if (!x || opt.json)
 		return;
-	for (int i = 0; i < t.n; i++) {
-		const struct rec *x = &t.recs[i];
+	say("  allocated by pid %s (%s), closed by pid %s (%s)\n",
+	       get_or(x, "alloc_pid"), get_or(x, "alloc_comm"),
+	       get_or(x, "close_pid"), get_or(x, "close_comm"));
+	say("  teardown steps that ran: %s; never ran: %s\n",
+	       get_or(x, "steps"), get_or(x, "missing"));
+	if (strcmp(get_or(x, "held_by"), "-"))
+		say("  reference never put, taken in: %s\n",
+		       get_or(x, "held_by"));
+	say("  allocation stack:\n");
+	print_frames(stdout, opt.ktap ? "#     " : "    ",
+		     get_or(x, "alloc_stack"));
+	say("  close stack:\n");
+	print_frames(stdout, opt.ktap ? "#     " : "    ",
+		     get_or(x, "close_stack"));
+}
 
-		if (strcmp(get_or(x, "cookie"), s->cookie))
-			continue;
-		say("  allocated by pid %s (%s), closed by pid %s (%s)\n",
-		       get_or(x, "alloc_pid"), get_or(x, "alloc_comm"),
-		       get_or(x, "close_pid"), get_or(x, "close_comm"));
-		say("  teardown steps that ran: %s; never ran: %s\n",
-		       get_or(x, "steps"), get_or(x, "missing"));
-		if (strcmp(get_or(x, "held_by"), "-"))
-			say("  reference never put, taken in: %s\n",
-			       get_or(x, "held_by"));
-		say("  allocation stack:\n");
-		print_frames(stdout, opt.ktap ? "#     " : "    ",
-			     get_or(x, "alloc_stack"));
-		say("  close stack:\n");
-		print_frames(stdout, opt.ktap ? "#     " : "    ",
-			     get_or(x, "close_stack"));
-		break;
+/* A comma-separated list of frames ("-": none) as a JSON array. */
+static void run_json_frames(struct json *j, const char *key, const char *list)
+{
+	json_key(j, key);
+	json_begin_arr(j);
+	while (*list && strcmp(list, "-")) {
+		size_t n = strcspn(list, ",");
+		char frame[256];
+
+		snprintf(frame, sizeof(frame), "%.*s", (int)n, list);
+		json_str(j, frame);
+		list += n + (list[n] == ',');
 	}
-	report_free(&t);
+	json_end_arr(j);
+}
+
+/* One socket of CMD in the round's JSON object. */
+static void run_json_sock(struct json *j, const struct run_sock *s,
+			  const struct run_reports *rr)
+{
+	const struct rec *su, *x;
+
+	json_begin_obj(j);
+	json_kstr(j, "cookie", s->cookie);
+	json_kstr(j, "proto", s->proto);
+	json_kstr(j, "state", s->state);
+	if (s->freed) {
+		json_kstr(j, "result", "freed");
+		json_end_obj(j);
+		return;
+	}
+	json_kstr(j, "result", run_is_leak(s) ? "leaked" :
+		  !strcmp(s->verdict, "timer") ? "timer" : "pending");
+	json_kstr(j, "verdict", s->verdict);
+	json_ks64(j, "refcnt", s->refcnt);
+	if (!strcmp(s->verdict, "timer"))
+		json_ks64(j, "timer_left_ms", s->timer_left_ms);
+	su = run_rec(&rr->su, rr->have_su, "id", s->cookie);
+	if (su)
+		json_kstr(j, "explain", get_or(su, "explain"));
+	x = run_rec(&rr->t, rr->have_t, "cookie", s->cookie);
+	if (x) {
+		json_kval(j, "alloc_pid", get_or(x, "alloc_pid"));
+		json_kval(j, "alloc_comm", get_or(x, "alloc_comm"));
+		json_kval(j, "close_pid", get_or(x, "close_pid"));
+		json_kval(j, "close_comm", get_or(x, "close_comm"));
+		json_kval(j, "steps", get_or(x, "steps"));
+		json_kval(j, "missing", get_or(x, "missing"));
+		json_kval(j, "held_by", get_or(x, "held_by"));
+		run_json_frames(j, "alloc_stack", get_or(x, "alloc_stack"));
+		run_json_frames(j, "close_stack", get_or(x, "close_stack"));
+	}
+	json_end_obj(j);
 }
 
 /*
@@ -636,8 +712,9 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 	int leaks = 0, pending = 0, timers = 0, freed = 0, status = 0;
 	int timeout = opt.timeout > 0 ? opt.timeout : 30, exec_err, rc;
 	const char *ind = rounds && opt.ktap ? "    " : "";
+	struct run_reports rr = { .have_su = false };
 	struct run_set set = { 0 };
-	int procs_left;
+	int procs_left, ret;
 	bool cmd_killed;
 	double deadline;
 	char cg[128];
@@ -711,9 +788,11 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 		else
 			pending++;
 	}
+	if (leaks || (opt.json && set.n > freed))
+		run_reports_load(&rr);
 	for (int i = 0; i < set.n; i++)
 		if (run_is_leak(&set.v[i]))
-			run_report_leak(&set.v[i]);
+			run_report_leak(&set.v[i], &rr);
 	for (int i = 0; i < set.n; i++) {
 		const struct run_sock *s = &set.v[i];
 
@@ -739,24 +818,60 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 	    set.n, freed, timers, pending, leaks);
 	if (opt.ktap)
 		run_ktap(&set, exec_err, procs_left, ind);
+
+	if (run_signal)
+		ret = 128 + run_signal;
+	else if (exec_err)
+		ret = RUN_EXEC_FAILED;
+	else if (leaks)
+		ret = RUN_LEAKS;
+	else if (pending || procs_left)
+		ret = RUN_PENDING;
+	else if (cmd_killed)
+		ret = RUN_CMD_KILLED;
+	else
+		ret = RUN_OK;
+	if (opt.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_begin_obj(&j);
+		if (rounds)
+			json_ks64(&j, "round", round);
+		json_kstr(&j, "command", argv[0]);
+		if (exec_err)
+			json_kstr(&j, "exec_error", strerror(exec_err));
+		else if (run_signal)
+			json_knull(&j, "exit_status");
+		else if (WIFEXITED(status))
+			json_ks64(&j, "exit_status", WEXITSTATUS(status));
+		else
+			json_ks64(&j, "killed_by_signal", WTERMSIG(status));
+		if (run_signal)
+			json_ks64(&j, "interrupted_by_signal", run_signal);
+		json_ks64(&j, "status", ret);
+		json_ks64(&j, "freed", freed);
+		json_ks64(&j, "timer", timers);
+		json_ks64(&j, "pending", pending);
+		json_ks64(&j, "leaked", leaks);
+		json_ks64(&j, "processes_left", procs_left);
+		json_key(&j, "sockets");
+		json_begin_arr(&j);
+		for (int i = 0; i < set.n; i++)
+			run_json_sock(&j, &set.v[i], &rr);
+		json_end_arr(&j);
+		json_end_obj(&j);
+		json_newline(&j);
+	}
 	fflush(stdout);
 
+	run_reports_free(&rr);
 	run_round_cleanup();
 	free(set.v);
 	free(set.idx);
 	run_st.set = NULL;
 	*leaks_total += leaks;
-	if (run_signal)
-		return 128 + run_signal;
-	if (exec_err)
-		return RUN_EXEC_FAILED;
-	if (leaks)
-		return RUN_LEAKS;
-	if (pending || procs_left)
-		return RUN_PENDING;
-	if (cmd_killed)
-		return RUN_CMD_KILLED;
-	return RUN_OK;
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
@@ -769,11 +884,13 @@ int cmd_run(int argc, char **argv)
 	struct stat st;
 
 	if (argc < 1)
-		fail("usage: sockleak run [--watch FILTER] [--timeout SEC] [--ktap] [--repeat N | --for SEC] -- CMD [ARGS...]");
+		fail("usage: sockleak run [--watch FILTER] [--timeout SEC] [--ktap | --json] [--repeat N | --for SEC] -- CMD [ARGS...]");
 	if (!opt.live)
 		fail("run needs the live module, not a saved copy");
 	if (opt.repeat > 1 && opt.for_s > 0)
 		fail("--repeat and --for exclude each other");
+	if (opt.json && opt.ktap)
+		fail("--json and --ktap exclude each other");
 	snprintf(buf, sizeof(buf), "%s/cgroup.controllers", cgroupfs());
 	if (stat(buf, &st))
 		fail("run needs cgroup v2 mounted at %s (its sockets are told apart by their cgroup)",
@@ -807,6 +924,9 @@ int cmd_run(int argc, char **argv)
 		    leaks);
 		if (opt.ktap)
 			printf("1..%d\n", round);
+		if (opt.json)
+			printf("{\"rounds\":%d,\"leaked\":%d,\"status\":%d}\n",
+			       round, leaks, worst);
 	}
 	if (run_signal)
 		say("sockleak run: interrupted by signal %d\n", run_signal);

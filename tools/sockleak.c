@@ -260,7 +260,7 @@ static const struct optdef {
 } optdefs[O_NUM] = {
 	[O_JSON] = { "json", 0, false, "--json",
 		"JSON: one document; JSON Lines for sockets, suspects, "
-		"tracked, cgroups and watch (one object per line)" },
+		"tracked, cgroups, watch and run (one object per line)" },
 	[O_PROM] = { "prom", 0, false, "--prom",
 		"Prometheus text exposition of everything (the same with "
 		"summary or sockets)" },
@@ -399,7 +399,7 @@ static const struct cmd cmds[] = {
 	}, {
 		.name = "run", .args = "-- CMD [ARGS...]", .run_args = cmd_run,
 		.opts = BIT(O_WATCH) | BIT(O_TIMEOUT) | BIT(O_KTAP) |
-			BIT(O_REPEAT) | BIT(O_FOR),
+			BIT(O_JSON) | BIT(O_REPEAT) | BIT(O_FOR),
 		.help = "run CMD, then report the sockets it created that the "
 			"kernel never freed (exit 1 on a leak)",
 	}, {
