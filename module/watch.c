@@ -370,7 +370,8 @@ struct sockleak_watch *sockleak_watch_lookup(u64 cookie, int *slot)
 /*
  * A free slot, making one by destroying the watch that ended first when
  * all are taken; -1 when every watch is armed. watch_destroy() drops
- * sockleak_watch_mutex for a while: look again after it.
+ * sockleak_watch_mutex for a while: look again after it (and so must the
+ * caller, at what it checked before).
  */
 static int watch_slot(void)
 {
@@ -405,9 +406,9 @@ static int watch_slot(void)
 int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 			  u64 born_ns, u8 origin)
 {
+	int slot, other, ret, count, drift;
 	struct perf_event_attr attr;
 	struct sockleak_watch *w;
-	int slot, ret, count, drift;
 
 	lockdep_assert_held(&sockleak_watch_mutex);
 	if (sockleak_watch_lookup(cookie, &slot))
@@ -416,6 +417,18 @@ int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 	if (!w)
 		return -ENOMEM;
 	INIT_WORK(&w->work, watch_free_work);
+	ret = -ENOSPC;
+	slot = watch_slot();
+	if (slot < 0)
+		goto free;
+	/*
+	 * watch_slot() may have dropped the mutex: another writer may have
+	 * armed this cookie, or detached the free probes (no watch armed)
+	 * meanwhile. From here on the mutex stays held.
+	 */
+	ret = -EEXIST;
+	if (sockleak_watch_lookup(cookie, &other))
+		goto free;
 	if (!watch_tp_attached) {
 		ret = register_trace_kmem_cache_free(watch_slab_free, NULL);
 		if (ret)
@@ -428,10 +441,6 @@ int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 		}
 		watch_tp_attached = true;
 	}
-	ret = -ENOSPC;
-	slot = watch_slot();
-	if (slot < 0)
-		goto free;
 
 	w->cookie = cookie;
 	w->sk = sk;

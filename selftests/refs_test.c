@@ -899,4 +899,83 @@ TEST_F_TIMEOUT(refs, watch_next_child_remote_port, 120)
 	close(l);
 }
 
+/* How many blocks of "refs" name @cookie. */
+static int refs_blocks_of(unsigned long long cookie)
+{
+	char *text = sl_read_file(REFS), *p, want[40];
+	int n = 0;
+
+	snprintf(want, sizeof(want), "cookie=%llx ", cookie);
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, want, strlen(want)))
+			n++;
+	free(text);
+	return n;
+}
+
+/*
+ * watch=C and the watch_next work arming the same socket at once, while
+ * every slot holds an ended watch: each must evict one (which drops the
+ * watch mutex for an RCU grace period), and the second to come back must
+ * find the first one's watch (EEXIST), not arm the cookie a second time
+ * on a second debug register.
+ */
+TEST_F_TIMEOUT(refs, same_cookie_armed_once, 600)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	ASSERT_EQ(0, sl_control("track=on"));
+	for (int round = 0; round < 10; round++) {
+		unsigned long long ck;
+		int u, i, port, n;
+		char cmd[96];
+
+		/* Fill the slots with ended watches. */
+		for (i = 0; i < 8; i++) {
+			int v = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			char *b;
+
+			ASSERT_LE(0, v);
+			/* Bound: hashed, so that watch= finds it. */
+			lo.sin_port = 0;
+			ASSERT_EQ(0, bind(v, (struct sockaddr *)&lo, sizeof(lo)));
+			ck = sl_sock_cookie(v);
+			ASSERT_EQ(0, watch(_metadata, self, ck));
+			close(v);
+			b = wait_freed(ck);
+			ASSERT_NE(NULL, b);
+			free(b);
+		}
+		port = free_port(SOCK_DGRAM);
+		ASSERT_LT(0, port);
+		snprintf(cmd, sizeof(cmd),
+			 "watch_next=proto:udp,port:%d,count:1", port);
+		ASSERT_EQ(0, sl_control(cmd));
+		u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ASSERT_LE(0, u);
+		ck = sl_sock_cookie(u);
+		lo.sin_port = htons(port);
+		/* The bind queues the work; watch= races it. */
+		ASSERT_EQ(0, bind(u, (struct sockaddr *)&lo, sizeof(lo)));
+		snprintf(cmd, sizeof(cmd), "watch=%llx", ck);
+		i = sl_control(cmd);
+		EXPECT_TRUE(i == 0 || i == -EEXIST) TH_LOG("watch=: %d", i);
+		for (i = 0; i < 50 && next_field("left"); i++)
+			sl_msleep(100);
+		sl_msleep(500);
+		n = refs_blocks_of(ck);
+		EXPECT_EQ(1, n) {
+			TH_LOG("round %d: cookie %llx armed %d times", round, ck,
+			       n);
+		}
+		snprintf(cmd, sizeof(cmd), "unwatch=%llx", ck);
+		while (!sl_control(cmd))
+			;
+		close(u);
+		if (_metadata->exit_code)
+			break;
+	}
+}
+
 TEST_HARNESS_MAIN
