@@ -49,21 +49,23 @@ static const struct sockleak_proto_ops tcp_proto = {
 	.close_ev	= SOCKLEAK_EV_TCP_CLOSE,
 };
 
+/* UDP and UDP-Lite differ in their names and UDP-Lite's own table. */
+#define UDP_ROW(_number, _name, _label, _creators)			\
+	.number		= _number,					\
+	.name		= _name,					\
+	.label		= _label,					\
+	.creators	= _creators,					\
+	.line		= SOCKLEAK_LINE_UDP,				\
+	.mem_line	= SOCKLEAK_LINE_UDP,				\
+	.steps		= BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_UNHASH), \
+	.close_fn	= "sk_common_release",				\
+	.close_ev	= SOCKLEAK_EV_CLOSE,				\
+	.udp_style	= true
+
 static const char * const udp_creators[] = { "UDP", "UDPv6", NULL };
 
-#define UDP_STEPS	(BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_UNHASH))
-
 static const struct sockleak_proto_ops udp_proto = {
-	.number		= IPPROTO_UDP,
-	.name		= "udp",
-	.label		= "UDP",
-	.creators	= udp_creators,
-	.line		= SOCKLEAK_LINE_UDP,
-	.mem_line	= SOCKLEAK_LINE_UDP,
-	.steps		= UDP_STEPS,
-	.close_fn	= "sk_common_release",
-	.close_ev	= SOCKLEAK_EV_CLOSE,
-	.udp_style	= true,
+	UDP_ROW(IPPROTO_UDP, "udp", "UDP", udp_creators),
 };
 
 static const char * const udplite_creators[] = { "UDP-Lite", "UDPLITEv6",
@@ -74,16 +76,7 @@ static const char * const udplite_creators[] = { "UDP-Lite", "UDPLITEv6",
  * its sockets are UDP's), counted on UDP's census line.
  */
 static const struct sockleak_proto_ops udplite_proto = {
-	.number		= IPPROTO_UDPLITE,
-	.name		= "udplite",
-	.label		= "UDP-Lite",
-	.creators	= udplite_creators,
-	.line		= SOCKLEAK_LINE_UDP,
-	.mem_line	= SOCKLEAK_LINE_UDP,
-	.steps		= UDP_STEPS,
-	.close_fn	= "sk_common_release",
-	.close_ev	= SOCKLEAK_EV_CLOSE,
-	.udp_style	= true,
+	UDP_ROW(IPPROTO_UDPLITE, "udplite", "UDP-Lite", udplite_creators),
 	.udp_table	= sockleak_udplite_table,
 };
 
