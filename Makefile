@@ -7,6 +7,7 @@
 #   make check           everything, tested in VMs on every kernel of the matrix
 #   make demo            boot a VM, load the module, show its reports
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
+#   make soak            sockleak run 2x100 times, two at once, some interrupted
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS,
 #                        BENCH_PINGPONG, BENCH_SCALE, BENCH_KERNELS)
 #   make check-debug     selftests on debug kernels of the newest source:
@@ -89,6 +90,18 @@ stress: deps tools selftests
 			--timeout $$(( $(STRESS_SECONDS) * 3 + 300 )) $$k || exit 1; \
 	done
 
+# The soak of "sockleak run" (the short one is part of "make check"):
+# SOAK_RUNS rounds of two runs at once, one in SOAK_KILL_EVERY interrupted.
+SOAK_RUNS ?= 100
+SOAK_KILL_EVERY ?= 10
+soak: deps tools selftests
+	for k in $$(selftests/vm/kernels.sh); do \
+		selftests/vm/run.sh --only run_soak.sh \
+			--env SOAK_RUNS=$(SOAK_RUNS) \
+			--env SOAK_KILL_EVERY=$(SOAK_KILL_EVERY) \
+			--timeout $$(( $(SOAK_RUNS) * 30 + 300 )) $$k || exit 1; \
+	done
+
 # Benchmarks in the VM (4 GiB): "cat sockets" against /proc/net/tcp and
 # ss, summary, owner scan, churn with the module absent/loaded/tracking,
 # and BENCH_SCALE tracked sockets. The guest's clock counts instructions
@@ -156,5 +169,5 @@ clean: module-clean
 	$(MAKE) -C tools clean
 	rm -rf $(BUILD)
 
-.PHONY: all module module-clean tools deps selftests check demo stress bench \
+.PHONY: all module module-clean tools deps selftests check demo stress soak bench \
 	check-debug deb deb-tarball check-install clean
