@@ -33,6 +33,8 @@
 #                         left to the garbage collector, connect/abstract)
 #   psock_fanout psock_tpacket (AF_PACKET: fanout groups, ring buffers)
 #   netlink-dumps         (AF_NETLINK dumps)
+#   vsock_test            (tools/testing/vsock: AF_VSOCK stream and seqpacket,
+#                         server and client over vsock_loopback, CID 1)
 # Left out:
 #   af_unix/scm_pidfd     needs SO_PEERPIDFD, newer than bookworm's headers
 #   reuseport_bpf_numa    needs libnuma (no static library on the host) and
@@ -62,13 +64,15 @@ flock 9
 
 src=$out/src
 net=$src/tools/testing/selftests/net
-if [ ! -e "$src/.stamp" ] || [ "$ksrc" -nt "$src/.stamp" ]; then
+if [ ! -e "$src/.stamp" ] || [ "$ksrc" -nt "$src/.stamp" ] ||
+   [ ! -d "$src/tools/testing/vsock" ]; then
 	rm -rf "$src"
 	mkdir -p "$src"
 	tar -xJf "$ksrc" -C "$src" --strip-components=1 --wildcards \
 		'*/tools/testing/selftests/net/*.[ch]' \
 		'*/tools/testing/selftests/kselftest.h' \
-		'*/tools/testing/selftests/kselftest_harness.h'
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/vsock/*.[ch]' '*/tools/include/*'
 	touch "$src/.stamp"
 fi
 
@@ -81,4 +85,15 @@ for p in $progs; do
 		-o "$out/bin/$b.tmp" "$net/$p.c" -lpthread >&2
 	mv "$out/bin/$b.tmp" "$out/bin/$b"
 done
+# vsock_test: its Makefile's objects, with the tools' kernel headers.
+vs=$src/tools/testing/vsock
+if [ ! "$out/bin/vsock_test" -nt "$vs/vsock_test.c" ] ||
+   [ ! "$out/bin/vsock_test" -nt "$0" ]; then
+	gcc -static -O2 -s -w -D_GNU_SOURCE -I"$vs" -I"$src/tools/include" \
+		-o "$out/bin/vsock_test.tmp" "$vs/vsock_test.c" \
+		"$vs/vsock_test_zerocopy.c" "$vs/timeout.c" "$vs/control.c" \
+		"$vs/util.c" "$vs/msg_zerocopy_common.c" 2>&1 |
+		grep -v -e 'getaddrinfo' -e 'in function .control_init' >&2 || true
+	mv "$out/bin/vsock_test.tmp" "$out/bin/vsock_test"
+fi
 echo "$out"
