@@ -7,7 +7,7 @@
 #   make check           everything, tested in VMs on every kernel of the matrix
 #   make demo            boot a VM, load the module, show its reports
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
-#   make soak            sockleak run 2x100 times, two at once, some interrupted
+#   make soak            sockleak run 2x200 times, two at once, some interrupted
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS,
 #                        BENCH_PINGPONG, BENCH_SCALE, BENCH_KERNELS)
 #   make check-debug     selftests on debug kernels of the newest source:
@@ -92,7 +92,7 @@ stress: deps tools selftests
 
 # The soak of "sockleak run" (the short one is part of "make check"):
 # SOAK_RUNS rounds of two runs at once, one in SOAK_KILL_EVERY interrupted.
-SOAK_RUNS ?= 100
+SOAK_RUNS ?= 200
 SOAK_KILL_EVERY ?= 10
 soak: deps tools selftests
 	for k in $$(selftests/vm/kernels.sh); do \

@@ -12,8 +12,8 @@
 # Each run must end as documented: the watched one exit 1 with exactly
 # the held socket leaked (130 when interrupted), the other exit 0. After
 # all rounds: the control file as at load, no cgroup of sockleak run, no
-# state file, no watch left armed, and four new watches can be armed (the
-# debug registers are free).
+# state file, no watch left (refs empty), and four new watches can be
+# armed (the debug registers are free).
 DIR=$(dirname "$0")
 . "$DIR/../kselftest/ktap_helpers.sh"
 . "$DIR/lib.sh"
@@ -89,8 +89,8 @@ sl_check "no cgroup of sockleak run left" \
 	sh -c "[ \$(find /sys/fs/cgroup -maxdepth 1 -name 'sockleak-run-*' | wc -l) = 0 ]"
 sl_check "no run state left" \
 	sh -c "[ ! -s /run/sockleak/run.state ]"
-sl_check "no watch left armed" \
-	sh -c "! grep -q ' state=armed ' $SL_DIR/refs"
+sl_check "no watch left: refs is empty" \
+	sh -c "! grep -q '^cookie=' $SL_DIR/refs"
 # Four watches at once: each needs a debug register of its own (the
 # sockets are found through the track table: tracking on, then off).
 n=0

@@ -429,12 +429,40 @@ static void run_ktap(const struct run_set *set, int exec_err, int procs_left,
 	printf("%s1..%d\n", ind, i + 1);
 }
 
+#define RUN_WATCHES	16	/* more than the module's watch slots */
+
 /* What this run changed, for run_cleanup() (atexit and signals). */
 static struct {
 	char cgdir[512];
 	bool cg_made, state_held, watching;
 	struct run_set *set;
+	char pre[RUN_WATCHES][32];	/* watch_next's watches before it */
+	int npre;
 } run_st;
+
+/*
+ * The cookies of the watches that watch_next armed (an origin other than
+ * "cookie", watch= by hand), as "refs" lists them: at most RUN_WATCHES.
+ */
+static int run_next_watches(char (*out)[32])
+{
+	char path[512], *text, *line, *save = NULL;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/refs", opt.dir);
+	text = slurp(path);
+	if (!text)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line && n < RUN_WATCHES;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "cookie=", 7) || strstr(line, " origin=cookie "))
+			continue;
+		snprintf(out[n++], 32, "%.*s", (int)strcspn(line + 7, " "),
+			 line + 7);
+	}
+	free(text);
+	return n;
+}
 
 static volatile sig_atomic_t run_signal;
 
@@ -571,6 +599,27 @@ static void run_cleanup(void)
 	int fd;
 
 	run_round_cleanup();
+	/*
+	 * The filter may have matched sockets that were not CMD's (another
+	 * process's): release every watch it armed, CMD's or not. Only one
+	 * run watches at a time, so each new one is this run's.
+	 */
+	if (run_st.watching) {
+		char now[RUN_WATCHES][32];
+		int n = run_next_watches(now);
+
+		for (int i = 0; i < n; i++) {
+			bool old = false;
+
+			for (int k = 0; k < run_st.npre && !old; k++)
+				old = !strcmp(now[i], run_st.pre[k]);
+			if (old)
+				continue;
+			snprintf(buf, sizeof(buf), "unwatch=%.31s", now[i]);
+			control_try(buf);
+		}
+		run_st.watching = false;
+	}
 	if (!run_st.state_held)
 		return;
 	run_st.state_held = false;
@@ -623,6 +672,8 @@ static void run_setup_tunables(void)
 		fail("another sockleak run (pid %d) is watching: watch_next is one filter for the whole module; run without --watch, or after it",
 		     sh.watch_pid);
 	}
+	if (opt.watch)
+		run_st.npre = run_next_watches(run_st.pre);
 	snprintf(buf, sizeof(buf), "grace_ms=0\ntrack=on%s%s\n",
 		 opt.watch ? "\nwatch_next=" : "", opt.watch ? opt.watch : "");
 	e = control_try(buf);
