@@ -168,6 +168,16 @@ static char *read_masked(size_t chunk)
 	return m;
 }
 
+/* Where to show two texts from: 80 bytes before their first difference. */
+static size_t near_diff(const char *a, const char *b)
+{
+	size_t d = 0;
+
+	while (a[d] && a[d] == b[d])
+		d++;
+	return d > 80 ? d - 80 : 0;
+}
+
 /*
  * Timers can still change a socket between two reads (a delayed ACK drops
  * its reference): a small read is compared with the big reads taken just
@@ -194,22 +204,16 @@ TEST_F_TIMEOUT(many, read_sizes_give_same_report, SL_HEAVY_TIMEOUT)
 			quiet = !strcmp(before, after);
 			if (quiet) {
 				EXPECT_EQ(0, strcmp(before, small)) {
-					size_t d = 0;
+					size_t d = near_diff(before, small);
 
-					while (before[d] && before[d] == small[d])
-						d++;
-					d = d > 80 ? d - 80 : 0;
 					TH_LOG("read size %zu differs from one big read:\n"
 					       "big:   %.200s\nsmall: %.200s",
 					       sizes[i], before + d, small + d);
 				}
 			}
 			if (!quiet && attempt == 9) {
-				size_t d = 0;
+				size_t d = near_diff(before, after);
 
-				while (before[d] && before[d] == after[d])
-					d++;
-				d = d > 80 ? d - 80 : 0;
 				TH_LOG("two big reads still differ:\n"
 				       "before: %.200s\nafter:  %.200s",
 				       before + d, after + d);
