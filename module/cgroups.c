@@ -56,7 +56,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/in.h>
 #include <linux/list.h>
@@ -65,6 +64,7 @@
 #include <linux/xarray.h>
 
 #include "classify.h"
+#include "report.h"
 #include "sockleak.h"
 
 enum cg_state { CG_GONE, CG_ONLINE, CG_DYING };
@@ -218,8 +218,9 @@ static void cg_subtree_sums(struct sockleak_cgroups *cg)
 	}
 }
 
-static void cg_free(struct sockleak_cgroups *cg)
+static void cg_free(void *data)
 {
+	struct sockleak_cgroups *cg = data;
 	struct cg_entry *e;
 	unsigned long key;
 
@@ -259,7 +260,7 @@ static int cg_finish(struct sockleak_cgroups *cg)
 	return ret;
 }
 
-static struct sockleak_cgroups *cg_collect(void)
+static void *cg_collect(void)
 {
 	struct sockleak_cgroups *cg = sockleak_cgroups_new();
 	int ret;
@@ -370,37 +371,14 @@ static int cgroups_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int cgroups_open(struct inode *inode, struct file *file)
-{
-	struct sockleak_cgroups *cg = cg_collect();
-	int ret;
-
-	if (IS_ERR(cg))
-		return PTR_ERR(cg);
-	ret = single_open_size(file, cgroups_show, cg, 4 * PAGE_SIZE);
-	if (ret)
-		cg_free(cg);
-	return ret;
-}
-
-static int cgroups_release(struct inode *inode, struct file *file)
-{
-	struct seq_file *m = file->private_data;
-
-	cg_free(m->private);
-	return single_release(inode, file);
-}
-
-static const struct file_operations cgroups_fops = {
-	.owner		= THIS_MODULE,
-	.open		= cgroups_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
-	.release	= cgroups_release,
+static const struct sockleak_report cgroups_report = {
+	.collect	= cg_collect,
+	.show		= cgroups_show,
+	.release	= cg_free,
+	.size		= 4 * PAGE_SIZE,
 };
 
 void sockleak_cgroups_init(struct dentry *dir)
 {
-	debugfs_create_file("cgroups", SOCKLEAK_MODE_RO, dir, NULL,
-			    &cgroups_fops);
+	sockleak_report_create("cgroups", dir, &cgroups_report);
 }

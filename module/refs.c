@@ -7,8 +7,9 @@
  *
  *   [watch_next filter=<filter> left=N armed=N lost=N]
  *   cookie=<hex> state=armed|freed proto= origin=cookie|alloc|clone|
- *   connect|listen armed_after_us=N|- refcnt=N base=N gets=N puts=N
- *   changes=N kept=N sites=N sites_lost=N folded=N undecoded=N
+ *   connect|listen|bind armed_after_us=N|- armed_by=probe|work
+ *   cpus_after_us=N|- refcnt=N base=N gets=N puts=N changes=N kept=N
+ *   sites=N sites_lost=N folded=N undecoded=N unseen=N cpus_late=N
  *   armed_ms=N freed_ms=N|-
  *    change=<n> t_us=<since arming> cpu= ctx=task|softirq|hardirq|nmi
  *    pid= comm= old= new= site=<n>|-
@@ -16,6 +17,16 @@
  *    held_before_watch=N
  *    held=N site=<n> ctx= pid= comm= taken=<frame> stack=<f>,...
  *   explain=<sentence>
+ *
+ * armed_after_us is how long the socket's code ran unwatched: 0 when
+ * the probe that matched it armed it (armed_by=probe, watch_next with a
+ * standby watchpoint); else the work item did, that long after its
+ * allocation or match. A probe arms the watchpoint on its own CPU at once
+ * and on the others by IPI: cpus_after_us is when the last one was, and
+ * unseen what other CPUs moved the count by before theirs did (in base).
+ * cpus_late counts the CPUs that came online while it watched (CPU
+ * hotplug): each got the watchpoint from a work item, shortly after; a
+ * change one made before that went unseen.
  *
  * refcnt is the count now (the last value written; when freed, 0), base
  * the count when the watch was armed. gets and puts are the references
@@ -32,7 +43,9 @@
  * The pairing (which references are still held) is a heuristic, done at
  * read time over the sites: a put is matched first with a get whose
  * innermost function is the same (sock_hold()/sock_put() in one
- * function), then with gets in the socket core, then with the references
+ * function), then with one of the same subsystem (the same module, or
+ * the same name prefix: unix_create1()'s get, unix_release_sock()'s put),
+ * then with gets in the socket core, then with the references
  * that existed before the watch, and last with gets from outside the
  * core (a module, a frame that is not sock/tcp/inet/udp/ip/mptcp/skb
  * code). What is left is the "held" lines: the holder is the first frame
@@ -57,6 +70,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "report.h"
 #include "sockleak.h"
 #include "watch.h"
 
@@ -118,6 +132,26 @@ static unsigned long watch_holder(const struct watch_site *s)
 	return s->depth ? s->ent[0] : 0;
 }
 
+/*
+ * Two innermost functions of one subsystem: the same module, or in the
+ * kernel the same name prefix (unix_create1() and unix_release_sock()).
+ */
+static bool watch_same_subsys(const char *a, const char *b)
+{
+	const char *ma = strchr(a, '['), *mb = strchr(b, '[');
+	size_t la, lb;
+
+	if (ma || mb)
+		return ma && mb && !strcmp(ma, mb);
+	while (*a == '_')
+		a++;
+	while (*b == '_')
+		b++;
+	la = strcspn(a, "_ ");
+	lb = strcspn(b, "_ ");
+	return la && la == lb && !strncmp(a, b, la);
+}
+
 static void watch_match(int *put, int *get)
 {
 	int n = min(*put, *get);
@@ -127,15 +161,16 @@ static void watch_match(int *put, int *get)
 }
 
 /*
- * Match each put site's count with gets: same innermost function, gets in
- * the core, the references from before the watch, the other gets.
+ * Match each put site's count with gets: same innermost function, same
+ * subsystem, gets in the core, the references from before the watch, the
+ * other gets.
  */
 static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
 {
 	struct watch_site *sp, *sg;
 	int i, j, pass;
 
-	p->before = w->base;
+	p->before = sockleak_watch_base(w);
 	for (i = 0; i < WATCH_SITES; i++) {
 		sp = &w->sites[i];
 		/* Pairs with the release in watch_site(): the stack is written. */
@@ -145,12 +180,12 @@ static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
 		if (p->left[i] && sp->depth)
 			sprint_symbol_no_offset(p->fn[i], sp->ent[0]);
 	}
-	for (pass = 0; pass < 4; pass++) {
+	for (pass = 0; pass < 5; pass++) {
 		for (i = 0; i < WATCH_SITES; i++) {
 			sp = &w->sites[i];
 			if (sp->op >= 0 || !p->left[i])
 				continue;
-			if (pass == 2) {
+			if (pass == 3) {
 				watch_match(&p->left[i], &p->before);
 				continue;
 			}
@@ -159,7 +194,9 @@ static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
 				if (sg->op <= 0 || !p->left[j])
 					continue;
 				if ((pass == 0 && strcmp(p->fn[i], p->fn[j])) ||
-				    (pass == 1 && !watch_site_core(sg)))
+				    (pass == 1 &&
+				     !watch_same_subsys(p->fn[i], p->fn[j])) ||
+				    (pass == 2 && !watch_site_core(sg)))
 					continue;
 				watch_match(&p->left[i], &p->left[j]);
 			}
@@ -215,7 +252,8 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 {
 	/* Pairs with the release in the free probe: freed_ns is set. */
 	int state = smp_load_acquire(&w->state);
-	int refcnt = atomic_read(&w->last) - atomic_read(&w->own);
+	int refcnt = atomic_read(&w->last) - sockleak_watch_own(w);
+	int base = sockleak_watch_base(w);
 	unsigned int seq = atomic_read(&w->seq), nsites = 0;
 	int gets = atomic_read(&w->gets), puts = atomic_read(&w->puts);
 	int i, held = 0;
@@ -234,16 +272,26 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 	seq_printf(m, "%llx state=%s proto=%s origin=%s armed_after_us=",
 		   w->cookie, state == W_FREED ? "freed" : "armed",
 		   w->proto_name, watch_origin_names[w->origin]);
-	if (w->born_ns)
+	/* Armed by the probe that matched it: its code never ran unwatched. */
+	if (w->csd)
+		seq_putc(m, '0');
+	else if (w->born_ns)
 		seq_printf(m, "%llu", div_u64(w->armed_ns - w->born_ns,
 					       NSEC_PER_USEC));
 	else
 		seq_putc(m, '-');
-	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d folded=%d undecoded=%d armed_ms=%llu freed_ms=",
-		   refcnt, w->base, gets, puts,
+	seq_printf(m, " armed_by=%s cpus_after_us=", w->csd ? "probe" : "work");
+	if (w->csd && READ_ONCE(w->all_ns))
+		seq_printf(m, "%llu", div_u64(w->all_ns - w->armed_ns,
+					       NSEC_PER_USEC));
+	else
+		seq_putc(m, '-');
+	seq_printf(m, " refcnt=%d base=%d gets=%d puts=%d changes=%u kept=%u sites=%u sites_lost=%d folded=%d undecoded=%d unseen=%d cpus_late=%d armed_ms=%llu freed_ms=",
+		   refcnt, base, gets, puts,
 		   seq, min_t(unsigned int, seq, WATCH_RING), nsites,
 		   atomic_read(&w->sites_lost), atomic_read(&w->folded),
-		   atomic_read(&w->undecoded),
+		   atomic_read(&w->undecoded), READ_ONCE(w->unseen),
+		   atomic_read(&w->cpus_late),
 		   div_u64(now - w->armed_ns, NSEC_PER_MSEC));
 	if (state == W_FREED)
 		seq_printf(m, "%llu\n",
@@ -286,14 +334,17 @@ static void watch_show_one(struct seq_file *m, struct sockleak_watch *w,
 	seq_puts(m, "explain=");
 	if (state == W_FREED) {
 		seq_printf(m, "freed: %d before the watch + %d taken - %d dropped = %d%s\n",
-			   w->base, gets, puts, w->base + gets - puts,
-			   w->base + gets - puts ? " (changes were lost)" :
+			   base, gets, puts, base + gets - puts,
+			   base + gets - puts ? " (changes were lost)" :
 			   ", the history balances");
 		return;
 	}
 	seq_printf(m, "%d reference%s held", refcnt, refcnt == 1 ? "" : "s");
 	if (p->before) {
 		seq_printf(m, ": %d from before the watch", p->before);
+		if (w->unseen)
+			seq_printf(m, " (%d on another CPU before its watchpoint moved)",
+				   w->unseen);
 		first = false;
 	}
 	for (i = 0; i < WATCH_SITES; i++) {
@@ -409,36 +460,28 @@ void sockleak_watch_show_held(struct seq_file *m, u64 cookie)
 /* "dump=<cookie>": the watch's report in the kernel log, line by line. */
 int sockleak_watch_dump(u64 cookie)
 {
-	struct seq_file m = { };
 	struct watch_pairing *p;
 	struct sockleak_watch *w;
-	char *line, *cur;
-	int slot, ret = -ENOENT;
+	struct seq_file m;
+	int slot, ret;
 
 	p = kvmalloc(sizeof(*p), GFP_KERNEL);
-	m.size = 64 * 1024;
-	m.buf = kvmalloc(m.size, GFP_KERNEL);
-	if (!p || !m.buf) {
-		ret = -ENOMEM;
-		goto out;
+	ret = sockleak_log_seq_init(&m, 64 * 1024);
+	if (!p || ret) {
+		sockleak_log_seq_free(&m);
+		kvfree(p);
+		return -ENOMEM;
 	}
 	mutex_lock(&sockleak_watch_mutex);
 	w = sockleak_watch_lookup(cookie, &slot);
 	if (w)
 		watch_show_one(&m, w, p, ktime_get_ns());
 	mutex_unlock(&sockleak_watch_mutex);
-	if (w) {
-		m.buf[min(m.count, m.size - 1)] = '\0';
-		cur = m.buf;
-		while ((line = strsep(&cur, "\n")) != NULL)
-			if (*line)
-				pr_info("refs %s\n", line);
-		ret = 0;
-	}
-out:
-	kvfree(m.buf);
+	if (w)
+		sockleak_log_seq_print(&m, "refs");
+	sockleak_log_seq_free(&m);
 	kvfree(p);
-	return ret;
+	return w ? 0 : -ENOENT;
 }
 
 static int refs_show(struct seq_file *m, void *v)
@@ -452,9 +495,24 @@ static int refs_show(struct seq_file *m, void *v)
 		return -ENOMEM;
 	mutex_lock(&sockleak_watch_mutex);
 	sockleak_watch_next_show(m);
-	for (i = 0; i < WATCH_SLOTS; i++)
-		if (sockleak_watch_slots[i])
-			watch_show_one(m, sockleak_watch_slots[i], p, now);
+	for (i = 0; i < WATCH_SLOTS; i++) {
+		struct sockleak_watch *w = sockleak_watch_slots[i];
+		int state;
+		bool later;
+
+		if (!w)
+			continue;
+		/* Pairs with sockleak_watch_claim()'s release. */
+		state = smp_load_acquire(&w->state);
+		/* Pairs with sockleak_watch_settle_claims()'s release. */
+		later = smp_load_acquire(&w->cookie_later);
+		/*
+		 * Standbys (and a claim under way) are no socket's yet; a
+		 * child armed at clone has no cookie of its own yet.
+		 */
+		if ((state == W_ARMED || state == W_FREED) && !later)
+			watch_show_one(m, w, p, now);
+	}
 	mutex_unlock(&sockleak_watch_mutex);
 	kvfree(p);
 	return 0;

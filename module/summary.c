@@ -94,7 +94,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/percpu.h>
 #include <linux/percpu_counter.h>
@@ -112,6 +111,7 @@
 
 #include "classify.h"
 #include "compat.h"
+#include "report.h"
 #include "sockleak.h"
 #include "track.h"
 
@@ -425,8 +425,9 @@ static void sum_read_proto(struct sum_global *g, struct proto *prot)
 	}
 }
 
-static void sum_free(struct summary *sum)
+static void sum_free(void *data)
 {
+	struct summary *sum = data;
 	struct sum_ns *ns;
 	unsigned long idx;
 
@@ -439,7 +440,7 @@ static void sum_free(struct summary *sum)
 	kfree(sum);
 }
 
-static struct summary *sum_collect(void)
+static void *sum_collect(void)
 {
 	struct summary *sum;
 	struct sum_ns *ns;
@@ -591,37 +592,14 @@ static int summary_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int summary_open(struct inode *inode, struct file *file)
-{
-	struct summary *sum = sum_collect();
-	int ret;
-
-	if (IS_ERR(sum))
-		return PTR_ERR(sum);
-	ret = single_open_size(file, summary_show, sum, 4 * PAGE_SIZE);
-	if (ret)
-		sum_free(sum);
-	return ret;
-}
-
-static int summary_release(struct inode *inode, struct file *file)
-{
-	struct seq_file *m = file->private_data;
-
-	sum_free(m->private);
-	return single_release(inode, file);
-}
-
-static const struct file_operations summary_fops = {
-	.owner		= THIS_MODULE,
-	.open		= summary_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
-	.release	= summary_release,
+static const struct sockleak_report summary_report = {
+	.collect	= sum_collect,
+	.show		= summary_show,
+	.release	= sum_free,
+	.size		= 4 * PAGE_SIZE,
 };
 
 void sockleak_summary_init(struct dentry *dir)
 {
-	debugfs_create_file("summary", SOCKLEAK_MODE_RO, dir, NULL,
-			    &summary_fops);
+	sockleak_report_create("summary", dir, &summary_report);
 }

@@ -30,7 +30,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/xarray.h>
@@ -42,6 +41,7 @@
 
 #include "classify.h"
 #include "track.h"
+#include "report.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -494,49 +494,41 @@ static int suspects_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int suspects_open(struct inode *inode, struct file *file)
+static void *suspects_collect(void)
 {
 	struct suspects *l;
 	int i, ret = 0;
 
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	xa_init(&l->cookies);
 	l->cg = sockleak_cgroups_new();
-	if (!l->cg) {
-		suspects_free(l);
-		return -ENOMEM;
-	}
+	if (!l->cg)
+		ret = -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(suspect_sources) && !ret; i++)
 		ret = suspect_sources[i](l);
-	if (!ret) {
-		sort(l->v, l->n, sizeof(*l->v), suspects_cmp, NULL);
-		ret = single_open(file, suspects_show, l);
-	}
-	if (ret)
+	if (ret) {
 		suspects_free(l);
-	return ret;
+		return ERR_PTR(ret);
+	}
+	sort(l->v, l->n, sizeof(*l->v), suspects_cmp, NULL);
+	return l;
 }
 
-static int suspects_release(struct inode *inode, struct file *file)
+static void suspects_release(void *data)
 {
-	struct seq_file *m = file->private_data;
-
-	suspects_free(m->private);
-	return single_release(inode, file);
+	suspects_free(data);
 }
 
-static const struct file_operations suspects_fops = {
-	.owner		= THIS_MODULE,
-	.open		= suspects_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
+static const struct sockleak_report suspects_report = {
+	.collect	= suspects_collect,
+	.show		= suspects_show,
 	.release	= suspects_release,
+	.size		= PAGE_SIZE,
 };
 
 void sockleak_suspects_init(struct dentry *dir)
 {
-	debugfs_create_file("suspects", SOCKLEAK_MODE_RO, dir, NULL,
-			    &suspects_fops);
+	sockleak_report_create("suspects", dir, &suspects_report);
 }

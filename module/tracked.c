@@ -20,9 +20,9 @@
  * history leaves unmatched (the first frame outside the socket core). refcnt does not count the report's own
  * reference. Stack frames are symbol+offset/size (%pS), innermost first;
  * "-" when unknown. peer_holder is, for a closed unix socket, the cookie of
- * the open peer whose connection holds it (verdict owner; unix.c). The text is built when the file is read from the
- * start (single_open), so every read of one open file sees one
- * consistent text.
+ * the open peer whose connection holds it (verdict owner; unix.c). The
+ * records are read from the track table as the reader goes, a batch at a
+ * time (the iterator below), like "sockets".
  *
  * Locking rules: none of its own. Sockets come referenced from
  * sockleak_track_grab() (track_table.c) and are read with no lock held.
@@ -38,6 +38,7 @@
 #include <net/sock.h>
 
 #include "classify.h"
+#include "report.h"
 #include "sockleak.h"
 #include "track.h"
 #include "sources.h"
@@ -149,25 +150,22 @@ static void show_age(struct seq_file *m, const char *key, u64 now, u64 t)
 		seq_printf(m, " %s=-", key);
 }
 
-/* One record; @lines puts each stack frame on its own line (dump). */
-static void tracked_show_one(struct seq_file *m, struct sockleak_ref *ref,
-			     const struct sockleak_entry_info *in, u64 now,
-			     bool lines)
+/*
+ * One record, from its snapshot @s, what the track table knows @in and
+ * its memcg's inode; @lines puts each stack frame on its own line (dump).
+ */
+static void tracked_print(struct seq_file *m, const struct sockleak_snap *s,
+			  const struct sockleak_entry_info *in, u64 memcg,
+			  u64 now, bool lines)
 {
-	struct sockleak_snap *s;
 	unsigned int ran;
 	char fam[8];
 
-	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return;
-	sockleak_snapshot(ref, s, SOCKLEAK_SNAP_BRIEF);
 	seq_printf(m, "cookie=%llx netns=%u proto=%s family=%s state=%s refcnt=%d rmem=%d wmem=%d queued=%d fwd=%d memcg=%llu origin=%s",
 		   s->cookie, s->netns, s->proto_name,
 		   sockleak_family_name(s->family, fam, sizeof(fam)),
 		   sockleak_state_name(s->state), s->refcnt, s->rmem, s->wmem,
-		   s->queued, s->fwd, sockleak_sk_memcg_ino(ref->sk),
-		   origin_names[in->origin]);
+		   s->queued, s->fwd, memcg, origin_names[in->origin]);
 	show_age(m, "alloc_age_ms", now, in->alloc_ns);
 	show_age(m, "close_age_ms", now, in->close_ns);
 	seq_printf(m, " alloc_pid=%d alloc_comm=", in->alloc_pid);
@@ -200,35 +198,124 @@ static void tracked_show_one(struct seq_file *m, struct sockleak_ref *ref,
 		show_stack(m, "close_stack", &in->close_stack, false);
 		seq_putc(m, '\n');
 	}
-	kfree(s);
+}
+
+/*
+ * The iterator: a cursor in the track table and the last batch of
+ * records (snapshots and entries), at most TRACKED_BATCH. Record number
+ * pos is batch[pos - first], so seq_file's re-invocation of start() for
+ * the same pos (its buffer overflowed, or the next read()) is served
+ * from the batch, the next batch continues the cursor, and a full read
+ * is one pass over the table, in a buffer of a page or so whatever the
+ * number of sockets. A backwards seek restarts from the table's start.
+ * No socket is held between batches.
+ */
+struct tracked_iter {
+	unsigned long cursor;		/* sockleak_track_grab()'s position */
+	loff_t first;			/* record number of the batch's first */
+	unsigned int count;		/* records in the batch */
+	bool eof;
+	u64 now;			/* ages are counted to the (re)start */
+	u64 memcg[TRACKED_BATCH];
+	struct sockleak_entry_info infos[TRACKED_BATCH];
+	struct sockleak_snap snaps[TRACKED_BATCH];
+};
+
+static void tracked_rewind(struct tracked_iter *it)
+{
+	it->cursor = 0;
+	it->first = 0;
+	it->count = 0;
+	it->eof = false;
+	it->now = ktime_get_ns();
+}
+
+/* Replace the batch by the next one. Returns false at the end. */
+static bool tracked_fill(struct tracked_iter *it)
+{
+	struct sockleak_ref refs[TRACKED_BATCH];
+	int i, n;
+
+	it->first += it->count;
+	it->count = 0;
+	if (it->eof)
+		return false;
+	n = sockleak_track_grab(&it->cursor, SOCKLEAK_TRACK_TRACKED, 0, refs,
+				it->infos, TRACKED_BATCH);
+	for (i = 0; i < n; i++) {
+		sockleak_snapshot(&refs[i], &it->snaps[i], SOCKLEAK_SNAP_BRIEF);
+		it->memcg[i] = sockleak_sk_memcg_ino(refs[i].sk);
+	}
+	sockleak_walk_put(refs, n);
+	it->count = n;
+	it->eof = !n;
+	return n;
+}
+
+/* Record number @pos, or NULL past the end. */
+static void *tracked_at(struct tracked_iter *it, loff_t pos)
+{
+	if (pos < it->first)
+		tracked_rewind(it);
+	while (pos >= it->first + it->count)
+		if (fatal_signal_pending(current) || !tracked_fill(it))
+			return NULL;
+	return &it->snaps[pos - it->first];
+}
+
+static void *tracked_start(struct seq_file *m, loff_t *pos)
+{
+	return tracked_at(m->private, *pos);
+}
+
+static void *tracked_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return tracked_at(m->private, *pos);
+}
+
+static void tracked_stop(struct seq_file *m, void *v)
+{
 }
 
 static int tracked_show(struct seq_file *m, void *v)
 {
-	struct sockleak_ref refs[TRACKED_BATCH];
-	struct sockleak_entry_info *infos;
-	unsigned long pos = 0;
-	u64 now = ktime_get_ns();
-	int i, n;
+	struct tracked_iter *it = m->private;
+	unsigned int i = (struct sockleak_snap *)v - it->snaps;
 
-	infos = kcalloc(TRACKED_BATCH, sizeof(*infos), GFP_KERNEL);
-	if (!infos)
-		return -ENOMEM;
-	while ((n = sockleak_track_grab(&pos, SOCKLEAK_TRACK_TRACKED, 0, refs,
-				      infos, TRACKED_BATCH))) {
-		for (i = 0; i < n; i++)
-			tracked_show_one(m, &refs[i], &infos[i], now, false);
-		sockleak_walk_put(refs, n);
-		if (fatal_signal_pending(current))
-			break;
-	}
-	kfree(infos);
+	tracked_print(m, v, &it->infos[i], it->memcg[i], it->now, false);
 	return 0;
 }
 
+static const struct seq_operations tracked_sops = {
+	.start	= tracked_start,
+	.next	= tracked_next,
+	.stop	= tracked_stop,
+	.show	= tracked_show,
+};
+
 static int tracked_open(struct inode *inode, struct file *file)
 {
-	return single_open_size(file, tracked_show, NULL, 4 * PAGE_SIZE);
+	struct tracked_iter *it;
+	int ret;
+
+	it = kvzalloc(sizeof(*it), GFP_KERNEL);
+	if (!it)
+		return -ENOMEM;
+	tracked_rewind(it);
+	ret = seq_open(file, &tracked_sops);
+	if (ret) {
+		kvfree(it);
+		return ret;
+	}
+	((struct seq_file *)file->private_data)->private = it;
+	return 0;
+}
+
+static int tracked_release(struct inode *inode, struct file *file)
+{
+	kvfree(((struct seq_file *)file->private_data)->private);
+	return seq_release(inode, file);
 }
 
 static const struct file_operations tracked_fops = {
@@ -236,7 +323,7 @@ static const struct file_operations tracked_fops = {
 	.open		= tracked_open,
 	.read		= seq_read,
 	.llseek		= seq_lseek,
-	.release	= single_release,
+	.release	= tracked_release,
 };
 
 void sockleak_tracked_init(struct dentry *dir)
@@ -253,20 +340,17 @@ void sockleak_tracked_init(struct dentry *dir)
 int sockleak_tracked_dump(u64 cookie)
 {
 	struct sockleak_entry_info *info;
-	struct seq_file m = { };
 	struct sockleak_ref ref;
 	unsigned long pos = 0;
-	char *line, *cur;
+	struct seq_file m;
 	int n;
 
 	if (!sockleak_track_on())
 		return -ENODEV;
 	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	m.size = 16 * 1024;
-	m.buf = kmalloc(m.size, GFP_KERNEL);
-	if (!info || !m.buf) {
+	if (sockleak_log_seq_init(&m, 16 * 1024) || !info) {
 		kfree(info);
-		kfree(m.buf);
+		sockleak_log_seq_free(&m);
 		return -ENOMEM;
 	}
 	/*
@@ -281,15 +365,18 @@ int sockleak_tracked_dump(u64 cookie)
 		sockleak_walk_put(&ref, 1);
 	}
 	if (n) {
-		tracked_show_one(&m, &ref, info, ktime_get_ns(), true);
+		struct sockleak_snap *s = kmalloc(sizeof(*s), GFP_KERNEL);
+
+		if (s) {
+			sockleak_snapshot(&ref, s, SOCKLEAK_SNAP_BRIEF);
+			tracked_print(&m, s, info, sockleak_sk_memcg_ino(ref.sk),
+				      ktime_get_ns(), true);
+			kfree(s);
+		}
 		sockleak_walk_put(&ref, 1);
-		m.buf[min(m.count, m.size - 1)] = '\0';
-		cur = m.buf;
-		while ((line = strsep(&cur, "\n")) != NULL)
-			if (*line)
-				pr_info("dump %s\n", line);
+		sockleak_log_seq_print(&m, "dump");
 	}
-	kfree(m.buf);
+	sockleak_log_seq_free(&m);
 	kfree(info);
 	return n ? 0 : -ENOENT;
 }

@@ -44,6 +44,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/jhash.h>
 #include <linux/kallsyms.h>
@@ -181,6 +183,16 @@ static bool watch_change(struct sockleak_watch *w, struct pt_regs *regs,
 	return true;
 }
 
+/* One change of sockleak's own; own's lowest kept (see watch.h). */
+static void watch_own_add(struct sockleak_watch *w, int own)
+{
+	int now = atomic_add_return(own, &w->own);
+	int lo = atomic_read(&w->own_lo);
+
+	while (now < lo && !atomic_try_cmpxchg(&w->own_lo, &lo, now))
+		;
+}
+
 /* #DB handler: one write of the watched sk_refcnt. No lock, no allocation. */
 static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 		      struct pt_regs *regs)
@@ -208,7 +220,7 @@ static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 		 * CPU's write whose trap read the value before this one) is
 		 * folded in, unattributed.
 		 */
-		atomic_add(own, &w->own);
+		watch_own_add(w, own);
 		watch_count(w, new - old - own);
 		if (new - old - own)
 			atomic_inc(&w->folded);
@@ -268,6 +280,9 @@ static void watch_kfree(void *data, unsigned long call_site, const void *ptr)
 
 static void watch_unregister(struct sockleak_watch *w)
 {
+	/* A re-pointing IPI in flight uses the watchpoint and its csd. */
+	while (atomic_read(&w->cpus_left) > 0)
+		cpu_relax();
 	if (w->bp) {
 		unregister_wide_hw_breakpoint(w->bp);
 		w->bp = NULL;
@@ -289,12 +304,47 @@ static void watch_free_work(struct work_struct *work)
 static void watch_destroy(struct sockleak_watch *w)
 {
 	lockdep_assert_held(&sockleak_watch_mutex);
+	if (w->held) {
+		/* Armed by a probe, never settled ("unwatch=" first). */
+		while (atomic_read(&w->cpus_left) > 0)
+			cpu_relax();
+		w->held = false;
+		sock_gen_put(w->sk);
+	}
 	watch_unregister(w);
 	mutex_unlock(&sockleak_watch_mutex);
 	synchronize_rcu();
 	cancel_work_sync(&w->work);
+	free_percpu(w->csd);
 	vfree(w);
 	mutex_lock(&sockleak_watch_mutex);
+}
+
+/* Does a watch in @state need the free probes (armed, or may be soon)? */
+static bool watch_needs_tp(int state)
+{
+	return state == W_ARMED || state == W_STANDBY || state == W_CLAIMED;
+}
+
+/* Attach the free tracepoints (sockleak_watch_mutex held). */
+static int watch_attach_tp(void)
+{
+	int ret;
+
+	lockdep_assert_held(&sockleak_watch_mutex);
+	if (watch_tp_attached)
+		return 0;
+	ret = register_trace_kmem_cache_free(watch_slab_free, NULL);
+	if (ret)
+		return ret;
+	ret = register_trace_kfree(watch_kfree, NULL);
+	if (ret) {
+		unregister_trace_kmem_cache_free(watch_slab_free, NULL);
+		tracepoint_synchronize_unregister();
+		return ret;
+	}
+	watch_tp_attached = true;
+	return 0;
 }
 
 /*
@@ -309,7 +359,7 @@ void sockleak_watch_detach_tp(void)
 	lockdep_assert_held(&sockleak_watch_mutex);
 	for (i = 0; i < WATCH_SLOTS; i++)
 		if (sockleak_watch_slots[i] &&
-		    READ_ONCE(sockleak_watch_slots[i]->state) == W_ARMED)
+		    watch_needs_tp(READ_ONCE(sockleak_watch_slots[i]->state)))
 			return;
 	if (!watch_tp_attached)
 		return;
@@ -359,7 +409,9 @@ struct sockleak_watch *sockleak_watch_lookup(u64 cookie, int *slot)
 	for (i = 0; i < WATCH_SLOTS; i++) {
 		struct sockleak_watch *w = sockleak_watch_slots[i];
 
-		if (w && w->cookie == cookie) {
+		/* A standby (cookie 0) names no socket yet. */
+		if (w && w->cookie == cookie && !w->cookie_later &&
+		    (w->state == W_ARMED || w->state == W_FREED)) {
 			*slot = i;
 			return w;
 		}
@@ -397,6 +449,52 @@ static int watch_slot(void)
 	}
 }
 
+static void watch_attr(struct perf_event_attr *attr, unsigned long addr)
+{
+	hw_breakpoint_init(attr);
+	attr->bp_addr = addr;
+	attr->bp_len = HW_BREAKPOINT_LEN_4;
+	attr->bp_type = HW_BREAKPOINT_W;
+}
+
+/* A 4-byte write watchpoint on @word, every CPU, for @w: 0 or -errno. */
+static int watch_register(struct sockleak_watch *w, void *word)
+{
+	struct perf_event_attr attr;
+	int ret;
+
+	watch_attr(&attr, (unsigned long)word);
+	w->addr = (unsigned long)word;
+	w->bp = register_wide_hw_breakpoint(&attr, watch_hit, w);
+	ret = sockleak_wide_bp_err(w->bp);
+	if (ret)
+		w->bp = NULL;
+	return ret;
+}
+
+/*
+ * Another watch than @w, armed or being armed, on @cookie: the race of a
+ * "watch=" with a probe's claim. Each side publishes its watch first
+ * (full barrier), then looks: at least one of them sees the other.
+ */
+static bool watch_claimed_elsewhere(const struct sockleak_watch *w,
+				    u64 cookie)
+{
+	struct sockleak_watch *o;
+	int i, state;
+
+	for (i = 0; i < WATCH_SLOTS; i++) {
+		o = READ_ONCE(sockleak_watch_slots[i]);
+		if (!o || o == w)
+			continue;
+		state = READ_ONCE(o->state);
+		if ((state == W_ARMED || state == W_CLAIMED) &&
+		    READ_ONCE(o->cookie) == cookie)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Arm a watch on @sk (referenced by the caller, who puts that reference
  * after this returns: the put is sockleak's own), named @cookie. @born_ns
@@ -407,7 +505,6 @@ int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 			  u64 born_ns, u8 origin)
 {
 	int slot, other, ret, count, drift;
-	struct perf_event_attr attr;
 	struct sockleak_watch *w;
 
 	lockdep_assert_held(&sockleak_watch_mutex);
@@ -429,18 +526,9 @@ int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 	ret = -EEXIST;
 	if (sockleak_watch_lookup(cookie, &other))
 		goto free;
-	if (!watch_tp_attached) {
-		ret = register_trace_kmem_cache_free(watch_slab_free, NULL);
-		if (ret)
-			goto free;
-		ret = register_trace_kfree(watch_kfree, NULL);
-		if (ret) {
-			unregister_trace_kmem_cache_free(watch_slab_free, NULL);
-			tracepoint_synchronize_unregister();
-			goto free;
-		}
-		watch_tp_attached = true;
-	}
+	ret = watch_attach_tp();
+	if (ret)
+		goto free;
 
 	w->cookie = cookie;
 	w->sk = sk;
@@ -455,15 +543,19 @@ int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 	w->state = W_ARMED;
 	w->armed_ns = ktime_get_ns();
 	WRITE_ONCE(sockleak_watch_slots[slot], w);
+	/*
+	 * A probe may have claimed a standby for this socket since the
+	 * lookup (sockleak_watch_claim() publishes, then looks, as here).
+	 */
+	smp_mb();
+	if (watch_claimed_elsewhere(w, cookie)) {
+		WRITE_ONCE(sockleak_watch_slots[slot], NULL);
+		watch_destroy(w);
+		return -EEXIST;
+	}
 
-	hw_breakpoint_init(&attr);
-	attr.bp_addr = (unsigned long)&sk->sk_refcnt;
-	attr.bp_len = HW_BREAKPOINT_LEN_4;
-	attr.bp_type = HW_BREAKPOINT_W;
-	w->bp = register_wide_hw_breakpoint(&attr, watch_hit, w);
-	ret = sockleak_wide_bp_err(w->bp);
+	ret = watch_register(w, &sk->sk_refcnt);
 	if (ret) {
-		w->bp = NULL;
 		WRITE_ONCE(sockleak_watch_slots[slot], NULL);
 		watch_destroy(w);
 		return ret;
@@ -482,29 +574,302 @@ free:
 	return ret;
 }
 
+/*
+ * Standby watchpoints. Registering a watchpoint sleeps, and a probe
+ * cannot: a socket armed by a work item after its allocation misses the
+ * references its creator takes first, the usual place of a leak. So
+ * watch_next registers its watchpoints ahead, each on a word of its own
+ * that nothing writes, and the probe that matches a socket re-points one:
+ * the watchpoint's address changes (the perf event's attribute and its
+ * arch_hw_breakpoint, header fields), and the breakpoint PMU's del and
+ * add (what perf itself calls to schedule it) reinstall it on the local
+ * CPU at once, on the others by an asynchronous IPI each. Nothing the
+ * socket's code does on this CPU after the probe goes unseen; another
+ * CPU's write before its IPI lands is ("unseen", counted).
+ */
+static u32 watch_standby_word[WATCH_SLOTS];
+
+/* Point @bp (one CPU's event, may be NULL) at @addr; reinstalled later. */
+static void watch_bp_point(struct perf_event *bp, unsigned long addr)
+{
+	if (!bp)
+		return;
+	WRITE_ONCE(bp->attr.bp_addr, addr);
+	WRITE_ONCE(counter_arch_bp(bp)->address, addr);
+}
+
+/* Reinstall @bp at its (new) address: on its CPU, interrupts disabled. */
+static void watch_bp_reinstall(struct perf_event *bp)
+{
+	if (!bp || READ_ONCE(bp->state) != PERF_EVENT_STATE_ACTIVE)
+		return;
+	bp->pmu->del(bp, 0);
+	bp->pmu->add(bp, PERF_EF_START);
+}
+
+/*
+ * Every CPU's watchpoint is re-pointed: what the count moved by before
+ * went unseen (a write on another CPU before its IPI landed). Read on the
+ * claiming CPU, where no trap of the socket's code is half done. At
+ * allocation the count is not set yet: sock_init_data()'s refcount_set()
+ * is read back and sets it. Otherwise the socket is held (w->held).
+ */
+static void watch_settle(struct sockleak_watch *w)
+{
+	int drift;
+
+	w->all_ns = ktime_get_ns();
+	if (w->origin != W_ORIGIN_ALLOC) {
+		drift = refcount_read(&w->sk->sk_refcnt) - atomic_read(&w->last);
+		if (drift) {
+			w->unseen = drift;
+			w->base += drift;
+			atomic_add(drift, &w->last);
+		}
+	}
+	/* The last of cpus_left: the watch may be destroyed from here on. */
+	atomic_dec(&w->cpus_left);
+}
+
+static void watch_settle_ipi(void *info)
+{
+	watch_settle(info);
+}
+
+/*
+ * One CPU re-pointed (or the claim done sending): cpus_left counts them
+ * and one more for the settling; the last CPU sends it to the claiming
+ * one.
+ */
+static void watch_cpu_done(struct sockleak_watch *w)
+{
+	if (atomic_dec_return(&w->cpus_left) != 1)
+		return;
+	if (smp_processor_id() == w->claim_cpu ||
+	    smp_call_function_single_async(w->claim_cpu, &w->settle_csd))
+		watch_settle(w);
+}
+
+static void watch_reinstall_ipi(void *info)
+{
+	watch_bp_reinstall(info);
+}
+
+static void watch_ipi(void *info)
+{
+	struct sockleak_watch *w = info;
+
+	watch_bp_reinstall(*this_cpu_ptr(w->bp));
+	watch_cpu_done(w);
+}
+
+/* A new standby (sockleak_watch_mutex held, may drop it): 0 or -errno. */
+int sockleak_watch_standby_add(void)
+{
+	struct sockleak_watch *w;
+	int slot, cpu, ret;
+
+	lockdep_assert_held(&sockleak_watch_mutex);
+	w = vzalloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	INIT_WORK(&w->work, watch_free_work);
+	w->csd = alloc_percpu(call_single_data_t);
+	ret = -ENOMEM;
+	if (!w->csd)
+		goto free;
+	for_each_possible_cpu(cpu)
+		INIT_CSD(per_cpu_ptr(w->csd, cpu), watch_ipi, w);
+	ret = -ENOSPC;
+	slot = watch_slot();
+	if (slot < 0)
+		goto free;
+	ret = watch_attach_tp();
+	if (ret)
+		goto free;
+	ret = watch_register(w, &watch_standby_word[slot]);
+	if (ret)
+		goto free;
+	w->state = W_STANDBY;
+	/* The probes see a complete standby. */
+	smp_store_release(&sockleak_watch_slots[slot], w);
+	return 0;
+free:
+	free_percpu(w->csd);
+	vfree(w);
+	sockleak_watch_detach_tp();
+	return ret;
+}
+
+/* The standbys now (sockleak_watch_mutex held). */
+int sockleak_watch_standbys(void)
+{
+	int i, n = 0;
+
+	lockdep_assert_held(&sockleak_watch_mutex);
+	for (i = 0; i < WATCH_SLOTS; i++)
+		if (sockleak_watch_slots[i] &&
+		    READ_ONCE(sockleak_watch_slots[i]->state) == W_STANDBY)
+			n++;
+	return n;
+}
+
+/* Destroy standbys until @keep are left (sockleak_watch_mutex held). */
+void sockleak_watch_standby_trim(int keep)
+{
+	struct sockleak_watch *w;
+	int i;
+
+	lockdep_assert_held(&sockleak_watch_mutex);
+	for (i = 0; i < WATCH_SLOTS && sockleak_watch_standbys() > keep; i++) {
+		w = sockleak_watch_slots[i];
+		/* A probe claims with the same cmpxchg(): one of them wins. */
+		if (!w || cmpxchg(&w->state, W_STANDBY, W_DROPPED) != W_STANDBY)
+			continue;
+		WRITE_ONCE(sockleak_watch_slots[i], NULL);
+		watch_destroy(w);
+		i = -1;		/* the mutex was dropped: look again */
+	}
+	sockleak_watch_detach_tp();
+}
+
+/*
+ * From a probe (preemption disabled, the caller serialises claims): arm a
+ * standby on @sk, whose count is not set yet when @origin is
+ * W_ORIGIN_ALLOC. False when no standby is left, or @sk is watched.
+ */
+bool sockleak_watch_claim(struct sock *sk, u16 proto, u64 born_ns, u8 origin)
+{
+	unsigned long addr = (unsigned long)&sk->sk_refcnt, flags;
+	struct sockleak_watch *w = NULL;
+	int i, cpu, count, self;
+	u64 cookie;
+
+	for (i = 0; i < WATCH_SLOTS && !w; i++) {
+		w = READ_ONCE(sockleak_watch_slots[i]);
+		if (w && cmpxchg(&w->state, W_STANDBY, W_CLAIMED) != W_STANDBY)
+			w = NULL;
+	}
+	if (!w)
+		return false;
+	/*
+	 * A child fresh from sk_clone_lock() still has its listener's
+	 * cookie (inet_csk_clone_lock() sets its own next): held by one
+	 * reference of sockleak's until the work reads it
+	 * (sockleak_watch_settle_claims()). Nothing can name it before.
+	 */
+	w->cookie_later = origin == W_ORIGIN_CLONE;
+	w->held = origin != W_ORIGIN_ALLOC;
+	if (!w->cookie_later) {
+		cookie = sockleak_sk_cookie(sk);
+		WRITE_ONCE(w->cookie, cookie);
+		/* As sockleak_watch_arm_sk(): publish, then look. */
+		smp_mb();
+		if (watch_claimed_elsewhere(w, cookie)) {
+			WRITE_ONCE(w->cookie, 0);
+			/* A standby again, its cookie cleared first. */
+			smp_store_release(&w->state, W_STANDBY);
+			return false;
+		}
+	}
+	w->sk = sk;
+	w->proto = proto;
+	sockleak_sk_proto_name(sk, proto, w->proto_name, sizeof(w->proto_name));
+	w->origin = origin;
+	w->born_ns = born_ns;
+	if (w->held) {
+		sock_hold(sk);
+		atomic_set(&w->own, 1);
+	}
+	count = origin == W_ORIGIN_ALLOC ? 0 : refcount_read(&sk->sk_refcnt);
+	w->base = count - atomic_read(&w->own);
+	atomic_set(&w->last, count);
+	w->armed_ns = ktime_get_ns();
+	/* This CPU, then one IPI per other online CPU, then the settling. */
+	atomic_set(&w->cpus_left, 2);
+	INIT_CSD(&w->settle_csd, watch_settle_ipi, w);
+	WRITE_ONCE(w->addr, addr);
+	for_each_possible_cpu(cpu)
+		watch_bp_point(*per_cpu_ptr(w->bp, cpu), addr);
+	/* The handler reads the fields above once the state says armed. */
+	smp_store_release(&w->state, W_ARMED);
+	local_irq_save(flags);
+	self = smp_processor_id();
+	w->claim_cpu = self;
+	watch_bp_reinstall(*this_cpu_ptr(w->bp));
+	for_each_online_cpu(cpu) {
+		if (cpu == self)
+			continue;
+		atomic_inc(&w->cpus_left);
+		if (smp_call_function_single_async(cpu, per_cpu_ptr(w->csd, cpu)))
+			atomic_dec(&w->cpus_left);
+	}
+	watch_cpu_done(w);
+	local_irq_restore(flags);
+	return true;
+}
+
+/*
+ * Sockets armed by a probe, once every CPU has its watchpoint: a child's
+ * cookie is read once its creation is over (its lock released), and the
+ * reference that kept each alive is put (sockleak_watch_mutex held,
+ * process context). Returns how many children got their cookie (refs.c
+ * shows them from now on).
+ */
+int sockleak_watch_settle_claims(void)
+{
+	struct sockleak_watch *w;
+	int i, named = 0;
+
+	lockdep_assert_held(&sockleak_watch_mutex);
+	for (i = 0; i < WATCH_SLOTS; i++) {
+		w = sockleak_watch_slots[i];
+		/* Held: armed until the put below (then, maybe freed). */
+		if (!w || !w->held || smp_load_acquire(&w->state) != W_ARMED)
+			continue;
+		/* The settling reads the count: it is done before the put. */
+		while (atomic_read(&w->cpus_left) > 0)
+			cpu_relax();
+		if (w->cookie_later) {
+			sockleak_sk_settle(w->sk);
+			WRITE_ONCE(w->cookie, sockleak_sk_cookie(w->sk));
+			/* refs.c shows it from now on. */
+			smp_store_release(&w->cookie_later, false);
+			named++;
+		}
+		w->held = false;
+		/* May be the last reference: the free probe ends the watch. */
+		sock_gen_put(w->sk);
+	}
+	return named;
+}
+
 int sockleak_watch_arm(u64 cookie)
 {
 	struct sock *sk;
 	u16 proto = 0;
-	int ret;
+	int ret, slot;
 
+	/*
+	 * The walk goes over every socket: not under sockleak_watch_mutex,
+	 * which the free work, watch_next's work and refs readers wait for.
+	 * sockleak_watch_arm_sk() looks for the cookie again under it.
+	 */
 	mutex_lock(&sockleak_watch_mutex);
-	ret = -EEXIST;
-	if (sockleak_watch_lookup(cookie, &ret)) {
-		ret = -EEXIST;
-		goto out;
-	}
-	ret = -ENOENT;
+	ret = sockleak_watch_lookup(cookie, &slot) ? -EEXIST : 0;
+	mutex_unlock(&sockleak_watch_mutex);
+	if (ret)
+		return ret;
 	sk = watch_find(cookie, &proto);
-	if (sk) {
-		ret = sockleak_watch_arm_sk(sk, cookie, proto, 0, W_ORIGIN_COOKIE);
-		/* May be the last reference: the free probe ends the watch. */
-		sock_gen_put(sk);
-	}
-out:
+	if (!sk)
+		return -ENOENT;
+	mutex_lock(&sockleak_watch_mutex);
+	ret = sockleak_watch_arm_sk(sk, cookie, proto, 0, W_ORIGIN_COOKIE);
 	if (ret)
 		sockleak_watch_detach_tp();
 	mutex_unlock(&sockleak_watch_mutex);
+	/* May be the last reference: the free probe ends the watch. */
+	sock_gen_put(sk);
 	return ret;
 }
 
@@ -525,8 +890,80 @@ int sockleak_watch_disarm(u64 cookie)
 	return ret;
 }
 
+/*
+ * CPU hotplug. A wide watchpoint is one perf event per CPU online at its
+ * registration; an offlined CPU's event is taken off its context for good
+ * (perf_event_exit_cpu_context()), and a CPU that comes online has none.
+ * The online callback runs under the hotplug lock, which registering
+ * takes under sockleak_watch_mutex: it only queues watch_hotplug_work,
+ * which gives every watch a new event on each online CPU that has none
+ * working. What the new CPU wrote in between went unseen (cpus_late).
+ */
+static void watch_hotplug_fn(struct work_struct *work);
+static DECLARE_WORK(watch_hotplug_work, watch_hotplug_fn);
+static enum cpuhp_state watch_cpuhp;
+
+/* @w's event on @cpu, working or made anew (mutex and hotplug lock held). */
+static void watch_cpu_event(struct sockleak_watch *w, int cpu)
+{
+	struct perf_event **slot = per_cpu_ptr(w->bp, cpu), *bp = *slot;
+	struct perf_event_attr attr;
+	unsigned long addr;
+
+	if (bp && READ_ONCE(bp->state) >= PERF_EVENT_STATE_INACTIVE)
+		return;
+	if (bp) {
+		/*
+		 * Its breakpoint slot on @cpu is released with it, once no
+		 * probe re-pointing it (preemption off) can still hold it.
+		 */
+		WRITE_ONCE(*slot, NULL);
+		synchronize_rcu();
+		perf_event_release_kernel(bp);
+	}
+	addr = READ_ONCE(w->addr);
+	watch_attr(&attr, addr);
+	bp = perf_event_create_kernel_counter(&attr, cpu, NULL, watch_hit, w);
+	if (IS_ERR(bp))
+		return;
+	WRITE_ONCE(*slot, bp);
+	atomic_inc(&w->cpus_late);
+	/* A probe re-pointed the others meanwhile: follow it. */
+	smp_mb();
+	if (READ_ONCE(w->addr) != addr) {
+		watch_bp_point(bp, READ_ONCE(w->addr));
+		smp_call_function_single(cpu, watch_reinstall_ipi, bp, 1);
+	}
+}
+
+static void watch_hotplug_fn(struct work_struct *work)
+{
+	struct sockleak_watch *w;
+	int i, cpu;
+
+	mutex_lock(&sockleak_watch_mutex);
+	cpus_read_lock();
+	for (i = 0; i < WATCH_SLOTS; i++) {
+		w = sockleak_watch_slots[i];
+		if (!w || !w->bp || !watch_needs_tp(READ_ONCE(w->state)))
+			continue;
+		for_each_online_cpu(cpu)
+			watch_cpu_event(w, cpu);
+	}
+	cpus_read_unlock();
+	mutex_unlock(&sockleak_watch_mutex);
+}
+
+static int watch_cpu_online(unsigned int cpu)
+{
+	queue_work(system_wq, &watch_hotplug_work);
+	return 0;
+}
+
 void sockleak_watch_init(void)
 {
+	int ret;
+
 	char buf[KSYM_SYMBOL_LEN], *slash;
 	unsigned long size;
 
@@ -538,6 +975,13 @@ void sockleak_watch_init(void)
 		watch_put_end = watch_put_start + size;
 	else
 		pr_warn("cannot size sock_gen_put: its puts count as gets\n");
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "sockleak/watch:online",
+					watch_cpu_online, NULL);
+	if (ret < 0)
+		pr_warn("no CPU hotplug callback (%d): a CPU onlined later is not watched\n",
+			ret);
+	else
+		watch_cpuhp = ret;
 }
 
 void sockleak_watch_exit(void)
@@ -545,7 +989,12 @@ void sockleak_watch_exit(void)
 	struct sockleak_watch *w;
 	int i;
 
+	if (watch_cpuhp > 0)
+		cpuhp_remove_state_nocalls(watch_cpuhp);
+	cancel_work_sync(&watch_hotplug_work);
+
 	mutex_lock(&sockleak_watch_mutex);
+	(void)sockleak_watch_settle_claims();
 	for (i = 0; i < WATCH_SLOTS; i++) {
 		w = sockleak_watch_slots[i];
 		if (w) {

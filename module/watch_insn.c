@@ -10,11 +10,15 @@
  * that change a refcount_t are locked read-modify-writes of the 32-bit
  * word, and their registers and flags tell this write's own change:
  *
- *   lock xadd %reg,(mem)     refcount_inc(), refcount_dec_and_test(), ...:
- *                            %reg holds the value before; the flags are
- *                            those of the addition. The addend is +1 or
- *                            -1 (CF set: -1, a borrow-free decrement of
- *                            a count above 0); ZF, SF and PF must agree.
+ *   lock xadd %reg,(mem)     refcount_inc(), refcount_dec_and_test(),
+ *                            refcount_add(n), ...: %reg holds the value
+ *                            before; the flags are those of the addition.
+ *                            The addend is the immediate of the nearest
+ *                            "mov $imm,%reg" shortly before (how a
+ *                            constant addend gets there) if the flags
+ *                            agree with it, else +1 or -1 (CF set:
+ *                            -1, a borrow-free decrement of a count above
+ *                            0); ZF, SF, PF (and CF) must agree.
  *   lock cmpxchg %reg,(mem)  refcount_inc_not_zero(): ZF set, %eax was
  *                            the value before and %reg the value after;
  *                            ZF clear, nothing changed (a failed compare
@@ -43,6 +47,7 @@
 
 #ifdef CONFIG_X86_64
 #define INSN_MAX	15
+#define INSN_PRE	24	/* where an xadd's addend is loaded */
 
 enum { I_XADD, I_CMPXCHG, I_INCDEC, I_ADDSUB8, I_ADDSUB32 };
 
@@ -78,6 +83,38 @@ static bool insn_flags_agree(unsigned long flags, u32 old, int delta)
 	if (!!(flags & X86_EFLAGS_SF) != !!(res & BIT(31)))
 		return false;
 	return !!(flags & X86_EFLAGS_PF) == !(hweight8(res & 0xff) & 1);
+}
+
+/*
+ * The immediate of the nearest "mov $imm32,%reg" (b8+r; REX.B 41 for
+ * r8-r15) that ends within INSN_PRE bytes before @p (an xadd's addend is
+ * loaded into its register shortly before; other instructions may come in
+ * between), with INSN_PRE readable bytes before @p. A plausible addend
+ * only: the caller checks it against the flags.
+ */
+static bool insn_mov_imm(const u8 *p, unsigned int reg, s32 *imm)
+{
+	const u8 *op;
+	int back;
+
+	for (back = 0; back + 5 <= INSN_PRE; back++) {
+		op = p - back - 5;
+		if (op[0] != 0xb8 + (reg & 7))
+			continue;
+		if (reg >= 8 ? op - p + INSN_PRE < 1 || op[-1] != 0x41 :
+			       op - p + INSN_PRE >= 1 && (op[-1] & 0xf0) == 0x40)
+			continue;
+		memcpy(imm, op + 1, 4);
+		return *imm && *imm >= -65536 && *imm <= 65536;
+	}
+	return false;
+}
+
+/* The carry of @old + @delta (as 32-bit unsigned) agrees with CF. */
+static bool insn_carry_agrees(unsigned long flags, u32 old, int delta)
+{
+	return !!(flags & X86_EFLAGS_CF) ==
+	       ((u64)old + (u32)delta > U32_MAX);
 }
 
 /*
@@ -185,9 +222,15 @@ static bool insn_try(const u8 *p, unsigned int len, const struct pt_regs *regs,
 	switch (kind) {
 	case I_XADD:
 		old = insn_reg(regs, reg);
-		wr->delta = regs->flags & X86_EFLAGS_CF ? -1 : 1;
-		if (!insn_flags_agree(regs->flags, old, wr->delta))
-			return false;
+		if (insn_mov_imm(p, reg, &imm) &&
+		    insn_flags_agree(regs->flags, old, imm) &&
+		    insn_carry_agrees(regs->flags, old, imm)) {
+			wr->delta = imm;
+		} else {
+			wr->delta = regs->flags & X86_EFLAGS_CF ? -1 : 1;
+			if (!insn_flags_agree(regs->flags, old, wr->delta))
+				return false;
+		}
 		wr->old = old;
 		wr->old_known = true;
 		return true;
@@ -217,12 +260,18 @@ bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
 	unsigned long ip = regs->ip;
 	struct watch_write cand;
 	unsigned int len, found = 0;
-	u8 text[INSN_MAX];
+	u8 text[INSN_PRE + INSN_MAX];
 
-	if (copy_from_kernel_nofault(text, (void *)(ip - INSN_MAX), INSN_MAX))
-		return false;
+	/* INSN_PRE more bytes: what loaded an xadd's addend, if readable. */
+	if (copy_from_kernel_nofault(text, (void *)(ip - sizeof(text)),
+				     sizeof(text))) {
+		memset(text, 0, INSN_PRE);
+		if (copy_from_kernel_nofault(text + INSN_PRE,
+					     (void *)(ip - INSN_MAX), INSN_MAX))
+			return false;
+	}
 	for (len = 3; len <= INSN_MAX; len++) {
-		if (insn_try(text + INSN_MAX - len, len, regs,
+		if (insn_try(text + sizeof(text) - len, len, regs,
 			     (unsigned long)addr, &cand)) {
 			*wr = cand;
 			found++;

@@ -16,23 +16,35 @@
  * established, and sockleak_watch_port() when a UDP socket binds or
  * connects (where a port filter is matched: an allocated socket has no
  * port yet, a child at clone only its listener's).
- * Registering a watchpoint sleeps, so a match is queued and armed by a
- * work item; what happened in between is missed, and the report says how
- * long after allocation the watch was armed (armed_after_us). A socket
- * matched at clone, connect, listen or bind is held by one reference until the
- * work runs; one matched at allocation is not (its count is not set yet):
- * the work takes it from the track table, if it still exists.
+ * Registering a watchpoint sleeps, and a reference taken right after
+ * the socket's creation (by its creator, in the same call) is the usual
+ * leak: so the filter's watchpoints are registered ahead, as standbys
+ * (watch.c, up to WATCH_STANDBYS, never more than the count left), and
+ * the probe that matches a socket re-points one at it before it returns
+ * (armed_by=probe): no reference taken after the match is missed. The
+ * work item registers the next standby. A match that finds none (every
+ * debug register taken) is queued and armed by the work item instead;
+ * what happened in between is missed, and the report says how long
+ * after allocation the watch was armed (armed_after_us). Such a socket
+ * matched at clone, connect, listen or bind is held by one reference
+ * until the work runs; one matched at allocation is not (its count is
+ * not set yet): the work takes it from the track table, if it still
+ * exists.
  *
  * Locking rules: the probes' hooks run with preemption disabled (probe
  * and tracepoint context) and take only watch_pending_lock, a raw
- * spinlock, with interrupts disabled. The filter is written under
- * sockleak_watch_mutex while no count is left, then published by the count
- * (smp_wmb()/smp_rmb()). The work arms under sockleak_watch_mutex.
+ * spinlock, with interrupts disabled; under it they take a count left
+ * and claim a standby. Standbys are added and removed under
+ * sockleak_watch_mutex. The filter is written under
+ * sockleak_watch_mutex while no count is left, and a grace period after
+ * the count went to 0 (no probe still reads the old one), then published
+ * by the count (smp_wmb()/smp_rmb()). The work arms under sockleak_watch_mutex.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/kernel.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/sock_diag.h>
 #include <linux/spinlock.h>
@@ -49,6 +61,7 @@
 #include "watch.h"
 
 #define WATCH_PENDING	8
+#define WATCH_STANDBYS	4	/* x86's debug registers */
 #define WATCH_RETRIES	50	/* work runs (1 jiffy apart) for one socket */
 
 struct watch_pending {
@@ -102,6 +115,18 @@ static void watch_pending_flush(void)
 			sock_gen_put(p[i].sk);
 }
 
+/* Standbys for @left sockets to come (sockleak_watch_mutex held). */
+static void watch_standby_fill(int left)
+{
+	int want = clamp(left, 0, WATCH_STANDBYS);
+
+	lockdep_assert_held(&sockleak_watch_mutex);
+	sockleak_watch_standby_trim(want);
+	while (sockleak_watch_standbys() < want)
+		if (sockleak_watch_standby_add())
+			break;
+}
+
 int sockleak_watch_next(const char *arg)
 {
 	struct sockleak_filter f;
@@ -113,8 +138,17 @@ int sockleak_watch_next(const char *arg)
 	mutex_lock(&sockleak_watch_mutex);
 	atomic_set(&watch_next_left, 0);
 	mutex_unlock(&sockleak_watch_mutex);
+	/*
+	 * A probe that saw a count left before may still be matching the
+	 * old filter (preemption disabled): the new one is written after.
+	 */
+	synchronize_rcu();
 	cancel_delayed_work_sync(&watch_next_work);
 	watch_pending_flush();
+	mutex_lock(&sockleak_watch_mutex);
+	atomic_add(sockleak_watch_settle_claims(), &watch_next_armed);
+	sockleak_watch_standby_trim(0);
+	mutex_unlock(&sockleak_watch_mutex);
 	if (!strcmp(arg, "off")) {
 		mutex_lock(&sockleak_watch_mutex);
 		watch_next_text[0] = '\0';
@@ -129,6 +163,8 @@ int sockleak_watch_next(const char *arg)
 	strscpy(watch_next_text, arg, sizeof(watch_next_text));
 	atomic_set(&watch_next_armed, 0);
 	atomic_set(&watch_next_lost, 0);
+	/* None when every debug register is taken: the work arms instead. */
+	watch_standby_fill(f.count);
 	/* The filter is written before a probe can see a count left. */
 	smp_wmb();
 	atomic_set(&watch_next_left, f.count);
@@ -136,7 +172,10 @@ int sockleak_watch_next(const char *arg)
 	return 0;
 }
 
-/* Queue @sk (probe context); @hold: take a reference until it is armed. */
+/*
+ * A match (probe context): armed on a standby at once, else queued;
+ * @hold: the queued socket is held by a reference until it is armed.
+ */
 static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
 			     u8 origin, bool hold)
 {
@@ -146,7 +185,15 @@ static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
 
 	raw_spin_lock_irqsave(&watch_pending_lock, flags);
 	if (atomic_read(&watch_next_left) > 0 &&
-	    watch_npending < WATCH_PENDING) {
+	    sockleak_watch_claim(sk, proto, born_ns, origin)) {
+		atomic_dec(&watch_next_left);
+		/* A child is counted once the work has its cookie. */
+		if (origin != W_ORIGIN_CLONE)
+			atomic_inc(&watch_next_armed);
+		/* The next standby, or none once the count is used up. */
+		queued = true;
+	} else if (atomic_read(&watch_next_left) > 0 &&
+		   watch_npending < WATCH_PENDING) {
 		atomic_dec(&watch_next_left);
 		p = &watch_pending[watch_npending++];
 		p->sk = sk;
@@ -300,6 +347,10 @@ static void watch_next_fn(struct work_struct *work)
 		else
 			sockleak_walk_put(&ref, 1);
 	}
+	mutex_lock(&sockleak_watch_mutex);
+	atomic_add(sockleak_watch_settle_claims(), &watch_next_armed);
+	watch_standby_fill(atomic_read(&watch_next_left));
+	mutex_unlock(&sockleak_watch_mutex);
 	if (again)
 		mod_delayed_work(system_wq, &watch_next_work, 1);
 }
@@ -309,10 +360,11 @@ void sockleak_watch_next_show(struct seq_file *m)
 {
 	lockdep_assert_held(&sockleak_watch_mutex);
 	if (watch_next_text[0])
-		seq_printf(m, "watch_next filter=%s left=%d armed=%d lost=%d\n",
+		seq_printf(m, "watch_next filter=%s left=%d armed=%d lost=%d standby=%d\n",
 			   watch_next_text, atomic_read(&watch_next_left),
 			   atomic_read(&watch_next_armed),
-			   atomic_read(&watch_next_lost));
+			   atomic_read(&watch_next_lost),
+			   sockleak_watch_standbys());
 }
 
 /* Module unload, after the probes are gone: nothing is queued any more. */

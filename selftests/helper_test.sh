@@ -128,8 +128,8 @@ for c in "" summary version control "sockets -n 3" "--json" "--json sockets"; do
 done
 sl_check "overview, summary, version, control, sockets, --json run" [ $ok = 1 ]
 
-"$SL" watch -i 1 -c 2 >/tmp/out
-sl_check "watch -i 1 -c 2 prints a second sample" grep -q '^sample 2 ' /tmp/out
+"$SL" growth -i 1 -c 2 >/tmp/out
+sl_check "growth -i 1 -c 2 prints a second sample" grep -q '^sample 2 ' /tmp/out
 
 "$SL" snapshot /tmp/snap >/dev/null
 "$SL" --debugfs /tmp/snap version >/tmp/snap.out

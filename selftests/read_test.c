@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Resumable reads of the "sockets" report: with thousands of sockets, a
+ * Resumable reads of the "sockets" report (and "tracked" read in pages,
+ * at the end): with thousands of sockets, a
  * read of 1 byte at a time, of odd sizes, of 4096 bytes and one big read
  * all give the same report, in which every socket appears exactly once.
  * Time-dependent fields (ages in milliseconds) are masked before comparing.
@@ -11,11 +12,15 @@
  * chain after every batch and every read() call.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
+#include "lib/sl_cgroup.h"
 #include "lib/sl_util.h"
 
 #define PAIRS 1500	/* at most: sl_scale(PAIRS) are made */
@@ -229,6 +234,99 @@ TEST_F_TIMEOUT(many, read_sizes_give_same_report, SL_HEAVY_TIMEOUT)
 			TH_LOG("read size %zu: sockets never quiescent", sizes[i]);
 		}
 	}
+}
+
+/*
+ * "tracked" is read a batch at a time: with thousands of tracked sockets
+ * (closed unix stream sockets whose open peers hold them), a reader that
+ * has read 4 KiB holds a seq_file buffer of pages, not the whole text.
+ * The buffer is charged to the reader's memcg (GFP_KERNEL_ACCOUNT): a
+ * child in a cgroup of its own reads 4 KiB and waits; its memory.current
+ * must be under a quarter of the full text's size (when the text was
+ * rendered whole at the first read, it held it all, and more).
+ */
+FIXTURE(tracked) {
+	int unused;
+};
+
+FIXTURE_SETUP(tracked)
+{
+}
+
+FIXTURE_TEARDOWN(tracked)
+{
+	sl_control("track=off\ngrace_ms=1800000");
+	rmdir("/sys/fs/cgroup/sl-tracked-read");
+}
+
+TEST_F_TIMEOUT(tracked, read_in_pages, SL_HEAVY_TIMEOUT)
+{
+	const char *cg = "/sys/fs/cgroup/sl-tracked-read";
+	int n = sl_scale(4000), i, sv[2], up[2], down[2], *keep;
+	struct rlimit rl = { 2 * 4000 + 256, 2 * 4000 + 256 };
+	long long cur, text = 0;
+	char buf[4096], procs[128], c;
+	pid_t pid;
+	int fd;
+	ssize_t r;
+
+	ASSERT_EQ(0, system("modprobe sockleak"));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, sl_cg_v2_memory_on());
+	rmdir(cg);
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	ASSERT_EQ(0, sl_control("track=on\ngrace_ms=0"));
+	keep = calloc(n, sizeof(*keep));
+	ASSERT_NE(NULL, keep);
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+					sv));
+		keep[i] = sv[0];
+		close(sv[1]);
+	}
+	/* The full text, as one reader sees it. */
+	fd = open(SL_DIR "/tracked", O_RDONLY);
+	ASSERT_LE(0, fd);
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		text += r;
+	close(fd);
+	TH_LOG("%d sockets, tracked is %lld bytes", n, text);
+	ASSERT_LT(n * 200LL, text);
+
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		if (sl_write(procs, "0"))
+			_exit(1);
+		fd = open(SL_DIR "/tracked", O_RDONLY);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+			_exit(2);
+		c = 'r';
+		if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	/* EOF: the child failed (its status says how). */
+	if (read(up[0], &c, 1) != 1) {
+		waitpid(pid, &i, 0);
+		ASSERT_EQ(0, i);
+	}
+	snprintf(procs, sizeof(procs), "%s/memory.current", cg);
+	cur = file_ll(procs);
+	TH_LOG("the reader's memcg: %lld bytes after a read of 4 KiB", cur);
+	EXPECT_LT(cur, text / 4);
+	ASSERT_EQ(1, write(down[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &i, 0));
+	EXPECT_EQ(0, i);
+	rmdir(cg);
+	for (i = 0; i < n; i++)
+		close(keep[i]);
+	free(keep);
 }
 
 TEST_HARNESS_MAIN

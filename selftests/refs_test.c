@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -49,6 +50,7 @@ FIXTURE_TEARDOWN(refs)
 
 	if (self->holdref)
 		sl_write(HOLDREF, "release");
+	sl_write("/sys/devices/system/cpu/cpu1/online", "1");
 	sl_control("watch_next=off\ntrack=off\ngrace_ms=1800000");
 	for (i = 0; i < self->nwatched; i++) {
 		snprintf(cmd, sizeof(cmd), "unwatch=%llx", self->watched[i]);
@@ -582,6 +584,158 @@ TEST_F_TIMEOUT(refs, errors_change_nothing, 120)
 		close(fds[i]);
 }
 
+/*
+ * refcount_add(2): two references in one write of the count (one lock
+ * xadd of 2: holdref's "hold2", which counts them both), from a count
+ * where +1 would leave the same flags. The change is +2 at
+ * holdref_take2(), both references are held there, the count adds up,
+ * and the history balances at the free. Decoded from the carry flag
+ * alone it was +1: the count one low.
+ */
+TEST_F_TIMEOUT(refs, xadd_addend_exact, 120)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char cmd[64], held[4][512], *b, *p;
+	int u, twos = 0, singles = 0, i, n;
+	unsigned long long ck;
+	long long cnt;
+
+	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, u);
+	ASSERT_EQ(0, bind(u, (struct sockaddr *)&lo, sizeof(lo)));
+	ck = sl_sock_cookie(u);
+	ASSERT_EQ(0, watch(_metadata, self, ck));
+	b = refs_block(ck);
+	ASSERT_NE(NULL, b);
+	cnt = head_field(b, "refcnt");
+	free(b);
+	/*
+	 * From a count whose +1 and +2 leave the same flags (parity of the
+	 * low byte: 4 -> 5 or 6), where the carry flag alone decoded +1.
+	 */
+	snprintf(cmd, sizeof(cmd), "hold %d", u);
+	while (__builtin_parity((cnt + 1) & 0xff) !=
+	       __builtin_parity((cnt + 2) & 0xff) && singles < 4) {
+		ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+		self->holdref = true;
+		cnt++;
+		singles++;
+	}
+	snprintf(cmd, sizeof(cmd), "hold2 %d", u);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	self->holdref = true;
+	ASSERT_EQ(singles + 2, holdref_count());
+	b = refs_block(ck);
+	ASSERT_NE(NULL, b);
+	TH_LOG("%s", b);
+	for (p = b; (p = strstr(p, "\n change=")); p++) {
+		char *nl = strchr(p + 1, '\n');
+		char *line = strndup(p + 1, nl ? (size_t)(nl - p - 1) :
+				     strlen(p + 1));
+
+		if (sl_kv_ll(line, "new") - sl_kv_ll(line, "old") == 2)
+			twos++;
+		free(line);
+	}
+	EXPECT_EQ(1, twos);
+	EXPECT_EQ(cnt + 2, head_field(b, "refcnt"));
+	EXPECT_EQ(head_field(b, "base") + singles + 2, head_field(b, "refcnt"));
+	n = held_lines(b, held, 4);
+	for (i = 0; i < n; i++)
+		if (strstr(held[i], "taken=holdref_take2+"))
+			break;
+	ASSERT_LT(i, n);
+	EXPECT_NE(NULL, strstr(held[i], "held=2 "));
+	EXPECT_EQ(NULL, strstr(b, "not explained"));
+	free(b);
+	close(u);
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	self->holdref = false;
+	b = wait_freed(ck);
+	ASSERT_NE(NULL, b);
+	EXPECT_NE(NULL, strstr(b, "the history balances")) TH_LOG("%s", b);
+	free(b);
+}
+
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
+
+/*
+ * CPU hotplug: a watch armed before CPU 1 goes offline (its event there
+ * is taken off for good) and one armed while CPU 1 is offline (it has
+ * none there) both see the references taken on CPU 1 once it is back:
+ * holdref_take() named, the change made on cpu=1, cpus_late counted.
+ * Before, neither saw them: "not explained by the history".
+ */
+TEST_F_TIMEOUT(refs, hotplug_cpu_watched, 300)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	unsigned long long ck[2];
+	char cmd[64], held[4][512], *b;
+	int u[2], i, n, st;
+	pid_t pid;
+
+	if (access(CPU1_ONLINE, W_OK) || sl_write(CPU1_ONLINE, "1"))
+		SKIP(return, "CPU 1 cannot go offline here");
+	for (i = 0; i < 2; i++) {
+		if (i == 1)
+			ASSERT_EQ(0, sl_write(CPU1_ONLINE, "0"));
+		u[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ASSERT_LE(0, u[i]);
+		lo.sin_port = 0;
+		ASSERT_EQ(0, bind(u[i], (struct sockaddr *)&lo, sizeof(lo)));
+		ck[i] = sl_sock_cookie(u[i]);
+		ASSERT_EQ(0, watch(_metadata, self, ck[i]));
+		if (i == 0)
+			ASSERT_EQ(0, sl_write(CPU1_ONLINE, "0"));
+	}
+	ASSERT_EQ(0, sl_write(CPU1_ONLINE, "1"));
+	sl_msleep(1000);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(1, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) ||
+		    sched_getcpu() != 1)
+			_exit(1);
+		for (i = 0; i < 2; i++) {
+			snprintf(cmd, sizeof(cmd), "hold %d", u[i]);
+			if (sl_write(HOLDREF, cmd))
+				_exit(2);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, st);
+	self->holdref = true;
+	for (i = 0; i < 2; i++) {
+		b = refs_block(ck[i]);
+		ASSERT_NE(NULL, b);
+		TH_LOG("%s", b);
+		n = held_lines(b, held, 4);
+		EXPECT_EQ(1, n);
+		if (n == 1)
+			EXPECT_NE(NULL, strstr(held[0], "taken=holdref_take+"));
+		EXPECT_NE(NULL, strstr(b, " cpu=1 "));
+		EXPECT_LE(1, head_field(b, "cpus_late"));
+		EXPECT_EQ(NULL, strstr(b, "not explained"));
+		free(b);
+	}
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	self->holdref = false;
+	for (i = 0; i < 2; i++) {
+		close(u[i]);
+		b = wait_freed(ck[i]);
+		ASSERT_NE(NULL, b);
+		EXPECT_NE(NULL, strstr(b, "the history balances")) TH_LOG("%s", b);
+		free(b);
+	}
+}
+
 /* The "watch_next" line of "refs": its @key, -1 when absent. */
 static long long next_field(const char *key)
 {
@@ -783,6 +937,110 @@ TEST_F_TIMEOUT(refs, watch_next_comm_alloc, 120)
 	EXPECT_LE(0, head_field(b, "armed_after_us"));
 	EXPECT_NE(NULL, strstr(b, "the history balances"));
 	free(b);
+}
+
+#define HOLDREF_COOKIE	"/sys/kernel/debug/sockleak_holdref/cookie"
+
+/* The cookie of the test module's last held socket (hex), 0: none. */
+static unsigned long long holdref_cookie(void)
+{
+	char *t = sl_read_file(HOLDREF_COOKIE);
+	unsigned long long ck = t ? strtoull(t, NULL, 16) : 0;
+
+	free(t);
+	return ck;
+}
+
+/*
+ * Watch from the first reference: a reference taken right after the
+ * socket's creation, in the same call (the test module creates a kernel
+ * socket, UDP, netlink or unix, and takes a reference in holdref_take()
+ * before the write returns) or in the very next one ("hold <fd>" right
+ * after socket()), is named for every socket watch_next arms: 100 of
+ * 100, four at a time (one standby watchpoint each), armed by the probe
+ * that matched them (armed_by=probe, armed_after_us=0), none of the count
+ * from before the watch; each history balances once the socket is freed.
+ * Before the standbys, the work item armed them milliseconds late: the
+ * kernel sockets' reference was "from before the watch".
+ */
+TEST_F_TIMEOUT(refs, watch_next_first_reference, 900)
+{
+	static const char * const kern[] = {
+		"kern 2 2 17", "kern 16 3 0", "kern 1 2 0",
+	};
+	int named = 0, balanced = 0, total = 0;
+
+	ASSERT_EQ(0, sl_control("track=on"));
+	for (int round = 0; round < 25; round++) {
+		unsigned long long ck[4];
+		char cmd[64], held[4][512], by[16], *b;
+		int i, fd;
+
+		ASSERT_EQ(0, sl_control("watch_next=comm:refs_test,count:4"));
+		ASSERT_EQ(4, next_field("standby"));
+		for (i = 0; i < 4; i++) {
+			if ((round + i) % 2) {
+				ASSERT_EQ(0, sl_write(HOLDREF,
+						      kern[(round + i) % 3]));
+				ck[i] = holdref_cookie();
+			} else {
+				fd = socket(i & 2 ? AF_UNIX : AF_INET,
+					    SOCK_DGRAM | SOCK_CLOEXEC, 0);
+				ASSERT_LE(0, fd);
+				snprintf(cmd, sizeof(cmd), "hold %d", fd);
+				ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+				ck[i] = sl_sock_cookie(fd);
+				close(fd);
+			}
+			self->holdref = true;
+			ASSERT_NE(0ULL, ck[i]);
+		}
+		EXPECT_EQ(4, next_field("armed"));
+		EXPECT_EQ(0, next_field("standby"));
+		for (i = 0; i < 4; i++) {
+			total++;
+			/* A netlink socket's release puts after a grace period. */
+			for (int t = 0; t < 30; t++) {
+				b = refs_block(ck[i]);
+				if (!b || head_field(b, "refcnt") == 1)
+					break;
+				free(b);
+				b = NULL;
+				sl_msleep(100);
+			}
+			if (!b) {
+				TH_LOG("round %d: %llx not watched", round,
+				       ck[i]);
+				continue;
+			}
+			if (head_str(b, "armed_by", by, sizeof(by)) &&
+			    !strcmp(by, "probe") &&
+			    head_field(b, "armed_after_us") == 0 &&
+			    head_field(b, "base") == 0 &&
+			    held_lines(b, held, 4) == 1 &&
+			    strstr(held[0], "taken=holdref_take+") &&
+			    strstr(b, "held_before_watch=0\n"))
+				named++;
+			else
+				TH_LOG("round %d: %s", round, b);
+			free(b);
+		}
+		ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+		self->holdref = false;
+		for (i = 0; i < 4; i++) {
+			b = wait_freed(ck[i]);
+			if (b && strstr(b, "the history balances"))
+				balanced++;
+			else if (b)
+				TH_LOG("round %d: %s", round, b);
+			free(b);
+			snprintf(cmd, sizeof(cmd), "unwatch=%llx", ck[i]);
+			sl_control(cmd);
+		}
+	}
+	EXPECT_EQ(100, total);
+	EXPECT_EQ(total, named);
+	EXPECT_EQ(total, balanced);
 }
 
 /* A loopback port of @type free right now (bound, read, closed). */

@@ -127,7 +127,7 @@ static long long word_num(const char *line, const char *key)
 static void print_block(const struct watch_block *b)
 {
 	char ck[32], st[16], proto[16], origin[16], after[32], age[32];
-	char v[2048];
+	char by[16], cpus[32], v[2048];
 
 	word(b->head, "cookie", ck, sizeof(ck));
 	word(b->head, "state", st, sizeof(st));
@@ -137,11 +137,18 @@ static void print_block(const struct watch_block *b)
 	human_ms(age, sizeof(age), word_num(b->head, "armed_ms"));
 	printf("socket %s (%s), %s, watched for %s (armed by %s", ck, proto,
 	       !strcmp(st, "freed") ? "freed" : "alive", age, origin);
-	if (strcmp(after, "-"))
+	word(b->head, "armed_by", by, sizeof(by));
+	word(b->head, "cpus_after_us", cpus, sizeof(cpus));
+	if (!strcmp(by, "probe"))
+		printf(", at once: every CPU within %s us", cpus);
+	else if (strcmp(after, "-"))
 		printf(", %s us after its allocation", after);
 	printf("): refcnt %lld, %lld taken and %lld dropped since, %lld before\n",
 	       word_num(b->head, "refcnt"), word_num(b->head, "gets"),
 	       word_num(b->head, "puts"), word_num(b->head, "base"));
+	if (word_num(b->head, "unseen"))
+		printf("  (%lld of those before: moved on another CPU before its watchpoint did)\n",
+		       word_num(b->head, "unseen"));
 	if (word_num(b->head, "changes") > word_num(b->head, "kept"))
 		printf("  (%lld changes, the latest %lld kept)\n",
 		       word_num(b->head, "changes"),

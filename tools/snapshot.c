@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak helper - the snapshot command: a copy of every report and the
- * time it was taken (snapshot.time, which watch reads back).
+ * time it was taken (snapshot.time, which growth reads back).
  */
 #include <dirent.h>
 #include <errno.h>

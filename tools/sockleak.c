@@ -283,7 +283,7 @@ static const struct optdef {
 	[O_SORT] = { "sort", 0, true, "--sort mem|refcnt|age|rmem|wmem",
 		"order of sockets (default mem)" },
 	[O_LIMIT] = { NULL, 'n', true, "-n N",
-		"at most N rows (default 10 for (none) and watch)" },
+		"at most N rows (default 10 for (none) and growth)" },
 	[O_INTERVAL] = { NULL, 'i', true, "-i SEC",
 		"seconds between samples (default 2)" },
 	[O_COUNT] = { NULL, 'c', true, "-c COUNT",
@@ -313,7 +313,7 @@ static const struct optdef {
 		"that match FILTER (the module's watch_next, e.g. "
 		"port:8080,count:2)" },
 	[O_DEBUGFS] = { "debugfs", 0, true, "--debugfs DIR",
-		"read a saved copy (repeat it for offline watch)" },
+		"read a saved copy (repeat it for offline growth)" },
 	[O_VERSION] = { "version", 0, false, "--version",
 		"the helper's version" },
 	[O_HELP] = { "help", 'h', false, "-h, --help", "this help" },
@@ -361,7 +361,7 @@ static const struct cmd cmds[] = {
 		.opts = BIT(O_JSON) | BIT(O_ALL) | FALLBACK_FILTERS,
 		.help = "exit 0: no suspects, 1: suspects (printed), 2: error",
 	}, {
-		.name = "watch", .run = cmd_watch,
+		.name = "growth", .run = cmd_growth,
 		.opts = BIT(O_JSON) | FILTERS | BIT(O_LIMIT) | BIT(O_INTERVAL) |
 			BIT(O_COUNT),
 		.help = "growth rates per socket, cgroup and in total",
@@ -732,8 +732,8 @@ int main(int argc, char **argv)
 		fail("--json and --prom exclude each other");
 	opt.live = !opt.ndirs;
 	opt.dir = opt.live ? DEFAULT_DIR : opt.dirs[0];
-	if (opt.ndirs > 1 && (optind >= argc || strcmp(argv[optind], "watch")))
-		fail("several --debugfs DIR are only for watch");
+	if (opt.ndirs > 1 && (optind >= argc || strcmp(argv[optind], "growth")))
+		fail("several --debugfs DIR are only for growth");
 	if (opt.live && geteuid() != 0 && access(DEFAULT_DIR, R_OK))
 		fail("sockleak needs root: the files under %s are root-only (or use --debugfs DIR on a saved copy)",
 		     DEFAULT_DIR);
@@ -747,6 +747,9 @@ int main(int argc, char **argv)
 			fail("--prom prints the whole exposition: use it alone (or with summary/sockets)");
 		c = &prom_cmd;
 		given &= ~BIT(O_PROM);
+	} else if (!c && !strcmp(cmd, "watch")) {
+		/* Watches are the refcount watchpoints: refs, watch-next, run --watch. */
+		fail("`sockleak watch` is now `sockleak growth` (growth rates); refcount watches are `refs`, `watch-next` and `run --watch`");
 	} else if (!c) {
 		usage(stderr);
 		fail("unknown command `%s`", cmd);

@@ -19,7 +19,7 @@
 #define MAX_PROTOS	8
 
 /*
- * --state, --proto, ...: the sockets sockets and watch show, and the
+ * --state, --proto, ...: the sockets sockets and growth show, and the
  * flagged sockets suspects fall back to without the suspects report.
  */
 struct filter {
@@ -42,8 +42,8 @@ struct options {
 	struct filter filter;
 	const char *sort;		/* --sort, NULL: mem */
 	int limit;			/* -n, -1: the command's default */
-	double interval;		/* watch -i, seconds */
-	int count;			/* watch -c, 0: forever */
+	double interval;		/* growth -i, seconds */
+	int count;			/* growth -c, 0: forever */
 	int port;			/* watch-next --port, -1: none */
 	int timeout;			/* --timeout seconds, 0: default */
 	const char *watch;		/* run --watch FILTER */
@@ -162,7 +162,7 @@ int cmd_summary(void);
 int cmd_suspects(void);
 int cmd_tracked(void);
 int cmd_cgroups(void);
-int cmd_watch(void);
+int cmd_growth(void);
 int cmd_prom(void);
 int cmd_version(void);
 int cmd_control_show(void);

@@ -144,7 +144,7 @@ check_err "an option the command does not take: command and option named" \
 check_err "an option the overview does not take" \
 	"sockleak: --sort is not an option of the overview" L2 --sort mem
 check "--help: every command, every option" \
-	"$("$bin" --help | grep -cE '^  ((\(none\)|sockets|summary|suspects|tracked|cgroups|check|watch|version|control|set|track|scan|clear|snapshot)|(--json|--prom|--state|--proto|--netns|--cgroup|--min-mem|--flag|--sort|-n|-i|-c|-v|--all|--debugfs|--version|-h, --help)) ')" 32
+	"$("$bin" --help | grep -cE '^  ((\(none\)|sockets|summary|suspects|tracked|cgroups|check|growth|version|control|set|track|scan|clear|snapshot)|(--json|--prom|--state|--proto|--netns|--cgroup|--min-mem|--flag|--sort|-n|-i|-c|-v|--all|--debugfs|--version|-h, --help)) ')" 32
 
 # 5. check: exit codes on clean vs leaky captures.
 S clean check >/dev/null
@@ -209,20 +209,23 @@ sed '1s/flags=[^ ]*/flags=unread,some_new_flag/' "$td/leaky2/sockets" >"$tmp/new
 check "--prom: a flag the helper does not know is exported" \
 	"$("$bin" --debugfs "$tmp/newflag" --prom | "$here/promcheck.py" --get 'sockleak_flagged_sockets{flag="some_new_flag"}')" 1
 
-# 8. watch: rates from two captures 2 s apart.
-w=$("$bin" --debugfs "$td/leaky1" --debugfs "$td/leaky2" --json watch -i 2)
-check "watch --json: valid JSON Lines" "$(echo "$w" | jsonl_ok)" 1
+# 8. growth: rates from two captures 2 s apart.
+w=$("$bin" --debugfs "$td/leaky1" --debugfs "$td/leaky2" --json growth -i 2)
+out=$("$bin" --debugfs "$td/leaky1" watch 2>&1); rc=$?
+check "watch (old name): exit 2, pointing to growth" \
+	"$rc $(echo "$out" | grep -c 'now `sockleak growth`')" "2 1"
+check "growth --json: valid JSON Lines" "$(echo "$w" | jsonl_ok)" 1
 m1=$(mem_of "$td/leaky1/sockets" 5)
 m2=$(mem_of "$td/leaky2/sockets" 5)
-check "watch: rate of the never-reading receiver" \
+check "growth: rate of the never-reading receiver" \
 	"$(echo "$w" | python3 -c 'import json,sys; o=json.loads(sys.stdin.read()); print([s["bytes_per_s"] for s in o["sockets"] if s["cookie"]=="5"][0])')" \
 	"$(echo "($m2 - $m1) / 2" | bc -l | awk '{printf "%.1f", $1}')"
 # Creep: three samples, the same socket grew twice.
 mkdir -p "$tmp/s3"
 cp "$td/leaky2/"* "$tmp/s3/"
 sed '5s/rmem=54840/rmem=64840/' "$td/leaky2/sockets" >"$tmp/s3/sockets"
-"$bin" --debugfs "$td/leaky1" --debugfs "$td/leaky2" --debugfs "$tmp/s3" watch -i 2 >"$tmp/w3"
-check "watch: monotonic growth is marked as creep" \
+"$bin" --debugfs "$td/leaky1" --debugfs "$td/leaky2" --debugfs "$tmp/s3" growth -i 2 >"$tmp/w3"
+check "growth: monotonic growth is marked as creep" \
 	"$(grep CREEP "$tmp/w3" | awk '{print $1}')" 5
 
 # 9. snapshot of a saved copy round-trips.

@@ -6,6 +6,8 @@
  * /sys/kernel/debug/sockleak_holdref/ctl (root, write-only):
  *   "hold <fd>"   take an extra reference (sock_hold) on the socket that
  *                 file descriptor <fd> of the writing process refers to
+ *   "hold2 <fd>"  take two references at once (refcount_add(2), one
+ *                 write of the count) in holdref_take2()
  *   "release"     drop every reference taken (also "notimers")
  *   "hold_timer <fd>"
  *                 the same, but the reference is taken by a timer
@@ -102,6 +104,17 @@ static noinline void holdref_take(struct sock *sk)
 	held[nheld++] = sk;
 	sock_diag_save_cookie(sk, c);
 	last_cookie = (u64)c[1] << 32 | c[0];
+}
+
+/*
+ * "hold2 <fd>": two references in one write of the count
+ * (refcount_add(2): one lock xadd of 2), never put until "release".
+ */
+static noinline void holdref_take2(struct sock *sk)
+{
+	refcount_add(2, &sk->sk_refcnt);
+	held[nheld++] = sk;
+	held[nheld++] = sk;
 }
 
 /* "hold_file <fd>": a file reference taken here and never put. */
@@ -363,6 +376,17 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 		err = holdref_take_file(fd);
 	} else if (sscanf(buf, "kern %d %d %d", &fd, &n, &port) == 3) {
 		err = holdref_kern(fd, n, port);
+	} else if (sscanf(buf, "hold2 %d", &fd) == 1) {
+		sock = sockfd_lookup(fd, &err);
+		if (sock) {
+			if (nheld + 1 < HOLDREF_MAX && sock->sk) {
+				holdref_take2(sock->sk);
+				err = 0;
+			} else {
+				err = -ENOSPC;
+			}
+			sockfd_put(sock);
+		}
 	} else if (sscanf(buf, "hold %d", &fd) == 1) {
 		sock = sockfd_lookup(fd, &err);
 		if (sock) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak helper - the watch command: growth rates per socket, cgroup
+ * sockleak helper - the growth command: growth rates per socket, cgroup
  * and in total, sampled live or replayed from saved copies.
  */
 #include <stdio.h>
@@ -87,7 +87,7 @@ static int wrate_cmp(const void *a, const void *b)
 }
 
 /* Compare @cur with @prev, update streaks, print one report. */
-static void watch_report(struct wsample *prev, struct wsample *cur, int idx)
+static void growth_report(struct wsample *prev, struct wsample *cur, int idx)
 {
 	double dt = cur->t - prev->t;
 	struct wrate *v = calloc(cur->n + 1, sizeof(*v));
@@ -238,13 +238,13 @@ static void watch_report(struct wsample *prev, struct wsample *cur, int idx)
 	free(cg);
 }
 
-int cmd_watch(void)
+int cmd_growth(void)
 {
 	struct wsample prev, cur;
 	int count = opt.count;
 
 	if (!opt.live && opt.ndirs < 2)
-		fail("watch on saved copies needs at least two --debugfs DIR (successive snapshots)");
+		fail("growth on saved copies needs at least two --debugfs DIR (successive snapshots)");
 	if (!opt.live && (!count || count > opt.ndirs))
 		count = opt.ndirs;
 	if (opt.interval <= 0)
@@ -265,7 +265,7 @@ int cmd_watch(void)
 			opt.dir = opt.dirs[i];
 		}
 		take_sample(&cur, i);
-		watch_report(&prev, &cur, i);
+		growth_report(&prev, &cur, i);
 		free(prev.s);
 		prev = cur;
 	}
