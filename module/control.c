@@ -18,6 +18,12 @@
  * supplies check() to validate its argument and run() to act on it. A
  * command row without check() takes no argument. Reading also shows
  * "track=on|off".
+ *
+ * Locking rules: sockleak_control_mutex serialises the writes and the
+ * reads of the file; every command runs under it, so the files it reaches
+ * (track_table.c, track_probes.c, unix.c) assert it where tracking starts
+ * and stops. It is the outermost lock (module/README.md). The tunables
+ * are written under it and read without it (single words, READ_ONCE()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -5,9 +5,9 @@
  * socket of the reports to a report (sockleak_snapshot_all(): the hash
  * walk of walk.c, then the extra sockets).
  *
- * The socket is referenced by the walk and no lock is held: fields are
- * read with READ_ONCE() or the kernel's lockless helpers (racy but safe,
- * as /proc/net/tcp and inet_diag read them). Only sk_callback_lock is
+ * Locking rules: the socket is referenced by the walk and no lock is
+ * held: fields are read with READ_ONCE() or the kernel's lockless
+ * helpers (racy but safe, as /proc/net/tcp and inet_diag read them). Only sk_callback_lock is
  * taken, briefly, to follow sk->sk_socket to its inode and file, as
  * sock_i_ino() and sock_i_uid() do. TIME_WAIT and request sockets only
  * have struct sock_common: nothing beyond it is read from them.

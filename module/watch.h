@@ -17,6 +17,7 @@
 #include <linux/workqueue.h>
 
 #include "sockleak.h"
+#include "watch_insn.h"
 
 struct perf_event;
 struct sock;
@@ -101,18 +102,6 @@ struct sockleak_watch {
 	struct watch_site sites[WATCH_SITES];
 	struct watch_rec ring[WATCH_RING];
 };
-
-/* One write of a watched count, decoded from the instruction. */
-struct watch_write {
-	int delta;		/* its change; 0: nothing changed */
-	int old;		/* the count before it, if old_known */
-	bool old_known;
-};
-
-/* watch_insn.c: false when the write at @regs cannot be decoded. */
-struct pt_regs;
-bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
-		      struct watch_write *wr);
 
 /*
  * The count's split at arming, corrected: arming assumes sockleak holds

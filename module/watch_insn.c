@@ -43,7 +43,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "watch.h"
+#include "watch_insn.h"
 
 #ifdef CONFIG_X86_64
 #define INSN_MAX	15
@@ -255,7 +255,7 @@ static bool insn_try(const u8 *p, unsigned int len, const struct pt_regs *regs,
 }
 
 bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
-		      struct watch_write *wr)
+			       struct watch_write *wr)
 {
 	unsigned long ip = regs->ip;
 	struct watch_write cand;
@@ -281,7 +281,7 @@ bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
 }
 #else
 bool sockleak_watch_insn_write(const struct pt_regs *regs, const void *addr,
-		      struct watch_write *wr)
+			       struct watch_write *wr)
 {
 	return false;
 }
