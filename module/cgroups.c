@@ -64,7 +64,9 @@
 #include <linux/xarray.h>
 
 #include "classify.h"
+#include "memcg.h"
 #include "report.h"
+#include "reports.h"
 #include "sockleak.h"
 
 enum cg_state { CG_GONE, CG_ONLINE, CG_DYING };

@@ -40,8 +40,11 @@
 #include <linux/uaccess.h>
 
 #include "filter.h"
+#include "owners.h"
+#include "reports.h"
 #include "sockleak.h"
 #include "track.h"
+#include "watchpoints.h"
 
 struct sockleak_tunables sockleak_tunables = {
 	.close_wait_ms	= 60000,

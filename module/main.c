@@ -17,8 +17,11 @@
 #include <linux/err.h>
 #include <linux/module.h>
 
+#include "owners.h"
+#include "reports.h"
 #include "sockleak.h"
 #include "sources.h"
+#include "watchpoints.h"
 
 struct dentry *sockleak_dir;
 

@@ -28,6 +28,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "memcg.h"
 #include "sockleak.h"
 
 /*

@@ -71,6 +71,7 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include "owners.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "track.h"

@@ -71,7 +71,9 @@
 #include <linux/string.h>
 
 #include "report.h"
+#include "reports.h"
 #include "sockleak.h"
+#include "stack.h"
 #include "watch.h"
 
 static const char * const watch_origin_names[] = {

@@ -34,6 +34,8 @@
 
 #include "classify.h"
 #include "compat.h"
+#include "memcg.h"
+#include "owners.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"

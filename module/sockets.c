@@ -29,6 +29,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "reports.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"

@@ -2,8 +2,13 @@
 /*
  * sockleak - find socket memory leaks and socket refcount leaks.
  *
- * Declarations shared between the files of the module. Each file owns one
- * concern; see README.md (the layers) for the map.
+ * The data model every layer shares: the tunables and the control mutex,
+ * the protocols and families (proto.c, family.c, unix.c), one socket's
+ * snapshot (snapshot.c). Each layer's own API is in its header: walk.h,
+ * sources.h, owners.h, track.h, memcg.h, stack.h, filter.h, classify.h,
+ * watchpoints.h (watch.h inside the layer), reports.h and report.h (the
+ * debugfs files); compat.h wraps each kernel difference. Each file owns
+ * one concern; see README.md (the layers) for the map.
  */
 #ifndef _SOCKLEAK_H
 #define _SOCKLEAK_H
@@ -60,6 +65,10 @@ extern struct sockleak_tunables sockleak_tunables;
 extern struct mutex sockleak_control_mutex;
 
 #define sockleak_tunable(field)	READ_ONCE(sockleak_tunables.field)
+
+/* control.c: start or stop tracking ("track="), and at unload. */
+int sockleak_track_set(bool on);
+void sockleak_track_exit(void);
 
 /* A protocol's name as the reports print it (family.c), NUL included. */
 #define SOCKLEAK_PROTO_NAME_LEN	16
@@ -369,107 +378,5 @@ static inline bool sockleak_snap_mptcp_conn(const struct sockleak_snap *s)
 {
 	return s->proto == IPPROTO_MPTCP || s->subflow;
 }
-
-/* owners.c */
-int sockleak_owners_scan(void);
-void sockleak_owners_fill(struct sockleak_snap *s);
-void sockleak_owners_exit(void);
-extern struct sockleak_source sockleak_owners_source;
-
-/* version.c */
-void sockleak_version_init(struct dentry *dir);
-
-/* sockets.c */
-void sockleak_sockets_init(struct dentry *dir);
-
-/* summary.c */
-void sockleak_summary_init(struct dentry *dir);
-
-/* suspects.c */
-void sockleak_suspects_init(struct dentry *dir);
-
-/* memcg.c */
-u64 sockleak_sk_memcg_ino(const struct sock *sk);
-void sockleak_sk_cgroup_path(struct sock *sk, char *buf, size_t len);
-
-/* One memory cgroup, as sockleak_memcg_for_each() hands it out. */
-struct sockleak_memcg_info {
-	u64 ino;		/* cgroup_ino() of the memcg's cgroup */
-	u64 parent_ino;		/* the parent's, 0 for the root */
-	bool root;		/* the root memcg */
-	bool online;		/* false: offline (rmdir'ed), still alive */
-	bool v1;		/* memory controller on a cgroup v1 hierarchy */
-	bool has_tcpmem;	/* v1: tcpmem_pages and tcpmem_active valid */
-	bool tcpmem_active;	/* v1: memory.kmem.tcp.limit_in_bytes set */
-	unsigned long tcpmem_pages;	/* v1: memory.kmem.tcp.usage, pages */
-};
-
-typedef int (*sockleak_memcg_fn)(const struct sockleak_memcg_info *mi,
-				 const char *path, void *arg);
-int sockleak_memcg_for_each(sockleak_memcg_fn fn, void *arg);
-
-/*
- * cgroups.c: the per-memcg socket table behind the "cgroups" file. Every
- * socket reaches it through sockleak_cgroups_account(), one snapshot at a
- * time (the hash walk, and any other source of socket snapshots).
- */
-struct sockleak_cgroups;
-struct sockleak_cgroups *sockleak_cgroups_new(void);
-void sockleak_cgroups_free(struct sockleak_cgroups *cg);
-int sockleak_cgroups_account(struct sockleak_cgroups *cg,
-			     const struct sockleak_snap *s);
-void sockleak_cgroups_init(struct dentry *dir);
-
-/* cgroups.c: a memcg that looks like a leak, for "suspects". */
-struct sockleak_cg_suspect {
-	u64 id;			/* cgroup ino */
-	const char *path;	/* NULL: unknown */
-	bool dying;		/* offline, still held by sockets */
-	unsigned long sockets;
-	u64 bytes;		/* charged by its sockets */
-	long residue;		/* v1: tcpmem - charged by sockets, bytes */
-};
-
-int sockleak_cgroups_suspects(struct sockleak_cgroups *cg,
-			      int (*fn)(void *arg,
-					const struct sockleak_cg_suspect *cs),
-			      void *arg);
-
-/* tracked.c */
-void sockleak_tracked_init(struct dentry *dir);
-int sockleak_tracked_dump(u64 cookie);
-extern struct sockleak_source sockleak_track_source;
-
-/* stack.c */
-struct pt_regs;
-unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
-				 unsigned int max);
-void sockleak_show_frame(struct seq_file *m, unsigned long addr);
-
-/* watch.c: refcount watchpoints ("watch=", "unwatch="). */
-void sockleak_watch_init(void);
-int sockleak_watch_arm(u64 cookie);
-int sockleak_watch_disarm(u64 cookie);
-void sockleak_watch_exit(void);
-
-/* watch_next.c: "watch_next=", fed by the track probes. */
-int sockleak_watch_next_check(const char *arg);
-int sockleak_watch_next(const char *arg);
-void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone);
-void sockleak_watch_state(struct sock *sk, int oldstate, int newstate);
-bool sockleak_watch_next_ports(void);
-void sockleak_watch_port(struct sock *sk, bool connect);
-void sockleak_watch_next_exit(void);
-
-/* refs.c: the "refs" file, the holder for "tracked" and "suspects". */
-void sockleak_refs_init(struct dentry *dir);
-int sockleak_watch_holder(u64 cookie, char *buf, size_t len);
-void sockleak_watch_show_held(struct seq_file *m, u64 cookie);
-int sockleak_watch_dump(u64 cookie);
-
-/* control.c: the "control" file; start or stop tracking ("track"). */
-void sockleak_control_init(struct dentry *dir);
-int sockleak_track_set(bool on);
-void sockleak_track_exit(void);
 
 #endif /* _SOCKLEAK_H */

@@ -21,6 +21,7 @@
 #endif
 
 #include "sockleak.h"
+#include "stack.h"
 
 /*
  * The return addresses above the point @regs was taken at, innermost

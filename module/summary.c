@@ -112,6 +112,7 @@
 #include "classify.h"
 #include "compat.h"
 #include "report.h"
+#include "reports.h"
 #include "sockleak.h"
 #include "track.h"
 

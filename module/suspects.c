@@ -40,9 +40,10 @@
 #include <linux/tcp.h>
 
 #include "classify.h"
-#include "track.h"
 #include "report.h"
+#include "reports.h"
 #include "sockleak.h"
+#include "track.h"
 #include "walk.h"
 
 struct suspect {

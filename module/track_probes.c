@@ -101,7 +101,9 @@
 #include "compat.h"
 #include "filter.h"
 #include "sockleak.h"
+#include "stack.h"
 #include "track.h"
+#include "watchpoints.h"
 
 #include <trace/events/kmem.h>
 

@@ -38,10 +38,13 @@
 #include <net/sock.h>
 
 #include "classify.h"
+#include "memcg.h"
 #include "report.h"
+#include "reports.h"
 #include "sockleak.h"
-#include "track.h"
 #include "sources.h"
+#include "stack.h"
+#include "track.h"
 #include "walk.h"
 
 #define TRACKED_BATCH	8

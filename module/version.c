@@ -10,6 +10,7 @@
 #include <linux/utsname.h>
 #include <generated/utsrelease.h>
 
+#include "reports.h"
 #include "sockleak.h"
 
 static int version_show(struct seq_file *m, void *v)

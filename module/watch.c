@@ -63,8 +63,10 @@
 #include "compat.h"
 #include "sockleak.h"
 #include "sources.h"
+#include "stack.h"
 #include "walk.h"
 #include "watch.h"
+#include "watchpoints.h"
 
 #include <trace/events/kmem.h>
 

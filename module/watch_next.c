@@ -59,6 +59,7 @@
 #include "track.h"
 #include "walk.h"
 #include "watch.h"
+#include "watchpoints.h"
 
 #define WATCH_PENDING	8
 #define WATCH_STANDBYS	4	/* x86's debug registers */

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sockleak - stack.c: stacks unwound from a probe's registers, and a
+ * frame as the reports print it.
+ */
+#ifndef _SOCKLEAK_STACK_H
+#define _SOCKLEAK_STACK_H
+
+#include <linux/types.h>
+
+struct pt_regs;
+struct seq_file;
+
+/* stack.c */
+struct pt_regs;
+unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
+				 unsigned int max);
+void sockleak_show_frame(struct seq_file *m, unsigned long addr);
+
+#endif /* _SOCKLEAK_STACK_H */
