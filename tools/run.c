@@ -591,6 +591,34 @@ static void run_round_cleanup(void)
 	}
 }
 
+/*
+ * The filter may have matched sockets that were not CMD's (another
+ * process's): release every watch it armed, CMD's or not. Only one run
+ * watches at a time, so each new one is this run's. Called once the
+ * filter is off: a match right before (armed by a probe at once) is
+ * listed too, a child's once "watch_next=off" has read its cookie.
+ */
+static void run_release_watches(void)
+{
+	char now[RUN_WATCHES][32], buf[64];
+	int n;
+
+	if (!run_st.watching)
+		return;
+	n = run_next_watches(now);
+	for (int i = 0; i < n; i++) {
+		bool old = false;
+
+		for (int k = 0; k < run_st.npre && !old; k++)
+			old = !strcmp(now[i], run_st.pre[k]);
+		if (old)
+			continue;
+		snprintf(buf, sizeof(buf), "unwatch=%.31s", now[i]);
+		control_try(buf);
+	}
+	run_st.watching = false;
+}
+
 /* Undo what this run changed; safe to call twice. */
 static void run_cleanup(void)
 {
@@ -599,29 +627,10 @@ static void run_cleanup(void)
 	int fd;
 
 	run_round_cleanup();
-	/*
-	 * The filter may have matched sockets that were not CMD's (another
-	 * process's): release every watch it armed, CMD's or not. Only one
-	 * run watches at a time, so each new one is this run's.
-	 */
-	if (run_st.watching) {
-		char now[RUN_WATCHES][32];
-		int n = run_next_watches(now);
-
-		for (int i = 0; i < n; i++) {
-			bool old = false;
-
-			for (int k = 0; k < run_st.npre && !old; k++)
-				old = !strcmp(now[i], run_st.pre[k]);
-			if (old)
-				continue;
-			snprintf(buf, sizeof(buf), "unwatch=%.31s", now[i]);
-			control_try(buf);
-		}
-		run_st.watching = false;
-	}
-	if (!run_st.state_held)
+	if (!run_st.state_held) {
+		run_release_watches();
 		return;
+	}
 	run_st.state_held = false;
 	fd = run_state_lock(&sh);
 	if (fd < 0) {
@@ -636,6 +645,8 @@ static void run_cleanup(void)
 		control_try("watch_next=off");
 		sh.watch_pid = 0;
 	}
+	/* The filter is off: nothing more can be armed while they are released. */
+	run_release_watches();
 	if (!sh.npids) {
 		if (sh.grace >= 0) {
 			snprintf(buf, sizeof(buf), "grace_ms=%lld", sh.grace);
