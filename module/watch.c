@@ -280,11 +280,30 @@ static void watch_kfree(void *data, unsigned long call_site, const void *ptr)
 	watch_freed(ptr);
 }
 
-static void watch_unregister(struct sockleak_watch *w)
+/*
+ * Wait for a probe's re-pointing IPIs and their settling (they use the
+ * watchpoint, its csd and the count): they take microseconds.
+ */
+static void watch_wait_cpus(struct sockleak_watch *w)
 {
-	/* A re-pointing IPI in flight uses the watchpoint and its csd. */
 	while (atomic_read(&w->cpus_left) > 0)
 		cpu_relax();
+}
+
+/* Put the reference a probe's claim took, once it is settled. */
+static void watch_put_held(struct sockleak_watch *w)
+{
+	if (!w->held)
+		return;
+	watch_wait_cpus(w);
+	w->held = false;
+	/* May be the last reference: the free probe ends the watch. */
+	sock_gen_put(w->sk);
+}
+
+static void watch_unregister(struct sockleak_watch *w)
+{
+	watch_wait_cpus(w);
 	if (w->bp) {
 		unregister_wide_hw_breakpoint(w->bp);
 		w->bp = NULL;
@@ -306,13 +325,8 @@ static void watch_free_work(struct work_struct *work)
 static void watch_destroy(struct sockleak_watch *w)
 {
 	lockdep_assert_held(&sockleak_watch_mutex);
-	if (w->held) {
-		/* Armed by a probe, never settled ("unwatch=" first). */
-		while (atomic_read(&w->cpus_left) > 0)
-			cpu_relax();
-		w->held = false;
-		sock_gen_put(w->sk);
-	}
+	/* Armed by a probe, never settled ("unwatch=" first). */
+	watch_put_held(w);
 	watch_unregister(w);
 	mutex_unlock(&sockleak_watch_mutex);
 	synchronize_rcu();
@@ -830,8 +844,7 @@ int sockleak_watch_settle_claims(void)
 		if (!w || !w->held || smp_load_acquire(&w->state) != W_ARMED)
 			continue;
 		/* The settling reads the count: it is done before the put. */
-		while (atomic_read(&w->cpus_left) > 0)
-			cpu_relax();
+		watch_wait_cpus(w);
 		if (w->cookie_later) {
 			sockleak_sk_settle(w->sk);
 			WRITE_ONCE(w->cookie, sockleak_sk_cookie(w->sk));
@@ -839,9 +852,7 @@ int sockleak_watch_settle_claims(void)
 			smp_store_release(&w->cookie_later, false);
 			named++;
 		}
-		w->held = false;
-		/* May be the last reference: the free probe ends the watch. */
-		sock_gen_put(w->sk);
+		watch_put_held(w);
 	}
 	return named;
 }
