@@ -41,6 +41,8 @@
  * probe runs with preemption disabled and only reads sockleak_watch_slots[]; a
  * watch is freed after synchronize_rcu(), once the probe cannot see it,
  * and after its watchpoint is unregistered (no handler runs after that).
+ * What no trap saw at an arming is read under stop_machine(), which takes
+ * the CPU hotplug lock: under sockleak_watch_mutex, never under that lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -55,6 +57,7 @@
 #include <linux/perf_event.h>
 #include <linux/preempt.h>
 #include <linux/slab.h>
+#include <linux/stop_machine.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
@@ -512,6 +515,35 @@ static bool watch_claimed_elsewhere(const struct sockleak_watch *w,
 }
 
 /*
+ * What the count moved by that no trap saw, once the watchpoint is on
+ * every CPU: the writes made before it reached their CPU. Read while
+ * every CPU is stopped (stop_machine(), interrupts off), where no trap
+ * is half done: a write's trap is taken right after it on its own CPU,
+ * but another CPU (under TCG, a whole time slice later) can read the
+ * word in between, and a change read there would be counted twice: by
+ * the trap and as unseen. @claimed: re-pointed by a probe (unseen).
+ */
+static int watch_unseen_fn(void *data)
+{
+	struct sockleak_watch *w = data;
+	int drift = refcount_read(&w->sk->sk_refcnt) - atomic_read(&w->last);
+
+	if (drift) {
+		w->base += drift;
+		atomic_add(drift, &w->last);
+	}
+	return drift;
+}
+
+static void watch_settle_unseen(struct sockleak_watch *w, bool claimed)
+{
+	int drift = stop_machine(watch_unseen_fn, w, NULL);
+
+	if (claimed)
+		w->unseen = drift;
+}
+
+/*
  * Arm a watch on @sk (referenced by the caller, who puts that reference
  * after this returns: the put is sockleak's own), named @cookie. @born_ns
  * is when it was allocated (0: unknown), @origin how it was chosen.
@@ -520,7 +552,7 @@ static bool watch_claimed_elsewhere(const struct sockleak_watch *w,
 int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 			  u64 born_ns, u8 origin)
 {
-	int slot, other, ret, count, drift;
+	int slot, other, ret, count;
 	struct sockleak_watch *w;
 
 	lockdep_assert_held(&sockleak_watch_mutex);
@@ -579,11 +611,9 @@ int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 	/*
 	 * A write on a CPU the watchpoint had not reached yet went unseen:
 	 * the count starts from its value once the watchpoint is on every
-	 * CPU (a trap in flight right now would be counted twice).
+	 * CPU.
 	 */
-	drift = refcount_read(&sk->sk_refcnt) - atomic_read(&w->last);
-	w->base += drift;
-	atomic_add(drift, &w->last);
+	watch_settle_unseen(w, false);
 	return 0;
 free:
 	vfree(w);
@@ -624,25 +654,15 @@ static void watch_bp_reinstall(struct perf_event *bp)
 }
 
 /*
- * Every CPU's watchpoint is re-pointed: what the count moved by before
- * went unseen (a write on another CPU before its IPI landed). Read on the
- * claiming CPU, where no trap of the socket's code is half done. At
- * allocation the count is not set yet: sock_init_data()'s refcount_set()
- * is read back and sets it. Otherwise the socket is held (w->held).
+ * Every CPU's watchpoint is re-pointed (on the claiming CPU). What the
+ * count moved by before went unseen (a write on another CPU before its
+ * IPI landed): the work reads it (sockleak_watch_settle_claims()), the
+ * socket held meanwhile (w->held). At allocation the count is not set
+ * yet: sock_init_data()'s refcount_set() is read back and sets it.
  */
 static void watch_settle(struct sockleak_watch *w)
 {
-	int drift;
-
 	w->all_ns = ktime_get_ns();
-	if (w->origin != W_ORIGIN_ALLOC) {
-		drift = refcount_read(&w->sk->sk_refcnt) - atomic_read(&w->last);
-		if (drift) {
-			w->unseen = drift;
-			w->base += drift;
-			atomic_add(drift, &w->last);
-		}
-	}
 	/* The last of cpus_left: the watch may be destroyed from here on. */
 	atomic_dec(&w->cpus_left);
 }
@@ -843,8 +863,9 @@ int sockleak_watch_settle_claims(void)
 		/* Held: armed until the put below (then, maybe freed). */
 		if (!w || !w->held || smp_load_acquire(&w->state) != W_ARMED)
 			continue;
-		/* The settling reads the count: it is done before the put. */
+		/* Every CPU has it: what none saw is read before the put. */
 		watch_wait_cpus(w);
+		watch_settle_unseen(w, true);
 		if (w->cookie_later) {
 			sockleak_sk_settle(w->sk);
 			WRITE_ONCE(w->cookie, sockleak_sk_cookie(w->sk));

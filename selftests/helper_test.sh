@@ -175,9 +175,14 @@ else
 	l2pid=$!
 	wait_ready /tmp/leaky2.out
 	held=$(sed -n 's/.* held=\([0-9a-f]*\).*/\1/p' /tmp/leaky2.out)
-	sleep 1
-	"$SL" tracked >/tmp/tr
-	row=$(awk -v c="$held" '$1 == c' /tmp/tr)
+	# Closed, then freed of every reference but holdref's (its FIN's
+	# ACK, its timers) and past grace_ms: under load, seconds.
+	for _ in $(seq 1 20); do
+		sleep 0.5
+		"$SL" tracked >/tmp/tr
+		row=$(awk -v c="$held" '$1 == c' /tmp/tr)
+		echo "$row" | awk '{exit !($4 == 1)}' && break
+	done
 	sl_log "tracked row: $row"
 	sl_check "tracked: the held socket $held (not in ss), closed by $l2pid/leaky, refcnt 1" \
 		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -q 'sk:$held ' &&

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -656,6 +657,70 @@ TEST_F_TIMEOUT(refs, xadd_addend_exact, 120)
 	ASSERT_NE(NULL, b);
 	EXPECT_NE(NULL, strstr(b, "the history balances")) TH_LOG("%s", b);
 	free(b);
+}
+
+/*
+ * Another sockleak reader's reference is sockleak's, not the socket's: a
+ * watch armed while "sockets" is read over and over (a batch holds its
+ * sockets, a walk its anchor) must, once the reader is gone, say the
+ * count /proc/net/tcp says, with base + gets - puts adding up to it: not
+ * count a reference the reader held at the arming, and put afterwards,
+ * as "from before the watch". The socket's own timers hold references
+ * too (a delayed ACK): both are read until they agree (2 s at most),
+ * after waiting for the socket to be quiet before each arming. 40
+ * armings.
+ */
+TEST_F_TIMEOUT(refs, concurrent_reader_not_counted, 900)
+{
+	int c, a, wrong = 0, round, t;
+	unsigned long long ck;
+	char cmd[64], *b = NULL;
+
+	ASSERT_EQ(0, tcp_pair(&c, &a));
+	ck = sl_sock_cookie(c);
+	ASSERT_NE(0ULL, ck);
+	for (round = 0; round < 40; round++) {
+		long long want = -1, got = -2, sum = -3;
+		pid_t pid;
+
+		for (t = 0; t < 40 && proc_tcp_refcnt(c) != 1; t++)
+			sl_msleep(50);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			for (;;)
+				free(sl_read_file(SL_DIR "/sockets"));
+		}
+		sl_msleep(20 + round % 7);
+		snprintf(cmd, sizeof(cmd), "watch=%llx", ck);
+		ASSERT_EQ(0, sl_control(cmd));
+		kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+		for (t = 0; t < 20; t++) {
+			free(b);
+			b = refs_block(ck);
+			ASSERT_NE(NULL, b);
+			got = head_field(b, "refcnt");
+			sum = head_field(b, "base") + head_field(b, "gets") -
+			      head_field(b, "puts");
+			want = proc_tcp_refcnt(c);
+			if (got == want && sum == got)
+				break;
+			sl_msleep(100);
+		}
+		if (got != want || sum != got) {
+			TH_LOG("round %d: /proc/net/tcp says %lld: %s", round,
+			       want, b);
+			wrong++;
+		}
+		free(b);
+		b = NULL;
+		snprintf(cmd, sizeof(cmd), "unwatch=%llx", ck);
+		ASSERT_EQ(0, sl_control(cmd));
+	}
+	EXPECT_EQ(0, wrong);
+	close(c);
+	close(a);
 }
 
 #define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"

@@ -53,7 +53,17 @@ ktap() {
 	p=$(echo "$out" | grep -c -E '^ok [0-9]+ ')
 	f=$(echo "$out" | grep -c -E '^not ok [0-9]+ ')
 	[ $rc != 0 ] && [ "$f" = 0 ] && f=1
-	record "$name" "$p" "$f"
+	record "$name$(failed_names "$out" '^not ok [0-9]+ ')" "$p" "$f"
+}
+
+# failed_names OUTPUT REGEX: " (not ok: A; B; C)" for the first three
+# lines matching REGEX, or nothing: the results list names what failed.
+failed_names() {
+	local names
+	names=$(echo "$1" | grep -E "$2" | head -n 3 |
+		sed -E 's/^[ #]*not ok [0-9]+ (selftests: sockleak: )?//' |
+		cut -c1-80 | paste -sd ';' | sed 's/;/; /g')
+	[ -n "$names" ] && echo " (not ok: $names)"
 }
 
 matrix=$("$here/kernels.sh" --names) || exit 2
@@ -116,7 +126,7 @@ kernel_check() {
 	case "$line" in
 	*": PASS "*) record "$name ($k): VM selftests" "${p:-0}" "${f:-0}" ;;
 	*) [ "${f:-0}" = 0 ] && f=1
-	   record "$name ($k): VM selftests (${line#*: })" "${p:-0}" "$f" ;;
+	   record "$name ($k): VM selftests (${line#*: })$(failed_names "$out" '^[ #]*# not ok [0-9]+ ')" "${p:-0}" "$f" ;;
 	esac
 
 	for inj in fail warn; do
