@@ -17,6 +17,7 @@
 #include <linux/err.h>
 #include <linux/module.h>
 
+#include "holds.h"
 #include "owners.h"
 #include "reports.h"
 #include "sockleak.h"
@@ -29,6 +30,7 @@ static int __init sockleak_init(void)
 {
 	struct dentry *dir;
 
+	sockleak_holds_init();
 	dir = debugfs_create_dir("sockleak", NULL);
 	if (IS_ERR(dir)) {
 		pr_err("cannot create debugfs directory: %ld\n", PTR_ERR(dir));

@@ -34,6 +34,7 @@
 
 #include "classify.h"
 #include "compat.h"
+#include "holds.h"
 #include "memcg.h"
 #include "owners.h"
 #include "sockleak.h"
@@ -70,7 +71,8 @@ static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
 	s->family = sk->sk_family;
 	sockleak_sk_proto_name(sk, r->proto, s->proto_name,
 			       sizeof(s->proto_name));
-	s->refcnt = refcount_read(&sk->sk_refcnt) - 1;
+	/* Without sockleak's references: this one, another reader's. */
+	s->refcnt = sockleak_hold_refcnt(sk);
 	/* Addresses, ports and TCP's states: inet sockets' only. */
 	if (!sockleak_inet_family(s->family)) {
 		s->state = sockleak_family_tcp_states(s->family) ?

@@ -13,7 +13,10 @@
  *   netns=all kind=proto proto=tcp|udp
  *	memory_allocated	proto->memory_allocated, pages (sockstat mem)
  *	fw_alloc		sum of proto->per_cpu_fw_alloc, pages
- *	usage_pages		memory_allocated + fw_alloc
+ *	usage_pages		memory_allocated + fw_alloc, the global count
+ *				not clamped at 0 as sockstat's (it is
+ *				negative while a CPU's reserve holds more
+ *				than the global count lacks)
  *	seen_pages		sum over sockets seen of
  *				DIV_ROUND_UP(fwd + queued + rmem, PAGE_SIZE)
  *	unexplained_pages	usage_pages - seen_pages - unhashed_pages
@@ -21,6 +24,11 @@
  *				seen_pages): memory of sockets neither the
  *				walk nor the last owner scan can see (leaked,
  *				no fd)
+ *	moved_pages		how much usage_pages changed during the walk:
+ *				unexplained_pages is exact when 0, else
+ *				within +-moved_pages. The file is collected
+ *				again, up to three times in all (tries), until
+ *				no protocol's usage moved
  *	sockets_allocated	percpu sum of proto->sockets_allocated (TCP
  *				only, "-" for UDP), sockstat alloc
  *	sockets_seen		full sockets seen, all netns
@@ -63,6 +71,9 @@
  *	table_bytes is what its table took at track=on (entries, stack
  *	store, buckets), stack_bytes the stack store's part of it. closed_not_freed counts the unhashed orphans
  *	(SOCK_DEAD) still allocated, bytes their rmem + queued + fwd.
+ *	holds_lost: references sockleak took without counting them
+ *	(holds.c: a full bucket); while one is held, that socket's refcnt
+ *	reads one high.
  *   netns=all kind=states proto=P <STATE>=n ...   all netns together; P is
  *	tcp, udp (UDP-Lite included) or mptcp (the msks)
  *   netns=all kind=mem proto=P ...                all netns together
@@ -111,6 +122,7 @@
 
 #include "classify.h"
 #include "compat.h"
+#include "holds.h"
 #include "report.h"
 #include "reports.h"
 #include "sockleak.h"
@@ -194,6 +206,8 @@ struct sum_ns {
 
 struct sum_global {
 	long memory_allocated, fw_alloc;
+	long global;		/* memory_allocated, negative too */
+	long moved;		/* usage's change during the walk, pages */
 	long mem[3];
 	int sockets_allocated;	/* -1: not tracked */
 	int orphans;		/* -1: not tracked */
@@ -225,6 +239,7 @@ struct summary {
 	struct sockleak_track_stats track;
 	unsigned long missed;		/* probe hits lost (track_probes.c) */
 	struct sum_global global[SUM_NACCT];
+	int tries;		/* collections until the usage held still */
 };
 
 static struct sum_ns *sum_ns_get(struct summary *sum, unsigned int inum)
@@ -405,6 +420,13 @@ static void sum_read_proto(struct sum_global *g, struct proto *prot)
 	long fw = 0;
 
 	g->memory_allocated = proto_memory_allocated(prot);
+	/*
+	 * Not clamped at 0 as sockstat's (proto_memory_allocated()): the
+	 * per-CPU reserves hold what the global count lacks. One CPU's
+	 * charges cached in its reserve while another CPU drains its
+	 * releases into the global count make it negative.
+	 */
+	g->global = atomic_long_read(prot->memory_allocated);
 	if (prot->per_cpu_fw_alloc)
 		for_each_possible_cpu(cpu)
 			fw += *per_cpu_ptr(prot->per_cpu_fw_alloc, cpu);
@@ -441,8 +463,18 @@ static void sum_free(void *data)
 	kfree(sum);
 }
 
-static void *sum_collect(void)
+/* The protocol's usage now: memory_allocated + fw_alloc, pages. */
+static long sum_usage(struct proto *prot)
 {
+	struct sum_global g = {};
+
+	sum_read_proto(&g, prot);
+	return g.global + g.fw_alloc;
+}
+
+static struct summary *sum_collect_once(void)
+{
+	long before[SUM_NACCT];
 	struct summary *sum;
 	struct sum_ns *ns;
 	unsigned long idx;
@@ -453,6 +485,8 @@ static void *sum_collect(void)
 		return ERR_PTR(-ENOMEM);
 	xa_init(&sum->nets);
 
+	for (p = 0; p < SUM_NACCT; p++)
+		before[p] = sum_usage(sum_protos[p]);
 	ret = sum_collect_nets(sum);
 	if (!ret)
 		ret = sum_walk(sum);
@@ -464,8 +498,42 @@ static void *sum_collect(void)
 	}
 	xa_for_each(&sum->nets, idx, ns)
 		sum_read_net(ns);
-	for (p = 0; p < SUM_NACCT; p++)
-		sum_read_proto(&sum->global[p], sum_protos[p]);
+	for (p = 0; p < SUM_NACCT; p++) {
+		struct sum_global *g = &sum->global[p];
+
+		sum_read_proto(g, sum_protos[p]);
+		g->moved = abs(g->global + g->fw_alloc - before[p]);
+	}
+	return sum;
+}
+
+/*
+ * The sockets' pages are summed over a walk, the protocols' usage is read
+ * once: a socket whose memory grew or shrank meanwhile makes the
+ * difference (unexplained_pages) wrong by as much, either way. Collected
+ * again, up to SUM_TRIES times, until the usage did not move during the
+ * walk; otherwise moved_pages says by how much it did.
+ */
+#define SUM_TRIES	3
+
+static void *sum_collect(void)
+{
+	struct summary *sum;
+	int try, p;
+	bool moved;
+
+	for (try = 1; ; try++) {
+		sum = sum_collect_once();
+		if (IS_ERR(sum))
+			return sum;
+		for (p = 0, moved = false; p < SUM_NACCT; p++)
+			moved |= sum->global[p].moved != 0;
+		if (!moved || try == SUM_TRIES)
+			break;
+		sum_free(sum);
+		cond_resched();
+	}
+	sum->tries = try;
 	return sum;
 }
 
@@ -507,7 +575,7 @@ static int summary_show(struct seq_file *m, void *v)
 	for (p = 0; p < SUM_NACCT; p++) {
 		const struct sum_global *g = &sum->global[p];
 		const struct sum_seen *seen = &sum->total[p];
-		long usage = g->memory_allocated + g->fw_alloc;
+		long usage = g->global + g->fw_alloc;
 		long others = 0;
 
 		/*
@@ -522,6 +590,7 @@ static int summary_show(struct seq_file *m, void *v)
 			   g->fw_alloc, usage, seen->pages,
 			   usage - (long)seen->pages -
 			   (long)seen->unhashed_pages - others);
+		seq_printf(m, " moved_pages=%ld tries=%d", g->moved, sum->tries);
 		sum_show_opt(m, "sockets_allocated", g->sockets_allocated);
 		seq_printf(m, " sockets_seen=%lu", seen->full);
 		sum_show_opt(m, "orphans", g->orphans);
@@ -546,8 +615,9 @@ static int summary_show(struct seq_file *m, void *v)
 		   sum->track.max_entries, sum->track.unknown_origin,
 		   sum->track.stacks, sum->track.overflow, sum->track.stack_overflow,
 		   sum->missed);
-	seq_printf(m, " max_stacks=%lu table_bytes=%zu stack_bytes=%zu",
-		   sum->track.max_stacks, sum->track.bytes, sum->track.stack_bytes);
+	seq_printf(m, " max_stacks=%lu table_bytes=%zu stack_bytes=%zu holds_lost=%ld",
+		   sum->track.max_stacks, sum->track.bytes, sum->track.stack_bytes,
+		   sockleak_holds_lost());
 	for (p = 0; p < SUM_NPROTO; p++)
 		seq_printf(m, " %s_closed_not_freed=%lu %s_closed_not_freed_bytes=%lld",
 			   sum_proto_names[p], sum->total[p].unhashed_dead,

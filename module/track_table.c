@@ -91,6 +91,7 @@
 #include <linux/srcu.h>
 #include <net/sock.h>
 
+#include "holds.h"
 #include "sockleak.h"
 #include "track.h"
 
@@ -558,7 +559,7 @@ int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 
 			if (!e->sk || !tt_match(e, filter, cookie, now))
 				continue;
-			if (!refcount_inc_not_zero(&e->sk->sk_refcnt))
+			if (!sockleak_hold_get(e->sk))
 				continue;
 			tt_fill(r, e, &refs[n], infos ? &infos[n] : NULL);
 			n++;
@@ -596,7 +597,7 @@ bool sockleak_track_grab_sk(struct sock *sk, u64 alloc_ns,
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = tt_lookup(r, s, bucket, sk);
 	if (e && e->alloc_ns == alloc_ns &&
-	    refcount_inc_not_zero(&sk->sk_refcnt)) {
+	    sockleak_hold_get(sk)) {
 		tt_fill(r, e, ref, NULL);
 		ok = true;
 	}

@@ -34,8 +34,10 @@
  * - A bucket is scanned under its lock, as inet_diag_dump_icsk() and
  *   udp_dump() do: spin_lock_bh() of the ehash lock, of the lhash2 bucket
  *   lock and of the UDP hslot lock. With the lock held the walk only takes
- *   references: refcount_inc_not_zero(&sk->sk_refcnt) (a socket whose
- *   count already dropped to zero is being freed and is skipped) and
+ *   references: sockleak_hold_get() (holds.c: refcount_inc_not_zero()
+ *   and the count of sockleak's references under the innermost lock; a
+ *   socket whose count already dropped to zero is being freed and is
+ *   skipped) and
  *   maybe_get_net(sock_net(sk)), at most SOCKLEAK_BATCH sockets at a time.
  *   It never sleeps, allocates, copies to user space or takes a socket
  *   lock while a bucket lock is held.
@@ -92,6 +94,7 @@
 #include <net/udp.h>
 
 #include "compat.h"
+#include "holds.h"
 #include "sockleak.h"
 #include "walk.h"
 
@@ -289,7 +292,7 @@ static void walk_ref_set(struct sock *sk, struct sockleak_ref *r, u16 proto)
  */
 bool sockleak_walk_grab(struct sock *sk, struct sockleak_ref *r, u16 proto)
 {
-	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+	if (!sockleak_hold_get(sk))
 		return false;
 	walk_ref_set(sk, r, proto);
 	return true;
@@ -313,6 +316,8 @@ static int walk_row_netns(struct sockleak_walk *w, struct sockleak_ref *refs,
 			walk_next_table(w);
 			return n;
 		}
+		/* Referenced by the iterator: counted as sockleak's. */
+		sockleak_hold_note(sk);
 		walk_ref_set(sk, &refs[n++], ops->number);
 	}
 	w->bucket = slot;
@@ -324,7 +329,7 @@ static int walk_row_netns(struct sockleak_walk *w, struct sockleak_ref *refs,
 static void walk_drop_anchor(struct sockleak_walk *w)
 {
 	if (w->anchor)
-		sock_gen_put(w->anchor);
+		sockleak_hold_put(w->anchor);
 	w->anchor = NULL;
 }
 
@@ -382,7 +387,7 @@ static enum walk_step walk_visit(const struct sockleak_walk *w,
 {
 	if (idx < w->offset) {
 		if (!ws->anchored || ++ws->skipped < WALK_SKIP_MAX ||
-		    !refcount_inc_not_zero(&sk->sk_refcnt))
+		    !sockleak_hold_get(sk))
 			return WALK_GO_ON;
 		ws->last = sk;		/* resume after it: already given */
 		ws->last_idx = idx;
@@ -492,7 +497,7 @@ static int walk_bucket(struct sockleak_walk *w, struct sockleak_ref *refs,
 		if (ws.last && ws.anchored) {
 			/* A taken socket: the batch holds it, add the anchor's. */
 			if (!skip)
-				refcount_inc(&ws.last->sk_refcnt);
+				sockleak_hold(ws.last);
 			walk_drop_anchor(w);
 			w->anchor = ws.last;
 			w->anchor_idx = ws.last_idx;
@@ -570,7 +575,7 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		sock_gen_put(refs[i].sk);
+		sockleak_hold_put(refs[i].sk);
 		if (refs[i].net)
 			put_net(refs[i].net);
 		refs[i].sk = NULL;

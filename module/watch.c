@@ -64,6 +64,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "holds.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "stack.h"
@@ -97,24 +98,53 @@ static u8 watch_ctx(void)
 	return W_CTX_TASK;
 }
 
-/* sock_gen_put()'s text, [start, end): learnt at load, see watch_own(). */
-static unsigned long watch_put_start, watch_put_end;
+/*
+ * The text, [start, end), of the two functions sockleak drops a socket
+ * reference with (holds.c): sock_gen_put() and refcount_dec_not_one().
+ * Learnt at load, see watch_own().
+ */
+struct watch_text {
+	unsigned long start, end;
+};
+
+static struct watch_text watch_puts[2];
 
 /*
  * A change made by sockleak itself, and its exact delta: its code holds
  * the writing instruction (an inline refcount_inc_not_zero() or
  * refcount_inc(): a get) or calls the function that does (one frame up:
- * sock_gen_put(), a put, the only way sockleak drops a socket reference;
- * or a kernel lookup such as mptcp_token_get_sock(), a get). Returns 0
- * for a change that is not sockleak's, else +1 or -1.
+ * sock_gen_put() or refcount_dec_not_one(), a put, the only ways sockleak
+ * drops a socket reference; or a kernel lookup such as
+ * mptcp_token_get_sock(), a get). Returns 0 for a change that is not
+ * sockleak's, else +1 or -1.
  */
 static int watch_own(const unsigned long *ent, unsigned int depth)
 {
+	int i;
+
 	if (depth && within_module(ent[0], THIS_MODULE))
 		return 1;
 	if (depth < 2 || !within_module(ent[1], THIS_MODULE))
 		return 0;
-	return ent[0] >= watch_put_start && ent[0] < watch_put_end ? -1 : 1;
+	for (i = 0; i < ARRAY_SIZE(watch_puts); i++)
+		if (ent[0] >= watch_puts[i].start && ent[0] < watch_puts[i].end)
+			return -1;
+	return 1;
+}
+
+/* @fn's text from its symbol's size ("sock_gen_put+0x0/0x90"). */
+static void watch_text_of(void *fn, struct watch_text *t)
+{
+	char buf[KSYM_SYMBOL_LEN], *slash;
+	unsigned long size;
+
+	t->start = (unsigned long)fn;
+	sprint_symbol(buf, t->start);
+	slash = strchr(buf, '/');
+	if (slash && !kstrtoul(slash + 1, 0, &size))
+		t->end = t->start + size;
+	else
+		pr_warn("cannot size %ps: its puts count as gets\n", fn);
 }
 
 /* The site of @ent (found or claimed), counted; -1 when the table is full. */
@@ -301,7 +331,7 @@ static void watch_put_held(struct sockleak_watch *w)
 	watch_wait_cpus(w);
 	w->held = false;
 	/* May be the last reference: the free probe ends the watch. */
-	sock_gen_put(w->sk);
+	sockleak_hold_put(w->sk);
 }
 
 static void watch_unregister(struct sockleak_watch *w)
@@ -408,7 +438,7 @@ static struct sock *watch_find(u64 cookie, u16 *proto)
 			if (!sk_fullsock(sk) ||
 			    atomic64_read(&sk->sk_cookie) != cookie)
 				continue;
-			sock_hold(sk);
+			sockleak_hold(sk);
 			found = sk;
 			*proto = refs[i].proto;
 		}
@@ -521,18 +551,24 @@ static bool watch_claimed_elsewhere(const struct sockleak_watch *w,
  * is half done: a write's trap is taken right after it on its own CPU,
  * but another CPU (under TCG, a whole time slice later) can read the
  * word in between, and a change read there would be counted twice: by
- * the trap and as unseen. @claimed: re-pointed by a probe (unseen).
+ * the trap and as unseen. sockleak's own references are counted
+ * (holds.c): an unseen change of theirs (another reader's put) is not
+ * the socket's. From here on base + gets - puts is the count without
+ * them, exactly. @claimed: re-pointed by a probe (unseen).
  */
 static int watch_unseen_fn(void *data)
 {
 	struct sockleak_watch *w = data;
-	int drift = refcount_read(&w->sk->sk_refcnt) - atomic_read(&w->last);
+	int count, own, unseen;
 
-	if (drift) {
-		w->base += drift;
-		atomic_add(drift, &w->last);
-	}
-	return drift;
+	sockleak_hold_count(w->sk, &count, &own);
+	unseen = count - own - (w->base + atomic_read(&w->gets) -
+				atomic_read(&w->puts));
+	w->base += unseen;
+	atomic_set(&w->own, own);
+	atomic_set(&w->own_lo, 0);
+	atomic_set(&w->last, count);
+	return unseen;
 }
 
 static void watch_settle_unseen(struct sockleak_watch *w, bool claimed)
@@ -552,7 +588,7 @@ static void watch_settle_unseen(struct sockleak_watch *w, bool claimed)
 int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 			  u64 born_ns, u8 origin)
 {
-	int slot, other, ret, count;
+	int slot, other, ret, count, own;
 	struct sockleak_watch *w;
 
 	lockdep_assert_held(&sockleak_watch_mutex);
@@ -584,10 +620,11 @@ int sockleak_watch_arm_sk(struct sock *sk, u64 cookie, u16 proto,
 	sockleak_sk_proto_name(sk, proto, w->proto_name, sizeof(w->proto_name));
 	w->origin = origin;
 	w->born_ns = born_ns;
-	count = refcount_read(&sk->sk_refcnt);
-	w->base = count - 1;
+	/* Every reference of sockleak's is its own (the caller's, too). */
+	sockleak_hold_count(sk, &count, &own);
+	w->base = count - own;
 	atomic_set(&w->last, count);
-	atomic_set(&w->own, 1);
+	atomic_set(&w->own, own);
 	w->state = W_ARMED;
 	w->armed_ns = ktime_get_ns();
 	WRITE_ONCE(sockleak_watch_slots[slot], w);
@@ -778,7 +815,7 @@ bool sockleak_watch_claim(struct sock *sk, u16 proto, u64 born_ns, u8 origin)
 {
 	unsigned long addr = (unsigned long)&sk->sk_refcnt, flags;
 	struct sockleak_watch *w = NULL;
-	int i, cpu, count, self;
+	int i, cpu, count, own, self;
 	u64 cookie;
 
 	for (i = 0; i < WATCH_SLOTS && !w; i++) {
@@ -813,12 +850,14 @@ bool sockleak_watch_claim(struct sock *sk, u16 proto, u64 born_ns, u8 origin)
 	sockleak_sk_proto_name(sk, proto, w->proto_name, sizeof(w->proto_name));
 	w->origin = origin;
 	w->born_ns = born_ns;
+	count = 0;
+	own = 0;
 	if (w->held) {
-		sock_hold(sk);
-		atomic_set(&w->own, 1);
+		sockleak_hold(sk);
+		sockleak_hold_count(sk, &count, &own);
 	}
-	count = origin == W_ORIGIN_ALLOC ? 0 : refcount_read(&sk->sk_refcnt);
-	w->base = count - atomic_read(&w->own);
+	atomic_set(&w->own, own);
+	w->base = count - own;
 	atomic_set(&w->last, count);
 	w->armed_ns = ktime_get_ns();
 	/* This CPU, then one IPI per other online CPU, then the settling. */
@@ -903,7 +942,7 @@ int sockleak_watch_arm(u64 cookie)
 		sockleak_watch_detach_tp();
 	mutex_unlock(&sockleak_watch_mutex);
 	/* May be the last reference: the free probe ends the watch. */
-	sock_gen_put(sk);
+	sockleak_hold_put(sk);
 	return ret;
 }
 
@@ -998,17 +1037,8 @@ void sockleak_watch_init(void)
 {
 	int ret;
 
-	char buf[KSYM_SYMBOL_LEN], *slash;
-	unsigned long size;
-
-	/* "sock_gen_put+0x0/0x90": the function's size after the slash. */
-	watch_put_start = (unsigned long)sock_gen_put;
-	sprint_symbol(buf, watch_put_start);
-	slash = strchr(buf, '/');
-	if (slash && !kstrtoul(slash + 1, 0, &size))
-		watch_put_end = watch_put_start + size;
-	else
-		pr_warn("cannot size sock_gen_put: its puts count as gets\n");
+	watch_text_of(sock_gen_put, &watch_puts[0]);
+	watch_text_of(refcount_dec_not_one, &watch_puts[1]);
 	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "sockleak/watch:online",
 					watch_cpu_online, NULL);
 	if (ret < 0)

@@ -104,11 +104,11 @@ struct sockleak_watch {
 };
 
 /*
- * The count's split at arming, corrected: arming assumes sockleak holds
- * the references of own (its caller's), but another sockleak reader may
- * have held one too (a batch of "sockets" or "tracked"). Its put, of
- * sockleak's own, takes own below 0: that many more were sockleak's, not
- * from before the watch.
+ * The count's split at arming, corrected: own is how many references
+ * sockleak held at the arming (holds.c), but one it took uncounted (a
+ * full bucket: holds_lost) was left in base. Its put, of sockleak's own,
+ * takes own below 0: that many more were sockleak's, not from before the
+ * watch.
  */
 static inline int sockleak_watch_extra_own(const struct sockleak_watch *w)
 {

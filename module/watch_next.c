@@ -55,6 +55,7 @@
 #include <net/tcp_states.h>
 
 #include "filter.h"
+#include "holds.h"
 #include "sockleak.h"
 #include "track.h"
 #include "walk.h"
@@ -113,7 +114,7 @@ static void watch_pending_flush(void)
 	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
 	for (i = 0; i < n; i++)
 		if (p[i].held)
-			sock_gen_put(p[i].sk);
+			sockleak_hold_put(p[i].sk);
 }
 
 /* Standbys for @left sockets to come (sockleak_watch_mutex held). */
@@ -204,7 +205,7 @@ static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
 		p->held = hold;
 		p->tries = 0;
 		if (hold)
-			sock_hold(sk);
+			sockleak_hold(sk);
 		queued = true;
 	}
 	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
@@ -344,7 +345,7 @@ static void watch_next_fn(struct work_struct *work)
 		mutex_unlock(&sockleak_watch_mutex);
 		atomic_inc(ret ? &watch_next_lost : &watch_next_armed);
 		if (p[i].held)
-			sock_gen_put(sk);
+			sockleak_hold_put(sk);
 		else
 			sockleak_walk_put(&ref, 1);
 	}

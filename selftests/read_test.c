@@ -14,6 +14,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -327,6 +329,89 @@ TEST_F_TIMEOUT(tracked, read_in_pages, SL_HEAVY_TIMEOUT)
 	for (i = 0; i < n; i++)
 		close(keep[i]);
 	free(keep);
+}
+
+/* /proc/net/udp's refcount of the socket bound to @port, -1: none. */
+static long long proc_udp_refcnt(unsigned int port)
+{
+	char *t = sl_read_file("/proc/net/udp"), *line;
+	unsigned int lport;
+	long long ref = -1, r;
+
+	for (line = t ? strchr(t, '\n') : NULL; line && *++line;
+	     line = strchr(line, '\n')) {
+		/* sl local rem st tx:rx tr:when retr uid timeout inode ref */
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %*x %*x:%*x %*x:%*x %*x %*u %*d %*u %lld",
+			   &lport, &r) == 2 && lport == port)
+			ref = r;
+	}
+	free(t);
+	return ref;
+}
+
+/*
+ * A socket's refcnt leaves out sockleak's references, all of them: its
+ * own reader's and another reader's that holds the socket in a batch at
+ * the same moment. Eight idle UDP sockets of a netns of their own (their
+ * count does not move: /proc/net/udp's is the truth), "sockets" read 100
+ * times while a second process reads it over and over.
+ */
+TEST(refcnt_without_other_readers)
+{
+	int fds[8], i, round, wrong = 0, seen = 0;
+	unsigned int ports[8];
+	long long want[8];
+	pid_t reader;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, system("/usr/bin/ip link set lo up && modprobe sockleak"));
+	for (i = 0; i < 8; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		socklen_t len = sizeof(a);
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, bind(fds[i], (struct sockaddr *)&a, sizeof(a)));
+		ASSERT_EQ(0, getsockname(fds[i], (struct sockaddr *)&a, &len));
+		ports[i] = ntohs(a.sin_port);
+		want[i] = proc_udp_refcnt(ports[i]);
+		ASSERT_LT(0, want[i]);
+	}
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		for (;;)
+			free(sl_read_file(SL_DIR "/sockets"));
+	}
+	for (round = 0; round < 100; round++) {
+		struct sl_list l;
+
+		ASSERT_LT(0, sl_sockets(&l));
+		for (i = 0; i < 8; i++) {
+			const char *line = sl_find(&l, sl_sock_cookie(fds[i]));
+
+			if (!line)
+				continue;
+			seen++;
+			if (sl_kv_ll(line, "refcnt") != want[i]) {
+				if (wrong < 5)
+					TH_LOG("round %d: /proc/net/udp says %lld: %s",
+					       round, want[i], line);
+				wrong++;
+			}
+		}
+		sl_free(&l);
+	}
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(want[i], proc_udp_refcnt(ports[i]));
+		close(fds[i]);
+	}
+	TH_LOG("800 socket lines: %d seen, %d wrong", seen, wrong);
+	EXPECT_EQ(800, seen);
+	EXPECT_EQ(0, wrong);
 }
 
 TEST_HARNESS_MAIN

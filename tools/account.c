@@ -114,6 +114,7 @@ int account_build(const struct report *sum, const struct report *socks,
 			 rec_get(r, "proto") ?: "?");
 		a->usage = rec_num0(r, "usage_pages");
 		a->unexplained = rec_num0(r, "unexplained_pages");
+		a->moved = rec_num0(r, "moved_pages");
 		a->pressure = rec_num0(r, "pressure");
 		a->listeners = rec_num0(r, "listeners");
 		a->never = rec_num0(r, "never");
@@ -181,6 +182,9 @@ void account_print(FILE *f, const struct account *a)
 	fprintf(f, "%s%lld %s unexplained",
 		a->nparts ? "; " : " ", a->unexplained,
 		plural(a->unexplained, "page", "pages"));
+	if (a->moved)
+		fprintf(f, " (+-%lld: the memory moved while it was read)",
+			a->moved);
 	if (a->never)
 		fprintf(f, "; %lld %s the kernel will never free (%lld %s)",
 			a->never, plural(a->never, "socket", "sockets"),
@@ -220,6 +224,7 @@ void account_json(struct json *j, const struct account *a)
 	}
 	json_end_arr(j);
 	json_ks64(j, "unexplained_pages", a->unexplained);
+	json_ks64(j, "moved_pages", a->moved);
 	json_ks64(j, "never", a->never);
 	json_ks64(j, "never_pages", a->never_pages);
 	json_ks64(j, "udplite", a->udplite);

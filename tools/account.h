@@ -24,7 +24,7 @@ struct account_part {
 
 struct account {
 	char proto[16];
-	long long usage, unexplained;
+	long long usage, unexplained, moved;
 	long long listeners, never, never_pages;
 	long long udplite, udplite_pages;	/* among the parts' sockets */
 	int pressure;

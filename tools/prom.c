@@ -18,6 +18,7 @@ static const char *const proto_keys[][2] = {
 	{ "usage_pages", "memory_allocated plus per-CPU reserves, pages." },
 	{ "seen_pages", "Pages charged by the sockets sockleak saw." },
 	{ "unexplained_pages", "usage_pages - seen_pages: memory of sockets no hash walk sees." },
+	{ "moved_pages", "How much usage_pages changed while the sockets were read: unexplained_pages is within this many pages." },
 	{ "sockets_allocated", "Sockets the protocol has allocated (sockstat alloc)." },
 	{ "orphans", "Orphan sockets (sockstat orphan)." },
 	{ "pressure", "1 when the protocol is under memory pressure." },
