@@ -175,26 +175,13 @@ static int holdref_count(void)
 	return n;
 }
 
-/* A loopback TCP connection: client fd, accepted fd. */
-static int tcp_pair(int *c, int *a)
-{
-	int l = sl_listener(SOCK_CLOEXEC);
-
-	if (l < 0)
-		return -1;
-	*c = sl_connect(l, SOCK_CLOEXEC);
-	*a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	close(l);
-	return *c < 0 || *a < 0 ? -1 : 0;
-}
-
 /* A loopback TCP pair whose client socket is watched: its cookie. */
 static unsigned long long watched_pair(struct __test_metadata *_metadata,
 				       FIXTURE_DATA(refs) *self, int *c, int *a)
 {
 	unsigned long long ck;
 
-	if (tcp_pair(c, a))
+	if (sl_tcp_pair(c, a))
 		return 0;
 	ck = sl_sock_cookie(*c);
 	if (!ck || watch(_metadata, self, ck))
@@ -339,7 +326,7 @@ TEST_F_TIMEOUT(refs, connection_balances_at_free, 120)
 	struct ss_list ss = {};
 	struct ss_sock *s;
 
-	ASSERT_EQ(0, tcp_pair(&c, &a));
+	ASSERT_EQ(0, sl_tcp_pair(&c, &a));
 	fds[0] = c;
 	fds[1] = a;
 	for (k = 0; k < 2; k++) {
@@ -380,7 +367,7 @@ TEST_F_TIMEOUT(refs, connection_balances_at_free, 120)
 		free(b);
 	}
 	for (i = 0; i < 20; i++) {
-		ASSERT_EQ(0, tcp_pair(&c, &a));
+		ASSERT_EQ(0, sl_tcp_pair(&c, &a));
 		ASSERT_EQ(1, write(c, "x", 1));
 		ASSERT_EQ(1, read(a, buf, 1));
 		close(c);
@@ -676,7 +663,7 @@ TEST_F_TIMEOUT(refs, concurrent_reader_not_counted, 900)
 	unsigned long long ck;
 	char cmd[64], *b = NULL;
 
-	ASSERT_EQ(0, tcp_pair(&c, &a));
+	ASSERT_EQ(0, sl_tcp_pair(&c, &a));
 	ck = sl_sock_cookie(c);
 	ASSERT_NE(0ULL, ck);
 	for (round = 0; round < 40; round++) {

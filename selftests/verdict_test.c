@@ -45,18 +45,9 @@ static int own_netns(void)
 }
 
 /*
- * Every socket is close-on-exec: the helper that the test runs must not
- * inherit its fds (the owner scan would name the helper too).
+ * Every socket is close-on-exec (SOCK_CLOEXEC): the helper that the test
+ * runs must not inherit its fds (the owner scan would name the helper too).
  */
-static int listener(void)
-{
-	return sl_listener(SOCK_CLOEXEC);
-}
-
-static int connect_to(int lfd)
-{
-	return sl_connect(lfd, SOCK_CLOEXEC);
-}
 
 static int local_port(int fd)
 {
@@ -146,11 +137,11 @@ TEST(owner_verdicts)
 
 	ASSERT_EQ(0, system("modprobe sockleak"));
 	ASSERT_EQ(0, own_netns());
-	l = listener();
-	c = connect_to(l);
+	l = sl_listener(SOCK_CLOEXEC);
+	c = sl_connect(l, SOCK_CLOEXEC);
 	a = accept(l, NULL, NULL);
 	/* q's peer is never accepted: it waits in l's accept queue. */
-	q = connect_to(l);
+	q = sl_connect(l, SOCK_CLOEXEC);
 	u = socket(AF_INET, SOCK_DGRAM, 0);
 	/* Bound: in the UDP table (an unbound one is in no table). */
 	ASSERT_EQ(0, bind(u, (struct sockaddr *)&(struct sockaddr_in){
@@ -201,8 +192,8 @@ TEST(timewait_timer)
 
 	ASSERT_EQ(0, system("modprobe sockleak"));
 	ASSERT_EQ(0, own_netns());
-	l = listener();
-	c = connect_to(l);
+	l = sl_listener(SOCK_CLOEXEC);
+	c = sl_connect(l, SOCK_CLOEXEC);
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
 	ck = sl_sock_cookie(c);
@@ -248,10 +239,10 @@ TEST(fin_wait2_timer)
 
 	ASSERT_EQ(0, system("modprobe sockleak"));
 	ASSERT_EQ(0, own_netns());
-	l = listener();
+	l = sl_listener(SOCK_CLOEXEC);
 	ASSERT_LE(0, l);
 	for (int i = 0; i < 2; i++) {
-		c = connect_to(l);
+		c = sl_connect(l, SOCK_CLOEXEC);
 		a = accept(l, NULL, NULL);
 		ASSERT_LE(0, a);
 		if (v[i].linger2)
@@ -304,8 +295,8 @@ TEST(orphan_timer_then_never)
 
 	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
 	ASSERT_EQ(0, own_netns());
-	l = listener();
-	c = connect_to(l);
+	l = sl_listener(SOCK_CLOEXEC);
+	c = sl_connect(l, SOCK_CLOEXEC);
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
 	ck = sl_sock_cookie(c);
@@ -396,7 +387,7 @@ TEST(resets_first_screen)
 	ASSERT_EQ(0, mkdir(RESET_CG, 0755));
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	ASSERT_EQ(0, sl_write(RESET_CG "/cgroup.procs", pid));
-	l = listener();
+	l = sl_listener(SOCK_CLOEXEC);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, sl_make_resets(l, cl, NRESET));
 	sl_write("/sys/fs/cgroup/cgroup.procs", pid);

@@ -88,6 +88,22 @@ int sl_connect(int lfd, int flags)
 }
 
 /*
+ * A loopback TCP connection, close-on-exec: *c the client, *a the
+ * accepted socket. 0, or -1 on error.
+ */
+int sl_tcp_pair(int *c, int *a)
+{
+	int l = sl_listener(SOCK_CLOEXEC);
+
+	if (l < 0)
+		return -1;
+	*c = sl_connect(l, SOCK_CLOEXEC);
+	*a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	return *c < 0 || *a < 0 ? -1 : 0;
+}
+
+/*
  * @n connections to listener @l whose peers sent 8000 bytes, which stay
  * unread, and then reset them (SO_LINGER 0): cl[] are the clients, CLOSE
  * and unhashed, still open (close-on-exec, as a helper the test runs
