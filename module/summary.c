@@ -64,7 +64,7 @@
  *				rounded (sockleak_snap_mptcp_conn());
  *				mptcp_prot charges TCP's memory_allocated
  *				and fw_alloc
- *   netns=all kind=tracker track=on|off entries max_entries unknown_origin
+ *   netns=all kind=track track=on|off entries max_entries unknown_origin
  *	stacks overflow stack_overflow missed max_stacks table_bytes
  *	stack_bytes tcp_closed_not_freed tcp_closed_not_freed_bytes
  *	udp_closed_not_freed ...: the track table (track_table.c);
@@ -610,7 +610,7 @@ static int summary_show(struct seq_file *m, void *v)
 				   sum->udplite, sum->udplite_pages);
 		seq_putc(m, '\n');
 	}
-	seq_printf(m, "netns=all kind=tracker track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",
+	seq_printf(m, "netns=all kind=track track=%s entries=%lu max_entries=%lu unknown_origin=%lu stacks=%lu overflow=%lu stack_overflow=%lu missed=%lu",
 		   sum->track.on ? "on" : "off", sum->track.entries,
 		   sum->track.max_entries, sum->track.unknown_origin,
 		   sum->track.stacks, sum->track.overflow, sum->track.stack_overflow,

@@ -646,7 +646,7 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 		EXPECT_TRUE(table_knows(ck[i])) {
 			char *sum = sl_read_file(SL_DIR "/summary"), *t;
 
-			t = sum ? strstr(sum, "kind=tracker") : NULL;
+			t = sum ? strstr(sum, "kind=track") : NULL;
 			TH_LOG("%llx unknown to the track table; %.200s", ck[i],
 			       t ? t : "no summary");
 			free(sum);
@@ -778,7 +778,7 @@ TEST(table_memory_per_entry)
 	ASSERT_LE(0, before);
 	ASSERT_EQ(0, sl_control("track=on"));
 	after = vmalloc_used();
-	table = sl_summary_field("tracker", NULL, "table_bytes");
+	table = sl_summary_field("track", NULL, "table_bytes");
 	ASSERT_EQ(0, sl_control("track=off\nmax_entries=65536"));
 	per = (after - before) / MEM_ENTRIES;
 	TH_LOG("VmallocUsed grew by %lld bytes: %lld per entry; table_bytes=%lld",
@@ -800,11 +800,11 @@ TEST(table_overflow_counted)
 		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 		ASSERT_LE(0, fds[i]);
 	}
-	EXPECT_EQ(64, sl_summary_field("tracker", NULL, "max_entries"));
-	EXPECT_GE(64, sl_summary_field("tracker", NULL, "entries"));
-	EXPECT_LE(300 - 64, sl_summary_field("tracker", NULL, "overflow"));
-	EXPECT_LE(300, sl_summary_field("tracker", NULL, "entries") +
-		       sl_summary_field("tracker", NULL, "overflow"));
+	EXPECT_EQ(64, sl_summary_field("track", NULL, "max_entries"));
+	EXPECT_GE(64, sl_summary_field("track", NULL, "entries"));
+	EXPECT_LE(300 - 64, sl_summary_field("track", NULL, "overflow"));
+	EXPECT_LE(300, sl_summary_field("track", NULL, "entries") +
+		       sl_summary_field("track", NULL, "overflow"));
 	for (i = 0; i < 300; i++)
 		close(fds[i]);
 	EXPECT_EQ(0, sl_control("track=off\nmax_entries=65536"));

@@ -143,7 +143,7 @@ for n in $SCALE; do
 	t0=$(date +%s)
 	hold_start pairs "$((n / 2))" 16
 	out "$n" scale_setup_s "$(($(date +%s) - t0))" s
-	line=$(grep 'kind=tracker' $SL/summary)
+	line=$(grep 'kind=track' $SL/summary)
 	echo "# $line"
 	out "$n" scale_entries "$(echo "$line" | kv entries)" entries
 	out "$n" scale_max_entries "$(echo "$line" | kv max_entries)" entries

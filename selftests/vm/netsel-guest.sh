@@ -275,7 +275,7 @@ check() {
 	cat $sl/sockets >$out/sockets
 	cat $sl/tracked >$out/tracked
 	cat $sl/suspects >$out/suspects
-	grep -h 'kind=tracker' $sl/summary | sed 's/^/# /'
+	grep -h 'kind=track' $sl/summary | sed 's/^/# /'
 	nfp=0
 	nlegit=0
 	for f in tracked suspects; do
