@@ -132,13 +132,5 @@ static void print_cgroups(const struct report *r)
 
 int cmd_cgroups(void)
 {
-	struct report r;
-
-	need(&r, "cgroups", FMT_KV);
-	if (!r.n && !opt.json)
-		printf("(the %s report is empty)\n", "cgroups");
-	else
-		print_cgroups(&r);
-	report_free(&r);
-	return 0;
+	return show_report("cgroups", print_cgroups);
 }

@@ -167,6 +167,19 @@ void need(struct report *r, const char *name, enum fmt fmt)
 		     feature_of(name));
 }
 
+int show_report(const char *name, void (*print)(const struct report *r))
+{
+	struct report r;
+
+	need(&r, name, FMT_KV);
+	if (!r.n && !opt.json)
+		printf("(the %s report is empty)\n", name);
+	else
+		print(&r);
+	report_free(&r);
+	return 0;
+}
+
 /* ---- the host's /proc and cgroupfs (fake roots for tests) ---- */
 
 /*

@@ -70,6 +70,11 @@ char *slurp(const char *path);
 bool load(struct report *r, const char *name, enum fmt fmt, bool optional);
 /* The same for an optional report a command needs: absent is fatal. */
 void need(struct report *r, const char *name, enum fmt fmt);
+/*
+ * A command that prints one report: need() it, print it with @print (or
+ * say it is empty), free it. Returns the command's exit status, 0.
+ */
+int show_report(const char *name, void (*print)(const struct report *r));
 /* The value of @key, "-" when absent. */
 const char *get_or(const struct rec *r, const char *key);
 

@@ -232,15 +232,12 @@ void print_suspects(struct suspects *s, int limit)
 	}
 }
 
+static void print_suspects_limited(const struct report *r)
+{
+	print_suspects_report(r, opt.limit);
+}
+
 int cmd_suspects(void)
 {
-	struct report r;
-
-	need(&r, "suspects", FMT_KV);
-	if (!r.n && !opt.json)
-		printf("(the %s report is empty)\n", "suspects");
-	else
-		print_suspects_report(&r, opt.limit);
-	report_free(&r);
-	return 0;
+	return show_report("suspects", print_suspects_limited);
 }

@@ -89,13 +89,5 @@ static void print_tracked(const struct report *r)
 
 int cmd_tracked(void)
 {
-	struct report r;
-
-	need(&r, "tracked", FMT_KV);
-	if (!r.n && !opt.json)
-		printf("(the %s report is empty)\n", "tracked");
-	else
-		print_tracked(&r);
-	report_free(&r);
-	return 0;
+	return show_report("tracked", print_tracked);
 }
