@@ -321,7 +321,13 @@ TEST_F_TIMEOUT(tracked, read_in_pages, SL_HEAVY_TIMEOUT)
 	snprintf(procs, sizeof(procs), "%s/memory.current", cg);
 	cur = file_ll(procs);
 	TH_LOG("the reader's memcg: %lld bytes after a read of 4 KiB", cur);
-	EXPECT_LT(cur, text / 4);
+	/*
+	 * The reader's own new pages (stack, page tables: about 256 KiB)
+	 * are charged there too: with fewer sockets (SL_SLOW) a quarter of
+	 * the text is less than they are. Rendering all of it took 1.4x
+	 * the text.
+	 */
+	EXPECT_LT(cur, text / 4 > 512 << 10 ? text / 4 : 512 << 10);
 	ASSERT_EQ(1, write(down[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &i, 0));
 	EXPECT_EQ(0, i);

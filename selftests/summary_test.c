@@ -565,17 +565,20 @@ static bool udp_account(long long *unexplained, long long *moved)
  * UDP socket is fed by one process and drained in bursts by another
  * while summary is read 40 times: each read's unexplained UDP pages are
  * the quiet system's, or differ by no more than moved_pages (the usage
- * kept moving through every collection). Two reads may be off: a socket
- * caught between its two counts (rmem_alloc raised before the pages are
- * charged, or the pages released before rmem_alloc, a few instructions
- * TCG can stretch over a whole walk). Read from the global count clamped
- * at 0 (sockstat's), as before, 22 of 40 were off on 7.3.
+ * kept moving through every collection). A read may be a few pages off
+ * (at most 4 beyond moved_pages, 10 reads of 40): a socket caught between
+ * its two counts (rmem_alloc raised before the pages are charged, or the
+ * pages released before rmem_alloc, a few instructions that TCG, and a
+ * debug kernel more, can stretch over a whole walk), one datagram's page
+ * or two each. Read from the global count clamped at 0 (sockstat's), as
+ * before, 22 of 40 were off on 7.3, by 7 to 93 pages and growing.
  */
 TEST(traffic_not_unexplained)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	long long quiet = -1, q2 = -2, u, mv;
+	long long quiet = -1, q2 = -2, u, mv, worst = 0;
 	int rx, i, wrong = 0, moved = 0;
+	bool dumped = false;
 	socklen_t len = sizeof(a);
 	pid_t feed, drain;
 
@@ -616,17 +619,22 @@ TEST(traffic_not_unexplained)
 	for (i = 0; i < 40; i++) {
 		ASSERT_TRUE(udp_account(&u, &mv));
 		moved += mv > 0;
+		if (llabs(u - quiet) - mv > worst)
+			worst = llabs(u - quiet) - mv;
 		if (llabs(u - quiet) > mv) {
 			TH_LOG("read %d: unexplained_pages=%lld, quiet %lld, moved_pages=%lld",
 			       i, u, quiet, mv);
-			if (!wrong) {
+			if (!dumped && llabs(u - quiet) - mv > 4) {
 				char *t = sl_read_file(SL_DIR "/summary");
 				char *st = sl_read_file("/proc/net/sockstat");
-				char *pu = sl_read_file("/proc/net/udp");
 				char *so = sl_read_file(SL_DIR "/sockets");
 
-				TH_LOG("summary:\n%s\nsockstat:\n%s\nudp:\n%s\nsockets:\n%s", t, st, pu, so);
-				free(t); free(st); free(pu); free(so);
+				TH_LOG("summary:\n%s\nsockstat:\n%s\nsockets:\n%s",
+				       t, st, so);
+				free(t);
+				free(st);
+				free(so);
+				dumped = true;
 			}
 			wrong++;
 		}
@@ -636,9 +644,10 @@ TEST(traffic_not_unexplained)
 	waitpid(feed, NULL, 0);
 	waitpid(drain, NULL, 0);
 	close(rx);
-	TH_LOG("40 reads under traffic: %d wrong, %d with moved_pages", wrong,
-	       moved);
-	EXPECT_GE(2, wrong);
+	TH_LOG("40 reads under traffic: %d off, %d with moved_pages, %lld pages the most off",
+	       wrong, moved, worst);
+	EXPECT_GE(10, wrong);
+	EXPECT_GE(4, worst);
 }
 
 TEST_HARNESS_MAIN
