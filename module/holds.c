@@ -10,10 +10,12 @@
  * HOLD_WAYS entries, keyed by the socket's address) and changed under the
  * bucket's lock together with sk_refcnt itself, so that both read under
  * the lock agree. When a bucket has no free entry the reference is taken
- * uncounted ("lost"): the socket's count reads one high while it is held.
- * The last reference of a socket is put after the lock is released: a
- * reference someone else takes in between is counted as sockleak's for
- * that moment.
+ * uncounted ("lost"): the socket's count reads one high until sockleak
+ * holds it no more (a put takes whichever of its references is counted).
+ * The last reference of a socket is put after the lock is released: until
+ * then it reads as the socket's own, not sockleak's. A reference a kernel
+ * lookup takes for sockleak (sockleak_hold_note()) is the socket's until
+ * it is noted.
  *
  * Locking rules: a bucket's raw spinlock is taken with interrupts disabled
  * (probes, IPIs and the track table's raw locks call in) and is innermost:

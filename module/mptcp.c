@@ -43,6 +43,7 @@
 #include <uapi/linux/mptcp.h>
 
 #include "compat.h"
+#include "holds.h"
 #include "sockleak.h"
 #include "track.h"
 
@@ -129,9 +130,13 @@ static u64 mptcp_msk_cookie(struct sock *ssk)
 	msk = mptcp_token_get_sock(sock_net(ssk), token);
 	if (!msk)
 		return 0;
+	/*
+	 * Taken by the lookup for sockleak: counted as sockleak's from here
+	 * (holds.c; until then a reader may count it as the socket's).
+	 */
+	sockleak_hold_note(mptcp_msk_sk(msk));
 	cookie = sockleak_sk_cookie(mptcp_msk_sk(msk));
-	/* sock_gen_put(): how a watchpoint knows a put of sockleak's own. */
-	sock_gen_put(mptcp_msk_sk(msk));
+	sockleak_hold_put(mptcp_msk_sk(msk));
 	return cookie;
 }
 

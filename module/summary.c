@@ -24,11 +24,14 @@
  *				seen_pages): memory of sockets neither the
  *				walk nor the last owner scan can see (leaked,
  *				no fd)
- *	moved_pages		how much usage_pages changed during the walk:
- *				unexplained_pages is exact when 0, else
- *				within +-moved_pages. The file is collected
- *				again, up to three times in all (tries), until
- *				no protocol's usage moved
+ *	moved_pages		how much usage_pages differs after the walk
+ *				from before it. The file is collected again,
+ *				up to three times in all (tries), until no
+ *				protocol's usage moved. A heuristic: usage
+ *				that rose and fell back during the walk is
+ *				not seen, and then unexplained_pages is off
+ *				by what sockets charged or released between
+ *				their reads
  *	sockets_allocated	percpu sum of proto->sockets_allocated (TCP
  *				only, "-" for UDP), sockstat alloc
  *	sockets_seen		full sockets seen, all netns
@@ -71,9 +74,9 @@
  *	table_bytes is what its table took at track=on (entries, stack
  *	store, buckets), stack_bytes the stack store's part of it. closed_not_freed counts the unhashed orphans
  *	(SOCK_DEAD) still allocated, bytes their rmem + queued + fwd.
- *	holds_lost: references sockleak took without counting them
- *	(holds.c: a full bucket); while one is held, that socket's refcnt
- *	reads one high.
+ *	holds_lost: references sockleak took without counting them since
+ *	load (holds.c: a full bucket); until sockleak holds that socket no
+ *	more, its refcnt reads one high.
  *   netns=all kind=states proto=P <STATE>=n ...   all netns together; P is
  *	tcp, udp (UDP-Lite included) or mptcp (the msks)
  *   netns=all kind=mem proto=P ...                all netns together
@@ -511,8 +514,9 @@ static struct summary *sum_collect_once(void)
  * The sockets' pages are summed over a walk, the protocols' usage is read
  * once: a socket whose memory grew or shrank meanwhile makes the
  * difference (unexplained_pages) wrong by as much, either way. Collected
- * again, up to SUM_TRIES times, until the usage did not move during the
- * walk; otherwise moved_pages says by how much it did.
+ * again, up to SUM_TRIES times, until the usage is the same after the
+ * walk as before it; otherwise moved_pages says by how much it differed.
+ * On a busy host the per-CPU reserves move all the time: three walks.
  */
 #define SUM_TRIES	3
 

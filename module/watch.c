@@ -116,7 +116,8 @@ static struct watch_text watch_puts[2];
  * sock_gen_put() or refcount_dec_not_one(), a put, the only ways sockleak
  * drops a socket reference; or a kernel lookup such as
  * mptcp_token_get_sock(), a get). Returns 0 for a change that is not
- * sockleak's, else +1 or -1.
+ * sockleak's, else +1 or -1: the sign for a change read back, whose
+ * decoded sign watch_hit() uses otherwise.
  */
 static int watch_own(const unsigned long *ent, unsigned int depth)
 {
@@ -194,10 +195,10 @@ static void watch_count(struct sockleak_watch *w, int delta)
 /*
  * This write's change: decoded from the instruction (watch_insn.c), exact
  * whatever other CPUs wrote since; else read back, the difference from
- * the last value seen. Returns false when nothing changed.
+ * the last value seen (*exact false). Returns false when nothing changed.
  */
 static bool watch_change(struct sockleak_watch *w, struct pt_regs *regs,
-			 int *old, int *new)
+			 int *old, int *new, bool *exact)
 {
 	struct watch_write wr;
 	int sum;
@@ -210,8 +211,10 @@ static bool watch_change(struct sockleak_watch *w, struct pt_regs *regs,
 		sum = atomic_add_return(wr.delta, &w->last);
 		*old = wr.old_known ? wr.old : sum - wr.delta;
 		*new = *old + wr.delta;
+		*exact = true;
 		return true;
 	}
+	*exact = false;
 	atomic_inc(&w->undecoded);
 	*new = refcount_read(&w->sk->sk_refcnt);
 	*old = atomic_xchg(&w->last, *new);
@@ -237,17 +240,25 @@ static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 	unsigned int depth, n;
 	struct watch_rec *r;
 	int new, old, site, own;
+	bool exact;
 	u8 ctx;
 
 	/* Freed: the word may belong to another object now. */
 	if (READ_ONCE(w->state) != W_ARMED)
 		return;
-	if (!watch_change(w, regs, &old, &new))
+	if (!watch_change(w, regs, &old, &new, &exact))
 		return;
 	/* The writing function first: the unwinder starts at its caller. */
 	ent[0] = instruction_pointer(regs);
 	depth = 1 + sockleak_stack_regs(regs, ent + 1, WATCH_DEPTH - 1);
 	own = watch_own(ent, depth);
+	/*
+	 * A decoded change says its sign itself: a put in a kernel function
+	 * sockleak calls (a lookup that loses a race and puts what it took)
+	 * is not a get.
+	 */
+	if (own && exact)
+		own = new > old ? 1 : -1;
 	if (own) {
 		/*
 		 * Exactly +1 or -1 of its own. What else a change read back
