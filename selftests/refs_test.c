@@ -16,10 +16,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -708,6 +711,92 @@ TEST_F_TIMEOUT(refs, concurrent_reader_not_counted, 900)
 	EXPECT_EQ(0, wrong);
 	close(c);
 	close(a);
+}
+
+static long long mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/*
+ * "watch=" looks for its cookie over every socket before it takes the
+ * watch mutex: refs, the free work and watch_next's work, which take it,
+ * go on meanwhile. 20000 UDP sockets make the walk for a cookie that is
+ * not there (ENOENT) long; refs is read over and over while it walks.
+ * With the walk under the mutex a read waited for the rest of the walk:
+ * one read took longer than the whole "watch=" write. Now either no read
+ * takes half as long as the write, or reads that start in the second half
+ * of the walk end (2 ms) before it (a read descheduled for a while is
+ * not the mutex).
+ */
+TEST_F_TIMEOUT(refs, watch_walk_blocks_nothing, 300)
+{
+	struct rlimit rl = { 22000, 22000 };
+	long long t0, t1, w0 = 0, w1 = 0, worst = 0, (*at)[2];
+	int *fds, n = 20000, i, p[2], reads = 0, inside = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	fds = calloc(n, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, bind(fds[i], (struct sockaddr *)&a, sizeof(a)));
+	}
+	at = calloc(100000, sizeof(*at));
+	ASSERT_NE(NULL, at);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		long long t[2];
+		int rc;
+
+		t[0] = mono_us();
+		rc = sl_control("watch=ffffffffffffff");
+		t[1] = mono_us();
+		_exit(write(p[1], t, sizeof(t)) != sizeof(t) ||
+		      rc != -ENOENT);
+	}
+	close(p[1]);
+	for (;;) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+
+		if (poll(&pf, 1, 0) > 0)
+			break;
+		t0 = mono_us();
+		free(sl_read_file(SL_DIR "/refs"));
+		t1 = mono_us();
+		if (t1 - t0 > worst)
+			worst = t1 - t0;
+		if (reads < 100000) {
+			at[reads][0] = t0;
+			at[reads][1] = t1;
+		}
+		reads++;
+	}
+	ASSERT_EQ(sizeof(w0) * 2, (size_t)read(p[0], &w0, sizeof(w0)) +
+				  (size_t)read(p[0], &w1, sizeof(w1)));
+	ASSERT_EQ(pid, waitpid(pid, &i, 0));
+	EXPECT_EQ(0, i);
+	for (i = 0; i < reads && i < 100000; i++)
+		inside += at[i][0] >= w0 + (w1 - w0) / 2 &&
+			  at[i][1] <= w1 - 2000;
+	TH_LOG("watch= walked %d sockets in %lld us; %d reads of refs meanwhile, the longest %lld us, %d in the second half",
+	       n, w1 - w0, reads, worst, inside);
+	EXPECT_LT(0, reads);
+	EXPECT_TRUE(2 * worst < w1 - w0 || inside > 0);
+	free(at);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
 }
 
 #define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
