@@ -179,9 +179,18 @@ void account_print(FILE *f, const struct account *a)
 			a->udplite, plural(a->udplite, "socket", "sockets"),
 			a->udplite_pages,
 			plural(a->udplite_pages, "page", "pages"));
-	fprintf(f, "%s%lld %s unexplained",
-		a->nparts ? "; " : " ", a->unexplained,
-		plural(a->unexplained, "page", "pages"));
+	/*
+	 * Below 0 the sockets count bytes the protocol has not charged yet
+	 * (UDP counts a datagram before it charges it): nothing unexplained.
+	 */
+	if (a->unexplained < 0)
+		fprintf(f, "%s0 pages unexplained (the sockets hold %lld %s not charged yet)",
+			a->nparts ? "; " : " ", -a->unexplained,
+			plural(-a->unexplained, "page", "pages"));
+	else
+		fprintf(f, "%s%lld %s unexplained",
+			a->nparts ? "; " : " ", a->unexplained,
+			plural(a->unexplained, "page", "pages"));
 	if (a->moved)
 		fprintf(f, " (+-%lld: the memory moved while it was read)",
 			a->moved);
