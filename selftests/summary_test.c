@@ -570,8 +570,9 @@ static bool udp_account(long long *unexplained, long long *moved)
  * bytes). Read from the global count clamped at 0 (sockstat's), as
  * before, 22 of 40 were above, by 7 to 93 pages and growing. Below is
  * not unexplained memory: the sockets count bytes not charged yet (UDP
- * raises rmem_alloc before it charges; from 6.17 datagrams wait in a
- * per-NUMA queue, counted, uncharged: 51 pages below on 7.2), logged.
+ * raises rmem_alloc before it charges; on 7.2 and 7.3, not 6.12,
+ * datagrams wait in a per-NUMA queue (udp_prod_queue), counted,
+ * uncharged: 51 pages below on 7.2), logged.
  */
 TEST(traffic_not_unexplained)
 {
