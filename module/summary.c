@@ -208,8 +208,8 @@ struct sum_ns {
 };
 
 struct sum_global {
-	long memory_allocated, fw_alloc;
 	long global;		/* memory_allocated, negative too */
+	long fw_alloc;
 	long moved;		/* usage's change during the walk, pages */
 	long mem[3];
 	int sockets_allocated;	/* -1: not tracked */
@@ -416,24 +416,37 @@ static void sum_read_net(struct sum_ns *ns)
 	put_net(net);
 }
 
-static void sum_read_proto(struct sum_global *g, struct proto *prot)
+/*
+ * The protocol's usage, pages: its global count and the per-CPU reserves.
+ * The global count is not clamped at 0 as sockstat's is
+ * (proto_memory_allocated()): the reserves hold what it lacks. One CPU's
+ * charges cached in its reserve while another CPU drains its releases
+ * into the global count make it negative.
+ */
+static void sum_read_usage(struct sum_global *g, struct proto *prot)
 {
-	unsigned int __percpu *orphan_count = sockleak_proto_orphan_count(prot);
-	int cpu, orphans = 0;
 	long fw = 0;
+	int cpu;
 
-	g->memory_allocated = proto_memory_allocated(prot);
-	/*
-	 * Not clamped at 0 as sockstat's (proto_memory_allocated()): the
-	 * per-CPU reserves hold what the global count lacks. One CPU's
-	 * charges cached in its reserve while another CPU drains its
-	 * releases into the global count make it negative.
-	 */
 	g->global = atomic_long_read(prot->memory_allocated);
 	if (prot->per_cpu_fw_alloc)
 		for_each_possible_cpu(cpu)
 			fw += *per_cpu_ptr(prot->per_cpu_fw_alloc, cpu);
 	g->fw_alloc = fw;
+}
+
+/* sockstat's mem: the global count, clamped at 0. */
+static long sum_memory_allocated(const struct sum_global *g)
+{
+	return max(g->global, 0L);
+}
+
+static void sum_read_proto(struct sum_global *g, struct proto *prot)
+{
+	unsigned int __percpu *orphan_count = sockleak_proto_orphan_count(prot);
+	int cpu, orphans = 0;
+
+	sum_read_usage(g, prot);
 	g->sockets_allocated = prot->sockets_allocated ?
 		percpu_counter_sum_positive(prot->sockets_allocated) : -1;
 	if (orphan_count) {
@@ -466,12 +479,12 @@ static void sum_free(void *data)
 	kfree(sum);
 }
 
-/* The protocol's usage now: memory_allocated + fw_alloc, pages. */
+/* The protocol's usage now (sum_read_usage()), pages. */
 static long sum_usage(struct proto *prot)
 {
-	struct sum_global g = {};
+	struct sum_global g;
 
-	sum_read_proto(&g, prot);
+	sum_read_usage(&g, prot);
 	return g.global + g.fw_alloc;
 }
 
@@ -590,7 +603,7 @@ static int summary_show(struct seq_file *m, void *v)
 			others = DIV_ROUND_UP(sum->mptcp_bytes, PAGE_SIZE) -
 				 (long)sum->subflow_pages;
 		seq_printf(m, "netns=all kind=proto proto=%s memory_allocated=%ld fw_alloc=%ld usage_pages=%ld seen_pages=%lu unexplained_pages=%ld",
-			   sum_proto_names[p], g->memory_allocated,
+			   sum_proto_names[p], sum_memory_allocated(g),
 			   g->fw_alloc, usage, seen->pages,
 			   usage - (long)seen->pages -
 			   (long)seen->unhashed_pages - others);
@@ -650,8 +663,8 @@ static int summary_show(struct seq_file *m, void *v)
 			sum_show_opt(m, "tcp_orphan", tcp->orphans);
 			seq_printf(m, " tcp_tw=%d tcp_alloc=%d tcp_mem=%ld udp_inuse=%d udp_mem=%ld tcp6_inuse=%d\n",
 				   ns->tcp_tw, max(tcp->sockets_allocated, 0),
-				   tcp->memory_allocated, ns->udp_inuse,
-				   udp->memory_allocated, ns->tcp6_inuse);
+				   sum_memory_allocated(tcp), ns->udp_inuse,
+				   sum_memory_allocated(udp), ns->tcp6_inuse);
 		}
 		for (p = 0; p < SUM_NPROTO; p++)
 			sum_show_seen(m, scope, &ns->seen[p], p);

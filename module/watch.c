@@ -861,11 +861,17 @@ bool sockleak_watch_claim(struct sock *sk, u16 proto, u64 born_ns, u8 origin)
 	sockleak_sk_proto_name(sk, proto, w->proto_name, sizeof(w->proto_name));
 	w->origin = origin;
 	w->born_ns = born_ns;
+	/*
+	 * A first split, for the traps until the work settles it exactly
+	 * (watch_settle_unseen(), with every sockleak reference counted):
+	 * no second lock in the probe.
+	 */
 	count = 0;
 	own = 0;
 	if (w->held) {
 		sockleak_hold(sk);
-		sockleak_hold_count(sk, &count, &own);
+		count = refcount_read(&sk->sk_refcnt);
+		own = 1;
 	}
 	atomic_set(&w->own, own);
 	w->base = count - own;

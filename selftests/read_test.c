@@ -337,24 +337,6 @@ TEST_F_TIMEOUT(tracked, read_in_pages, SL_HEAVY_TIMEOUT)
 	free(keep);
 }
 
-/* /proc/net/udp's refcount of the socket bound to @port, -1: none. */
-static long long proc_udp_refcnt(unsigned int port)
-{
-	char *t = sl_read_file("/proc/net/udp"), *line;
-	unsigned int lport;
-	long long ref = -1, r;
-
-	for (line = t ? strchr(t, '\n') : NULL; line && *++line;
-	     line = strchr(line, '\n')) {
-		/* sl local rem st tx:rx tr:when retr uid timeout inode ref */
-		if (sscanf(line, " %*d: %*x:%x %*x:%*x %*x %*x:%*x %*x:%*x %*x %*u %*d %*u %lld",
-			   &lport, &r) == 2 && lport == port)
-			ref = r;
-	}
-	free(t);
-	return ref;
-}
-
 /*
  * A socket's refcnt leaves out sockleak's references, all of them: its
  * own reader's and another reader's that holds the socket in a batch at
@@ -365,7 +347,6 @@ static long long proc_udp_refcnt(unsigned int port)
 TEST(refcnt_without_other_readers)
 {
 	int fds[8], i, round, wrong = 0, seen = 0;
-	unsigned int ports[8];
 	long long want[8];
 	pid_t reader;
 
@@ -373,15 +354,12 @@ TEST(refcnt_without_other_readers)
 	ASSERT_EQ(0, system("/usr/bin/ip link set lo up && modprobe sockleak"));
 	for (i = 0; i < 8; i++) {
 		struct sockaddr_in a = { .sin_family = AF_INET };
-		socklen_t len = sizeof(a);
 
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
 		ASSERT_LE(0, fds[i]);
 		ASSERT_EQ(0, bind(fds[i], (struct sockaddr *)&a, sizeof(a)));
-		ASSERT_EQ(0, getsockname(fds[i], (struct sockaddr *)&a, &len));
-		ports[i] = ntohs(a.sin_port);
-		want[i] = proc_udp_refcnt(ports[i]);
+		want[i] = sl_proc_refcnt("/proc/net/udp", fds[i]);
 		ASSERT_LT(0, want[i]);
 	}
 	reader = fork();
@@ -412,7 +390,7 @@ TEST(refcnt_without_other_readers)
 	kill(reader, SIGKILL);
 	waitpid(reader, NULL, 0);
 	for (i = 0; i < 8; i++) {
-		EXPECT_EQ(want[i], proc_udp_refcnt(ports[i]));
+		EXPECT_EQ(want[i], sl_proc_refcnt("/proc/net/udp", fds[i]));
 		close(fds[i]);
 	}
 	TH_LOG("800 socket lines: %d seen, %d wrong", seen, wrong);

@@ -402,32 +402,10 @@ TEST_F_TIMEOUT(refs, connection_balances_at_free, 120)
 	ss_free(&ss);
 }
 
-/*
- * The socket's count as /proc/net/tcp shows it (refcount, after the
- * inode), found by the inode of @fd; -1 when not listed.
- */
+/* The socket's count as /proc/net/tcp shows it; -1 when not listed. */
 static long long proc_tcp_refcnt(int fd)
 {
-	char *text = sl_read_file("/proc/net/tcp"), *line, *save = NULL;
-	unsigned long ino, want;
-	long long refcnt = -1;
-	struct stat st;
-	int ref;
-
-	if (!text || fstat(fd, &st))
-		goto out;
-	want = st.st_ino;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu %d",
-			   &ino, &ref) == 2 && ino == want) {
-			refcnt = ref;
-			break;
-		}
-	}
-out:
-	free(text);
-	return refcnt;
+	return sl_proc_refcnt("/proc/net/tcp", fd);
 }
 
 /*

@@ -98,6 +98,7 @@ unsigned long long sl_sock_cookie(int fd);
 int sl_listener(int flags);
 int sl_connect(int lfd, int flags);
 int sl_tcp_pair(int *c, int *a);
+long long sl_proc_refcnt(const char *path, int fd);
 int sl_make_resets(int l, int *cl, int n);
 int sl_send_fd(int s, int fd);
 int sl_recv_fd(int s);

@@ -3,11 +3,14 @@
  * sockleak selftests library: loopback sockets the tests build.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sl_util.h"
@@ -43,6 +46,35 @@ int sl_udp_chain(int *fds, int n)
 		}
 	}
 	return n + 1;
+}
+
+/*
+ * The count of socket @fd as /proc/net/tcp, udp (and their v6 and lite
+ * files: the same columns) show it: the refcount after the inode, found
+ * by @fd's inode; -1 when not listed.
+ */
+long long sl_proc_refcnt(const char *path, int fd)
+{
+	char *text = sl_read_file(path), *line, *save = NULL;
+	unsigned long ino, want;
+	long long refcnt = -1;
+	struct stat st;
+	int ref;
+
+	if (!text || fstat(fd, &st))
+		goto out;
+	want = st.st_ino;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu %d",
+			   &ino, &ref) == 2 && ino == want) {
+			refcnt = ref;
+			break;
+		}
+	}
+out:
+	free(text);
+	return refcnt;
 }
 
 /* The socket's SO_COOKIE (what "cookie=" prints), 0 on error. */
