@@ -6,6 +6,7 @@
 #   make tools           the sockleak helper
 #   make check           everything, tested in VMs on every kernel of the matrix
 #   make demo            boot a VM, load the module, show its reports
+#                        (prepares only the demo's kernel: minutes)
 #   make stress          long concurrent stress run in VMs (STRESS_SECONDS)
 #   make soak            sockleak run 2x200 times, two at once, some interrupted
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS,
@@ -76,8 +77,13 @@ selftests: $(KSFT_TREE)/.stamp
 check: deps tools selftests
 	selftests/vm/check.sh
 
-demo: deps tools selftests
-	selftests/vm/run.sh --mode demo $$(selftests/vm/kernels.sh | tail -1)
+# The demo prepares only its kernel (demo-prep.sh: bookworm's 6.12, built
+# for with the host's compiler, no chroot, no kselftest tree).
+demo:
+	set -e; set -- $$(selftests/vm/demo-prep.sh); \
+	$(MAKE) -C tools static VERSION=$(VERSION) STATIC_OUT=$(BUILD)/tools; \
+	SOCKLEAK_HEADERS=$$2 SOCKLEAK_KSFT=$(BUILD)/demo-ksft \
+		selftests/vm/run.sh --mode demo $$1
 
 # The long stress run (the short one is part of "make check").
 STRESS_SECONDS ?= 300

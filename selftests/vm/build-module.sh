@@ -10,7 +10,9 @@
 # A Debian kernel is built for inside the chroot of its suite (suites.sh),
 # with the compiler that built it; kernel-prep.sh installs its headers
 # there. SOCKLEAK_KDIR names a self-built kernel tree instead, built for
-# with the host's compiler (make check-debug).
+# with the host's compiler (make check-debug); SOCKLEAK_HEADERS a Debian
+# kernel's headers unpacked on the host by demo-prep.sh, built for with the
+# host's compiler (make demo: bookworm's, the compiler of its kernels).
 set -euo pipefail
 
 krel=$1
@@ -28,7 +30,7 @@ flock 9
 # Built already from these very sources, W=1 clean: nothing to do (a
 # kernel's VM runs build once, not once per boot).
 sum=$( {
-	echo "$krel ${SOCKLEAK_KDIR:-}"
+	echo "$krel ${SOCKLEAK_KDIR:-} ${SOCKLEAK_HEADERS:-}"
 	cd "$top" && find Kbuild dkms.conf module selftests/vm/inject \
 		selftests/faultmod selftests/vm/build-module.sh -type f |
 		LC_ALL=C sort | xargs md5sum
@@ -51,7 +53,10 @@ cp "$top/selftests/faultmod/Kbuild" "$top/selftests/faultmod/"*.c "$out/faultmod
 # other tree on the host.
 suite=""
 ckdir=/lib/modules/$krel/build
-if [ -n "${SOCKLEAK_KDIR:-}" ]; then
+hostkdir=${SOCKLEAK_KDIR:-${SOCKLEAK_HEADERS:-}}
+if [ -n "${SOCKLEAK_HEADERS:-}" ] && [ -z "${SOCKLEAK_KDIR:-}" ]; then
+	:
+elif [ -n "${SOCKLEAK_KDIR:-}" ]; then
 	for s in bookworm sid; do
 		case $SOCKLEAK_KDIR in
 		"$(sl_chroot_dir $s)"/*)
@@ -65,7 +70,7 @@ else
 fi
 
 if [ -z "$suite" ]; then
-	kbuild() { make -C "$SOCKLEAK_KDIR" M="$out/$1" W=1 modules; }
+	kbuild() { make -j"$(nproc)" -C "$hostkdir" M="$out/$1" W=1 modules; }
 else
 	cdir=$(sl_chroot_dir "$suite")
 	# The build runs on a copy inside the chroot; results are copied back.
@@ -76,7 +81,7 @@ else
 		rm -rf "$cdir$cwork/$1"
 		mkdir -p "$cdir$cwork"
 		cp -r "$out/$1" "$cdir$cwork/$1"
-		sl_chroot "$suite" make -C "$ckdir" M="$cwork/$1" W=1 modules
+		sl_chroot "$suite" make -j"$(nproc)" -C "$ckdir" M="$cwork/$1" W=1 modules
 		local rc=$?
 		rm -rf "${out:?}/$1"
 		cp -r "$cdir$cwork/$1" "$out/$1"

@@ -11,6 +11,8 @@
 #     kernel's net selftests under sockleak (run.sh --mode netsel);
 #     SOCKLEAK_CHECK_JOBS kernels at once (default: the number of CPUs)
 #  3. dkms add/build for every kernel, in its suite's chroot
+#  4. make demo's path (demo-prep.sh: its kernel's headers on the host, no
+#     chroot): the demo boots, and the socket holdref leaks is `never`
 #
 # Prints per-kernel results and times and, last, "N passed, N failed". Exit status is
 # non-zero when anything failed.
@@ -182,6 +184,23 @@ done
 # 3. DKMS.
 # shellcheck disable=SC2086
 ktap "dkms add/build (all kernels)" "$here/dkms-check.sh" $kernels
+
+# 4. make demo's own path.
+demo_check() {
+	local out krel hk
+	echo "TAP version 13"
+	echo "1..1"
+	if out=$("$here/demo-prep.sh" 2>&1) && read -r krel hk <<<"$(echo "$out" | tail -n 1)" &&
+	   out=$(SOCKLEAK_HEADERS=$hk SOCKLEAK_KSFT=$build/demo-ksft \
+		"$here/run.sh" --mode demo "$krel" 2>&1) &&
+	   echo "$out" | grep -q -E '^tracked +[0-9a-f]+ +0 .* never +not_freed '; then
+		echo "ok 1 make demo: $krel boots, holdref's socket is never freed"
+	else
+		echo "$out" | tail -n 20 | sed 's/^/# /'
+		echo "not ok 1 make demo"
+	fi
+}
+ktap "make demo's path (host-built module, no chroot)" demo_check
 
 echo
 echo "Time per kernel (build, VM selftests, harness self-tests, net selftests;"

@@ -16,6 +16,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 krel=${1:?usage: kernel-prep.sh KREL}
 kd=$(sl_kdir "$krel")
+# A kernel demo-prep.sh made ready with its headers on the host (make
+# demo, SOCKLEAK_HEADERS): no chroot.
+if [ -n "${SOCKLEAK_HEADERS:-}" ] && [ -e "$kd/.unpacked" ] && [ -s "$kd/vmlinux" ]; then
+	echo "$kd"
+	exit 0
+fi
 suite=$(sl_suite_of "$krel")
 chroot=$(sl_chroot_of "$suite")
 cdir=$(sl_chroot_dir "$suite")
@@ -37,44 +43,18 @@ if [ ! -e "$cdir/usr/src/linux-headers-$krel/Makefile" ]; then
 	}
 fi
 
-# Image and modules: linux-image-KREL ...
-if [ ! -e "$kd/.unpacked" ]; then
+# Image and modules: linux-image-KREL and what is named after it.
+if [ ! -e "$kd/.unpacked" ] || [ ! -s "$kd/vmlinux" ]; then
 	echo "kernel-prep: downloading linux-image-$krel ($suite)" >&2
-	# ... and every dependency named after the release (since 7.x:
-	# linux-binary-KREL, linux-modules-KREL, linux-base-KREL).
-	pkgs="linux-image-$krel"
-	pkgs="$pkgs $(sl_chroot "$chroot" apt-cache show "linux-image-$krel" |
-		sed -n '0,/^$/s/^Depends: //p' | tr ',|' '\n\n' |
-		awk -v r="$krel" '{ n = length(r) } substr($1, length($1) - n + 1) == r &&
-			length($1) > n { print $1 }' | sort -u | tr '\n' ' ')"
-	rm -rf "$cdir/var/cache/sockleak-debs" "$kd/root"
-	mkdir -p "$cdir/var/cache/sockleak-debs" "$kd/root"
-	# shellcheck disable=SC2086
-	sl_chroot "$chroot" sh -c "cd /var/cache/sockleak-debs && apt-get download -qq -o APT::Sandbox::User=root $pkgs" >&2
-	for deb in "$cdir"/var/cache/sockleak-debs/*.deb; do
-		dpkg-deb -x "$deb" "$kd/root"
-	done
+	pkgs=$(sl_chroot "$chroot" apt-cache show "linux-image-$krel" |
+		sl_image_pkgs "$krel" | tr '\n' ' ')
 	rm -rf "$cdir/var/cache/sockleak-debs"
-	mods=""
-	for m in "$kd/root/lib/modules/$krel" "$kd/root/usr/lib/modules/$krel"; do
-		[ -e "$m/modules.builtin" ] && mods=$m
-	done
-	img=""
-	for i in "$kd/root/boot/vmlinuz-$krel" "$kd/root/usr/lib/modules/$krel/vmlinuz" \
-		 "$kd/root/lib/modules/$krel/vmlinuz"; do
-		[ -e "$i" ] && img=$i
-	done
-	if [ -z "$mods" ] || [ -z "$img" ]; then
-		echo "kernel-prep: $krel: no modules tree or vmlinuz in $pkgs" >&2
+	mkdir -p "$cdir/var/cache/sockleak-debs"
+	sl_chroot "$chroot" sh -c "cd /var/cache/sockleak-debs && apt-get download -qq -o APT::Sandbox::User=root $pkgs" >&2
+	sl_unpack_kernel "$krel" "$cdir/var/cache/sockleak-debs" || {
+		echo "kernel-prep: cannot unpack $krel" >&2
 		exit 1
-	fi
-	ln -sfn "${mods#"$kd"/}" "$kd/modules"
-	ln -sfn "${img#"$kd"/}" "$kd/vmlinuz"
-	touch "$kd/.unpacked"
-fi
-
-if [ ! -s "$kd/vmlinux" ]; then
-	"$here/extract-vmlinux.sh" "$kd/vmlinuz" "$kd/vmlinux.tmp"
-	mv "$kd/vmlinux.tmp" "$kd/vmlinux"
+	}
+	rm -rf "$cdir/var/cache/sockleak-debs"
 fi
 echo "$kd"

@@ -49,9 +49,11 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${SOCKLEAK_BUILD:-$top/build}
-kbuild=$build/$krel
+# (make demo builds for the headers demo-prep.sh unpacked: its own directory.)
+kbuild=$build/$krel${SOCKLEAK_HEADERS:+-headers}
 work=$build/vm/$krel${inject:+-inject-$inject}${mode:+-$mode}
-ksft=$build/ksft-install
+# The installed selftests (make selftests); make demo's own (demo-prep.sh).
+ksft=${SOCKLEAK_KSFT:-$build/ksft-install}
 mkdir -p "$kbuild" "$work"
 
 summary() {

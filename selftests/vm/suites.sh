@@ -105,3 +105,43 @@ sl_suite_of() {
 	echo "no Debian suite ships linux-headers-$rel (run 'make deps')" >&2
 	return 1
 }
+
+# sl_image_pkgs KREL: read "apt-cache show linux-image-KREL" on stdin and
+# print linux-image-KREL and every dependency named after the release
+# (since 7.x: linux-binary-KREL, linux-modules-KREL, linux-base-KREL).
+sl_image_pkgs() {
+	local krel=$1
+	echo "linux-image-$krel"
+	sed -n '0,/^$/s/^Depends: //p' | tr ',|' '\n\n' |
+		awk -v r="$krel" '{ n = length(r) } substr($1, length($1) - n + 1) == r &&
+			length($1) > n { print $1 }' | sort -u
+}
+
+# sl_unpack_kernel KREL DEBDIR: unpack the kernel's .debs downloaded in
+# DEBDIR under its directory (root/, never installed on the host), link
+# modules and vmlinuz, and extract the uncompressed vmlinux for QEMU's PVH
+# entry.
+sl_unpack_kernel() {
+	local krel=$1 debs=$2 kd deb m mods="" i img=""
+	kd=$(sl_kdir "$krel")
+	rm -rf "$kd/root" "$kd/.unpacked" "$kd/vmlinux"
+	mkdir -p "$kd/root"
+	for deb in "$debs"/*.deb; do
+		dpkg-deb -x "$deb" "$kd/root"
+	done
+	for m in "$kd/root/lib/modules/$krel" "$kd/root/usr/lib/modules/$krel"; do
+		[ -e "$m/modules.builtin" ] && mods=$m
+	done
+	for i in "$kd/root/boot/vmlinuz-$krel" "$kd/root/usr/lib/modules/$krel/vmlinuz" \
+		 "$kd/root/lib/modules/$krel/vmlinuz"; do
+		[ -e "$i" ] && img=$i
+	done
+	if [ -z "$mods" ] || [ -z "$img" ]; then
+		echo "$krel: no modules tree or vmlinuz in $debs" >&2
+		return 1
+	fi
+	ln -sfn "${mods#"$kd"/}" "$kd/modules"
+	ln -sfn "${img#"$kd"/}" "$kd/vmlinuz"
+	"$sl_top/selftests/vm/extract-vmlinux.sh" "$kd/vmlinuz" "$kd/vmlinux.tmp" &&
+		mv "$kd/vmlinux.tmp" "$kd/vmlinux" && touch "$kd/.unpacked"
+}
