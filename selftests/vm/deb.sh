@@ -29,13 +29,7 @@ src=$out/src/sockleak-$ver
 log=$out/build.log
 
 PACKAGES="dpkg-dev debhelper dh-dkms lintian python3 gcc libc6-dev make"
-missing=""
-for p in $PACKAGES; do
-	case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
-	ii*) ;;
-	*) missing="$missing $p" ;;
-	esac
-done
+missing=$(sl_missing $PACKAGES | tr '\n' ' ')
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "deb: missing:$missing (run as root to install them)" >&2

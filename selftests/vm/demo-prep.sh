@@ -25,14 +25,7 @@ PACKAGES="make gcc gcc-12 libc6-dev pahole perl libelf1 libssl3 zlib1g
 	qemu-system-x86 busybox-static kmod cpio iproute2 coreutils
 	zstd xz-utils ca-certificates"
 
-missing=""
-for p in $PACKAGES; do
-	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	case "$st" in
-	ii*) ;;
-	*) missing="$missing $p" ;;
-	esac
-done
+missing=$(sl_missing $PACKAGES | tr '\n' ' ')
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "demo-prep: missing:$missing" >&2

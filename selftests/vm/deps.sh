@@ -12,20 +12,14 @@
 # No kernel is installed on the host.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/suites.sh"
 
 PACKAGES="make gcc libc6-dev rsync python3
 	qemu-system-x86 busybox-static kmod cpio iproute2 coreutils
 	zstd xz-utils debootstrap debian-archive-keyring util-linux
 	linux-source-6.12"
 
-missing=""
-for p in $PACKAGES; do
-	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	case "$st" in
-	ii*) ;;
-	*) missing="$missing $p" ;;
-	esac
-done
+missing=$(sl_missing $PACKAGES | tr '\n' ' ')
 
 if [ "$(id -u)" != 0 ]; then
 	[ -z "$missing" ] || echo "deps: missing:$missing" >&2

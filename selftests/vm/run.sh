@@ -48,6 +48,7 @@ fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/suites.sh"
 build=${SOCKLEAK_BUILD:-$top/build}
 # (make demo builds for the headers demo-prep.sh unpacked: its own directory.)
 kbuild=$build/$krel${SOCKLEAK_HEADERS:+-headers}
@@ -103,15 +104,8 @@ if ! "$here/mkinitramfs.sh" "$krel" "$kbuild" "$ksft" "$work/initramfs.cpio" \
 	exit 1
 fi
 
-# 4. Boot. panic_on_warn and friends turn any splat into a dead guest;
-# panic=-1 with -no-reboot makes QEMU exit at once.
-cmdline="console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic"
-cmdline="$cmdline softlockup_panic=1 hung_task_panic=1 mitigations=off"
-cmdline="$cmdline slmode=$mode${only:+ sltests=$only}$guest_env"
-# No crypto self-tests: loading bluetooth (families_test) loads
-# ecdh_generic, whose self-test fails under TCG on 6.1.0-57 ("alg:
-# ecdh-nist-p256: test failed on vector 2, err=-14") with a WARN.
-cmdline="$cmdline cryptomgr.notests=1"
+# 4. Boot (suites.sh: sl_guest_cmdline).
+cmdline="$sl_guest_cmdline slmode=$mode${only:+ sltests=$only}$guest_env"
 # The 7.3 KASAN kernel hit "KASAN: wild-memory-access" in an early edge
 # interrupt (identify_cpu(), before any module) in 4 of 12 boots with
 # 5-level paging (QEMU's -cpu max has la57), none in 10 with no5lvl.
@@ -146,12 +140,7 @@ if [ "$mode" != test ]; then
 	cat "$results.txt"
 fi
 
-splat_re='WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|'
-splat_re+='possible circular locking|possible recursive locking|'
-splat_re+='inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|'
-splat_re+='detected stall|self-detected stall|rcu_sched kthread starved|'
-splat_re+='soft lockup|hard LOCKUP|blocked for more than|'
-splat_re+='Kernel panic|Call Trace:|kmemleak: .*new suspected'
+splat_re=$sl_splat_re
 splat=$(grep -E -m 5 "$splat_re" "$console.txt")
 
 # Count leaf results: a program's subtests ("# ok N ...") when it has

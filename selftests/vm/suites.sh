@@ -145,3 +145,35 @@ sl_unpack_kernel() {
 	"$sl_top/selftests/vm/extract-vmlinux.sh" "$kd/vmlinuz" "$kd/vmlinux.tmp" &&
 		mv "$kd/vmlinux.tmp" "$kd/vmlinux" && touch "$kd/.unpacked"
 }
+
+# sl_missing PKG...: the packages of PKG... not installed on the host.
+sl_missing() {
+	local p
+	for p in "$@"; do
+		case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
+		ii*) ;;
+		*) echo "$p" ;;
+		esac
+	done
+}
+
+# A guest's kernel command line, the part every harness boot shares:
+# panic_on_warn and friends turn any splat into a dead guest; panic=-1
+# with -no-reboot makes QEMU exit at once. No crypto self-tests: loading
+# bluetooth (families_test) loads ecdh_generic, whose self-test fails
+# under TCG on 6.1.0-57 ("alg: ecdh-nist-p256: test failed on vector 2,
+# err=-14") with a WARN.
+sl_guest_cmdline="console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic"
+sl_guest_cmdline+=" softlockup_panic=1 hung_task_panic=1 mitigations=off"
+sl_guest_cmdline+=" cryptomgr.notests=1"
+
+# What makes a guest's console a failed run (grep -E): a splat of any
+# checker; sl_splat_re also a kmemleak report, which the hunt reports
+# instead (sl_splat_re_checkers).
+sl_splat_re_checkers='WARNING:|BUG:|Oops|general protection fault|KASAN|UBSAN|'
+sl_splat_re_checkers+='possible circular locking|possible recursive locking|'
+sl_splat_re_checkers+='inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|'
+sl_splat_re_checkers+='detected stall|self-detected stall|rcu_sched kthread starved|'
+sl_splat_re_checkers+='soft lockup|hard LOCKUP|blocked for more than|'
+sl_splat_re_checkers+='Kernel panic|Call Trace:'
+sl_splat_re="$sl_splat_re_checkers|kmemleak: .*new suspected"
