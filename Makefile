@@ -11,6 +11,10 @@
 #   make soak            sockleak run 2x200 times, two at once, some interrupted
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS,
 #                        BENCH_PINGPONG, BENCH_SCALE, BENCH_KERNELS)
+#   make hunt            the kernel's own net selftests (mptcp, af_unix,
+#                        tcp_ao) under "sockleak run" for HUNT_MINUTES on
+#                        the newest kernel: build/hunt/KREL/report.md
+#   make hunt-debug      the same on a debug kernel with kmemleak
 #   make check-debug     selftests on debug kernels of the newest source:
 #                        KASAN/lockdep/kmemleak, and PREEMPT_RT with lockdep
 #   make deb             Debian packages sockleak-dkms and sockleak (build/deb/)
@@ -153,6 +157,33 @@ check-debug: deps tools selftests
 		SOCKLEAK_VM_MEM=3072 selftests/vm/run.sh --tree $$tree \
 			--env SL_SLOW=1 --timeout 5400 debug; \
 	done
+
+# The hunt for real leaks (selftests/vm/hunt.sh): HUNT_TESTS=a,b (names
+# or prefixes, e.g. mptcp_join), HUNT_KERNEL (default: the newest).
+HUNT_MINUTES ?= 60
+HUNT_TESTS ?=
+HUNT_KERNEL ?=
+export HUNT_KERNEL
+# The baseline (every test once without sockleak) runs in a second guest
+# beside the hunt's; the report, made again once both are done, compares.
+HUNT_TIMEOUT ?= 1800
+hunt: deps tools selftests
+	k=$${HUNT_KERNEL:-$$(selftests/vm/kernels.sh | tail -n 1)}; \
+	selftests/vm/hunt.sh --baseline-only --timeout $(HUNT_TIMEOUT) \
+		$(if $(HUNT_TESTS),--tests $(HUNT_TESTS)) $$k & \
+	selftests/vm/hunt.sh --no-baseline --minutes $(HUNT_MINUTES) \
+		--timeout $(HUNT_TIMEOUT) $(if $(HUNT_TESTS),--tests $(HUNT_TESTS)) $$k; \
+	rc=$$?; wait $$! || rc=1; \
+	selftests/vm/hunt.sh --report-only $$k || rc=1; exit $$rc
+
+# The same on a debug kernel of the newest source with kmemleak (built
+# once: debug-kernel.sh --hunt), whose reports the hunt compares with
+# sockleak's.
+HUNT_DEBUG_MINUTES ?= 30
+hunt-debug: deps tools selftests
+	tree=$$(selftests/vm/debug-kernel.sh --hunt) && \
+	selftests/vm/hunt.sh --minutes $(HUNT_DEBUG_MINUTES) \
+		$(if $(HUNT_TESTS),--tests $(HUNT_TESTS)) --tree $$tree
 
 # Debian packages (debian/), built from a copy of the tree in build/deb/
 # and checked by lintian; then installed with apt in a Debian root booted

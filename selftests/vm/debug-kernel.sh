@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-kernel.sh [--rt]
+# debug-kernel.sh [--rt | --hunt]
 #
 # Build a debug kernel (KASAN, lockdep, kmemleak, ...: debug.config; with
-# --rt also PREEMPT_RT: debug-rt.config) from the Debian source of the
+# --rt also PREEMPT_RT: debug-rt.config; with --hunt, kmemleak without
+# KASAN and the hunt's selftests' options: hunt-debug.config) from the Debian source of the
 # newest kernel of the matrix (kernels.sh, experimental's -rc today), with
 # that kernel's compiler, in its suite's chroot. Built once: the tree is
 # reused while the source package and the config fragments are unchanged.
@@ -19,10 +20,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 variant=debug
 frags="$here/debug.config"
-if [ "${1:-}" = --rt ]; then
+case ${1:-} in
+--rt)
 	variant=debug-rt
 	frags="$frags $here/debug-rt.config"
-fi
+	;;
+--hunt)
+	# make hunt-debug: kmemleak and what the hunted selftests need.
+	variant=hunt-debug
+	frags="$frags $here/hunt-debug.config"
+	;;
+esac
 
 # The newest kernel of the matrix, and its source package.
 read -r _ krel suite < <("$here/kernels.sh" --names | tail -n 1)

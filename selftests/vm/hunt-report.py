@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# hunt-report.py RESULTS WORKDIR KREL SECONDS [SPLAT [BASELINE_RESULTS]]
+#
+# Turn what hunt-guest.sh printed (RESULTS: "HUNT-BASE {json}" and
+# "HUNT {json}" lines) into WORKDIR/report.json and WORKDIR/report.md, and
+# print the totals. Per run: the sockets sockleak saw the test create, the
+# leaks it named, and the protocol slabs' objects the test left behind
+# once its namespaces were gone: objects of a protocol beyond the sockets
+# sockleak named for it (leaked, pending or on a timer) are "unaccounted",
+# a blind spot of sockleak. A run whose exit status or count of failed
+# cases differs from the baseline (the test without sockleak) is listed.
+import json
+import re
+import sys
+
+
+def norm(name):
+    """A protocol's name as both slabs and sockleak spell it: tcp, mptcp..."""
+    n = name.lower()
+    for suffix in ("v6", "-stream"):
+        if n.endswith(suffix):
+            n = n[: -len(suffix)]
+    return re.sub(r"[^a-z0-9]", "", n)
+
+
+def main():
+    results, work, krel, seconds = sys.argv[1:5]
+    splat = sys.argv[5] if len(sys.argv) > 5 else ""
+    files = [results] + [f for f in sys.argv[6:7] if f]
+    base, runs, bad = {}, [], 0
+    done = None
+    lines = []
+    for i, name in enumerate(files):
+        for line in open(name, errors="replace"):
+            # Only the baseline lines of another guest's results.
+            if i == 0 or line.startswith("HUNT-BASE "):
+                lines.append(line)
+    for line in lines:
+        line = line.rstrip("\n")
+        try:
+            if line.startswith("HUNT-BASE "):
+                b = json.loads(line[len("HUNT-BASE "):])
+                base[b["test"]] = b
+            elif line.startswith("HUNT "):
+                runs.append(json.loads(line[len("HUNT "):]))
+        except ValueError:
+            bad += 1
+        if line.startswith("SOCKLEAK-VM-DONE "):
+            done = line
+
+    # The hunt's negative (hunt-guest.sh): holdref's socket must be one
+    # leak, its slab object named.
+    selfcheck = "not run"
+    for r in [r for r in runs if r["test"] == "selfcheck_holdref"]:
+        run = r.get("run") or {}
+        tcp_left = sum(max(0, a - b) for c, (b, a) in r.get("slab", {}).items()
+                       if norm(c) == "tcp" and not c.startswith(("request_sock_", "tw_sock_")))
+        ok = run.get("leaked") == 1 and tcp_left == 1
+        selfcheck = (f"{'passed' if ok else 'FAILED'}: holdref's socket "
+                     f"{'reported' if run.get('leaked') == 1 else 'NOT reported'} "
+                     f"({run.get('leaked')} leaks), {tcp_left} TCP slab "
+                     f"object(s) left")
+    runs = [r for r in runs if r["test"] != "selfcheck_holdref"]
+    tests = {}
+    totals = dict(runs=len(runs), sockets=0, leaks=0, pending=0,
+                  unaccounted=0, kmemleak=0, changed=0, watched_runs=0)
+    leaks, unaccounted, changed, kmem = [], [], [], []
+    for r in runs:
+        t = tests.setdefault(r["test"], dict(runs=0, sockets=0, leaks=0,
+                                             unaccounted=0, exits=set(),
+                                             seconds=0))
+        run = r.get("run") or {}
+        socks = run.get("sockets", [])
+        n = sum(run.get(k, 0) for k in ("freed", "timer", "pending", "leaked"))
+        t["runs"] += 1
+        t["sockets"] += n
+        t["seconds"] += r["seconds"]
+        totals["sockets"] += n
+        totals["pending"] += run.get("pending", 0)
+        if r.get("watch"):
+            totals["watched_runs"] += 1
+        exit_status = run.get("exit_status")
+        t["exits"].add(str(exit_status))
+        named = {}
+        for s in socks:
+            if s.get("result") in ("leaked", "pending") or s.get("verdict") == "timer":
+                named[norm(s["proto"])] = named.get(norm(s["proto"]), 0) + 1
+            if s.get("result") == "leaked":
+                t["leaks"] += 1
+                totals["leaks"] += 1
+                leaks.append(dict(test=r["test"], round=r["round"],
+                                  watch=r.get("watch", ""), **s))
+        # Objects left in the full sockets' caches, per protocol.
+        left = {}
+        for cache, (before, after) in r.get("slab", {}).items():
+            if cache.startswith(("request_sock_", "tw_sock_")):
+                continue
+            left[norm(cache)] = left.get(norm(cache), 0) + max(0, after - before)
+        for proto, n_left in left.items():
+            extra = n_left - named.get(proto, 0)
+            if extra > 0:
+                t["unaccounted"] += extra
+                totals["unaccounted"] += extra
+                unaccounted.append(dict(test=r["test"], round=r["round"],
+                                        proto=proto, objects=n_left,
+                                        named=named.get(proto, 0),
+                                        slab=r["slab"]))
+        if r.get("kmemleak"):
+            totals["kmemleak"] += 1
+            kmem.append(dict(test=r["test"], round=r["round"],
+                             text=r["kmemleak"]))
+        b = base.get(r["test"])
+        if b and not r.get("watch") and (
+                b["exit_status"] != exit_status or
+                b["failed_cases"] != r["failed_cases"]):
+            totals["changed"] += 1
+            changed.append(dict(test=r["test"], round=r["round"],
+                                base_exit=b["exit_status"],
+                                base_failed=b["failed_cases"],
+                                exit=exit_status, failed=r["failed_cases"]))
+
+    report = dict(kernel=krel, seconds=int(seconds), finished=done,
+                  selfcheck=selfcheck,
+                  splat=splat or None, unparsed_lines=bad, totals=totals,
+                  tests={k: dict(v, exits=sorted(v["exits"]))
+                         for k, v in tests.items()},
+                  baseline=base, leaks=leaks, unaccounted=unaccounted,
+                  changed=changed, kmemleak=kmem)
+    with open(f"{work}/report.json", "w") as f:
+        json.dump(report, f, indent=1)
+
+    md = [f"# sockleak hunt on {krel}", ""]
+    md.append(f"{seconds} s in the guest's QEMU; {len(tests)} tests, "
+              f"{totals['runs']} runs under sockleak "
+              f"({totals['watched_runs']} with --watch), "
+              f"{totals['sockets']} sockets seen, {totals['leaks']} leaks "
+              f"reported, {totals['pending']} sockets still held at the "
+              f"time-out, {totals['unaccounted']} slab objects unaccounted, "
+              f"{totals['kmemleak']} runs with kmemleak reports, "
+              f"{totals['changed']} runs whose result differs from the "
+              f"baseline; splat: {splat or 'none'}; end: {done or 'none'}; "
+              f"the hunt's own negative {selfcheck}.")
+    md += ["", "| test | runs | s | sockets | leaks | unaccounted | exit (baseline) | exits under sockleak |",
+           "|---|---|---|---|---|---|---|---|"]
+    for name, t in sorted(tests.items()):
+        b = base.get(name, {})
+        md.append(f"| {name} | {t['runs']} | {t['seconds']} | {t['sockets']} | "
+                  f"{t['leaks']} | {t['unaccounted']} | "
+                  f"{b.get('exit_status', '-')} | {' '.join(sorted(t['exits']))} |")
+    md += ["", "## Leaks", ""]
+    if not leaks:
+        md.append("None.")
+    for lk in leaks:
+        md.append(f"- **{lk['test']}** round {lk['round']}"
+                  f"{' (watched: ' + lk['watch'] + ')' if lk['watch'] else ''}: "
+                  f"{lk['proto']} {lk['state']} cookie {lk['cookie']}, "
+                  f"refcnt {lk.get('refcnt')}, verdict {lk.get('verdict')}: "
+                  f"{lk.get('explain', '')}")
+        for key in ("held_by", "missing"):
+            if lk.get(key):
+                md.append(f"  - {key}: {lk[key]}")
+        for key in ("alloc_stack", "close_stack"):
+            if lk.get(key):
+                md.append(f"  - {key}: {' <- '.join(lk[key][:8])}")
+    md += ["", "## Unaccounted slab objects", ""]
+    if not unaccounted:
+        md.append("None: every object the tests left in a protocol's slab "
+                  "is a socket sockleak named.")
+    for u in unaccounted:
+        md.append(f"- **{u['test']}** round {u['round']}: {u['proto']}: "
+                  f"{u['objects']} objects left, {u['named']} named by "
+                  f"sockleak (slabs: {json.dumps(u['slab'])})")
+    md += ["", "## Results that differ from the baseline", ""]
+    if not changed:
+        md.append("None.")
+    for c in changed:
+        md.append(f"- {c['test']} round {c['round']}: exit {c['exit']} "
+                  f"(baseline {c['base_exit']}), failed cases {c['failed']} "
+                  f"(baseline {c['base_failed']})")
+    md += ["", "## kmemleak", ""]
+    if not kmem:
+        md.append("No report (or no kmemleak in this kernel).")
+    for k in kmem:
+        md.append(f"- {k['test']} round {k['round']}:")
+        md.append("```")
+        md.append(k["text"][:4000])
+        md.append("```")
+    with open(f"{work}/report.md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    print(md[2])
+
+
+main()
