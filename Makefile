@@ -84,10 +84,9 @@ check: deps tools selftests
 # The demo prepares only its kernel (demo-prep.sh: bookworm's 6.12, built
 # for with the host's compiler, no chroot, no kselftest tree).
 demo:
-	set -e; set -- $$(selftests/vm/demo-prep.sh); \
+	out=$$(selftests/vm/demo-prep.sh) || exit 1; set -e; set -- $$out; \
 	$(MAKE) -C tools static VERSION=$(VERSION) STATIC_OUT=$(BUILD)/tools; \
-	SOCKLEAK_HEADERS=$$2 SOCKLEAK_KSFT=$(BUILD)/demo-ksft \
-		selftests/vm/run.sh --mode demo $$1
+	SOCKLEAK_HEADERS=$$2 SOCKLEAK_KSFT=$$3 selftests/vm/run.sh --mode demo $$1
 
 # The long stress run (the short one is part of "make check").
 STRESS_SECONDS ?= 300
@@ -207,4 +206,4 @@ clean: module-clean
 	rm -rf $(BUILD)
 
 .PHONY: all module module-clean tools deps selftests check demo stress soak bench \
-	check-debug deb deb-tarball check-install clean
+	check-debug deb deb-tarball check-install clean hunt hunt-debug

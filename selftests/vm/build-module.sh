@@ -54,17 +54,10 @@ cp "$top/selftests/faultmod/Kbuild" "$top/selftests/faultmod/"*.c "$out/faultmod
 suite=""
 ckdir=/lib/modules/$krel/build
 hostkdir=${SOCKLEAK_KDIR:-${SOCKLEAK_HEADERS:-}}
-if [ -n "${SOCKLEAK_HEADERS:-}" ] && [ -z "${SOCKLEAK_KDIR:-}" ]; then
-	:
-elif [ -n "${SOCKLEAK_KDIR:-}" ]; then
-	for s in bookworm sid; do
-		case $SOCKLEAK_KDIR in
-		"$(sl_chroot_dir $s)"/*)
-			suite=$s
-			ckdir=${SOCKLEAK_KDIR#"$(sl_chroot_dir $s)"} ;;
-		esac
-	done
-else
+if [ -n "${SOCKLEAK_KDIR:-}" ]; then
+	suite=$(sl_tree_suite "$SOCKLEAK_KDIR")
+	[ -n "$suite" ] && ckdir=${SOCKLEAK_KDIR#"$(sl_chroot_dir "$suite")"}
+elif [ -z "${SOCKLEAK_HEADERS:-}" ]; then
 	"$here/kernel-prep.sh" "$krel" >/dev/null
 	suite=$(sl_suite_of "$krel")
 fi

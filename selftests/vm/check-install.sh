@@ -213,7 +213,7 @@ boot() {
 	echo "boot and checks: $(( $(date +%s) - t0 ))s, qemu rc=$qrc"
 	rm -f "$img"
 	tr -d '\r' <"$results" >"$results.txt"
-	tr -d '\r' <"$console" | grep -v -E '(Kernel )?[Cc]ommand line:' >"$console.txt"
+	sl_console_txt "$console"
 	sed 's/^/| /' "$results.txt"
 	splat=$(grep -E -m 5 "$splat_re" "$console.txt" || true)
 	if [ -n "$splat" ]; then

@@ -187,11 +187,12 @@ ktap "dkms add/build (all kernels)" "$here/dkms-check.sh" $kernels
 
 # 4. make demo's own path.
 demo_check() {
-	local out krel hk
+	local out krel hk ksft
 	echo "TAP version 13"
 	echo "1..1"
-	if out=$("$here/demo-prep.sh" 2>&1) && read -r krel hk <<<"$(echo "$out" | tail -n 1)" &&
-	   out=$(SOCKLEAK_HEADERS=$hk SOCKLEAK_KSFT=$build/demo-ksft \
+	if out=$("$here/demo-prep.sh" 2>&1) &&
+	   read -r krel hk ksft <<<"$(echo "$out" | tail -n 1)" &&
+	   out=$(SOCKLEAK_HEADERS=$hk SOCKLEAK_KSFT=$ksft \
 		"$here/run.sh" --mode demo "$krel" 2>&1) &&
 	   echo "$out" | grep -q -E '^tracked +[0-9a-f]+ +0 .* never +not_freed '; then
 		echo "ok 1 make demo: $krel boots, holdref's socket is never freed"

@@ -29,7 +29,7 @@ src=$out/src/sockleak-$ver
 log=$out/build.log
 
 PACKAGES="dpkg-dev debhelper dh-dkms lintian python3 gcc libc6-dev make"
-missing=$(sl_missing $PACKAGES | tr '\n' ' ')
+missing=$(sl_missing $PACKAGES | sed 's/^/ /' | tr -d '\n')
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "deb: missing:$missing (run as root to install them)" >&2

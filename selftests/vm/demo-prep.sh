@@ -14,7 +14,7 @@
 #      build/headers/ to build for with the host's compiler (no chroot);
 #   3. the demo's workload (selftests/leaky.c) built static under
 #      build/demo-ksft/, laid out as the guest's /selftests.
-# Prints "KREL HEADERS_DIR". SOCKLEAK_DEMO_META names another bookworm
+# Prints "KREL HEADERS_DIR KSFT_DIR". SOCKLEAK_DEMO_META names another bookworm
 # kernel meta package (linux-image-amd64: 6.1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +25,7 @@ PACKAGES="make gcc gcc-12 libc6-dev pahole perl libelf1 libssl3 zlib1g
 	qemu-system-x86 busybox-static kmod cpio iproute2 coreutils
 	zstd xz-utils ca-certificates"
 
-missing=$(sl_missing $PACKAGES | tr '\n' ' ')
+missing=$(sl_missing $PACKAGES | sed 's/^/ /' | tr -d '\n')
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "demo-prep: missing:$missing" >&2
@@ -42,11 +42,13 @@ fi
 # A private apt configuration for bookworm (lists and downloads under
 # build/apt/bookworm), refreshed when older than the chroots' 6 hours.
 adir=$sl_build/apt/bookworm
-mkdir -p "$adir/lists/partial" "$adir/archives/partial" "$adir/debs"
+mkdir -p "$adir/lists/partial" "$adir/archives/partial" "$adir/debs" "$adir/preferences.d"
 sl_sources bookworm >"$adir/sources.list"
 cat >"$adir/apt.conf" <<CONF
 Dir::Etc::SourceList "$adir/sources.list";
 Dir::Etc::SourceParts "/nonexistent";
+Dir::Etc::Preferences "$adir/preferences";
+Dir::Etc::PreferencesParts "$adir/preferences.d";
 Dir::State::Lists "$adir/lists";
 Dir::State::Status "$adir/status";
 Dir::Cache "$adir";
@@ -58,16 +60,25 @@ CONF
 papt() {
 	APT_CONFIG=$adir/apt.conf "$@"
 }
+update() {
+	papt apt-get update -qq >&2
+	touch "$adir/.updated"
+}
 max_age=${SOCKLEAK_CHROOT_MAX_AGE:-21600}
 if [ ! -e "$adir/.updated" ] ||
    [ $(( $(date +%s) - $(stat -c %Y "$adir/.updated") )) -gt "$max_age" ]; then
-	papt apt-get update -qq >&2
-	touch "$adir/.updated"
+	update
 fi
+# download PKG...: into $adir/debs (emptied first); lists gone stale (the
+# mirror dropped that version) are updated once.
+download() {
+	rm -rf "$adir/debs" && mkdir -p "$adir/debs"
+	(cd "$adir/debs" && papt apt-get download -qq "$@") >&2 ||
+		{ update && (cd "$adir/debs" && papt apt-get download -qq "$@") >&2; }
+}
 
 # The release the meta package points to ("linux-image-6.12.118+deb12-amd64").
-krel=$(papt apt-cache show "$meta" | sed -n '0,/^$/s/^Depends: //p' | tr ',' '\n' |
-	sed -n 's/^ *linux-image-\([^ ]*\) .*/\1/p' | head -1)
+krel=$(papt apt-cache show "$meta" | sl_depends | sed -n 's/^linux-image-//p' | awk 'NR == 1')
 if [ -z "$krel" ]; then
 	echo "demo-prep: cannot resolve $meta in bookworm" >&2
 	exit 1
@@ -81,9 +92,8 @@ echo bookworm >"$kd/suite"
 if [ ! -e "$kd/.unpacked" ] || [ ! -s "$kd/vmlinux" ]; then
 	echo "demo-prep: downloading linux-image-$krel" >&2
 	pkgs=$(papt apt-cache show "linux-image-$krel" | sl_image_pkgs "$krel")
-	rm -rf "$adir/debs" && mkdir -p "$adir/debs"
 	# shellcheck disable=SC2086
-	(cd "$adir/debs" && papt apt-get download -qq $pkgs) >&2
+	download $pkgs
 	sl_unpack_kernel "$krel" "$adir/debs"
 	rm -rf "$adir/debs"
 fi
@@ -94,14 +104,11 @@ hk=$hdir/usr/src/linux-headers-$krel
 if [ ! -e "$hdir/.unpacked" ]; then
 	echo "demo-prep: downloading linux-headers-$krel" >&2
 	pkgs="linux-headers-$krel $(papt apt-cache show "linux-headers-$krel" |
-		sed -n '0,/^$/s/^Depends: //p' | tr ',|' '\n\n' |
-		awk '$1 ~ /^linux-(headers|kbuild)-/ { print $1 }' | sort -u)"
-	rm -rf "$adir/debs" "$hdir" && mkdir -p "$adir/debs" "$hdir"
+		sl_depends | grep -E '^linux-(headers|kbuild)-' | sort -u)"
+	rm -rf "$hdir" && mkdir -p "$hdir"
 	# shellcheck disable=SC2086
-	(cd "$adir/debs" && papt apt-get download -qq $pkgs) >&2
-	for deb in "$adir"/debs/*.deb; do
-		dpkg-deb -x "$deb" "$hdir"
-	done
+	download $pkgs
+	sl_extract_debs "$adir/debs" "$hdir"
 	rm -rf "$adir/debs"
 	sed -i "s|^include /usr/src/|include $hdir/usr/src/|" "$hk/Makefile"
 	touch "$hdir/.unpacked"
@@ -114,4 +121,4 @@ if [ ! -x "$ksft/sockleak/leaky" ] || [ "$sl_top/selftests/leaky.c" -nt "$ksft/s
 	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
 		-o "$ksft/sockleak/leaky" "$sl_top/selftests/leaky.c"
 fi
-echo "$krel $hk"
+echo "$krel $hk $ksft"

@@ -14,12 +14,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/suites.sh"
 
+# (gcc-12, pahole, perl and kbuild's libraries: make demo's path, which
+# check.sh runs, builds with the host's compiler: demo-prep.sh.)
 PACKAGES="make gcc libc6-dev rsync python3
 	qemu-system-x86 busybox-static kmod cpio iproute2 coreutils
 	zstd xz-utils debootstrap debian-archive-keyring util-linux
-	linux-source-6.12"
+	linux-source-6.12 gcc-12 pahole perl libelf1 libssl3 zlib1g
+	ca-certificates"
 
-missing=$(sl_missing $PACKAGES | tr '\n' ' ')
+missing=$(sl_missing $PACKAGES | sed 's/^/ /' | tr -d '\n')
 
 if [ "$(id -u)" != 0 ]; then
 	[ -z "$missing" ] || echo "deps: missing:$missing" >&2

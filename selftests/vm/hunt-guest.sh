@@ -52,6 +52,12 @@ if [ $$ = 1 ]; then
 fi
 
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+# PID 1 must not exit (the kernel would panic): power off and wait.
+poweroff_now() {
+	sync
+	echo o >/proc/sysrq-trigger
+	while :; do sleep 60; done
+}
 minutes=$(arg hunt_minutes)
 minutes=${minutes:-60}
 only=$(arg hunt_tests)
@@ -102,6 +108,11 @@ if [ -n "$only" ]; then
 	done <<<"$tests"
 	tests=${sel%$'\n'}
 fi
+if [ -z "$tests" ]; then
+	echo "SOCKLEAK-HUNT: no test matches hunt_tests=$only"
+	echo "SOCKLEAK-VM-DONE rc=1"
+	poweroff_now
+fi
 echo "SOCKLEAK-HUNT: $(echo "$tests" | grep -c .) tests"
 
 # json_str S: S as a JSON string.
@@ -113,12 +124,11 @@ json_str() {
 }
 
 # The slab caches of the socket protocols (/proc/net/protocols names the
-# protocol, its cache has the same name), their request and TIME-WAIT
-# minisocks, and the caches of sockets allocated otherwise.
-caches=$(awk 'NR > 1 { print $1 }' /proc/net/protocols | sort -u)
+# protocol, its cache has the same name; read each time: a test may load
+# a protocol's module), and their request and TIME-WAIT minisocks.
 slab_names() {
 	local c
-	for c in $caches; do
+	for c in $(awk 'NR > 1 { print $1 }' /proc/net/protocols | sort -u); do
 		for n in "$c" "request_sock_$c" "tw_sock_$c"; do
 			[ -e "/sys/kernel/slab/$n" ] && echo "$n"
 		done
@@ -132,7 +142,7 @@ slab_counts() {
 		echo 1 >"/sys/kernel/slab/$n/shrink" 2>/dev/null
 	done
 	awk -v names=" $(slab_names | tr '\n' ' ') " \
-		'index(names, " " $1 " ") { print $1, $2 }' /proc/slabinfo
+		'index(names, " " $1 " ") { print $1, $2 }' /proc/slabinfo | sort
 }
 # slab_json BEFORE AFTER: {"cache": [before, after], ...}, changed ones.
 slab_json() {
@@ -140,29 +150,32 @@ slab_json() {
 		awk 'BEGIN { ORS = ""; print "{" } $2 != $3 { print sep "\"" $1 "\":[" $2 "," $3 "]"; sep = "," } END { print "}" }'
 }
 # settle BEFORE AFTER: read the counts again until none is above BEFORE
-# (the test's namespaces and sockets are gone) or they stop falling for
-# 20 s, or 120 s.
+# (the test's namespaces and sockets are gone: prints "clean"), or they
+# stop falling for 20 s ("stable"), or 120 s have passed ("timeout").
 settle() {
 	local before=$1 after=$2 t0 last="" cur stable=0
 	t0=$(date +%s)
 	while :; do
 		slab_counts >"$after"
 		cur=$(join "$before" "$after" 2>/dev/null | awk '$3 > $2 { n += $3 - $2 } END { print n + 0 }')
-		[ "$cur" = 0 ] && return 0
+		[ "$cur" = 0 ] && { echo clean; return; }
 		if [ "$cur" = "$last" ]; then
 			stable=$((stable + 1))
 		else
 			stable=0
 		fi
 		last=$cur
-		[ $stable -ge 10 ] && return 0
-		[ $(( $(date +%s) - t0 )) -ge 120 ] && return 0
+		[ $stable -ge 10 ] && { echo stable; return; }
+		[ $(( $(date +%s) - t0 )) -ge 120 ] && { echo timeout; return; }
 		sleep 2
 	done
 }
-# failed_cases FILE: the test's failed cases, as its output counts them.
+# failed_cases FILE: the test's failed cases, as its output counts them
+# (0 when it printed nothing).
 failed_cases() {
-	grep -c -E '^(# )?not ok |\[ ?FAIL ?\]' "$1"
+	local n
+	n=$(grep -c -E '^(# )?not ok |\[ ?FAIL ?\]' "$1" 2>/dev/null)
+	echo "${n:-0}"
 }
 
 # run_base NAME DIR CMD: the test alone, no sockleak.
@@ -178,7 +191,7 @@ run_base() {
 
 # run_hunt ROUND NAME DIR CMD [FILTER]: the test under sockleak run.
 run_hunt() {
-	local round=$1 name=$2 dir=$3 cmd=$4 filter=${5:-} t0 rc run km="" o
+	local round=$1 name=$2 dir=$3 cmd=$4 filter=${5:-} t0 rc run km="" o settled
 	o=$out/$name.$round${filter:+.watch}
 	slab_counts >"$o.slab0"
 	[ -e $kmemleak ] && echo clear >$kmemleak
@@ -187,7 +200,7 @@ run_hunt() {
 		timeout -k 10 "$tmo" bash -c "cd '$ksft/$dir' && exec $cmd >'$o.out' 2>&1" \
 		>"$o.json" 2>"$o.report" </dev/null
 	rc=$?
-	settle "$o.slab0" "$o.slab1"
+	settled=$(settle "$o.slab0" "$o.slab1")
 	if [ -e $kmemleak ]; then
 		echo scan >$kmemleak
 		sleep 5
@@ -196,7 +209,7 @@ run_hunt() {
 	fi
 	run=$(head -n 1 "$o.json")
 	[ -n "$run" ] || run=null
-	echo "HUNT {\"test\":$(json_str "$name"),\"round\":$round,\"command\":$(json_str "$cmd"),\"watch\":$(json_str "$filter"),\"run_status\":$rc,\"failed_cases\":$(failed_cases "$o.out"),\"seconds\":$(( $(date +%s) - t0 )),\"slab\":$(slab_json "$o.slab0" "$o.slab1"),\"kmemleak\":$(json_str "$km"),\"run\":$run}"
+	echo "HUNT {\"test\":$(json_str "$name"),\"round\":$round,\"command\":$(json_str "$cmd"),\"watch\":$(json_str "$filter"),\"run_status\":$rc,\"failed_cases\":$(failed_cases "$o.out"),\"seconds\":$(( $(date +%s) - t0 )),\"settled\":\"$settled\",\"slab\":$(slab_json "$o.slab0" "$o.slab1"),\"kmemleak\":$(json_str "$km"),\"run\":$run}"
 	case $rc in
 	0) ;;
 	*) sed 's/^/# | /' "$o.report" | head -n 60 ;;
@@ -210,7 +223,7 @@ if [ "$baseline" = 1 ]; then
 	done <<<"$tests"
 fi
 
-modprobe sockleak track=1 || { echo "SOCKLEAK-VM-DONE rc=1"; echo o >/proc/sysrq-trigger; }
+modprobe sockleak track=1 || { echo "SOCKLEAK-VM-DONE rc=1"; poweroff_now; }
 
 # The hunt's own negative: a TCP socket whose reference the test-only
 # holdref module keeps (selftests/leaky -L) must be reported as a leak,
@@ -244,6 +257,4 @@ for m in $(cut -d' ' -f1 /proc/modules); do
 	case $m in sockleak*) rmmod "$m" || rc=1 ;; esac
 done
 echo "SOCKLEAK-VM-DONE rc=$rc"
-sync
-echo o >/proc/sysrq-trigger
-sleep 10
+poweroff_now

@@ -12,7 +12,7 @@
 # tools the tests call (hunt-prep.sh), the kernel's modules, sockleak and
 # the test-only holdref module. hunt-guest.sh runs in the guest; this
 # script packs, boots and turns what the guest printed into
-# build/hunt/KREL/report.json and report.md (report.py): per test, its
+# build/hunt/KREL/report.json and report.md (hunt-report.py): per test, its
 # runs, sockets, leaks (family, state, refcnt, stacks, the holder when
 # watched), the protocol slabs' objects left that sockleak did not name
 # (unaccounted), kmemleak's reports, and every result that differs from
@@ -60,7 +60,6 @@ if [ "$baseline" = only ]; then
 fi
 mkdir -p "$work"
 log=$work/build.log
-: >"$log"
 
 fail() {
 	echo "hunt: $*" >&2
@@ -73,7 +72,7 @@ report() {
 	elapsed=$(cat "$work/elapsed")
 	qrc=$(cat "$work/qemu.rc")
 	tr -d '\r' <"$results" >"$results.txt"
-	tr -d '\r' <"$console" | grep -v -E '(Kernel )?[Cc]ommand line:' >"$console.txt"
+	sl_console_txt "$console"
 	splat_re=$sl_splat_re_checkers
 	splat=$(grep -E -m 5 "$splat_re" "$console.txt")
 
@@ -85,7 +84,7 @@ report() {
 		"${splat:+$(echo "$splat" | head -n 1)}" "$base"
 	if [ -n "$splat" ]; then
 		echo "--- kernel splat in $console:"
-		grep -E -B 2 -A 30 -m 1 "$splat_re" "$console.txt" | sed 's/^/    /'
+		sl_show_splat "$console.txt" "$splat_re"
 		echo "hunt $krel: FAIL kernel splat (${elapsed}s)"
 		exit 1
 	fi
@@ -103,6 +102,9 @@ if [ $report_only = 1 ]; then
 	report
 	exit 0
 fi
+# Nothing of an earlier run may be reported as this one's.
+rm -f "$work"/{elapsed,qemu.rc,results.log,results.log.txt,console.log,console.log.txt,report.md,report.json}
+: >"$log"
 
 read -r root ksft < <("$here/hunt-prep.sh" 2>>"$log" | tail -n 1) ||
 	fail "hunt-prep.sh failed (log: $log)"
@@ -116,10 +118,7 @@ if [ -z "$tree" ]; then
 else
 	# The tree's modules, installed into a directory next to it (in
 	# the chroot that built it).
-	suite=""
-	for s in bookworm sid; do
-		case $tree in "$(sl_chroot_dir $s)"/*) suite=$s ;; esac
-	done
+	suite=$(sl_tree_suite "$tree")
 	[ -n "$suite" ] || fail "--tree must be a debug-kernel.sh tree"
 	ctree=${tree#"$(sl_chroot_dir "$suite")"}
 	rm -rf "$tree.mods"
@@ -127,6 +126,7 @@ else
 		INSTALL_MOD_PATH="$ctree.mods" >>"$log" 2>&1 || fail "modules_install failed (log: $log)"
 	kmods=$(ls -d "$tree.mods"/lib/modules/"$krel" "$tree.mods"/usr/lib/modules/"$krel" 2>/dev/null | head -n 1)
 	vmlinux=$tree/arch/x86/boot/bzImage
+	[ -d "$kmods" ] || fail "no modules of $krel in $tree.mods (log: $log)"
 fi
 helper=$sl_build/tools/sockleak
 [ -x "$helper" ] || fail "$helper missing (make tools)"
@@ -134,6 +134,9 @@ helper=$sl_build/tools/sockleak
 # The initramfs: the root's cpio (kept while the root is unchanged), then
 # a second archive laid over it (the kernel unpacks both): the kernel's
 # modules with sockleak's, the helper, the selftests, the guest script.
+# (Under a lock: make hunt packs for two guests at once.)
+exec 8>"$sl_build/hunt/.cpio.lock"
+flock 8
 if [ ! -s "$sl_build/hunt/root.cpio" ] ||
    [ "$sl_build/hunt/root.stamp" -nt "$sl_build/hunt/root.cpio" ]; then
 	(cd "$root" && find . -path ./proc -prune -o -path ./sys -prune -o -print |
@@ -141,26 +144,29 @@ if [ ! -s "$sl_build/hunt/root.cpio" ] ||
 		mv "$sl_build/hunt/root.cpio.tmp" "$sl_build/hunt/root.cpio" ||
 		fail "cannot pack the root"
 fi
+flock -u 8
 ov=$(mktemp -d)
 trap 'rm -rf "$ov"' EXIT
 mods=$ov/usr/lib/modules/$krel
 mkdir -p "$mods/extra" "$ov/opt" "$ov/usr/bin" "$ov/proc" "$ov/sys"
-cp -a "$kmods/." "$mods/"
-cp "$sl_build/$krel/src/sockleak.ko" "$sl_build/$krel/faultmod/sockleak_holdref.ko" "$mods/extra/"
+cp -a "$kmods/." "$mods/" &&
+	cp "$sl_build/$krel/src/sockleak.ko" "$sl_build/$krel/faultmod/sockleak_holdref.ko" \
+		"$mods/extra/" || fail "cannot copy the modules"
 # (The host's depmod looks in lib/modules; the root's /lib is usr/lib.)
 ln -s usr/lib "$ov/lib"
 depmod -b "$ov" "$krel" || fail "depmod failed"
 rm "$ov/lib"
-cp "$helper" "$ov/usr/bin/sockleak"
-cp -a "$ksft" "$ov/opt/ksft"
+cp "$helper" "$ov/usr/bin/sockleak" && cp -a "$ksft" "$ov/opt/ksft" ||
+	fail "cannot copy the helper and the selftests"
 # The hunt's negative: leaky (make selftests) leaks through holdref.
 mkdir -p "$ov/opt/sockleak"
 cp "$sl_build/ksft-install/sockleak/leaky" "$ov/opt/sockleak/" ||
 	fail "no leaky: make selftests"
 cp "$here/hunt-guest.sh" "$ov/init"
 chmod 755 "$ov/init"
-(cd "$ov" && find . | cpio -o -H newc --quiet) >"$work/overlay.cpio"
-cat "$sl_build/hunt/root.cpio" "$work/overlay.cpio" >"$work/initramfs.cpio"
+(cd "$ov" && find . | cpio -o -H newc --quiet) >"$work/overlay.cpio" &&
+	cat "$sl_build/hunt/root.cpio" "$work/overlay.cpio" >"$work/initramfs.cpio" ||
+	fail "cannot pack the initramfs"
 rm -f "$work/overlay.cpio"
 
 # No kmemleak on the console: the hunt reports what kmemleak finds.

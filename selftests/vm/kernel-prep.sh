@@ -48,13 +48,16 @@ if [ ! -e "$kd/.unpacked" ] || [ ! -s "$kd/vmlinux" ]; then
 	echo "kernel-prep: downloading linux-image-$krel ($suite)" >&2
 	pkgs=$(sl_chroot "$chroot" apt-cache show "linux-image-$krel" |
 		sl_image_pkgs "$krel" | tr '\n' ' ')
-	rm -rf "$cdir/var/cache/sockleak-debs"
-	mkdir -p "$cdir/var/cache/sockleak-debs"
-	sl_chroot "$chroot" sh -c "cd /var/cache/sockleak-debs && apt-get download -qq -o APT::Sandbox::User=root $pkgs" >&2
-	sl_unpack_kernel "$krel" "$cdir/var/cache/sockleak-debs" || {
+	# (one directory per release: kernels of a suite may be prepared
+	# at once)
+	debs=/var/cache/sockleak-debs/$krel
+	rm -rf "$cdir$debs"
+	mkdir -p "$cdir$debs"
+	sl_chroot "$chroot" sh -c "cd $debs && apt-get download -qq -o APT::Sandbox::User=root $pkgs" >&2
+	sl_unpack_kernel "$krel" "$cdir$debs" || {
 		echo "kernel-prep: cannot unpack $krel" >&2
 		exit 1
 	}
-	rm -rf "$cdir/var/cache/sockleak-debs"
+	rm -rf "$cdir$debs"
 fi
 echo "$kd"

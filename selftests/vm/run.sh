@@ -135,7 +135,7 @@ elapsed=$(( $(date +%s) - start ))
 # 5. Judge.
 tr -d '\r' <"$results" >"$results.txt"
 # The command line echoes option names (panic_on_warn...): not a splat.
-tr -d '\r' <"$console" 2>/dev/null | grep -v -E '(Kernel )?[Cc]ommand line:' >"$console.txt"
+sl_console_txt "$console"
 if [ "$mode" != test ]; then
 	cat "$results.txt"
 fi
@@ -159,7 +159,7 @@ grep -E '^(not )?ok [0-9]+ |^# (not )?ok [0-9]+ ' "$results.txt" |
 reason=""
 if [ -n "$splat" ]; then
 	echo "--- kernel splat in $console:"
-	grep -E -B 2 -A 30 -m 1 "$splat_re" "$console.txt" | sed 's/^/    /'
+	sl_show_splat "$console.txt" "$splat_re"
 	reason="kernel splat: $(echo "$splat" | head -1 | sed 's/^\[[ 0-9.]*\] //')"
 elif [ $qrc = 124 ] || [ $qrc = 137 ]; then
 	reason="timeout after ${vm_timeout}s"

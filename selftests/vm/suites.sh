@@ -106,15 +106,29 @@ sl_suite_of() {
 	return 1
 }
 
+# sl_depends: read "apt-cache show PKG" on stdin, print the package names
+# its (first version's) Depends line names, alternatives included.
+sl_depends() {
+	sed -n '0,/^$/s/^Depends: //p' | tr ',|' '\n\n' | awk 'NF { print $1 }'
+}
+
 # sl_image_pkgs KREL: read "apt-cache show linux-image-KREL" on stdin and
 # print linux-image-KREL and every dependency named after the release
 # (since 7.x: linux-binary-KREL, linux-modules-KREL, linux-base-KREL).
 sl_image_pkgs() {
 	local krel=$1
 	echo "linux-image-$krel"
-	sed -n '0,/^$/s/^Depends: //p' | tr ',|' '\n\n' |
-		awk -v r="$krel" '{ n = length(r) } substr($1, length($1) - n + 1) == r &&
-			length($1) > n { print $1 }' | sort -u
+	sl_depends | awk -v r="$krel" '{ n = length(r) }
+		substr($1, length($1) - n + 1) == r && length($1) > n { print $1 }' |
+		sort -u
+}
+
+# sl_extract_debs DIR DEST: unpack every .deb of DIR under DEST.
+sl_extract_debs() {
+	local deb
+	for deb in "$1"/*.deb; do
+		dpkg-deb -x "$deb" "$2" || return 1
+	done
 }
 
 # sl_unpack_kernel KREL DEBDIR: unpack the kernel's .debs downloaded in
@@ -122,13 +136,11 @@ sl_image_pkgs() {
 # modules and vmlinuz, and extract the uncompressed vmlinux for QEMU's PVH
 # entry.
 sl_unpack_kernel() {
-	local krel=$1 debs=$2 kd deb m mods="" i img=""
+	local krel=$1 debs=$2 kd m mods="" i img=""
 	kd=$(sl_kdir "$krel")
 	rm -rf "$kd/root" "$kd/.unpacked" "$kd/vmlinux"
 	mkdir -p "$kd/root"
-	for deb in "$debs"/*.deb; do
-		dpkg-deb -x "$deb" "$kd/root"
-	done
+	sl_extract_debs "$debs" "$kd/root" || return 1
 	for m in "$kd/root/lib/modules/$krel" "$kd/root/usr/lib/modules/$krel"; do
 		[ -e "$m/modules.builtin" ] && mods=$m
 	done
@@ -177,3 +189,23 @@ sl_splat_re_checkers+='detected stall|self-detected stall|rcu_sched kthread star
 sl_splat_re_checkers+='soft lockup|hard LOCKUP|blocked for more than|'
 sl_splat_re_checkers+='Kernel panic|Call Trace:'
 sl_splat_re="$sl_splat_re_checkers|kmemleak: .*new suspected"
+
+# sl_console_txt CONSOLE: CONSOLE.txt, without carriage returns and without
+# the command line the kernel echoes (its option names look like splats).
+sl_console_txt() {
+	tr -d '\r' <"$1" 2>/dev/null | grep -v -E '(Kernel )?[Cc]ommand line:' >"$1.txt"
+}
+
+# sl_show_splat FILE REGEX: the first splat of FILE with its context.
+sl_show_splat() {
+	grep -E -B 2 -A 30 -m 1 "$2" "$1" | sed 's/^/    /'
+}
+
+# sl_tree_suite TREE: the suite whose chroot holds the kernel tree TREE
+# (debug-kernel.sh builds there), or nothing.
+sl_tree_suite() {
+	local s
+	for s in bookworm sid; do
+		case $1 in "$(sl_chroot_dir $s)"/*) echo $s ;; esac
+	done
+}
