@@ -53,6 +53,11 @@
  *
  * The values are read without locks while sockets keep changing: on a
  * busy system charged and residue are approximate (compare two reads).
+ *
+ * Locking rules: none of its own. Collected at open (report.c) from
+ * snapshots (snapshot.c: the walk's and the sources' rules) and the memcg
+ * enumeration (memcg.c: chunks under rcu_read_lock(), each memcg pinned
+ * with css_tryget() while its values are read).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

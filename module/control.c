@@ -98,7 +98,7 @@ static int control_scan(const char *arg)
  * the table. The track table only stores and answers. Called with
  * sockleak_control_mutex held.
  */
-int sockleak_track_set(bool on)
+static int sockleak_track_set(bool on)
 {
 	int ret;
 

@@ -66,6 +66,7 @@ static struct hold_entry *hold_find(struct hold_bucket *b,
 {
 	int i;
 
+	lockdep_assert_held(&b->lock);
 	for (i = 0; i < HOLD_WAYS; i++)
 		if (b->e[i].sk == sk)
 			return &b->e[i];

@@ -24,7 +24,7 @@
 #include "sources.h"
 #include "watchpoints.h"
 
-struct dentry *sockleak_dir;
+static struct dentry *sockleak_dir;
 
 static int __init sockleak_init(void)
 {

@@ -20,6 +20,10 @@
  * After the hash tables, the report goes on with the extra sockets of
  * sources.h (sockets no hash table holds, e.g. found by the owner scan),
  * the same way, batch by batch.
+ *
+ * Locking rules: none of its own; the seq_file's mutex orders one
+ * reader's calls. A batch is taken under the walk's bucket locks or a
+ * source's (walk.c, sources.c), and printed with none held.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -32,7 +32,6 @@ struct sockleak_ref;
 struct sockleak_source;
 
 /* Root of /sys/kernel/debug/sockleak, owned by main.c. */
-extern struct dentry *sockleak_dir;
 
 /* Mode of every file: root-only, as debugfs data exposes socket details. */
 #define SOCKLEAK_MODE_RO	0400
@@ -67,7 +66,6 @@ extern struct mutex sockleak_control_mutex;
 #define sockleak_tunable(field)	READ_ONCE(sockleak_tunables.field)
 
 /* control.c: start or stop tracking ("track="), and at unload. */
-int sockleak_track_set(bool on);
 void sockleak_track_exit(void);
 
 /* A protocol's name as the reports print it (family.c), NUL included. */

@@ -105,6 +105,11 @@
  *
  * Sockets of a netns that was already dying when the file was opened get
  * only kind=states and kind=mem lines.
+ *
+ * Locking rules: the file is collected at open (report.c) with no lock of
+ * sockleak's held: net_rwsem for reading, only while it pins every live
+ * netns (maybe_get_net()); the sockets come from the walk and the extra
+ * sources, each with its own rules; counters are read without locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

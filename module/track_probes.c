@@ -634,6 +634,7 @@ int sockleak_track_probes_start(void)
 {
 	int i, ret;
 
+	lockdep_assert_held(&sockleak_control_mutex);
 	atomic_long_set(&tp_nmi_skipped, 0);
 	for (i = 0; i < ARRAY_SIZE(tp_rps); i++) {
 		sockleak_kprobe_reset(&tp_rps[i]->kp);
@@ -690,6 +691,7 @@ ALLOW_ERROR_INJECTION(sockleak_track_probes_start, ERRNO);
  */
 void sockleak_track_probes_stop(void)
 {
+	lockdep_assert_held(&sockleak_control_mutex);
 	sockleak_family_probes_stop();
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	unregister_kprobes(tp_event_ptrs, tp_nevent);

@@ -167,17 +167,17 @@ static struct tt_table *tt_table_get(void)
 	return smp_load_acquire(&tt_published);
 }
 
-static struct tt_stripe *tt_stripe_of(struct tt_table *r,
+static struct tt_stripe *tt_stripe_of(struct tt_table *tbl,
 				      const struct sock *sk, u32 *bucket)
 {
 	u32 h = hash_ptr(sk, 32);
 
-	*bucket = (h / TT_STRIPES) & r->bucket_mask;
-	return &r->stripes[h % TT_STRIPES];
+	*bucket = (h / TT_STRIPES) & tbl->bucket_mask;
+	return &tbl->stripes[h % TT_STRIPES];
 }
 
 /* Stack slot id (index + 1) holding @st, taking a use; 0 when full. */
-static u32 tt_stack_get(struct tt_table *r, const struct sockleak_stack *st)
+static u32 tt_stack_get(struct tt_table *tbl, const struct sockleak_stack *st)
 {
 	struct tt_stripe *s;
 	struct tt_stack *k;
@@ -187,13 +187,13 @@ static u32 tt_stack_get(struct tt_table *r, const struct sockleak_stack *st)
 	if (!st || !st->depth)
 		return 0;
 	h = jhash(st->ent, st->depth * sizeof(st->ent[0]), st->depth);
-	s = &r->stripes[h % TT_STRIPES];
+	s = &tbl->stripes[h % TT_STRIPES];
 	raw_spin_lock_irqsave(&s->stack_lock, flags);
-	hlist_for_each_entry(k, &s->stack_buckets[(h / TT_STRIPES) & r->stack_mask], node) {
+	hlist_for_each_entry(k, &s->stack_buckets[(h / TT_STRIPES) & tbl->stack_mask], node) {
 		if (k->hash == h && k->st.depth == st->depth &&
 		    !memcmp(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]))) {
 			k->refs++;
-			id = k - r->stacks + 1;
+			id = k - tbl->stacks + 1;
 			goto out;
 		}
 	}
@@ -207,15 +207,16 @@ static u32 tt_stack_get(struct tt_table *r, const struct sockleak_stack *st)
 	k->refs = 1;
 	k->st.depth = st->depth;
 	memcpy(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]));
-	hlist_add_head(&k->node, &s->stack_buckets[(h / TT_STRIPES) & r->stack_mask]);
+	hlist_add_head(&k->node,
+		       &s->stack_buckets[(h / TT_STRIPES) & tbl->stack_mask]);
 	atomic_long_inc(&tt_stacks);
-	id = k - r->stacks + 1;
+	id = k - tbl->stacks + 1;
 out:
 	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 	return id;
 }
 
-static void tt_stack_put(struct tt_table *r, u32 id)
+static void tt_stack_put(struct tt_table *tbl, u32 id)
 {
 	struct tt_stack *k;
 	struct tt_stripe *s;
@@ -223,8 +224,8 @@ static void tt_stack_put(struct tt_table *r, u32 id)
 
 	if (!id)
 		return;
-	k = &r->stacks[id - 1];
-	s = &r->stripes[k->hash % TT_STRIPES];
+	k = &tbl->stacks[id - 1];
+	s = &tbl->stripes[k->hash % TT_STRIPES];
 	raw_spin_lock_irqsave(&s->stack_lock, flags);
 	if (!--k->refs) {
 		hlist_del(&k->node);
@@ -234,7 +235,7 @@ static void tt_stack_put(struct tt_table *r, u32 id)
 	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 }
 
-static void tt_stack_copy(struct tt_table *r, u32 id,
+static void tt_stack_copy(struct tt_table *tbl, u32 id,
 			  struct sockleak_stack *out)
 {
 	struct tt_stack *k;
@@ -243,15 +244,15 @@ static void tt_stack_copy(struct tt_table *r, u32 id,
 	out->depth = 0;
 	if (!id)
 		return;
-	k = &r->stacks[id - 1];
-	s = &r->stripes[k->hash % TT_STRIPES];
+	k = &tbl->stacks[id - 1];
+	s = &tbl->stripes[k->hash % TT_STRIPES];
 	raw_spin_lock(&s->stack_lock);
 	*out = k->st;
 	raw_spin_unlock(&s->stack_lock);
 }
 
 /* Called with the stripe lock held. */
-static struct tt_entry *tt_lookup(struct tt_table *r, struct tt_stripe *s,
+static struct tt_entry *tt_lookup(struct tt_table *tbl, struct tt_stripe *s,
 				  u32 bucket, const struct sock *sk)
 {
 	struct tt_entry *e;
@@ -276,7 +277,7 @@ static void tt_task(pid_t *pid, char *comm)
 }
 
 /* Take a free entry for @sk, called with the stripe lock held. */
-static struct tt_entry *tt_new(struct tt_table *r, struct tt_stripe *s,
+static struct tt_entry *tt_new(struct tt_table *tbl, struct tt_stripe *s,
 			       u32 bucket, struct sock *sk, u16 proto,
 			       u8 origin)
 {
@@ -296,7 +297,7 @@ static struct tt_entry *tt_new(struct tt_table *r, struct tt_stripe *s,
 	e->origin = origin;
 	e->kmalloc = prot && !prot->slab;
 	if (e->kmalloc)
-		atomic_inc(&r->kmalloc_socks[hash_ptr(sk, TT_KMALLOC_BITS)]);
+		atomic_inc(&tbl->kmalloc_socks[hash_ptr(sk, TT_KMALLOC_BITS)]);
 	hlist_add_head(&e->node, &s->buckets[bucket]);
 	atomic_long_inc(&tt_entries);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -305,12 +306,12 @@ static struct tt_entry *tt_new(struct tt_table *r, struct tt_stripe *s,
 }
 
 /* Unlink @e (stripe lock held); returns its stack ids to put. */
-static void tt_del(struct tt_table *r, struct tt_stripe *s,
+static void tt_del(struct tt_table *tbl, struct tt_stripe *s,
 		   struct tt_entry *e, u32 *ids)
 {
 	lockdep_assert_held(&s->lock);
 	if (e->kmalloc)
-		atomic_dec(&r->kmalloc_socks[hash_ptr(e->sk, TT_KMALLOC_BITS)]);
+		atomic_dec(&tbl->kmalloc_socks[hash_ptr(e->sk, TT_KMALLOC_BITS)]);
 	ids[0] = e->alloc_stack;
 	ids[1] = e->close_stack;
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -324,23 +325,23 @@ static void tt_del(struct tt_table *r, struct tt_stripe *s,
 u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		       const struct sockleak_stack *stack)
 {
-	struct tt_table *r = tt_table_get();
+	struct tt_table *tbl = tt_table_get();
 	u32 bucket, id, old[2] = { 0, 0 };
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
 	u64 t = 0;
 
-	if (!r)
+	if (!tbl)
 		return 0;
-	id = tt_stack_get(r, stack);
-	s = tt_stripe_of(r, sk, &bucket);
+	id = tt_stack_get(tbl, stack);
+	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
 	/* A stale entry means a missed free: the address was reused. */
-	e = tt_lookup(r, s, bucket, sk);
+	e = tt_lookup(tbl, s, bucket, sk);
 	if (e)
-		tt_del(r, s, e, old);
-	e = tt_new(r, s, bucket, sk, proto, origin);
+		tt_del(tbl, s, e, old);
+	e = tt_new(tbl, s, bucket, sk, proto, origin);
 	if (e) {
 		e->alloc_ns = ktime_get_ns();
 		e->alloc_stack = id;
@@ -349,30 +350,30 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		t = e->alloc_ns;
 	}
 	raw_spin_unlock_irqrestore(&s->lock, flags);
-	tt_stack_put(r, id);
-	tt_stack_put(r, old[0]);
-	tt_stack_put(r, old[1]);
+	tt_stack_put(tbl, id);
+	tt_stack_put(tbl, old[0]);
+	tt_stack_put(tbl, old[1]);
 	return t;
 }
 
 void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			const struct sockleak_stack *stack)
 {
-	struct tt_table *r = tt_table_get();
+	struct tt_table *tbl = tt_table_get();
 	u32 bucket, id = 0, put = 0;
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
 
-	if (!r)
+	if (!tbl)
 		return;
 	if (stack)
-		id = tt_stack_get(r, stack);
-	s = tt_stripe_of(r, sk, &bucket);
+		id = tt_stack_get(tbl, stack);
+	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
-	e = tt_lookup(r, s, bucket, sk);
+	e = tt_lookup(tbl, s, bucket, sk);
 	if (!e)
-		e = tt_new(r, s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
+		e = tt_new(tbl, s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
 	if (!e) {
 		put = id;
 		goto out;
@@ -409,27 +410,27 @@ void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 	}
 out:
 	raw_spin_unlock_irqrestore(&s->lock, flags);
-	tt_stack_put(r, put);
+	tt_stack_put(tbl, put);
 }
 
 void sockleak_track_free(struct sock *sk)
 {
-	struct tt_table *r = tt_table_get();
+	struct tt_table *tbl = tt_table_get();
 	u32 bucket, ids[2] = { 0, 0 };
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
 
-	if (!r)
+	if (!tbl)
 		return;
-	s = tt_stripe_of(r, sk, &bucket);
+	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
-	e = tt_lookup(r, s, bucket, sk);
+	e = tt_lookup(tbl, s, bucket, sk);
 	if (e)
-		tt_del(r, s, e, ids);
+		tt_del(tbl, s, e, ids);
 	raw_spin_unlock_irqrestore(&s->lock, flags);
-	tt_stack_put(r, ids[0]);
-	tt_stack_put(r, ids[1]);
+	tt_stack_put(tbl, ids[0]);
+	tt_stack_put(tbl, ids[1]);
 }
 
 /*
@@ -438,16 +439,19 @@ void sockleak_track_free(struct sock *sk)
  */
 bool sockleak_track_maybe_kmalloc(const void *ptr)
 {
-	struct tt_table *r = tt_table_get();
+	struct tt_table *tbl = tt_table_get();
 
-	return r && atomic_read(&r->kmalloc_socks[hash_ptr(ptr,
+	return tbl && atomic_read(&tbl->kmalloc_socks[hash_ptr(ptr,
 							   TT_KMALLOC_BITS)]);
 }
 
-/* Reported by "tracked" (stripe lock held, socket alive). */
-static bool tt_is_tracked(const struct tt_entry *e, u64 now)
+/* Reported by "tracked" (@s: @e's stripe, its lock held; socket alive). */
+static bool tt_is_tracked(struct tt_stripe *s, const struct tt_entry *e,
+			  u64 now)
 {
 	u64 grace = (u64)sockleak_tunable(grace_ms) * NSEC_PER_MSEC;
+
+	lockdep_assert_held(&s->lock);
 
 	if (e->cleared)
 		return false;
@@ -458,12 +462,12 @@ static bool tt_is_tracked(const struct tt_entry *e, u64 now)
 	       sk_unhashed(e->sk) && now - e->unhash_ns >= grace;
 }
 
-static bool tt_match(const struct tt_entry *e, enum sockleak_track_filter f,
-		     u64 cookie, u64 now)
+static bool tt_match(struct tt_stripe *s, const struct tt_entry *e,
+		     enum sockleak_track_filter f, u64 cookie, u64 now)
 {
 	switch (f) {
 	case SOCKLEAK_TRACK_TRACKED:
-		return tt_is_tracked(e, now);
+		return tt_is_tracked(s, e, now);
 	case SOCKLEAK_TRACK_UNHASHED:
 		/* Another protocol's socket is in no table the walk reads. */
 		return !e->proto || sk_unhashed(e->sk);
@@ -474,7 +478,7 @@ static bool tt_match(const struct tt_entry *e, enum sockleak_track_filter f,
 	return false;
 }
 
-static void tt_fill(struct tt_table *r, const struct tt_entry *e,
+static void tt_fill(struct tt_table *tbl, const struct tt_entry *e,
 		    struct sockleak_ref *ref, struct sockleak_entry_info *in)
 {
 	struct sock *sk = e->sk;
@@ -501,14 +505,14 @@ static void tt_fill(struct tt_table *r, const struct tt_entry *e,
 	in->cleared = e->cleared;
 	in->dead = sock_flag(sk, SOCK_DEAD);
 	in->hashed = !sk_unhashed(sk);
-	tt_stack_copy(r, e->alloc_stack, &in->alloc_stack);
-	tt_stack_copy(r, e->close_stack, &in->close_stack);
+	tt_stack_copy(tbl, e->alloc_stack, &in->alloc_stack);
+	tt_stack_copy(tbl, e->close_stack, &in->close_stack);
 }
 
 /* Where a scan of the entries from slot i stops its lock section. */
-static unsigned long tt_batch_end(const struct tt_table *r, unsigned long i)
+static unsigned long tt_batch_end(const struct tt_table *tbl, unsigned long i)
 {
-	return min((i / r->per_stripe + 1) * r->per_stripe, i + TT_SCAN_BATCH);
+	return min((i / tbl->per_stripe + 1) * tbl->per_stripe, i + TT_SCAN_BATCH);
 }
 
 /*
@@ -539,29 +543,29 @@ int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 		      struct sockleak_entry_info *infos, int max)
 {
 	unsigned long total, i;
-	struct tt_table *r;
+	struct tt_table *tbl;
 	u64 now = ktime_get_ns();
 	int n = 0, idx;
 
-	r = tt_reader_get(&idx);
-	if (!r)
+	tbl = tt_reader_get(&idx);
+	if (!tbl)
 		goto out;
-	total = (unsigned long)r->per_stripe * TT_STRIPES;
+	total = (unsigned long)tbl->per_stripe * TT_STRIPES;
 	i = *pos;
 	while (i < total && n < max) {
-		struct tt_stripe *s = &r->stripes[i / r->per_stripe];
-		unsigned long end = tt_batch_end(r, i);
+		struct tt_stripe *s = &tbl->stripes[i / tbl->per_stripe];
+		unsigned long end = tt_batch_end(tbl, i);
 		unsigned long flags;
 
 		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end && n < max; i++) {
-			struct tt_entry *e = &r->entries[i];
+			struct tt_entry *e = &tbl->entries[i];
 
-			if (!e->sk || !tt_match(e, filter, cookie, now))
+			if (!e->sk || !tt_match(s, e, filter, cookie, now))
 				continue;
 			if (!sockleak_hold_get(e->sk))
 				continue;
-			tt_fill(r, e, &refs[n], infos ? &infos[n] : NULL);
+			tt_fill(tbl, e, &refs[n], infos ? &infos[n] : NULL);
 			n++;
 		}
 		raw_spin_unlock_irqrestore(&s->lock, flags);
@@ -582,7 +586,7 @@ out:
 bool sockleak_track_grab_sk(struct sock *sk, u64 alloc_ns,
 			  struct sockleak_ref *ref)
 {
-	struct tt_table *r;
+	struct tt_table *tbl;
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
@@ -590,15 +594,15 @@ bool sockleak_track_grab_sk(struct sock *sk, u64 alloc_ns,
 	u32 bucket;
 	int idx;
 
-	r = tt_reader_get(&idx);
-	if (!r)
+	tbl = tt_reader_get(&idx);
+	if (!tbl)
 		goto out;
-	s = tt_stripe_of(r, sk, &bucket);
+	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
-	e = tt_lookup(r, s, bucket, sk);
+	e = tt_lookup(tbl, s, bucket, sk);
 	if (e && e->alloc_ns == alloc_ns &&
 	    sockleak_hold_get(sk)) {
-		tt_fill(r, e, ref, NULL);
+		tt_fill(tbl, e, ref, NULL);
 		ok = true;
 	}
 	raw_spin_unlock_irqrestore(&s->lock, flags);
@@ -610,26 +614,26 @@ out:
 /* Hide every socket "tracked" reports now (kmemleak's "clear"). */
 int sockleak_track_clear(void)
 {
-	struct tt_table *r;
+	struct tt_table *tbl;
 	u64 now = ktime_get_ns();
 	int idx;
 	unsigned long i;
 
-	r = tt_reader_get(&idx);
-	if (!r) {
+	tbl = tt_reader_get(&idx);
+	if (!tbl) {
 		tt_reader_put(idx);
 		return -ENODEV;
 	}
-	for (i = 0; i < (unsigned long)r->per_stripe * TT_STRIPES; ) {
-		struct tt_stripe *s = &r->stripes[i / r->per_stripe];
-		unsigned long end = tt_batch_end(r, i);
+	for (i = 0; i < (unsigned long)tbl->per_stripe * TT_STRIPES; ) {
+		struct tt_stripe *s = &tbl->stripes[i / tbl->per_stripe];
+		unsigned long end = tt_batch_end(tbl, i);
 		unsigned long flags;
 
 		raw_spin_lock_irqsave(&s->lock, flags);
 		for (; i < end; i++)
-			if (r->entries[i].sk &&
-			    tt_is_tracked(&r->entries[i], now))
-				r->entries[i].cleared = 1;
+			if (tbl->entries[i].sk &&
+			    tt_is_tracked(s, &tbl->entries[i], now))
+				tbl->entries[i].cleared = 1;
 		raw_spin_unlock_irqrestore(&s->lock, flags);
 		cond_resched();
 	}
@@ -639,15 +643,15 @@ int sockleak_track_clear(void)
 
 void sockleak_track_stats(struct sockleak_track_stats *st)
 {
-	struct tt_table *r;
+	struct tt_table *tbl;
 	int idx;
 
-	r = tt_reader_get(&idx);
-	st->on = r;
-	st->max_entries = r ? (unsigned long)r->per_stripe * TT_STRIPES : 0;
-	st->max_stacks = r ? (unsigned long)r->stacks_per_stripe * TT_STRIPES : 0;
-	st->bytes = r ? r->bytes : 0;
-	st->stack_bytes = r ? r->stack_bytes : 0;
+	tbl = tt_reader_get(&idx);
+	st->on = tbl;
+	st->max_entries = tbl ? (unsigned long)tbl->per_stripe * TT_STRIPES : 0;
+	st->max_stacks = tbl ? (unsigned long)tbl->stacks_per_stripe * TT_STRIPES : 0;
+	st->bytes = tbl ? tbl->bytes : 0;
+	st->stack_bytes = tbl ? tbl->stack_bytes : 0;
 	tt_reader_put(idx);
 	st->entries = atomic_long_read(&tt_entries);
 	st->overflow = atomic_long_read(&tt_overflow);
@@ -661,12 +665,12 @@ bool sockleak_track_on(void)
 	return tt_table_get();
 }
 
-static void tt_free(struct tt_table *r)
+static void tt_free(struct tt_table *tbl)
 {
-	vfree(r->entries);
-	vfree(r->stacks);
-	vfree(r->heads);
-	kfree(r);
+	vfree(tbl->entries);
+	vfree(tbl->stacks);
+	vfree(tbl->heads);
+	kfree(tbl);
 }
 
 /*
@@ -675,14 +679,14 @@ static void tt_free(struct tt_table *r)
  * handlers (they run with preemption disabled or under RCU:
  * synchronize_rcu()). Control mutex held.
  */
-static void tt_unpublish(struct tt_table *r)
+static void tt_unpublish(struct tt_table *tbl)
 {
 	lockdep_assert_held(&sockleak_control_mutex);
 	/* Pairs with tt_table_get(): no new user finds the table. */
 	smp_store_release(&tt_published, NULL);
 	synchronize_srcu(&tt_srcu);
 	synchronize_rcu();
-	tt_free(r);
+	tt_free(tbl);
 }
 
 /* Bytes one entry costs at most: the entry, one bucket head. */
@@ -722,7 +726,7 @@ static void *tt_array(size_t n, size_t size)
 int sockleak_track_table_start(unsigned int max_entries)
 {
 	unsigned int per, nb, sper, snb, k, i;
-	struct tt_table *r;
+	struct tt_table *tbl;
 
 	lockdep_assert_held(&sockleak_control_mutex);
 	if (tt_published)
@@ -734,39 +738,39 @@ int sockleak_track_table_start(unsigned int max_entries)
 	nb = max(roundup_pow_of_two(per) / 2, 1U);
 	sper = DIV_ROUND_UP(TT_STACKS_OF(max_entries), TT_STRIPES);
 	snb = roundup_pow_of_two(sper);
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
+	tbl = kzalloc(sizeof(*tbl), GFP_KERNEL);
+	if (!tbl)
 		return -ENOMEM;
-	r->per_stripe = per;
-	r->bucket_mask = nb - 1;
-	r->stacks_per_stripe = sper;
-	r->stack_mask = snb - 1;
-	r->stack_bytes = (size_t)sper * TT_STRIPES * sizeof(*r->stacks) +
-			 (size_t)snb * TT_STRIPES * sizeof(*r->heads);
-	r->bytes = sizeof(*r) +
-		   (size_t)per * TT_STRIPES * sizeof(*r->entries) +
-		   (size_t)sper * TT_STRIPES * sizeof(*r->stacks) +
-		   (size_t)(nb + snb) * TT_STRIPES * sizeof(*r->heads);
-	r->entries = tt_array((size_t)per * TT_STRIPES, sizeof(*r->entries));
-	r->stacks = tt_array((size_t)sper * TT_STRIPES, sizeof(*r->stacks));
-	r->heads = tt_array((size_t)(nb + snb) * TT_STRIPES, sizeof(*r->heads));
-	if (!r->entries || !r->stacks || !r->heads) {
-		tt_free(r);
+	tbl->per_stripe = per;
+	tbl->bucket_mask = nb - 1;
+	tbl->stacks_per_stripe = sper;
+	tbl->stack_mask = snb - 1;
+	tbl->stack_bytes = (size_t)sper * TT_STRIPES * sizeof(*tbl->stacks) +
+			 (size_t)snb * TT_STRIPES * sizeof(*tbl->heads);
+	tbl->bytes = sizeof(*tbl) +
+		   (size_t)per * TT_STRIPES * sizeof(*tbl->entries) +
+		   (size_t)sper * TT_STRIPES * sizeof(*tbl->stacks) +
+		   (size_t)(nb + snb) * TT_STRIPES * sizeof(*tbl->heads);
+	tbl->entries = tt_array((size_t)per * TT_STRIPES, sizeof(*tbl->entries));
+	tbl->stacks = tt_array((size_t)sper * TT_STRIPES, sizeof(*tbl->stacks));
+	tbl->heads = tt_array((size_t)(nb + snb) * TT_STRIPES, sizeof(*tbl->heads));
+	if (!tbl->entries || !tbl->stacks || !tbl->heads) {
+		tt_free(tbl);
 		return -ENOMEM;
 	}
 	for (k = 0; k < TT_STRIPES; k++) {
-		struct tt_stripe *s = &r->stripes[k];
+		struct tt_stripe *s = &tbl->stripes[k];
 
 		raw_spin_lock_init(&s->lock);
 		raw_spin_lock_init(&s->stack_lock);
-		s->buckets = &r->heads[(size_t)k * nb];
-		s->stack_buckets = &r->heads[(size_t)TT_STRIPES * nb +
+		s->buckets = &tbl->heads[(size_t)k * nb];
+		s->stack_buckets = &tbl->heads[(size_t)TT_STRIPES * nb +
 					     (size_t)k * snb];
 		for (i = 0; i < per; i++)
-			hlist_add_head(&r->entries[(size_t)k * per + i].node,
+			hlist_add_head(&tbl->entries[(size_t)k * per + i].node,
 				       &s->free);
 		for (i = 0; i < sper; i++)
-			hlist_add_head(&r->stacks[(size_t)k * sper + i].node,
+			hlist_add_head(&tbl->stacks[(size_t)k * sper + i].node,
 				       &s->stack_free);
 		cond_resched();
 	}
@@ -776,16 +780,16 @@ int sockleak_track_table_start(unsigned int max_entries)
 	atomic_long_set(&tt_stacks, 0);
 	atomic_long_set(&tt_unknown, 0);
 	/* The initialised table before the pointer (pairs with tt_table_get()). */
-	smp_store_release(&tt_published, r);
+	smp_store_release(&tt_published, tbl);
 	return 0;
 }
 
 /* Withdraw and free the table; the probes that feed it are stopped. */
 void sockleak_track_table_stop(void)
 {
-	struct tt_table *r = tt_published;
+	struct tt_table *tbl = tt_published;
 
-	if (!r)
+	if (!tbl)
 		return;
-	tt_unpublish(r);
+	tt_unpublish(tbl);
 }

@@ -2,6 +2,8 @@
 /*
  * sockleak - the "version" debugfs file: module version, the kernel the
  * module was built for and the kernel it runs on.
+ *
+ * Locking rules: none; constants only.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

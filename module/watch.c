@@ -993,13 +993,18 @@ static void watch_hotplug_fn(struct work_struct *work);
 static DECLARE_WORK(watch_hotplug_work, watch_hotplug_fn);
 static enum cpuhp_state watch_cpuhp;
 
-/* @w's event on @cpu, working or made anew (mutex and hotplug lock held). */
+/*
+ * @w's event on @cpu, working or made anew (mutex and hotplug lock held;
+ * lockdep_assert_cpus_held() is not exported on 6.1: the caller's
+ * cpus_read_lock() is two lines above its loop).
+ */
 static void watch_cpu_event(struct sockleak_watch *w, int cpu)
 {
 	struct perf_event **slot = per_cpu_ptr(w->bp, cpu), *bp = *slot;
 	struct perf_event_attr attr;
 	unsigned long addr;
 
+	lockdep_assert_held(&sockleak_watch_mutex);
 	if (bp && READ_ONCE(bp->state) >= PERF_EVENT_STATE_INACTIVE)
 		return;
 	if (bp) {

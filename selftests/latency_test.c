@@ -158,7 +158,7 @@ struct mode {
 };
 
 static const struct mode walk_mode = { false, LIMIT_US, 1 };
-static const struct mode reg_mode = { true, TABLE_LIMIT_US, TABLE_MAX_PCT };
+static const struct mode table_mode = { true, TABLE_LIMIT_US, TABLE_MAX_PCT };
 
 struct sections {
 	long longest_us;	/* sockleak's longest section */
@@ -545,7 +545,7 @@ TEST_F_TIMEOUT(lat, table_scan, SL_HEAVY_TIMEOUT)
 		self->fds[self->n] = socket(AF_INET, SOCK_DGRAM, 0);
 		ASSERT_LE(0, self->fds[self->n]);
 	}
-	check_ops(_metadata, ops, sizeof(ops) / sizeof(ops[0]), &reg_mode);
+	check_ops(_metadata, ops, sizeof(ops) / sizeof(ops[0]), &table_mode);
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak helper - the sockets command: one row per socket, like ss;
- * the filters and sort orders shared with the overview, check and watch.
+ * the filters and sort orders shared with the overview, check and growth.
  */
 #include <stdio.h>
 #include <stdlib.h>
