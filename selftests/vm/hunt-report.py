@@ -163,48 +163,43 @@ def main():
             if s_.get("result") == "leaked":
                 leaks.append(dict(test=r["test"], round=r["round"],
                                   watch=r.get("watch", ""), **s_))
-    md += ["", "## Leaks", ""]
-    if not leaks:
-        md.append("None.")
-    for lk in leaks:
-        md.append(f"- **{lk['test']}** round {lk['round']}"
-                  f"{' (watched: ' + lk['watch'] + ')' if lk['watch'] else ''}: "
-                  f"{lk['proto']} {lk['state']} cookie {lk['cookie']}, "
-                  f"refcnt {lk.get('refcnt')}, verdict {lk.get('verdict')}: "
-                  f"{lk.get('explain', '')}")
-        for key in ("held_by", "missing"):
-            if lk.get(key):
-                md.append(f"  - {key}: {lk[key]}")
-        for key in ("alloc_stack", "close_stack"):
-            if lk.get(key):
-                md.append(f"  - {key}: {' <- '.join(lk[key][:8])}")
-    md += ["", "## Unaccounted slab objects", ""]
-    if not unaccounted:
-        md.append("None: every object the tests left in a protocol's slab "
-                  "is a socket sockleak named"
-                  + ("." if selfcheck.startswith("passed") else
-                     " (but the hunt's own negative did not pass: the slab "
-                     "counts may not have been read)."))
-    for u in unaccounted:
-        md.append(f"- **{u['test']}** round {u['round']}: {u['proto']}: "
-                  f"{u['objects']} objects left, {u['named']} named by "
-                  f"sockleak; slabs {u['settled']} (before, after: "
-                  f"{json.dumps(u['slab'])})")
-    md += ["", "## Results that differ from the baseline", ""]
-    if not changed:
-        md.append("None.")
-    for c in changed:
-        md.append(f"- {c['test']} round {c['round']}: exit {c['exit']} "
-                  f"(baseline {c['base_exit']}), failed cases {c['failed']} "
-                  f"(baseline {c['base_failed']})")
-    md += ["", "## kmemleak", ""]
-    if not kmem:
-        md.append("No report (or no kmemleak in this kernel).")
-    for k in kmem:
-        md.append(f"- {k['test']} round {k['round']}:")
-        md.append("```")
-        md.append(k["text"][:4000])
-        md.append("```")
+    def leak_lines(lk):
+        out = [f"- **{lk['test']}** round {lk['round']}"
+               f"{' (watched: ' + lk['watch'] + ')' if lk['watch'] else ''}: "
+               f"{lk['proto']} {lk['state']} cookie {lk['cookie']}, "
+               f"refcnt {lk.get('refcnt')}, verdict {lk.get('verdict')}: "
+               f"{lk.get('explain', '')}"]
+        out += [f"  - {k}: {lk[k]}" for k in ("held_by", "missing") if lk.get(k)]
+        out += [f"  - {k}: {' <- '.join(lk[k][:8])}"
+                for k in ("alloc_stack", "close_stack") if lk.get(k)]
+        return out
+
+    no_unaccounted = ("None: every object the tests left in a protocol's "
+                      "slab is a socket sockleak named" +
+                      ("." if selfcheck.startswith("passed") else
+                       " (but the hunt's own negative did not pass: the "
+                       "slab counts may not have been read)."))
+    sections = [
+        ("Leaks", leaks, "None.", leak_lines),
+        ("Unaccounted slab objects", unaccounted, no_unaccounted,
+         lambda u: [f"- **{u['test']}** round {u['round']}: {u['proto']}: "
+                    f"{u['objects']} objects left, {u['named']} named by "
+                    f"sockleak; slabs {u['settled']} (before, after: "
+                    f"{json.dumps(u['slab'])})"]),
+        ("Results that differ from the baseline", changed, "None.",
+         lambda c: [f"- {c['test']} round {c['round']}: exit {c['exit']} "
+                    f"(baseline {c['base_exit']}), failed cases "
+                    f"{c['failed']} (baseline {c['base_failed']})"]),
+        ("kmemleak", kmem, "No report (or no kmemleak in this kernel).",
+         lambda k: [f"- {k['test']} round {k['round']}:", "```",
+                    k["text"][:4000], "```"]),
+    ]
+    for title, items, none, lines in sections:
+        md += ["", f"## {title}", ""]
+        if not items:
+            md.append(none)
+        for item in items:
+            md += lines(item)
     with open(f"{work}/report.md", "w") as f:
         f.write("\n".join(md) + "\n")
     print(md[2])
