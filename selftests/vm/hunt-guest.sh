@@ -7,19 +7,20 @@
 # host (hunt.sh) reads one "HUNT-BASE {json}" line per baseline run, one
 # "HUNT {json}" line per run under sockleak, and "SOCKLEAK-VM-DONE rc=N".
 #
-#  1. baseline: every test once without sockleak loaded (its exit status
-#     and its count of failed cases, to compare with);
-#  2. sockleak loaded with track=1; then round after round, until
+#  1. first of all, the hunt's own negative: a reference leaked on
+#     purpose with the test-only holdref module must be a leak, its slab
+#     object named;
+#  2. the baseline (hunt_baseline=1): every test once without sockleak
+#     loaded (its exit status and its count of failed cases, to compare
+#     with);
+#  3. sockleak loaded with track=1; then round after round, until
 #     hunt_minutes have passed, every test under "sockleak run --json"
 #     (its own cgroup, tracking, grace_ms=0); around each, the protocol
 #     slabs' object counts (each cache shrunk first, so that per-CPU slabs
 #     do not hide frees), read again after the test until its network
 #     namespaces are gone (the counts stop falling) or 120 s; with
 #     kmemleak (debug kernels), a scan after each test;
-#     first of all, the hunt's own negative (a reference leaked on purpose
-#     with the test-only holdref module must be a leak, its slab object
-#     named);
-#  3. a test that leaked is run once more with --watch on the leaked
+#  4. a test that leaked is run once more with --watch on the leaked
 #     protocol (hunt_watch=0: never), so the report can say which code
 #     took the reference.
 #
@@ -217,22 +218,27 @@ run_hunt() {
 	return $rc
 }
 
-if [ "$baseline" = 1 ]; then
-	while IFS='|' read -r name dir cmd; do
-		run_base "$name" "$dir" "$cmd"
-	done <<<"$tests"
-fi
-
 modprobe sockleak track=1 || { echo "SOCKLEAK-VM-DONE rc=1"; poweroff_now; }
 
-# The hunt's own negative: a TCP socket whose reference the test-only
-# holdref module keeps (selftests/leaky -L) must be reported as a leak,
-# and its slab object named, not unaccounted (hunt-report.py checks).
+# The hunt's own negative, first, on a quiet system (a test's sockets
+# freed meanwhile would hide its slab object): a TCP socket whose
+# reference the test-only holdref module keeps (selftests/leaky -L) must
+# be reported as a leak, and its slab object named, not unaccounted
+# (hunt-report.py checks).
 hr=/sys/kernel/debug/sockleak_holdref/ctl
 if modprobe sockleak_holdref && [ -w $hr ]; then
 	run_hunt 0 selfcheck_holdref . "/opt/sockleak/leaky -p 7700 -i 100 -t 3 -L -D 1000"
 	echo release >$hr
 	modprobe -r sockleak_holdref
+fi
+
+# The baseline runs without sockleak loaded.
+if [ "$baseline" = 1 ]; then
+	modprobe -r sockleak
+	while IFS='|' read -r name dir cmd; do
+		run_base "$name" "$dir" "$cmd"
+	done <<<"$tests"
+	modprobe sockleak track=1 || { echo "SOCKLEAK-VM-DONE rc=1"; poweroff_now; }
 fi
 deadline=$(( $(date +%s) + minutes * 60 ))
 round=0
