@@ -181,13 +181,15 @@ failed_cases() {
 
 # run_base NAME DIR CMD: the test alone, no sockleak.
 run_base() {
-	local name=$1 dir=$2 cmd=$3 t0 rc
+	local name=$1 dir=$2 cmd=$3 t0 rc o=$out/$name.base settled
+	slab_counts >"$o.slab0"
 	t0=$(date +%s)
 	(cd "$ksft/$dir" && timeout -k 10 "$tmo" bash -c "exec $cmd") \
-		>"$out/$name.base.out" 2>&1 </dev/null
+		>"$o.out" 2>&1 </dev/null
 	rc=$?
-	echo "HUNT-BASE {\"test\":$(json_str "$name"),\"command\":$(json_str "$cmd"),\"exit_status\":$rc,\"failed_cases\":$(failed_cases "$out/$name.base.out"),\"seconds\":$(( $(date +%s) - t0 ))}"
-	[ $rc = 0 ] || tail -n 15 "$out/$name.base.out" | sed 's/^/# | /'
+	settled=$(settle "$o.slab0" "$o.slab1")
+	echo "HUNT-BASE {\"test\":$(json_str "$name"),\"command\":$(json_str "$cmd"),\"exit_status\":$rc,\"failed_cases\":$(failed_cases "$o.out"),\"seconds\":$(( $(date +%s) - t0 )),\"settled\":\"$settled\",\"slab\":$(slab_json "$o.slab0" "$o.slab1")}"
+	[ $rc = 0 ] || tail -n 15 "$o.out" | sed 's/^/# | /'
 }
 
 # run_hunt ROUND NAME DIR CMD [FILTER]: the test under sockleak run.
@@ -215,6 +217,18 @@ run_hunt() {
 	0) ;;
 	*) sed 's/^/# | /' "$o.report" | head -n 60 ;;
 	esac
+	# Sockets still held once CMD is gone (exit 3): who holds them, as
+	# the module's sockets file and ps say.
+	if [ $rc = 3 ]; then
+		echo scan >/sys/kernel/debug/sockleak/control
+		grep -o '"cookie":"[0-9a-f]*","proto":"[a-z0-9-]*","state":"[A-Z0-9-]*","result":"pending"' \
+			"$o.json" | cut -d'"' -f4 | while read -r c; do
+			grep -m 1 "^cookie=$c " /sys/kernel/debug/sockleak/sockets |
+				tr ' ' '\n' | grep -E '^(cookie|proto|state|refcnt|filerefs|netns|owners|owner_tasks|verdict|flags|cgroup|ino)=' |
+				paste -sd ' ' | sed 's/^/# pending: /'
+		done
+		ps -eo pid,ppid,stat,cgroup,args | grep -v ' \[' | sed 's/^/# ps: /'
+	fi
 	return $rc
 }
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hunt.sh [--minutes N] [--tests a,b] [--timeout SEC]
-#         [--no-baseline | --baseline-only] [--tree DEBUG_TREE | KREL]
+#         [--no-baseline | --baseline-only] [--name NAME]
+#         [--tree DEBUG_TREE | KREL]
 #
 # "make hunt": the kernel's own network selftests (net/mptcp, net/af_unix,
 # net/tcp_ao, built from the kernel's linux-source by hunt-prep.sh) under
@@ -21,6 +22,8 @@
 # installed from the tree. The baseline can run in a guest of its own
 # beside the hunt (make hunt: --baseline-only in build/hunt/KREL-baseline,
 # and --no-baseline, whose report then takes the baseline from there).
+# --name NAME: logs and report in build/hunt/KREL-NAME (-baseline), for a
+# second hunt of the same kernel at once.
 #
 # Exit status: 0 when the guest finished and printed no splat; the
 # report, not the exit status, says what was found.
@@ -31,6 +34,7 @@ tests=""
 tmo=1800
 baseline=1
 tree=""
+name=""
 report_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--baseline-only) baseline=only; shift ;;
 	--report-only) report_only=1; baseline=0; shift ;;
 	--tree) tree=$(realpath "$2"); shift 2 ;;
+	--name) name=$2; shift 2 ;;
 	-*) echo "hunt.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -53,9 +58,10 @@ if [ -n "$tree" ]; then
 else
 	krel=${1:-$("$here/kernels.sh" | tail -n 1)}
 fi
-work=$sl_build/hunt/$krel
+work=$sl_build/hunt/$krel${name:+-$name}
+basework=$work-baseline
 if [ "$baseline" = only ]; then
-	work=$sl_build/hunt/$krel-baseline
+	work=$basework
 	minutes=0
 fi
 mkdir -p "$work"
@@ -78,8 +84,8 @@ report() {
 
 	# Without a baseline of its own: the one a --baseline-only guest ran.
 	base=""
-	[ "$baseline" = 0 ] && [ -e "$sl_build/hunt/$krel-baseline/results.log.txt" ] &&
-		base=$sl_build/hunt/$krel-baseline/results.log.txt
+	[ "$baseline" = 0 ] && [ -e "$basework/results.log.txt" ] &&
+		base=$basework/results.log.txt
 	python3 "$here/hunt-report.py" "$results.txt" "$work" "$krel" "$elapsed" \
 		"${splat:+$(echo "$splat" | head -n 1)}" "$base"
 	if [ -n "$splat" ]; then
