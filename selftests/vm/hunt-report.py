@@ -71,7 +71,7 @@ def main():
     totals = dict(runs=len(runs), sockets=0, leaks=0, pending=0,
                   unaccounted=0, kmemleak=0, changed=0,
                   watched_runs=len(watched), unsettled=0)
-    leaks, unaccounted, changed, kmem = [], [], [], []
+    leaks, unaccounted, changed, kmem, orphaned = [], [], [], [], []
     for r in runs:
         t = tests.setdefault(r["test"], dict(runs=0, sockets=0, leaks=0,
                                              unaccounted=0, exits=set(),
@@ -113,6 +113,15 @@ def main():
                                         named=named.get(proto, 0),
                                         settled=r.get("settled"),
                                         slab=r["slab"]))
+        held = [s for s in socks if s.get("result") == "pending"]
+        if held and not run.get("processes_left"):
+            kinds = {}
+            for s in held:
+                k = f"{s['proto']} {s['state']}"
+                kinds[k] = kinds.get(k, 0) + 1
+            orphaned.append(dict(test=r["test"], round=r["round"],
+                                 sockets=len(held), kinds=kinds,
+                                 slab=r.get("slab", {})))
         if r.get("kmemleak"):
             totals["kmemleak"] += 1
             kmem.append(dict(test=r["test"], round=r["round"],
@@ -134,7 +143,7 @@ def main():
                   tests={k: dict(v, exits=sorted(v["exits"]))
                          for k, v in tests.items()},
                   baseline=base, leaks=leaks, unaccounted=unaccounted,
-                  changed=changed, kmemleak=kmem)
+                  changed=changed, kmemleak=kmem, orphaned=orphaned)
     with open(f"{work}/report.json", "w") as f:
         json.dump(report, f, indent=1)
 
@@ -181,6 +190,11 @@ def main():
                        "slab counts may not have been read)."))
     sections = [
         ("Leaks", leaks, "None.", leak_lines),
+        ("Sockets still held once no process of the test was left",
+         orphaned, "None.",
+         lambda o: [f"- **{o['test']}** round {o['round']}: {o['sockets']} "
+                    f"sockets ({', '.join(f'{n} {k}' for k, n in sorted(o['kinds'].items()))}); "
+                    f"slabs (before, after): {json.dumps(o['slab'])}"]),
         ("Unaccounted slab objects", unaccounted, no_unaccounted,
          lambda u: [f"- **{u['test']}** round {u['round']}: {u['proto']}: "
                     f"{u['objects']} objects left, {u['named']} named by "
