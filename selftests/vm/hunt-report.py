@@ -86,7 +86,10 @@ def main():
         totals["pending"] += run.get("pending", 0)
         if r.get("settled") == "timeout":
             totals["unsettled"] += 1
+        # A shell reports a death by signal N as 128 + N, as the baseline.
         exit_status = run.get("exit_status")
+        if exit_status is None and run.get("killed_by_signal"):
+            exit_status = 128 + run["killed_by_signal"]
         t["exits"].add(str(exit_status))
         named = {}
         for s in socks:
