@@ -179,6 +179,13 @@ failed_cases() {
 	echo "${n:-0}"
 }
 
+# run_socks FILE RESULT: "cookie proto" of each socket whose result is
+# RESULT (leaked, pending) in sockleak run's JSON in FILE.
+run_socks() {
+	grep -o '"cookie":"[0-9a-f]*","proto":"[a-z0-9-]*","state":"[A-Z0-9-]*","result":"'"$2"'"' \
+		"$1" | cut -d'"' -f4,8 | tr '"' ' '
+}
+
 # run_base NAME DIR CMD: the test alone, no sockleak.
 run_base() {
 	local name=$1 dir=$2 cmd=$3 t0 rc o=$out/$name.base settled
@@ -221,8 +228,7 @@ run_hunt() {
 	# the module's sockets file and ps say.
 	if [ $rc = 3 ]; then
 		echo scan >/sys/kernel/debug/sockleak/control
-		grep -o '"cookie":"[0-9a-f]*","proto":"[a-z0-9-]*","state":"[A-Z0-9-]*","result":"pending"' \
-			"$o.json" | cut -d'"' -f4 | while read -r c; do
+		run_socks "$o.json" pending | while read -r c _; do
 			grep -m 1 "^cookie=$c " /sys/kernel/debug/sockleak/sockets |
 				tr ' ' '\n' | grep -E '^(cookie|proto|state|refcnt|filerefs|netns|owners|owner_tasks|verdict|flags|cgroup|ino)=' |
 				paste -sd ' ' | sed 's/^/# pending: /'
@@ -265,8 +271,7 @@ while [ "$(date +%s)" -lt $deadline ]; do
 		rc=$?
 		# A leak: once more with its protocol's sockets watched.
 		if [ $rc = 1 ] && [ "$watch" = 1 ]; then
-			p=$(grep -o '"proto":"[a-z0-9-]*","state":"[A-Z0-9-]*","result":"leaked"' \
-				"$out/$name.$round.json" | head -n 1 | cut -d'"' -f4)
+			p=$(run_socks "$out/$name.$round.json" leaked | awk 'NR == 1 { print $2 }')
 			[ -n "$p" ] && run_hunt $round "$name" "$dir" "$cmd" "proto:$p,count:4"
 		fi
 	done <<<"$tests"
