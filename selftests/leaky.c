@@ -22,6 +22,9 @@
  * prints "ready", its ports and pid (and held=COOKIE, the leaked socket's
  * SO_COOKIE in hex, with -L), then runs for SECONDS (0: until killed).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* lib/sl_inet.h; vm/demo-prep.sh builds with gcc */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/sl_inet.h"
+
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
 #endif
@@ -45,33 +50,28 @@ static void die(const char *what)
 	exit(1);
 }
 
-static int listener(int port, int rcvbuf)
+/*
+ * A listener on 127.0.0.1:@port (SO_REUSEADDR; SO_RCVBUF when @rcvbuf);
+ * *name, unless NULL, its address.
+ */
+static int listener(int port, int rcvbuf, struct sockaddr_storage *name)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sl_sock_opts o = {
+		.port = port, .backlog = 16, .rcvbuf = rcvbuf, .reuseaddr = true
+	};
+	int fd = sl_listener_at(&o, name);
 
 	if (fd < 0)
-		die("socket");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16))
-		die("bind/listen");
+		die("listener");
 	return fd;
 }
 
-static int connect_to(int port)
+static int connect_to(const struct sockaddr_storage *to)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	static const struct sl_sock_opts o = {};
+	int fd = sl_connect_at(&o, to);
 
 	if (fd < 0)
-		die("socket");
-	a.sin_port = htons(port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
 		die("connect");
 	return fd;
 }
@@ -109,7 +109,8 @@ static void msleep(int ms);
  */
 static int leak_reference(int port, int delay_ms, unsigned long long *cookie)
 {
-	int l = listener(port, 0), c = connect_to(port), a, ctl;
+	struct sockaddr_storage name;
+	int l = listener(port, 0, &name), c = connect_to(&name), a, ctl;
 	socklen_t len = sizeof(*cookie);
 	char cmd[32];
 
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
 	int delay_ms = 0;
 	int l0, l1, l2, c0, s0, c1, s1, c2, s2;
 	unsigned long long held = 0;
+	struct sockaddr_storage name;
 	static char buf[65536];
 	long sent = 0;
 	time_t end;
@@ -164,16 +166,16 @@ int main(int argc, char **argv)
 	memset(buf, 'x', sizeof(buf));
 
 	/* 1. The receiver that never reads. */
-	l0 = listener(port, 0);
-	c0 = connect_to(port);
+	l0 = listener(port, 0, &name);
+	c0 = connect_to(&name);
 	s0 = accept(l0, NULL, NULL);
 	if (s0 < 0)
 		die("accept");
 	fcntl(c0, F_SETFL, O_NONBLOCK);
 
 	/* 2. CLOSE-WAIT: the peer closes, the server never does. */
-	l1 = listener(port + 1, 0);
-	c1 = connect_to(port + 1);
+	l1 = listener(port + 1, 0, &name);
+	c1 = connect_to(&name);
 	s1 = accept(l1, NULL, NULL);
 	if (s1 < 0)
 		die("accept");
@@ -182,8 +184,8 @@ int main(int argc, char **argv)
 	close(c1);
 
 	/* 3. An orphan with unsent data. */
-	l2 = listener(port + 2, 4096);
-	c2 = connect_to(port + 2);
+	l2 = listener(port + 2, 4096, &name);
+	c2 = connect_to(&name);
 	s2 = accept(l2, NULL, NULL);
 	if (s2 < 0)
 		die("accept");
@@ -202,7 +204,7 @@ int main(int argc, char **argv)
 	close(c2);
 
 	/* 4. A listener only an SCM_RIGHTS message in flight holds. */
-	in_flight(listener(port + 3, 0));
+	in_flight(listener(port + 3, 0, NULL));
 
 	/* 5. A reference leaked by a "buggy kernel user". */
 	if (leak && leak_reference(port + 4, delay_ms, &held)) {

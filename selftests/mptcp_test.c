@@ -53,7 +53,7 @@ FIXTURE(mp) {
 	int l, c, a;		/* MPTCP listener, client, accepted */
 	int u;			/* MPTCP socket never connected */
 	int tl, tc, ta;		/* plain TCP listener, client, accepted */
-	struct sockaddr_in sin;	/* the MPTCP listener's address */
+	struct sockaddr_storage sin;	/* the MPTCP listener's address */
 	struct mp_child srv, cli;
 	bool mem_enabled, tracking, tuned;
 };
@@ -63,37 +63,8 @@ static int mp_socket(void)
 	return socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
 }
 
-/* An MPTCP listener on 127.0.0.1, SO_RCVBUF set first when rcvbuf. */
-static int mp_listener(struct sockaddr_in *sin, int rcvbuf)
-{
-	socklen_t len = sizeof(*sin);
-	int l = mp_socket();
-
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (l < 0)
-		return -1;
-	if ((rcvbuf && setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-				  sizeof(rcvbuf))) ||
-	    bind(l, (struct sockaddr *)sin, len) || listen(l, 16) ||
-	    getsockname(l, (struct sockaddr *)sin, &len)) {
-		close(l);
-		return -1;
-	}
-	return l;
-}
-
-static int mp_connect(const struct sockaddr_in *sin)
-{
-	int c = mp_socket();
-
-	if (c >= 0 && connect(c, (const struct sockaddr *)sin, sizeof(*sin))) {
-		close(c);
-		return -1;
-	}
-	return c;
-}
+/* The tests' MPTCP clients (their listeners: 127.0.0.1, backlog 16). */
+static const struct sl_sock_opts mp_client = { .proto = IPPROTO_MPTCP };
 
 static int send_bytes(int fd, int bytes)
 {
@@ -269,9 +240,13 @@ static bool settle(struct ss_list *out, unsigned long long client,
 static void mp_pair(struct __test_metadata *_metadata, FIXTURE_DATA(mp) *self,
 		    int rcvbuf, int bytes)
 {
-	self->l = mp_listener(&self->sin, rcvbuf);
+	struct sl_sock_opts o = {
+		.backlog = 16, .proto = IPPROTO_MPTCP, .rcvbuf = rcvbuf
+	};
+
+	self->l = sl_listener_at(&o, &self->sin);
 	ASSERT_LE(0, self->l);
-	self->c = mp_connect(&self->sin);
+	self->c = sl_connect_at(&mp_client, &self->sin);
 	ASSERT_LE(0, self->c);
 	self->a = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, self->a);
@@ -429,19 +404,16 @@ static struct ss_sock *ss_msk_by_token(struct ss_list *l, unsigned int token)
 	return NULL;
 }
 
+/* A plain TCP listener on 127.0.0.1, a client and the accepted socket. */
 static int tcp_pair(FIXTURE_DATA(mp) *self)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
+	struct sl_sock_opts o = { .backlog = 4 };
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	self->tl = socket(AF_INET, SOCK_STREAM, 0);
-	if (self->tl < 0 || bind(self->tl, (struct sockaddr *)&sin, len) ||
-	    listen(self->tl, 4) ||
-	    getsockname(self->tl, (struct sockaddr *)&sin, &len))
+	self->tl = sl_listener_at(&o, NULL);
+	if (self->tl < 0)
 		return -1;
-	self->tc = socket(AF_INET, SOCK_STREAM, 0);
-	if (self->tc < 0 || connect(self->tc, (struct sockaddr *)&sin, len))
+	self->tc = sl_connect(self->tl, 0);
+	if (self->tc < 0)
 		return -1;
 	self->ta = accept(self->tl, NULL, NULL);
 	return self->ta < 0 ? -1 : 0;
@@ -509,7 +481,7 @@ TEST_F_TIMEOUT(mp, subflows_linked, SL_HEAVY_TIMEOUT)
 
 	/* The TCP listener under the MPTCP listener: no msk key. */
 	snprintf(local, sizeof(local), "127.0.0.1:%u",
-		 ntohs(self->sin.sin_port));
+		 sl_addr_port(&self->sin));
 	ck = 0;
 	for (i = 0; i < ss.n; i++)
 		if (!strcmp(ss.s[i].netid, "tcp") &&
@@ -714,7 +686,7 @@ TEST_F_TIMEOUT(mp, mptcp_pages_explained, SL_HEAVY_TIMEOUT)
 struct cg_args {
 	const char *procs;	/* cgroup.procs to join first */
 	int bytes;		/* to send, never read by the peer */
-	struct sockaddr_in sin;	/* client: where to connect */
+	struct sockaddr_storage sin;	/* client: where to connect */
 };
 
 /* In a child: the test's end of a pipe pair. */
@@ -762,13 +734,14 @@ static void child_wait_eof(int down)
  */
 static int server_main(int up, int down, struct cg_args *a)
 {
-	struct sockaddr_in sin;
+	struct sl_sock_opts o = { .backlog = 16, .proto = IPPROTO_MPTCP };
+	struct sockaddr_storage sin;
 	unsigned long long ck;
 	int l, s;
 
 	if (sl_write(a->procs, "0"))
 		return 10;
-	l = mp_listener(&sin, 0);
+	l = sl_listener_at(&o, &sin);
 	if (l < 0)
 		return 11;
 	if (write(up, &sin, sizeof(sin)) != sizeof(sin))
@@ -798,7 +771,7 @@ static int client_main(int up, int down, struct cg_args *a)
 
 	if (sl_write(a->procs, "0"))
 		return 20;
-	c = mp_connect(&a->sin);
+	c = sl_connect_at(&mp_client, &a->sin);
 	if (c < 0)
 		return 21;
 	ck = sl_sock_cookie(c);

@@ -42,6 +42,9 @@
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* lib/sl_inet.h, when built without lib.mk */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,26 +60,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/sl_inet.h"
+
+/* TCP clients of the loopback listeners below. */
+static const struct sl_sock_opts tcp_client = {};
+
 static int churn(int seconds)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
+	struct sl_sock_opts lo = { .backlog = 128 };
 	time_t end = time(NULL) + seconds;
 	struct linger lg = { 1, 0 };
+	struct sockaddr_storage sin;
 	long n = 0;
 	int l;
 
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&sin, len) || listen(l, 128) ||
-	    getsockname(l, (struct sockaddr *)&sin, &len)) {
+	l = sl_listener_at(&lo, &sin);
+	if (l < 0) {
 		perror("churn: listener");
 		return 1;
 	}
 	while (time(NULL) < end) {
-		int c = socket(AF_INET, SOCK_STREAM, 0), a;
+		int c = sl_connect_at(&tcp_client, &sin), a;
 
-		if (c < 0 || connect(c, (struct sockaddr *)&sin, len)) {
+		if (c < 0) {
 			perror("churn: connect");
 			return 1;
 		}
@@ -141,8 +147,8 @@ static int hold(void)
 static int pairs(long n, int ports)
 {
 	struct rlimit rl = { 2 * n + ports + 64, 2 * n + ports + 64 };
-	struct sockaddr_in sin[64];
-	socklen_t len = sizeof(sin[0]);
+	struct sl_sock_opts lo = { .backlog = 4096 };
+	struct sockaddr_storage sin[64];
 	long i;
 	int p;
 
@@ -151,24 +157,15 @@ static int pairs(long n, int ports)
 		return 1;
 	}
 	for (p = 0; p < ports; p++) {
-		int l = socket(AF_INET, SOCK_STREAM, 0);
-
-		memset(&sin[p], 0, sizeof(sin[p]));
-		sin[p].sin_family = AF_INET;
-		inet_pton(AF_INET, "127.0.0.1", &sin[p].sin_addr);
-		if (l < 0 || bind(l, (struct sockaddr *)&sin[p], len) ||
-		    listen(l, 4096) ||
-		    getsockname(l, (struct sockaddr *)&sin[p], &len)) {
+		if (sl_listener_at(&lo, &sin[p]) < 0) {
 			perror("pairs: listener");
 			return 1;
 		}
 		/* accept() below finds the listener as fd 3 + p */
 	}
 	for (i = 0; i < n; i++) {
-		int c = socket(AF_INET, SOCK_STREAM, 0);
-
 		p = i % ports;
-		if (c < 0 || connect(c, (struct sockaddr *)&sin[p], len) ||
+		if (sl_connect_at(&tcp_client, &sin[p]) < 0 ||
 		    accept(3 + p, NULL, NULL) < 0) {
 			fprintf(stderr, "pairs: pair %ld: %s\n", i,
 				strerror(errno));
@@ -262,15 +259,14 @@ static int time_cmd(int runs, char **cmd)
 /* A loopback TCP connection: listener *l, client *c, accepted *s. */
 static int loopback_pair(int *l, int *c, int *s)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
+	struct sl_sock_opts lo = { .backlog = 1 };
+	struct sockaddr_storage a;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	*l = socket(AF_INET, SOCK_STREAM, 0);
-	*c = socket(AF_INET, SOCK_STREAM, 0);
-	if (*l < 0 || *c < 0 || bind(*l, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(*l, 1) || getsockname(*l, (struct sockaddr *)&a, &len) ||
-	    connect(*c, (struct sockaddr *)&a, sizeof(a)))
+	*l = sl_listener_at(&lo, &a);
+	if (*l < 0)
+		return -1;
+	*c = sl_connect_at(&tcp_client, &a);
+	if (*c < 0)
 		return -1;
 	*s = accept(*l, NULL, NULL);
 	return *s < 0 ? -1 : 0;

@@ -72,72 +72,21 @@ static void expect_suspect(struct scn *s, int fd, const char *reason,
 	s->nsuspect++;
 }
 
-static int set_nonblock(int fd)
-{
-	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-/* A listener on addr (v4 or v6 literal), port chosen by the kernel. */
-static int listener(const char *addr, int backlog, int rcvbuf)
-{
-	struct sockaddr_storage ss = {};
-	int one = 1, fd;
-
-	if (strchr(addr, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		inet_pton(AF_INET6, addr, &a->sin6_addr);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		inet_pton(AF_INET, addr, &a->sin_addr);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&ss, sizeof(ss)) ||
-	    listen(fd, backlog)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Connect a new socket to listener lfd (non-blocking when nb). */
-static int connect_to(int lfd, bool nb)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd;
-
-	if (getsockname(lfd, (struct sockaddr *)&ss, &len))
-		return -1;
-	fd = socket(ss.ss_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	if (nb)
-		set_nonblock(fd);
-	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A connected pair over addr: *c the client, *a the accepted socket. */
+/*
+ * A connected pair over addr (v4 or v6 literal), SO_RCVBUF set on the
+ * listener when rcvbuf: *c the client, *a the accepted socket.
+ */
 static int tcp_pair(struct scn *s, const char *addr, int rcvbuf, int *c,
 		    int *a)
 {
-	int l = keep(s, listener(addr, 16, rcvbuf));
+	struct sl_sock_opts o = {
+		.addr = addr, .backlog = 16, .rcvbuf = rcvbuf, .reuseaddr = true
+	};
+	int l = keep(s, sl_listener_at(&o, NULL));
 
 	if (l < 0)
 		return -1;
-	*c = keep(s, connect_to(l, false));
+	*c = keep(s, sl_connect(l, 0));
 	*a = keep(s, accept(l, NULL, NULL));
 	return (*c < 0 || *a < 0) ? -1 : 0;
 }
@@ -288,6 +237,9 @@ static int scn_rcvbuf_locked(struct scn *s)
  */
 static int scn_netns(struct scn *s)
 {
+	struct sl_sock_opts o = {
+		.addr = "10.77.0.2", .backlog = 16, .reuseaddr = true
+	};
 	int self, other, l, c, a;
 
 	if (sysctl_write("/proc/sys/net/ipv4/tcp_child_ehash_entries", "128"))
@@ -307,7 +259,7 @@ static int scn_netns(struct scn *s)
 	other = open("/run/netns/" NETNS, O_RDONLY);
 	if (self < 0 || other < 0 || setns(other, CLONE_NEWNET))
 		return -1;
-	l = keep(s, listener("10.77.0.2", 16, 0));
+	l = keep(s, sl_listener_at(&o, NULL));
 	/* a loopback pair inside the namespace too */
 	if (tcp_pair(s, "127.0.0.1", 0, &c, &a))
 		return -1;
@@ -316,7 +268,7 @@ static int scn_netns(struct scn *s)
 		return -1;
 	close(self);
 	close(other);
-	c = keep(s, connect_to(l, false));
+	c = keep(s, sl_connect(l, 0));
 	a = keep(s, accept(l, NULL, NULL));
 	if (c < 0 || a < 0)
 		return -1;
@@ -369,12 +321,13 @@ static int scn_ipv6(struct scn *s)
 /* 8. a listener with unaccepted children (full and request sockets). */
 static int scn_listener(struct scn *s)
 {
-	int l = keep(s, listener("127.0.0.1", 1, 0)), i;
+	struct sl_sock_opts o = { .backlog = 1, .reuseaddr = true };
+	int l = keep(s, sl_listener_at(&o, NULL)), i;
 
 	if (l < 0)
 		return -1;
 	for (i = 0; i < 6; i++)
-		keep(s, connect_to(l, true));
+		keep(s, sl_connect(l, SOCK_NONBLOCK));
 	sl_msleep(300);
 	return 0;
 }
@@ -451,12 +404,13 @@ static int scn_sockmap(struct scn *s)
  */
 static int scn_addrform(struct scn *s)
 {
+	struct sl_sock_opts o = { .backlog = 16, .reuseaddr = true };
 	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
 	int l, c, a, u, u4, v4 = AF_INET;
 
-	l = keep(s, listener("127.0.0.1", 16, 0));
+	l = keep(s, sl_listener_at(&o, NULL));
 	if (l < 0 || getsockname(l, (struct sockaddr *)&sin, &len))
 		return -1;
 	inet_pton(AF_INET6, "::ffff:127.0.0.1", &to.sin6_addr);

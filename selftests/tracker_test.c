@@ -26,25 +26,15 @@
 #define HOLDREF "/sys/kernel/debug/sockleak_holdref/ctl"
 #define GRACE_MS 200
 
-static int listener(struct sockaddr_in *sin)
-{
-	socklen_t len = sizeof(*sin);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (l < 0 || bind(l, (struct sockaddr *)sin, len) || listen(l, 128) ||
-	    getsockname(l, (struct sockaddr *)sin, &len))
-		return -1;
-	return l;
-}
+/* The tests' listeners on 127.0.0.1, and their clients. */
+static const struct sl_sock_opts tr_listen = { .backlog = 128 };
+static const struct sl_sock_opts tr_client = {};
 
 /* A connected pair: *c the client, *a the accepted child. */
-static int pair(int l, const struct sockaddr_in *sin, int *c, int *a)
+static int pair(int l, const struct sockaddr_storage *sin, int *c, int *a)
 {
-	*c = socket(AF_INET, SOCK_STREAM, 0);
-	if (*c < 0 || connect(*c, (const struct sockaddr *)sin, sizeof(*sin)))
+	*c = sl_connect_at(&tr_client, sin);
+	if (*c < 0)
 		return -1;
 	*a = accept(l, NULL, NULL);
 	return *a < 0 ? -1 : 0;
@@ -73,14 +63,14 @@ static void my_comm(char *buf, size_t size)
 
 FIXTURE(tr) {
 	int l;
-	struct sockaddr_in sin;
+	struct sockaddr_storage sin;
 };
 
 FIXTURE_SETUP(tr)
 {
 	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
 	ASSERT_EQ(0, sl_control("track=off\ngrace_ms=200\ntrack=on"));
-	self->l = listener(&self->sin);
+	self->l = sl_listener_at(&tr_listen, &self->sin);
 	ASSERT_LE(0, self->l);
 }
 
@@ -333,7 +323,7 @@ static int frames(const char *v)
  * in "tracked" and copy its alloc_stack and close_stack.
  */
 static int leak_stacks(struct __test_metadata *_metadata, int l,
-		       const struct sockaddr_in *sin, bool client,
+		       const struct sockaddr_storage *sin, bool client,
 		       char *alloc, char *close, size_t size)
 {
 	unsigned long long ck;
@@ -533,30 +523,6 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* A listener on addr:0 in the netns open as nsfd (-1: the current one). */
-static int listener_in(int nsfd, const char *addr, int rcvbuf,
-		       struct sockaddr_in *sin)
-{
-	int self = open("/proc/self/ns/net", O_RDONLY), l;
-	socklen_t len = sizeof(*sin);
-
-	if (self < 0 || (nsfd >= 0 && setns(nsfd, CLONE_NEWNET)))
-		return -1;
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	inet_pton(AF_INET, addr, &sin->sin_addr);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (rcvbuf)
-		setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (l < 0 || bind(l, (struct sockaddr *)sin, len) || listen(l, 64) ||
-	    getsockname(l, (struct sockaddr *)sin, &len))
-		l = -1;
-	if (nsfd >= 0 && setns(self, CLONE_NEWNET))
-		l = -1;
-	close(self);
-	return l;
-}
-
 static bool table_knows(unsigned long long ck)
 {
 	char cmd[48];
@@ -572,7 +538,9 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 	unsigned long long ck[2 * NORPHAN];
 	struct ss_list alive = { 0 };
 	int keep[2 * NORPHAN], peer, lz, ld, i, n = 0, left;
-	struct sockaddr_in zin, din;
+	struct sl_sock_opts zopt = { .backlog = 64, .rcvbuf = 2048 };
+	struct sl_sock_opts dopt = { .addr = "10.79.0.2", .backlog = 64 };
+	struct sockaddr_storage zin, din;
 	static char buf[65536];
 	long long t0, wait_ms;
 	char cmd[64];
@@ -592,16 +560,17 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 			      ORPHAN_RETRIES));
 	peer = open("/run/netns/" PEERNS, O_RDONLY);
 	ASSERT_LE(0, peer);
-	lz = listener_in(-1, "127.0.0.1", 2048, &zin);
-	ld = listener_in(peer, "10.79.0.2", 0, &din);
+	dopt.nsfd = peer;
+	lz = sl_listener_at(&zopt, &zin);
+	ld = sl_listener_at(&dopt, &din);
 	ASSERT_LE(0, lz);
 	ASSERT_LE(0, ld);
 
 	/* Silent peer: connected, then its end of the link goes down. */
 	for (i = 0; i < NORPHAN; i++) {
-		int c = socket(AF_INET, SOCK_STREAM, 0);
+		int c = sl_connect_at(&tr_client, &din);
 
-		ASSERT_EQ(0, connect(c, (struct sockaddr *)&din, sizeof(din)));
+		ASSERT_LE(0, c);
 		keep[n] = accept(ld, NULL, NULL);
 		ASSERT_LE(0, keep[n]);
 		ck[n++] = c;	/* the fd for now */
@@ -618,9 +587,9 @@ TEST_F_TIMEOUT(tr, orphans_that_time_out_never_show, SL_HEAVY_TIMEOUT)
 	 * counts from the first window probe, sent once the window closed.
 	 */
 	for (i = 0; i < NORPHAN; i++) {
-		int c = socket(AF_INET, SOCK_STREAM, 0), sb = 65536;
+		int c = sl_connect_at(&tr_client, &zin), sb = 65536;
 
-		ASSERT_EQ(0, connect(c, (struct sockaddr *)&zin, sizeof(zin)));
+		ASSERT_LE(0, c);
 		keep[n] = accept(lz, NULL, NULL);
 		ASSERT_LE(0, keep[n]);
 		setsockopt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo));
@@ -814,7 +783,7 @@ TEST(table_overflow_counted)
  * A child that makes and closes connections to listener l, n of them (or
  * until killed when n < 0; it dies with its parent). Returns its pid.
  */
-static pid_t fork_churn(int l, const struct sockaddr_in *sin, int n)
+static pid_t fork_churn(int l, const struct sockaddr_storage *sin, int n)
 {
 	pid_t pid = fork();
 	int c, a;
@@ -853,7 +822,7 @@ FIXTURE_TEARDOWN(ul)
 TEST_F_TIMEOUT(ul, unload_with_tracking_on, SL_HEAVY_TIMEOUT)
 {
 	char *ctl, cmd[32], *text;
-	struct sockaddr_in sin;
+	struct sockaddr_storage sin;
 	unsigned long long ck;
 	const char *line;
 	int l, c, a, i;
@@ -861,7 +830,7 @@ TEST_F_TIMEOUT(ul, unload_with_tracking_on, SL_HEAVY_TIMEOUT)
 
 	ASSERT_EQ(0, system("modprobe sockleak_holdref && modprobe sockleak"));
 	ASSERT_EQ(0, sl_control("track=on"));
-	l = listener(&sin);
+	l = sl_listener_at(&tr_listen, &sin);
 	ASSERT_LE(0, l);
 	pid = fork_churn(l, &sin, sl_scale(3000));
 	ASSERT_LE(0, pid);
@@ -950,14 +919,14 @@ static void fail_function_clear(void)
 TEST_F_TIMEOUT(ul, table_lifetime_under_churn, SL_HEAVY_TIMEOUT)
 {
 	int l, i, st, err, rounds = sl_scale(60), failed = 0;
-	struct sockaddr_in sin;
+	struct sockaddr_storage sin;
 	pid_t churn, reader;
 	bool inject;
 	char *ctl;
 
 	ASSERT_EQ(0, system("modprobe sockleak"));
 	ASSERT_EQ(0, sl_control("track=on\ntrack=off"));
-	l = listener(&sin);
+	l = sl_listener_at(&tr_listen, &sin);
 	ASSERT_LE(0, l);
 	churn = fork_churn(l, &sin, -1);
 	ASSERT_LE(0, churn);
@@ -1065,7 +1034,7 @@ TEST_F_TIMEOUT(tr, clone_cookie_window, SL_HEAVY_TIMEOUT)
 	dumps_before = dumps_unhashed(lc);
 	ASSERT_LE(0, dumps_before);
 	snprintf(cmd, sizeof(cmd), "clone_delay 300 %d",
-		 ntohs(self->sin.sin_port));
+		 sl_addr_port(&self->sin));
 	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
 	ASSERT_EQ(0, pipe(stop));
 	reader = fork();

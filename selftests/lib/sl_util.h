@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "sl_inet.h"
+
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
 #endif
@@ -92,7 +94,10 @@ const char *sl_suspect_cookie(struct sl_list *l, const char *kind,
 const char *sl_tracked_find(char **text, unsigned long long cookie);
 int sl_tracked_by(pid_t pid);
 
-/* sock.c: loopback sockets the tests build. */
+/*
+ * sock.c: loopback sockets the tests build; TCP and MPTCP listeners and
+ * connections of any kind: sl_inet.h.
+ */
 int sl_udp_chain(int *fds, int n);
 unsigned long long sl_sock_cookie(int fd);
 int sl_listener(int flags);

@@ -94,29 +94,24 @@ unsigned long long sl_sock_cookie(int fd)
  */
 int sl_listener(int flags)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	int fd = socket(AF_INET, SOCK_STREAM | flags, 0);
+	struct sl_sock_opts o = { .backlog = 64, .flags = flags };
 
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(fd, 64))
-		return -1;
-	return fd;
+	return sl_listener_at(&o, NULL);
 }
 
-/* A TCP socket connected to listener @lfd; -1 on error. */
+/*
+ * A TCP socket connected to listener @lfd; -1 on error (with
+ * SOCK_NONBLOCK in @flags, a connect() in progress is not one).
+ */
 int sl_connect(int lfd, int flags)
 {
-	struct sockaddr_in a;
+	struct sl_sock_opts o = { .flags = flags };
+	struct sockaddr_storage a;
 	socklen_t len = sizeof(a);
-	int fd;
 
 	if (getsockname(lfd, (struct sockaddr *)&a, &len))
 		return -1;
-	fd = socket(AF_INET, SOCK_STREAM | flags, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len))
-		return -1;
-	return fd;
+	return sl_connect_at(&o, &a);
 }
 
 /*

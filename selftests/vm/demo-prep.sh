@@ -117,7 +117,9 @@ fi
 # The guest's /selftests: the demo's workload only.
 ksft=$sl_build/demo-ksft
 mkdir -p "$ksft/sockleak"
-if [ ! -x "$ksft/sockleak/leaky" ] || [ "$sl_top/selftests/leaky.c" -nt "$ksft/sockleak/leaky" ]; then
+if [ ! -x "$ksft/sockleak/leaky" ] ||
+	[ "$sl_top/selftests/leaky.c" -nt "$ksft/sockleak/leaky" ] ||
+	[ "$sl_top/selftests/lib/sl_inet.h" -nt "$ksft/sockleak/leaky" ]; then
 	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static \
 		-o "$ksft/sockleak/leaky" "$sl_top/selftests/leaky.c"
 fi
