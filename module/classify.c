@@ -18,8 +18,14 @@
  *          a retransmit timer may re-arm, up to tcp_orphan_retries.
  *   never  nothing will: closed (SOCK_DEAD) with no timer armed, so only
  *          a put of the references it still has (refcnt) can free it; or
- *          no struct socket, no table and no queue holds it. A never
- *          socket is always a suspect, listed first.
+ *          no struct socket, no table and no queue holds it; or an owner
+ *          socket of a netns that no task, nsfs file or mount and no
+ *          socket fd reaches any more, and that an open socket with no
+ *          file holds by a counted reference (sk_net_refcnt; the owner
+ *          scan, owners.c): its exit, which would release that socket and
+ *          the netns' other kernel sockets, never comes (reason
+ *          pins_netns for such a socket, dead_netns for the others). A
+ *          never socket is always a suspect, listed first.
  *
  * The snapshot is racy (snapshot.c): a socket caught between close() and
  * its free, or a timer between firing and re-arming, can be judged never
@@ -215,7 +221,7 @@ static void classify(struct sockleak_snap *s, u8 verdict, u8 holder)
 	s->holder = holder;
 }
 
-void sockleak_classify(struct sockleak_snap *s)
+static void classify_full(struct sockleak_snap *s)
 {
 	bool timer = s->timer_left_ms >= 0;
 
@@ -250,6 +256,21 @@ void sockleak_classify(struct sockleak_snap *s)
 		 s->dead ? SOCKLEAK_H_ORPHAN : SOCKLEAK_H_NOSOCK);
 }
 
+void sockleak_classify(struct sockleak_snap *s)
+{
+	classify_full(s);
+	/* Whatever would release it, nothing in user space reaches it. */
+	if (s->kind == SOCKLEAK_SK_FULL && s->verdict == SOCKLEAK_V_OWNER &&
+	    s->netns_unreached)
+		classify(s, SOCKLEAK_V_NEVER, SOCKLEAK_H_NETNS);
+}
+
+/* A kernel socket (no file) that holds its netns itself. */
+static bool pins_netns(const struct sockleak_snap *s)
+{
+	return s->net_ref && s->filerefs < 0;
+}
+
 /*
  * Why a never socket will never be freed, or how a timer one ends, as a
  * sentence fragment; "" for owner. Returns the length.
@@ -277,6 +298,14 @@ int sockleak_verdict_explain(char *buf, size_t len,
 		return scnprintf(buf, len,
 				 "held by its connected peer, unix socket %llx, which is still open: freed once that one is closed",
 				 s->peer_holder);
+	case SOCKLEAK_H_NETNS:
+		if (pins_netns(s))
+			return scnprintf(buf, len,
+					 "kernel socket holding its netns %u, which no task, nsfs file or socket fd reaches: the netns never exits, nothing frees it",
+					 s->netns);
+		return scnprintf(buf, len,
+				 "its netns %u is reached by no task, nsfs file or socket fd, yet kernel references keep it: nothing frees it",
+				 s->netns);
 	case SOCKLEAK_H_NOSOCK:
 		return scnprintf(buf, len,
 				 "no struct socket, no hash table and no timer hold it (%s, %d reference%s): only a sock_put() can free it",
@@ -292,6 +321,8 @@ static const char * const reason_names[SOCKLEAK_R_NR] = {
 	[SOCKLEAK_R_NOT_FREED]	= "not_freed",
 	[SOCKLEAK_R_NO_TIMER]	= "no_timer",
 	[SOCKLEAK_R_NO_SOCKET]	= "no_socket",
+	[SOCKLEAK_R_PINS_NETNS]	= "pins_netns",
+	[SOCKLEAK_R_DEAD_NETNS]	= "dead_netns",
 };
 
 /* A reason code of "suspects", as it prints it. */
@@ -303,10 +334,14 @@ const char *sockleak_reason_name(unsigned int reason)
 /*
  * Why a never socket is not freed: no struct socket holds it, or it is
  * closed with references left, or it is an orphan in another state that
- * no timer will end. (A socket of the "tracked" report is not_freed.)
+ * no timer will end, or its netns is unreached (pinned by it, or by
+ * another). (A socket of the "tracked" report is not_freed.)
  */
 unsigned int sockleak_never_reason(const struct sockleak_snap *s)
 {
+	if (s->holder == SOCKLEAK_H_NETNS)
+		return pins_netns(s) ? SOCKLEAK_R_PINS_NETNS :
+				       SOCKLEAK_R_DEAD_NETNS;
 	if (s->holder == SOCKLEAK_H_NOSOCK)
 		return SOCKLEAK_R_NO_SOCKET;
 	return s->state == TCP_CLOSE ? SOCKLEAK_R_NOT_FREED :

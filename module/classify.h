@@ -26,6 +26,8 @@ enum sockleak_reason {
 	SOCKLEAK_R_NOT_FREED,	/* closed, references left; tracked sockets */
 	SOCKLEAK_R_NO_TIMER,	/* an orphan no timer will end */
 	SOCKLEAK_R_NO_SOCKET,	/* no struct socket, in no table */
+	SOCKLEAK_R_PINS_NETNS,	/* a kernel socket holding its unreached netns */
+	SOCKLEAK_R_DEAD_NETNS,	/* in an unreached netns another holds */
 	SOCKLEAK_R_NR,
 };
 

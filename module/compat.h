@@ -246,4 +246,21 @@ static inline long sockleak_wide_bp_err(struct perf_event * __percpu *bp)
 #endif
 }
 
+/*
+ * Whether an nsfs dentry of a netns exists: an open /proc/PID/ns/net (or
+ * any nsfs file of it) or a bind mount (ip netns add) refers to it. The
+ * nsfs dentry is freed at its last dput() (always_delete_dentry before
+ * 6.9, an unhashed stashed dentry since), which clears ns.stashed. 6.9
+ * ("nsfs: convert to path_from_stashed() helper") made the atomic_long_t a
+ * struct dentry pointer.
+ */
+static inline bool sockleak_net_nsfs_held(const struct net *net)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	return !!READ_ONCE(net->ns.stashed);
+#else
+	return !!atomic_long_read(&net->ns.stashed);
+#endif
+}
+
 #endif /* _SOCKLEAK_COMPAT_H */

@@ -24,6 +24,22 @@
  *     peer: CLOSE and unhashed; never bound or connected) is remembered by
  *     its inode and owners, so the "sockets" report can show it
  *     (sockleak_owners_source, sources.h).
+ *  4. Which netns user space no longer reaches and a socket pins: step 1
+ *     notes the netns of every socket it walks (seen), of every socket
+ *     with a file (reached), and of every open socket with no file that
+ *     holds a counted reference on its netns (sk_net_refcnt: pinned;
+ *     its creator would release it at the netns' exit); step 2 the
+ *     netns of every socket fd and of every thread of every process it
+ *     visits (task->nsproxy: reached). A socket's snapshot then marks its
+ *     netns unreached when the scan saw it, pinned and not reached, and no
+ *     nsfs dentry of it exists at the snapshot (no open ns file, no bind
+ *     mount: sockleak_net_nsfs_held()). The exit that would release the
+ *     pinning socket can never come, so nothing will release the
+ *     netns' sockets (classify.c, holder "netns"). A netns that only
+ *     closed sockets keep (orphans on their timers) is not pinned: it
+ *     exits when they are freed. A netns created after the scan is not
+ *     judged; neither is any when a process has threads in more than
+ *     OWNERS_THREAD_NETS netns.
  *
  * The result replaces the previous one and is kept, with its time, until
  * the next scan or unload. It holds no reference on anything: a report
@@ -61,6 +77,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
@@ -87,8 +104,18 @@ struct owners_rec {
 struct owners_scan {
 	struct xarray socks;	/* ino -> struct owners_rec */
 	struct xarray unhashed;	/* ino -> owners_rec of a socket unhashed then */
+	struct xarray nets;	/* netns inum -> xa_mk_value(OWNERS_NET_*) */
+	bool nets_partial;	/* some thread's netns was not recorded */
 	unsigned long when;	/* jiffies at the end of the scan */
 };
+
+/* What the scan knows of a netns (step 4), bits of a value in nets. */
+#define OWNERS_NET_SEEN		BIT(0)	/* one of its sockets was walked */
+#define OWNERS_NET_REACHED	BIT(1)	/* a task, or a socket file in it */
+#define OWNERS_NET_PINNED	BIT(2)	/* an open socket, no file, counted ref */
+
+/* Distinct netns recorded for the threads of one process. */
+#define OWNERS_THREAD_NETS	16
 
 static struct owners_scan __rcu *owners_cur;
 static DEFINE_MUTEX(owners_mutex);
@@ -96,6 +123,7 @@ static DEFINE_MUTEX(owners_mutex);
 /* One socket fd seen under the fd table lock. */
 struct owners_fd {
 	unsigned long ino;
+	unsigned int netns;	/* the socket's netns inum */
 	int fd;
 	bool unhashed;
 };
@@ -119,6 +147,7 @@ static void owners_free(struct owners_scan *scan)
 		kfree(rec);
 	xa_destroy(&scan->socks);
 	xa_destroy(&scan->unhashed);
+	xa_destroy(&scan->nets);
 	kfree(scan);
 }
 
@@ -137,6 +166,19 @@ static struct owners_rec *owners_rec_get(struct owners_scan *scan,
 		return NULL;
 	}
 	return rec;
+}
+
+/* Add @bit to what the scan knows of netns @inum (no lock held). */
+static int owners_net_mark(struct owners_scan *scan, unsigned int inum,
+			   unsigned long bit)
+{
+	void *old = xa_load(&scan->nets, inum);
+	unsigned long v = old ? xa_to_value(old) : 0;
+
+	if ((v & bit) == bit)
+		return 0;
+	return xa_err(xa_store(&scan->nets, inum, xa_mk_value(v | bit),
+			       GFP_KERNEL));
 }
 
 /*
@@ -167,12 +209,34 @@ static unsigned long owners_file_ino(struct sock *sk)
 	return ino;
 }
 
-/* Step 1: inode of every hashed full socket that has a struct file. */
+/*
+ * Step 1's record of one referenced socket: its file's inode, and what it
+ * says of its netns.
+ */
+static int owners_note_sock(struct owners_scan *scan, struct sock *sk)
+{
+	unsigned int inum = sock_net(sk)->ns.inum;
+	unsigned long ino = owners_file_ino(sk);
+	unsigned long bits = OWNERS_NET_SEEN;
+
+	if (ino && !owners_rec_get(scan, ino))
+		return -ENOMEM;
+	if (ino)
+		bits |= OWNERS_NET_REACHED;
+	else if (sk->sk_net_refcnt && READ_ONCE(sk->sk_socket) &&
+		 !sock_flag(sk, SOCK_DEAD))
+		bits |= OWNERS_NET_PINNED;
+	return owners_net_mark(scan, inum, bits);
+}
+
+/*
+ * Step 1: inode of every hashed full socket that has a struct file, and
+ * the netns of each.
+ */
 static int owners_hashed(struct owners_scan *scan)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
 	struct sockleak_walk walk;
-	unsigned long ino;
 	int i, n, ret = 0;
 
 	sockleak_walk_init(&walk);
@@ -180,11 +244,8 @@ static int owners_hashed(struct owners_scan *scan)
 		for (i = 0; i < n && !ret; i++) {
 			struct sock *sk = refs[i].sk;
 
-			if (!sk_fullsock(sk))
-				continue;
-			ino = owners_file_ino(sk);
-			if (ino && !owners_rec_get(scan, ino))
-				ret = -ENOMEM;
+			if (sk_fullsock(sk))
+				ret = owners_note_sock(scan, sk);
 		}
 		sockleak_walk_put(refs, n);
 		if (fatal_signal_pending(current))
@@ -201,17 +262,14 @@ static int owners_hashed(struct owners_scan *scan)
 static int owners_tracked(struct owners_scan *scan)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	unsigned long pos = 0, ino;
+	unsigned long pos = 0;
 	int i, n, ret = 0;
 
 	while (!ret && (n = sockleak_track_grab(&pos, SOCKLEAK_TRACK_UNHASHED,
 						0, refs, NULL,
 						SOCKLEAK_BATCH))) {
-		for (i = 0; i < n && !ret; i++) {
-			ino = owners_file_ino(refs[i].sk);
-			if (ino && !owners_rec_get(scan, ino))
-				ret = -ENOMEM;
-		}
+		for (i = 0; i < n && !ret; i++)
+			ret = owners_note_sock(scan, refs[i].sk);
 		sockleak_walk_put(refs, n);
 		if (fatal_signal_pending(current))
 			ret = -EINTR;
@@ -240,6 +298,8 @@ static int owners_fd_cb(const void *p, struct file *file, unsigned int fd)
 	}
 	e = &pass->buf[pass->n++];
 	e->ino = SOCK_INODE(sock)->i_ino;
+	/* The file holds the socket, the socket its netns. */
+	e->netns = sock_net(sk)->ns.inum;
 	e->fd = fd;
 	/* Only the walk's protocols have hash tables to be missing from. */
 	e->unhashed = owners_inet(sk) && sk_unhashed(sk);
@@ -290,6 +350,8 @@ static int owners_merge(struct owners_scan *scan, struct owners_pass *pass,
 		if (e->unhashed &&
 		    xa_err(xa_store(&scan->unhashed, e->ino, rec, GFP_KERNEL)))
 			ret = -ENOMEM;
+		if (owners_net_mark(scan, e->netns, OWNERS_NET_REACHED))
+			ret = -ENOMEM;
 	}
 	pass->n = 0;
 	return ret;
@@ -330,7 +392,41 @@ static struct task_struct *owners_next_task(pid_t *nr)
 	return found;
 }
 
-/* Step 2: one pass over every process's fd table. */
+/*
+ * Step 4's part of step 2: the netns of every thread of @t's process
+ * (@t is pinned), reached. Threads change netns only by setns(), under
+ * their task_lock().
+ */
+static int owners_thread_nets(struct owners_scan *scan, struct task_struct *t)
+{
+	unsigned int nets[OWNERS_THREAD_NETS], inum;
+	struct task_struct *th;
+	struct nsproxy *nsp;
+	int n = 0, i, ret = 0;
+
+	rcu_read_lock();
+	for_each_thread(t, th) {
+		task_lock(th);
+		nsp = th->nsproxy;
+		inum = nsp ? nsp->net_ns->ns.inum : 0;
+		task_unlock(th);
+		for (i = 0; i < n && nets[i] != inum; i++)
+			;
+		if (!inum || i < n)
+			continue;
+		if (n == ARRAY_SIZE(nets)) {
+			scan->nets_partial = true;
+			break;
+		}
+		nets[n++] = inum;
+	}
+	rcu_read_unlock();
+	for (i = 0; i < n && !ret; i++)
+		ret = owners_net_mark(scan, nets[i], OWNERS_NET_REACHED);
+	return ret;
+}
+
+/* Step 2: one pass over every process's fd table (and threads' netns). */
 static int owners_fds(struct owners_scan *scan)
 {
 	struct owners_pass pass = {};
@@ -359,6 +455,7 @@ static int owners_fds(struct owners_scan *scan)
 				break;
 		}
 		ret = owners_merge(scan, &pass, nr, state, comm) ?: ret;
+		ret = ret ?: owners_thread_nets(scan, t);
 		put_task_struct(t);
 		nr++;
 		if (fatal_signal_pending(current))
@@ -379,6 +476,7 @@ int sockleak_owners_scan(void)
 		return -ENOMEM;
 	xa_init(&scan->socks);
 	xa_init(&scan->unhashed);
+	xa_init(&scan->nets);
 
 	mutex_lock(&owners_mutex);
 	ret = owners_hashed(scan);
@@ -401,13 +499,14 @@ int sockleak_owners_scan(void)
 }
 
 /*
- * Fill the owner fields of a snapshot whose ino and filerefs are set, and
- * its no_fd flag.
+ * Fill the owner fields of a snapshot whose ino, filerefs, netns and
+ * netns_nsfs are set: its owners, and whether its netns is unreached.
  */
 void sockleak_owners_fill(struct sockleak_snap *s)
 {
 	struct owners_scan *scan;
 	struct owners_rec *rec;
+	void *net;
 
 	s->scan_age_ms = -1;
 	s->owners_known = SOCKLEAK_OWNERS_UNKNOWN;
@@ -423,6 +522,10 @@ void sockleak_owners_fill(struct sockleak_snap *s)
 			memcpy(s->owners, rec->owners,
 			       rec->n * sizeof(rec->owners[0]));
 		}
+		net = xa_load(&scan->nets, s->netns);
+		s->netns_unreached = !scan->nets_partial && !s->netns_nsfs &&
+				     net && xa_to_value(net) ==
+				     (OWNERS_NET_SEEN | OWNERS_NET_PINNED);
 	}
 	rcu_read_unlock();
 	/* No struct file: no fd can refer to it, scan or not. */

@@ -313,6 +313,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->dead = sock_flag(sk, SOCK_DEAD);
 	s->has_sock = !!READ_ONCE(sk->sk_socket);
 	s->kern = sk->sk_kern_sock;
+	s->net_ref = sk->sk_net_refcnt;
 	sockleak_family_snap(sk, s);
 	s->orphan = s->dead || !s->has_sock;
 	s->rmem = sk_rmem_alloc_get(sk);
@@ -337,6 +338,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (!(how & SOCKLEAK_SNAP_BRIEF)) {
 		snap_owner(sk, s);
+		s->netns_nsfs = sockleak_net_nsfs_held(sock_net(sk));
 		sockleak_owners_fill(s);
 		/* Its file may ride in SCM_RIGHTS messages (unix.c). */
 		s->in_flight_known = sockleak_unix_in_flight_known();

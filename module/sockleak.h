@@ -155,6 +155,7 @@ enum sockleak_holder {
 	SOCKLEAK_H_ORPHAN,	/* never: closed, no timer armed */
 	SOCKLEAK_H_NOSOCK,	/* never: no struct socket, in no table */
 	SOCKLEAK_H_PEER,	/* a closed unix socket its live peer holds */
+	SOCKLEAK_H_NETNS,	/* never: in a netns nothing reaches (owners.c) */
 };
 
 /* unix.c */
@@ -205,6 +206,9 @@ struct sockleak_snap {
 	u8 holder;		/* enum sockleak_holder */
 	u8 has_sock;		/* sk_socket set */
 	u8 kern;		/* a kernel socket (sk_kern_sock) */
+	u8 net_ref;		/* holds a counted netns reference (sk_net_refcnt) */
+	u8 netns_nsfs;		/* an nsfs file or mount refers to its netns */
+	u8 netns_unreached;	/* its netns: no task, nsfs or socket fd (owners.c) */
 	u64 peer_holder;	/* AF_UNIX, closed: the live peer holding it */
 	u32 in_flight;		/* SCM_RIGHTS messages queued with its file */
 	u64 in_flight_rcv;	/* the unix socket queueing the last, 0: none */

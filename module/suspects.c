@@ -10,8 +10,10 @@
  * A socket nothing will free (verdict=never, classify.c) is always
  * listed, whatever its flags and the thresholds, and comes first; its
  * reason is not_freed (closed, references left), no_timer (an orphan no
- * timer will end) or no_socket. fd, proto, state, err (sk_err) and
- * verdict let a reader group sockets of one cause; "-" for a memcg.
+ * timer will end), no_socket, or, for a socket of a netns nothing in user
+ * space reaches, pins_netns (a socket holding that netns: listed before
+ * the other never sockets) or dead_netns. fd, proto, state, err (sk_err)
+ * and verdict let a reader group sockets of one cause; "-" for a memcg.
  *
  * The list is built when the file is opened, from sources: each source is
  * one function adding entries (a row of suspect_sources[]). The socket
@@ -55,6 +57,7 @@ struct suspect {
 	int fd;			/* the owner's fd, -1: none */
 	int err;		/* sk_err (ECONNRESET: reset by peer) */
 	int verdict;		/* enum sockleak_verdict, -1: not a socket */
+	bool cause;		/* never, and the reason others are (pins_netns) */
 	char proto[SOCKLEAK_PROTO_NAME_LEN];	/* "": not a socket */
 	const char *state;
 	char comm[TASK_COMM_LEN];
@@ -192,11 +195,13 @@ static int suspects_socket(struct suspects *l, const struct sockleak_snap *s)
 	}
 	if (s->verdict == SOCKLEAK_V_NEVER) {
 		/* Nothing will free it: always listed, whatever the flags. */
+		unsigned int reason = sockleak_never_reason(s);
 		char why[160];
 
 		sockleak_verdict_explain(why, sizeof(why), s);
 		suspects_size(held, sizeof(held), bytes);
-		e->reason = sockleak_reason_name(sockleak_never_reason(s));
+		e->reason = sockleak_reason_name(reason);
+		e->cause = reason == SOCKLEAK_R_PINS_NETNS;
 		snprintf(e->explain, sizeof(e->explain), "%s; %s %s, %s held",
 			 why, s->proto_name, state, held);
 		suspects_add_holder(e, s->cookie);
@@ -434,8 +439,9 @@ static int (* const suspect_sources[])(struct suspects *l) = {
 };
 
 /*
- * Sockets nothing will free first (verdict never); then most bytes first;
- * then by kind and id, so the order is stable.
+ * Sockets nothing will free first (verdict never), those that keep others
+ * from being freed (pins_netns) before them; then most bytes first; then
+ * by kind and id, so the order is stable.
  */
 static int suspects_cmp(const void *a, const void *b)
 {
@@ -445,6 +451,8 @@ static int suspects_cmp(const void *a, const void *b)
 
 	if (xn != yn)
 		return xn ? -1 : 1;
+	if (x->cause != y->cause)
+		return x->cause ? -1 : 1;
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? 1 : -1;
 	return strcmp(x->kind, y->kind) ?: strcmp(x->id, y->id);

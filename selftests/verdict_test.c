@@ -13,6 +13,15 @@
  *          "notimers") has stopped its timer as TCP does; it is the first
  *          suspect, whatever the thresholds
  *
+ * And a netns nothing reaches: a socket with no file that holds a counted
+ * reference on its netns (sockleak_holdref "netsock 1", as an MPTCP
+ * in-kernel path manager's listener does) is owner while a task, an nsfs
+ * fd or a bind mount of the netns exists, and never (pins_netns, the
+ * first suspect) once none does; a kernel socket of that netns is never
+ * too (dead_netns); no socket of any other netns changes its verdict. A
+ * netns that only orphans on their timers keep (it exits when they are
+ * freed) is no such netns: its kernel socket stays owner.
+ *
  * And the issue's case for the helper: connections reset by the peer with
  * unread data, their fds still held. One `sockleak` with no argument must
  * name them all, their owner and their pages (vs memory.stat of the
@@ -24,8 +33,11 @@
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -464,6 +476,223 @@ TEST(resets_first_screen)
 	close(l);
 	for (tries = 0; tries < 50 && rmdir(RESET_CG); tries++)
 		sl_msleep(100);
+}
+
+#define NS_MOUNT	"/run/sockleak-verdict-ns"
+
+/* Sockets lines with verdict=never, not counting netns @skip. */
+static int never_elsewhere(unsigned long long skip)
+{
+	struct sl_list sl;
+	char v[32];
+	int i, n = 0;
+
+	if (sl_sockets(&sl) < 0)
+		return -1;
+	for (i = 0; i < sl.n; i++)
+		if (sl_kv(sl.line[i], "verdict", v, sizeof(v)) &&
+		    !strcmp(v, "never") &&
+		    (unsigned long long)sl_kv_ll(sl.line[i], "netns") != skip)
+			n++;
+	sl_free(&sl);
+	return n;
+}
+
+/* Whether any task's /proc/PID/ns/net is netns @ino (/proc's own view). */
+static bool task_in_netns(unsigned long long ino)
+{
+	char path[300];
+	struct dirent *d;
+	struct stat st;
+	bool found = false;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return true;
+	while (!found && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
+		found = !stat(path, &st) && st.st_ino == ino;
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Scan, then the verdict of @cookie's sockets line into @v. */
+static bool scanned_verdict(unsigned long long cookie, char *line, size_t len,
+			    char *v, size_t vlen)
+{
+	if (sl_control("scan") || !sock_line(cookie, line, len))
+		return false;
+	return sl_kv(line, "verdict", v, vlen);
+}
+
+TEST(netns_nobody_reaches)
+{
+	char line[4096], v[64], path[64], buf[64];
+	unsigned long long pin, kern, ino;
+	int go[2], back[2], nsfd, before, tries;
+	struct sl_list su;
+	struct stat st;
+	pid_t child;
+
+	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
+	umount2(NS_MOUNT, MNT_DETACH);
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(back));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* In a netns of its own: one counted, one kernel socket. */
+		char c[64] = "", k[32] = "";
+		char *out;
+
+		if (unshare(CLONE_NEWNET) || sl_write(HOLDREF, "netsock 1"))
+			_exit(1);
+		out = sl_read_file("/sys/kernel/debug/sockleak_holdref/cookie");
+		snprintf(c, sizeof(c), "%s", out ? out : "");
+		free(out);
+		if (sl_write(HOLDREF, "netsock 0"))
+			_exit(1);
+		out = sl_read_file("/sys/kernel/debug/sockleak_holdref/cookie");
+		snprintf(k, sizeof(k), "%s", out ? out : "");
+		free(out);
+		c[strcspn(c, "\n")] = ' ';
+		strncat(c, k, sizeof(c) - strlen(c) - 1);
+		if (write(back[1], c, strlen(c)) < 0)
+			_exit(1);
+		/* Until told to go. */
+		if (read(go[0], c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(back[1]);
+	close(go[0]);
+	memset(buf, 0, sizeof(buf));
+	ASSERT_LT(0, read(back[0], buf, sizeof(buf) - 1));
+	ASSERT_EQ(2, sscanf(buf, "%llx %llx", &pin, &kern)) TH_LOG("%s", buf);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", child);
+	ASSERT_EQ(0, stat(path, &st));
+	ino = st.st_ino;
+	before = never_elsewhere(ino);
+	ASSERT_LE(0, before);
+
+	/* Its task is in the netns. */
+	ASSERT_TRUE(scanned_verdict(pin, line, sizeof(line), v, sizeof(v)));
+	TH_LOG("%s", line);
+	EXPECT_EQ(ino, (unsigned long long)sl_kv_ll(line, "netns"));
+	EXPECT_STREQ("owner", v);
+	ASSERT_TRUE(scanned_verdict(kern, line, sizeof(line), v, sizeof(v)));
+	EXPECT_STREQ("owner", v);
+
+	/* An nsfs fd and a bind mount of the netns; the task goes. */
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, nsfd);
+	close(open(NS_MOUNT, O_CREAT | O_RDONLY | O_CLOEXEC, 0600));
+	ASSERT_EQ(0, mount(path, NS_MOUNT, NULL, MS_BIND, NULL));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(child, waitpid(child, NULL, 0));
+	ASSERT_FALSE(task_in_netns(ino));
+	ASSERT_TRUE(scanned_verdict(pin, line, sizeof(line), v, sizeof(v)));
+	EXPECT_STREQ("owner", v) TH_LOG("fd and mount: %s", line);
+	close(nsfd);
+	ASSERT_TRUE(scanned_verdict(pin, line, sizeof(line), v, sizeof(v)));
+	EXPECT_STREQ("owner", v) TH_LOG("mount: %s", line);
+	ASSERT_TRUE(scanned_verdict(kern, line, sizeof(line), v, sizeof(v)));
+	EXPECT_STREQ("owner", v) TH_LOG("mount: %s", line);
+
+	/* Nothing in user space reaches it any more. */
+	ASSERT_EQ(0, umount2(NS_MOUNT, MNT_DETACH));
+	unlink(NS_MOUNT);
+	ASSERT_TRUE(scanned_verdict(pin, line, sizeof(line), v, sizeof(v)));
+	EXPECT_STREQ("never", v) TH_LOG("%s", line);
+	ASSERT_TRUE(scanned_verdict(kern, line, sizeof(line), v, sizeof(v)));
+	EXPECT_STREQ("never", v) TH_LOG("%s", line);
+	EXPECT_EQ(before, never_elsewhere(ino));
+
+	/* The socket pinning the netns is the first suspect. */
+	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
+	ASSERT_LT(1, su.n);
+	EXPECT_EQ(pin, strtoull(strstr(su.line[0], " id=") + 4, NULL, 16))
+		TH_LOG("first suspect: %s", su.line[0]);
+	EXPECT_FIELD_STR(su.line[0], "verdict", "never");
+	EXPECT_FIELD_STR(su.line[0], "reason", "pins_netns");
+	snprintf(buf, sizeof(buf), "kernel socket holding its netns %llu,", ino);
+	EXPECT_NE(NULL, strstr(su.line[0], buf)) TH_LOG("%s", su.line[0]);
+	snprintf(buf, sizeof(buf), "%llx", kern);
+	ASSERT_NE(NULL, sl_suspect(&su, "socket", buf));
+	EXPECT_FIELD_STR(sl_suspect(&su, "socket", buf), "reason", "dead_netns");
+	sl_free(&su);
+
+	/* Released, both go, and the netns with them. */
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+	for (tries = 0; tries < 100 && (sock_line(pin, line, sizeof(line)) ||
+					sock_line(kern, line, sizeof(line)));
+	     tries++)
+		sl_msleep(100);
+	EXPECT_FALSE(sock_line(pin, line, sizeof(line)));
+	EXPECT_FALSE(sock_line(kern, line, sizeof(line)));
+}
+
+/*
+ * A deleted netns that orphans on their retransmit timers still hold
+ * (their peer unreachable: lo down) is not dead: it exits once they give
+ * up, and its kernel socket with it.
+ */
+TEST(netns_orphans_not_dead)
+{
+	char line[4096], v[64], path[64], buf[64];
+	unsigned long long kern, orphan, ino;
+	int back[2];
+	struct stat st;
+	pid_t child;
+
+	ASSERT_EQ(0, system("modprobe sockleak && modprobe sockleak_holdref"));
+	ASSERT_EQ(0, pipe(back));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		char *out;
+		int l, c, a;
+
+		if (own_netns() || sl_write(HOLDREF, "netsock 0"))
+			_exit(1);
+		out = sl_read_file("/sys/kernel/debug/sockleak_holdref/cookie");
+		l = sl_listener(SOCK_CLOEXEC);
+		c = sl_connect(l, SOCK_CLOEXEC);
+		a = accept(l, NULL, NULL);
+		if (!out || a < 0 || stat("/proc/self/ns/net", &st))
+			_exit(1);
+		snprintf(buf, sizeof(buf), "%llx %llx %llu",
+			 strtoull(out, NULL, 16), sl_sock_cookie(c),
+			 (unsigned long long)st.st_ino);
+		/* Nothing gets through any more: both ends become orphans. */
+		if (system("/usr/bin/ip link set lo down"))
+			_exit(1);
+		close(c);
+		if (write(back[1], buf, strlen(buf)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(back[1]);
+	memset(buf, 0, sizeof(buf));
+	ASSERT_LT(0, read(back[0], buf, sizeof(buf) - 1));
+	ASSERT_EQ(3, sscanf(buf, "%llx %llx %llu", &kern, &orphan, &ino))
+		TH_LOG("%s", buf);
+	ASSERT_EQ(child, waitpid(child, NULL, 0));
+	ASSERT_FALSE(task_in_netns(ino));
+
+	/* The orphan retransmits its FIN; the netns waits for it. */
+	ASSERT_TRUE(scanned_verdict(orphan, line, sizeof(line), v, sizeof(v)));
+	TH_LOG("%s", line);
+	EXPECT_STREQ("timer", v);
+	snprintf(path, sizeof(path), "%llu", ino);
+	ASSERT_TRUE(sl_kv(line, "netns", buf, sizeof(buf)));
+	EXPECT_STREQ(path, buf);
+	ASSERT_TRUE(scanned_verdict(kern, line, sizeof(line), v, sizeof(v)));
+	EXPECT_STREQ("owner", v) TH_LOG("%s", line);
+	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
 }
 
 TEST_HARNESS_MAIN

@@ -100,6 +100,8 @@ static const char *cause(char *buf, size_t len, const char *reason,
 		{ "not_freed", "closed but not freed" },
 		{ "no_timer", "orphans no timer will ever end" },
 		{ "no_socket", "with no struct socket, in no table" },
+		{ "pins_netns", "kernel sockets holding a netns nothing else reaches" },
+		{ "dead_netns", "in a netns nothing reaches, held by kernel references" },
 	};
 	const struct leak_flag *f = leak_flag_find(reason);
 

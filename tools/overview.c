@@ -3,8 +3,6 @@
  * sockleak helper - the overview (no command): where every page goes and
  * the top suspects; check, its exit status for CI.
  */
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,34 +40,13 @@ void headline_json(struct json *j, const struct report *sum,
 	json_end_arr(j);
 }
 
-/*
- * Refresh the kernel's owner scan before the overview: sockets no hash
- * table holds (reset, closed) reach the reports through it. Best effort:
- * a module without the command, or a saved copy, is read as it is.
- */
-static void refresh_owners(void)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	if (!opt.live)
-		return;
-	snprintf(path, sizeof(path), "%s/control", opt.dir);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return;
-	n = write(fd, "scan", 4);
-	(void)n;		/* best effort, see above */
-	close(fd);
-}
-
 int cmd_overview(void)
 {
 	struct report sum;
 	struct suspects s;
 	int limit = opt.limit >= 0 ? opt.limit : 10;
 
+	/* Sockets no hash table holds (reset, closed) come through it. */
 	refresh_owners();
 	load(&sum, "summary", FMT_SUMMARY, false);
 	scan_proc_owners();

@@ -5,6 +5,7 @@
  * owner waits (/proc/PID/stat and wchan).
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,29 @@ static int owner_cmp(const void *a, const void *b)
 	const struct owner *x = a, *y = b;
 
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/*
+ * Refresh the kernel's owner scan: who holds each socket, and which netns
+ * nothing in user space reaches (the verdicts that depend on them). Best
+ * effort: a module without the command, or a saved copy, is read as it
+ * is.
+ */
+void refresh_owners(void)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (!opt.live)
+		return;
+	snprintf(path, sizeof(path), "%s/control", opt.dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = write(fd, "scan", 4);
+	(void)n;		/* best effort, see above */
+	close(fd);
 }
 
 void scan_proc_owners(void)

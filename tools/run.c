@@ -312,6 +312,15 @@ static const struct rec *run_rec(const struct report *r, bool have,
 	return NULL;
 }
 
+/* Does suspects name @s as the socket that holds its netns alive? */
+static bool run_pins_netns(const struct run_sock *s,
+			   const struct run_reports *rr)
+{
+	const struct rec *su = run_rec(&rr->su, rr->have_su, "id", s->cookie);
+
+	return su && !strcmp(get_or(su, "reason"), "pins_netns");
+}
+
 /* A leak: what tracked and suspects know of it. */
 static void run_report_leak(const struct run_sock *s,
 			    const struct run_reports *rr)
@@ -379,8 +388,10 @@ static void run_json_sock(struct json *j, const struct run_sock *s,
 	if (!strcmp(s->verdict, "timer"))
 		json_ks64(j, "timer_left_ms", s->timer_left_ms);
 	su = run_rec(&rr->su, rr->have_su, "id", s->cookie);
-	if (su)
+	if (su) {
+		json_kstr(j, "reason", get_or(su, "reason"));
 		json_kstr(j, "explain", get_or(su, "explain"));
+	}
 	x = run_rec(&rr->t, rr->have_t, "cookie", s->cookie);
 	if (x) {
 		json_kval(j, "alloc_pid", get_or(x, "alloc_pid"));
@@ -777,8 +788,8 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 	struct run_reports rr = { .have_su = false };
 	struct run_set set = { 0 };
 	int procs_left, ret;
+	double deadline, next_scan;
 	bool cmd_killed;
-	double deadline;
 	char cg[128];
 	pid_t pid;
 
@@ -830,7 +841,18 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 		    WTERMSIG(status));
 
 	deadline = mono_s() + timeout;
+	next_scan = 0;
 	while (!run_signal) {
+		/*
+		 * Held with no process of CMD left: a fresh owner scan tells
+		 * whether anything in user space still reaches the sockets'
+		 * netns (else verdict never), once a second at most.
+		 */
+		if (!run_settled(&set) && !cg_procs(run_st.cgdir) &&
+		    mono_s() >= next_scan) {
+			refresh_owners();
+			next_scan = mono_s() + 1;
+		}
 		run_round(&set, cg);
 		if ((run_settled(&set) && !cg_procs(run_st.cgdir)) ||
 		    mono_s() >= deadline)
@@ -852,9 +874,12 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 	}
 	if (leaks || (opt.json && set.n > freed))
 		run_reports_load(&rr);
-	for (int i = 0; i < set.n; i++)
-		if (run_is_leak(&set.v[i]))
-			run_report_leak(&set.v[i], &rr);
+	/* The causes first: sockets that keep their netns (and others) alive. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < set.n; i++)
+			if (run_is_leak(&set.v[i]) &&
+			    run_pins_netns(&set.v[i], &rr) == !pass)
+				run_report_leak(&set.v[i], &rr);
 	for (int i = 0; i < set.n; i++) {
 		const struct run_sock *s = &set.v[i];
 

@@ -129,7 +129,41 @@ void json_sock_members(struct json *j, const struct rec *r)
 	json_kval(j, "wait", w);
 }
 
-void print_sockets(const struct rec **v, int n)
+/* An address ss prints for a socket bound to nothing: "0.0.0.0:*", ... */
+static bool unbound(const char *addr)
+{
+	return !strcmp(addr, "0.0.0.0:*") || !strcmp(addr, "*:*") ||
+	       !strcmp(addr, "[::]:*");
+}
+
+/*
+ * The LOCAL of socket @r. An MPTCP listener whose msk is bound to nothing
+ * (the in-kernel path manager's: it binds only the subflow) listens
+ * through its first subflow, a TCP listener with the same socket inode
+ * (the subflow's inode number is its msk's) in the same netns: its
+ * address, as ss -M prints the listener.
+ */
+static const char *sock_local(const struct report *all, const struct rec *r)
+{
+	const char *src = get_or(r, "src"), *ino = get_or(r, "ino");
+
+	if (!all || strcmp(get_or(r, "proto"), "mptcp") ||
+	    strcmp(get_or(r, "state"), "LISTEN") || !unbound(src) ||
+	    !strcmp(ino, "0") || !strcmp(ino, "-"))
+		return src;
+	for (int i = 0; i < all->n; i++) {
+		const struct rec *x = &all->recs[i];
+
+		if (!strcmp(get_or(x, "proto"), "tcp") &&
+		    !strcmp(get_or(x, "state"), "LISTEN") &&
+		    !strcmp(get_or(x, "ino"), ino) &&
+		    !strcmp(get_or(x, "netns"), get_or(r, "netns")))
+			return get_or(x, "src");
+	}
+	return src;
+}
+
+void print_sockets(const struct report *all, const struct rec **v, int n)
 {
 	static const struct col cols[] = {
 		{ "COOKIE", COL_LEFT, 0 },
@@ -170,7 +204,7 @@ void print_sockets(const struct rec **v, int n)
 		row[0] = get_or(v[i], "cookie");
 		row[1] = get_or(v[i], "proto");
 		row[2] = get_or(v[i], "state");
-		row[3] = get_or(v[i], "src");
+		row[3] = sock_local(all, v[i]);
 		row[4] = get_or(v[i], "dst");
 		row[5] = get_or(v[i], "rmem");
 		row[6] = get_or(v[i], "wmem");
@@ -197,7 +231,7 @@ int cmd_sockets(void)
 	scan_proc_owners();
 	n = select_sockets(&r, &opt.filter, opt.sort ? opt.sort : "mem",
 			   opt.limit, &v);
-	print_sockets(v, n);
+	print_sockets(&r, v, n);
 	free(v);
 	report_free(&r);
 	return 0;

@@ -105,6 +105,7 @@ struct group *group_get(struct group *g, int *n, const char *a,
 const char *owner_wait(long long pid, char *buf, size_t len);
 /* Read /proc/PID/fd of every process, for owner_of() (when allowed). */
 void scan_proc_owners(void);
+void refresh_owners(void);
 /* "pid/comm" of a socket: the kernel's owners= if given, else /proc. */
 const char *owner_of(const struct rec *r, char *buf, size_t len);
 /* The first owner's pid of a socket (as owner_of() names it), or 0. */
@@ -124,7 +125,8 @@ int select_sockets(const struct report *r, const struct filter *f,
 /* A socket's JSON members: the module's keys, mem, owner and wait. */
 void json_sock_members(struct json *j, const struct rec *r);
 /* A sockets table, or JSON Lines. */
-void print_sockets(const struct rec **v, int n);
+/* Rows of @v; @all, the whole report (or NULL), completes MPTCP listeners. */
+void print_sockets(const struct report *all, const struct rec **v, int n);
 
 /* suspects.c: the module's suspects report, else flagged sockets */
 

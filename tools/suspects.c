@@ -228,7 +228,7 @@ void print_suspects(struct suspects *s, int limit)
 	if (s->from_file) {
 		print_suspects_report(&s->file, limit);
 	} else {
-		print_sockets(s->v, s->n);
+		print_sockets(&s->socks, s->v, s->n);
 	}
 }
 

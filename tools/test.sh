@@ -457,6 +457,12 @@ case $out in
 *) not_ok "moved_pages: $out" ;;
 esac
 
+# An MPTCP listener of the in-kernel path manager (captured on 7.3): its
+# msk is bound to nothing, its first subflow (same inode) to the address.
+out=$(S mptcp-pm sockets | awk '$1 == "b" { print $2, $3, $4 }')
+check "MPTCP listener's LOCAL is its subflow's, as ss -M prints it" \
+	"$out" "mptcp LISTEN 10.200.0.1:10100"
+
 echo "1..$n"
 echo "# totals: pass:$((n - fail)) fail:$fail"
 [ $fail = 0 ]

@@ -47,6 +47,16 @@
  *                 take a reference on the file of <fd> (fget() in
  *                 holdref_take_file()) and keep it: a leaked file
  *                 reference, which no fd and no message accounts for
+ *   "netsock <counted>"
+ *                 create a TCP socket with no file in the writer's netns
+ *                 and make it listen (on an ephemeral port, all
+ *                 addresses) until "release": with <counted> 1 as a user
+ *                 socket (__sock_create(..., kern=0)), which holds a
+ *                 counted reference on its netns (sk_net_refcnt), as a
+ *                 kernel user that upgrades its socket does; with 0 a
+ *                 kernel socket, which does not. Once no task, nsfs file
+ *                 or mount reaches that netns, the first keeps it and
+ *                 itself alive for good: a stand-in for such a bug
  * Each reference is taken in a function of its own, holdref_take() or
  * holdref_timer_fn(): what a reference tracker must name.
  * Reading returns the number of references held. Unloading releases them.
@@ -73,6 +83,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/nsproxy.h>
 #include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <net/inet_connection_sock.h>
@@ -91,6 +102,9 @@ static struct sock *notimers_sk;
 
 static struct file *held_files[HOLDREF_MAX];
 static int nheld_files;
+
+static struct socket *held_socks[HOLDREF_MAX];
+static int nheld_socks;
 
 /* The cookie of the socket of the last hold, 0: none. */
 static u64 last_cookie;
@@ -147,6 +161,31 @@ static int holdref_kern(int family, int type, int protocol)
 	return 0;
 }
 
+/* "netsock <counted>" (holdref_mutex held). */
+static int holdref_netsock(bool counted)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct socket *sock;
+	u32 c[2];
+	int err;
+
+	if (nheld_socks >= HOLDREF_MAX)
+		return -ENOSPC;
+	err = __sock_create(net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock,
+			    !counted);
+	if (err)
+		return err;
+	err = kernel_listen(sock, 8);
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
+	held_socks[nheld_socks++] = sock;
+	sock_diag_save_cookie(sock->sk, c);
+	last_cookie = (u64)c[1] << 32 | c[0];
+	return 0;
+}
+
 /* "hold_timer": the same leak, from a timer callback (softirq). */
 static struct timer_list holdref_timer;
 static struct sock *holdref_timer_sk;
@@ -169,6 +208,8 @@ static void holdref_release_all(void)
 		sock_put(held[--nheld]);
 	while (nheld_files > 0)
 		fput(held_files[--nheld_files]);
+	while (nheld_socks > 0)
+		sock_release(held_socks[--nheld_socks]);
 	if (notimers_sk)
 		sock_put(notimers_sk);
 	notimers_sk = NULL;
@@ -374,6 +415,8 @@ static ssize_t holdref_write(struct file *file, const char __user *ubuf,
 		}
 	} else if (sscanf(buf, "hold_file %d", &fd) == 1) {
 		err = holdref_take_file(fd);
+	} else if (sscanf(buf, "netsock %u", &n) == 1 && n <= 1) {
+		err = holdref_netsock(n);
 	} else if (sscanf(buf, "kern %d %d %d", &fd, &n, &port) == 3) {
 		err = holdref_kern(fd, n, port);
 	} else if (sscanf(buf, "hold2 %d", &fd) == 1) {

@@ -15,8 +15,10 @@
 # "signal port 10100", (with "flush": removes the endpoints, the control
 # case), deletes the netns, waits, then prints the MPTCP and TCP objects
 # the slabs hold (/proc/slabinfo, each cache shrunk first) before and
-# after. With sockleak loaded it also prints what sockleak knows of the
-# MPTCP sockets left. Exit 1 when an MPTCP object is left (the leak).
+# after, and the deleted netns' inode number ("netns: N", as ss, /proc
+# and sockleak's netns= print it). With sockleak loaded it also prints
+# what sockleak knows of the MPTCP sockets left. Exit 1 when an MPTCP
+# object is left (the leak).
 set -u
 ns=slrepro
 IP=${IP:-ip}
@@ -32,11 +34,13 @@ $IP -n $ns link set lo up
 $IP -n $ns addr add 10.200.0.1/24 dev lo
 $IP -n $ns mptcp endpoint add 10.200.0.1 dev lo signal port 10100 || exit 2
 [ "${1:-}" = flush ] && $IP -n $ns mptcp endpoint flush
+inum=$(stat -L -c %i /run/netns/$ns)
 $IP netns del $ns
 sleep "${REPRO_WAIT:-20}"
 after=$(count)
 echo "slabs before: $before"
 echo "slabs after:  $after"
+echo "netns: $inum"
 if [ -r /sys/kernel/debug/sockleak/sockets ]; then
 	grep ' proto=mptcp ' /sys/kernel/debug/sockleak/sockets |
 		tr ' ' '\n' | grep -E '^(cookie|netns|proto|state|refcnt|filerefs|verdict)=' |
