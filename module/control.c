@@ -195,7 +195,7 @@ static const struct control_cmd control_cmds[] = {
 		.max = SOCKLEAK_MAX_ENTRIES,
 		.max_now = sockleak_track_max_entries,
 	},
-	TUNABLE(stacks, 0, 1),
+	TUNABLE(stacks, SOCKLEAK_STACKS_NONE, SOCKLEAK_STACKS_ALL),
 	TUNABLE(stack_depth, 1, SOCKLEAK_STACK_DEPTH),
 	{ .name = "stack_filter", .check = sockleak_stack_filter_check,
 	  .run = sockleak_stack_filter_set },

@@ -50,11 +50,18 @@ struct sockleak_tunables {
 	unsigned int unhashed_ms;	/* flag unhashed_mem at this age */
 	unsigned int grace_ms;		/* "tracked": closed at least this long */
 	unsigned int max_entries;	/* track table size at the next track=on */
-	unsigned int stacks;		/* tracker: capture stacks (0/1) */
+	unsigned int stacks;		/* tracker: enum sockleak_stacks */
 	unsigned int stack_depth;	/* tracker: frames per stack */
 };
 
 extern struct sockleak_tunables sockleak_tunables;
+
+/* Which stacks the tracker records (the "stacks" tunable). */
+enum sockleak_stacks {
+	SOCKLEAK_STACKS_NONE,	/* 0: none */
+	SOCKLEAK_STACKS_TELLING, /* 1: full where they tell something */
+	SOCKLEAK_STACKS_ALL,	/* 2: full at every allocation and close */
+};
 
 /*
  * Serialises the control file's writes: the tunables' writers and every

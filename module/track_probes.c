@@ -54,8 +54,11 @@
  * kprobes are left where no tracepoint exists, on functions that run once
  * per socket. The two tracepoints that are not exported are found by name
  * with for_each_kernel_tracepoint(). Stack capture (unwinding at
- * allocation and close, see sockleak_stack_regs()) is the largest
- * remaining cost; the "stacks" tunable turns it off.
+ * allocation and close, see sockleak_stack_regs()) was the largest cost:
+ * by default (stacks=1) a full stack is unwound only where it tells
+ * something, see tp_stack(); elsewhere the probed function and its
+ * caller (the return address on the stack at the entry) say as much;
+ * stacks=2 unwinds every one, stacks=0 none.
  *
  * A kprobe that is armed as an int3 breakpoint (not on an ftrace site, or
  * while ftrace patches the site) runs its handler in NMI context, where
@@ -201,41 +204,77 @@ const char *sockleak_stack_filter_text(void)
 	return tp_filter_text[0] ? tp_filter_text : "off";
 }
 
-/*
- * Are stacks wanted for a socket of netns @netns (@sk: its ports, NULL:
- * none yet; @task: the event runs for the current task)?
- */
-static bool tp_stack_wanted(u32 netns, const struct sock *sk, bool task)
-{
-	const struct sockleak_filter *f;
-	bool ok = true;
+/* What stack a socket's event gets (tp_stack_wanted()). */
+enum tp_stack_kind {
+	TP_STACK_NONE,
+	TP_STACK_SITE,		/* the probed function and its caller */
+	TP_STACK_FULL,		/* stack_depth frames */
+};
 
-	if (!sockleak_tunable(stacks))
-		return false;
+/*
+ * Which stack for an event of a socket of netns @netns (@sk: its ports,
+ * NULL: none yet; @task: the event runs for the current task; @telling:
+ * its full stack tells something the call site does not)? With a
+ * stack_filter, the sockets that match get full stacks, the others none.
+ */
+static enum tp_stack_kind tp_stack_wanted(u32 netns, const struct sock *sk,
+					  bool task, bool telling)
+{
+	unsigned int mode = sockleak_tunable(stacks);
+	const struct sockleak_filter *f;
+	enum tp_stack_kind kind;
+
+	if (mode == SOCKLEAK_STACKS_NONE)
+		return TP_STACK_NONE;
+	kind = mode == SOCKLEAK_STACKS_ALL || telling ? TP_STACK_FULL :
+						       TP_STACK_SITE;
 	rcu_read_lock();
 	f = rcu_dereference(tp_stack_filter);
 	if (f)
-		ok = sockleak_filter_match(f, netns, 0, NULL, sk, task);
+		kind = sockleak_filter_match(f, netns, 0, NULL, sk, task) ?
+		       TP_STACK_FULL : TP_STACK_NONE;
 	rcu_read_unlock();
-	return ok;
+	return kind;
 }
 
 /*
  * The stack at the probed function's entry: the function itself, then
- * its callers, stack_depth frames in all. Depth 0 (no stack) when the
- * socket is not to have one (tp_stack_wanted()).
+ * its callers, stack_depth frames in all; for a call site, the function
+ * and the return address its caller pushed (no unwinding: what makes the
+ * default cheap). Depth 0 (no stack) when the socket is not to have one.
+ * A full stack tells something for a kernel socket's allocation (which
+ * kernel code made it) and a close that is not its file's release (who
+ * released it, e.g. sock_release() of a kernel socket); a user socket's
+ * allocation is always socket() or accept() down to the family's create,
+ * a child's always the same softirq path, a close through the file
+ * always __fput() down to the protocol's close: the task and the call
+ * site say as much.
  */
 static void tp_stack(struct pt_regs *regs, struct sockleak_stack *st,
-		     u32 netns, const struct sock *sk, bool task)
+		     u32 netns, const struct sock *sk, bool task, bool telling)
 {
 	unsigned int depth = sockleak_tunable(stack_depth);
+	enum tp_stack_kind kind = tp_stack_wanted(netns, sk, task, telling);
 
 	st->depth = 0;
-	if (!tp_stack_wanted(netns, sk, task))
+	if (kind == TP_STACK_NONE)
 		return;
-	depth = clamp(depth, 1U, (unsigned int)SOCKLEAK_STACK_DEPTH);
 	st->ent[0] = instruction_pointer(regs);
+	if (kind == TP_STACK_SITE) {
+		st->ent[1] = regs_get_kernel_stack_nth(regs, 0);
+		st->depth = st->ent[1] ? 2 : 1;
+		return;
+	}
+	depth = clamp(depth, 1U, (unsigned int)SOCKLEAK_STACK_DEPTH);
 	st->depth = 1 + sockleak_stack_regs(regs, st->ent + 1, depth - 1);
+}
+
+/* Is the socket's struct socket being released with its file (close())? */
+static bool tp_file_close(const struct sock *sk)
+{
+	const struct socket *sock = READ_ONCE(sk->sk_socket);
+
+	return sock && READ_ONCE(sock->file);
 }
 
 /*
@@ -245,11 +284,13 @@ static void tp_stack(struct pt_regs *regs, struct sockleak_stack *st,
 static int tp_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct net *net = (struct net *)regs_get_kernel_argument(regs, 0);
+	/* sk_alloc(net, family, priority, prot, kern) */
+	bool kern = regs_get_kernel_argument(regs, 4);
 
 	if (tp_in_nmi())
 		return 1;
 	tp_stack(regs, (struct sockleak_stack *)ri->data, net->ns.inum, NULL,
-		 in_task());
+		 in_task(), kern);
 	return 0;
 }
 
@@ -261,7 +302,7 @@ static int tp_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		return 1;
 	/* The listener's netns and port; softirq: no task. */
 	tp_stack(regs, (struct sockleak_stack *)ri->data,
-		 sock_net(sk)->ns.inum, sk, false);
+		 sock_net(sk)->ns.inum, sk, false, false);
 	return 0;
 }
 
@@ -322,7 +363,8 @@ static int tp_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	tp_note_slab(sk);
 	if (k->stack)
-		tp_stack(regs, &st, sock_net(sk)->ns.inum, sk, in_task());
+		tp_stack(regs, &st, sock_net(sk)->ns.inum, sk, in_task(),
+			 !tp_file_close(sk));
 	sockleak_track_event(sk, proto, k->ev, st.depth ? &st : NULL);
 	return 0;
 }
@@ -333,7 +375,8 @@ static int tp_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
  * __sock_release(), which a compiler may inline into either). The owner's
  * close for every protocol the close kprobes above do not follow.
  */
-static void tp_release(struct pt_regs *regs, struct socket *sock)
+static void tp_release(struct pt_regs *regs, struct socket *sock,
+		       bool file)
 {
 	struct sockleak_stack st = { .depth = 0 };
 	struct sock *sk;
@@ -344,7 +387,7 @@ static void tp_release(struct pt_regs *regs, struct socket *sock)
 	if (!sk || sockleak_inet_proto(sk))
 		return;
 	tp_note_slab(sk);
-	tp_stack(regs, &st, sock_net(sk)->ns.inum, NULL, in_task());
+	tp_stack(regs, &st, sock_net(sk)->ns.inum, NULL, in_task(), !file);
 	sockleak_track_event(sk, 0, SOCKLEAK_EV_CLOSE, st.depth ? &st : NULL);
 }
 
@@ -352,13 +395,14 @@ static int tp_sock_close_hit(struct kprobe *p, struct pt_regs *regs)
 {
 	struct inode *inode = (struct inode *)regs_get_kernel_argument(regs, 0);
 
-	tp_release(regs, inode ? SOCKET_I(inode) : NULL);
+	tp_release(regs, inode ? SOCKET_I(inode) : NULL, true);
 	return 0;
 }
 
 static int tp_sock_release_hit(struct kprobe *p, struct pt_regs *regs)
 {
-	tp_release(regs, (struct socket *)regs_get_kernel_argument(regs, 0));
+	tp_release(regs, (struct socket *)regs_get_kernel_argument(regs, 0),
+		   false);
 	return 0;
 }
 

@@ -98,7 +98,7 @@ TEST_F(control, bad_writes_fail_and_change_nothing)
 		"unread_ms=2147483648", "=5", "UNREAD_MS=5", "unread_ms =5",
 		"unread_ms=5\nbogus=1\n", "rcvbuf_pct=50\nrcvbuf_pct=500\n",
 		"track=maybe", "dump=0", "dump=", "\x01\x02\x03",
-		"stack_depth=0", "stack_depth=17", "stack_filter",
+		"stack_depth=0", "stack_depth=17", "stacks=3", "stack_filter",
 		"stack_filter=", "stack_filter=proto:tcp",
 		"stack_filter=count:2", "stack_filter=netns:0",
 		"stack_filter=port:70000", "stack_filter=comm:",

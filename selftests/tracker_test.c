@@ -352,12 +352,12 @@ static int leak_stacks(struct __test_metadata *_metadata, int l,
 	return sl_write(HOLDREF, "release");
 }
 
-/* stack_depth=3: every stack is cut to 3 frames, innermost kept. */
+/* stack_depth=3: every full stack (stacks=2) is cut to 3 frames, innermost kept. */
 TEST_F(tr, stack_depth_cuts_frames)
 {
 	char alloc[512], close[512];
 
-	ASSERT_EQ(0, sl_control("stack_depth=3"));
+	ASSERT_EQ(0, sl_control("stacks=2\nstack_depth=3"));
 	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, false,
 				 alloc, close, sizeof(alloc)));
 	EXPECT_EQ(3, frames(alloc)) TH_LOG("alloc_stack=%s", alloc);
@@ -372,6 +372,58 @@ TEST_F(tr, stack_depth_cuts_frames)
 	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, false,
 				 alloc, close, sizeof(alloc)));
 	EXPECT_LT(3, frames(close)) TH_LOG("close_stack=%s", close);
+}
+
+/*
+ * The default, stacks=1: a full stack only where it tells something. A
+ * user socket's allocation, an accepted child's and a close through the
+ * file are their call site: the probed function and its caller. A kernel
+ * socket's allocation and its sock_release() are full stacks, down to the
+ * code that made and released it (the test module's holdref_kern(), or
+ * holdref_write() where it is inlined).
+ */
+TEST_F(tr, default_stacks_where_they_tell)
+{
+	char alloc[512], close[512], v[1024], *text, *ck_text;
+	unsigned long long ck;
+	const char *line;
+
+	ASSERT_EQ(0, sl_control("stacks=1\nstack_depth=8"));
+	/* The accepted child: sk_clone_lock() from inet_csk_clone_lock(). */
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, false,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_EQ(2, frames(alloc)) TH_LOG("alloc_stack=%s", alloc);
+	EXPECT_NE(NULL, strstr(alloc, "inet_csk_clone_lock+"))
+		TH_LOG("%s", alloc);
+	EXPECT_EQ(2, frames(close)) TH_LOG("close_stack=%s", close);
+	EXPECT_EQ(0, strncmp(close, "tcp_close+", 10)) TH_LOG("%s", close);
+	EXPECT_NE(NULL, strstr(close, "inet_release+")) TH_LOG("%s", close);
+	/* The client: sk_alloc() from inet_create(). */
+	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, true,
+				 alloc, close, sizeof(alloc)));
+	EXPECT_EQ(2, frames(alloc)) TH_LOG("alloc_stack=%s", alloc);
+	EXPECT_EQ(0, strncmp(alloc, "sk_alloc+", 9)) TH_LOG("%s", alloc);
+	EXPECT_NE(NULL, strstr(alloc, "inet_create")) TH_LOG("%s", alloc);
+	EXPECT_EQ(2, frames(close)) TH_LOG("close_stack=%s", close);
+
+	/* A kernel socket, made and released by the test module. */
+	ASSERT_EQ(0, sl_write(HOLDREF, "kern 1 2 0"));
+	ck_text = sl_read_file("/sys/kernel/debug/sockleak_holdref/cookie");
+	ASSERT_NE(NULL, ck_text);
+	ck = strtoull(ck_text, NULL, 16);
+	free(ck_text);
+	usleep((GRACE_MS + 300) * 1000);
+	line = sl_tracked_find(&text, ck);
+	ASSERT_NE(NULL, line) TH_LOG("kernel socket %llx not in tracked", ck);
+	ASSERT_TRUE(sl_kv(line, "alloc_stack", v, sizeof(v)));
+	EXPECT_LT(2, frames(v)) TH_LOG("alloc_stack=%s", v);
+	EXPECT_NE(NULL, strstr(v, "__sock_create+")) TH_LOG("%s", v);
+	EXPECT_NE(NULL, strstr(v, "holdref_")) TH_LOG("%s", v);
+	ASSERT_TRUE(sl_kv(line, "close_stack", v, sizeof(v)));
+	EXPECT_LT(2, frames(v)) TH_LOG("close_stack=%s", v);
+	EXPECT_EQ(0, strncmp(v, "sock_release+", 13)) TH_LOG("%s", v);
+	EXPECT_NE(NULL, strstr(v, "holdref_")) TH_LOG("%s", v);
+	free(text);
 }
 
 /*

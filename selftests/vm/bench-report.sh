@@ -33,8 +33,8 @@ END {
 		printf "churn (connections per run, median of %d rounds): absent %d, loaded %d (%.3f)", \
 			cnt["0/churn_absent"], v(0, "churn_absent"), v(0, "churn_loaded"), v(0, "churn_loaded") / v(0, "churn_absent")
 		printf "\n"
-		split("churn_tracking churn_tracking_depth16 churn_tracking_filtered churn_tracking_nostacks", modes, " ")
-		split("tracking, stacks (stack_depth=8, default)|tracking, stack_depth=16|tracking, stacks for another netns only|tracking, stacks=0", names, "|")
+		split("churn_tracking churn_tracking_all churn_tracking_filtered churn_tracking_nostacks", modes, " ")
+		split("tracking, stacks=1 (default, stack_depth=8)|tracking, stacks=2 (all full)|tracking, stacks for another netns only|tracking, stacks=0", names, "|")
 		for (i = 1; i <= 4; i++)
 			if (v(0, modes[i]) != "")
 				printf "  %-42s %6d  %.3f of loaded, %.3f of absent\n", names[i], \

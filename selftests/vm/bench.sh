@@ -58,17 +58,18 @@ churn() {
 	out 0 "unix_$1" "$($T unix-churn $CHURN_SECONDS)" pairs
 }
 
-# Connection churn: module absent, freshly loaded, tracking on (default
-# stacks, stack_depth=8), with 16-frame stacks, with stacks only for
-# another netns (stack_filter=, as when one service is followed), and
-# without stacks. Each mode sets itself up from scratch after an
+# Connection churn: module absent, freshly loaded, tracking on (the
+# default stacks=1: full stacks only where they tell something,
+# stack_depth=8), with every stack full (stacks=2, as before stacks=1
+# existed), with stacks only for another netns (stack_filter=, as when
+# one service is followed), and without stacks. Each mode sets itself up from scratch after an
 # unmeasured run with the module unloaded, and the order is rotated by one
 # each round (with CHURN_ROUNDS = 6, every mode runs once in every
 # position); the report takes each mode's median. The unmeasured run is
 # there because the run right after a track=on/off cycle is 15% slower,
 # whatever its mode, even when nothing was tracked in between: a
 # transient of the kernel's probe machinery (7.3, icount).
-MODES="absent loaded tracking tracking_depth16 tracking_filtered tracking_nostacks"
+MODES="absent loaded tracking tracking_all tracking_filtered tracking_nostacks"
 churn_mode() {
 	rmmod sockleak 2>/dev/null
 	settle
@@ -85,7 +86,7 @@ churn_mode() {
 		[ -d $SL ] || modprobe sockleak
 		depth=8 filter=off stacks=1
 		case $1 in
-		*_depth16) depth=16 ;;
+		*_all) stacks=2 ;;
 		*_filtered) filter=netns:1 ;;
 		*_nostacks) stacks=0 ;;
 		esac
