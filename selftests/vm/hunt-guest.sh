@@ -269,9 +269,14 @@ while [ "$(date +%s)" -lt $deadline ]; do
 		[ "$(date +%s)" -lt $deadline ] || break
 		run_hunt $round "$name" "$dir" "$cmd"
 		rc=$?
-		# A leak: once more with its protocol's sockets watched.
+		# A leak: once more with its protocol's sockets watched; the
+		# protocol of a socket that pins its netns first (the cause of
+		# the others' leak), else of the first leak.
 		if [ $rc = 1 ] && [ "$watch" = 1 ]; then
-			p=$(run_socks "$out/$name.$round.json" leaked | awk 'NR == 1 { print $2 }')
+			p=$(grep -o '"proto":"[a-z0-9-]*","state":"[A-Z0-9-]*","result":"leaked","verdict":"[a-z]*","refcnt":-\{0,1\}[0-9]*,"reason":"pins_netns"' \
+				"$out/$name.$round.json" | head -n 1 | cut -d'"' -f4)
+			[ -n "$p" ] ||
+				p=$(run_socks "$out/$name.$round.json" leaked | awk 'NR == 1 { print $2 }')
 			[ -n "$p" ] && run_hunt $round "$name" "$dir" "$cmd" "proto:$p,count:4"
 		fi
 	done <<<"$tests"
