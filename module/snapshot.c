@@ -34,9 +34,12 @@
 
 #include "classify.h"
 #include "compat.h"
+#include "family.h"
 #include "holds.h"
 #include "memcg.h"
 #include "owners.h"
+#include "proto.h"
+#include "snapshot.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"

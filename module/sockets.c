@@ -34,6 +34,7 @@
 #include <linux/slab.h>
 
 #include "reports.h"
+#include "snapshot.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"

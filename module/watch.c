@@ -64,6 +64,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "family.h"
 #include "holds.h"
 #include "sockleak.h"
 #include "sources.h"
