@@ -70,9 +70,10 @@
 
 #include "classify.h"
 #include "memcg.h"
+#include "proto.h"
 #include "report.h"
 #include "reports.h"
-#include "sockleak.h"
+#include "snapshot.h"
 
 enum cg_state { CG_GONE, CG_ONLINE, CG_DYING };
 

@@ -50,6 +50,8 @@
 #include <net/tcp_states.h>
 
 #include "classify.h"
+#include "proto.h"
+#include "snapshot.h"
 #include "sockleak.h"
 
 /* State names of ss (iproute2 misc/ss.c sstate_name[]). */

@@ -28,7 +28,9 @@
 #include <linux/string.h>
 #include <net/sock.h>
 
-#include "sockleak.h"
+#include "family.h"
+#include "proto.h"
+#include "snapshot.h"
 
 /* Names as ss and iproute2 spell the families, where they do. */
 static const struct family_row {

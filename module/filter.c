@@ -22,8 +22,9 @@
 #include <net/inet_sock.h>
 #include <net/sock.h>
 
+#include "family.h"
 #include "filter.h"
-#include "sockleak.h"
+#include "proto.h"
 
 /*
  * The protocols of the kernels sockleak supports that a filter may name

@@ -29,7 +29,6 @@
 
 #include "compat.h"
 #include "memcg.h"
-#include "sockleak.h"
 
 /*
  * The memory cgroup the socket is charged to, as the inode number of its

@@ -44,6 +44,8 @@
 
 #include "compat.h"
 #include "holds.h"
+#include "proto.h"
+#include "snapshot.h"
 #include "sockleak.h"
 #include "track.h"
 

@@ -89,7 +89,8 @@
 #include <net/sock.h>
 
 #include "owners.h"
-#include "sockleak.h"
+#include "proto.h"
+#include "snapshot.h"
 #include "sources.h"
 #include "track.h"
 #include "walk.h"

@@ -30,7 +30,7 @@
 #include <net/udp.h>
 
 #include "compat.h"
-#include "sockleak.h"
+#include "proto.h"
 #include "track.h"
 
 static const char * const tcp_creators[] = { "TCP", "TCPv6", NULL };

@@ -60,7 +60,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/debugfs.h>
 #include <linux/kallsyms.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -72,7 +71,6 @@
 
 #include "report.h"
 #include "reports.h"
-#include "sockleak.h"
 #include "stack.h"
 #include "watch.h"
 
@@ -520,20 +518,13 @@ static int refs_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int refs_open(struct inode *inode, struct file *file)
-{
-	return single_open_size(file, refs_show, NULL, 64 * 1024);
-}
-
-static const struct file_operations refs_fops = {
-	.owner		= THIS_MODULE,
-	.open		= refs_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
-	.release	= single_release,
+/* Printed from the watches as they are at the read: nothing to collect. */
+static const struct sockleak_report refs_report = {
+	.show	= refs_show,
+	.size	= 64 * 1024,
 };
 
 void sockleak_refs_init(struct dentry *dir)
 {
-	debugfs_create_file("refs", SOCKLEAK_MODE_RO, dir, NULL, &refs_fops);
+	sockleak_report_create("refs", dir, &refs_report);
 }

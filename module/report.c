@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sockleak - the file of a report collected at open (report.h): one
- * open, one release and one file_operations for every such report; and
- * a report's text to the kernel log, line by line (the dump= commands).
+ * open, one release and one file_operations for every such report (and
+ * for "refs", printed at the read); and a report's text to the kernel
+ * log, line by line (the dump= commands).
  *
  * Locking rules: none of its own; collect() and release() run in the
  * opening and closing process, with no lock held.
@@ -24,13 +25,13 @@
 static int report_open(struct inode *inode, struct file *file)
 {
 	const struct sockleak_report *r = inode->i_private;
-	void *data = r->collect();
+	void *data = r->collect ? r->collect() : NULL;
 	int ret;
 
 	if (IS_ERR(data))
 		return PTR_ERR(data);
 	ret = single_open_size(file, r->show, data, r->size);
-	if (ret)
+	if (ret && r->release)
 		r->release(data);
 	return ret;
 }
@@ -40,7 +41,8 @@ static int report_release(struct inode *inode, struct file *file)
 	const struct sockleak_report *r = inode->i_private;
 	struct seq_file *m = file->private_data;
 
-	r->release(m->private);
+	if (r->release)
+		r->release(m->private);
 	return single_release(inode, file);
 }
 

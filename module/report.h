@@ -4,7 +4,9 @@
  * collect() gathers everything once, show() prints it with seq_file, so
  * every read() of one open file sees the same text whatever its size, and
  * release() frees it. "summary", "cgroups" and "suspects" are such reports.
- * And the same text printing to the kernel log, for the dump= commands.
+ * Without collect() and release(), show() reads the live state itself
+ * ("refs"). And the same text printing to the kernel log, for the dump=
+ * commands.
  */
 #ifndef _SOCKLEAK_REPORT_H
 #define _SOCKLEAK_REPORT_H
@@ -15,9 +17,9 @@ struct dentry;
 struct seq_file;
 
 struct sockleak_report {
-	void *(*collect)(void);		/* the data, or an ERR_PTR() */
+	void *(*collect)(void);		/* the data, or an ERR_PTR(); may be NULL */
 	int (*show)(struct seq_file *m, void *v);	/* m->private: the data */
-	void (*release)(void *data);
+	void (*release)(void *data);	/* NULL: nothing to free */
 	size_t size;			/* seq_file buffer to start with */
 };
 

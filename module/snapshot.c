@@ -34,9 +34,12 @@
 
 #include "classify.h"
 #include "compat.h"
+#include "family.h"
 #include "holds.h"
 #include "memcg.h"
 #include "owners.h"
+#include "proto.h"
+#include "snapshot.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"
@@ -358,18 +361,15 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_source_cursor extra;
-	struct sockleak_walk walk;
+	struct sockleak_cursor all;
 	struct sockleak_snap *s;
 	int i, n, ret = 0;
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
-	sockleak_walk_init(&walk);
-	sockleak_source_init(&extra);
-	while (!ret && ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-			(n = sockleak_source_batch(&extra, refs, SOCKLEAK_BATCH)))) {
+	sockleak_cursor_init(&all);
+	while (!ret && (n = sockleak_cursor_batch(&all, refs, SOCKLEAK_BATCH))) {
 		for (i = 0; i < n && !ret; i++) {
 			sockleak_snapshot(&refs[i], s, how);
 			ret = fn(arg, s);
@@ -378,8 +378,7 @@ int sockleak_snapshot_all(unsigned int how, sockleak_socket_fn fn, void *arg)
 		if (!ret && fatal_signal_pending(current))
 			ret = -EINTR;
 	}
-	sockleak_walk_release(&walk);
-	sockleak_source_release(&extra);
+	sockleak_cursor_release(&all);
 	kfree(s);
 	return ret;
 }

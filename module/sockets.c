@@ -3,13 +3,14 @@
  * sockleak - the "sockets" debugfs file: one line per TCP/UDP socket of
  * every netns, key=value fields (see snapshot.c, sockleak_snap_show()).
  *
- * The seq_file iterator keeps a walk cursor and the snapshots of the last
- * batch (at most SOCKETS_SNAPS sockets) in its private state. Record
- * number pos is batch[pos - first]: seq_file's re-invocation of start()
- * for the same pos (after its buffer overflowed, or on the next read())
- * is served from the batch, and the next batch continues the cursor, so
- * any read size gives the same text and a full read is O(sockets). Only a
- * backwards seek restarts the walk from the beginning. Socket references
+ * The seq_file iterator keeps a cursor (sources.h: the hash walk, then
+ * the extra sources) and the snapshots of the last batch (at most
+ * SOCKETS_SNAPS sockets) in its private state. Record number pos is
+ * batch[pos - first]: seq_file's re-invocation of start() for the same
+ * pos (after its buffer overflowed, or on the next read()) is served from
+ * the batch, and the next batch continues the cursor, so any read size
+ * gives the same text and a full read is O(sockets). Only a backwards
+ * seek restarts the walk from the beginning. Socket references
  * are dropped as soon as a batch is copied: nothing is pinned between
  * read() calls except the netns of a per-netns table being walked. So a
  * walk parked inside a long hash chain finds its place again by counting
@@ -17,7 +18,7 @@
  * makes that happen once per SOCKETS_SNAPS sockets, whatever the read
  * size.
  *
- * After the hash tables, the report goes on with the extra sockets of
+ * After the hash tables, the cursor goes on with the extra sockets of
  * sources.h (sockets no hash table holds, e.g. found by the owner scan),
  * the same way, batch by batch.
  *
@@ -34,6 +35,7 @@
 #include <linux/slab.h>
 
 #include "reports.h"
+#include "snapshot.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "walk.h"
@@ -42,20 +44,17 @@
 #define SOCKETS_SNAPS	(16 * SOCKLEAK_BATCH)
 
 struct sockets_iter {
-	struct sockleak_walk walk;
-	struct sockleak_source_cursor extra;	/* after the walk */
+	struct sockleak_cursor cursor;	/* the walk, then the sources */
 	loff_t first;			/* record number of snaps[0] */
 	unsigned int count;		/* snapshots in snaps[] */
-	bool eof;			/* the walk has ended */
+	bool eof;			/* the cursor has ended */
 	struct sockleak_snap *snaps;	/* SOCKETS_SNAPS entries */
 };
 
 static void sockets_rewind(struct sockets_iter *it)
 {
-	sockleak_walk_release(&it->walk);
-	sockleak_walk_init(&it->walk);
-	sockleak_source_release(&it->extra);
-	sockleak_source_init(&it->extra);
+	sockleak_cursor_release(&it->cursor);
+	sockleak_cursor_init(&it->cursor);
 	it->first = 0;
 	it->count = 0;
 	it->eof = false;
@@ -70,10 +69,7 @@ static bool sockets_fill(struct sockets_iter *it)
 	it->first += it->count;
 	it->count = 0;
 	while (!it->eof && it->count + SOCKLEAK_BATCH <= SOCKETS_SNAPS) {
-		n = sockleak_walk_batch(&it->walk, refs, SOCKLEAK_BATCH);
-		if (!n)
-			n = sockleak_source_batch(&it->extra, refs,
-						 SOCKLEAK_BATCH);
+		n = sockleak_cursor_batch(&it->cursor, refs, SOCKLEAK_BATCH);
 		for (i = 0; i < n; i++)
 			sockleak_snapshot(&refs[i], &it->snaps[it->count + i], 0);
 		sockleak_walk_put(refs, n);
@@ -115,7 +111,7 @@ static void sockets_stop(struct seq_file *m, void *v)
 	struct sockets_iter *it = m->private;
 
 	/* No socket stays referenced between read() calls. */
-	sockleak_walk_park(&it->walk);
+	sockleak_cursor_park(&it->cursor);
 }
 
 static int sockets_show(struct seq_file *m, void *v)
@@ -143,8 +139,7 @@ static int sockets_open(struct inode *inode, struct file *file)
 		seq_release_private(inode, file);
 		return -ENOMEM;
 	}
-	sockleak_walk_init(&it->walk);
-	sockleak_source_init(&it->extra);
+	sockleak_cursor_init(&it->cursor);
 	return 0;
 }
 
@@ -153,8 +148,7 @@ static int sockets_release(struct inode *inode, struct file *file)
 	struct seq_file *m = file->private_data;
 	struct sockets_iter *it = m->private;
 
-	sockleak_walk_release(&it->walk);
-	sockleak_source_release(&it->extra);
+	sockleak_cursor_release(&it->cursor);
 	kvfree(it->snaps);
 	return seq_release_private(inode, file);
 }

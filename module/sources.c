@@ -4,7 +4,9 @@
  * hash table holds, which the reports show after the hash walk. The
  * sources register here, in report order: main.c registers the owner
  * scan (owners.c) and the track table (tracked.c). This file
- * names none of them: it calls what was registered.
+ * names none of them: it calls what was registered. A reader goes over
+ * every socket with one cursor (struct sockleak_cursor): the hash walk,
+ * then the sources.
  *
  * Locking rules:
  *
@@ -65,14 +67,14 @@ static sockleak_source_fn sources_get(unsigned int i)
 	return fn;
 }
 
-void sockleak_source_init(struct sockleak_source_cursor *x)
+static void source_init(struct sockleak_source_cursor *x)
 {
 	x->source = 0;
 	x->pos = 0;
 	xa_init(&x->seen);
 }
 
-void sockleak_source_release(struct sockleak_source_cursor *x)
+static void source_release(struct sockleak_source_cursor *x)
 {
 	xa_destroy(&x->seen);
 	x->source = UINT_MAX;
@@ -113,8 +115,8 @@ static bool extra_new(struct sockleak_source_cursor *x,
  * Returns 0 only when every source is exhausted. Released with
  * sockleak_walk_put().
  */
-int sockleak_source_batch(struct sockleak_source_cursor *x,
-			  struct sockleak_ref *refs, int max)
+static int source_batch(struct sockleak_source_cursor *x,
+			struct sockleak_ref *refs, int max)
 {
 	sockleak_source_fn fn;
 	int i, got, n = 0;
@@ -139,4 +141,36 @@ int sockleak_source_batch(struct sockleak_source_cursor *x,
 		}
 	}
 	return n;
+}
+
+void sockleak_cursor_init(struct sockleak_cursor *c)
+{
+	sockleak_walk_init(&c->walk);
+	source_init(&c->extra);
+}
+
+/* Drops the walk's anchor: no socket stays referenced (walk.c). */
+void sockleak_cursor_park(struct sockleak_cursor *c)
+{
+	sockleak_walk_park(&c->walk);
+}
+
+void sockleak_cursor_release(struct sockleak_cursor *c)
+{
+	sockleak_walk_release(&c->walk);
+	source_release(&c->extra);
+}
+
+/*
+ * The next referenced sockets, at most @max (<= SOCKLEAK_BATCH): the
+ * walk's, then, once it has ended, the extra sources'. Returns 0 only at
+ * the end of both. Process context; may sleep. Released with
+ * sockleak_walk_put().
+ */
+int sockleak_cursor_batch(struct sockleak_cursor *c,
+			  struct sockleak_ref *refs, int max)
+{
+	int n = sockleak_walk_batch(&c->walk, refs, max);
+
+	return n ?: source_batch(&c->extra, refs, max);
 }

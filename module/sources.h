@@ -3,7 +3,8 @@
  * sockleak - the sources of extra sockets: full TCP/UDP sockets that no
  * hash table holds (reset by the peer, never bound or connected), found
  * by other means than the hash walk. The sources register here; the
- * reports read them after the walk. See the locking rules in sources.c.
+ * reports read them after the walk, through one cursor over both. See the
+ * locking rules in sources.c.
  */
 #ifndef _SOCKLEAK_SOURCES_H
 #define _SOCKLEAK_SOURCES_H
@@ -33,9 +34,9 @@ void sockleak_source_register(struct sockleak_source *src);
 void sockleak_source_unregister(struct sockleak_source *src);
 
 /*
- * A reader's cursor over every source. sockleak_source_batch() drops the
- * sockets that are hashed (the walk shows them) and the sockets another
- * source already gave, by cookie.
+ * A reader's position in the sources. The sockets that are hashed (the
+ * walk shows them) and those another source already gave are dropped,
+ * by cookie.
  */
 struct sockleak_source_cursor {
 	unsigned int source;	/* index in the list of sources */
@@ -43,9 +44,22 @@ struct sockleak_source_cursor {
 	struct xarray seen;	/* cookies given, value: the socket's tag */
 };
 
-void sockleak_source_init(struct sockleak_source_cursor *x);
-void sockleak_source_release(struct sockleak_source_cursor *x);
-int sockleak_source_batch(struct sockleak_source_cursor *x,
+/*
+ * A reader's cursor over every socket the reports show, in their order:
+ * the hash walk (walk.c), then the extra sources. Batches of at most
+ * SOCKLEAK_BATCH referenced sockets, released with sockleak_walk_put();
+ * sockleak_cursor_batch() returns 0 only at the end of both. Parked
+ * between two read() calls of a seq_file: no socket stays referenced.
+ */
+struct sockleak_cursor {
+	struct sockleak_walk walk;
+	struct sockleak_source_cursor extra;	/* after the walk */
+};
+
+void sockleak_cursor_init(struct sockleak_cursor *c);
+void sockleak_cursor_park(struct sockleak_cursor *c);
+void sockleak_cursor_release(struct sockleak_cursor *c);
+int sockleak_cursor_batch(struct sockleak_cursor *c,
 			  struct sockleak_ref *refs, int max);
 
 #endif /* _SOCKLEAK_SOURCES_H */

@@ -20,7 +20,6 @@
 #include <asm/unwind.h>
 #endif
 
-#include "sockleak.h"
 #include "stack.h"
 
 /*

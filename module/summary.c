@@ -130,10 +130,12 @@
 
 #include "classify.h"
 #include "compat.h"
+#include "family.h"
 #include "holds.h"
+#include "proto.h"
 #include "report.h"
 #include "reports.h"
-#include "sockleak.h"
+#include "snapshot.h"
 #include "track.h"
 
 /* The protocols with their own memory accounting come first. */

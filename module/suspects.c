@@ -42,9 +42,10 @@
 #include <linux/tcp.h>
 
 #include "classify.h"
+#include "family.h"
 #include "report.h"
 #include "reports.h"
-#include "sockleak.h"
+#include "snapshot.h"
 #include "track.h"
 #include "walk.h"
 

@@ -102,7 +102,9 @@
 #include <net/udp.h>
 
 #include "compat.h"
+#include "family.h"
 #include "filter.h"
+#include "proto.h"
 #include "sockleak.h"
 #include "stack.h"
 #include "track.h"

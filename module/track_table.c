@@ -92,6 +92,7 @@
 #include <net/sock.h>
 
 #include "holds.h"
+#include "proto.h"
 #include "sockleak.h"
 #include "track.h"
 

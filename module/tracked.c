@@ -38,9 +38,12 @@
 #include <net/sock.h>
 
 #include "classify.h"
+#include "family.h"
 #include "memcg.h"
+#include "proto.h"
 #include "report.h"
 #include "reports.h"
+#include "snapshot.h"
 #include "sockleak.h"
 #include "sources.h"
 #include "stack.h"

@@ -47,6 +47,8 @@
 #include <net/scm.h>
 #include <net/sock.h>
 
+#include "family.h"
+#include "snapshot.h"
 #include "sockleak.h"
 #include "track.h"
 #include "walk.h"

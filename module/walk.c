@@ -95,7 +95,7 @@
 
 #include "compat.h"
 #include "holds.h"
-#include "sockleak.h"
+#include "proto.h"
 #include "walk.h"
 
 /* The global TCP hashinfo: init_net never has a private ehash. */

@@ -64,6 +64,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "family.h"
 #include "holds.h"
 #include "sockleak.h"
 #include "sources.h"
@@ -433,16 +434,12 @@ void sockleak_watch_detach_tp(void)
 static struct sock *watch_find(u64 cookie, u16 *proto)
 {
 	struct sockleak_ref refs[SOCKLEAK_BATCH];
-	struct sockleak_source_cursor extra;
-	struct sockleak_walk walk;
+	struct sockleak_cursor all;
 	struct sock *found = NULL;
 	int i, n;
 
-	sockleak_walk_init(&walk);
-	sockleak_source_init(&extra);
-	while (!found &&
-	       ((n = sockleak_walk_batch(&walk, refs, SOCKLEAK_BATCH)) ||
-		(n = sockleak_source_batch(&extra, refs, SOCKLEAK_BATCH)))) {
+	sockleak_cursor_init(&all);
+	while (!found && (n = sockleak_cursor_batch(&all, refs, SOCKLEAK_BATCH))) {
 		for (i = 0; i < n && !found; i++) {
 			struct sock *sk = refs[i].sk;
 
@@ -455,8 +452,7 @@ static struct sock *watch_find(u64 cookie, u16 *proto)
 		}
 		sockleak_walk_put(refs, n);
 	}
-	sockleak_walk_release(&walk);
-	sockleak_source_release(&extra);
+	sockleak_cursor_release(&all);
 	return found;
 }
 

@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
-#include "sockleak.h"
+#include "family.h"
 #include "watch_insn.h"
 
 struct perf_event;

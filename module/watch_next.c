@@ -56,6 +56,7 @@
 
 #include "filter.h"
 #include "holds.h"
+#include "proto.h"
 #include "sockleak.h"
 #include "track.h"
 #include "walk.h"

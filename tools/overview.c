@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -56,12 +55,7 @@ int cmd_overview(void)
 
 		json_init(&j, stdout);
 		json_begin_obj(&j);
-		json_key(&j, "summary");
-		json_begin_arr(&j);
-		for (int i = 0; i < sum.n; i++)
-			if (!strcmp(get_or(&sum.recs[i], "netns"), "all"))
-				json_rec(&j, &sum.recs[i]);
-		json_end_arr(&j);
+		summary_json(&j, &sum, true);
 		json_key(&j, "accounting");
 		headline_json(&j, &sum, &s.socks);
 		json_kstr(&j, "suspects_source",

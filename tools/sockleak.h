@@ -149,6 +149,9 @@ void print_suspects_report(const struct report *r, int limit);
 /* The groups of a suspects report as a JSON array (overview --json). */
 void print_groups_json(struct json *j, const struct report *r);
 
+/* summary.c: the summary report's records in JSON (summary, overview) */
+void summary_json(struct json *j, const struct report *r, bool totals);
+
 /* overview.c: where every page goes (account.c), text or JSON */
 void headline(const struct report *sum, const struct report *socks);
 void headline_json(struct json *j, const struct report *sum,

@@ -85,6 +85,20 @@ static void print_families(const struct report *r)
 	table_free(&t);
 }
 
+/*
+ * The summary report's records as the JSON member "summary", an array;
+ * with @totals only those of every netns together (netns=all).
+ */
+void summary_json(struct json *j, const struct report *r, bool totals)
+{
+	json_key(j, "summary");
+	json_begin_arr(j);
+	for (int i = 0; i < r->n; i++)
+		if (!totals || !strcmp(get_or(&r->recs[i], "netns"), "all"))
+			json_rec(j, &r->recs[i]);
+	json_end_arr(j);
+}
+
 int cmd_summary(void)
 {
 	struct report r;
@@ -95,11 +109,7 @@ int cmd_summary(void)
 
 		json_init(&j, stdout);
 		json_begin_obj(&j);
-		json_key(&j, "summary");
-		json_begin_arr(&j);
-		for (int i = 0; i < r.n; i++)
-			json_rec(&j, &r.recs[i]);
-		json_end_arr(&j);
+		summary_json(&j, &r, false);
 		json_end_obj(&j);
 		json_newline(&j);
 		report_free(&r);
