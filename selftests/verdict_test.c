@@ -297,6 +297,19 @@ static int fill_zero_window(int c, int a)
 	return 0;
 }
 
+/* The first suspect's line @line is socket @cookie, never, for @reason. */
+static void first_suspect_never(struct __test_metadata *_metadata,
+				const char *line, unsigned long long cookie,
+				const char *reason)
+{
+	const char *id = strstr(line, " id=");
+
+	EXPECT_TRUE(id && strtoull(id + 4, NULL, 16) == cookie)
+		TH_LOG("first suspect: %s", line);
+	EXPECT_FIELD_STR(line, "verdict", "never");
+	EXPECT_FIELD_STR(line, "reason", reason);
+}
+
 TEST(orphan_timer_then_never)
 {
 	char line[4096], name[32], v[512];
@@ -348,10 +361,7 @@ TEST(orphan_timer_then_never)
 	ASSERT_EQ(0, sl_control("close_wait_ms=3600000\nunread_ms=3600000"));
 	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
 	ASSERT_LT(0, su.n);
-	EXPECT_EQ(ck, strtoull(strstr(su.line[0], " id=") + 4, NULL, 16))
-		TH_LOG("first suspect: %s", su.line[0]);
-	EXPECT_FIELD_STR(su.line[0], "verdict", "never");
-	EXPECT_FIELD_STR(su.line[0], "reason", "no_timer");
+	first_suspect_never(_metadata, su.line[0], ck, "no_timer");
 	EXPECT_NE(NULL, strstr(su.line[0],
 			       "orphan in FIN-WAIT-1 with no retransmit, probe or keepalive timer armed: TCP will never time it out"))
 		TH_LOG("%s", su.line[0]);
@@ -614,10 +624,7 @@ TEST(netns_nobody_reaches)
 	/* The socket pinning the netns is the first suspect. */
 	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
 	ASSERT_LT(1, su.n);
-	EXPECT_EQ(pin, strtoull(strstr(su.line[0], " id=") + 4, NULL, 16))
-		TH_LOG("first suspect: %s", su.line[0]);
-	EXPECT_FIELD_STR(su.line[0], "verdict", "never");
-	EXPECT_FIELD_STR(su.line[0], "reason", "pins_netns");
+	first_suspect_never(_metadata, su.line[0], pin, "pins_netns");
 	snprintf(buf, sizeof(buf), "kernel socket holding its netns %llu,", ino);
 	EXPECT_NE(NULL, strstr(su.line[0], buf)) TH_LOG("%s", su.line[0]);
 	snprintf(buf, sizeof(buf), "%llx", kern);
@@ -638,7 +645,9 @@ TEST(netns_nobody_reaches)
 /*
  * A deleted netns that orphans on their retransmit timers still hold
  * (their peer unreachable: lo down) is not dead: it exits once they give
- * up, and its kernel socket with it.
+ * up, and its kernel socket with it. tcp_orphan_retries=4 in that netns
+ * ends them within seconds (200 ms doubled four times), so that no later
+ * test finds them.
  */
 TEST(netns_orphans_not_dead)
 {
@@ -656,7 +665,8 @@ TEST(netns_orphans_not_dead)
 		char *out;
 		int l, c, a;
 
-		if (own_netns() || sl_write(HOLDREF, "netsock 0"))
+		if (own_netns() || sl_write(HOLDREF, "netsock 0") ||
+		    sl_write("/proc/sys/net/ipv4/tcp_orphan_retries", "4"))
 			_exit(1);
 		out = sl_read_file("/sys/kernel/debug/sockleak_holdref/cookie");
 		l = sl_listener(SOCK_CLOEXEC);
@@ -693,6 +703,12 @@ TEST(netns_orphans_not_dead)
 	ASSERT_TRUE(scanned_verdict(kern, line, sizeof(line), v, sizeof(v)));
 	EXPECT_STREQ("owner", v) TH_LOG("%s", line);
 	ASSERT_EQ(0, sl_write(HOLDREF, "release"));
+
+	/* The orphans give up: gone, as the netns' exit will follow. */
+	for (int tries = 0; tries < 300 && sock_line(orphan, line, sizeof(line));
+	     tries++)
+		sl_msleep(100);
+	EXPECT_FALSE(sock_line(orphan, line, sizeof(line))) TH_LOG("%s", line);
 }
 
 TEST_HARNESS_MAIN

@@ -101,6 +101,16 @@ static inline int sl_netns_leave(int back)
 	return err;
 }
 
+/* Back from sl_netns_enter() with @fd: @fd, or -1 (closed) on failure. */
+static inline int sl_netns_leave_fd(int back, int fd)
+{
+	if (sl_netns_leave(back) && fd >= 0) {
+		sl_close_err(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* socket() of @family and the options set before bind() or connect(). */
 static inline int sl_sock_open(const struct sl_sock_opts *o, int family)
 {
@@ -160,11 +170,7 @@ static inline int sl_listener_at(const struct sl_sock_opts *o,
 		sl_close_err(fd);
 		fd = -1;
 	}
-	if (sl_netns_leave(back) && fd >= 0) {
-		sl_close_err(fd);
-		fd = -1;
-	}
-	return fd;
+	return sl_netns_leave_fd(back, fd);
 }
 
 /*
@@ -186,11 +192,7 @@ static inline int sl_connect_at(const struct sl_sock_opts *o,
 		sl_close_err(fd);
 		fd = -1;
 	}
-	if (sl_netns_leave(back) && fd >= 0) {
-		sl_close_err(fd);
-		fd = -1;
-	}
-	return fd;
+	return sl_netns_leave_fd(back, fd);
 }
 
 #endif /* SL_INET_H */
