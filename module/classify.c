@@ -267,12 +267,6 @@ void sockleak_classify(struct sockleak_snap *s)
 		classify(s, SOCKLEAK_V_NEVER, SOCKLEAK_H_NETNS);
 }
 
-/* A kernel socket (no file) that holds its netns itself. */
-static bool pins_netns(const struct sockleak_snap *s)
-{
-	return s->net_ref && s->filerefs < 0;
-}
-
 /*
  * Why a never socket will never be freed, or how a timer one ends, as a
  * sentence fragment; "" for owner. Returns the length.
@@ -301,7 +295,7 @@ int sockleak_verdict_explain(char *buf, size_t len,
 				 "held by its connected peer, unix socket %llx, which is still open: freed once that one is closed",
 				 s->peer_holder);
 	case SOCKLEAK_H_NETNS:
-		if (pins_netns(s))
+		if (s->pins_netns)
 			return scnprintf(buf, len,
 					 "kernel socket holding its netns %u, which no task, nsfs file or socket fd reaches: the netns never exits, nothing frees it",
 					 s->netns);
@@ -342,7 +336,7 @@ const char *sockleak_reason_name(unsigned int reason)
 unsigned int sockleak_never_reason(const struct sockleak_snap *s)
 {
 	if (s->holder == SOCKLEAK_H_NETNS)
-		return pins_netns(s) ? SOCKLEAK_R_PINS_NETNS :
+		return s->pins_netns ? SOCKLEAK_R_PINS_NETNS :
 				       SOCKLEAK_R_DEAD_NETNS;
 	if (s->holder == SOCKLEAK_H_NOSOCK)
 		return SOCKLEAK_R_NO_SOCKET;

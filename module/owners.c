@@ -224,8 +224,7 @@ static int owners_note_sock(struct owners_scan *scan, struct sock *sk)
 		return -ENOMEM;
 	if (ino)
 		bits |= OWNERS_NET_REACHED;
-	else if (sk->sk_net_refcnt && READ_ONCE(sk->sk_socket) &&
-		 !sock_flag(sk, SOCK_DEAD))
+	else if (sockleak_sk_pins_netns(sk, false))
 		bits |= OWNERS_NET_PINNED;
 	return owners_net_mark(scan, inum, bits);
 }

@@ -97,6 +97,12 @@ static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
 	}
 }
 
+bool sockleak_sk_pins_netns(const struct sock *sk, bool has_file)
+{
+	return sk->sk_net_refcnt && !has_file && READ_ONCE(sk->sk_socket) &&
+	       !sock_flag(sk, SOCK_DEAD);
+}
+
 /* Name of the bound device in the socket's netns, as ss prints it. */
 static void snap_ifname(const struct sockleak_ref *r, struct sockleak_snap *s)
 {
@@ -316,7 +322,6 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->dead = sock_flag(sk, SOCK_DEAD);
 	s->has_sock = !!READ_ONCE(sk->sk_socket);
 	s->kern = sk->sk_kern_sock;
-	s->net_ref = sk->sk_net_refcnt;
 	sockleak_family_snap(sk, s);
 	s->orphan = s->dead || !s->has_sock;
 	s->rmem = sk_rmem_alloc_get(sk);
@@ -341,6 +346,7 @@ void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 	s->memcg = sockleak_sk_memcg_ino(sk);
 	if (!(how & SOCKLEAK_SNAP_BRIEF)) {
 		snap_owner(sk, s);
+		s->pins_netns = sockleak_sk_pins_netns(sk, s->filerefs >= 0);
 		s->netns_nsfs = sockleak_net_nsfs_held(sock_net(sk));
 		sockleak_owners_fill(s);
 		/* Its file may ride in SCM_RIGHTS messages (unix.c). */

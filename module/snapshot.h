@@ -19,6 +19,16 @@
 
 #include "family.h"
 
+struct sock;
+
+/*
+ * An open socket with no file that holds a counted reference on its netns
+ * (sk_net_refcnt): what keeps a netns alive that nothing in user space
+ * reaches (owners.c's scan, classify.c's pins_netns). @has_file: its
+ * struct socket has a file.
+ */
+bool sockleak_sk_pins_netns(const struct sock *sk, bool has_file);
+
 struct seq_file;
 struct sockleak_ref;
 
@@ -128,7 +138,7 @@ struct sockleak_snap {
 	u8 holder;		/* enum sockleak_holder */
 	u8 has_sock;		/* sk_socket set */
 	u8 kern;		/* a kernel socket (sk_kern_sock) */
-	u8 net_ref;		/* holds a counted netns reference (sk_net_refcnt) */
+	u8 pins_netns;		/* sockleak_sk_pins_netns(), full snapshots */
 	u8 netns_nsfs;		/* an nsfs file or mount refers to its netns */
 	u8 netns_unreached;	/* its netns: no task, nsfs or socket fd (owners.c) */
 	u64 peer_holder;	/* AF_UNIX, closed: the live peer holding it */

@@ -27,8 +27,10 @@ modprobe sockleak || ktap_exit_fail_msg "cannot load sockleak"
 # The listener's MPTCP socket has no fd and is in no table: sockleak
 # finds it because it tracked its allocation (its subflow is in TCP's
 # listening hash).
+# Tracking is put back as it was found.
+track=$(sed -n 's/^track=//p' "$SL_DIR/control")
 echo track=on >"$SL_DIR/control" || ktap_exit_fail_msg "cannot track"
-trap 'echo track=off >"$SL_DIR/control"' EXIT
+trap 'echo "track=${track:-off}" >"$SL_DIR/control"' EXIT
 
 # field KEY LINE: the value of KEY= in LINE.
 field() {
