@@ -96,7 +96,7 @@ struct cg_entry {
 	unsigned long orphans;
 	s64 rmem, queued, fwd;
 	unsigned long pages;		/* charged, own sockets */
-	long mptcp_bytes;		/* MPTCP connections' (sockleak.h) */
+	long mptcp_bytes;		/* MPTCP connections' (snapshot.h) */
 	unsigned long subtree_pages;	/* charged, subtree */
 };
 

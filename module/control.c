@@ -13,11 +13,11 @@
  * as "name=value", one per line, in table order.
  *
  * Commands are rows of control_cmds[]: a tunable row names its variable
- * and range; a command row (scan, track=on|off, clear, dump=<cookie>,
- * watch=<cookie>, unwatch=<cookie>, watch_next=<filter>|off)
- * supplies check() to validate its argument and run() to act on it. A
- * command row without check() takes no argument. Reading also shows
- * "track=on|off".
+ * and range; a command row (stack_filter=<filter>|off, scan,
+ * track=on|off, clear, dump=<cookie>, watch=<cookie>, unwatch=<cookie>,
+ * watch_next=<filter>|off) supplies check() to validate its argument and
+ * run() to act on it. A command row without check() takes no argument.
+ * Reading also shows "track=on|off" and "stack_filter=<filter>|off".
  *
  * Locking rules: sockleak_control_mutex serialises the writes and the
  * reads of the file; every command runs under it, so the files it reaches

@@ -12,7 +12,7 @@
  * case), its state only where the family numbers sk_state as TCP does.
  *
  * The table is also the seam for what a family adds of its own: a row
- * may point to a struct sockleak_family_ops (sockleak.h), defined in the
+ * may point to a struct sockleak_family_ops (family.h), defined in the
  * family's file: values its snapshot adds (AF_UNIX: the peer that holds
  * a closed socket), probes attached while tracking (AF_UNIX: messages in
  * flight). Adding a family is its file and its row here.

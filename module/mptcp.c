@@ -26,8 +26,8 @@
  * Locking rules: none of its own. mptcp_token_iter_next() and
  * mptcp_token_get_sock() walk the token hash under RCU and return a
  * referenced msk. The ULP's get_info() takes the subflow's socket lock
- * (lock_sock_fast()), so sockleak_mptcp_msk_cookie() runs in process
- * context with no lock held, the subflow referenced (its row's snap
+ * (lock_sock_fast()), so mptcp_msk_cookie() runs in process context
+ * with no lock held, the subflow referenced (its row's snap
  * hook, never for a brief snapshot).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

@@ -210,6 +210,12 @@ static unsigned long owners_file_ino(struct sock *sk)
 	return ino;
 }
 
+bool sockleak_sk_pins_netns(const struct sock *sk, bool has_file)
+{
+	return sk->sk_net_refcnt && !has_file && READ_ONCE(sk->sk_socket) &&
+	       !sock_flag(sk, SOCK_DEAD);
+}
+
 /*
  * Step 1's record of one referenced socket: its file's inode, and what it
  * says of its netns.

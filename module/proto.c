@@ -6,15 +6,15 @@
  * and whose teardown the track table follows step by step; every other
  * protocol of every family is tracked from sk_alloc() to its free by the
  * generic hooks and named by family.c. Each followed protocol is a row
- * (struct sockleak_proto_ops, sockleak.h) of the table below: its number
+ * (struct sockleak_proto_ops, proto.h) of the table below: its number
  * and names, the names its struct proto gives itself (how a socket is
  * recognised: the protos of UDP-Lite and MPTCP are not exported), its
  * census line, its teardown steps and close function, and hooks for
  * what it has of its own: a table of its own for the walk, an iterator
  * over sockets in no table, snapshot values. TCP, UDP and UDP-Lite are
  * defined here (the walk knows their hash tables); MPTCP in mptcp.c.
- * Adding one is its row (in its own file when it has hooks) and its
- * entry in protos[].
+ * Adding one is its row (in its own file when it has hooks), its entry
+ * in protos[] and SOCKLEAK_NPROTOS (proto.h).
  *
  * Locking rules: none; the table is constant. sockleak_inet_proto() runs
  * in the track probes (any context but NMI) and reads only the socket's

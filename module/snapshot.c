@@ -7,10 +7,16 @@
  *
  * Locking rules: the socket is referenced by the walk and no lock is
  * held: fields are read with READ_ONCE() or the kernel's lockless
- * helpers (racy but safe, as /proc/net/tcp and inet_diag read them). Only sk_callback_lock is
- * taken, briefly, to follow sk->sk_socket to its inode and file, as
- * sock_i_ino() and sock_i_uid() do. TIME_WAIT and request sockets only
- * have struct sock_common: nothing beyond it is read from them.
+ * helpers (racy but safe, as /proc/net/tcp and inet_diag read them).
+ * sk_callback_lock is taken, briefly, to follow sk->sk_socket to its
+ * inode and file, as sock_i_ino() and sock_i_uid() do. The family and
+ * protocol hooks and unix.c's in-flight lookup take locks of their own:
+ * unix.c's peer lookup (a closed unix socket) reads the track table in
+ * its SRCU read section and under a stripe lock; the in-flight lookup
+ * takes if_lock; mptcp.c takes the subflow's socket lock
+ * (lock_sock_fast(), in the ULP's get_info()), full snapshots only.
+ * TIME_WAIT and request sockets only have struct sock_common: nothing
+ * beyond it is read from them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -95,12 +101,6 @@ static void snap_common(const struct sockleak_ref *r, struct sockleak_snap *s)
 		s->src.s6_addr32[0] = sk->sk_rcv_saddr;
 		s->dst.s6_addr32[0] = sk->sk_daddr;
 	}
-}
-
-bool sockleak_sk_pins_netns(const struct sock *sk, bool has_file)
-{
-	return sk->sk_net_refcnt && !has_file && READ_ONCE(sk->sk_socket) &&
-	       !sock_flag(sk, SOCK_DEAD);
 }
 
 /* Name of the bound device in the socket's netns, as ss prints it. */

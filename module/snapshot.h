@@ -19,16 +19,6 @@
 
 #include "family.h"
 
-struct sock;
-
-/*
- * An open socket with no file that holds a counted reference on its netns
- * (sk_net_refcnt): what keeps a netns alive that nothing in user space
- * reaches (owners.c's scan, classify.c's pins_netns). @has_file: its
- * struct socket has a file.
- */
-bool sockleak_sk_pins_netns(const struct sock *sk, bool has_file);
-
 struct seq_file;
 struct sockleak_ref;
 

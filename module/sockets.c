@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - the "sockets" debugfs file: one line per TCP/UDP socket of
- * every netns, key=value fields (see snapshot.c, sockleak_snap_show()).
+ * sockleak - the "sockets" debugfs file: one line per socket, key=value
+ * fields (see snapshot.c, sockleak_snap_show()): the walk's (TCP, UDP,
+ * UDP-Lite, MPTCP of every netns), then the extra sources' (the unhashed
+ * ones an owner scan found; any family's while tracking).
  *
  * The seq_file iterator keeps a cursor (sources.h: the hash walk, then
  * the extra sources) and the snapshots of the last batch (at most

@@ -6,9 +6,10 @@
  * mutex, a socket's cookie. The data model has headers of its own: one
  * socket's snapshot (snapshot.h), the followed protocols (proto.h), the
  * socket families (family.h). Each layer's own API is in its header:
- * walk.h, sources.h, owners.h, track.h, memcg.h, stack.h, filter.h,
- * classify.h, watchpoints.h (watch.h inside the layer), reports.h and
- * report.h (the debugfs files); compat.h wraps each kernel difference.
+ * walk.h, sources.h, owners.h, holds.h, track.h, memcg.h, stack.h,
+ * filter.h, classify.h, watchpoints.h (watch.h and watch_insn.h inside
+ * the layer), reports.h and report.h (the debugfs files); compat.h wraps
+ * each kernel difference.
  * Each file owns one concern; see README.md (the layers) for the map.
  */
 #ifndef _SOCKLEAK_H
@@ -62,7 +63,7 @@ extern struct mutex sockleak_control_mutex;
 
 #define sockleak_tunable(field)	READ_ONCE(sockleak_tunables.field)
 
-/* control.c: start or stop tracking ("track="), and at unload. */
+/* control.c: stop tracking, at unload (main.c). */
 void sockleak_track_exit(void);
 
 /* The socket's cookie, the number ss -e prints as sk: (generated if need be). */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sockleak - the sources of extra sockets: full TCP/UDP sockets that no
- * hash table holds (reset by the peer, never bound or connected), found
- * by other means than the hash walk. The sources register here; the
- * reports read them after the walk, through one cursor over both. See the
- * locking rules in sources.c.
+ * sockleak - the sources of extra sockets: full sockets that no hash
+ * table holds, found by other means than the hash walk: the followed
+ * protocols' (TCP, UDP, UDP-Lite, MPTCP) reset by the peer or never bound
+ * or connected (the owner scan) and, while tracking, any family's (the
+ * track table). The sources register here; the reports read them after
+ * the walk, through one cursor over both. See the locking rules in
+ * sources.c.
  */
 #ifndef _SOCKLEAK_SOURCES_H
 #define _SOCKLEAK_SOURCES_H

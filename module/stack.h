@@ -11,10 +11,9 @@
 struct pt_regs;
 struct seq_file;
 
-/* stack.c */
-struct pt_regs;
 unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
 				 unsigned int max);
+unsigned long sockleak_stack_caller(struct pt_regs *regs);
 void sockleak_show_frame(struct seq_file *m, unsigned long addr);
 
 #endif /* _SOCKLEAK_STACK_H */

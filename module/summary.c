@@ -242,7 +242,7 @@ struct summary {
 	unsigned int nfam;
 	unsigned long fam_lost;	/* sockets of protocols past the rows */
 	struct xarray nets;	/* inum -> struct sum_ns */
-	long mptcp_bytes;	/* MPTCP connections (sockleak.h), all netns */
+	long mptcp_bytes;	/* MPTCP connections (snapshot.h), all netns */
 	unsigned long udplite, udplite_pages;	/* in total[UDP] too */
 	unsigned long subflow_pages;	/* subflows' own, in total[TCP] */
 	struct sum_seen total[SUM_NPROTO];

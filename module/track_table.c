@@ -16,6 +16,13 @@
  * store is sized for the distinct stacks, not for the sockets (a stack
  * that finds no free slot is dropped and counted as stack_overflow), so
  * an entry costs sizeof(struct tt_entry) and one bucket head or less.
+ * A call site (two frames: the probed function and its caller, what the
+ * default stacks=1 records for most events) is kept in the entry itself,
+ * each address in 32 bits, in the 8 bytes that otherwise hold a stack
+ * slot's id (struct tt_stackref): no hash, no stack lock, no count (make
+ * profile: the store was a tenth of tracking's instructions for unix
+ * socket pairs). So the store holds only full stacks, and is sized
+ * smaller.
  *
  * Why not stackdepot (lib/stackdepot.c, what kmemleak and ref_tracker
  * use), measured with a bench-only build whose get/put/copy were
@@ -95,10 +102,11 @@
 #include "proto.h"
 #include "sockleak.h"
 #include "track.h"
+#include "walk.h"
 
 #define TT_STRIPES	64
-/* Stack slots for @n entries: distinct stacks are few (make bench). */
-#define TT_STACKS_MAX	16384
+/* Stack slots for @n entries: distinct full stacks are few (make bench). */
+#define TT_STACKS_MAX	8192
 #define TT_STACKS_OF(n)	clamp_t(unsigned int, (n) / 4, TT_STRIPES * 16, \
 				TT_STACKS_MAX)
 /* Counters of the kfree filter (tt_table.kmalloc_socks). */
@@ -107,12 +115,24 @@
 /* Most entries a reader scans per stripe lock section. */
 #define TT_SCAN_BATCH	256
 
+/*
+ * A stack of an entry: none (w[0] == 0), a stack slot's id (slot + 1,
+ * below 2^31) in w[0], or a call site: at most two addresses of kernel
+ * text, each as its low 32 bits, whose top bit is set (sign-extended
+ * back: tt_ref_site()).
+ */
+struct tt_stackref {
+	u32 w[2];
+};
+
+#define TT_REF_SITE	0x80000000U
+
 struct tt_entry {
 	struct hlist_node node;		/* bucket chain or free list */
 	struct sock *sk;		/* key; NULL: free. Never printed */
 	u64 alloc_ns, close_ns, unhash_ns;
 	pid_t alloc_pid, close_pid;
-	u32 alloc_stack, close_stack;	/* stack slot + 1, 0: none */
+	struct tt_stackref alloc_stack, close_stack;
 	char alloc_comm[TASK_COMM_LEN];
 	char close_comm[TASK_COMM_LEN];
 	u16 proto;			/* sockleak_inet_proto(), 0: other */
@@ -177,6 +197,33 @@ static struct tt_stripe *tt_stripe_of(struct tt_table *tbl,
 	return &tbl->stripes[h % TT_STRIPES];
 }
 
+/*
+ * A stack of at most two frames whose addresses each fit in 32 bits,
+ * sign-extended with the top bit set (kernel and module text), as a call
+ * site in @ref; false when it does not fit (the stack store keeps it).
+ */
+static bool tt_ref_site(struct tt_stackref *ref,
+			const struct sockleak_stack *st)
+{
+	unsigned int i;
+
+	if (!st || !st->depth || st->depth > 2)
+		return false;
+	for (i = 0; i < st->depth; i++)
+		if ((long)st->ent[i] != (long)(s32)st->ent[i] ||
+		    !((u32)st->ent[i] & TT_REF_SITE))
+			return false;
+	ref->w[0] = (u32)st->ent[0];
+	ref->w[1] = st->depth > 1 ? (u32)st->ent[1] : 0;
+	return true;
+}
+
+/* The stack slot's id in @ref, 0 when it holds none or a call site. */
+static u32 tt_ref_id(const struct tt_stackref *ref)
+{
+	return ref->w[0] & TT_REF_SITE ? 0 : ref->w[0];
+}
+
 /* Stack slot id (index + 1) holding @st, taking a use; 0 when full. */
 static u32 tt_stack_get(struct tt_table *tbl, const struct sockleak_stack *st)
 {
@@ -236,13 +283,20 @@ static void tt_stack_put(struct tt_table *tbl, u32 id)
 	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 }
 
-static void tt_stack_copy(struct tt_table *tbl, u32 id,
+static void tt_stack_copy(struct tt_table *tbl, const struct tt_stackref *ref,
 			  struct sockleak_stack *out)
 {
+	u32 id = tt_ref_id(ref);
 	struct tt_stack *k;
 	struct tt_stripe *s;
 
 	out->depth = 0;
+	if (ref->w[0] & TT_REF_SITE) {
+		for (; out->depth < 2 && ref->w[out->depth]; out->depth++)
+			out->ent[out->depth] =
+				(unsigned long)(long)(s32)ref->w[out->depth];
+		return;
+	}
 	if (!id)
 		return;
 	k = &tbl->stacks[id - 1];
@@ -270,10 +324,17 @@ static void tt_task(pid_t *pid, char *comm)
 {
 	if (in_task()) {
 		*pid = task_tgid_nr(current);
-		strscpy(comm, current->comm, TASK_COMM_LEN);
+		/*
+		 * A plain copy (make profile: strscpy() was a tenth of
+		 * tracking's instructions for unix pairs). A concurrent
+		 * set_task_comm() may tear the name, never its end.
+		 */
+		memcpy(comm, current->comm, TASK_COMM_LEN);
+		comm[TASK_COMM_LEN - 1] = '\0';
 	} else {
 		*pid = 0;
-		strscpy(comm, "-", TASK_COMM_LEN);
+		comm[0] = '-';
+		comm[1] = '\0';
 	}
 }
 
@@ -313,8 +374,8 @@ static void tt_del(struct tt_table *tbl, struct tt_stripe *s,
 	lockdep_assert_held(&s->lock);
 	if (e->kmalloc)
 		atomic_dec(&tbl->kmalloc_socks[hash_ptr(e->sk, TT_KMALLOC_BITS)]);
-	ids[0] = e->alloc_stack;
-	ids[1] = e->close_stack;
+	ids[0] = tt_ref_id(&e->alloc_stack);
+	ids[1] = tt_ref_id(&e->close_stack);
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
 		atomic_long_dec(&tt_unknown);
 	hlist_del(&e->node);
@@ -327,7 +388,8 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		       const struct sockleak_stack *stack)
 {
 	struct tt_table *tbl = tt_table_get();
-	u32 bucket, id, old[2] = { 0, 0 };
+	u32 bucket, id = 0, old[2] = { 0, 0 };
+	struct tt_stackref ref = {};
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
@@ -335,7 +397,8 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 
 	if (!tbl)
 		return 0;
-	id = tt_stack_get(tbl, stack);
+	if (!tt_ref_site(&ref, stack))
+		ref.w[0] = id = tt_stack_get(tbl, stack);
 	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
 	/* A stale entry means a missed free: the address was reused. */
@@ -345,7 +408,7 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 	e = tt_new(tbl, s, bucket, sk, proto, origin);
 	if (e) {
 		e->alloc_ns = ktime_get_ns();
-		e->alloc_stack = id;
+		e->alloc_stack = ref;
 		tt_task(&e->alloc_pid, e->alloc_comm);
 		id = 0;
 		t = e->alloc_ns;
@@ -362,14 +425,15 @@ void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 {
 	struct tt_table *tbl = tt_table_get();
 	u32 bucket, id = 0, put = 0;
+	struct tt_stackref ref = {};
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
 
 	if (!tbl)
 		return;
-	if (stack)
-		id = tt_stack_get(tbl, stack);
+	if (stack && !tt_ref_site(&ref, stack))
+		ref.w[0] = id = tt_stack_get(tbl, stack);
 	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = tt_lookup(tbl, s, bucket, sk);
@@ -390,9 +454,9 @@ void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			e->close_ns = ktime_get_ns();
 			tt_task(&e->close_pid, e->close_comm);
 		}
-		if (id) {
-			put = e->close_stack;
-			e->close_stack = id;
+		if (ref.w[0]) {
+			put = tt_ref_id(&e->close_stack);
+			e->close_stack = ref;
 		}
 		break;
 	case SOCKLEAK_EV_UNHASH:
@@ -506,8 +570,8 @@ static void tt_fill(struct tt_table *tbl, const struct tt_entry *e,
 	in->cleared = e->cleared;
 	in->dead = sock_flag(sk, SOCK_DEAD);
 	in->hashed = !sk_unhashed(sk);
-	tt_stack_copy(tbl, e->alloc_stack, &in->alloc_stack);
-	tt_stack_copy(tbl, e->close_stack, &in->close_stack);
+	tt_stack_copy(tbl, &e->alloc_stack, &in->alloc_stack);
+	tt_stack_copy(tbl, &e->close_stack, &in->close_stack);
 }
 
 /* Where a scan of the entries from slot i stops its lock section. */
@@ -690,8 +754,12 @@ static void tt_unpublish(struct tt_table *tbl)
 	tt_free(tbl);
 }
 
-/* Bytes one entry costs at most: the entry, one bucket head. */
+/*
+ * Bytes one entry costs at most: the entry, one bucket head. Within the
+ * budget of 128 bytes per tracked socket (README, Performance).
+ */
 #define TT_ENTRY_BYTES	(sizeof(struct tt_entry) + sizeof(struct hlist_head))
+static_assert(TT_ENTRY_BYTES <= 128);
 
 /*
  * The largest max_entries this machine can give: the table may take an

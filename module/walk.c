@@ -80,7 +80,7 @@
  *   empty buckets included.
  *
  * - sockleak_sk_settle() takes and drops a socket's spinlock, in process
- *   context with no other lock held, for the sockets that sources other
+ *   context with no spinlock held, for the sockets that sources other
  *   than the walk find (sources.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -593,7 +593,7 @@ void sockleak_walk_put(struct sockleak_ref *refs, int n)
  * source that finds the child unhashed (the track table sees it
  * from sk_clone_lock()'s return on) must not read it before: taking and
  * releasing its spinlock waits for that softirq. Process context, no
- * lock held.
+ * spinlock held.
  */
 void sockleak_sk_settle(struct sock *sk)
 {

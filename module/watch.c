@@ -34,8 +34,11 @@
  * reused word still traps, and is discarded.
  *
  * Locking rules: sockleak_watch_mutex serialises arming, disarming, the
- * free work, watch_next's work and the readers of refs.c; control.c calls
- * in with its own mutex held. The handler runs in #DB (NMI-like) context
+ * free work, the CPU hotplug work (which takes cpus_read_lock() under it),
+ * watch_next's work and the readers of refs.c; control.c calls in with
+ * its own mutex held. watch_destroy() drops the mutex across
+ * synchronize_rcu() and cancel_work_sync() of the watch's free work,
+ * which takes it. The handler runs in #DB (NMI-like) context
  * and takes no lock: it uses atomics, a site table claimed by cmpxchg()
  * and a ring whose records carry a sequence number written last. The free
  * probe runs with preemption disabled and only reads sockleak_watch_slots[]; a
@@ -71,6 +74,7 @@
 #include "stack.h"
 #include "walk.h"
 #include "watch.h"
+#include "watch_insn.h"
 #include "watchpoints.h"
 
 #include <trace/events/kmem.h>

@@ -17,7 +17,6 @@
 #include <linux/workqueue.h>
 
 #include "family.h"
-#include "watch_insn.h"
 
 struct perf_event;
 struct sock;

@@ -23,6 +23,7 @@
 
 #include "../kselftest_harness.h"
 #include "lib/sl_cgroup.h"
+#include "lib/sl_inet.h"
 #include "lib/sl_util.h"
 
 #define PAIRS 1500	/* at most: sl_scale(PAIRS) are made */
@@ -79,22 +80,17 @@ FIXTURE_VARIANT_ADD(many, udp_chain) { .udp_chain = true };
 static void make_pairs(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(many) *self)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
+	const struct sl_sock_opts lo = { .backlog = 4096 }, client = {};
+	struct sockaddr_storage sin;
 	int l, i;
 
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	l = socket(AF_INET, SOCK_STREAM, 0);
+	l = sl_listener_at(&lo, &sin);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, listen(l, 4096));
-	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
 	self->fds[self->n++] = l;
 	for (i = 0; i < sl_scale(PAIRS); i++) {
-		int c = socket(AF_INET, SOCK_STREAM, 0), a;
+		int c = sl_connect_at(&client, &sin), a;
 
 		ASSERT_LE(0, c);
-		ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, len));
 		a = accept(l, NULL, NULL);
 		ASSERT_LE(0, a);
 		self->fds[self->n++] = c;

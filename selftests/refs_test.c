@@ -27,6 +27,7 @@
 
 #include "../kselftest_harness.h"
 #include "lib/sl_util.h"
+#include "lib/sl_inet.h"
 
 #define HOLDREF		"/sys/kernel/debug/sockleak_holdref/ctl"
 #define REFS		SL_DIR "/refs"
@@ -1018,10 +1019,10 @@ TEST_F_TIMEOUT(refs, watch_next_port_not_sctp, 120)
 	EXPECT_EQ(0, next_field("armed")) TH_LOG("the SCTP listener was armed");
 	EXPECT_EQ(1, next_field("left"));
 
-	t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, t);
-	ASSERT_EQ(0, bind(t, (struct sockaddr *)&a, sizeof(a)));
-	ASSERT_EQ(0, listen(t, 1));
+	t = sl_listener_at(&(struct sl_sock_opts){ .port = port, .backlog = 1,
+						 .flags = SOCK_CLOEXEC }, NULL);
+	ASSERT_LE(0, t) TH_LOG("TCP listener on port %d: %s", port,
+			       strerror(errno));
 	ASSERT_TRUE(next_armed(1));
 	ASSERT_EQ(1, cookies_of("listen", got, 2));
 	EXPECT_EQ(sl_sock_cookie(t), got[0]);

@@ -41,6 +41,9 @@
  *   sltool time RUNS CMD...
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
+ *   sltool mark            setdomainname("mark"): make profile's mark
+ *                          between phases (vm/tcgprof.c); nothing else
+ *                          in the guest makes that system call
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* lib/sl_inet.h, when built without lib.mk */
@@ -396,6 +399,13 @@ static int many(int n, int seconds, const char *ready)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "mark")) {
+		if (setdomainname("mark", 4)) {
+			perror("setdomainname");
+			return 1;
+		}
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "unix-churn"))
 		return unix_churn(atoi(argv[2]));
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "leak"))
@@ -421,6 +431,6 @@ int main(int argc, char **argv)
 		"pairs N [PORTS] | udp-chain N | pingpong N | timewait | "
 		"time RUNS CMD... | leak FAMILY TYPE PROTOCOL [N] | "
 		"many N SECONDS FILE | "
-		"unix-churn SECONDS\n");
+		"unix-churn SECONDS | mark\n");
 	return 2;
 }

@@ -19,6 +19,7 @@
 
 #include "../kselftest_harness.h"
 #include "lib/sl_cgroup.h"
+#include "lib/sl_inet.h"
 
 #define NETNS "slsum"
 
@@ -47,23 +48,24 @@ static long long stat_field(const char *text, const char *prefix,
 static void make_sockets(struct __test_metadata *_metadata, int *fds, int *n,
 			 const char *v4, const char *v6)
 {
+	const struct sl_sock_opts o4 = { .addr = v4, .backlog = 16 };
+	const struct sl_sock_opts o6 = { .addr = v6, .backlog = 16 };
+	const struct sl_sock_opts client = {};
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
-	socklen_t len = sizeof(sin), len6 = sizeof(sin6);
+	struct sockaddr_storage l4a, l6a;
 	int l, l6, i, c, a;
 	char data[3000] = "";
 
 	inet_pton(AF_INET, v4, &sin.sin_addr);
 	inet_pton(AF_INET6, v6, &sin6.sin6_addr);
 
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, len));
-	ASSERT_EQ(0, listen(l, 16));
-	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	l = sl_listener_at(&o4, &l4a);
+	ASSERT_LE(0, l);
 	fds[(*n)++] = l;
 	for (i = 0; i < 3; i++) {
-		c = socket(AF_INET, SOCK_STREAM, 0);
-		ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, len));
+		c = sl_connect_at(&client, &l4a);
+		ASSERT_LE(0, c);
 		a = accept(l, NULL, NULL);
 		ASSERT_LE(0, a);
 		ASSERT_EQ((ssize_t)sizeof(data), send(c, data, sizeof(data), 0));
@@ -71,27 +73,23 @@ static void make_sockets(struct __test_metadata *_metadata, int *fds, int *n,
 		fds[(*n)++] = a;
 	}
 	/* one TIME-WAIT */
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, len));
+	c = sl_connect_at(&client, &l4a);
+	ASSERT_LE(0, c);
 	a = accept(l, NULL, NULL);
 	close(c);
 	usleep(100000);
 	close(a);
 
-	l6 = socket(AF_INET6, SOCK_STREAM, 0);
-	ASSERT_EQ(0, bind(l6, (struct sockaddr *)&sin6, len6));
-	ASSERT_EQ(0, listen(l6, 16));
-	ASSERT_EQ(0, getsockname(l6, (struct sockaddr *)&sin6, &len6));
+	l6 = sl_listener_at(&o6, &l6a);
+	ASSERT_LE(0, l6);
 	fds[(*n)++] = l6;
-	c = socket(AF_INET6, SOCK_STREAM, 0);
-	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin6, len6));
+	c = sl_connect_at(&client, &l6a);
+	ASSERT_LE(0, c);
 	a = accept(l6, NULL, NULL);
 	ASSERT_LE(0, a);
 	fds[(*n)++] = c;
 	fds[(*n)++] = a;
 
-	sin.sin_port = 0;
-	sin6.sin6_port = 0;
 	for (i = 0; i < 2; i++) {
 		int u = socket(AF_INET, SOCK_DGRAM, 0);
 		int u6 = socket(AF_INET6, SOCK_DGRAM, 0);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sl_cgroup.h"
+#include "sl_inet.h"
 
 int hold_sendall(int fd, const char *buf, size_t len)
 {
@@ -40,7 +41,9 @@ int hold_sendall(int fd, const char *buf, size_t len)
 static int hold_child(const char *procs, int tcp_bytes,
 		      int udp_dgrams, int up, int down)
 {
+	const struct sl_sock_opts lo = { .backlog = 4 }, client = {};
 	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_storage la;
 	int l, c, s, u1, u2, fds[HOLD_SOCKS], i;
 	socklen_t alen = sizeof(a);
 	static char buf[1 << 16];
@@ -49,12 +52,11 @@ static int hold_child(const char *procs, int tcp_bytes,
 	if (procs && sl_write(procs, "0"))
 		return 10;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 4) ||
-	    getsockname(l, (void *)&a, &alen))
+	l = sl_listener_at(&lo, &la);
+	if (l < 0)
 		return 11;
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	if (c < 0 || connect(c, (void *)&a, sizeof(a)))
+	c = sl_connect_at(&client, &la);
+	if (c < 0)
 		return 12;
 	s = accept(l, NULL, NULL);
 	if (s < 0)
@@ -65,8 +67,6 @@ static int hold_child(const char *procs, int tcp_bytes,
 	    hold_sendall(s, buf, tcp_bytes / 2))
 		return 14;
 
-	a.sin_port = 0;
-	alen = sizeof(a);
 	u1 = socket(AF_INET, SOCK_DGRAM, 0);
 	u2 = socket(AF_INET, SOCK_DGRAM, 0);
 	if (u1 < 0 || u2 < 0 || bind(u1, (void *)&a, sizeof(a)) ||

@@ -33,9 +33,9 @@ END {
 		printf "churn (connections per run, median of %d rounds): absent %d, loaded %d (%.3f)", \
 			cnt["0/churn_absent"], v(0, "churn_absent"), v(0, "churn_loaded"), v(0, "churn_loaded") / v(0, "churn_absent")
 		printf "\n"
-		split("churn_tracking churn_tracking_all churn_tracking_filtered churn_tracking_nostacks", modes, " ")
-		split("tracking, stacks=1 (default, stack_depth=8)|tracking, stacks=2 (all full)|tracking, stacks for another netns only|tracking, stacks=0", names, "|")
-		for (i = 1; i <= 4; i++)
+		split("churn_tracking churn_tracking_all churn_tracking_filtered churn_tracking_nostacks churn_first_tracking", modes, " ")
+		split("tracking, stacks=1 (default, stack_depth=8)|tracking, stacks=2 (all full)|tracking, stacks for another netns only|tracking, stacks=0|the first run after track=on (stacks=1)", names, "|")
+		for (i = 1; i <= 5; i++)
 			if (v(0, modes[i]) != "")
 				printf "  %-42s %6d  %.3f of loaded, %.3f of absent\n", names[i], \
 					v(0, modes[i]), v(0, modes[i]) / v(0, "churn_loaded"), v(0, modes[i]) / v(0, "churn_absent")
@@ -44,7 +44,7 @@ END {
 		printf "unix socketpair churn (pairs per run, median of %d rounds): absent %d, loaded %d (%.3f)\n", \
 			cnt["0/unix_churn_absent"], v(0, "unix_churn_absent"), v(0, "unix_churn_loaded"), \
 			v(0, "unix_churn_loaded") / v(0, "unix_churn_absent")
-		for (i = 1; i <= 4; i++)
+		for (i = 1; i <= 5; i++)
 			if (v(0, "unix_" modes[i]) != "")
 				printf "  %-42s %6d  %.3f of loaded, %.3f of absent\n", names[i], \
 					v(0, "unix_" modes[i]), v(0, "unix_" modes[i]) / v(0, "unix_churn_loaded"), \

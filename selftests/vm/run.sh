@@ -106,6 +106,9 @@ fi
 
 # 4. Boot (suites.sh: sl_guest_cmdline).
 cmdline="$sl_guest_cmdline slmode=$mode${only:+ sltests=$only}$guest_env"
+# make profile: its plugin (SOCKLEAK_VM_QEMU_ARGS) and nokaslr
+# (SOCKLEAK_VM_APPEND), so that System.map names the guest's addresses.
+cmdline="$cmdline${SOCKLEAK_VM_APPEND:+ $SOCKLEAK_VM_APPEND}"
 # The 7.3 KASAN kernel hit "KASAN: wild-memory-access" in an early edge
 # interrupt (identify_cpu(), before any module) in 4 of 12 boots with
 # 5-level paging (QEMU's -cpu max has la57), none in 10 with no5lvl.
@@ -126,6 +129,7 @@ start=$(date +%s)
 $tmo qemu-system-x86_64 -nodefaults -no-user-config -display none \
 	-accel tcg,thread=${SOCKLEAK_TCG_THREAD:-single} -cpu max -smp 2 -m ${SOCKLEAK_VM_MEM:-2048} \
 	${SOCKLEAK_VM_ICOUNT:+-icount shift=$SOCKLEAK_VM_ICOUNT,sleep=off} \
+	${SOCKLEAK_VM_QEMU_ARGS:-} \
 	-no-reboot -kernel "$vmlinux" -initrd "$work/initramfs.cpio" \
 	-append "$cmdline" -serial "file:$console" $serial2 \
 	</dev/null >"$work/qemu.log" 2>&1

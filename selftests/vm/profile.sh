@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make profile", inside the guest (run.sh --script, under the tcgprof
+# plugin, see profile-run.sh): churn phases between marks. A mark is a
+# setdomainname() call (sltool mark): the plugin writes the instruction
+# counts since the previous mark to its next file. Prints
+#   PROFILE file=N phase=NAME count=C unit=U
+# for each measured phase (N: the plugin's file of that phase), and the
+# kernel's and modules' text symbols (PROFILE-SYM lines) for the host's
+# report.
+T=/selftests/sockleak/sltool
+SL=/sys/kernel/debug/sockleak
+SECONDS_=${PROFILE_SECONDS:-2}
+MODES=${PROFILE_MODES:-loaded:tracking:tracking_nostacks}
+n=0
+
+mark() {
+	$T mark
+	n=$((n + 1))
+}
+settle() {
+	i=0
+	while [ $i -lt 120 ] && ! grep -q 'TCP:.* tw 0 ' /proc/net/sockstat; do
+		sleep 1
+		i=$((i + 1))
+	done
+}
+setup() {
+	case $1 in
+	loaded)
+		echo track=off >$SL/control
+		;;
+	tracking)
+		printf 'track=off\nstacks=1\nstack_depth=8\nstack_filter=off\ntrack=on\n' >$SL/control
+		;;
+	tracking_all)
+		printf 'track=off\nstacks=2\nstack_depth=8\nstack_filter=off\ntrack=on\n' >$SL/control
+		;;
+	tracking_nostacks)
+		printf 'track=off\nstacks=0\nstack_filter=off\ntrack=on\n' >$SL/control
+		;;
+	esac
+}
+# measure NAME CMD...: one phase, between two marks.
+measure() {
+	name=$1
+	shift
+	"$@" 1 >/dev/null	# unmeasured (see bench.sh: the run after a
+	settle			# track=on/off cycle is slower)
+	mark
+	c=$("$@" "$SECONDS_")
+	mark
+	echo "PROFILE file=$((n - 1)) phase=$name count=$c"
+}
+
+echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
+modprobe sockleak || exit 1
+$T churn 1 >/dev/null
+for m in $(echo "$MODES" | tr : " "); do
+	setup "$m" || exit 1
+	if [ "$m" = tracking ]; then
+		# The run right after track=on (bench.sh measures this one).
+		mark
+		c=$($T churn "$SECONDS_")
+		mark
+		echo "PROFILE file=$((n - 1)) phase=tcp_first_$m count=$c"
+	fi
+	measure "tcp_$m" $T churn
+	measure "unix_$m" $T unix-churn
+done
+echo track=off >$SL/control
+# Debian's System.map is a placeholder: the guest's own symbols (nokaslr:
+# the addresses the plugin saw).
+awk '$2 ~ /^[tTwW]$/ { print "PROFILE-SYM", $1, $3, $4 }' /proc/kallsyms
