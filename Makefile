@@ -11,6 +11,9 @@
 #   make soak            sockleak run 2x200 times, two at once, some interrupted
 #   make bench           benchmarks in VMs (BENCH_PAIRS, BENCH_RUNS,
 #                        BENCH_PINGPONG, BENCH_SCALE, BENCH_KERNELS)
+#   make profile         where tracking's instructions go, per function, in
+#                        VMs under a QEMU plugin (PROFILE_KERNELS):
+#                        build/profile/KREL/report.md
 #   make hunt            the kernel's own net selftests (mptcp, af_unix,
 #                        tcp_ao) under "sockleak run" for HUNT_MINUTES on
 #                        the newest kernel: build/hunt/KREL/report.md
@@ -150,6 +153,13 @@ bench: deps tools selftests
 # The debug kernels (KASAN, lockdep, kmemleak...; the second one also
 # PREEMPT_RT) from the newest Debian kernel source of the matrix, built
 # once each with that kernel's compiler, run the selftests and the stress.
+# The instruction profile of tracking (selftests/vm/profile-run.sh: the
+# tcgprof QEMU plugin counts every guest instruction per block; TCP and
+# unix churn with tracking off, on, and without stacks).
+PROFILE_KERNELS ?= $$(selftests/vm/kernels.sh)
+profile: deps tools selftests
+	selftests/vm/profile-run.sh $(PROFILE_KERNELS)
+
 check-debug: deps tools selftests
 	set -e; for v in "" --rt; do \
 		tree=$$(selftests/vm/debug-kernel.sh $$v); \
@@ -206,4 +216,4 @@ clean: module-clean
 	rm -rf $(BUILD)
 
 .PHONY: all module module-clean tools deps selftests check demo stress soak bench \
-	check-debug deb deb-tarball check-install clean hunt hunt-debug
+	check-debug deb deb-tarball check-install clean hunt hunt-debug profile

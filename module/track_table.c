@@ -174,6 +174,7 @@ struct tt_table {
 	 * of the system, looks a pointer up only where this is not 0.
 	 */
 	atomic_t kmalloc_socks[TT_KMALLOC_SLOTS];
+	atomic_t kmalloc_all;		/* the sum of kmalloc_socks[] */
 };
 
 static struct tt_table *tt_published;
@@ -358,8 +359,10 @@ static struct tt_entry *tt_new(struct tt_table *tbl, struct tt_stripe *s,
 	e->proto = proto;
 	e->origin = origin;
 	e->kmalloc = prot && !prot->slab;
-	if (e->kmalloc)
+	if (e->kmalloc) {
 		atomic_inc(&tbl->kmalloc_socks[hash_ptr(sk, TT_KMALLOC_BITS)]);
+		atomic_inc(&tbl->kmalloc_all);
+	}
 	hlist_add_head(&e->node, &s->buckets[bucket]);
 	atomic_long_inc(&tt_entries);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -372,8 +375,10 @@ static void tt_del(struct tt_table *tbl, struct tt_stripe *s,
 		   struct tt_entry *e, u32 *ids)
 {
 	lockdep_assert_held(&s->lock);
-	if (e->kmalloc)
+	if (e->kmalloc) {
 		atomic_dec(&tbl->kmalloc_socks[hash_ptr(e->sk, TT_KMALLOC_BITS)]);
+		atomic_dec(&tbl->kmalloc_all);
+	}
 	ids[0] = tt_ref_id(&e->alloc_stack);
 	ids[1] = tt_ref_id(&e->close_stack);
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -420,8 +425,14 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 	return t;
 }
 
-void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
-			const struct sockleak_stack *stack)
+/*
+ * Event @ev of @sk. Without @create, an untracked socket is left alone and
+ * false returned: the probe then notes the socket's slab (the free probe
+ * must know it before the socket enters the table) and calls again with
+ * @create, which enters it (origin unknown: allocated before tracking).
+ */
+bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
+			  const struct sockleak_stack *stack, bool create)
 {
 	struct tt_table *tbl = tt_table_get();
 	u32 bucket, id = 0, put = 0;
@@ -429,14 +440,20 @@ void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
+	bool done = true;
 
 	if (!tbl)
-		return;
+		return true;
 	if (stack && !tt_ref_site(&ref, stack))
 		ref.w[0] = id = tt_stack_get(tbl, stack);
 	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = tt_lookup(tbl, s, bucket, sk);
+	if (!e && !create) {
+		put = id;
+		done = false;
+		goto out;
+	}
 	if (!e)
 		e = tt_new(tbl, s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
 	if (!e) {
@@ -476,6 +493,7 @@ void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 out:
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 	tt_stack_put(tbl, put);
+	return done;
 }
 
 void sockleak_track_free(struct sock *sk)
@@ -500,14 +518,15 @@ void sockleak_track_free(struct sock *sk)
 
 /*
  * Might @ptr, given back to kmalloc, be a tracked socket? False means it
- * is not: the kfree probe's filter. Any context, no lock.
+ * is not: the kfree probe's filter. Any context, no lock. With no such
+ * socket tracked (TCP, UDP, unix: all have slabs), one load decides.
  */
 bool sockleak_track_maybe_kmalloc(const void *ptr)
 {
 	struct tt_table *tbl = tt_table_get();
 
-	return tbl && atomic_read(&tbl->kmalloc_socks[hash_ptr(ptr,
-							   TT_KMALLOC_BITS)]);
+	return tbl && atomic_read(&tbl->kmalloc_all) &&
+	       atomic_read(&tbl->kmalloc_socks[hash_ptr(ptr, TT_KMALLOC_BITS)]);
 }
 
 /* Reported by "tracked" (@s: @e's stripe, its lock held; socket alive). */
