@@ -41,6 +41,9 @@
  *   sltool time RUNS CMD...
  *                          run CMD (stdout to /dev/null) RUNS times and
  *                          print the median wall time in microseconds
+ *   sltool settle SECONDS  wait until no TCP socket is in TIME-WAIT
+ *                          (/proc/net/sockstat's "tw 0"), at most SECONDS;
+ *                          exits 1 if some are left
  *   sltool mark            setdomainname("mark"): make profile's mark
  *                          between phases (vm/tcgprof.c); nothing else
  *                          in the guest makes that system call
@@ -306,6 +309,37 @@ static int pingpong(long n)
 	return 0;
 }
 
+/* The TIME-WAIT count of /proc/net/sockstat's TCP line, -1 on error. */
+static long tw_count(void)
+{
+	char line[256];
+	long tw = -1;
+	FILE *f = fopen("/proc/net/sockstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " tw ");
+
+		if (!strncmp(line, "TCP:", 4) && p)
+			tw = strtol(p + 4, NULL, 10);
+	}
+	fclose(f);
+	return tw;
+}
+
+static int settle(int seconds)
+{
+	int i;
+
+	for (i = 0; tw_count() != 0; i++) {
+		if (i >= seconds)
+			return 1;
+		sleep(1);
+	}
+	return 0;
+}
+
 static int timewait(void)
 {
 	int l, c, s;
@@ -399,6 +433,8 @@ static int many(int n, int seconds, const char *ready)
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "settle"))
+		return settle(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "mark")) {
 		if (setdomainname("mark", 4)) {
 			perror("setdomainname");
@@ -431,6 +467,6 @@ int main(int argc, char **argv)
 		"pairs N [PORTS] | udp-chain N | pingpong N | timewait | "
 		"time RUNS CMD... | leak FAMILY TYPE PROTOCOL [N] | "
 		"many N SECONDS FILE | "
-		"unix-churn SECONDS | mark\n");
+		"unix-churn SECONDS | settle SECONDS | mark\n");
 	return 2;
 }

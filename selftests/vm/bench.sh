@@ -46,11 +46,7 @@ hold_end() {
 # 60 s of TIME-WAIT pass in a moment.
 settle() {
 	[ "${BENCH_SETTLE:-0}" = 1 ] || return 0
-	i=0
-	while [ $i -lt 120 ] && ! grep -q 'TCP:.* tw 0 ' /proc/net/sockstat; do
-		sleep 1
-		i=$((i + 1))
-	done
+	$T settle 120
 }
 churn() {
 	settle

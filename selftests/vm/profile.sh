@@ -19,13 +19,6 @@ mark() {
 	$T mark
 	n=$((n + 1))
 }
-settle() {
-	i=0
-	while [ $i -lt 120 ] && ! grep -q 'TCP:.* tw 0 ' /proc/net/sockstat; do
-		sleep 1
-		i=$((i + 1))
-	done
-}
 setup() {
 	case $1 in
 	loaded)
@@ -47,7 +40,7 @@ measure() {
 	name=$1
 	shift
 	"$@" 1 >/dev/null	# unmeasured (see bench.sh: the run after a
-	settle			# track=on/off cycle is slower)
+	$T settle 120		# track=on/off cycle is slower)
 	mark
 	c=$("$@" "$SECONDS_")
 	mark
