@@ -71,10 +71,34 @@
 /* TCP clients of the loopback listeners below. */
 static const struct sl_sock_opts tcp_client = {};
 
+/*
+ * A deadline @seconds from now on the monotonic clock. (A loop until
+ * time(NULL) + seconds lasted between seconds - 1 and seconds, by where
+ * in the current second it began: make bench's churn counts moved with
+ * it, by up to a third when a run began right after another command.)
+ */
+static struct timespec deadline(int seconds)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += seconds;
+	return t;
+}
+
+static bool before(const struct timespec *end)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec < end->tv_sec ||
+	       (t.tv_sec == end->tv_sec && t.tv_nsec < end->tv_nsec);
+}
+
 static int churn(int seconds)
 {
 	struct sl_sock_opts lo = { .backlog = 128 };
-	time_t end = time(NULL) + seconds;
+	struct timespec end = deadline(seconds);
 	struct linger lg = { 1, 0 };
 	struct sockaddr_storage sin;
 	long n = 0;
@@ -85,7 +109,7 @@ static int churn(int seconds)
 		perror("churn: listener");
 		return 1;
 	}
-	while (time(NULL) < end) {
+	while (before(&end)) {
 		int c = sl_connect_at(&tcp_client, &sin), a;
 
 		if (c < 0) {
@@ -359,11 +383,11 @@ static int timewait(void)
 
 static int unix_churn(int seconds)
 {
-	time_t end = time(NULL) + seconds;
+	struct timespec end = deadline(seconds);
 	long n = 0;
 	char b;
 
-	while (time(NULL) < end) {
+	while (before(&end)) {
 		int sv[2];
 
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||

@@ -62,12 +62,14 @@ churn() {
 # unloaded first), then makes an unmeasured run in that mode before the
 # measured one, and the order is rotated by one each round (with
 # CHURN_ROUNDS = 6, every mode runs once in every position); the report
-# takes each mode's median. The unmeasured run is there because the first
-# seconds after track=on (or a track=on/off cycle) are slower whatever is
-# tracked: make profile (7.3) counts the same instructions per connection
-# in the first run as in the next, but the guest also stands idle for a
-# tenth of that run's time. That one-time gap is measured on its own
-# (churn_first_tracking: the default mode measured right after track=on).
+# takes each mode's median. The first run after track=on is measured on
+# its own too (first_tracking: the default mode with no unmeasured run).
+# (Runs once seemed 15-35% slower right after a track=on/off cycle: the
+# churn loops ended at time(NULL) + SECONDS, so a run lasted between
+# SECONDS - 1 and SECONDS by where in a second it began, and only the
+# runs that followed a sleep began at the same place. sltool now stops at
+# a monotonic deadline; make profile counts the same instructions per
+# connection in the first run after track=on as in later ones.)
 MODES="absent loaded tracking tracking_all tracking_filtered tracking_nostacks first_tracking"
 churn_mode() {
 	rmmod sockleak 2>/dev/null
