@@ -269,7 +269,13 @@ sl_check "two runs at once: each saw grace_ms=0 to its end, the defaults come ba
 # exits after 1 s and the listener is freed with its history balanced.
 "$SL" watch-next --port 7800 --timeout 30 >/tmp/wn.out 2>&1 &
 wpid=$!
-sleep 1
+# leaky starts once the filter is pending (a fixed second was too short
+# on the debug kernel: its listener came first and was not armed).
+i=0
+while [ $i -lt 30 ] && ! grep -q '^watch_next filter=port:7800' "$SL_DIR/refs"; do
+	sleep 1
+	i=$((i + 1))
+done
 "$here/leaky" -p 7800 -i 100 -t 1 >/dev/null 2>&1
 wait $wpid
 rc=$?
