@@ -206,16 +206,7 @@ static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
 
 static void watch_show_stack(struct seq_file *m, const struct watch_site *s)
 {
-	unsigned int i;
-
-	seq_puts(m, " stack=");
-	for (i = 0; i < s->depth; i++) {
-		if (i)
-			seq_putc(m, ',');
-		sockleak_show_frame(m, s->ent[i]);
-	}
-	if (!s->depth)
-		seq_putc(m, '-');
+	sockleak_show_frames(m, "stack", s->ent, s->depth);
 }
 
 static void watch_show_changes(struct seq_file *m, struct sockleak_watch *w)

@@ -98,3 +98,19 @@ void sockleak_show_frame(struct seq_file *m, unsigned long addr)
 		memmove(p, p + 1, strlen(p));
 	seq_puts(m, buf);
 }
+
+/* " KEY=frame,frame,...", or " KEY=-" for none (tracked, refs). */
+void sockleak_show_frames(struct seq_file *m, const char *key,
+			  const unsigned long *ent, unsigned int depth)
+{
+	unsigned int i;
+
+	seq_printf(m, " %s=", key);
+	for (i = 0; i < depth; i++) {
+		if (i)
+			seq_putc(m, ',');
+		sockleak_show_frame(m, ent[i]);
+	}
+	if (!depth)
+		seq_putc(m, '-');
+}

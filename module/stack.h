@@ -15,5 +15,7 @@ unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
 				 unsigned int max);
 unsigned long sockleak_stack_caller(struct pt_regs *regs);
 void sockleak_show_frame(struct seq_file *m, unsigned long addr);
+void sockleak_show_frames(struct seq_file *m, const char *key,
+			  const unsigned long *ent, unsigned int depth);
 
 #endif /* _SOCKLEAK_STACK_H */

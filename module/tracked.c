@@ -138,14 +138,7 @@ static void show_stack(struct seq_file *m, const char *key,
 		}
 		return;
 	}
-	seq_printf(m, " %s=", key);
-	for (i = 0; i < st->depth; i++) {
-		if (i)
-			seq_putc(m, ',');
-		sockleak_show_frame(m, st->ent[i]);
-	}
-	if (!st->depth)
-		seq_putc(m, '-');
+	sockleak_show_frames(m, key, st->ent, st->depth);
 }
 
 static void show_age(struct seq_file *m, const char *key, u64 now, u64 t)
