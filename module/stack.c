@@ -68,19 +68,15 @@ unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
 #endif
 
 /*
- * At a probed function's entry, the return address its caller pushed (the
- * top of the stack), 0 if the stack pointer is not on the task's or the
- * interrupt's stack. A direct read: regs_get_kernel_stack_nth() goes
- * through copy_from_kernel_nofault(), a fifth of a call site's cost
- * (make profile).
+ * At a probed function's entry, the return address its caller pushed: the
+ * top of the stack the probe's registers were taken on. A direct read:
+ * regs_get_kernel_stack_nth() goes through copy_from_kernel_nofault(), a
+ * fifth of a call site's cost (make profile), to guard an address that
+ * here is the live stack pointer itself.
  */
 unsigned long sockleak_stack_caller(struct pt_regs *regs)
 {
-	unsigned long sp = kernel_stack_pointer(regs);
-
-	if (!regs_within_kernel_stack(regs, sp))
-		return 0;
-	return READ_ONCE(*(unsigned long *)sp);
+	return READ_ONCE(*(unsigned long *)kernel_stack_pointer(regs));
 }
 
 /* One frame as %pS prints it, with no space and never a raw address. */

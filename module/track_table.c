@@ -444,7 +444,7 @@ bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 
 	if (!tbl)
 		return true;
-	if (stack && !tt_ref_site(&ref, stack))
+	if (!tt_ref_site(&ref, stack))
 		ref.w[0] = id = tt_stack_get(tbl, stack);
 	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
