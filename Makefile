@@ -150,16 +150,17 @@ bench: deps tools selftests
 			> $(BUILD)/bench-$$k.data; \
 	done
 
-# The debug kernels (KASAN, lockdep, kmemleak...; the second one also
-# PREEMPT_RT) from the newest Debian kernel source of the matrix, built
-# once each with that kernel's compiler, run the selftests and the stress.
 # The instruction profile of tracking (selftests/vm/profile-run.sh: the
 # tcgprof QEMU plugin counts every guest instruction per block; TCP and
-# unix churn with tracking off, on, and without stacks).
+# unix churn with tracking off, on, and without stacks; then the reads of
+# `sockets` and /proc/net/tcp{,6} over PROFILE_READ sockets).
 PROFILE_KERNELS ?= $$(selftests/vm/kernels.sh)
 profile: deps tools selftests
 	selftests/vm/profile-run.sh $(PROFILE_KERNELS)
 
+# The debug kernels (KASAN, lockdep, kmemleak...; the second one also
+# PREEMPT_RT) from the newest Debian kernel source of the matrix, built
+# once each with that kernel's compiler, run the selftests and the stress.
 check-debug: deps tools selftests
 	set -e; for v in "" --rt; do \
 		tree=$$(selftests/vm/debug-kernel.sh $$v); \

@@ -35,15 +35,6 @@
 #endif
 
 /*
- * hex_asc_lo() and the other hex helpers: in <linux/hex.h> since 6.4,
- * which <linux/kernel.h> stopped including in 7.0. Before 7.0 they come
- * with <linux/kernel.h> (6.1 has no <linux/hex.h>).
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
-#include <linux/hex.h>
-#endif
-
-/*
  * The socket's forward allocated memory as inet_diag reports it
  * (SK_MEMINFO_FWD_ALLOC, the "f" of ss -m). Before 6.15 sk_get_meminfo()
  * reads sk_forward_alloc_get(), which calls the proto's forward_alloc_get()

@@ -160,9 +160,9 @@ static const char * const mptcp_creators[] = { "MPTCP", "MPTCPv6", NULL };
 
 /*
  * The msk charges TCP's memory counters but has its own census line. Its
- * teardown is mptcp_close(), then __mptcp_destroy_sock() with
- * sk_stream_kill_queues(); its token removal (the unhash) and its destroy
- * have no probe.
+ * teardown is mptcp_close(), then __mptcp_destroy_sock() (probed): the
+ * msk's destroy, then sk_stream_kill_queues(); its token removal (the
+ * unhash) has no probe.
  */
 const struct sockleak_proto_ops sockleak_mptcp_proto = {
 	.number		= IPPROTO_MPTCP,
@@ -171,10 +171,11 @@ const struct sockleak_proto_ops sockleak_mptcp_proto = {
 	.creators	= mptcp_creators,
 	.line		= SOCKLEAK_LINE_MPTCP,
 	.mem_line	= SOCKLEAK_LINE_TCP,
-	.steps		= BIT(SOCKLEAK_STEP_CLOSE) |
+	.steps		= BIT(SOCKLEAK_STEP_CLOSE) | BIT(SOCKLEAK_STEP_DESTROY) |
 			  BIT(SOCKLEAK_STEP_KILL_QUEUES),
 	.close_fn	= "mptcp_close",
 	.close_ev	= SOCKLEAK_EV_CLOSE,
+	.destroy_fn	= "__mptcp_destroy_sock",
 	.listen_unhashed = true,
 	.walk_next	= mptcp_walk_next,
 	.snap		= mptcp_snap,

@@ -47,6 +47,7 @@ static const struct sockleak_proto_ops tcp_proto = {
 			  BIT(SOCKLEAK_STEP_KILL_QUEUES),
 	.close_fn	= "tcp_close",
 	.close_ev	= SOCKLEAK_EV_TCP_CLOSE,
+	.destroy_fn	= "inet_csk_destroy_sock",
 };
 
 /* UDP and UDP-Lite differ in their names and UDP-Lite's own table. */

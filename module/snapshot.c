@@ -42,6 +42,7 @@
 #include "compat.h"
 #include "family.h"
 #include "holds.h"
+#include "linebuf.h"
 #include "memcg.h"
 #include "owners.h"
 #include "proto.h"
@@ -411,15 +412,29 @@ long sockleak_snap_bytes(const struct sockleak_snap *s)
 	return bytes;
 }
 
+/* A dotted quad, a.b.c.d. */
+static void line_ip4(struct sockleak_linebuf *l, const __be32 *addr)
+{
+	const u8 *p = (const u8 *)addr;
+
+	sockleak_lb_u64(l, p[0]);
+	sockleak_lb_char(l, '.');
+	sockleak_lb_u64(l, p[1]);
+	sockleak_lb_char(l, '.');
+	sockleak_lb_u64(l, p[2]);
+	sockleak_lb_char(l, '.');
+	sockleak_lb_u64(l, p[3]);
+}
+
 /*
  * An IPv6 address as glibc's inet_ntop() writes it, which is what ss -n
  * prints: the first longest run of two or more zero words becomes "::",
  * and ::a.b.c.d and ::ffff:a.b.c.d end in dotted quad. (%pI6c differs on
  * ::a.b.c.d and on ISATAP addresses.)
  */
-static int fmt_in6(char *buf, size_t len, const struct in6_addr *a)
+static void line_in6(struct sockleak_linebuf *l, const struct in6_addr *a)
 {
-	int i, best = -1, best_len = 0, cur = -1, cur_len = 0, n = 0;
+	int i, best = -1, best_len = 0, cur = -1, cur_len = 0;
 	u16 w[8];
 
 	for (i = 0; i < 8; i++) {
@@ -443,54 +458,30 @@ static int fmt_in6(char *buf, size_t len, const struct in6_addr *a)
 	for (i = 0; i < 8; i++) {
 		if (best >= 0 && i >= best && i < best + best_len) {
 			if (i == best)
-				n += scnprintf(buf + n, len - n, ":");
+				sockleak_lb_char(l, ':');
 			continue;
 		}
 		if (i)
-			n += scnprintf(buf + n, len - n, ":");
+			sockleak_lb_char(l, ':');
 		if (i == 6 && best == 0 &&
 		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
-			n += scnprintf(buf + n, len - n, "%pI4",
-				       &a->s6_addr32[3]);
-			return n;
+			line_ip4(l, &a->s6_addr32[3]);
+			return;
 		}
-		n += scnprintf(buf + n, len - n, "%x", w[i]);
+		sockleak_lb_hex(l, w[i]);
 	}
 	if (best >= 0 && best + best_len == 8)
-		n += scnprintf(buf + n, len - n, ":");
-	return n;
+		sockleak_lb_char(l, ':');
 }
 
 /*
- * The line is printed with seq_puts() and seq_put_decimal_*(), not
- * seq_printf(): a line has some forty fields, and parsing a format string
- * for each of them costs more than the rest of the snapshot (make bench).
- * put_u/put_s print " key=value".
+ * The line is built with linebuf.h's helpers: a line has some forty fields,
+ * and seq_printf() (1.75-1.93x /proc/net/tcp's time, make bench), then
+ * seq_put_decimal_*() per field (1.19x its instructions, make profile),
+ * cost more than the rest of the snapshot.
  */
-#define put_u(m, key, v)	seq_put_decimal_ull(m, " " key "=", v)
-#define put_s(m, key, v)	seq_put_decimal_ll(m, " " key "=", v)
-
-static void put_hex(struct seq_file *m, u64 v)
-{
-	char buf[16];
-	int i = sizeof(buf);
-
-	do {
-		buf[--i] = hex_asc_lo(v);
-		v >>= 4;
-	} while (v);
-	seq_write(m, buf + i, sizeof(buf) - i);
-}
-
-static void put_ip4(struct seq_file *m, const __be32 *addr)
-{
-	const u8 *p = (const u8 *)addr;
-
-	seq_put_decimal_ull(m, NULL, p[0]);
-	seq_put_decimal_ull(m, ".", p[1]);
-	seq_put_decimal_ull(m, ".", p[2]);
-	seq_put_decimal_ull(m, ".", p[3]);
-}
+#define put_u(l, key, v)	sockleak_lb_ku(l, key, v)
+#define put_s(l, key, v)	sockleak_lb_ks(l, key, v)
 
 /*
  * Address and port as ss -n prints them (iproute2 inet_addr_print()):
@@ -498,29 +489,29 @@ static void put_ip4(struct seq_file *m, const __be32 *addr)
  * wildcard prints as * unless the socket is v6only; "%ifname" after the
  * local address of a device-bound socket; port 0 prints as *.
  */
-static void show_addr(struct seq_file *m, const struct sockleak_snap *s,
+static void show_addr(struct sockleak_linebuf *l,
+		      const struct sockleak_snap *s,
 		      const struct in6_addr *a, u16 port, const char *ifname)
 {
-	char buf[64];
-
 	if (s->family == AF_INET) {
-		put_ip4(m, &a->s6_addr32[0]);
+		line_ip4(l, &a->s6_addr32[0]);
 	} else if (!s->v6only && ipv6_addr_any(a)) {
-		seq_putc(m, '*');
+		sockleak_lb_char(l, '*');
 	} else {
-		fmt_in6(buf, sizeof(buf), a);
-		seq_putc(m, '[');
-		seq_puts(m, buf);
-		seq_putc(m, ']');
+		sockleak_lb_char(l, '[');
+		line_in6(l, a);
+		sockleak_lb_char(l, ']');
 	}
 	if (ifname && ifname[0]) {
-		seq_putc(m, '%');
-		seq_puts(m, ifname);
+		sockleak_lb_char(l, '%');
+		sockleak_lb_str(l, ifname);
 	}
-	if (port)
-		seq_put_decimal_ull(m, ":", port);
-	else
-		seq_puts(m, ":*");
+	if (port) {
+		sockleak_lb_char(l, ':');
+		sockleak_lb_u64(l, port);
+	} else {
+		sockleak_lb_lit(l, ":*");
+	}
 }
 
 /*
@@ -528,48 +519,55 @@ static void show_addr(struct seq_file *m, const struct sockleak_snap *s,
  * "?" when the last scan does not know the socket (or there was none),
  * "-" when it has no owner.
  */
-static void show_owners(struct seq_file *m, const struct sockleak_snap *s)
+static void show_owners(struct sockleak_linebuf *l,
+			const struct sockleak_snap *s)
 {
 	int i;
 
-	seq_puts(m, " owners=");
+	sockleak_lb_lit(l, " owners=");
 	if (!s->owners_known)
-		seq_putc(m, '?');
+		sockleak_lb_char(l, '?');
 	else if (!s->owners_total)
-		seq_putc(m, '-');
-	for (i = 0; i < s->nowners; i++) {
-		seq_put_decimal_ll(m, i ? "," : NULL, s->owners[i].tgid);
-		seq_put_decimal_ll(m, ":", s->owners[i].fd);
-	}
-	if (s->owners_total > s->nowners) {
-		seq_put_decimal_ull(m, "(+", s->owners_total - s->nowners);
-		seq_putc(m, ')');
-	}
-	seq_puts(m, " owner_tasks=");
-	if (!s->nowners)
-		seq_putc(m, s->owners_known ? '-' : '?');
+		sockleak_lb_char(l, '-');
 	for (i = 0; i < s->nowners; i++) {
 		if (i)
-			seq_putc(m, ',');
-		seq_putc(m, s->owners[i].state);
-		seq_putc(m, ':');
-		seq_escape(m, s->owners[i].comm, " \t\n\\,");
+			sockleak_lb_char(l, ',');
+		sockleak_lb_s64(l, s->owners[i].tgid);
+		sockleak_lb_char(l, ':');
+		sockleak_lb_s64(l, s->owners[i].fd);
+	}
+	if (s->owners_total > s->nowners) {
+		sockleak_lb_lit(l, "(+");
+		sockleak_lb_u64(l, s->owners_total - s->nowners);
+		sockleak_lb_char(l, ')');
+	}
+	sockleak_lb_lit(l, " owner_tasks=");
+	if (!s->nowners)
+		sockleak_lb_char(l, s->owners_known ? '-' : '?');
+	for (i = 0; i < s->nowners; i++) {
+		if (i)
+			sockleak_lb_char(l, ',');
+		sockleak_lb_char(l, s->owners[i].state);
+		sockleak_lb_char(l, ':');
+		sockleak_lb_flush(l);
+		seq_escape(l->m, s->owners[i].comm, " \t\n\\,");
 	}
 	if (s->scan_age_ms < 0)
-		seq_puts(m, " scan_age_ms=-");
+		sockleak_lb_lit(l, " scan_age_ms=-");
 	else
-		put_s(m, "scan_age_ms", s->scan_age_ms);
+		put_s(l, "scan_age_ms", s->scan_age_ms);
 }
 
 /* verdict=owner|timer|never timer_left_ms=N|- */
-static void show_verdict(struct seq_file *m, const struct sockleak_snap *s)
+static void show_verdict(struct sockleak_linebuf *l,
+			 const struct sockleak_snap *s)
 {
-	seq_puts(m, " verdict=");
-	seq_puts(m, sockleak_verdict_name(s->verdict));
+	sockleak_lb_lit(l, " verdict=");
+	sockleak_lb_str(l, sockleak_verdict_name(s->verdict));
 	if (s->timer_left_ms < 0)
-		seq_puts(m, " timer_left_ms=-");
+		sockleak_lb_lit(l, " timer_left_ms=-");
 	else
-		put_s(m, "timer_left_ms", s->timer_left_ms);
+		put_s(l, "timer_left_ms", s->timer_left_ms);
 }
 
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
@@ -579,99 +577,108 @@ void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s)
 		[SOCKLEAK_SK_TW] = "tw",
 		[SOCKLEAK_SK_REQ] = "req",
 	};
+	struct sockleak_linebuf line, *l = &line;
 	bool first = true;
 	char fam[8];
 	int bit;
 
-	seq_puts(m, "cookie=");
-	put_hex(m, s->cookie);
-	put_u(m, "netns", s->netns);
-	seq_puts(m, " proto=");
-	seq_puts(m, s->proto_name);
-	seq_puts(m, " family=");
-	seq_puts(m, sockleak_family_name(s->family, fam, sizeof(fam)));
-	seq_puts(m, " state=");
-	seq_puts(m, sockleak_state_name(s->state));
-	seq_puts(m, " kind=");
-	seq_puts(m, kinds[s->kind]);
+	sockleak_lb_init(l, m);
+	sockleak_lb_lit(l, "cookie=");
+	sockleak_lb_hex(l, s->cookie);
+	put_u(l, "netns", s->netns);
+	sockleak_lb_lit(l, " proto=");
+	sockleak_lb_str(l, s->proto_name);
+	sockleak_lb_lit(l, " family=");
+	sockleak_lb_str(l, sockleak_family_name(s->family, fam, sizeof(fam)));
+	sockleak_lb_lit(l, " state=");
+	sockleak_lb_str(l, sockleak_state_name(s->state));
+	sockleak_lb_lit(l, " kind=");
+	sockleak_lb_str(l, kinds[s->kind]);
 	if (sockleak_inet_family(s->family)) {
-		seq_puts(m, " src=");
-		show_addr(m, s, &s->src, s->sport, s->ifname);
-		seq_puts(m, " dst=");
-		show_addr(m, s, &s->dst, s->dport, NULL);
+		sockleak_lb_lit(l, " src=");
+		show_addr(l, s, &s->src, s->sport, s->ifname);
+		sockleak_lb_lit(l, " dst=");
+		show_addr(l, s, &s->dst, s->dport, NULL);
 	} else {
-		seq_puts(m, " src=- dst=-");
+		sockleak_lb_lit(l, " src=- dst=-");
 	}
-	put_u(m, "ino", s->ino);
+	put_u(l, "ino", s->ino);
 
 	if (s->kind != SOCKLEAK_SK_FULL) {
-		put_s(m, "refcnt", s->refcnt);
-		show_verdict(m, s);
-		seq_putc(m, '\n');
+		put_s(l, "refcnt", s->refcnt);
+		show_verdict(l, s);
+		sockleak_lb_char(l, '\n');
+		sockleak_lb_flush(l);
 		return;
 	}
 
-	put_u(m, "uid", s->uid);
-	put_s(m, "refcnt", s->refcnt);
+	put_u(l, "uid", s->uid);
+	put_s(l, "refcnt", s->refcnt);
 	if (s->filerefs >= 0)
-		put_s(m, "filerefs", s->filerefs);
+		put_s(l, "filerefs", s->filerefs);
 	else
-		seq_puts(m, " filerefs=-");
+		sockleak_lb_lit(l, " filerefs=-");
 	if (s->in_flight_known) {
-		put_u(m, "in_flight", s->in_flight);
-		seq_puts(m, " in_flight_rcv=");
+		put_u(l, "in_flight", s->in_flight);
+		sockleak_lb_lit(l, " in_flight_rcv=");
 		if (s->in_flight_rcv)
-			put_hex(m, s->in_flight_rcv);
+			sockleak_lb_hex(l, s->in_flight_rcv);
 		else
-			seq_putc(m, '-');
+			sockleak_lb_char(l, '-');
 	} else {
-		seq_puts(m, " in_flight=- in_flight_rcv=-");
+		sockleak_lb_lit(l, " in_flight=- in_flight_rcv=-");
 	}
-	put_u(m, "orphan", s->orphan);
-	put_s(m, "rmem", s->rmem);
-	put_s(m, "wmem", s->wmem);
-	put_s(m, "queued", s->queued);
-	put_s(m, "fwd", s->fwd);
-	put_s(m, "rcvbuf", s->rcvbuf);
-	put_s(m, "sndbuf", s->sndbuf);
-	seq_puts(m, " locks=");
-	seq_puts(m, locks_names[s->userlocks]);
-	put_u(m, "backlog", s->backlog);
-	put_u(m, "rqlen", s->rqlen);
+	put_u(l, "orphan", s->orphan);
+	put_s(l, "rmem", s->rmem);
+	put_s(l, "wmem", s->wmem);
+	put_s(l, "queued", s->queued);
+	put_s(l, "fwd", s->fwd);
+	put_s(l, "rcvbuf", s->rcvbuf);
+	put_s(l, "sndbuf", s->sndbuf);
+	sockleak_lb_lit(l, " locks=");
+	sockleak_lb_str(l, locks_names[s->userlocks]);
+	put_u(l, "backlog", s->backlog);
+	put_u(l, "rqlen", s->rqlen);
 	if (s->proto == IPPROTO_TCP) {
-		put_u(m, "unacked", s->unacked);
-		put_u(m, "retrans", s->retrans);
-		put_u(m, "total_retrans", s->total_retrans);
-		put_u(m, "rcv_wnd", s->rcv_wnd);
-		put_u(m, "snd_wnd", s->snd_wnd);
-		put_u(m, "rcv_ssthresh", s->rcv_ssthresh);
-		put_s(m, "rcv_space", s->rcv_space);
-		put_u(m, "rcv_idle_ms", s->rcv_idle_ms);
-		put_u(m, "snd_idle_ms", s->snd_idle_ms);
-		put_u(m, "read_idle_ms", s->read_idle_ms);
-		seq_puts(m, " timer=");
-		seq_puts(m, sockleak_timer_name(s->timer));
+		put_u(l, "unacked", s->unacked);
+		put_u(l, "retrans", s->retrans);
+		put_u(l, "total_retrans", s->total_retrans);
+		put_u(l, "rcv_wnd", s->rcv_wnd);
+		put_u(l, "snd_wnd", s->snd_wnd);
+		put_u(l, "rcv_ssthresh", s->rcv_ssthresh);
+		put_s(l, "rcv_space", s->rcv_space);
+		put_u(l, "rcv_idle_ms", s->rcv_idle_ms);
+		put_u(l, "snd_idle_ms", s->snd_idle_ms);
+		put_u(l, "read_idle_ms", s->read_idle_ms);
+		sockleak_lb_lit(l, " timer=");
+		sockleak_lb_str(l, sockleak_timer_name(s->timer));
 		if (s->msk) {
-			seq_puts(m, " msk=");
-			put_hex(m, s->msk);
+			sockleak_lb_lit(l, " msk=");
+			sockleak_lb_hex(l, s->msk);
 		}
 	}
-	put_u(m, "memcg", s->memcg);
-	seq_puts(m, " cgroup=");
-	seq_escape(m, s->cgroup[0] ? s->cgroup : "-", " \t\n\\");
-	put_u(m, "bpf", s->bpf);
-	put_s(m, "err", s->err);
-	seq_puts(m, " flags=");
+	put_u(l, "memcg", s->memcg);
+	sockleak_lb_lit(l, " cgroup=");
+	if (s->cgroup[0]) {
+		sockleak_lb_flush(l);
+		seq_escape(m, s->cgroup, " \t\n\\");
+	} else {
+		sockleak_lb_char(l, '-');
+	}
+	put_u(l, "bpf", s->bpf);
+	put_s(l, "err", s->err);
+	sockleak_lb_lit(l, " flags=");
 	for_each_set_bit(bit, &s->flags, SOCKLEAK_F_NR) {
 		if (!first)
-			seq_putc(m, ',');
-		seq_puts(m, sockleak_flag_name(bit));
+			sockleak_lb_char(l, ',');
+		sockleak_lb_str(l, sockleak_flag_name(bit));
 		first = false;
 	}
 	if (first)
-		seq_putc(m, '-');
-	show_verdict(m, s);
-	put_u(m, "hashed", s->hashed);
-	show_owners(m, s);
-	seq_putc(m, '\n');
+		sockleak_lb_char(l, '-');
+	show_verdict(l, s);
+	put_u(l, "hashed", s->hashed);
+	show_owners(l, s);
+	sockleak_lb_char(l, '\n');
+	sockleak_lb_flush(l);
 }

@@ -136,7 +136,9 @@ static int sockets_open(struct inode *inode, struct file *file)
 	it = __seq_open_private(file, &sockets_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	it->snaps = kvcalloc(SOCKETS_SNAPS, sizeof(*it->snaps), GFP_KERNEL);
+	/* Not zeroed: sockleak_snapshot() sets what the line prints. */
+	it->snaps = kvmalloc_array(SOCKETS_SNAPS, sizeof(*it->snaps),
+				   GFP_KERNEL);
 	if (!it->snaps) {
 		seq_release_private(inode, file);
 		return -ENOMEM;

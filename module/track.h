@@ -30,8 +30,9 @@ enum sockleak_step {
 	SOCKLEAK_STEP_CLOSE,		/* owner closed: tcp_close(), UDP sk_common_release() */
 	SOCKLEAK_STEP_TCP_CLOSE,	/* tcp_close() */
 	SOCKLEAK_STEP_UNHASH,		/* tcp_set_state(CLOSE), udp_lib_unhash() */
-	SOCKLEAK_STEP_DESTROY,		/* tcp_v4_destroy_sock(), from inet_csk_destroy_sock() */
-	SOCKLEAK_STEP_KILL_QUEUES,	/* sk_stream_kill_queues() */
+	/* the protocol's destroy: TCP's from inet_csk_destroy_sock(), MPTCP's */
+	SOCKLEAK_STEP_DESTROY,		/* from __mptcp_destroy_sock() */
+	SOCKLEAK_STEP_KILL_QUEUES,	/* sk_stream_kill_queues(), right after (with DESTROY) */
 	SOCKLEAK_STEP_NR,
 };
 
@@ -40,8 +41,7 @@ enum sockleak_event {
 	SOCKLEAK_EV_CLOSE,
 	SOCKLEAK_EV_TCP_CLOSE,
 	SOCKLEAK_EV_UNHASH,
-	SOCKLEAK_EV_DESTROY,
-	SOCKLEAK_EV_KILL_QUEUES,
+	SOCKLEAK_EV_DESTROY,		/* destroy, then kill-queues */
 };
 
 struct sockleak_stack {
@@ -102,6 +102,8 @@ bool sockleak_track_maybe_kmalloc(const void *ptr);
 int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 		      u64 cookie, struct sockleak_ref *refs,
 		      struct sockleak_entry_info *infos, int max);
+u64 sockleak_track_find(bool (*match)(const struct sock *sk, const void *arg),
+			const void *arg);
 bool sockleak_track_grab_sk(struct sock *sk, u64 alloc_ns,
 			  struct sockleak_ref *ref);
 int sockleak_track_clear(void);

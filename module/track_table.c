@@ -66,7 +66,9 @@
  *   refcount_inc_not_zero(); a count of zero means the socket is being
  *   freed and it is skipped. Nothing else is done under the lock: the
  *   caller reads the socket after unlocking, with its reference held, and
- *   drops it with sockleak_walk_put().
+ *   drops it with sockleak_walk_put(). A search for one socket
+ *   (sockleak_track_find()) reads its fields and cookie under the lock
+ *   instead, and takes no reference.
  *
  * - sockleak_track_table_start() allocates the table and publishes it with
  *   smp_store_release() before the probes are registered; every user
@@ -482,11 +484,13 @@ bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 		put = id;
 		break;
 	case SOCKLEAK_EV_DESTROY:
-		e->steps |= BIT(SOCKLEAK_STEP_DESTROY);
-		put = id;
-		break;
-	case SOCKLEAK_EV_KILL_QUEUES:
-		e->steps |= BIT(SOCKLEAK_STEP_KILL_QUEUES);
+		/*
+		 * inet_csk_destroy_sock() and __mptcp_destroy_sock() run the
+		 * protocol's destroy, then sk_stream_kill_queues(), with
+		 * nothing between them that can stop: one event for both.
+		 */
+		e->steps |= BIT(SOCKLEAK_STEP_DESTROY) |
+			    BIT(SOCKLEAK_STEP_KILL_QUEUES);
 		put = id;
 		break;
 	}
@@ -620,7 +624,10 @@ static void tt_reader_put(int idx)
  * starting at pool slot *@pos, and advance *@pos past them. Returns the
  * number taken; 0 at the end (or when tracking is off). Process context.
  * @infos (may be NULL) receives what the track table knows of each. Release
- * the references with sockleak_walk_put().
+ * the references with sockleak_walk_put(). It reschedules only while it
+ * holds none: when the CPU is wanted with references taken, it returns
+ * fewer than @max, so that no socket's last put waits for this reader to
+ * run again.
  */
 int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 		      u64 cookie, struct sockleak_ref *refs,
@@ -653,12 +660,53 @@ int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 			n++;
 		}
 		raw_spin_unlock_irqrestore(&s->lock, flags);
+		if (n && need_resched())
+			break;
 		cond_resched();
 	}
 	*pos = i;
 out:
 	tt_reader_put(idx);
 	return n;
+}
+
+/*
+ * The cookie of the first tracked socket that @match accepts, 0 for none
+ * (or tracking off). @match runs under the entry's stripe lock, where the
+ * socket's memory stays until its entry goes (see the locking rules): it
+ * may read the socket's fields, nothing more. No reference is taken, so a
+ * search delays no socket's teardown. Process context.
+ */
+u64 sockleak_track_find(bool (*match)(const struct sock *sk, const void *arg),
+			const void *arg)
+{
+	unsigned long total, i = 0;
+	struct tt_table *tbl;
+	u64 found = 0;
+	int idx;
+
+	tbl = tt_reader_get(&idx);
+	if (!tbl)
+		goto out;
+	total = (unsigned long)tbl->per_stripe * TT_STRIPES;
+	while (i < total && !found) {
+		struct tt_stripe *s = &tbl->stripes[i / tbl->per_stripe];
+		unsigned long end = tt_batch_end(tbl, i);
+		unsigned long flags;
+
+		raw_spin_lock_irqsave(&s->lock, flags);
+		for (; i < end && !found; i++) {
+			struct sock *sk = tbl->entries[i].sk;
+
+			if (sk && match(sk, arg))
+				found = sockleak_sk_cookie(sk);
+		}
+		raw_spin_unlock_irqrestore(&s->lock, flags);
+		cond_resched();
+	}
+out:
+	tt_reader_put(idx);
+	return found;
 }
 
 /*

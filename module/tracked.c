@@ -91,21 +91,28 @@ void sockleak_tracked_missing(const struct sockleak_entry_info *in, char *buf,
 		[SOCKLEAK_STEP_CLOSE]		= "inet_release",
 		[SOCKLEAK_STEP_TCP_CLOSE]	= "tcp_close",
 		[SOCKLEAK_STEP_UNHASH]		= "unhash",
-		[SOCKLEAK_STEP_DESTROY]		= "inet_csk_destroy_sock",
+		[SOCKLEAK_STEP_DESTROY]		= "destroy",	/* the row's */
 		[SOCKLEAK_STEP_KILL_QUEUES]	= "sk_stream_kill_queues",
 		[STEP_ORPHAN]			= "sock_orphan",
 	};
+	const struct sockleak_proto_ops *ops = sockleak_proto(in->proto);
 	unsigned int missing, i;
 	size_t n = 0;
 
 	missing = expected_steps(in->proto) &
 		  ~(in->steps | (in->dead ? BIT(STEP_ORPHAN) : 0));
 	buf[0] = '\0';
-	for (i = 0; i <= STEP_ORPHAN && n < len; i++)
-		if (missing & BIT(i))
-			n += scnprintf(buf + n, len - n, "%s%s", n ? ", " : "",
-				       i == SOCKLEAK_STEP_CLOSE && !in->proto ?
-				       "sock_release" : fns[i]);
+	for (i = 0; i <= STEP_ORPHAN && n < len; i++) {
+		const char *fn = fns[i];
+
+		if (!(missing & BIT(i)))
+			continue;
+		if (i == SOCKLEAK_STEP_CLOSE && !in->proto)
+			fn = "sock_release";
+		else if (i == SOCKLEAK_STEP_DESTROY && ops && ops->destroy_fn)
+			fn = ops->destroy_fn;
+		n += scnprintf(buf + n, len - n, "%s%s", n ? ", " : "", fn);
+	}
 }
 
 static void show_steps(struct seq_file *m, const char *key, unsigned int bits)

@@ -29,8 +29,8 @@
  * in_flight, not no_fd. The table has IF_SLOTS entries; a message that
  * finds it full is counted (if_overflow) and its sockets stay no_fd.
  *
- * Locking rules: the peer scan has no lock of its own: the track table
- * hands out referenced sockets (sockleak_track_grab()); a peer pointer is
+ * Locking rules: the peer search has no lock of its own: it runs under the
+ * track table's entry locks (sockleak_track_find()); a peer pointer is
  * read with READ_ONCE() and only compared, never followed. if_lock (raw,
  * interrupts off) protects the in-flight table; the kprobe handlers take
  * it in any context but NMI (skipped, counted as missed), readers in
@@ -51,35 +51,22 @@
 #include "snapshot.h"
 #include "sockleak.h"
 #include "track.h"
-#include "walk.h"
 
-#define UNIX_BATCH	16
+/* Is @p a live (not closed) unix socket whose peer is @arg? */
+static bool unix_is_peer_of(const struct sock *p, const void *arg)
+{
+	return p != arg && p->sk_family == AF_UNIX &&
+	       !sock_flag(p, SOCK_DEAD) && READ_ONCE(unix_sk(p)->peer) == arg;
+}
 
 /*
  * The cookie of a live (not closed) unix socket whose peer is @sk, 0 for
- * none the track table knows. Process context; @sk is referenced.
+ * none the track table knows. Process context. The search takes no
+ * reference: a reader never holds the other sockets of the table.
  */
 static u64 unix_peer_holder(const struct sock *sk)
 {
-	struct sockleak_ref refs[UNIX_BATCH];
-	unsigned long pos = 0;
-	u64 found = 0;
-	int i, n;
-
-	while (!found && (n = sockleak_track_grab(&pos, SOCKLEAK_TRACK_UNHASHED,
-						  0, refs, NULL, UNIX_BATCH))) {
-		for (i = 0; i < n && !found; i++) {
-			struct sock *p = refs[i].sk;
-
-			if (p == sk || p->sk_family != AF_UNIX ||
-			    sock_flag(p, SOCK_DEAD) ||
-			    READ_ONCE(unix_sk(p)->peer) != sk)
-				continue;
-			found = sockleak_sk_cookie(p);
-		}
-		sockleak_walk_put(refs, n);
-	}
-	return found;
+	return sockleak_track_find(unix_is_peer_of, sk);
 }
 
 /* In-flight table: sockets whose file rides in a queued message. */

@@ -1074,6 +1074,49 @@ TEST_F_TIMEOUT(mp, msk_leak_tracked, SL_HEAVY_TIMEOUT)
 }
 
 /*
+ * The msk's teardown steps. An msk never connected is destroyed by its
+ * close() itself (__mptcp_close(): a closed msk goes straight to
+ * __mptcp_destroy_sock(), the msk's destroy, then sk_stream_kill_queues()).
+ * Held by holdref, it stays: "tracked" must list every step as run and
+ * none missing, the destroy and kill-queues steps of an msk included.
+ */
+TEST_F_TIMEOUT(mp, msk_destroy_steps, SL_HEAVY_TIMEOUT)
+{
+	char *text = NULL, v[128], cmd[32];
+	unsigned long long ck;
+	const char *line = NULL;
+	int i;
+
+	ASSERT_EQ(0, system("modprobe sockleak_holdref"));
+	self->tracking = true;
+	ASSERT_EQ(0, sl_control("track=off\ngrace_ms=200\ntrack=on"));
+	self->u = mp_socket();
+	ASSERT_LE(0, self->u);
+	ck = sl_sock_cookie(self->u);
+	ASSERT_NE(0ULL, ck);
+	snprintf(cmd, sizeof(cmd), "hold %d", self->u);
+	ASSERT_EQ(0, sl_write(HOLDREF, cmd));
+	close_fd(&self->u);
+
+	sl_msleep(GRACE_MS + 300);
+	for (i = 0; i < 50 && !line; i++) {
+		if (i)
+			sl_msleep(100);
+		free(text);
+		line = sl_tracked_find(&text, ck);
+	}
+	ASSERT_NE(NULL, line) TH_LOG("held msk %llx not in tracked", ck);
+	TH_LOG("%s", line);
+	ASSERT_TRUE(sl_kv(line, "proto", v, sizeof(v)));
+	EXPECT_STREQ("mptcp", v);
+	ASSERT_TRUE(sl_kv(line, "steps", v, sizeof(v)));
+	EXPECT_STREQ("close,destroy,kill_queues,orphan", v);
+	ASSERT_TRUE(sl_kv(line, "missing", v, sizeof(v)));
+	EXPECT_STREQ("-", v);
+	free(text);
+}
+
+/*
  * SO_RCVBUF set by hand on the listener (the accepted msk inherits it)
  * and the server's msk filled up to it by a client that keeps sending:
  * a suspect with reason rcvbuf_locked, naming the size the socket itself

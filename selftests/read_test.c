@@ -320,10 +320,12 @@ TEST_F_TIMEOUT(tracked, read_in_pages, SL_HEAVY_TIMEOUT)
 	/*
 	 * The reader's own new pages (stack, page tables: about 256 KiB)
 	 * are charged there too: with fewer sockets (SL_SLOW) a quarter of
-	 * the text is less than they are. Rendering all of it took 1.4x
-	 * the text.
+	 * the text is less than they are. memory.current moves by a charge
+	 * batch (64 pages, 256 KiB) at a time: those pages read as 256 or,
+	 * when a few more cross the batch, 512 KiB (6.12, once). Rendering
+	 * all of it took 1.4x the text (more than 768 KiB with SL_SLOW).
 	 */
-	EXPECT_LT(cur, text / 4 > 512 << 10 ? text / 4 : 512 << 10);
+	EXPECT_LE(cur, text / 4 > 512 << 10 ? text / 4 : 512 << 10);
 	ASSERT_EQ(1, write(down[1], &c, 1));
 	ASSERT_EQ(pid, waitpid(pid, &i, 0));
 	EXPECT_EQ(0, i);

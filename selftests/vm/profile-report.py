@@ -9,7 +9,9 @@ instructions" per translation block) of each phase profile.sh printed
 connection, a socket pair), and each tracking phase against its "loaded"
 phase of the same churn: where the extra instructions go, by function
 and by group (sockleak's own code, the probe machinery, the rest of the
-kernel).
+kernel). Read phases (read_NAME, count = the sockets read): each read's
+instructions per socket, by function, and `sockets` against
+/proc/net/tcp{,6}.
 """
 import bisect
 import re
@@ -104,6 +106,39 @@ def main():
                 print('| %s | %.0f | %.0f | %+.0f |'
                       % (k, b.get(k, 0) / count, t.get(k, 0) / tcount, v))
             print()
+    reads = {k[len('read_'):]: v for k, v in phases.items()
+             if k.startswith('read_')}
+    if reads:
+        read_report(reads, prefix, addrs, names, top)
+
+
+def read_report(reads, prefix, addrs, names, top):
+    per = {}
+    for name, (n, count) in reads.items():
+        p = load_phase(prefix, n, addrs, names)
+        per[name] = {k: v / count for k, v in p.items()}
+    count = next(iter(reads.values()))[1]
+    print('## Reads: instructions per socket (%d TCP sockets)' % count)
+    print()
+    print('| read | per socket | in user space |')
+    print('|---|---:|---:|')
+    for name in sorted(per):
+        print('| %s | %.0f | %.0f |' % (name, sum(per[name].values()),
+                                       per[name].get('(user)', 0)))
+    if 'sockets' in per and 'proc_tcp' in per:
+        print()
+        print('`sockets` / `/proc/net/tcp{,6}`: %.3f'
+              % (sum(per['sockets'].values()) /
+                 sum(per['proc_tcp'].values())))
+    for name in sorted(per):
+        print()
+        print('### %s: the functions' % name)
+        print()
+        print('| function | per socket |')
+        print('|---|---:|')
+        for k, v in sorted(per[name].items(), key=lambda kv: -kv[1])[:top]:
+            print('| %s | %.0f |' % (k, v))
+    print()
 
 
 if __name__ == '__main__':

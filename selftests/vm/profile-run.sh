@@ -37,6 +37,7 @@ for krel in "$@"; do
 		"$here/run.sh" --script "$here/profile.sh" --timeout 3600 \
 		${PROFILE_SECONDS:+--env PROFILE_SECONDS=$PROFILE_SECONDS} \
 		${PROFILE_MODES:+--env PROFILE_MODES=$PROFILE_MODES} \
+		${PROFILE_READ:+--env PROFILE_READ=$PROFILE_READ} \
 		"$krel" >"$d/run.log" 2>&1 || true
 	if ! grep -q '^PROFILE file=' "$d/run.log"; then
 		tail -n 20 "$d/run.log" >&2

@@ -13,6 +13,7 @@ T=/selftests/sockleak/sltool
 SL=/sys/kernel/debug/sockleak
 SECONDS_=${PROFILE_SECONDS:-2}
 MODES=${PROFILE_MODES:-loaded:tracking:tracking_nostacks}
+READ=${PROFILE_READ:-10000}
 n=0
 
 mark() {
@@ -63,6 +64,39 @@ for m in $(echo "$MODES" | tr : " "); do
 	measure "unix_$m" $T unix-churn
 done
 echo track=off >$SL/control
+
+# read NAME FILE...: one read of the files (after an unmeasured one).
+read_phase() {
+	name=$1
+	shift
+	cat "$@" >/dev/null
+	mark
+	cat "$@" >/dev/null
+	mark
+	echo "PROFILE file=$((n - 1)) phase=read_$name count=$socks"
+}
+if [ "$READ" -gt 0 ]; then
+	echo 0 >/proc/sys/net/ipv4/tcp_max_tw_buckets
+	echo 2000000 >/proc/sys/fs/nr_open
+	echo "max_entries=$((READ + READ / 8 + 4096))" >$SL/control
+	echo track=on >$SL/control || exit 1
+	rm -f /tmp/hold /tmp/ready
+	mkfifo /tmp/hold
+	$T pairs "$((READ / 2))" 16 </tmp/hold >/tmp/ready &
+	exec 9>/tmp/hold
+	while ! grep -q ready /tmp/ready 2>/dev/null; do
+		sleep 1
+		kill -0 $! 2>/dev/null || { echo "pairs failed"; exit 1; }
+	done
+	# The TCP sockets both files list (listeners and both ends).
+	socks=$(($(cat /proc/net/tcp /proc/net/tcp6 | grep -vc local_address)))
+	read_phase sockets $SL/sockets
+	read_phase proc_tcp /proc/net/tcp /proc/net/tcp6
+	kill $! 2>/dev/null
+	exec 9>&-
+	wait
+	echo track=off >$SL/control
+fi
 # Debian's System.map is a placeholder: the guest's own symbols (nokaslr:
 # the addresses the plugin saw).
 awk '$2 ~ /^[tTwW]$/ { print "PROFILE-SYM", $1, $3, $4 }' /proc/kallsyms
