@@ -153,7 +153,8 @@ bench: deps tools selftests
 # The instruction profile of tracking (selftests/vm/profile-run.sh: the
 # tcgprof QEMU plugin counts every guest instruction per block; TCP and
 # unix churn with tracking off, on, and without stacks; then the reads of
-# `sockets` and /proc/net/tcp{,6} over PROFILE_READ sockets).
+# `sockets` and /proc/net/tcp{,6} over PROFILE_READ sockets, 0: none;
+# PROFILE_MODES=loaded:tracking picks the churn modes, - none).
 PROFILE_KERNELS ?= $$(selftests/vm/kernels.sh)
 profile: deps tools selftests
 	selftests/vm/profile-run.sh $(PROFILE_KERNELS)

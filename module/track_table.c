@@ -488,6 +488,8 @@ bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 		 * inet_csk_destroy_sock() and __mptcp_destroy_sock() run the
 		 * protocol's destroy, then sk_stream_kill_queues(), with
 		 * nothing between them that can stop: one event for both.
+		 * (sk_common_release() runs TCP's destroy alone, for a socket
+		 * whose creation a cgroup program refused: freed at once.)
 		 */
 		e->steps |= BIT(SOCKLEAK_STEP_DESTROY) |
 			    BIT(SOCKLEAK_STEP_KILL_QUEUES);
@@ -635,9 +637,12 @@ int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 {
 	unsigned long total, i;
 	struct tt_table *tbl;
-	u64 now = ktime_get_ns();
 	int n = 0, idx;
+	u64 now;
 
+	/* Holding nothing yet: the callers need not reschedule between calls. */
+	cond_resched();
+	now = ktime_get_ns();
 	tbl = tt_reader_get(&idx);
 	if (!tbl)
 		goto out;

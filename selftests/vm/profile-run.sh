@@ -8,7 +8,9 @@
 # instruction clock of make bench, run profile.sh (TCP and unix churn,
 # tracking off, with the default stacks and without), and write
 # build/profile/KREL/report.md: where tracking's extra instructions go,
-# per function and per connection (profile-report.py).
+# per function and per connection (profile-report.py). PROFILE_APPEND adds
+# to the guests' kernel command line: 6.1 hangs bringing up its second
+# CPU under -icount, and boots with "nosmp".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -23,7 +25,8 @@ for krel in "$@"; do
 	mkdir -p "$d"
 	# The mark's address: Debian's System.map is a placeholder, so a
 	# first boot (nokaslr) prints it.
-	SOCKLEAK_VM_APPEND=nokaslr "$here/run.sh" --script "$here/profile-mark.sh" \
+	SOCKLEAK_VM_APPEND="nokaslr${PROFILE_APPEND:+ $PROFILE_APPEND}" \
+		"$here/run.sh" --script "$here/profile-mark.sh" \
 		"$krel" >"$d/mark.log" 2>&1 || true
 	mark=$(sed -n 's/^PROFILE-MARK \([0-9a-f]*\)$/\1/p' "$d/mark.log")
 	if [ -z "$mark" ]; then
@@ -32,7 +35,8 @@ for krel in "$@"; do
 		rc=1
 		continue
 	fi
-	SOCKLEAK_VM_MEM=4096 SOCKLEAK_VM_ICOUNT=0 SOCKLEAK_VM_APPEND=nokaslr \
+	SOCKLEAK_VM_MEM=4096 SOCKLEAK_VM_ICOUNT=0 \
+	SOCKLEAK_VM_APPEND="nokaslr${PROFILE_APPEND:+ $PROFILE_APPEND}" \
 	SOCKLEAK_VM_QEMU_ARGS="-plugin $out/tcgprof.so,out=$d/blocks,mark=0x$mark" \
 		"$here/run.sh" --script "$here/profile.sh" --timeout 3600 \
 		${PROFILE_SECONDS:+--env PROFILE_SECONDS=$PROFILE_SECONDS} \

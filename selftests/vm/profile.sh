@@ -13,6 +13,7 @@ T=/selftests/sockleak/sltool
 SL=/sys/kernel/debug/sockleak
 SECONDS_=${PROFILE_SECONDS:-2}
 MODES=${PROFILE_MODES:-loaded:tracking:tracking_nostacks}
+[ "$MODES" = - ] && MODES=	# PROFILE_MODES=-: the reads only
 READ=${PROFILE_READ:-10000}
 n=0
 
