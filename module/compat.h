@@ -11,6 +11,7 @@
 #define _SOCKLEAK_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/ftrace.h>
 #include <linux/memcontrol.h>
 #include <linux/page_counter.h>
 #include <linux/sched.h>
@@ -118,6 +119,22 @@ static inline struct timer_list *sockleak_tcp_keepalive_timer(struct sock *sk)
 #else
 #define SOCKLEAK_SK_CLONE_SYM	"sk_clone_lock"
 #endif
+
+/*
+ * The registers an ftrace_ops callback gets (x86 ftrace with arguments:
+ * the argument registers, ip, sp and bp are filled, the others not).
+ * 6.12's Debian kernel, like 6.13 upstream, keeps them in struct
+ * __arch_ftrace_regs (arch_ftrace_regs()); before, struct ftrace_regs
+ * held the pt_regs itself.
+ */
+static inline struct pt_regs *sockleak_ftrace_regs(struct ftrace_regs *fregs)
+{
+#ifdef arch_ftrace_regs
+	return &arch_ftrace_regs(fregs)->regs;
+#else
+	return &fregs->regs;
+#endif
+}
 
 /*
  * A TCP ULP's diag info (what ss -ti prints after "tcp-ulp-<name>"). 6.15

@@ -3,7 +3,8 @@
  * sockleak - the socket families: their names, which of them number
  * sk_state as TCP does, and the protocol name of any socket.
  *
- * Every family allocates its sockets with sk_alloc(), so the track table
+ * Every family allocates its sockets with sk_alloc() and sets them up with
+ * sock_init_data(), where the track probes see them, so the track table
  * holds sockets of every family. The hash walk (walk.c) and the
  * per-protocol teardown steps know TCP, UDP, UDP-Lite and MPTCP only
  * ("followed" protocols: proto.c's rows); a socket of any other

@@ -38,7 +38,7 @@ struct sockleak_proto_ops {
 	u8 mem_line;		/* the line whose memory counters it charges */
 	u8 steps;		/* its teardown steps: BIT(enum sockleak_step) */
 	u8 close_ev;		/* the event its close is (enum sockleak_event) */
-	const char *close_fn;	/* its owner's close, kprobed while tracking */
+	const char *close_fn;	/* its owner's close, hooked while tracking */
 	const char *destroy_fn;	/* what runs its destroy step ("suspects") */
 	bool udp_style;		/* a UDP socket (struct udp_sock, reader_queue) */
 	bool listen_unhashed;	/* a listener in no table, yet listed (ss -M) */

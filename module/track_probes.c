@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sockleak - track probes: kprobes, kretprobes and tracepoints on the
+ * sockleak - track probes: kretprobes, ftrace hooks and tracepoints on the
  * functions a socket passes through from allocation to free, feeding the
  * track table (track_table.c). Sockets of every family are followed from
- * sk_alloc() to their free; TCP, UDP, UDP-Lite and MPTCP sockets, IPv4
- * and IPv6 (the "followed protocols", proto.c's rows) also through their
- * teardown steps.
+ * their allocation to their free; TCP, UDP, UDP-Lite and MPTCP sockets,
+ * IPv4 and IPv6 (the "followed protocols", proto.c's rows) also through
+ * their teardown steps.
  *
- *   kretprobe sk_alloc		allocation, any family: task, stack
+ *   hook sock_init_data_uid	allocation, any family: the set-up every
+ *				family's create runs right after
+ *				sk_alloc() (sock_init_data() calls it):
+ *				task, stack (tp_sock_init())
  *   kretprobe sk_clone_lock	accepted child (softirq: no task), stack;
  *				sk_clone from 6.19 (SOCKLEAK_SK_CLONE_SYM)
- *   kprobes sock_close, sock_release
+ *   hooks sock_close, sock_release
  *				the struct socket goes away (close() of its
  *				file, sock_release() of a kernel socket):
  *				the owner's close of a socket of any other
  *				protocol: task, stack
- *   kprobe on each followed protocol's close_fn (its row): tcp_close,
+ *   hook on each followed protocol's close_fn (its row): tcp_close,
  *				sk_common_release (UDP, UDP-Lite),
  *				mptcp_close: the owner's close, task, stack
- *   kprobe udp_lib_unhash	UDP unhash step
+ *   hook udp_lib_unhash	UDP unhash step
  *   tracepoint inet_sock_set_state	the move to CLOSE is the TCP unhash
  *				step (tcp_set_state() unhashes the
  *				socket right before it); connect, listen
@@ -34,7 +37,7 @@
  *				destroy that inet_csk_destroy_sock()
  *				runs right before sk_stream_kill_queues();
  *				IPv6 too)
- *   kprobe __mptcp_destroy_sock	the same for an MPTCP socket: it
+ *   hook __mptcp_destroy_sock	the same for an MPTCP socket: it
  *				runs the msk's destroy, then
  *				sk_stream_kill_queues() (7.3's build
  *				calls mptcp_destroy()'s body there, not
@@ -53,14 +56,20 @@
  *				memory is released. Whatever path frees it
  *				(sk_free(), an RCU callback, sock_wfree()).
  *
- * Cost is what shaped this list (make bench): a kprobe hit costs a trap
- * or an ftrace round trip with every register saved, a tracepoint probe
- * is a plain call. Events that fire several times per connection (state
- * changes) or for every socket (destroy, free) come from tracepoints;
- * kprobes are left where no tracepoint exists, on functions that run once
- * per socket, and not on a function every TCP connection passes when only
- * another protocol needs it (sk_stream_kill_queues(): TCP's destroy says
- * it ran; make profile: two hits, 560 of 72k instructions per connection). The
+ * A "hook" is a function entry on sockleak's one ftrace_ops (tp_ops, see
+ * tp_ftrace_hit()); the kretprobes are left where the return value is the
+ * fact (the new socket, a port's bind or connect).
+ *
+ * Cost is what shaped this list (make bench, make profile): a kprobe hit
+ * costs a trap or an ftrace round trip with every register saved and the
+ * kprobe layer's dispatch, a hook an ftrace round trip with the argument
+ * registers, a tracepoint probe a plain call. Events that fire several
+ * times per connection (state changes) or for every socket (destroy,
+ * free) come from tracepoints; hooks are left where no tracepoint exists,
+ * on functions that run once per socket, and not on a function every TCP
+ * connection passes when only another protocol needs it
+ * (sk_stream_kill_queues(): TCP's destroy says it ran; make profile: two
+ * hits, 560 of 72k instructions per connection). The
  * two tracepoints that are not exported are found by name
  * with for_each_kernel_tracepoint(). Stack capture (unwinding at
  * allocation and close, see sockleak_stack_regs()) was the largest cost:
@@ -74,7 +83,8 @@
  * the track table's locks must not be taken: such hits are skipped and
  * counted as missed (tp_nmi_skipped). An allocation skipped this way is
  * not tracked; a kprobe hit while another kprobe handler runs on the same
- * CPU is dropped by the kprobe layer and counted too. Frees come from a
+ * CPU is dropped by the kprobe layer and counted too (a hook's hit is
+ * never dropped: ftrace calls its callback directly). Frees come from a
  * tracepoint: tracepoint probes are plain calls, never dropped, so the
  * track table never keeps a pointer to freed memory.
  *
@@ -85,21 +95,26 @@
  * entry points (a stripe lock, then a stack lock, with interrupts
  * disabled) and watch_next.c's hooks (watch_pending_lock), never one
  * inside another.
- * unregister_kprobes()/unregister_kretprobes() wait for running handlers,
- * so after sockleak_track_probes_stop() none runs. The tracepoint probes are
+ * unregister_kretprobes() and unregister_ftrace_function() wait for
+ * running handlers, so after sockleak_track_probes_stop() none runs; the
+ * hooks' table (tp_hooks[]) is written only while tp_ops is unregistered,
+ * but for each hook's site, learnt at its first hit (WRITE_ONCE, every
+ * writer writes the same value). The tracepoint probes are
  * attached at each track=on and detached at track=off (make bench: an
  * attached kmem_cache_free probe slows the whole system even while it
  * returns at once); they run with preemption disabled, detaching waits for
  * them (tracepoint_synchronize_unregister()), and the track table waits once
  * more with synchronize_rcu() before freeing its table. The tracepoints are
- * attached before the first kprobe is registered, so no socket enters the
- * track table without its free being seen.
+ * attached before the hooks and kretprobes are registered, so no socket
+ * enters the track table without its free being seen.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/error-injection.h>
+#include <linux/ftrace.h>
 #include <linux/hash.h>
 #include <linux/in.h>
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/net.h>
@@ -293,8 +308,9 @@ static enum tp_stack_kind tp_stack_wanted(u32 netns, const struct sock *sk,
  * always __fput() down to the protocol's close: the task and the call
  * site say as much.
  */
-static void tp_stack(struct pt_regs *regs, struct sockleak_stack *st,
-		     u32 netns, const struct sock *sk, bool task, bool telling)
+static void tp_stack(struct pt_regs *regs, unsigned long ip,
+		     struct sockleak_stack *st, u32 netns,
+		     const struct sock *sk, bool task, bool telling)
 {
 	unsigned int depth = sockleak_tunable(stack_depth);
 	enum tp_stack_kind kind = tp_stack_wanted(netns, sk, task, telling);
@@ -302,7 +318,7 @@ static void tp_stack(struct pt_regs *regs, struct sockleak_stack *st,
 	st->depth = 0;
 	if (kind == TP_STACK_NONE)
 		return;
-	st->ent[0] = instruction_pointer(regs);
+	st->ent[0] = ip;
 	if (kind == TP_STACK_SITE) {
 		st->ent[1] = sockleak_stack_caller(regs);
 		st->depth = st->ent[1] ? 2 : 1;
@@ -321,22 +337,9 @@ static bool tp_file_close(const struct sock *sk)
 }
 
 /*
- * sk_alloc(net, family, ...) and sk_clone_lock(sk, ...): capture the stack
- * at entry, record at return. A non-zero return skips the return handler.
+ * sk_clone_lock(sk, ...): capture the stack at entry, record at return. A
+ * non-zero return skips the return handler.
  */
-static int tp_alloc_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct net *net = (struct net *)regs_get_kernel_argument(regs, 0);
-	/* sk_alloc(net, family, priority, prot, kern) */
-	bool kern = regs_get_kernel_argument(regs, 4);
-
-	if (tp_in_nmi())
-		return 1;
-	tp_stack(regs, (struct sockleak_stack *)ri->data, net->ns.inum, NULL,
-		 in_task(), kern);
-	return 0;
-}
-
 static int tp_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sock *sk = tp_arg_sk(regs);
@@ -344,56 +347,64 @@ static int tp_clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (tp_in_nmi())
 		return 1;
 	/* The listener's netns and port; softirq: no task. */
-	tp_stack(regs, (struct sockleak_stack *)ri->data,
-		 sock_net(sk)->ns.inum, sk, false, false);
+	tp_stack(regs, instruction_pointer(regs),
+		 (struct sockleak_stack *)ri->data, sock_net(sk)->ns.inum, sk,
+		 false, false);
 	return 0;
 }
 
-/* Return of sk_alloc()/sk_clone_lock(): the new socket, whatever its family. */
-static void tp_new_sock(struct kretprobe_instance *ri, struct pt_regs *regs,
-			u8 origin)
+/* A new socket, whatever its family: allocated (@clone false) or cloned. */
+static void tp_new_sock(struct sock *sk, const struct sockleak_stack *st,
+			bool clone)
 {
-	struct sock *sk = (struct sock *)regs_return_value(regs);
-	u16 proto;
+	u16 proto = sockleak_inet_proto(sk);
 	u64 born;
 
-	if (!sk)
-		return;
-	proto = sockleak_inet_proto(sk);
 	tp_note_slab(sk);
-	born = sockleak_track_alloc(sk, proto, origin,
-				  (struct sockleak_stack *)ri->data);
+	born = sockleak_track_alloc(sk, proto, clone ? SOCKLEAK_ORIGIN_CLONE :
+				    SOCKLEAK_ORIGIN_ALLOC, st);
 	if (born)
-		sockleak_watch_new(sk, proto, born,
-				   origin == SOCKLEAK_ORIGIN_CLONE);
+		sockleak_watch_new(sk, proto, born, clone);
 }
 
-static int tp_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	tp_new_sock(ri, regs, SOCKLEAK_ORIGIN_ALLOC);
-	return 0;
-}
-
+/* Return of sk_clone_lock(): the clone, or NULL. */
 static int tp_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	tp_new_sock(ri, regs, SOCKLEAK_ORIGIN_CLONE);
+	struct sock *sk = (struct sock *)regs_return_value(regs);
+
+	if (sk)
+		tp_new_sock(sk, (struct sockleak_stack *)ri->data, true);
 	return 0;
 }
 
 /*
- * A kprobe whose hit is one track table event for its first argument, a
- * socket of a followed protocol.
+ * The entry hooks: functions whose entry is one track table event. All
+ * of them are on one ftrace_ops (tp_ops): its callback gets the
+ * arguments, the stack pointer and the caller's return address from
+ * ftrace's trampoline, without a kprobe's full register save and
+ * dispatch (make profile, 7.3: a kprobe hit on an ftrace site was ~150
+ * instructions of machinery). Which hook a hit is for is found by its
+ * address, learnt from the symbol at the first hit (tp_hook_at()).
  */
-struct tp_kprobe {
-	struct kprobe kp;
-	u8 ev;			/* enum sockleak_event */
+enum tp_hook_kind {
+	TP_HOOK_SK,		/* first argument a socket of a followed protocol */
+	TP_HOOK_SOCK_CLOSE,	/* sock_close(inode, file) */
+	TP_HOOK_SOCK_RELEASE,	/* sock_release(sock) */
+	TP_HOOK_SOCK_INIT,	/* sock_init_data_uid(sock, sk, uid) */
+};
+
+struct tp_hook {
+	const char *sym;
+	unsigned long ip;	/* its ftrace site, 0 until the first hit */
+	u8 kind;		/* enum tp_hook_kind */
+	u8 ev;			/* enum sockleak_event (TP_HOOK_SK) */
 	bool close;		/* a close_fn: only for the protocols it closes */
 	bool stack;		/* record the stack (the closes) */
 };
 
 /*
- * Is @sym the close_fn of followed protocol @proto? The kprobe's name is
- * the first row's string of that name (tp_close_kps_init()): a pointer
+ * Is @sym the close_fn of followed protocol @proto? The hook's name is
+ * the first row's string of that name (tp_hooks_init()): a pointer
  * compare for it, strcmp() for a row that shares the function (UDP and
  * UDP-Lite: sk_common_release). make profile: strcmp() on every close hit
  * was 130 instructions per TCP connection.
@@ -405,64 +416,150 @@ static bool tp_closes(u16 proto, const char *sym)
 	return fn == sym || !strcmp(fn, sym);
 }
 
-static int tp_kprobe_hit(struct kprobe *p, struct pt_regs *regs)
+static void tp_sk_hit(const struct tp_hook *h, unsigned long ip,
+		      struct pt_regs *regs)
 {
-	const struct tp_kprobe *k = container_of(p, struct tp_kprobe, kp);
 	struct sock *sk = tp_arg_sk(regs);
 	struct sockleak_stack st = { .depth = 0 };
 	u16 proto;
 
-	if (!sk || tp_in_nmi())
-		return 0;
+	if (!sk)
+		return;
 	proto = sockleak_inet_proto(sk);
-	if (!proto || (k->close && !tp_closes(proto, p->symbol_name)))
-		return 0;
-	if (k->stack)
-		tp_stack(regs, &st, sock_net(sk)->ns.inum, sk, in_task(),
+	if (!proto || (h->close && !tp_closes(proto, h->sym)))
+		return;
+	if (h->stack)
+		tp_stack(regs, ip, &st, sock_net(sk)->ns.inum, sk, in_task(),
 			 !tp_file_close(sk));
-	tp_track_event(sk, proto, k->ev, st.depth ? &st : NULL);
-	return 0;
+	tp_track_event(sk, proto, h->ev, st.depth ? &st : NULL);
 }
 
 /*
  * The struct socket of a socket goes away: sock_close(inode, file), the
  * close of its file, or sock_release(sock) of a kernel socket (both call
  * __sock_release(), which a compiler may inline into either). The owner's
- * close for every protocol the close kprobes above do not follow.
+ * close for every protocol the close hooks above do not follow.
  */
-static void tp_release(struct pt_regs *regs, struct socket *sock,
-		       bool file)
+static void tp_release(struct pt_regs *regs, unsigned long ip,
+		       struct socket *sock, bool file)
 {
 	struct sockleak_stack st = { .depth = 0 };
 	struct sock *sk;
 
-	if (!sock || tp_in_nmi())
+	if (!sock)
 		return;
 	sk = READ_ONCE(sock->sk);
 	if (!sk || sockleak_inet_proto(sk))
 		return;
-	tp_stack(regs, &st, sock_net(sk)->ns.inum, NULL, in_task(), !file);
+	tp_stack(regs, ip, &st, sock_net(sk)->ns.inum, NULL, in_task(), !file);
 	tp_track_event(sk, 0, SOCKLEAK_EV_CLOSE, st.depth ? &st : NULL);
 }
 
-static int tp_sock_close_hit(struct kprobe *p, struct pt_regs *regs)
+/*
+ * A socket allocated by sk_alloc() is set up by sock_init_data_uid(sock,
+ * sk, uid), which sock_init_data() calls (a tail call on every kernel of
+ * the matrix) and every family's create runs right after sk_alloc(): its
+ * entry is the allocation event. The socket's family, proto, netns and
+ * kern flag are set; the family's create is the caller. An entry hook
+ * instead of a kretprobe on sk_alloc (make profile: the kretprobe's
+ * return half was ~300 instructions per socket). A socket freed before
+ * it is set up (a create's error path) is not seen: it could not leak.
+ */
+static void tp_sock_init(struct pt_regs *regs, unsigned long ip,
+			 struct sock *sk)
 {
-	struct inode *inode = (struct inode *)regs_get_kernel_argument(regs, 0);
+	struct sockleak_stack st;
 
-	tp_release(regs, inode ? SOCKET_I(inode) : NULL, true);
-	return 0;
+	if (!sk)
+		return;
+	tp_stack(regs, ip, &st, sock_net(sk)->ns.inum, NULL, in_task(),
+		 sk->sk_kern_sock);
+	tp_new_sock(sk, &st, false);
 }
 
-static int tp_sock_release_hit(struct kprobe *p, struct pt_regs *regs)
+/* The closes, the allocation, then steps of the followed protocols. */
+static struct tp_hook tp_hooks[3 + SOCKLEAK_NPROTOS + 2];
+static unsigned int tp_nhooks;	/* entries in use, set while unhooked */
+
+/*
+ * The hook of a site not yet seen: the symbol the address is in names it
+ * (the address of a function that is not exported is never looked up by
+ * its name). Out of line: its name buffer, zeroed at every entry of the
+ * function that holds it (CONFIG_INIT_STACK_ALL_ZERO), is not on the
+ * path of every hit.
+ */
+static noinline const struct tp_hook *tp_hook_learn(unsigned long ip)
 {
-	tp_release(regs, (struct socket *)regs_get_kernel_argument(regs, 0),
-		   false);
-	return 0;
+	char name[KSYM_SYMBOL_LEN], *sp;
+	unsigned int i;
+
+	sprint_symbol_no_offset(name, ip);
+	sp = strchr(name, ' ');
+	if (sp)
+		*sp = '\0';
+	for (i = 0; i < tp_nhooks; i++) {
+		if (!strcmp(tp_hooks[i].sym, name)) {
+			WRITE_ONCE(tp_hooks[i].ip, ip);
+			return &tp_hooks[i];
+		}
+	}
+	return NULL;
 }
 
-static struct kprobe tp_release_kps[] = {
-	{ .symbol_name = "sock_close", .pre_handler = tp_sock_close_hit },
-	{ .symbol_name = "sock_release", .pre_handler = tp_sock_release_hit },
+/* The hook at ftrace site @ip. */
+static const struct tp_hook *tp_hook_at(unsigned long ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < tp_nhooks; i++)
+		if (READ_ONCE(tp_hooks[i].ip) == ip)
+			return &tp_hooks[i];
+	return tp_hook_learn(ip);
+}
+
+/*
+ * tp_ops' callback: any context the hooked functions run in (process,
+ * softirq), never NMI. It needs no recursion guard: it calls none of the
+ * hooked functions, and ftrace's own code is not traced. It runs with
+ * preemption disabled, as the track table's probe entry points expect.
+ */
+static void notrace tp_ftrace_hit(unsigned long ip, unsigned long parent_ip,
+				  struct ftrace_ops *op,
+				  struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = sockleak_ftrace_regs(fregs);
+	const struct tp_hook *h;
+
+	preempt_disable_notrace();
+	h = tp_in_nmi() ? NULL : tp_hook_at(ip);
+	if (h) {
+		switch (h->kind) {
+		case TP_HOOK_SK:
+			tp_sk_hit(h, ip, regs);
+			break;
+		case TP_HOOK_SOCK_CLOSE: {
+			struct inode *inode = (struct inode *)
+				regs_get_kernel_argument(regs, 0);
+
+			tp_release(regs, ip, inode ? SOCKET_I(inode) : NULL,
+				   true);
+			break;
+		}
+		case TP_HOOK_SOCK_RELEASE:
+			tp_release(regs, ip, (struct socket *)
+				   regs_get_kernel_argument(regs, 0), false);
+			break;
+		case TP_HOOK_SOCK_INIT:
+			tp_sock_init(regs, ip, (struct sock *)
+				     regs_get_kernel_argument(regs, 1));
+			break;
+		}
+	}
+	preempt_enable_notrace();
+}
+
+static struct ftrace_ops tp_ops = {
+	.func = tp_ftrace_hit,
 };
 
 /* A tracepoint event of a TCP socket. */
@@ -600,31 +697,8 @@ static int tp_attach_tps(void)
 	return 0;
 }
 
-#define TRACK_KPROBE(_sym, _ev) {					\
-	.kp = { .symbol_name = #_sym, .pre_handler = tp_kprobe_hit },	\
-	.ev = _ev,							\
-}
-
-/* Steps of every followed protocol that passes there. */
-static struct tp_kprobe tp_event_kps[] = {
-	TRACK_KPROBE(udp_lib_unhash, SOCKLEAK_EV_UNHASH),
-	TRACK_KPROBE(__mptcp_destroy_sock, SOCKLEAK_EV_DESTROY),
-};
-
-/* The followed protocols' closes (their close_fn), one per function. */
-static struct tp_kprobe tp_close_kps[SOCKLEAK_NPROTOS];
-static unsigned int tp_nclose;
-
-/* sk_alloc() may sleep: room for many instances in flight. */
+/* Room for many instances in flight (udp_lib_get_port() may sleep). */
 #define TRACK_MAXACTIVE	(4 * NR_CPUS > 256 ? 256 : 4 * NR_CPUS + 64)
-
-static struct kretprobe tp_alloc_rp = {
-	.kp.symbol_name	= "sk_alloc",
-	.entry_handler	= tp_alloc_entry,
-	.handler	= tp_alloc_ret,
-	.data_size	= sizeof(struct sockleak_stack),
-	.maxactive	= TRACK_MAXACTIVE,
-};
 
 static struct kretprobe tp_clone_rp = {
 	.kp.symbol_name	= SOCKLEAK_SK_CLONE_SYM,
@@ -697,36 +771,80 @@ static struct kretprobe tp_dgram_connect_rp = {
 	.maxactive	= TRACK_MAXACTIVE,
 };
 
-static struct kprobe *tp_event_ptrs[ARRAY_SIZE(tp_event_kps) +
-				   ARRAY_SIZE(tp_close_kps) +
-				   ARRAY_SIZE(tp_release_kps)];
-static unsigned int tp_nevent;	/* entries of tp_event_ptrs[] in use */
 static struct kretprobe *tp_rps[] = {
-	&tp_alloc_rp, &tp_clone_rp, &tp_get_port_rp, &tp_dgram_connect_rp,
+	&tp_clone_rp, &tp_get_port_rp, &tp_dgram_connect_rp,
 };
 
-/* A kprobe on each followed protocol's close_fn (proto.c's rows). */
-static void tp_close_kps_init(void)
+static void tp_hook_add(const char *sym, u8 kind, u8 ev, bool close)
+{
+	tp_hooks[tp_nhooks++] = (struct tp_hook) {
+		.sym = sym, .kind = kind, .ev = ev, .close = close,
+		.stack = close,
+	};
+}
+
+/*
+ * The hooks, the most frequent first (tp_hook_at() looks them up in
+ * order): a file's close, a socket's set-up, each followed protocol's
+ * close_fn (proto.c's rows; one hook per function), a kernel socket's
+ * release, the steps every followed protocol that passes there has.
+ * Tracking off: no hit runs.
+ */
+static void tp_hooks_init(void)
 {
 	const struct sockleak_proto_ops *ops;
-	unsigned int i, j;
+	unsigned int i, j, first;
 
-	tp_nclose = 0;
+	tp_nhooks = 0;
+	tp_hook_add("sock_close", TP_HOOK_SOCK_CLOSE, 0, false);
+	tp_hook_add("sock_init_data_uid", TP_HOOK_SOCK_INIT, 0, false);
+	first = tp_nhooks;
 	for (i = 0; (ops = sockleak_proto_row(i)); i++) {
 		if (!ops->close_fn)
 			continue;
-		for (j = 0; j < tp_nclose; j++)
-			if (!strcmp(tp_close_kps[j].kp.symbol_name, ops->close_fn))
+		for (j = first; j < tp_nhooks; j++)
+			if (!strcmp(tp_hooks[j].sym, ops->close_fn))
 				break;
-		if (j < tp_nclose)	/* UDP-Lite shares UDP's */
+		if (j < tp_nhooks)	/* UDP-Lite shares UDP's */
 			continue;
-		tp_close_kps[j] = (struct tp_kprobe) {
-			.kp = { .symbol_name = ops->close_fn,
-				.pre_handler = tp_kprobe_hit },
-			.ev = ops->close_ev, .close = true, .stack = true,
-		};
-		tp_nclose++;
+		tp_hook_add(ops->close_fn, TP_HOOK_SK, ops->close_ev, true);
 	}
+	tp_hook_add("sock_release", TP_HOOK_SOCK_RELEASE, 0, false);
+	tp_hook_add("udp_lib_unhash", TP_HOOK_SK, SOCKLEAK_EV_UNHASH, false);
+	tp_hook_add("__mptcp_destroy_sock", TP_HOOK_SK, SOCKLEAK_EV_DESTROY,
+		    false);
+}
+
+/*
+ * Put every hook's function in tp_ops' filter (replacing the last
+ * tracking's) and register it. The filter is kept until the module's
+ * exit: ftrace_free_filter() of 6.1 leaves the ops' hash pointers
+ * dangling, so the ops is never reused after it.
+ */
+static int tp_hooks_register(void)
+{
+	unsigned int i;
+	int ret;
+
+	tp_hooks_init();
+	for (i = 0; i < tp_nhooks; i++) {
+		ret = ftrace_set_filter(&tp_ops, (unsigned char *)tp_hooks[i].sym,
+					strlen(tp_hooks[i].sym), i == 0);
+		if (ret) {
+			pr_err("cannot hook %s: %d\n", tp_hooks[i].sym, ret);
+			return ret;
+		}
+	}
+	return register_ftrace_function(&tp_ops);
+}
+
+/* Detach the tracepoints; no tracepoint probe runs after this. */
+static void tp_detach(void)
+{
+	if (!tp_attached)
+		return;
+	tp_detach_tps();
+	tp_attached = false;
 }
 
 int sockleak_track_probes_start(void)
@@ -739,18 +857,6 @@ int sockleak_track_probes_start(void)
 		sockleak_kprobe_reset(&tp_rps[i]->kp);
 		tp_rps[i]->nmissed = 0;
 	}
-	tp_nevent = 0;
-	for (i = 0; i < ARRAY_SIZE(tp_event_kps); i++) {
-		sockleak_kprobe_reset(&tp_event_kps[i].kp);
-		tp_event_ptrs[tp_nevent++] = &tp_event_kps[i].kp;
-	}
-	tp_close_kps_init();
-	for (i = 0; i < tp_nclose; i++)
-		tp_event_ptrs[tp_nevent++] = &tp_close_kps[i].kp;
-	for (i = 0; i < ARRAY_SIZE(tp_release_kps); i++) {
-		sockleak_kprobe_reset(&tp_release_kps[i]);
-		tp_event_ptrs[tp_nevent++] = &tp_release_kps[i];
-	}
 
 	if (!tp_attached) {
 		ret = tp_attach_tps();
@@ -759,17 +865,17 @@ int sockleak_track_probes_start(void)
 		tp_attached = true;
 	}
 
-	ret = register_kprobes(tp_event_ptrs, tp_nevent);
+	ret = tp_hooks_register();
 	if (ret) {
-		pr_err("cannot probe the close path: %d\n", ret);
-		sockleak_track_probes_exit();
+		pr_err("cannot hook the close path: %d\n", ret);
+		tp_detach();
 		return ret;
 	}
 	ret = register_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
-		unregister_kprobes(tp_event_ptrs, tp_nevent);
-		sockleak_track_probes_exit();
+		unregister_ftrace_function(&tp_ops);
+		tp_detach();
 		return ret;
 	}
 	sockleak_family_probes_start();
@@ -783,27 +889,25 @@ int sockleak_track_probes_start(void)
 ALLOW_ERROR_INJECTION(sockleak_track_probes_start, ERRNO);
 
 /*
- * Unregister every probe: the kprobes (waiting for running handlers), then
- * the tracepoints, so that with tracking off nothing of sockleak stays on
- * any path (an attached kmem_cache_free probe alone runs at every slab
- * free in the system).
+ * Unregister every probe: the kprobes and the hooks (waiting for running
+ * handlers), then the tracepoints, so that with tracking off nothing of
+ * sockleak stays on any path (an attached kmem_cache_free probe alone
+ * runs at every slab free in the system).
  */
 void sockleak_track_probes_stop(void)
 {
 	lockdep_assert_held(&sockleak_control_mutex);
 	sockleak_family_probes_stop();
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
-	unregister_kprobes(tp_event_ptrs, tp_nevent);
-	sockleak_track_probes_exit();
+	unregister_ftrace_function(&tp_ops);
+	tp_detach();
 }
 
-/* Detach the tracepoints; no tracepoint probe runs after this. */
+/* The module's exit, tracking off: nothing of the probes stays. */
 void sockleak_track_probes_exit(void)
 {
-	if (!tp_attached)
-		return;
-	tp_detach_tps();
-	tp_attached = false;
+	tp_detach();
+	ftrace_free_filter(&tp_ops);
 }
 
 /* Events lost: kretprobe instances exhausted, or probes hit recursively. */
@@ -814,8 +918,6 @@ unsigned long sockleak_track_probes_missed(void)
 
 	for (i = 0; i < ARRAY_SIZE(tp_rps); i++)
 		n += tp_rps[i]->nmissed + tp_rps[i]->kp.nmissed;
-	for (i = 0; i < tp_nevent; i++)
-		n += tp_event_ptrs[i]->nmissed;
 	return n + atomic_long_read(&tp_nmi_skipped) +
 	       sockleak_family_probes_missed();
 }

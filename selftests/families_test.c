@@ -131,7 +131,7 @@ static void check_listed(struct __test_metadata *_metadata,
 	ASSERT_TRUE(sl_kv(line, "close_stack", v, sizeof(v)));
 	EXPECT_EQ(0, strncmp(v, close_fn, strlen(close_fn))) TH_LOG("%s", v);
 	ASSERT_TRUE(sl_kv(line, "alloc_stack", v, sizeof(v)));
-	EXPECT_EQ(0, strncmp(v, "sk_alloc+", 9)) TH_LOG("%s", v);
+	EXPECT_EQ(0, strncmp(v, "sock_init_data_uid+", 19)) TH_LOG("%s", v);
 	free(text);
 	EXPECT_LE(1, census(family, proto, "closed_not_freed"));
 	EXPECT_LE(1, census(family, proto, "never"));

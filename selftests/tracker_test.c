@@ -398,11 +398,12 @@ TEST_F(tr, default_stacks_where_they_tell)
 	EXPECT_EQ(2, frames(close)) TH_LOG("close_stack=%s", close);
 	EXPECT_EQ(0, strncmp(close, "tcp_close+", 10)) TH_LOG("%s", close);
 	EXPECT_NE(NULL, strstr(close, "inet_release+")) TH_LOG("%s", close);
-	/* The client: sk_alloc() from inet_create(). */
+	/* The client: set up by sock_init_data(), from inet_create(). */
 	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, true,
 				 alloc, close, sizeof(alloc)));
 	EXPECT_EQ(2, frames(alloc)) TH_LOG("alloc_stack=%s", alloc);
-	EXPECT_EQ(0, strncmp(alloc, "sk_alloc+", 9)) TH_LOG("%s", alloc);
+	EXPECT_EQ(0, strncmp(alloc, "sock_init_data_uid+", 19))
+		TH_LOG("%s", alloc);
 	EXPECT_NE(NULL, strstr(alloc, "inet_create")) TH_LOG("%s", alloc);
 	EXPECT_EQ(2, frames(close)) TH_LOG("close_stack=%s", close);
 
@@ -469,7 +470,8 @@ TEST_F(tr, stack_filter_netns_comm)
 	ASSERT_EQ(0, sl_control(cmd));
 	ASSERT_EQ(0, leak_stacks(_metadata, self->l, &self->sin, true,
 				 alloc, close, sizeof(alloc)));
-	EXPECT_EQ(0, strncmp(alloc, "sk_alloc+", 9)) TH_LOG("%s", alloc);
+	EXPECT_EQ(0, strncmp(alloc, "sock_init_data_uid+", 19))
+		TH_LOG("%s", alloc);
 	EXPECT_NE(NULL, strstr(alloc, "inet_create")) TH_LOG("%s", alloc);
 	EXPECT_EQ(0, strncmp(close, "tcp_close+", 10)) TH_LOG("%s", close);
 
