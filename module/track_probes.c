@@ -98,8 +98,7 @@
  * unregister_kretprobes() and unregister_ftrace_function() wait for
  * running handlers, so after sockleak_track_probes_stop() none runs; the
  * hooks' table (tp_hooks[]) is written only while tp_ops is unregistered,
- * but for each hook's site, learnt at its first hit (WRITE_ONCE, every
- * writer writes the same value). The tracepoint probes are
+ * but for each hook's site, learnt at its first hit (cmpxchg() from 0). The tracepoint probes are
  * attached at each track=on and detached at track=off (make bench: an
  * attached kmem_cache_free probe slows the whole system even while it
  * returns at once); they run with preemption disabled, detaching waits for
@@ -498,10 +497,19 @@ static noinline const struct tp_hook *tp_hook_learn(unsigned long ip)
 	if (sp)
 		*sp = '\0';
 	for (i = 0; i < tp_nhooks; i++) {
-		if (!strcmp(tp_hooks[i].sym, name)) {
-			WRITE_ONCE(tp_hooks[i].ip, ip);
-			return &tp_hooks[i];
-		}
+		struct tp_hook *h = &tp_hooks[i];
+
+		if (strcmp(h->sym, name))
+			continue;
+		/*
+		 * A second function of the same name (the filter matched
+		 * both) is not the hooked one: its arguments are not read.
+		 */
+		if (!cmpxchg(&h->ip, 0, ip) || READ_ONCE(h->ip) == ip)
+			return h;
+		pr_warn_once("%s: another function of that name is not hooked\n",
+			     name);
+		return NULL;
 	}
 	return NULL;
 }
@@ -558,8 +566,14 @@ static void notrace tp_ftrace_hit(unsigned long ip, unsigned long parent_ip,
 	preempt_enable_notrace();
 }
 
+/*
+ * Permanent: while it is registered, sysctl kernel.ftrace_enabled=0 is
+ * refused (EBUSY) instead of silently stopping every hook, and track=on
+ * fails while ftrace is off.
+ */
 static struct ftrace_ops tp_ops = {
 	.func = tp_ftrace_hit,
+	.flags = FTRACE_OPS_FL_PERMANENT,
 };
 
 /* A tracepoint event of a TCP socket. */
@@ -816,18 +830,23 @@ static void tp_hooks_init(void)
 }
 
 /*
- * Put every hook's function in tp_ops' filter (replacing the last
- * tracking's) and register it. The filter is kept until the module's
- * exit: ftrace_free_filter() of 6.1 leaves the ops' hash pointers
- * dangling, so the ops is never reused after it.
+ * Put every hook's function in tp_ops' filter and register it. Each
+ * ftrace_set_filter() matches its name against every traceable function
+ * of the kernel (make check, 7.3 under TCG: the eight took half a second
+ * of each track=on), so the filter is made once and kept until the
+ * module's exit (the hooks are the same at every track=on: proto.c's rows
+ * are constant); ftrace_free_filter() of 6.1 leaves the ops' hash
+ * pointers dangling, so the ops is never reused after it.
  */
+static bool tp_filter_ready;	/* under sockleak_control_mutex */
+
 static int tp_hooks_register(void)
 {
 	unsigned int i;
 	int ret;
 
 	tp_hooks_init();
-	for (i = 0; i < tp_nhooks; i++) {
+	for (i = 0; !tp_filter_ready && i < tp_nhooks; i++) {
 		ret = ftrace_set_filter(&tp_ops, (unsigned char *)tp_hooks[i].sym,
 					strlen(tp_hooks[i].sym), i == 0);
 		if (ret) {
@@ -835,6 +854,7 @@ static int tp_hooks_register(void)
 			return ret;
 		}
 	}
+	tp_filter_ready = true;
 	return register_ftrace_function(&tp_ops);
 }
 

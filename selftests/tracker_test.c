@@ -510,6 +510,44 @@ TEST_F(tr, unknown_origin)
 	free(text);
 }
 
+/*
+ * The close and allocation hooks are one ftrace_ops, marked permanent
+ * (as the kprobe layer's own ftrace_ops is, under the kretprobes): while
+ * tracking is on, sysctl kernel.ftrace_enabled=0 is refused (it would
+ * stop every hook and tracking would record nothing, silently); with
+ * ftrace off, track=on fails and tracking stays off. Against the sysctl
+ * itself and the control file's state.
+ */
+TEST_F(tr, ftrace_off_refused)
+{
+	const char *sysctl = "/proc/sys/kernel/ftrace_enabled";
+	char *v, *ctl;
+	int err;
+
+	v = sl_read_file(sysctl);
+	if (!v)
+		SKIP(return, "no %s", sysctl);
+	ASSERT_EQ('1', v[0]) TH_LOG("ftrace_enabled=%s", v);
+	free(v);
+	EXPECT_EQ(-EBUSY, sl_write(sysctl, "0"));
+	v = sl_read_file(sysctl);
+	ASSERT_NE(NULL, v);
+	EXPECT_EQ('1', v[0]) TH_LOG("ftrace_enabled=%s", v);
+	free(v);
+
+	ASSERT_EQ(0, sl_control("track=off"));
+	ASSERT_EQ(0, sl_write(sysctl, "0"));
+	err = sl_control("track=on");
+	ctl = sl_read_file(SL_DIR "/control");
+	/* Restore before any check can end the test. */
+	ASSERT_EQ(0, sl_write(sysctl, "1"));
+	EXPECT_EQ(-EBUSY, err);
+	ASSERT_NE(NULL, ctl);
+	EXPECT_NE(NULL, strstr(ctl, "track=off")) TH_LOG("%s", ctl);
+	free(ctl);
+	ASSERT_EQ(0, sl_control("track=on"));
+}
+
 /* Graceful, RST and TIME-WAIT closes and UDP never show; on/off under load. */
 TEST_F_TIMEOUT(tr, normal_lifecycles_never_show, SL_HEAVY_TIMEOUT)
 {

@@ -965,7 +965,7 @@ int cmd_run(int argc, char **argv)
 {
 	bool rounds = opt.repeat > 1 || opt.for_s > 0;
 	int worst = RUN_OK, round = 0, leaks = 0, rc;
-	double until = mono_s() + opt.for_s;
+	double until;
 	struct sigaction sa;
 	char buf[256];
 	struct stat st;
@@ -992,6 +992,8 @@ int cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	atexit(run_cleanup);
 	run_setup_tunables();
+	/* --for counts from the first round, not from the tracking's start. */
+	until = mono_s() + opt.for_s;
 
 	if (rounds && opt.ktap)
 		printf("TAP version 13\n");
