@@ -98,12 +98,13 @@
  * unregister_kretprobes() and unregister_ftrace_function() wait for
  * running handlers, so after sockleak_track_probes_stop() none runs; the
  * hooks' table (tp_hooks[]) is written only while tp_ops is unregistered,
- * but for each hook's site, learnt at its first hit (cmpxchg() from 0). The tracepoint probes are
- * attached at each track=on and detached at track=off (make bench: an
- * attached kmem_cache_free probe slows the whole system even while it
- * returns at once); they run with preemption disabled, detaching waits for
- * them (tracepoint_synchronize_unregister()), and the track table waits once
- * more with synchronize_rcu() before freeing its table. The tracepoints are
+ * but for each hook's site, learnt at its first hit (cmpxchg() from 0).
+ * The tracepoint probes are attached at each track=on and detached at
+ * track=off (make bench: an attached kmem_cache_free probe slows the whole
+ * system even while it returns at once); they run with preemption
+ * disabled, detaching waits for them (tracepoint_synchronize_unregister()),
+ * and the track table waits once more with synchronize_rcu() before
+ * freeing its table. The tracepoints are
  * attached before the hooks and kretprobes are registered, so no socket
  * enters the track table without its free being seen.
  */
