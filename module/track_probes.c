@@ -83,8 +83,10 @@
  * the track table's locks must not be taken: such hits are skipped and
  * counted as missed (tp_nmi_skipped). An allocation skipped this way is
  * not tracked; a kprobe hit while another kprobe handler runs on the same
- * CPU is dropped by the kprobe layer and counted too (a hook's hit is
- * never dropped: ftrace calls its callback directly). Frees come from a
+ * CPU is dropped by the kprobe layer and counted too (ftrace calls a
+ * hook's callback directly; only when another tracer shares the
+ * function, ftrace's list of callbacks may drop a hit at an interrupt's
+ * entry, uncounted). Frees come from a
  * tracepoint: tracepoint probes are plain calls, never dropped, so the
  * track table never keeps a pointer to freed memory.
  *
@@ -503,8 +505,10 @@ static noinline const struct tp_hook *tp_hook_learn(unsigned long ip)
 		if (strcmp(h->sym, name))
 			continue;
 		/*
-		 * A second function of the same name (the filter matched
-		 * both) is not the hooked one: its arguments are not read.
+		 * One function per name: the first one hit. Were a second
+		 * function of that name matched by the filter (none is, on
+		 * the kernels sockleak supports), its hits are refused and
+		 * its arguments never read.
 		 */
 		if (!cmpxchg(&h->ip, 0, ip) || READ_ONCE(h->ip) == ip)
 			return h;
@@ -859,6 +863,27 @@ static int tp_hooks_register(void)
 	return register_ftrace_function(&tp_ops);
 }
 
+/*
+ * Unregister the hooks. It fails only once ftrace has shut itself down
+ * (ftrace_kill() after a failed text update, with its own WARN): the
+ * hooks' trampoline may then stay in the functions' entries, calling
+ * this module's code, so the module pins itself (it can no longer be
+ * unloaded; tracking off, the callback finds no track table).
+ */
+static bool tp_stuck;
+
+static void tp_unhook(void)
+{
+	int ret = unregister_ftrace_function(&tp_ops);
+
+	if (!ret || tp_stuck)
+		return;
+	pr_err("cannot unhook (%d): ftrace is off; sockleak stays loaded\n",
+	       ret);
+	tp_stuck = true;
+	__module_get(THIS_MODULE);
+}
+
 /* Detach the tracepoints; no tracepoint probe runs after this. */
 static void tp_detach(void)
 {
@@ -895,7 +920,7 @@ int sockleak_track_probes_start(void)
 	ret = register_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
-		unregister_ftrace_function(&tp_ops);
+		tp_unhook();
 		tp_detach();
 		return ret;
 	}
@@ -920,7 +945,7 @@ void sockleak_track_probes_stop(void)
 	lockdep_assert_held(&sockleak_control_mutex);
 	sockleak_family_probes_stop();
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
-	unregister_ftrace_function(&tp_ops);
+	tp_unhook();
 	tp_detach();
 }
 
@@ -928,7 +953,8 @@ void sockleak_track_probes_stop(void)
 void sockleak_track_probes_exit(void)
 {
 	tp_detach();
-	ftrace_free_filter(&tp_ops);
+	if (!tp_stuck)
+		ftrace_free_filter(&tp_ops);
 }
 
 /* Events lost: kretprobe instances exhausted, or probes hit recursively. */
