@@ -99,8 +99,9 @@
  * inside another.
  * unregister_kretprobes() and unregister_ftrace_function() wait for
  * running handlers, so after sockleak_track_probes_stop() none runs; the
- * hooks' table (tp_hooks[]) is written only while tp_ops is unregistered,
- * but for each hook's site, learnt at its first hit (cmpxchg() from 0).
+ * hooks' table (tp_hooks[]) is written once, before tp_ops is first
+ * registered, but for each hook's site, learnt at its first hit
+ * (cmpxchg() from 0) and kept while the module is loaded.
  * The tracepoint probes are attached at each track=on and detached at
  * track=off (make bench: an attached kmem_cache_free probe slows the whole
  * system even while it returns at once); they run with preemption
@@ -400,8 +401,7 @@ struct tp_hook {
 	unsigned long ip;	/* its ftrace site, 0 until the first hit */
 	u8 kind;		/* enum tp_hook_kind */
 	u8 ev;			/* enum sockleak_event (TP_HOOK_SK) */
-	bool close;		/* a close_fn: only for the protocols it closes */
-	bool stack;		/* record the stack (the closes) */
+	bool close;		/* a close_fn (with the closer's stack) */
 };
 
 /*
@@ -430,7 +430,7 @@ static void tp_sk_hit(const struct tp_hook *h, unsigned long ip,
 	proto = sockleak_inet_proto(sk);
 	if (!proto || (h->close && !tp_closes(proto, h->sym)))
 		return;
-	if (h->stack)
+	if (h->close)
 		tp_stack(regs, ip, &st, sock_net(sk)->ns.inum, sk, in_task(),
 			 !tp_file_close(sk));
 	tp_track_event(sk, proto, h->ev, st.depth ? &st : NULL);
@@ -481,7 +481,7 @@ static void tp_sock_init(struct pt_regs *regs, unsigned long ip,
 
 /* The closes, the allocation, then steps of the followed protocols. */
 static struct tp_hook tp_hooks[3 + SOCKLEAK_NPROTOS + 2];
-static unsigned int tp_nhooks;	/* entries in use, set while unhooked */
+static unsigned int tp_nhooks;	/* entries in use, set before the first hook */
 
 /*
  * The hook of a site not yet seen: the symbol the address is in names it
@@ -798,7 +798,6 @@ static void tp_hook_add(const char *sym, u8 kind, u8 ev, bool close)
 {
 	tp_hooks[tp_nhooks++] = (struct tp_hook) {
 		.sym = sym, .kind = kind, .ev = ev, .close = close,
-		.stack = close,
 	};
 }
 
@@ -839,9 +838,10 @@ static void tp_hooks_init(void)
  * ftrace_set_filter() matches its name against every traceable function
  * of the kernel (make check, 7.3 under TCG: the eight took half a second
  * of each track=on), so the filter is made once and kept until the
- * module's exit (the hooks are the same at every track=on: proto.c's rows
- * are constant); ftrace_free_filter() of 6.1 leaves the ops' hash
- * pointers dangling, so the ops is never reused after it.
+ * module's exit, with the hooks' table and the sites learnt (the hooks
+ * and their addresses are the same at every track=on: proto.c's rows are
+ * constant); ftrace_free_filter() of 6.1 leaves the ops' hash pointers
+ * dangling, so the ops is never reused after it.
  */
 static bool tp_filter_ready;	/* under sockleak_control_mutex */
 
@@ -850,7 +850,8 @@ static int tp_hooks_register(void)
 	unsigned int i;
 	int ret;
 
-	tp_hooks_init();
+	if (!tp_filter_ready)
+		tp_hooks_init();
 	for (i = 0; !tp_filter_ready && i < tp_nhooks; i++) {
 		ret = ftrace_set_filter(&tp_ops, (unsigned char *)tp_hooks[i].sym,
 					strlen(tp_hooks[i].sym), i == 0);
