@@ -93,10 +93,9 @@ bool sockleak_track_on(void);
 /* Probe context: never sleeps, O(1). */
 u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		       const struct sockleak_stack *stack);
-bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
-			  const struct sockleak_stack *stack, bool create);
+void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
+			  const struct sockleak_stack *stack);
 void sockleak_track_free(struct sock *sk);
-bool sockleak_track_maybe_kmalloc(const void *ptr);
 
 /* Process context. */
 int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,

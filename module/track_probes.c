@@ -46,30 +46,32 @@
  *				kprobes unix_add_edges, unix_del_edges: an
  *				SCM_RIGHTS message queued and leaving its
  *				queue, the sockets in flight (unix.c)
- *   tracepoints kmem_cache_free, kfree
- *				free, any family: sk_prot_free() gives the
- *				socket back to its protocol's slab (one of
- *				the slabs noted from tracked sockets), or to
- *				kmalloc for a protocol without one (netlink,
- *				packet, bluetooth, ...: a counter per address
- *				hash of the track table filters), before the
- *				memory is released. Whatever path frees it
- *				(sk_free(), an RCU callback, sock_wfree()).
+ *   hook __sk_destruct	free, any family: every path that frees a
+ *				socket (sk_free(), sock_wfree(), the RCU
+ *				callback of SOCK_RCU_FREE sockets, the
+ *				sock_diag destroy work) ends there, and it
+ *				gives the memory back (sk_prot_free()) with
+ *				nothing that can stop it; its own ftrace_ops
+ *				(tp_free_ops), registered first
  *
- * A "hook" is a function entry on sockleak's one ftrace_ops (tp_ops, see
- * tp_ftrace_hit()); the kretprobes are left where the return value is the
+ * A "hook" is a function entry on one of sockleak's two ftrace_ops (tp_ops,
+ * see tp_ftrace_hit(), and tp_free_ops); the kretprobes are left where the return value is the
  * fact (the new socket, a port's bind or connect).
  *
  * Cost is what shaped this list (make bench, make profile): a kprobe hit
  * costs a trap or an ftrace round trip with every register saved and the
  * kprobe layer's dispatch, a hook an ftrace round trip with the argument
  * registers, a tracepoint probe a plain call. Events that fire several
- * times per connection (state changes) or for every socket (destroy,
- * free) come from tracepoints; hooks are left where no tracepoint exists,
- * on functions that run once per socket, and not on a function every TCP
+ * times per connection (state changes) or for every TCP socket (destroy)
+ * come from tracepoints; hooks are left where no tracepoint exists, on
+ * functions that run once per socket, and not on a function every TCP
  * connection passes when only another protocol needs it
  * (sk_stream_kill_queues(): TCP's destroy says it ran; make profile: two
- * hits, 560 of 72k instructions per connection). The
+ * hits, 560 of 72k instructions per connection). The free was the
+ * kmem_cache_free and kfree tracepoints, whose probe ran at every free of
+ * the system to find the few that were sockets (make profile, 7.3: 1300
+ * of a TCP connection's 4800 added instructions, 680 of a unix pair's
+ * 2900): one hook on __sk_destruct() instead. The
  * two tracepoints that are not exported are found by name
  * with for_each_kernel_tracepoint(). Stack capture (unwinding at
  * allocation and close, see sockleak_stack_regs()) was the largest cost:
@@ -86,9 +88,14 @@
  * CPU is dropped by the kprobe layer and counted too (ftrace calls a
  * hook's callback directly; only when another tracer shares the
  * function, ftrace's list of callbacks may drop a hit at an interrupt's
- * entry, uncounted). Frees come from a
- * tracepoint: tracepoint probes are plain calls, never dropped, so the
- * track table never keeps a pointer to freed memory.
+ * entry, uncounted). A missed free would leave the track table a pointer
+ * to freed memory: the free's hook has an ftrace_ops of its own, without
+ * FTRACE_OPS_FL_RECURSION, which ftrace's trampoline calls directly,
+ * never dropping a hit; only while another tracer hooks __sk_destruct()
+ * too does ftrace's list of callbacks run it, which drops a hit only when
+ * it is re-entered in one context (a tracer's callback that frees a
+ * socket; none does). An allocation at an address still in the table
+ * replaces the stale entry (sockleak_track_alloc()).
  *
  * The orphan step (sock_orphan() is inline) is read from SOCK_DEAD.
  *
@@ -103,13 +110,12 @@
  * registered, but for each hook's site, learnt at its first hit
  * (cmpxchg() from 0) and kept while the module is loaded.
  * The tracepoint probes are attached at each track=on and detached at
- * track=off (make bench: an attached kmem_cache_free probe slows the whole
- * system even while it returns at once); they run with preemption
- * disabled, detaching waits for them (tracepoint_synchronize_unregister()),
- * and the track table waits once more with synchronize_rcu() before
- * freeing its table. The tracepoints are
- * attached before the hooks and kretprobes are registered, so no socket
- * enters the track table without its free being seen.
+ * track=off; they run with preemption disabled, detaching waits for them
+ * (tracepoint_synchronize_unregister()), and the track table waits once
+ * more with synchronize_rcu() before freeing its table. The free's hook
+ * is registered before anything else and unregistered last (ftrace
+ * patches the functions' entries one after the other, not at once), so
+ * no socket enters the track table without its free being seen.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -140,8 +146,6 @@
 #include "track.h"
 #include "watchpoints.h"
 
-#include <trace/events/kmem.h>
-
 static atomic_long_t tp_nmi_skipped;
 static bool tp_attached;	/* tracepoint probes, under sockleak_control_mutex */
 
@@ -152,66 +156,6 @@ static bool tp_in_nmi(void)
 		return false;
 	atomic_long_inc(&tp_nmi_skipped);
 	return true;
-}
-
-/*
- * The slabs of the tracked sockets, noted before a socket enters the
- * track table (tp_note_slab()), so that the kmem_cache_free probe looks
- * up only what such a slab frees. Slots are claimed with cmpxchg() and
- * kept while the module is loaded (a stale slab costs a lookup, nothing
- * else); past TP_NSLABS slabs, every slab free is looked up. A bit per
- * hash of a noted slab (tp_slab_bits, set before the slab's slot) lets
- * the probe return after one load for most of the system's frees (make
- * profile: the scan of the slots was 2% of a unix pair's instructions;
- * with 64 bits instead of 256, a busy slab sharing a bit with a socket
- * slab gave back half of the gain).
- */
-#define TP_NSLABS	32
-#define TP_SLAB_HASH_BITS	8
-static struct kmem_cache *tp_sock_slabs[TP_NSLABS];
-static DECLARE_BITMAP(tp_slab_bits, 1 << TP_SLAB_HASH_BITS);
-static bool tp_slabs_full;
-
-static unsigned int tp_slab_hash(const struct kmem_cache *c)
-{
-	return hash_ptr(c, TP_SLAB_HASH_BITS);
-}
-
-static void tp_note_slab(const struct sock *sk)
-{
-	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
-	struct kmem_cache *c = prot ? prot->slab : NULL;
-	int i;
-
-	if (!c)
-		return;
-	for (i = 0; i < TP_NSLABS; i++) {
-		struct kmem_cache *cur = READ_ONCE(tp_sock_slabs[i]);
-
-		if (cur == c)
-			return;
-		if (!cur) {
-			set_bit(tp_slab_hash(c), tp_slab_bits);
-			if (!cmpxchg(&tp_sock_slabs[i], NULL, c) ||
-			    READ_ONCE(tp_sock_slabs[i]) == c)
-				return;
-		}
-	}
-	WRITE_ONCE(tp_slabs_full, true);
-}
-
-/*
- * An event of a socket: a tracked one's entry is updated; an untracked
- * one's slab is noted first, then it enters the table (make profile:
- * noting the slab at every event was 3% of tracking's instructions).
- */
-static void tp_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
-			   const struct sockleak_stack *st)
-{
-	if (sockleak_track_event(sk, proto, ev, st, false))
-		return;
-	tp_note_slab(sk);
-	sockleak_track_event(sk, proto, ev, st, true);
 }
 
 static struct sock *tp_arg_sk(struct pt_regs *regs)
@@ -363,7 +307,6 @@ static void tp_new_sock(struct sock *sk, const struct sockleak_stack *st,
 	u16 proto = sockleak_inet_proto(sk);
 	u64 born;
 
-	tp_note_slab(sk);
 	born = sockleak_track_alloc(sk, proto, clone ? SOCKLEAK_ORIGIN_CLONE :
 				    SOCKLEAK_ORIGIN_ALLOC, st);
 	if (born)
@@ -433,7 +376,7 @@ static void tp_sk_hit(const struct tp_hook *h, unsigned long ip,
 	if (h->close)
 		tp_stack(regs, ip, &st, sock_net(sk)->ns.inum, sk, in_task(),
 			 !tp_file_close(sk));
-	tp_track_event(sk, proto, h->ev, st.depth ? &st : NULL);
+	sockleak_track_event(sk, proto, h->ev, st.depth ? &st : NULL);
 }
 
 /*
@@ -454,7 +397,7 @@ static void tp_release(struct pt_regs *regs, unsigned long ip,
 	if (!sk || sockleak_inet_proto(sk))
 		return;
 	tp_stack(regs, ip, &st, sock_net(sk)->ns.inum, NULL, in_task(), !file);
-	tp_track_event(sk, 0, SOCKLEAK_EV_CLOSE, st.depth ? &st : NULL);
+	sockleak_track_event(sk, 0, SOCKLEAK_EV_CLOSE, st.depth ? &st : NULL);
 }
 
 /*
@@ -585,7 +528,7 @@ static struct ftrace_ops tp_ops = {
 static void tp_event(struct sock *sk, enum sockleak_event ev)
 {
 	if (sockleak_track_on() && sockleak_inet_proto(sk) == IPPROTO_TCP)
-		tp_track_event(sk, IPPROTO_TCP, ev, NULL);
+		sockleak_track_event(sk, IPPROTO_TCP, ev, NULL);
 }
 
 /*
@@ -610,43 +553,34 @@ static void tp_destroy(void *data, struct sock *sk)
 }
 
 /*
- * Tracepoint kmem_cache_free: any context, never dropped, must be quick.
- * sk_prot_free() gives a socket back to its protocol's slab here, before
- * the memory is released.
+ * __sk_destruct(head), head the socket's sk_rcu: the free of a socket of
+ * any family. sk_destruct() calls it, directly or as an RCU callback (a
+ * tail call on every kernel of the matrix, and its address given to
+ * call_rcu()); it runs the family's destructor and gives the memory back
+ * (sk_prot_free()), with nothing between that can keep the socket.
+ * Process, softirq or RCU callback context, never NMI. ftrace calls this
+ * directly (tp_free_ops has no FTRACE_OPS_FL_RECURSION): nothing else
+ * runs here, not even a dispatch (make profile, 7.3: the kmem_cache_free
+ * and kfree tracepoints it replaces cost 1300 instructions per TCP
+ * connection, as they ran at every free of the system).
  */
-static void tp_slab_free(void *data, unsigned long call_site, const void *ptr,
-			 const struct kmem_cache *s)
+static void notrace tp_free_hit(unsigned long ip, unsigned long parent_ip,
+				struct ftrace_ops *op,
+				struct ftrace_regs *fregs)
 {
-	int i;
+	struct rcu_head *head = (struct rcu_head *)
+		regs_get_kernel_argument(sockleak_ftrace_regs(fregs), 0);
 
-	if (!test_bit(tp_slab_hash(s), tp_slab_bits) &&
-	    likely(!READ_ONCE(tp_slabs_full)))
-		return;
-	for (i = 0; i < TP_NSLABS; i++) {
-		const struct kmem_cache *c = READ_ONCE(tp_sock_slabs[i]);
-
-		if (!c)
-			break;
-		if (c == s) {
-			sockleak_track_free((struct sock *)ptr);
-			return;
-		}
-	}
-	if (unlikely(READ_ONCE(tp_slabs_full)))
-		sockleak_track_free((struct sock *)ptr);
+	preempt_disable_notrace();
+	if (head)
+		sockleak_track_free(container_of(head, struct sock, sk_rcu));
+	preempt_enable_notrace();
 }
 
-/*
- * Tracepoint kfree: the same for the sockets of a protocol without a
- * slab (netlink, packet, bluetooth, ...), which sk_prot_free() gives back
- * with kfree(). It runs at every kfree of the system: the track table's
- * filter says, from one counter, whether the pointer may be one.
- */
-static void tp_kfree(void *data, unsigned long call_site, const void *ptr)
-{
-	if (unlikely(sockleak_track_maybe_kmalloc(ptr)))
-		sockleak_track_free((struct sock *)ptr);
-}
+static struct ftrace_ops tp_free_ops = {
+	.func = tp_free_hit,
+	.flags = FTRACE_OPS_FL_PERMANENT,
+};
 
 /* The tracepoints that are not exported, found by name. */
 static struct tp_named_tp {
@@ -678,8 +612,6 @@ static void tp_detach_tps(void)
 						    NULL);
 		tp_named_tps[i].tp = NULL;
 	}
-	unregister_trace_kmem_cache_free(tp_slab_free, NULL);
-	unregister_trace_kfree(tp_kfree, NULL);
 	tracepoint_synchronize_unregister();
 }
 
@@ -687,18 +619,6 @@ static int tp_attach_tps(void)
 {
 	int i, ret;
 
-	ret = register_trace_kmem_cache_free(tp_slab_free, NULL);
-	if (ret) {
-		pr_err("cannot attach to kmem_cache_free: %d\n", ret);
-		return ret;
-	}
-	ret = register_trace_kfree(tp_kfree, NULL);
-	if (ret) {
-		pr_err("cannot attach to kfree: %d\n", ret);
-		unregister_trace_kmem_cache_free(tp_slab_free, NULL);
-		tracepoint_synchronize_unregister();
-		return ret;
-	}
 	for_each_kernel_tracepoint(tp_find_tp, NULL);
 	for (i = 0; i < ARRAY_SIZE(tp_named_tps); i++) {
 		struct tp_named_tp *t = &tp_named_tps[i];
@@ -834,48 +754,55 @@ static void tp_hooks_init(void)
 }
 
 /*
- * Put every hook's function in tp_ops' filter and register it. Each
- * ftrace_set_filter() matches its name against every traceable function
- * of the kernel (make check, 7.3 under TCG: the eight took half a second
- * of each track=on), so the filter is made once and kept until the
- * module's exit, with the hooks' table and the sites learnt (the hooks
- * and their addresses are the same at every track=on: proto.c's rows are
- * constant); ftrace_free_filter() of 6.1 leaves the ops' hash pointers
- * dangling, so the ops is never reused after it.
+ * Put every hook's function in its ops' filter. Each ftrace_set_filter()
+ * matches its name against every traceable function of the kernel (make
+ * check, 7.3 under TCG: the eight took half a second of each track=on),
+ * so the filters are made once and kept until the module's exit, with
+ * the hooks' table and the sites learnt (the hooks and their addresses
+ * are the same at every track=on: proto.c's rows are constant);
+ * ftrace_free_filter() of 6.1 leaves the ops' hash pointers dangling, so
+ * an ops is never reused after it. A function missing from the kernel
+ * (renamed, or inlined everywhere) fails track=on here.
  */
 static bool tp_filter_ready;	/* under sockleak_control_mutex */
 
-static int tp_hooks_register(void)
+static int tp_filter(struct ftrace_ops *ops, const char *sym, bool reset)
+{
+	int ret = ftrace_set_filter(ops, (unsigned char *)sym, strlen(sym),
+				    reset);
+
+	if (ret)
+		pr_err("cannot hook %s: %d\n", sym, ret);
+	return ret;
+}
+
+static int tp_filters_make(void)
 {
 	unsigned int i;
 	int ret;
 
-	if (!tp_filter_ready)
-		tp_hooks_init();
-	for (i = 0; !tp_filter_ready && i < tp_nhooks; i++) {
-		ret = ftrace_set_filter(&tp_ops, (unsigned char *)tp_hooks[i].sym,
-					strlen(tp_hooks[i].sym), i == 0);
-		if (ret) {
-			pr_err("cannot hook %s: %d\n", tp_hooks[i].sym, ret);
-			return ret;
-		}
-	}
-	tp_filter_ready = true;
-	return register_ftrace_function(&tp_ops);
+	if (tp_filter_ready)
+		return 0;
+	tp_hooks_init();
+	ret = tp_filter(&tp_free_ops, "__sk_destruct", true);
+	for (i = 0; !ret && i < tp_nhooks; i++)
+		ret = tp_filter(&tp_ops, tp_hooks[i].sym, i == 0);
+	tp_filter_ready = !ret;
+	return ret;
 }
 
 /*
- * Unregister the hooks. It fails only once ftrace has shut itself down
+ * Unregister @ops. It fails only once ftrace has shut itself down
  * (ftrace_kill() after a failed text update, with its own WARN): the
  * hooks' trampoline may then stay in the functions' entries, calling
  * this module's code, so the module pins itself (it can no longer be
- * unloaded; tracking off, the callback finds no track table).
+ * unloaded; tracking off, the callbacks find no track table).
  */
 static bool tp_stuck;
 
-static void tp_unhook(void)
+static void tp_unhook(struct ftrace_ops *ops)
 {
-	int ret = unregister_ftrace_function(&tp_ops);
+	int ret = unregister_ftrace_function(ops);
 
 	if (!ret || tp_stuck)
 		return;
@@ -894,6 +821,10 @@ static void tp_detach(void)
 	tp_attached = false;
 }
 
+/*
+ * The free's hook first, then the tracepoints, the hooks and the
+ * kretprobes that enter sockets in the track table.
+ */
 int sockleak_track_probes_start(void)
 {
 	int i, ret;
@@ -905,28 +836,39 @@ int sockleak_track_probes_start(void)
 		tp_rps[i]->nmissed = 0;
 	}
 
+	ret = tp_filters_make();
+	if (ret)
+		return ret;
+	ret = register_ftrace_function(&tp_free_ops);
+	if (ret) {
+		pr_err("cannot hook the free: %d\n", ret);
+		return ret;
+	}
 	if (!tp_attached) {
 		ret = tp_attach_tps();
 		if (ret)
-			return ret;
+			goto unhook_free;
 		tp_attached = true;
 	}
-
-	ret = tp_hooks_register();
+	ret = register_ftrace_function(&tp_ops);
 	if (ret) {
 		pr_err("cannot hook the close path: %d\n", ret);
-		tp_detach();
-		return ret;
+		goto detach;
 	}
 	ret = register_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
-		tp_unhook();
-		tp_detach();
-		return ret;
+		tp_unhook(&tp_ops);
+		goto detach;
 	}
 	sockleak_family_probes_start();
 	return 0;
+
+detach:
+	tp_detach();
+unhook_free:
+	tp_unhook(&tp_free_ops);
+	return ret;
 }
 
 /*
@@ -937,25 +879,27 @@ ALLOW_ERROR_INJECTION(sockleak_track_probes_start, ERRNO);
 
 /*
  * Unregister every probe: the kprobes and the hooks (waiting for running
- * handlers), then the tracepoints, so that with tracking off nothing of
- * sockleak stays on any path (an attached kmem_cache_free probe alone
- * runs at every slab free in the system).
+ * handlers), then the tracepoints, the free's hook last, so that with
+ * tracking off nothing of sockleak stays on any path.
  */
 void sockleak_track_probes_stop(void)
 {
 	lockdep_assert_held(&sockleak_control_mutex);
 	sockleak_family_probes_stop();
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
-	tp_unhook();
+	tp_unhook(&tp_ops);
 	tp_detach();
+	tp_unhook(&tp_free_ops);
 }
 
 /* The module's exit, tracking off: nothing of the probes stays. */
 void sockleak_track_probes_exit(void)
 {
 	tp_detach();
-	if (!tp_stuck)
-		ftrace_free_filter(&tp_ops);
+	if (tp_stuck)
+		return;
+	ftrace_free_filter(&tp_ops);
+	ftrace_free_filter(&tp_free_ops);
 }
 
 /* Events lost: kretprobe instances exhausted, or probes hit recursively. */

@@ -59,16 +59,15 @@
  *   short and bounded (O(1) events, at most TT_SCAN_BATCH entries).
  *
  * - An entry's socket is alive while the entry exists: the free probe
- *   (the kmem_cache_free or kfree tracepoint, before the memory is
- *   released)
- *   removes the entry under the stripe lock. So under the stripe lock a reader may
- *   read the socket's fields and take a reference with
- *   refcount_inc_not_zero(); a count of zero means the socket is being
- *   freed and it is skipped. Nothing else is done under the lock: the
- *   caller reads the socket after unlocking, with its reference held, and
- *   drops it with sockleak_walk_put(). A search for one socket
- *   (sockleak_track_find()) reads its fields and cookie under the lock
- *   instead, and takes no reference.
+ *   (the hook on __sk_destruct(), before the socket's destructor runs and
+ *   its memory is released) removes the entry under the stripe lock. So
+ *   under the stripe lock a reader may read the socket's fields and take
+ *   a reference with refcount_inc_not_zero(); a count of zero means the
+ *   socket is being freed and it is skipped. Nothing else is done under
+ *   the lock: the caller reads the socket after unlocking, with its
+ *   reference held, and drops it with sockleak_walk_put(). A search for
+ *   one socket (sockleak_track_find()) reads its fields and cookie under
+ *   the lock instead, and takes no reference.
  *
  * - sockleak_track_table_start() allocates the table and publishes it with
  *   smp_store_release() before the probes are registered; every user
@@ -111,9 +110,6 @@
 #define TT_STACKS_MAX	8192
 #define TT_STACKS_OF(n)	clamp_t(unsigned int, (n) / 4, TT_STRIPES * 16, \
 				TT_STACKS_MAX)
-/* Counters of the kfree filter (tt_table.kmalloc_socks). */
-#define TT_KMALLOC_BITS		12
-#define TT_KMALLOC_SLOTS	(1U << TT_KMALLOC_BITS)
 /* Most entries a reader scans per stripe lock section. */
 #define TT_SCAN_BATCH	256
 
@@ -140,7 +136,6 @@ struct tt_entry {
 	u16 proto;			/* sockleak_inet_proto(), 0: other */
 	u8 steps;
 	u8 origin:6, cleared:1;
-	u8 kmalloc:1;			/* no slab: counted in kmalloc_socks[] */
 };
 
 struct tt_stack {
@@ -170,13 +165,6 @@ struct tt_table {
 	unsigned int stack_mask;	/* stack buckets per stripe - 1 */
 	size_t bytes;			/* all of the above */
 	size_t stack_bytes;		/* of which the stack store */
-	/*
-	 * Entries of sockets from kmalloc (a protocol without a slab), per
-	 * hash of their address: the kfree probe, which runs at every kfree
-	 * of the system, looks a pointer up only where this is not 0.
-	 */
-	atomic_t kmalloc_socks[TT_KMALLOC_SLOTS];
-	atomic_t kmalloc_all;		/* the sum of kmalloc_socks[] */
 };
 
 static struct tt_table *tt_published;
@@ -342,11 +330,9 @@ static void tt_task(pid_t *pid, char *comm)
 }
 
 /* Take a free entry for @sk, called with the stripe lock held. */
-static struct tt_entry *tt_new(struct tt_table *tbl, struct tt_stripe *s,
-			       u32 bucket, struct sock *sk, u16 proto,
-			       u8 origin)
+static struct tt_entry *tt_new(struct tt_stripe *s, u32 bucket,
+			       struct sock *sk, u16 proto, u8 origin)
 {
-	const struct proto *prot = READ_ONCE(sk->sk_prot_creator);
 	struct tt_entry *e;
 
 	lockdep_assert_held(&s->lock);
@@ -360,11 +346,6 @@ static struct tt_entry *tt_new(struct tt_table *tbl, struct tt_stripe *s,
 	e->sk = sk;
 	e->proto = proto;
 	e->origin = origin;
-	e->kmalloc = prot && !prot->slab;
-	if (e->kmalloc) {
-		atomic_inc(&tbl->kmalloc_socks[hash_ptr(sk, TT_KMALLOC_BITS)]);
-		atomic_inc(&tbl->kmalloc_all);
-	}
 	hlist_add_head(&e->node, &s->buckets[bucket]);
 	atomic_long_inc(&tt_entries);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -373,14 +354,9 @@ static struct tt_entry *tt_new(struct tt_table *tbl, struct tt_stripe *s,
 }
 
 /* Unlink @e (stripe lock held); returns its stack ids to put. */
-static void tt_del(struct tt_table *tbl, struct tt_stripe *s,
-		   struct tt_entry *e, u32 *ids)
+static void tt_del(struct tt_stripe *s, struct tt_entry *e, u32 *ids)
 {
 	lockdep_assert_held(&s->lock);
-	if (e->kmalloc) {
-		atomic_dec(&tbl->kmalloc_socks[hash_ptr(e->sk, TT_KMALLOC_BITS)]);
-		atomic_dec(&tbl->kmalloc_all);
-	}
 	ids[0] = tt_ref_id(&e->alloc_stack);
 	ids[1] = tt_ref_id(&e->close_stack);
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
@@ -411,8 +387,8 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 	/* A stale entry means a missed free: the address was reused. */
 	e = tt_lookup(tbl, s, bucket, sk);
 	if (e)
-		tt_del(tbl, s, e, old);
-	e = tt_new(tbl, s, bucket, sk, proto, origin);
+		tt_del(s, e, old);
+	e = tt_new(s, bucket, sk, proto, origin);
 	if (e) {
 		e->alloc_ns = ktime_get_ns();
 		e->alloc_stack = ref;
@@ -428,13 +404,11 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 }
 
 /*
- * Event @ev of @sk. Without @create, an untracked socket is left alone and
- * false returned: the probe then notes the socket's slab (the free probe
- * must know it before the socket enters the table) and calls again with
- * @create, which enters it (origin unknown: allocated before tracking).
+ * Event @ev of @sk. An untracked socket enters the table (origin unknown:
+ * allocated before tracking).
  */
-bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
-			  const struct sockleak_stack *stack, bool create)
+void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
+			  const struct sockleak_stack *stack)
 {
 	struct tt_table *tbl = tt_table_get();
 	u32 bucket, id = 0, put = 0;
@@ -442,22 +416,16 @@ bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
-	bool done = true;
 
 	if (!tbl)
-		return true;
+		return;
 	if (!tt_ref_site(&ref, stack))
 		ref.w[0] = id = tt_stack_get(tbl, stack);
 	s = tt_stripe_of(tbl, sk, &bucket);
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = tt_lookup(tbl, s, bucket, sk);
-	if (!e && !create) {
-		put = id;
-		done = false;
-		goto out;
-	}
 	if (!e)
-		e = tt_new(tbl, s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
+		e = tt_new(s, bucket, sk, proto, SOCKLEAK_ORIGIN_UNKNOWN);
 	if (!e) {
 		put = id;
 		goto out;
@@ -499,7 +467,6 @@ bool sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 out:
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 	tt_stack_put(tbl, put);
-	return done;
 }
 
 void sockleak_track_free(struct sock *sk)
@@ -516,23 +483,10 @@ void sockleak_track_free(struct sock *sk)
 	raw_spin_lock_irqsave(&s->lock, flags);
 	e = tt_lookup(tbl, s, bucket, sk);
 	if (e)
-		tt_del(tbl, s, e, ids);
+		tt_del(s, e, ids);
 	raw_spin_unlock_irqrestore(&s->lock, flags);
 	tt_stack_put(tbl, ids[0]);
 	tt_stack_put(tbl, ids[1]);
-}
-
-/*
- * Might @ptr, given back to kmalloc, be a tracked socket? False means it
- * is not: the kfree probe's filter. Any context, no lock. With no such
- * socket tracked (TCP, UDP, unix: all have slabs), one load decides.
- */
-bool sockleak_track_maybe_kmalloc(const void *ptr)
-{
-	struct tt_table *tbl = tt_table_get();
-
-	return tbl && atomic_read(&tbl->kmalloc_all) &&
-	       atomic_read(&tbl->kmalloc_socks[hash_ptr(ptr, TT_KMALLOC_BITS)]);
 }
 
 /* Reported by "tracked" (@s: @e's stripe, its lock held; socket alive). */
