@@ -223,7 +223,7 @@ TEST_F(fam, unix_dgram_leak)
 	leak_one(_metadata, AF_UNIX, SOCK_DGRAM, 0, "unix", "unix");
 }
 
-/* Netlink and packet sockets come from kmalloc: the kfree free site. */
+/* Netlink and packet sockets come from kmalloc (no slab of their own). */
 TEST_F(fam, netlink_leak)
 {
 	leak_one(_metadata, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, "netlink",

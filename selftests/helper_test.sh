@@ -179,11 +179,16 @@ else
 	# ACK, its timers) and past grace_ms: under load, seconds.
 	for _ in $(seq 1 20); do
 		sleep 0.5
-		"$SL" tracked >/tmp/tr
+		"$SL" tracked >/tmp/tr 2>&1
+		rc=$?
 		row=$(awk -v c="$held" '$1 == c' /tmp/tr)
 		echo "$row" | awk '{exit !($4 == 1)}' && break
 	done
 	sl_log "tracked row: $row"
+	if [ -z "$row" ]; then
+		sl_log "sockleak tracked: exit $rc, $(wc -l </tmp/tr) lines: $(head -c 400 /tmp/tr | tr '\n' '|')"
+		sl_log "debugfs: $(grep "^cookie=$held " $SL_DIR/tracked | cut -c1-200)"
+	fi
 	sl_check "tracked: the held socket $held (not in ss), closed by $l2pid/leaky, refcnt 1" \
 		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -q 'sk:$held ' &&
 		       echo '$row' | awk '{exit !(\$4 == 1 && \$(NF - 1) == \"$l2pid/leaky\")}'"

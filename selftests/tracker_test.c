@@ -8,6 +8,7 @@
  * task and vanish once released; normal lifecycles must never show.
  */
 #include <arpa/inet.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -15,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -229,7 +231,7 @@ static bool udplite_listed(unsigned int port)
  * UDP-Lite (6.1, 6.12; 7.x removed it) is tracked like UDP: a bound
  * UDP-Lite socket closed while holdref keeps a reference is listed with
  * proto=udplite and UDP's teardown steps, /proc/net/udplite no longer
- * shows it, and it goes once released (its free is seen on its slab).
+ * shows it, and it goes once released (its free is seen).
  */
 TEST_F(tr, udplite_leak_tracked)
 {
@@ -480,6 +482,92 @@ TEST_F(tr, stack_filter_netns_comm)
 	ASSERT_NE(NULL, ctl);
 	EXPECT_NE(NULL, strstr(ctl, "stack_filter=off\n"));
 	free(ctl);
+}
+
+/* "sockets: used" of /proc/net/sockstat (this netns), or -1. */
+static long sockstat_used(void)
+{
+	FILE *f = fopen("/proc/net/sockstat", "r");
+	char buf[256];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "sockets: used %ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+#define FREES_SLACK 32
+
+/*
+ * Every socket enters the track table and leaves it at its free, whatever
+ * path frees it: TCP clients and accepted children (freed at once),
+ * listeners and UDP sockets (SOCK_RCU_FREE: freed by an RCU callback),
+ * unix pairs, netlink sockets (kmalloc'd). The table's entries move as
+ * /proc/net/sockstat's "sockets: used" moves, up when they are opened
+ * and back down once they are closed. A free sockleak did not see would
+ * leave its entry (and a pointer to freed memory) behind.
+ */
+TEST_F_TIMEOUT(tr, frees_seen_on_every_path, SL_HEAVY_TIMEOUT)
+{
+	int n = sl_scale(150), nl = n / 4, i, k = 0, *fds, tries;
+	struct rlimit rl = { 8192, 8192 };
+	long long e0, e1, e2 = -1;
+	long u0, u1, u2 = -1;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	fds = calloc(7 * n, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+	e0 = sl_summary_field("track", NULL, "entries");
+	u0 = sockstat_used();
+	ASSERT_LE(0, e0);
+	ASSERT_LE(0, u0);
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+
+		ASSERT_EQ(0, pair(self->l, &self->sin, &fds[k], &fds[k + 1]));
+		k += 2;
+		fds[k] = socket(AF_INET, SOCK_DGRAM, 0);
+		ASSERT_LE(0, fds[k]);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ASSERT_EQ(0, bind(fds[k++], (struct sockaddr *)&sin, sizeof(sin)));
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, &fds[k]));
+		k += 2;
+		fds[k] = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		ASSERT_LE(0, fds[k++]);
+		if (i < nl) {
+			struct sockaddr_storage ls;
+
+			fds[k] = sl_listener_at(&tr_listen, &ls);
+			ASSERT_LE(0, fds[k++]);
+		}
+	}
+	e1 = sl_summary_field("track", NULL, "entries");
+	u1 = sockstat_used();
+	/* Each one the kernel counts is in the table. */
+	EXPECT_LE(u1 - u0 - FREES_SLACK, e1 - e0) {
+		TH_LOG("%d sockets opened: sockstat +%ld, track table +%lld",
+		       k, u1 - u0, e1 - e0);
+	}
+	EXPECT_LE(k, u1 - u0);
+	for (i = 0; i < k; i++)
+		close(fds[i]);
+	free(fds);
+	/* Closing frees them (RCU callbacks, the peers' last packets). */
+	for (tries = 0; tries < 100; tries++) {
+		usleep(100000);
+		u2 = sockstat_used();
+		e2 = sl_summary_field("track", NULL, "entries");
+		if (u2 <= u0 + FREES_SLACK && e2 - e0 <= u2 - u0 + FREES_SLACK)
+			break;
+	}
+	EXPECT_GE(u0 + FREES_SLACK, u2) TH_LOG("sockstat: %ld -> %ld", u0, u2);
+	EXPECT_GE(u2 - u0 + FREES_SLACK, e2 - e0) {
+		TH_LOG("%d sockets closed: sockstat %ld -> %ld -> %ld, track table %lld -> %lld -> %lld",
+		       k, u0, u1, u2, e0, e1, e2);
+	}
 }
 
 /* A socket created before track=on is reported as unknown origin. */
@@ -1005,7 +1093,7 @@ static void fail_function_clear(void)
 
 /*
  * The track table's lifetime against its users, while connections churn in
- * one child (the probes: every TCP free runs the kmem_cache_free probe)
+ * one child (the probes: every TCP connection runs the hooks and the free)
  * and another reads summary in a loop (sockleak_track_stats()):
  *  - track=on/off cycles: summary must never read a freed table;
  *  - on kernels with fail_function (the debug kernel), track=on whose
