@@ -95,8 +95,10 @@ static int control_scan(const char *arg)
 /*
  * Tracking on: the track table's table first, then the probes that feed it
  * (track_probes.c); off: the probes first (waiting for their handlers), then
- * the table. The track table only stores and answers. Called with
- * sockleak_control_mutex held.
+ * the table, then the free's hook (until the table is withdrawn, its
+ * readers may read every socket it lists: none may be freed unseen). The
+ * track table only stores and answers. Called with sockleak_control_mutex
+ * held.
  */
 static int sockleak_track_set(bool on)
 {
@@ -107,6 +109,7 @@ static int sockleak_track_set(bool on)
 		if (sockleak_track_on()) {
 			sockleak_track_probes_stop();
 			sockleak_track_table_stop();
+			sockleak_track_free_unhook();
 		}
 		return 0;
 	}
@@ -116,8 +119,10 @@ static int sockleak_track_set(bool on)
 	if (ret)
 		return ret;
 	ret = sockleak_track_probes_start();
-	if (ret)
+	if (ret) {
 		sockleak_track_table_stop();
+		sockleak_track_free_unhook();
+	}
 	return ret;
 }
 

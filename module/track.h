@@ -124,6 +124,7 @@ static inline void sockleak_kprobe_reset(struct kprobe *kp)
 
 int sockleak_track_probes_start(void);
 void sockleak_track_probes_stop(void);
+void sockleak_track_free_unhook(void);
 void sockleak_track_probes_exit(void);
 unsigned long sockleak_track_probes_missed(void);
 int sockleak_stack_filter_check(const char *arg);

@@ -46,17 +46,19 @@
  *				kprobes unix_add_edges, unix_del_edges: an
  *				SCM_RIGHTS message queued and leaving its
  *				queue, the sockets in flight (unix.c)
- *   hook __sk_destruct	free, any family: every path that frees a
- *				socket (sk_free(), sock_wfree(), the RCU
- *				callback of SOCK_RCU_FREE sockets, the
- *				sock_diag destroy work) ends there, and it
- *				gives the memory back (sk_prot_free()) with
- *				nothing that can stop it; its own ftrace_ops
- *				(tp_free_ops), registered first
+ *   hook __sk_destruct	free, any family: every path that frees
+ *				a socket (sk_free(), sock_wfree(), the
+ *				RCU callback of SOCK_RCU_FREE sockets,
+ *				the sock_diag destroy work) ends there,
+ *				and it gives the memory back
+ *				(sk_prot_free()) with nothing that can
+ *				stop it; its own ftrace_ops (tp_free_ops),
+ *				registered first, removed last
  *
- * A "hook" is a function entry on one of sockleak's two ftrace_ops (tp_ops,
- * see tp_ftrace_hit(), and tp_free_ops); the kretprobes are left where the return value is the
- * fact (the new socket, a port's bind or connect).
+ * A "hook" is a function entry on one of sockleak's two ftrace_ops
+ * (tp_ops, see tp_ftrace_hit(), and tp_free_ops); the kretprobes are left
+ * where the return value is the fact (the new socket, a port's bind or
+ * connect).
  *
  * Cost is what shaped this list (make bench, make profile): a kprobe hit
  * costs a trap or an ftrace round trip with every register saved and the
@@ -90,12 +92,14 @@
  * function, ftrace's list of callbacks may drop a hit at an interrupt's
  * entry, uncounted). A missed free would leave the track table a pointer
  * to freed memory: the free's hook has an ftrace_ops of its own, without
- * FTRACE_OPS_FL_RECURSION, which ftrace's trampoline calls directly,
- * never dropping a hit; only while another tracer hooks __sk_destruct()
- * too does ftrace's list of callbacks run it, which drops a hit only when
- * it is re-entered in one context (a tracer's callback that frees a
- * socket; none does). An allocation at an address still in the table
- * replaces the stale entry (sockleak_track_alloc()).
+ * FTRACE_OPS_FL_RECURSION, so no recursion guard stands between ftrace
+ * and its callback: the trampoline ftrace makes for an ops alone on a
+ * function calls it directly; while another tracer hooks __sk_destruct()
+ * too (or without that trampoline), ftrace's list of callbacks runs it,
+ * which drops a hit only when re-entered in one context beyond the one
+ * level it allows (a tracer's callback that frees a socket; none does).
+ * An allocation at an address still in the table replaces the stale
+ * entry (sockleak_track_alloc()).
  *
  * The orphan step (sock_orphan() is inline) is read from SOCK_DEAD.
  *
@@ -113,9 +117,12 @@
  * track=off; they run with preemption disabled, detaching waits for them
  * (tracepoint_synchronize_unregister()), and the track table waits once
  * more with synchronize_rcu() before freeing its table. The free's hook
- * is registered before anything else and unregistered last (ftrace
- * patches the functions' entries one after the other, not at once), so
- * no socket enters the track table without its free being seen.
+ * is registered before anything else (ftrace patches the functions'
+ * entries one after the other, not at once), so no socket enters the
+ * track table without its free being seen; and removed only once the
+ * table is withdrawn and freed (sockleak_track_free_unhook(), after
+ * sockleak_track_table_stop()): a reader of the table may read any
+ * socket it lists until then, so none may be freed unseen before.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -571,10 +578,10 @@ static void tp_destroy(void *data, struct sock *sk)
  * tail call on every kernel of the matrix, and its address given to
  * call_rcu()); it runs the family's destructor and gives the memory back
  * (sk_prot_free()), with nothing between that can keep the socket.
- * Process, softirq or RCU callback context, never NMI. ftrace calls this
- * directly (tp_free_ops has no FTRACE_OPS_FL_RECURSION): nothing else
- * runs here, not even a dispatch (make profile, 7.3: the kmem_cache_free
- * and kfree tracepoints it replaces cost 1300 instructions per TCP
+ * Process, softirq or RCU callback context, never NMI. No recursion
+ * guard and no dispatch: tp_free_ops hooks this one function and has no
+ * FTRACE_OPS_FL_RECURSION (make profile, 7.3: the kmem_cache_free and
+ * kfree tracepoints it replaces cost 1190 instructions per TCP
  * connection, as they ran at every free of the system).
  */
 static void notrace tp_free_hit(unsigned long ip, unsigned long parent_ip,
@@ -836,8 +843,12 @@ static void tp_detach(void)
 
 /*
  * The free's hook first, then the tracepoints, the hooks and the
- * kretprobes that enter sockets in the track table.
+ * kretprobes that enter sockets in the track table. On failure the
+ * free's hook may stay: sockleak_track_free_unhook() removes it once the
+ * table is withdrawn.
  */
+static bool tp_free_hooked;	/* under sockleak_control_mutex */
+
 int sockleak_track_probes_start(void)
 {
 	int i, ret;
@@ -852,15 +863,18 @@ int sockleak_track_probes_start(void)
 	ret = tp_filters_make();
 	if (ret)
 		return ret;
-	ret = register_ftrace_function(&tp_free_ops);
-	if (ret) {
-		pr_err("cannot hook the free: %d\n", ret);
-		return ret;
+	if (!tp_free_hooked) {
+		ret = register_ftrace_function(&tp_free_ops);
+		if (ret) {
+			pr_err("cannot hook the free: %d\n", ret);
+			return ret;
+		}
+		tp_free_hooked = true;
 	}
 	if (!tp_attached) {
 		ret = tp_attach_tps();
 		if (ret)
-			goto unhook_free;
+			return ret;
 		tp_attached = true;
 	}
 	ret = register_ftrace_function(&tp_ops);
@@ -879,8 +893,6 @@ int sockleak_track_probes_start(void)
 
 detach:
 	tp_detach();
-unhook_free:
-	tp_unhook(&tp_free_ops);
 	return ret;
 }
 
@@ -891,9 +903,9 @@ unhook_free:
 ALLOW_ERROR_INJECTION(sockleak_track_probes_start, ERRNO);
 
 /*
- * Unregister every probe: the kprobes and the hooks (waiting for running
- * handlers), then the tracepoints, the free's hook last, so that with
- * tracking off nothing of sockleak stays on any path.
+ * Unregister the probes that enter or update sockets: the kprobes and
+ * the hooks (waiting for running handlers), then the tracepoints. The
+ * free's hook stays until sockleak_track_free_unhook().
  */
 void sockleak_track_probes_stop(void)
 {
@@ -902,13 +914,28 @@ void sockleak_track_probes_stop(void)
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	tp_unhook(&tp_ops);
 	tp_detach();
+}
+
+/*
+ * The free's hook goes, once the track table is withdrawn and freed
+ * (sockleak_track_table_stop(): its readers are gone, and the hook's
+ * callbacks that ran since found no table): with tracking off nothing of
+ * sockleak stays on any path. Nothing if it was never registered.
+ */
+void sockleak_track_free_unhook(void)
+{
+	lockdep_assert_held(&sockleak_control_mutex);
+	if (!tp_free_hooked)
+		return;
 	tp_unhook(&tp_free_ops);
+	tp_free_hooked = false;
 }
 
 /* The module's exit, tracking off: nothing of the probes stays. */
 void sockleak_track_probes_exit(void)
 {
 	tp_detach();
+	sockleak_track_free_unhook();
 	if (tp_stuck)
 		return;
 	ftrace_free_filter(&tp_ops);

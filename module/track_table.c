@@ -60,7 +60,8 @@
  *
  * - An entry's socket is alive while the entry exists: the free probe
  *   (the hook on __sk_destruct(), before the socket's destructor runs and
- *   its memory is released) removes the entry under the stripe lock. So
+ *   its memory is released; it stays until the table is withdrawn)
+ *   removes the entry under the stripe lock. So
  *   under the stripe lock a reader may read the socket's fields and take
  *   a reference with refcount_inc_not_zero(); a count of zero means the
  *   socket is being freed and it is skipped. Nothing else is done under
