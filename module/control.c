@@ -93,12 +93,20 @@ static int control_scan(const char *arg)
 }
 
 /*
+ * The table, then the free's hook: until the table is withdrawn, its
+ * readers may read every socket it lists, so none may be freed unseen.
+ */
+static void sockleak_track_table_down(void)
+{
+	sockleak_track_table_stop();
+	sockleak_track_free_unhook();
+}
+
+/*
  * Tracking on: the track table's table first, then the probes that feed it
  * (track_probes.c); off: the probes first (waiting for their handlers), then
- * the table, then the free's hook (until the table is withdrawn, its
- * readers may read every socket it lists: none may be freed unseen). The
- * track table only stores and answers. Called with sockleak_control_mutex
- * held.
+ * the table and the free's hook. The track table only stores and answers.
+ * Called with sockleak_control_mutex held.
  */
 static int sockleak_track_set(bool on)
 {
@@ -108,8 +116,7 @@ static int sockleak_track_set(bool on)
 	if (!on) {
 		if (sockleak_track_on()) {
 			sockleak_track_probes_stop();
-			sockleak_track_table_stop();
-			sockleak_track_free_unhook();
+			sockleak_track_table_down();
 		}
 		return 0;
 	}
@@ -119,10 +126,8 @@ static int sockleak_track_set(bool on)
 	if (ret)
 		return ret;
 	ret = sockleak_track_probes_start();
-	if (ret) {
-		sockleak_track_table_stop();
-		sockleak_track_free_unhook();
-	}
+	if (ret)
+		sockleak_track_table_down();
 	return ret;
 }
 

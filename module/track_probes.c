@@ -592,8 +592,7 @@ static void notrace tp_free_hit(unsigned long ip, unsigned long parent_ip,
 		regs_get_kernel_argument(sockleak_ftrace_regs(fregs), 0);
 
 	preempt_disable_notrace();
-	if (head)
-		sockleak_track_free(container_of(head, struct sock, sk_rcu));
+	sockleak_track_free(container_of(head, struct sock, sk_rcu));
 	preempt_enable_notrace();
 }
 
@@ -863,20 +862,16 @@ int sockleak_track_probes_start(void)
 	ret = tp_filters_make();
 	if (ret)
 		return ret;
-	if (!tp_free_hooked) {
-		ret = register_ftrace_function(&tp_free_ops);
-		if (ret) {
-			pr_err("cannot hook the free: %d\n", ret);
-			return ret;
-		}
-		tp_free_hooked = true;
+	ret = register_ftrace_function(&tp_free_ops);
+	if (ret) {
+		pr_err("cannot hook the free: %d\n", ret);
+		return ret;
 	}
-	if (!tp_attached) {
-		ret = tp_attach_tps();
-		if (ret)
-			return ret;
-		tp_attached = true;
-	}
+	tp_free_hooked = true;
+	ret = tp_attach_tps();
+	if (ret)
+		return ret;
+	tp_attached = true;
 	ret = register_ftrace_function(&tp_ops);
 	if (ret) {
 		pr_err("cannot hook the close path: %d\n", ret);
