@@ -106,7 +106,7 @@ ktap "host: checkpatch (module/, inject/)" checkpatch
 # single-threaded TCG, so the kernels run in SOCKLEAK_CHECK_JOBS lanes
 # (default: one per CPU); a kernel's own steps stay in order. A lane
 # writes its records, log and screen output to $lanes/N.*, printed in
-# the matrix's order once every lane is done.
+# the order they started in once every lane is done.
 lanes=$build/check.lanes
 rm -rf "$lanes"
 mkdir -p "$lanes"
@@ -154,6 +154,10 @@ kernel_check() {
 		$(( $(date +%s) - kstart )) >"$lanes/$i.time"
 }
 
+# Longest first: the real-time kernels' suites take about 1.3x the
+# others' (CI: 1050-1080 s against 750-845 s a kernel); started first,
+# the two lanes end together (2674 s instead of 2881 s for those times).
+order=$(echo "$matrix" | awk '$2 ~ /-rt-/' ; echo "$matrix" | awk '$2 !~ /-rt-/')
 times=()
 vmstart=$(date +%s)
 n=0
@@ -165,7 +169,7 @@ while read -r name k suite <&3; do
 	echo "-- $name ($k): started"
 	( kernel_check $n "$name" "$k" "$suite" ) \
 		>"$lanes/$n.out" 2>&1 </dev/null 3<&- &
-done 3<<<"$matrix"
+done 3<<<"$order"
 wait
 vmtime=$(( $(date +%s) - vmstart ))
 for i in $(seq 1 "$n"); do
