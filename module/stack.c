@@ -67,18 +67,6 @@ unsigned int sockleak_stack_regs(struct pt_regs *regs, unsigned long *ent,
 }
 #endif
 
-/*
- * At a probed function's entry, the return address its caller pushed: the
- * top of the stack the probe's registers were taken on. A direct read:
- * regs_get_kernel_stack_nth() goes through copy_from_kernel_nofault(), a
- * fifth of a call site's cost (make profile), to guard an address that
- * here is the live stack pointer itself.
- */
-unsigned long sockleak_stack_caller(struct pt_regs *regs)
-{
-	return READ_ONCE(*(unsigned long *)kernel_stack_pointer(regs));
-}
-
 /* One frame as %pS prints it, with no space and never a raw address. */
 void sockleak_show_frame(struct seq_file *m, unsigned long addr)
 {

@@ -257,6 +257,7 @@ static enum tp_stack_kind tp_stack_wanted(u32 netns, const struct sock *sk,
  * its callers, stack_depth frames in all; for a call site, the function
  * and the return address its caller pushed (no unwinding: what makes the
  * default cheap). Depth 0 (no stack) when the socket is not to have one.
+ * Inlined into each probe: every event passes here.
  * A full stack tells something for a kernel socket's allocation (which
  * kernel code made it) and a close that is not its file's release (who
  * released it, e.g. sock_release() of a kernel socket); a user socket's
@@ -265,9 +266,10 @@ static enum tp_stack_kind tp_stack_wanted(u32 netns, const struct sock *sk,
  * always __fput() down to the protocol's close: the task and the call
  * site say as much.
  */
-static void tp_stack(struct pt_regs *regs, unsigned long ip,
-		     struct sockleak_stack *st, u32 netns,
-		     const struct sock *sk, bool task, bool telling)
+static __always_inline void tp_stack(struct pt_regs *regs, unsigned long ip,
+				     struct sockleak_stack *st, u32 netns,
+				     const struct sock *sk, bool task,
+				     bool telling)
 {
 	unsigned int depth = sockleak_tunable(stack_depth);
 	enum tp_stack_kind kind = tp_stack_wanted(netns, sk, task, telling);

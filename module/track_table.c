@@ -58,6 +58,11 @@
  *   sleeping spinlock_t must not be taken; so every section under them is
  *   short and bounded (O(1) events, at most TT_SCAN_BATCH entries).
  *
+ * - A stripe's counts (entries, unknown; stacks) are written under its
+ *   lock (stack_lock) with WRITE_ONCE() and read without it by
+ *   sockleak_track_stats(): no counter shared by every CPU is written per
+ *   event (overflows, rare, are global atomics).
+ *
  * - An entry's socket is alive while the entry exists: the free probe
  *   (the hook on __sk_destruct(), before the socket's destructor runs and
  *   its memory is released; it stays until the table is withdrawn)
@@ -146,11 +151,19 @@ struct tt_stack {
 	struct sockleak_stack st;
 };
 
+/*
+ * The counts of a stripe's entries and stacks are its own, under its
+ * locks, in the cache line a probe touches anyway: no shared counter is
+ * written per event (sockleak_track_stats() adds them up).
+ */
 struct tt_stripe {
 	raw_spinlock_t lock;
+	unsigned int entries;		/* in use, under lock */
+	unsigned int unknown;		/* of which origin unknown, under lock */
 	struct hlist_head *buckets;
 	struct hlist_head free;
 	raw_spinlock_t stack_lock;
+	unsigned int stacks;		/* slots in use, under stack_lock */
 	struct hlist_head *stack_buckets;
 	struct hlist_head stack_free;
 } ____cacheline_aligned_in_smp;
@@ -169,8 +182,7 @@ struct tt_table {
 };
 
 static struct tt_table *tt_published;
-static atomic_long_t tt_entries, tt_overflow, tt_stack_overflow;
-static atomic_long_t tt_stacks, tt_unknown;
+static atomic_long_t tt_overflow, tt_stack_overflow;
 DEFINE_STATIC_SRCU(tt_srcu);
 
 /* The published table, NULL while tracking is off (locking rules above). */
@@ -180,7 +192,7 @@ static struct tt_table *tt_table_get(void)
 	return smp_load_acquire(&tt_published);
 }
 
-static struct tt_stripe *tt_stripe_of(struct tt_table *tbl,
+static __always_inline struct tt_stripe *tt_stripe_of(struct tt_table *tbl,
 				      const struct sock *sk, u32 *bucket)
 {
 	u32 h = hash_ptr(sk, 32);
@@ -194,19 +206,19 @@ static struct tt_stripe *tt_stripe_of(struct tt_table *tbl,
  * sign-extended with the top bit set (kernel and module text), as a call
  * site in @ref; false when it does not fit (the stack store keeps it).
  */
-static bool tt_ref_site(struct tt_stackref *ref,
-			const struct sockleak_stack *st)
+static __always_inline bool tt_site_addr(unsigned long addr)
 {
-	unsigned int i;
+	return (long)addr == (long)(s32)addr && ((u32)addr & TT_REF_SITE);
+}
 
-	if (!st || !st->depth || st->depth > 2)
+static __always_inline bool tt_ref_site(struct tt_stackref *ref,
+					const struct sockleak_stack *st)
+{
+	if (!st || !st->depth || st->depth > 2 || !tt_site_addr(st->ent[0]) ||
+	    (st->depth == 2 && !tt_site_addr(st->ent[1])))
 		return false;
-	for (i = 0; i < st->depth; i++)
-		if ((long)st->ent[i] != (long)(s32)st->ent[i] ||
-		    !((u32)st->ent[i] & TT_REF_SITE))
-			return false;
 	ref->w[0] = (u32)st->ent[0];
-	ref->w[1] = st->depth > 1 ? (u32)st->ent[1] : 0;
+	ref->w[1] = st->depth == 2 ? (u32)st->ent[1] : 0;
 	return true;
 }
 
@@ -249,7 +261,7 @@ static u32 tt_stack_get(struct tt_table *tbl, const struct sockleak_stack *st)
 	memcpy(k->st.ent, st->ent, st->depth * sizeof(st->ent[0]));
 	hlist_add_head(&k->node,
 		       &s->stack_buckets[(h / TT_STRIPES) & tbl->stack_mask]);
-	atomic_long_inc(&tt_stacks);
+	WRITE_ONCE(s->stacks, s->stacks + 1);
 	id = k - tbl->stacks + 1;
 out:
 	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
@@ -270,7 +282,7 @@ static void tt_stack_put(struct tt_table *tbl, u32 id)
 	if (!--k->refs) {
 		hlist_del(&k->node);
 		hlist_add_head(&k->node, &s->stack_free);
-		atomic_long_dec(&tt_stacks);
+		WRITE_ONCE(s->stacks, s->stacks - 1);
 	}
 	raw_spin_unlock_irqrestore(&s->stack_lock, flags);
 }
@@ -299,7 +311,7 @@ static void tt_stack_copy(struct tt_table *tbl, const struct tt_stackref *ref,
 }
 
 /* Called with the stripe lock held. */
-static struct tt_entry *tt_lookup(struct tt_table *tbl, struct tt_stripe *s,
+static __always_inline struct tt_entry *tt_lookup(struct tt_table *tbl, struct tt_stripe *s,
 				  u32 bucket, const struct sock *sk)
 {
 	struct tt_entry *e;
@@ -312,7 +324,7 @@ static struct tt_entry *tt_lookup(struct tt_table *tbl, struct tt_stripe *s,
 }
 
 /* The current task, when the probe runs in task context. */
-static void tt_task(pid_t *pid, char *comm)
+static __always_inline void tt_task(pid_t *pid, char *comm)
 {
 	if (in_task()) {
 		*pid = task_tgid_nr(current);
@@ -330,9 +342,15 @@ static void tt_task(pid_t *pid, char *comm)
 	}
 }
 
-/* Take a free entry for @sk, called with the stripe lock held. */
-static struct tt_entry *tt_new(struct tt_stripe *s, u32 bucket,
-			       struct sock *sk, u16 proto, u8 origin)
+/*
+ * Take a free entry for @sk, called with the stripe lock held. Every
+ * field is set here, not by a memset() of the whole entry (make profile:
+ * a loop over its 128 bytes at every allocation); the comms' bytes past
+ * their NUL are never read.
+ */
+static __always_inline struct tt_entry *tt_new(struct tt_stripe *s,
+					       u32 bucket, struct sock *sk,
+					       u16 proto, u8 origin)
 {
 	struct tt_entry *e;
 
@@ -343,29 +361,40 @@ static struct tt_entry *tt_new(struct tt_stripe *s, u32 bucket,
 	}
 	e = hlist_entry(s->free.first, struct tt_entry, node);
 	hlist_del(&e->node);
-	memset(e, 0, sizeof(*e));
 	e->sk = sk;
+	e->alloc_ns = 0;
+	e->close_ns = 0;
+	e->unhash_ns = 0;
+	e->alloc_pid = 0;
+	e->close_pid = 0;
+	e->alloc_stack = (struct tt_stackref){};
+	e->close_stack = (struct tt_stackref){};
+	e->alloc_comm[0] = '\0';
+	e->close_comm[0] = '\0';
 	e->proto = proto;
+	e->steps = 0;
 	e->origin = origin;
+	e->cleared = 0;
 	hlist_add_head(&e->node, &s->buckets[bucket]);
-	atomic_long_inc(&tt_entries);
+	WRITE_ONCE(s->entries, s->entries + 1);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
-		atomic_long_inc(&tt_unknown);
+		WRITE_ONCE(s->unknown, s->unknown + 1);
 	return e;
 }
 
 /* Unlink @e (stripe lock held); returns its stack ids to put. */
-static void tt_del(struct tt_stripe *s, struct tt_entry *e, u32 *ids)
+static __always_inline void tt_del(struct tt_stripe *s, struct tt_entry *e,
+				   u32 *ids)
 {
 	lockdep_assert_held(&s->lock);
 	ids[0] = tt_ref_id(&e->alloc_stack);
 	ids[1] = tt_ref_id(&e->close_stack);
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
-		atomic_long_dec(&tt_unknown);
+		WRITE_ONCE(s->unknown, s->unknown - 1);
 	hlist_del(&e->node);
 	e->sk = NULL;
 	hlist_add_head(&e->node, &s->free);
-	atomic_long_dec(&tt_entries);
+	WRITE_ONCE(s->entries, s->entries - 1);
 }
 
 u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
@@ -733,9 +762,14 @@ int sockleak_track_clear(void)
 	return 0;
 }
 
+/*
+ * The stripes' counts are read without their locks: each is exact, their
+ * sum a moment's picture (0 while tracking is off).
+ */
 void sockleak_track_stats(struct sockleak_track_stats *st)
 {
 	struct tt_table *tbl;
+	unsigned int k;
 	int idx;
 
 	tbl = tt_reader_get(&idx);
@@ -744,12 +778,17 @@ void sockleak_track_stats(struct sockleak_track_stats *st)
 	st->max_stacks = tbl ? (unsigned long)tbl->stacks_per_stripe * TT_STRIPES : 0;
 	st->bytes = tbl ? tbl->bytes : 0;
 	st->stack_bytes = tbl ? tbl->stack_bytes : 0;
+	st->entries = 0;
+	st->stacks = 0;
+	st->unknown_origin = 0;
+	for (k = 0; tbl && k < TT_STRIPES; k++) {
+		st->entries += READ_ONCE(tbl->stripes[k].entries);
+		st->stacks += READ_ONCE(tbl->stripes[k].stacks);
+		st->unknown_origin += READ_ONCE(tbl->stripes[k].unknown);
+	}
 	tt_reader_put(idx);
-	st->entries = atomic_long_read(&tt_entries);
 	st->overflow = atomic_long_read(&tt_overflow);
 	st->stack_overflow = atomic_long_read(&tt_stack_overflow);
-	st->stacks = atomic_long_read(&tt_stacks);
-	st->unknown_origin = atomic_long_read(&tt_unknown);
 }
 
 bool sockleak_track_on(void)
@@ -870,11 +909,8 @@ int sockleak_track_table_start(unsigned int max_entries)
 				       &s->stack_free);
 		cond_resched();
 	}
-	atomic_long_set(&tt_entries, 0);
 	atomic_long_set(&tt_overflow, 0);
 	atomic_long_set(&tt_stack_overflow, 0);
-	atomic_long_set(&tt_stacks, 0);
-	atomic_long_set(&tt_unknown, 0);
 	/* The initialised table before the pointer (pairs with tt_table_get()). */
 	smp_store_release(&tt_published, tbl);
 	return 0;
