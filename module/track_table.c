@@ -58,8 +58,9 @@
  *   sleeping spinlock_t must not be taken; so every section under them is
  *   short and bounded (O(1) events, at most TT_SCAN_BATCH entries).
  *
- * - A stripe's counts (entries, unknown; stacks) are written under its
- *   lock (stack_lock) with WRITE_ONCE() and read without it by
+ * - A stripe's counts of entries and unknown-origin entries are written
+ *   under stripe->lock, its count of stacks under stripe->stack_lock,
+ *   with WRITE_ONCE(), and read without the locks by
  *   sockleak_track_stats(): no counter shared by every CPU is written per
  *   event (overflows, rare, are global atomics).
  *
@@ -159,7 +160,7 @@ struct tt_stack {
 struct tt_stripe {
 	raw_spinlock_t lock;
 	unsigned int entries;		/* in use, under lock */
-	unsigned int unknown;		/* of which origin unknown, under lock */
+	unsigned int unknown;		/* origin unknown, under lock */
 	struct hlist_head *buckets;
 	struct hlist_head free;
 	raw_spinlock_t stack_lock;
@@ -192,8 +193,8 @@ static struct tt_table *tt_table_get(void)
 	return smp_load_acquire(&tt_published);
 }
 
-static __always_inline struct tt_stripe *tt_stripe_of(struct tt_table *tbl,
-				      const struct sock *sk, u32 *bucket)
+static __always_inline struct tt_stripe *
+tt_stripe_of(struct tt_table *tbl, const struct sock *sk, u32 *bucket)
 {
 	u32 h = hash_ptr(sk, 32);
 
@@ -201,15 +202,17 @@ static __always_inline struct tt_stripe *tt_stripe_of(struct tt_table *tbl,
 	return &tbl->stripes[h % TT_STRIPES];
 }
 
+/* Does @addr fit a call site's 32 bits (sign-extended, top bit set)? */
+static __always_inline bool tt_site_addr(unsigned long addr)
+{
+	return (long)addr == (long)(s32)addr && ((u32)addr & TT_REF_SITE);
+}
+
 /*
  * A stack of at most two frames whose addresses each fit in 32 bits,
  * sign-extended with the top bit set (kernel and module text), as a call
  * site in @ref; false when it does not fit (the stack store keeps it).
  */
-static __always_inline bool tt_site_addr(unsigned long addr)
-{
-	return (long)addr == (long)(s32)addr && ((u32)addr & TT_REF_SITE);
-}
 
 static __always_inline bool tt_ref_site(struct tt_stackref *ref,
 					const struct sockleak_stack *st)
@@ -311,8 +314,9 @@ static void tt_stack_copy(struct tt_table *tbl, const struct tt_stackref *ref,
 }
 
 /* Called with the stripe lock held. */
-static __always_inline struct tt_entry *tt_lookup(struct tt_table *tbl, struct tt_stripe *s,
-				  u32 bucket, const struct sock *sk)
+static __always_inline struct tt_entry *
+tt_lookup(struct tt_table *tbl, struct tt_stripe *s, u32 bucket,
+	  const struct sock *sk)
 {
 	struct tt_entry *e;
 
@@ -345,8 +349,10 @@ static __always_inline void tt_task(pid_t *pid, char *comm)
 /*
  * Take a free entry for @sk, called with the stripe lock held. Every
  * field is set here, not by a memset() of the whole entry (make profile:
- * a loop over its 128 bytes at every allocation); the comms' bytes past
- * their NUL are never read.
+ * a loop over its 112 bytes at every allocation). The comms get their
+ * NUL only: tt_fill() copies them whole, but they are only ever used as
+ * C strings (seq_escape(), strscpy()), and the table's memory was zeroed
+ * when it was allocated.
  */
 static __always_inline struct tt_entry *tt_new(struct tt_stripe *s,
 					       u32 bucket, struct sock *sk,
