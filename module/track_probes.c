@@ -257,14 +257,13 @@ static enum tp_stack_kind tp_stack_wanted(u32 netns, const struct sock *sk,
  * its callers, stack_depth frames in all; for a call site, the function
  * and the return address its caller pushed (no unwinding: what makes the
  * default cheap). Depth 0 (no stack) when the socket is not to have one.
- * Inlined into each probe: every event passes here.
  * A full stack tells something for a kernel socket's allocation (which
  * kernel code made it) and a close that is not its file's release (who
  * released it, e.g. sock_release() of a kernel socket); a user socket's
  * allocation is always socket() or accept() down to the family's create,
  * a child's always the same softirq path, a close through the file
  * always __fput() down to the protocol's close: the task and the call
- * site say as much.
+ * site say as much. Inlined into each probe: every event passes here.
  */
 static __always_inline void tp_stack(struct pt_regs *regs, unsigned long ip,
 				     struct sockleak_stack *st, u32 netns,

@@ -152,11 +152,7 @@ struct tt_stack {
 	struct sockleak_stack st;
 };
 
-/*
- * The counts of a stripe's entries and stacks are its own, under its
- * locks, in the cache line a probe touches anyway: no shared counter is
- * written per event (sockleak_track_stats() adds them up).
- */
+/* Its counts sit in the cache line a probe touches anyway (locking rules). */
 struct tt_stripe {
 	raw_spinlock_t lock;
 	unsigned int entries;		/* in use, under lock */
@@ -213,7 +209,6 @@ static __always_inline bool tt_site_addr(unsigned long addr)
  * sign-extended with the top bit set (kernel and module text), as a call
  * site in @ref; false when it does not fit (the stack store keeps it).
  */
-
 static __always_inline bool tt_ref_site(struct tt_stackref *ref,
 					const struct sockleak_stack *st)
 {
