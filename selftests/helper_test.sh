@@ -95,8 +95,12 @@ sl_check "scan: the kernel names the owner ('$o1' before, '$o2' after)" \
 # suspects: ss's CLOSE-WAIT socket is a close_wait suspect of the workload,
 # with where it waits; with --all, one row per line of the debugfs file.
 "$SL" suspects --all >/tmp/su
-row=$(awk -v c="$cw" '$2 == c' /tmp/su)
+row=$(sl_rows 2 "$cw" /tmp/su)
 sl_log "suspect row: $row"
+if ! echo "$row" | grep -q "close_wait"; then
+	sl_log "suspects --all (cookie $cw): $(head -c 1500 /tmp/su)"
+	sl_log "debugfs: $(grep "id=$cw " $SL_DIR/suspects | cut -c1-300)"
+fi
 sl_check "suspects: the CLOSE-WAIT socket is close_wait, verdict owner, pid $lpid, WAIT $st:$wchan" \
 	sh -c "echo '$row' | awk '{exit !(\$1 == \"socket\" && \$5 == $lpid && \$7 == \"owner\" && \$8 == \"close_wait\" && \$9 == \"$st:$wchan\")}'"
 sl_check "suspects --all rows ($(tail -n +2 /tmp/su | wc -l)) equal the debugfs lines" \
@@ -181,7 +185,7 @@ else
 		sleep 0.5
 		"$SL" tracked >/tmp/tr 2>&1
 		rc=$?
-		row=$(awk -v c="$held" '$1 == c' /tmp/tr)
+		row=$(sl_rows 1 "$held" /tmp/tr)
 		echo "$row" | awk '{exit !($4 == 1)}' && break
 	done
 	sl_log "tracked row: $row"
@@ -190,7 +194,7 @@ else
 		sl_log "debugfs: $(grep "^cookie=$held " $SL_DIR/tracked | cut -c1-200)"
 	fi
 	sl_check "tracked: the held socket $held (not in ss), closed by $l2pid/leaky, refcnt 1" \
-		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -q 'sk:$held ' &&
+		sh -c "[ -n '$held' ] && ! $SS -Htuane | grep -qE 'sk:$held( |\$)' &&
 		       echo '$row' | awk '{exit !(\$4 == 1 && \$(NF - 1) == \"$l2pid/leaky\")}'"
 	"$SL" --prom >/tmp/prom
 	cp $SL_DIR/tracked /tmp/tr.raw
@@ -200,8 +204,9 @@ else
 		[ "$(grep '^sockleak_tracked_sockets ' /tmp/prom | awk '{print $2}')" = "$(grep -c . $SL_DIR/tracked)" ]
 	"$SL" clear >/dev/null
 	"$SL" tracked >/tmp/tr
+	after=$(sl_rows 1 "$held" /tmp/tr)
 	sl_check "clear hides it though holdref still holds $(cat $HR) reference" \
-		sh -c "! awk -v c='$held' '\$1 == c {f = 1} END {exit !f}' /tmp/tr && [ \"\$(cat $HR)\" = 1 ]"
+		sh -c "[ -n '$held' ] && [ -z '$after' ] && [ \"\$(cat $HR)\" = 1 ]"
 	echo release >$HR
 	kill $l2pid
 	wait $l2pid 2>/dev/null

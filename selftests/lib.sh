@@ -32,6 +32,14 @@ sl_log() {
 	printf '%s\n' "$*" | sed 's/^/# /'
 }
 
+# sl_rows COLUMN COOKIE FILE: the lines of FILE whose COLUMN (1-based) is
+# the cookie COOKIE. Compared as strings: busybox awk (the guest's) takes a
+# hex cookie of digits and an "e" as a number ("4e438" is inf, and inf
+# equals nothing), so such a socket was never found.
+sl_rows() {
+	awk -v col="$1" -v c="$2" '$col "" == c ""' "$3"
+}
+
 # sl_have_module NAME: module NAME is installed for the running kernel,
 # as a file or built in. A test whose optional module is absent SKIPs;
 # one that is installed must load.

@@ -55,7 +55,7 @@ for l in sys.stdin:
     json.loads(l); n+=1
 print(n)'
 }
-mem_of() { awk -v c="$2" '{for(i=1;i<=NF;i++){split($i,a,"=");v[a[1]]=a[2]} if (v["cookie"]==c) print v["rmem"]+v["queued"]+v["fwd"]; delete v}' "$1"; }
+mem_of() { awk -v c="$2" '{for(i=1;i<=NF;i++){split($i,a,"=");v[a[1]]=a[2]} if (v["cookie"] ""==c "") print v["rmem"]+v["queued"]+v["fwd"]; delete v}' "$1"; }
 
 echo "TAP version 13"
 check "--version prints the dkms.conf version" "$("$bin" --version)" "sockleak $ver"

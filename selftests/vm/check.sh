@@ -121,7 +121,7 @@ kernel_check() {
 	kstart=$(date +%s)
 	out=$("$here/run.sh" "$k" 2>&1)
 	echo "$out" >>"$log"
-	echo "$out" | grep -E 'not ok|^vm |^---|^  \|' | head -60
+	echo "$out" | grep -E 'not ok|^vm |^---|^  \|' | head -90
 	line=$(echo "$out" | tail -n 1)
 	p=$(echo "$line" | sed -n 's/.* passed=\([0-9]*\).*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')

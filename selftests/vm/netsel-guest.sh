@@ -278,7 +278,7 @@ fi
 legit() {
 	awk -v c="$1" '
 	{ delete kv; for (i = 1; i <= NF; i++) { split($i, a, "="); kv[a[1]] = substr($i, length(a[1]) + 2) } }
-	kv["cookie"] != c { next }
+	kv["cookie"] "" != c "" { next }	# as strings (lib.sh: sl_rows)
 	kv["kind"] == "tw" { print "TIME-WAIT"; exit }
 	kv["family"] == "unix" && kv["verdict"] == "owner" && kv["orphan"] == 1 {
 		print "closed unix socket its open peer holds (verdict owner)"; exit

@@ -179,7 +179,22 @@ if [ "$failed" != 0 ] && [ -z "$reason" ]; then
 fi
 
 if [ -n "$reason" ]; then
-	[ "$mode" = test ] && [ -z "$splat" ] && tail -n 40 "$results.txt" | sed 's/^/  | /'
+	# What each failed test said just before failing (its last 12
+	# lines since the previous result), then where the run ended.
+	if [ "$mode" = test ] && [ -z "$splat" ]; then
+		awk '/^(# )?(not )?ok [0-9]+ / {
+			if ($0 ~ /^(# )?not ok/) {
+				for (i = (n > 12 ? n - 12 : 0); i < n; i++)
+					print buf[i % 12]
+				print
+			}
+			n = 0
+			next
+		}
+		{ buf[n++ % 12] = $0 }' "$results.txt" | sed 's/^/  | /'
+		echo "  | ... the run's last lines:"
+		tail -n 20 "$results.txt" | sed 's/^/  | /'
+	fi
 	summary "FAIL passed=$passed failed=$failed $reason (${elapsed}s, logs in $work)"
 	exit 1
 fi
