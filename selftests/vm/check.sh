@@ -75,6 +75,7 @@ echo "$matrix" | sed 's/^/  /'
 
 # 1. Host side.
 ktap "host: helper unit tests" make -s -C "$top/tools" test
+ktap "host: the shell selftests' helpers under busybox" "$here/shlib-check.sh"
 
 checkpatch() {
 	local cp=$build/ksft-tree/scripts/checkpatch.pl n=0 fail=0 f
