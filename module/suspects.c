@@ -335,7 +335,8 @@ static int suspects_from_tracked(struct suspects *l)
 			e->bytes = sockleak_snap_held(s);
 			e->reason = sockleak_reason_name(SOCKLEAK_R_NOT_FREED);
 			close_ms = in->close_ns ?
-				div_u64(now - in->close_ns, NSEC_PER_MSEC) : 0;
+				div_u64(sockleak_age_ns(now, in->close_ns),
+					NSEC_PER_MSEC) : 0;
 			e->age_ms = in->close_ns ? close_ms : -1;
 			if (in->close_ns && in->close_pid) {
 				e->pid = in->close_pid;

@@ -51,7 +51,12 @@ struct sockleak_stack {
 
 /* What is known of a socket, copied out of the track table. No pointers. */
 struct sockleak_entry_info {
-	u64 alloc_ns;		/* ktime_get_ns() at allocation, 0: unknown */
+	/*
+	 * ktime_get_ns() times, to the tick (track_table.c), at most the
+	 * time the copy was made: a reader's earlier "now" may be before
+	 * them (sockleak_age_ns()).
+	 */
+	u64 alloc_ns;		/* at allocation, 0: unknown */
 	u64 close_ns;		/* at close by the owner, 0: not closed */
 	u64 unhash_ns;		/* at unhash, 0: not seen */
 	pid_t alloc_pid, close_pid;	/* tgid */
@@ -67,6 +72,12 @@ struct sockleak_entry_info {
 	struct sockleak_stack alloc_stack;
 	struct sockleak_stack close_stack;
 };
+
+/* @now - @t, 0 when @t (to the tick, made later) is after @now. */
+static inline u64 sockleak_age_ns(u64 now, u64 t)
+{
+	return now > t ? now - t : 0;
+}
 
 /* Which entries sockleak_track_grab() returns. */
 enum sockleak_track_filter {
@@ -90,7 +101,7 @@ unsigned int sockleak_track_max_entries(void);
 void sockleak_track_table_stop(void);
 bool sockleak_track_on(void);
 
-/* Probe context: never sleeps, O(1). */
+/* Probe context: never sleeps, O(1). The allocation's token, 0: untracked. */
 u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		       const struct sockleak_stack *stack);
 void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
@@ -103,7 +114,7 @@ int sockleak_track_grab(unsigned long *pos, enum sockleak_track_filter filter,
 		      struct sockleak_entry_info *infos, int max);
 u64 sockleak_track_find(bool (*match)(const struct sock *sk, const void *arg),
 			const void *arg);
-bool sockleak_track_grab_sk(struct sock *sk, u64 alloc_ns,
+bool sockleak_track_grab_sk(struct sock *sk, u64 born,
 			  struct sockleak_ref *ref);
 int sockleak_track_clear(void);
 

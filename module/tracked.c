@@ -151,7 +151,8 @@ static void show_stack(struct seq_file *m, const char *key,
 static void show_age(struct seq_file *m, const char *key, u64 now, u64 t)
 {
 	if (t)
-		seq_printf(m, " %s=%llu", key, div_u64(now - t, NSEC_PER_MSEC));
+		seq_printf(m, " %s=%llu", key,
+			   div_u64(sockleak_age_ns(now, t), NSEC_PER_MSEC));
 	else
 		seq_printf(m, " %s=-", key);
 }

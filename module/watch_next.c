@@ -69,7 +69,8 @@
 
 struct watch_pending {
 	struct sock *sk;
-	u64 born_ns;		/* sockleak_track_alloc()'s time, or the match's */
+	u64 born;		/* sockleak_track_alloc()'s token (not held) */
+	u64 born_ns;		/* the allocation's time, or the match's */
 	u16 proto;
 	u8 origin;
 	bool held;		/* a reference taken at the match */
@@ -179,8 +180,8 @@ int sockleak_watch_next(const char *arg)
  * A match (probe context): armed on a standby at once, else queued;
  * @hold: the queued socket is held by a reference until it is armed.
  */
-static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
-			     u8 origin, bool hold)
+static void watch_next_queue(struct sock *sk, u16 proto, u64 born,
+			     u64 born_ns, u8 origin, bool hold)
 {
 	struct watch_pending *p;
 	unsigned long flags;
@@ -200,6 +201,7 @@ static void watch_next_queue(struct sock *sk, u16 proto, u64 born_ns,
 		atomic_dec(&watch_next_left);
 		p = &watch_pending[watch_npending++];
 		p->sk = sk;
+		p->born = born;
 		p->born_ns = born_ns;
 		p->proto = proto;
 		p->origin = origin;
@@ -227,14 +229,15 @@ static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
  * From the track probes: a new socket, allocated (@clone false, its
  * count not set yet) or an accepted child (its count set, ports known).
  */
-void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone)
+void sockleak_watch_new(struct sock *sk, u16 proto, u64 born, bool clone)
 {
 	if (likely(atomic_read(&watch_next_left) <= 0))
 		return;
 	if (!watch_next_match(sk, proto, !clone && in_task(), clone))
 		return;
-	watch_next_queue(sk, proto, born_ns, clone ? W_ORIGIN_CLONE :
-			 W_ORIGIN_ALLOC, clone);
+	/* The track table's times are jiffies: armed_after_us wants ns. */
+	watch_next_queue(sk, proto, born, ktime_get_ns(),
+			 clone ? W_ORIGIN_CLONE : W_ORIGIN_ALLOC, clone);
 }
 
 /*
@@ -265,7 +268,7 @@ void sockleak_watch_state(struct sock *sk, int oldstate, int newstate)
 		return;		/* matched at clone */
 	if (!watch_next_match(sk, proto, in_task(), true))
 		return;
-	watch_next_queue(sk, proto, ktime_get_ns(),
+	watch_next_queue(sk, proto, 0, ktime_get_ns(),
 			 child ? W_ORIGIN_CLONE :
 			 newstate == TCP_LISTEN ? W_ORIGIN_LISTEN :
 			 W_ORIGIN_CONNECT, true);
@@ -300,7 +303,7 @@ void sockleak_watch_port(struct sock *sk, bool connect)
 		return;		/* matched at bind */
 	if (!watch_next_match(sk, proto, in_task(), true))
 		return;
-	watch_next_queue(sk, proto, ktime_get_ns(),
+	watch_next_queue(sk, proto, 0, ktime_get_ns(),
 			 connect ? W_ORIGIN_CONNECT : W_ORIGIN_BIND, true);
 }
 
@@ -321,7 +324,7 @@ static void watch_next_fn(struct work_struct *work)
 	for (i = 0; i < n; i++) {
 		struct sock *sk = p[i].sk;
 
-		if (!p[i].held && !sockleak_track_grab_sk(sk, p[i].born_ns,
+		if (!p[i].held && !sockleak_track_grab_sk(sk, p[i].born,
 							&ref)) {
 			/* Not initialised yet, or already gone. */
 			if (++p[i].tries < WATCH_RETRIES &&

@@ -21,7 +21,7 @@ void sockleak_watch_exit(void);
 /* watch_next.c: "watch_next=", fed by the track probes. */
 int sockleak_watch_next_check(const char *arg);
 int sockleak_watch_next(const char *arg);
-void sockleak_watch_new(struct sock *sk, u16 proto, u64 born_ns, bool clone);
+void sockleak_watch_new(struct sock *sk, u16 proto, u64 born, bool clone);
 void sockleak_watch_state(struct sock *sk, int oldstate, int newstate);
 bool sockleak_watch_next_ports(void);
 void sockleak_watch_port(struct sock *sk, bool connect);
