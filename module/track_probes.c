@@ -55,11 +55,8 @@
  *				stop it; its own ftrace_ops (tp_free_ops),
  *				registered first, removed last
  *
- * A "hook" is a function entry on one of sockleak's ftrace_ops: the two
- * that every socket passes, sock_init_data_uid() and sock_close(), and
- * the free, each on one of its own whose callback is the hook (tp_init_ops,
- * tp_close_ops, tp_free_ops); the others on tp_ops, whose callback finds
- * the hook by its address (tp_ftrace_hit()). The kretprobes are left
+ * A "hook" is a function entry on one of sockleak's two ftrace_ops
+ * (tp_ops, see tp_ftrace_hit(), and tp_free_ops); the kretprobes are left
  * where the return value is the fact (the new socket, a port's bind or
  * connect).
  *
@@ -364,7 +361,9 @@ static int tp_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
  */
 enum tp_hook_kind {
 	TP_HOOK_SK,		/* first argument a socket of a followed protocol */
+	TP_HOOK_SOCK_CLOSE,	/* sock_close(inode, file) */
 	TP_HOOK_SOCK_RELEASE,	/* sock_release(sock) */
+	TP_HOOK_SOCK_INIT,	/* sock_init_data_uid(sock, sk, uid) */
 };
 
 struct tp_hook {
@@ -461,8 +460,8 @@ static __always_inline void tp_sock_init(struct pt_regs *regs,
 	tp_new_sock(sk, &st, false);
 }
 
-/* The closes, then steps of the followed protocols. */
-static struct tp_hook tp_hooks[SOCKLEAK_NPROTOS + 3];
+/* The closes, the allocation, then steps of the followed protocols. */
+static struct tp_hook tp_hooks[3 + SOCKLEAK_NPROTOS + 2];
 static unsigned int tp_nhooks;	/* entries in use, set before the first hook */
 
 /*
@@ -512,6 +511,54 @@ static const struct tp_hook *tp_hook_at(unsigned long ip)
 	return tp_hook_learn(ip);
 }
 
+/* sock_close(inode, file): a socket's file is released. */
+static __always_inline void tp_sock_close(struct pt_regs *regs,
+					  unsigned long ip)
+{
+	struct inode *inode = (struct inode *)regs_get_kernel_argument(regs, 0);
+
+	tp_release(regs, ip, inode ? SOCKET_I(inode) : NULL, true);
+}
+
+/*
+ * The sites of the two hooks every socket passes, learnt at their first
+ * hit (tp_hook_other()): tp_ftrace_hit() compares them first (make
+ * profile, 7.3: finding the hook in tp_hooks[] was 45 instructions a
+ * hit, 180 of the 1528 tracking added to a unix socket pair). An ftrace_ops
+ * of their own each would need no compare, but every ftrace_ops of a
+ * module's costs track=off an unregistration that waits for RCU tasks
+ * (0.1-0.2 s a guest under TCG: make check turns tracking off hundreds
+ * of times).
+ */
+static unsigned long tp_init_ip, tp_close_ip;
+
+/* Any hook but the two above, or one of them at its first hit. */
+static noinline void tp_hook_other(unsigned long ip, struct pt_regs *regs)
+{
+	const struct tp_hook *h = tp_in_nmi() ? NULL : tp_hook_at(ip);
+
+	if (!h)
+		return;
+	switch (h->kind) {
+	case TP_HOOK_SK:
+		tp_sk_hit(h, ip, regs);
+		break;
+	case TP_HOOK_SOCK_CLOSE:
+		WRITE_ONCE(tp_close_ip, ip);
+		tp_sock_close(regs, ip);
+		break;
+	case TP_HOOK_SOCK_RELEASE:
+		tp_release(regs, ip, (struct socket *)
+			   regs_get_kernel_argument(regs, 0), false);
+		break;
+	case TP_HOOK_SOCK_INIT:
+		WRITE_ONCE(tp_init_ip, ip);
+		tp_sock_init(regs, ip, (struct sock *)
+			     regs_get_kernel_argument(regs, 1));
+		break;
+	}
+}
+
 /*
  * tp_ops' callback: any context the hooked functions run in (process,
  * softirq), never NMI. It needs no recursion guard: it calls none of the
@@ -523,15 +570,15 @@ static void notrace tp_ftrace_hit(unsigned long ip, unsigned long parent_ip,
 				  struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = sockleak_ftrace_regs(fregs);
-	const struct tp_hook *h;
 
 	preempt_disable_notrace();
-	h = tp_in_nmi() ? NULL : tp_hook_at(ip);
-	if (h && h->kind == TP_HOOK_SK)
-		tp_sk_hit(h, ip, regs);
-	else if (h)
-		tp_release(regs, ip, (struct socket *)
-			   regs_get_kernel_argument(regs, 0), false);
+	if (ip == READ_ONCE(tp_init_ip))
+		tp_sock_init(regs, ip, (struct sock *)
+			     regs_get_kernel_argument(regs, 1));
+	else if (ip == READ_ONCE(tp_close_ip))
+		tp_sock_close(regs, ip);
+	else
+		tp_hook_other(ip, regs);
 	preempt_enable_notrace();
 }
 
@@ -543,53 +590,6 @@ static void notrace tp_ftrace_hit(unsigned long ip, unsigned long parent_ip,
 static struct ftrace_ops tp_ops = {
 	.func = tp_ftrace_hit,
 	.flags = FTRACE_OPS_FL_PERMANENT,
-};
-
-/*
- * The two hooks every socket passes, each the only function of an ops of
- * its own: ftrace's trampoline calls the hook itself, with no dispatch by
- * address (make profile, 7.3: tp_ftrace_hit() was 45 instructions a hit,
- * 180 of the 1528 tracking added to a unix socket pair). Their names are
- * those of one function each, global in net/core/sock.c and net/socket.c.
- * Never in NMI context; preemption disabled as the track table expects.
- */
-static void notrace tp_init_hit(unsigned long ip, unsigned long parent_ip,
-				struct ftrace_ops *op,
-				struct ftrace_regs *fregs)
-{
-	struct pt_regs *regs = sockleak_ftrace_regs(fregs);
-
-	preempt_disable_notrace();
-	tp_sock_init(regs, ip, (struct sock *)regs_get_kernel_argument(regs, 1));
-	preempt_enable_notrace();
-}
-
-/* sock_close(inode, file): a socket's file is released. */
-static void notrace tp_close_hit(unsigned long ip, unsigned long parent_ip,
-				 struct ftrace_ops *op,
-				 struct ftrace_regs *fregs)
-{
-	struct pt_regs *regs = sockleak_ftrace_regs(fregs);
-	struct inode *inode = (struct inode *)regs_get_kernel_argument(regs, 0);
-
-	preempt_disable_notrace();
-	tp_release(regs, ip, inode ? SOCKET_I(inode) : NULL, true);
-	preempt_enable_notrace();
-}
-
-static struct ftrace_ops tp_init_ops = {
-	.func = tp_init_hit,
-	.flags = FTRACE_OPS_FL_PERMANENT,
-};
-
-static struct ftrace_ops tp_close_ops = {
-	.func = tp_close_hit,
-	.flags = FTRACE_OPS_FL_PERMANENT,
-};
-
-/* The entry hooks' ops, in the order they are registered. */
-static struct ftrace_ops *const tp_entry_ops[] = {
-	&tp_init_ops, &tp_close_ops, &tp_ops,
 };
 
 /* A tracepoint event of a TCP socket. */
@@ -789,10 +789,12 @@ static void tp_hook_add(const char *sym, u8 kind, u8 ev, bool close)
 }
 
 /*
- * tp_ops' hooks, the most frequent first (tp_hook_at() looks them up in
+ * The hooks, the most frequent first (tp_hook_at() looks them up in
  * order): each followed protocol's close_fn (proto.c's rows; one hook per
  * function), a kernel socket's release, the steps every followed
- * protocol that passes there has. Tracking off: no hit runs.
+ * protocol that passes there has; last a file's close and a socket's
+ * set-up, which tp_ftrace_hit() finds by their learnt sites once they
+ * were hit. Tracking off: no hit runs.
  */
 static void tp_hooks_init(void)
 {
@@ -814,6 +816,8 @@ static void tp_hooks_init(void)
 	tp_hook_add("udp_lib_unhash", TP_HOOK_SK, SOCKLEAK_EV_UNHASH, false);
 	tp_hook_add("__mptcp_destroy_sock", TP_HOOK_SK, SOCKLEAK_EV_DESTROY,
 		    false);
+	tp_hook_add("sock_close", TP_HOOK_SOCK_CLOSE, 0, false);
+	tp_hook_add("sock_init_data_uid", TP_HOOK_SOCK_INIT, 0, false);
 }
 
 /*
@@ -848,10 +852,6 @@ static int tp_filters_make(void)
 		return 0;
 	tp_hooks_init();
 	ret = tp_filter(&tp_free_ops, "__sk_destruct", true);
-	if (!ret)
-		ret = tp_filter(&tp_init_ops, "sock_init_data_uid", true);
-	if (!ret)
-		ret = tp_filter(&tp_close_ops, "sock_close", true);
 	for (i = 0; !ret && i < tp_nhooks; i++)
 		ret = tp_filter(&tp_ops, tp_hooks[i].sym, i == 0);
 	tp_filter_ready = !ret;
@@ -920,25 +920,21 @@ int sockleak_track_probes_start(void)
 	if (ret)
 		return ret;
 	tp_attached = true;
-	for (i = 0; i < ARRAY_SIZE(tp_entry_ops); i++) {
-		ret = register_ftrace_function(tp_entry_ops[i]);
-		if (ret) {
-			pr_err("cannot hook the allocation and close path: %d\n",
-			       ret);
-			goto unhook;
-		}
+	ret = register_ftrace_function(&tp_ops);
+	if (ret) {
+		pr_err("cannot hook the close path: %d\n", ret);
+		goto detach;
 	}
 	ret = register_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
 	if (ret) {
 		pr_err("cannot probe the allocation path: %d\n", ret);
-		goto unhook;
+		tp_unhook(&tp_ops);
+		goto detach;
 	}
 	sockleak_family_probes_start();
 	return 0;
 
-unhook:
-	while (i--)
-		tp_unhook(tp_entry_ops[i]);
+detach:
 	tp_detach();
 	return ret;
 }
@@ -956,13 +952,10 @@ ALLOW_ERROR_INJECTION(sockleak_track_probes_start, ERRNO);
  */
 void sockleak_track_probes_stop(void)
 {
-	int i;
-
 	lockdep_assert_held(&sockleak_control_mutex);
 	sockleak_family_probes_stop();
 	unregister_kretprobes(tp_rps, ARRAY_SIZE(tp_rps));
-	for (i = ARRAY_SIZE(tp_entry_ops) - 1; i >= 0; i--)
-		tp_unhook(tp_entry_ops[i]);
+	tp_unhook(&tp_ops);
 	tp_detach();
 }
 
@@ -984,14 +977,11 @@ void sockleak_track_free_unhook(void)
 /* The module's exit, tracking off: nothing of the probes stays. */
 void sockleak_track_probes_exit(void)
 {
-	int i;
-
 	tp_detach();
 	sockleak_track_free_unhook();
 	if (tp_stuck)
 		return;
-	for (i = 0; i < ARRAY_SIZE(tp_entry_ops); i++)
-		ftrace_free_filter(tp_entry_ops[i]);
+	ftrace_free_filter(&tp_ops);
 	ftrace_free_filter(&tp_free_ops);
 }
 

@@ -599,7 +599,7 @@ TEST_F(tr, unknown_origin)
 }
 
 /*
- * The close and allocation hooks are one ftrace_ops, marked permanent
+ * The close and allocation hooks are on ftrace_ops marked permanent
  * (as the kprobe layer's own ftrace_ops is, under the kretprobes): while
  * tracking is on, sysctl kernel.ftrace_enabled=0 is refused (it would
  * stop every hook and tracking would record nothing, silently); with
@@ -1262,6 +1262,61 @@ TEST_F_TIMEOUT(tr, clone_cookie_window, SL_HEAVY_TIMEOUT)
 		TH_LOG("dump=%llx printed an unhashed socket: a child that still had its listener's cookie",
 		       lc);
 	}
+}
+
+/*
+ * The ages "tracked" prints, against the test's own CLOCK_MONOTONIC: the
+ * track table keeps jiffies, so an age is known to the tick (4 ms at
+ * Debian's HZ=250) and to how far jiffies lags the clock; 20 ms either
+ * side. grace_ms against the same clock: a socket closed less than
+ * grace_ms ago is not listed, one closed longer ago is.
+ */
+#define AGE_SLACK_MS 20
+
+TEST_F(tr, ages_follow_the_clock)
+{
+	long long t_alloc0, t_alloc1, t_close0, t_close1, t_read0, t_read1;
+	long long alloc_age, close_age;
+	unsigned long long ck;
+	const char *line;
+	char *text;
+	int c, a;
+
+	t_alloc0 = now_ms();
+	ASSERT_EQ(0, pair(self->l, &self->sin, &c, &a));
+	t_alloc1 = now_ms();
+	ck = sl_sock_cookie(c);
+	usleep(400000);
+	/* c is closed last, after close_leaked()'s 50 ms. */
+	t_close0 = now_ms();
+	ASSERT_EQ(0, close_leaked(c, a));
+	t_close1 = now_ms();
+	line = sl_tracked_find(&text, ck);
+	t_read1 = now_ms();
+	/*
+	 * Too soon for grace_ms, if this guest read it soon enough: c was
+	 * closed 50 ms or more after t_close0.
+	 */
+	if (t_read1 - t_close0 - 50 < GRACE_MS - AGE_SLACK_MS)
+		EXPECT_EQ(NULL, line) TH_LOG("listed at most %lld ms after its close",
+					     t_read1 - t_close0 - 50);
+	free(text);
+
+	usleep((GRACE_MS + 300) * 1000);
+	t_read0 = now_ms();
+	line = sl_tracked_find(&text, ck);
+	t_read1 = now_ms();
+	ASSERT_NE(NULL, line);
+	alloc_age = sl_kv_ll(line, "alloc_age_ms");
+	close_age = sl_kv_ll(line, "close_age_ms");
+	TH_LOG("alloc_age_ms=%lld in [%lld, %lld], close_age_ms=%lld in [%lld, %lld]",
+	       alloc_age, t_read0 - t_alloc1, t_read1 - t_alloc0,
+	       close_age, t_read0 - t_close1, t_read1 - t_close0);
+	EXPECT_LE(t_read0 - t_alloc1 - AGE_SLACK_MS, alloc_age);
+	EXPECT_GE(t_read1 - t_alloc0 + AGE_SLACK_MS, alloc_age);
+	EXPECT_LE(t_read0 - t_close1 - AGE_SLACK_MS, close_age);
+	EXPECT_GE(t_read1 - t_close0 + AGE_SLACK_MS, close_age);
+	free(text);
 }
 
 TEST_HARNESS_MAIN
