@@ -77,9 +77,12 @@ struct watch_pending {
 	int tries;
 };
 
-static struct sockleak_filter watch_next;	/* stable while watch_next_left > 0 */
+/* Stable while sockleak_watch_next_left > 0. */
+static struct sockleak_filter watch_next;
 static char watch_next_text[64];	/* under sockleak_watch_mutex */
-static atomic_t watch_next_left, watch_next_armed, watch_next_lost;
+/* Sockets left to arm; read inline by sockleak_watch_new() (watchpoints.h). */
+atomic_t sockleak_watch_next_left;
+static atomic_t watch_next_armed, watch_next_lost;
 static DEFINE_RAW_SPINLOCK(watch_pending_lock);
 static struct watch_pending watch_pending[WATCH_PENDING];
 static int watch_npending;
@@ -140,7 +143,7 @@ int sockleak_watch_next(const char *arg)
 	if (ret && strcmp(arg, "off"))
 		return ret;
 	mutex_lock(&sockleak_watch_mutex);
-	atomic_set(&watch_next_left, 0);
+	atomic_set(&sockleak_watch_next_left, 0);
 	mutex_unlock(&sockleak_watch_mutex);
 	/*
 	 * A probe that saw a count left before may still be matching the
@@ -171,7 +174,7 @@ int sockleak_watch_next(const char *arg)
 	watch_standby_fill(f.count);
 	/* The filter is written before a probe can see a count left. */
 	smp_wmb();
-	atomic_set(&watch_next_left, f.count);
+	atomic_set(&sockleak_watch_next_left, f.count);
 	mutex_unlock(&sockleak_watch_mutex);
 	return 0;
 }
@@ -188,17 +191,17 @@ static void watch_next_queue(struct sock *sk, u16 proto, u64 born,
 	bool queued = false;
 
 	raw_spin_lock_irqsave(&watch_pending_lock, flags);
-	if (atomic_read(&watch_next_left) > 0 &&
+	if (atomic_read(&sockleak_watch_next_left) > 0 &&
 	    sockleak_watch_claim(sk, proto, born_ns, origin)) {
-		atomic_dec(&watch_next_left);
+		atomic_dec(&sockleak_watch_next_left);
 		/* A child is counted once the work has its cookie. */
 		if (origin != W_ORIGIN_CLONE)
 			atomic_inc(&watch_next_armed);
 		/* The next standby, or none once the count is used up. */
 		queued = true;
-	} else if (atomic_read(&watch_next_left) > 0 &&
+	} else if (atomic_read(&sockleak_watch_next_left) > 0 &&
 		   watch_npending < WATCH_PENDING) {
-		atomic_dec(&watch_next_left);
+		atomic_dec(&sockleak_watch_next_left);
 		p = &watch_pending[watch_npending++];
 		p->sk = sk;
 		p->born = born;
@@ -225,14 +228,9 @@ static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
 				     sk, ports ? sk : NULL, task);
 }
 
-/*
- * From the track probes: a new socket, allocated (@clone false, its
- * count not set yet) or an accepted child (its count set, ports known).
- */
-void sockleak_watch_new(struct sock *sk, u16 proto, u64 born, bool clone)
+/* sockleak_watch_new() with sockets left to arm: does this one match? */
+void sockleak_watch_new_match(struct sock *sk, u16 proto, u64 born, bool clone)
 {
-	if (likely(atomic_read(&watch_next_left) <= 0))
-		return;
 	if (!watch_next_match(sk, proto, !clone && in_task(), clone))
 		return;
 	/* The track table's times are jiffies: armed_after_us wants ns. */
@@ -253,7 +251,8 @@ void sockleak_watch_state(struct sock *sk, int oldstate, int newstate)
 	bool child = oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED;
 	u16 proto;
 
-	if (likely(atomic_read(&watch_next_left) <= 0) || !watch_next.port ||
+	if (likely(atomic_read(&sockleak_watch_next_left) <= 0) ||
+	    !watch_next.port ||
 	    (newstate != TCP_SYN_SENT && newstate != TCP_LISTEN && !child))
 		return;
 	/*
@@ -277,7 +276,7 @@ void sockleak_watch_state(struct sock *sk, int oldstate, int newstate)
 /* Does the pending filter have a port (the UDP port probes' gate)? */
 bool sockleak_watch_next_ports(void)
 {
-	if (likely(atomic_read(&watch_next_left) <= 0))
+	if (likely(atomic_read(&sockleak_watch_next_left) <= 0))
 		return false;
 	/* Pairs with the smp_wmb() of sockleak_watch_next(). */
 	smp_rmb();
@@ -355,7 +354,7 @@ static void watch_next_fn(struct work_struct *work)
 	}
 	mutex_lock(&sockleak_watch_mutex);
 	atomic_add(sockleak_watch_settle_claims(), &watch_next_armed);
-	watch_standby_fill(atomic_read(&watch_next_left));
+	watch_standby_fill(atomic_read(&sockleak_watch_next_left));
 	mutex_unlock(&sockleak_watch_mutex);
 	if (again)
 		mod_delayed_work(system_wq, &watch_next_work, 1);
@@ -367,7 +366,7 @@ void sockleak_watch_next_show(struct seq_file *m)
 	lockdep_assert_held(&sockleak_watch_mutex);
 	if (watch_next_text[0])
 		seq_printf(m, "watch_next filter=%s left=%d armed=%d lost=%d standby=%d\n",
-			   watch_next_text, atomic_read(&watch_next_left),
+			   watch_next_text, atomic_read(&sockleak_watch_next_left),
 			   atomic_read(&watch_next_armed),
 			   atomic_read(&watch_next_lost),
 			   sockleak_watch_standbys());
@@ -376,7 +375,7 @@ void sockleak_watch_next_show(struct seq_file *m)
 /* Module unload, after the probes are gone: nothing is queued any more. */
 void sockleak_watch_next_exit(void)
 {
-	atomic_set(&watch_next_left, 0);
+	atomic_set(&sockleak_watch_next_left, 0);
 	cancel_delayed_work_sync(&watch_next_work);
 	watch_pending_flush();
 }
