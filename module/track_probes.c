@@ -460,7 +460,7 @@ static __always_inline void tp_sock_init(struct pt_regs *regs,
 	tp_new_sock(sk, &st, false);
 }
 
-/* The closes, the allocation, then steps of the followed protocols. */
+/* The closes, steps of the followed protocols, then the allocation. */
 static struct tp_hook tp_hooks[3 + SOCKLEAK_NPROTOS + 2];
 static unsigned int tp_nhooks;	/* entries in use, set before the first hook */
 
@@ -571,6 +571,7 @@ static void notrace tp_ftrace_hit(unsigned long ip, unsigned long parent_ip,
 {
 	struct pt_regs *regs = sockleak_ftrace_regs(fregs);
 
+	/* (Neither hook's function runs in NMI: no tp_in_nmi() for them.) */
 	preempt_disable_notrace();
 	if (ip == READ_ONCE(tp_init_ip))
 		tp_sock_init(regs, ip, (struct sock *)

@@ -109,6 +109,7 @@
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -574,8 +575,13 @@ struct tt_clock {
 
 static void tt_clock_now(struct tt_clock *c)
 {
+	unsigned long flags;
+
+	/* Both at one moment: a preemption between would shift every age. */
+	local_irq_save(flags);
 	c->j = get_jiffies_64();
 	c->ns = ktime_get_ns();
+	local_irq_restore(flags);
 }
 
 /* Jiffies since @j (0 for an event after @c was read). */
@@ -989,6 +995,11 @@ int sockleak_track_table_start(unsigned int max_entries)
 
 		raw_spin_lock_init(&s->lock);
 		raw_spin_lock_init(&s->stack_lock);
+		/*
+		 * Allocation tokens of an earlier table (a watch_next grab
+		 * queued across track=off/on) do not name this one's.
+		 */
+		s->gen = get_random_u32();
 		s->buckets = &tbl->heads[(size_t)k * nb];
 		s->stack_buckets = &tbl->heads[(size_t)TT_STRIPES * nb +
 					     (size_t)k * snb];

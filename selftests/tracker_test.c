@@ -599,7 +599,7 @@ TEST_F(tr, unknown_origin)
 }
 
 /*
- * The close and allocation hooks are on ftrace_ops marked permanent
+ * The close and allocation hooks are one ftrace_ops, marked permanent
  * (as the kprobe layer's own ftrace_ops is, under the kretprobes): while
  * tracking is on, sysctl kernel.ftrace_enabled=0 is refused (it would
  * stop every hook and tracking would record nothing, silently); with
@@ -1267,11 +1267,11 @@ TEST_F_TIMEOUT(tr, clone_cookie_window, SL_HEAVY_TIMEOUT)
 /*
  * The ages "tracked" prints, against the test's own CLOCK_MONOTONIC: the
  * track table keeps jiffies, so an age is known to the tick (4 ms at
- * Debian's HZ=250) and to how far jiffies lags the clock; 20 ms either
- * side. grace_ms against the same clock: a socket closed less than
+ * Debian's HZ=250) and to how far jiffies lags the clock (a guest's CPU
+ * the host stalls sees its tick late); 40 ms either side. grace_ms against the same clock: a socket closed less than
  * grace_ms ago is not listed, one closed longer ago is.
  */
-#define AGE_SLACK_MS 20
+#define AGE_SLACK_MS 40
 
 TEST_F(tr, ages_follow_the_clock)
 {
@@ -1297,9 +1297,13 @@ TEST_F(tr, ages_follow_the_clock)
 	 * Too soon for grace_ms, if this guest read it soon enough: c was
 	 * closed 50 ms or more after t_close0.
 	 */
-	if (t_read1 - t_close0 - 50 < GRACE_MS - AGE_SLACK_MS)
+	if (t_read1 - t_close0 - 50 < GRACE_MS - AGE_SLACK_MS) {
 		EXPECT_EQ(NULL, line) TH_LOG("listed at most %lld ms after its close",
 					     t_read1 - t_close0 - 50);
+	} else {
+		TH_LOG("read %lld ms after the close: too late to check grace_ms",
+		       t_read1 - t_close0 - 50);
+	}
 	free(text);
 
 	usleep((GRACE_MS + 300) * 1000);
