@@ -491,7 +491,11 @@ TEST(resets_first_screen)
 #define NS_MOUNT	"/run/sockleak-verdict-ns"
 
 /* Sockets lines with verdict=never, not counting netns @skip. */
-static int never_elsewhere(unsigned long long skip)
+/*
+ * Sockets of verdict never outside netns @skip; @why (may be NULL) gets
+ * the first one's line.
+ */
+static int never_elsewhere(unsigned long long skip, char *why, size_t len)
 {
 	struct sl_list sl;
 	char v[32];
@@ -502,8 +506,9 @@ static int never_elsewhere(unsigned long long skip)
 	for (i = 0; i < sl.n; i++)
 		if (sl_kv(sl.line[i], "verdict", v, sizeof(v)) &&
 		    !strcmp(v, "never") &&
-		    (unsigned long long)sl_kv_ll(sl.line[i], "netns") != skip)
-			n++;
+		    (unsigned long long)sl_kv_ll(sl.line[i], "netns") != skip &&
+		    !n++ && why)
+			snprintf(why, len, "%s", sl.line[i]);
 	sl_free(&sl);
 	return n;
 }
@@ -585,7 +590,7 @@ TEST(netns_nobody_reaches)
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", child);
 	ASSERT_EQ(0, stat(path, &st));
 	ino = st.st_ino;
-	before = never_elsewhere(ino);
+	before = never_elsewhere(ino, NULL, 0);
 	ASSERT_LE(0, before);
 
 	/* Its task is in the netns. */
@@ -619,7 +624,20 @@ TEST(netns_nobody_reaches)
 	EXPECT_STREQ("never", v) TH_LOG("%s", line);
 	ASSERT_TRUE(scanned_verdict(kern, line, sizeof(line), v, sizeof(v)));
 	EXPECT_STREQ("never", v) TH_LOG("%s", line);
-	EXPECT_EQ(before, never_elsewhere(ino));
+	/*
+	 * Nothing elsewhere turned never. A verdict is what a socket is at
+	 * the read: a socket of another netns may be never for the moment
+	 * its last reference is being put (make check, 6.1-rt, once: one
+	 * more than before, not logged then; an earlier test's netns that
+	 * the kernel's cleanup work still tears down could do it), so a
+	 * difference must last three seconds, and its first line is logged.
+	 */
+	for (tries = 0; tries < 30 &&
+	     never_elsewhere(ino, NULL, 0) != before; tries++)
+		usleep(100000);
+	line[0] = '\0';
+	EXPECT_EQ(before, never_elsewhere(ino, line, sizeof(line)))
+		TH_LOG("%s", line);
 
 	/* The socket pinning the netns is the first suspect. */
 	ASSERT_LE(0, sl_lines(SL_DIR "/suspects", &su));
