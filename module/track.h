@@ -106,6 +106,8 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 		       const struct sockleak_stack *stack);
 void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			  const struct sockleak_stack *stack);
+void sockleak_track_release(struct sock *sk,
+			    const struct sockleak_stack *stack);
 void sockleak_track_free(struct sock *sk);
 
 /* Process context. */

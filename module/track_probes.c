@@ -435,7 +435,7 @@ static __always_inline void tp_release(struct pt_regs *regs,
 	if (!sk || tp_proto(sk))
 		return;
 	tp_stack(regs, ip, &st, sk, NULL, in_task(), !file);
-	sockleak_track_event(sk, 0, SOCKLEAK_EV_CLOSE, st.depth ? &st : NULL);
+	sockleak_track_release(sk, st.depth ? &st : NULL);
 }
 
 /*

@@ -68,6 +68,15 @@
  *   so every section under them is short and bounded (O(1) events, at
  *   most TT_SCAN_BATCH entries).
  *
+ * - One write is made without the lock: the close of a socket no protocol
+ *   hook follows (sockleak_track_release(), proto 0), its only event
+ *   between allocation and free, finds its entry with tt_peek() and sets
+ *   the close fields, close_j last (smp_store_release()). Readers load
+ *   close_j with smp_load_acquire() or READ_ONCE() and read the other
+ *   close fields only when it is set. Entries are linked set up
+ *   (hlist_add_head_rcu()) and their socket written with WRITE_ONCE(),
+ *   for tt_peek(); entries are never freed while a probe runs.
+ *
  * - A stripe's counts of entries and unknown-origin entries are written
  *   under stripe->lock, its count of stacks under stripe->stack_lock,
  *   with WRITE_ONCE(), and read without the locks by
@@ -110,6 +119,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/random.h>
+#include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -147,7 +157,8 @@ struct tt_stackref {
 struct tt_entry {
 	struct hlist_node node;		/* bucket chain or free list */
 	struct sock *sk;		/* key; NULL: free. Never printed */
-	u64 alloc_j, close_j, unhash_j;	/* get_jiffies_64(), 0: not seen */
+	/* get_jiffies_64(), 0: not seen; close_j: see the locking rules */
+	u64 alloc_j, close_j, unhash_j;
 	pid_t alloc_pid, close_pid;
 	struct tt_stackref alloc_stack, close_stack;
 	char alloc_comm[TASK_COMM_LEN];
@@ -376,7 +387,7 @@ static __always_inline struct tt_entry *tt_new(struct tt_stripe *s,
 	}
 	e = hlist_entry(s->free.first, struct tt_entry, node);
 	__hlist_del(&e->node);	/* re-added below: no poison */
-	e->sk = sk;
+	WRITE_ONCE(e->sk, sk);
 	e->alloc_j = 0;
 	e->close_j = 0;
 	e->unhash_j = 0;
@@ -391,7 +402,8 @@ static __always_inline struct tt_entry *tt_new(struct tt_stripe *s,
 	e->steps = 0;
 	e->origin = origin;
 	e->cleared = 0;
-	hlist_add_head(&e->node, &s->buckets[bucket]);
+	/* Set up before it is linked: tt_peek() reads chains unlocked. */
+	hlist_add_head_rcu(&e->node, &s->buckets[bucket]);
 	WRITE_ONCE(s->entries, s->entries + 1);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
 		WRITE_ONCE(s->unknown, s->unknown + 1);
@@ -408,7 +420,7 @@ static __always_inline void tt_del(struct tt_stripe *s, struct tt_entry *e,
 	if (e->origin == SOCKLEAK_ORIGIN_UNKNOWN)
 		WRITE_ONCE(s->unknown, s->unknown - 1);
 	__hlist_del(&e->node);	/* re-added below: no poison */
-	e->sk = NULL;
+	WRITE_ONCE(e->sk, NULL);
 	hlist_add_head(&e->node, &s->free);
 	WRITE_ONCE(s->entries, s->entries - 1);
 }
@@ -487,6 +499,72 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 	tt_stack_put(tbl, old[0]);
 	tt_stack_put(tbl, old[1]);
 	return t;
+}
+
+/* Most entries tt_peek() follows before the locked search takes over. */
+#define TT_PEEK_MAX	8
+
+/*
+ * @sk's entry, searched for without the stripe lock, or NULL (then the
+ * locked search decides). Only for a socket that is alive and has no
+ * other event that can run meanwhile: the entry of a live socket stays
+ * (only its free, or a new allocation at its address, deletes it), and
+ * no other entry holds its address. The chain may change while it is
+ * read: entries are linked set up (hlist_add_head_rcu()), an entry
+ * followed may go to the free list or to another chain, where the search
+ * ends without it; at most TT_PEEK_MAX steps, whatever the moves.
+ */
+static __always_inline struct tt_entry *
+tt_peek(struct tt_stripe *s, u32 bucket, const struct sock *sk)
+{
+	struct hlist_node *n = READ_ONCE(s->buckets[bucket].first);
+	unsigned int i;
+
+	for (i = 0; n && i < TT_PEEK_MAX; i++, n = READ_ONCE(n->next)) {
+		struct tt_entry *e = hlist_entry(n, struct tt_entry, node);
+
+		if (READ_ONCE(e->sk) == sk)
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * The close of a socket no protocol hook follows (proto 0: every family
+ * but TCP, UDP, MPTCP, ...), from sock_close() or sock_release(): its
+ * only event between allocation and free, and it runs once, with the
+ * socket held by its struct socket. So its entry is written without the
+ * stripe lock (make profile, 7.3: a lock section was about 25 of the 121
+ * instructions of a unix socket's close): the close's task and call site,
+ * then close_j with release semantics; a reader that loads close_j with
+ * acquire semantics and finds it set reads the rest whole (tt_fill()).
+ * An untracked socket, a full stack (the stack store's count) or an entry
+ * already closed take the locked path (sockleak_track_event()).
+ */
+void sockleak_track_release(struct sock *sk, const struct sockleak_stack *stack)
+{
+	struct tt_table *tbl = tt_table_get();
+	struct tt_stackref ref = {};
+	struct tt_stripe *s;
+	struct tt_entry *e;
+	u32 bucket;
+
+	if (!tbl)
+		return;
+	if (stack && stack->depth && !tt_ref_site(&ref, stack))
+		goto locked;
+	s = tt_stripe_of(tbl, sk, &bucket);
+	e = tt_peek(s, bucket, sk);
+	if (!e || READ_ONCE(e->close_j) || e->close_stack.w[0])
+		goto locked;
+	e->close_stack = ref;
+	tt_task(&e->close_pid, e->close_comm);
+	WRITE_ONCE(e->steps, e->steps | BIT(SOCKLEAK_STEP_CLOSE));
+	/* Pairs with tt_fill()'s smp_load_acquire(): the fields above first. */
+	smp_store_release(&e->close_j, tt_jiffies());
+	return;
+locked:
+	sockleak_track_event(sk, 0, SOCKLEAK_EV_CLOSE, stack);
 }
 
 /*
@@ -626,13 +704,15 @@ static bool tt_is_tracked(struct tt_stripe *s, const struct tt_entry *e,
 			  const struct tt_clock *c)
 {
 	unsigned int grace = sockleak_tunable(grace_ms);
+	u64 close_j;
 
 	lockdep_assert_held(&s->lock);
 
 	if (e->cleared)
 		return false;
-	if (e->close_j)
-		return tt_older(c, e->close_j, grace);
+	close_j = READ_ONCE(e->close_j);	/* sockleak_track_release() */
+	if (close_j)
+		return tt_older(c, close_j, grace);
 	/* Never closed by an owner, but unhashed and owner-less. */
 	return e->unhash_j && sock_flag(e->sk, SOCK_DEAD) &&
 	       sk_unhashed(e->sk) && tt_older(c, e->unhash_j, grace);
@@ -661,6 +741,7 @@ static void tt_fill(struct tt_table *tbl, const struct tt_entry *e,
 {
 	struct sock *sk = e->sk;
 	struct net *net = sock_net(sk);
+	u64 close_j;
 
 	ref->sk = sk;
 	ref->netns_ino = net->ns.inum;
@@ -668,23 +749,35 @@ static void tt_fill(struct tt_table *tbl, const struct tt_entry *e,
 	ref->proto = e->proto;
 	if (!in)
 		return;
+	/*
+	 * The close fields only once close_j is seen set: a close without
+	 * the stripe lock (sockleak_track_release()) writes them first.
+	 */
+	close_j = smp_load_acquire(&e->close_j);	/* pairs: release above */
 	in->alloc_ns = tt_ns(c, e->alloc_j);
-	in->close_ns = tt_ns(c, e->close_j);
+	in->close_ns = tt_ns(c, close_j);
 	in->unhash_ns = tt_ns(c, e->unhash_j);
 	in->alloc_pid = e->alloc_pid;
-	in->close_pid = e->close_pid;
 	memcpy(in->alloc_comm, e->alloc_comm, TASK_COMM_LEN);
-	memcpy(in->close_comm, e->close_comm, TASK_COMM_LEN);
 	in->origin = e->origin;
 	in->proto = e->proto;
 	in->last_state = sockleak_proto_tcp_mem(e->proto) ?
 			 READ_ONCE(sk->sk_state) : 0xff;
-	in->steps = e->steps;
+	in->steps = READ_ONCE(e->steps);
 	in->cleared = e->cleared;
 	in->dead = sock_flag(sk, SOCK_DEAD);
 	in->hashed = !sk_unhashed(sk);
 	tt_stack_copy(tbl, &e->alloc_stack, &in->alloc_stack);
-	tt_stack_copy(tbl, &e->close_stack, &in->close_stack);
+	if (close_j) {
+		in->close_pid = e->close_pid;
+		memcpy(in->close_comm, e->close_comm, TASK_COMM_LEN);
+		tt_stack_copy(tbl, &e->close_stack, &in->close_stack);
+	} else {
+		in->close_pid = 0;
+		in->close_comm[0] = '\0';
+		in->close_stack.depth = 0;
+		in->steps &= ~BIT(SOCKLEAK_STEP_CLOSE);
+	}
 }
 
 /* Where a scan of the entries from slot i stops its lock section. */

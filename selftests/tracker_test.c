@@ -1323,4 +1323,140 @@ TEST_F(tr, ages_follow_the_clock)
 	free(text);
 }
 
+/*
+ * The reader's side of unlocked_closes_under_churn: reads "tracked" until
+ * @done has no writer left; every unix socket listed that one of @pids
+ * allocated must have been closed by it, under its name, at sock_close().
+ * Returns the lines that were not so (at most 100), 101 on an error.
+ */
+static int closes_read(int done, const pid_t *pids, int npids,
+		       const char *comm)
+{
+	struct pollfd p = { .fd = done, .events = POLLIN };
+	int bad = 0, reads = 0, i, k;
+	char v[256];
+
+	while (poll(&p, 1, 0) == 0) {
+		struct sl_list l;
+
+		if (sl_lines(SL_DIR "/tracked", &l) < 0)
+			return 101;
+		reads++;
+		for (i = 0; i < l.n; i++) {
+			const char *line = l.line[i];
+			pid_t alloc = sl_kv_ll(line, "alloc_pid");
+
+			if (!sl_kv(line, "family", v, sizeof(v)) ||
+			    strcmp(v, "unix"))
+				continue;
+			for (k = 0; k < npids && pids[k] != alloc; k++)
+				;
+			if (k == npids)
+				continue;
+			if (sl_kv_ll(line, "close_pid") == alloc &&
+			    sl_kv(line, "close_comm", v, sizeof(v)) &&
+			    !strcmp(v, comm) &&
+			    sl_kv(line, "close_stack", v, sizeof(v)) &&
+			    !strncmp(v, "sock_close+", 11))
+				continue;
+			if (bad++ < 3)
+				printf("# read %d: %.300s\n", reads, line);
+		}
+		sl_free(&l);
+	}
+	printf("# %d reads of tracked during the closes\n", reads);
+	return bad > 100 ? 100 : bad;
+}
+
+/*
+ * The close of a unix socket is written without the stripe lock
+ * (sockleak_track_release()). Here while two processes allocate and free
+ * unix pairs (their entries going in and out of the same chains) and a
+ * third reads "tracked" with grace_ms 0 (every closed socket listed at
+ * once): each of the N sockets this process closed, whose peer it keeps
+ * open so that it is not freed, must be listed with this process as its
+ * closer, its name and sock_close() as its close site, and no line the
+ * reader saw may show a close without its closer.
+ */
+TEST_F_TIMEOUT(tr, unlocked_closes_under_churn, SL_HEAVY_TIMEOUT)
+{
+	enum { N = 400, CHURNERS = 2 };
+	pid_t pids[CHURNERS + 1], reader;
+	unsigned long long ck[N];
+	int keep[N], done[2], i, st, found = 0, ok = 0;
+	struct sl_list l;
+	char comm[32], v[256];
+
+	my_comm(comm, sizeof(comm));
+	ASSERT_EQ(0, sl_control("grace_ms=0"));
+	pids[0] = getpid();
+	for (i = 1; i <= CHURNERS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i]) {
+			for (;;) {
+				int sv[2];
+
+				if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+					_exit(1);
+				close(sv[0]);
+				close(sv[1]);
+			}
+		}
+	}
+	ASSERT_EQ(0, pipe(done));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		close(done[1]);
+		_exit(closes_read(done[0], pids, CHURNERS + 1, comm));
+	}
+	close(done[0]);
+	usleep(200000);
+	for (i = 0; i < N; i++) {
+		int sv[2];
+
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+		ck[i] = sl_sock_cookie(sv[0]);
+		ASSERT_NE(0ULL, ck[i]);
+		keep[i] = sv[1];
+		close(sv[0]);
+	}
+	close(done[1]);
+	ASSERT_EQ(reader, waitpid(reader, &st, 0));
+	for (i = 1; i <= CHURNERS; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("lines with a close but not its closer");
+
+	ASSERT_LE(0, sl_lines(SL_DIR "/tracked", &l));
+	for (i = 0; i < l.n; i++) {
+		const char *line = l.line[i];
+		unsigned long long c = sl_cookie(line);
+		int k;
+
+		for (k = 0; k < N && ck[k] != c; k++)
+			;
+		if (k == N)
+			continue;
+		found++;
+		if (sl_kv_ll(line, "close_pid") == getpid() &&
+		    sl_kv_ll(line, "alloc_pid") == getpid() &&
+		    sl_kv(line, "close_comm", v, sizeof(v)) &&
+		    !strcmp(v, comm) &&
+		    sl_kv(line, "close_stack", v, sizeof(v)) &&
+		    !strncmp(v, "sock_close+", 11))
+			ok++;
+		else if (found - ok <= 3)
+			TH_LOG("%.300s", line);
+	}
+	sl_free(&l);
+	EXPECT_EQ(N, found);
+	EXPECT_EQ(N, ok);
+	for (i = 0; i < N; i++)
+		close(keep[i]);
+}
+
 TEST_HARNESS_MAIN
