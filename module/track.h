@@ -49,6 +49,26 @@ struct sockleak_stack {
 	unsigned long ent[SOCKLEAK_STACK_DEPTH];
 };
 
+/* Does @addr fit a call site's 32 bits (sign-extended, top bit set)? */
+static __always_inline bool sockleak_site_fits(unsigned long addr)
+{
+	return (long)addr == (long)(s32)addr && ((u32)addr & 0x80000000U);
+}
+
+/*
+ * A call site as the track table keeps it, passed by value: the probed
+ * function @ip and its caller @caller (0: none), each as its low 32 bits
+ * (kernel and module text sign-extend from them); 0 when either does not
+ * fit, then a probe passes them as a stack of two frames.
+ */
+static __always_inline u64 sockleak_site(unsigned long ip,
+					 unsigned long caller)
+{
+	if (!sockleak_site_fits(ip) || (caller && !sockleak_site_fits(caller)))
+		return 0;
+	return (u32)ip | (u64)(u32)caller << 32;
+}
+
 /* What is known of a socket, copied out of the track table. No pointers. */
 struct sockleak_entry_info {
 	/*
@@ -103,11 +123,11 @@ bool sockleak_track_on(void);
 
 /* Probe context: never sleeps, O(1). The allocation's token, 0: untracked. */
 u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
-		       const struct sockleak_stack *stack);
+			 const struct sockleak_stack *stack, u64 site);
 void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
 			  const struct sockleak_stack *stack);
 void sockleak_track_release(struct sock *sk,
-			    const struct sockleak_stack *stack);
+			    const struct sockleak_stack *stack, u64 site);
 void sockleak_track_free(struct sock *sk);
 
 /* Process context. */

@@ -268,14 +268,12 @@ tp_stack_wanted(const struct sock *nsk, const struct sock *sk, bool task,
  * always __fput() down to the protocol's close: the task and the call
  * site say as much. Inlined into each probe: every event passes here.
  */
-static __always_inline void tp_stack(struct pt_regs *regs, unsigned long ip,
-				     struct sockleak_stack *st,
-				     const struct sock *nsk,
-				     const struct sock *sk, bool task,
-				     bool telling)
+static __always_inline void tp_stack_fill(struct pt_regs *regs,
+					  unsigned long ip,
+					  struct sockleak_stack *st,
+					  enum tp_stack_kind kind)
 {
 	unsigned int depth = sockleak_tunable(stack_depth);
-	enum tp_stack_kind kind = tp_stack_wanted(nsk, sk, task, telling);
 
 	st->depth = 0;
 	if (kind == TP_STACK_NONE)
@@ -288,6 +286,29 @@ static __always_inline void tp_stack(struct pt_regs *regs, unsigned long ip,
 	}
 	depth = clamp(depth, 1U, (unsigned int)SOCKLEAK_STACK_DEPTH);
 	st->depth = 1 + sockleak_stack_regs(regs, st->ent + 1, depth - 1);
+}
+
+/* tp_stack_wanted(), then tp_stack_fill(). */
+static __always_inline void tp_stack(struct pt_regs *regs, unsigned long ip,
+				     struct sockleak_stack *st,
+				     const struct sock *nsk,
+				     const struct sock *sk, bool task,
+				     bool telling)
+{
+	tp_stack_fill(regs, ip, st, tp_stack_wanted(nsk, sk, task, telling));
+}
+
+/*
+ * A call site by value (sockleak_site()) for an event whose stack is to
+ * be one (@kind TP_STACK_SITE), 0 otherwise: then the event has no stack
+ * (TP_STACK_NONE) or tp_stacked() gives it one.
+ */
+static __always_inline u64 tp_site(struct pt_regs *regs, unsigned long ip,
+				   enum tp_stack_kind kind)
+{
+	if (kind != TP_STACK_SITE)
+		return 0;
+	return sockleak_site(ip, sockleak_stack_caller(regs));
 }
 
 /* Is the socket's struct socket being released with its file (close())? */
@@ -329,13 +350,13 @@ static __always_inline u16 tp_proto(const struct sock *sk)
 /* A new socket, whatever its family: allocated (@clone false) or cloned. */
 static __always_inline void tp_new_sock(struct sock *sk,
 					const struct sockleak_stack *st,
-					bool clone)
+					u64 site, bool clone)
 {
 	u16 proto = tp_proto(sk);
 	u64 born;
 
 	born = sockleak_track_alloc(sk, proto, clone ? SOCKLEAK_ORIGIN_CLONE :
-				    SOCKLEAK_ORIGIN_ALLOC, st);
+				    SOCKLEAK_ORIGIN_ALLOC, st, site);
 	if (born)
 		sockleak_watch_new(sk, proto, born, clone);
 }
@@ -346,7 +367,7 @@ static int tp_clone_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct sock *sk = (struct sock *)regs_return_value(regs);
 
 	if (sk)
-		tp_new_sock(sk, (struct sockleak_stack *)ri->data, true);
+		tp_new_sock(sk, (struct sockleak_stack *)ri->data, 0, true);
 	return 0;
 }
 
@@ -393,10 +414,12 @@ static bool tp_closes(u16 proto, const char *sym)
  * kernel of the matrix) would zero their 136 bytes at every hit, the
  * sockets whose event is left at once too (make profile, 7.3: about 30
  * instructions a hit). tp_stack() sets the depth; only that many entries
- * are ever read.
+ * are ever read. Inline in tp_hook_other(), out of the common path, whose
+ * frame holds the stack (make profile, 6.12: a call of its own was 44
+ * instructions a TCP connection).
  */
-static void tp_sk_hit(const struct tp_hook *h, unsigned long ip,
-		      struct pt_regs *regs)
+static __always_inline void tp_sk_hit(const struct tp_hook *h,
+				      unsigned long ip, struct pt_regs *regs)
 {
 	struct sock *sk = tp_arg_sk(regs);
 	struct sockleak_stack st __uninitialized;
@@ -422,20 +445,45 @@ static void tp_sk_hit(const struct tp_hook *h, unsigned long ip,
  * __sock_release(), which a compiler may inline into either). The owner's
  * close for every protocol the close hooks above do not follow.
  */
+/*
+ * An allocation (@alloc) or a close of @sk whose stack is not a call site
+ * by value (tp_site()): a full stack, or a site that does not fit.
+ * Out of line, with the stack's 136 bytes: the hooks' common path has no
+ * array on its stack, so no copy of it and no stack protector (make
+ * profile, 7.3: about 30 instructions a unix socket).
+ */
+static noinline void tp_stacked(struct pt_regs *regs, unsigned long ip,
+				struct sock *sk, enum tp_stack_kind kind,
+				bool alloc)
+{
+	struct sockleak_stack st __uninitialized;
+
+	tp_stack_fill(regs, ip, &st, kind);
+	if (alloc)
+		tp_new_sock(sk, &st, 0, false);
+	else
+		sockleak_track_release(sk, &st, 0);
+}
+
 static __always_inline void tp_release(struct pt_regs *regs,
 				       unsigned long ip, struct socket *sock,
 				       bool file)
 {
-	struct sockleak_stack st __uninitialized;
+	enum tp_stack_kind kind;
 	struct sock *sk;
+	u64 site;
 
 	if (!sock)
 		return;
 	sk = READ_ONCE(sock->sk);
 	if (!sk || tp_proto(sk))
 		return;
-	tp_stack(regs, ip, &st, sk, NULL, in_task(), !file);
-	sockleak_track_release(sk, st.depth ? &st : NULL);
+	kind = tp_stack_wanted(sk, NULL, in_task(), !file);
+	site = tp_site(regs, ip, kind);
+	if (kind == TP_STACK_NONE || site)
+		sockleak_track_release(sk, NULL, site);
+	else
+		tp_stacked(regs, ip, sk, kind, false);
 }
 
 /*
@@ -451,13 +499,17 @@ static __always_inline void tp_release(struct pt_regs *regs,
 static __always_inline void tp_sock_init(struct pt_regs *regs,
 					 unsigned long ip, struct sock *sk)
 {
-	struct sockleak_stack st __uninitialized;
+	enum tp_stack_kind kind;
+	u64 site;
 
 	if (!sk)
 		return;
-	tp_stack(regs, ip, &st, sk, NULL, in_task(),
-		 sk->sk_kern_sock);
-	tp_new_sock(sk, &st, false);
+	kind = tp_stack_wanted(sk, NULL, in_task(), sk->sk_kern_sock);
+	site = tp_site(regs, ip, kind);
+	if (kind == TP_STACK_NONE || site)
+		tp_new_sock(sk, NULL, site, false);
+	else
+		tp_stacked(regs, ip, sk, kind, true);
 }
 
 /* The closes, steps of the followed protocols, then the allocation. */

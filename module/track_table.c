@@ -223,26 +223,52 @@ tt_stripe_of(struct tt_table *tbl, const struct sock *sk, u32 *bucket)
 	return &tbl->stripes[h % TT_STRIPES];
 }
 
-/* Does @addr fit a call site's 32 bits (sign-extended, top bit set)? */
-static __always_inline bool tt_site_addr(unsigned long addr)
+static u32 tt_stack_get(struct tt_table *tbl, const struct sockleak_stack *st);
+
+/* A call site of sockleak_site() (not 0) in @ref. */
+static __always_inline void tt_ref_of_site(struct tt_stackref *ref, u64 site)
 {
-	return (long)addr == (long)(s32)addr && ((u32)addr & TT_REF_SITE);
+	ref->w[0] = (u32)site;
+	ref->w[1] = site >> 32;
 }
 
 /*
- * A stack of at most two frames whose addresses each fit in 32 bits,
- * sign-extended with the top bit set (kernel and module text), as a call
- * site in @ref; false when it does not fit (the stack store keeps it).
+ * A stack of at most two frames whose addresses fit sockleak_site(), as
+ * a call site in @ref; false when it does not fit (the stack store keeps
+ * it).
  */
 static __always_inline bool tt_ref_site(struct tt_stackref *ref,
 					const struct sockleak_stack *st)
 {
-	if (!st || !st->depth || st->depth > 2 || !tt_site_addr(st->ent[0]) ||
-	    (st->depth == 2 && !tt_site_addr(st->ent[1])))
+	u64 site;
+
+	if (!st || !st->depth || st->depth > 2)
 		return false;
-	ref->w[0] = (u32)st->ent[0];
-	ref->w[1] = st->depth == 2 ? (u32)st->ent[1] : 0;
+	site = sockleak_site(st->ent[0], st->depth == 2 ? st->ent[1] : 0);
+	if (!site)
+		return false;
+	tt_ref_of_site(ref, site);
 	return true;
+}
+
+/*
+ * The stack reference of an event: @stack (a call site in the entry, or
+ * the stack store's slot, whose use *id then holds), or else @site.
+ */
+static __always_inline struct tt_stackref
+tt_ref_get(struct tt_table *tbl, const struct sockleak_stack *stack, u64 site,
+	   u32 *id)
+{
+	struct tt_stackref ref = {};
+
+	*id = 0;
+	if (stack && stack->depth) {
+		if (!tt_ref_site(&ref, stack))
+			ref.w[0] = *id = tt_stack_get(tbl, stack);
+	} else if (site) {
+		tt_ref_of_site(&ref, site);
+	}
+	return ref;
 }
 
 /* The stack slot's id in @ref, 0 when it holds none or a call site. */
@@ -466,11 +492,11 @@ static u64 tt_token(const struct tt_entry *e)
 
 /* Returns tt_token() of the new entry, 0 when @sk is not tracked. */
 u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
-		       const struct sockleak_stack *stack)
+			 const struct sockleak_stack *stack, u64 site)
 {
 	struct tt_table *tbl = tt_table_get();
-	u32 bucket, id = 0, old[2] = { 0, 0 };
-	struct tt_stackref ref = {};
+	u32 bucket, id, old[2] = { 0, 0 };
+	struct tt_stackref ref;
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
@@ -478,8 +504,7 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 
 	if (!tbl)
 		return 0;
-	if (stack && stack->depth && !tt_ref_site(&ref, stack))
-		ref.w[0] = id = tt_stack_get(tbl, stack);
+	ref = tt_ref_get(tbl, stack, site, &id);
 	s = tt_stripe_of(tbl, sk, &bucket);
 	flags = tt_lock(s);
 	/* A stale entry means a missed free: the address was reused. */
@@ -501,90 +526,23 @@ u64 sockleak_track_alloc(struct sock *sk, u16 proto, u8 origin,
 	return t;
 }
 
-/* Most entries tt_peek() follows before the locked search takes over. */
-#define TT_PEEK_MAX	8
-
-/*
- * @sk's entry, searched for without the stripe lock, or NULL (then the
- * locked search decides). Only for a socket that is alive and has no
- * other event that can run meanwhile: the entry of a live socket stays
- * (only its free, or a new allocation at its address, deletes it), and
- * no other entry holds its address. The chain may change while it is
- * read: entries are linked set up (hlist_add_head_rcu()), an entry
- * followed may go to the free list or to another chain, where the search
- * ends without it; at most TT_PEEK_MAX steps, whatever the moves.
- */
-static __always_inline struct tt_entry *
-tt_peek(struct tt_stripe *s, u32 bucket, const struct sock *sk)
-{
-	struct hlist_node *n = READ_ONCE(s->buckets[bucket].first);
-	unsigned int i;
-
-	for (i = 0; n && i < TT_PEEK_MAX; i++, n = READ_ONCE(n->next)) {
-		struct tt_entry *e = hlist_entry(n, struct tt_entry, node);
-
-		if (READ_ONCE(e->sk) == sk)
-			return e;
-	}
-	return NULL;
-}
-
-/*
- * The close of a socket no protocol hook follows (proto 0: every family
- * but TCP, UDP, MPTCP, ...), from sock_close() or sock_release(): its
- * only event between allocation and free, and it runs once, with the
- * socket held by its struct socket. So its entry is written without the
- * stripe lock (make profile, 7.3: a lock section was about 25 of the 121
- * instructions of a unix socket's close): the close's task and call site,
- * then close_j with release semantics; a reader that loads close_j with
- * acquire semantics and finds it set reads the rest whole (tt_fill()).
- * An untracked socket, a full stack (the stack store's count) or an entry
- * already closed take the locked path (sockleak_track_event()).
- */
-void sockleak_track_release(struct sock *sk, const struct sockleak_stack *stack)
-{
-	struct tt_table *tbl = tt_table_get();
-	struct tt_stackref ref = {};
-	struct tt_stripe *s;
-	struct tt_entry *e;
-	u32 bucket;
-
-	if (!tbl)
-		return;
-	if (stack && stack->depth && !tt_ref_site(&ref, stack))
-		goto locked;
-	s = tt_stripe_of(tbl, sk, &bucket);
-	e = tt_peek(s, bucket, sk);
-	if (!e || READ_ONCE(e->close_j) || e->close_stack.w[0])
-		goto locked;
-	e->close_stack = ref;
-	tt_task(&e->close_pid, e->close_comm);
-	WRITE_ONCE(e->steps, e->steps | BIT(SOCKLEAK_STEP_CLOSE));
-	/* Pairs with tt_fill()'s smp_load_acquire(): the fields above first. */
-	smp_store_release(&e->close_j, tt_jiffies());
-	return;
-locked:
-	sockleak_track_event(sk, 0, SOCKLEAK_EV_CLOSE, stack);
-}
-
 /*
  * Event @ev of @sk. An untracked socket enters the table (origin unknown:
- * allocated before tracking).
+ * allocated before tracking). Inline in both of its callers (make profile,
+ * 6.12: the call was 13 instructions an event, six a TCP connection).
  */
-void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
-			  const struct sockleak_stack *stack)
+static __always_inline void tt_event(struct tt_table *tbl, struct sock *sk,
+				     u16 proto, enum sockleak_event ev,
+				     const struct sockleak_stack *stack,
+				     u64 site)
 {
-	struct tt_table *tbl = tt_table_get();
-	u32 bucket, id = 0, put = 0;
-	struct tt_stackref ref = {};
+	u32 bucket, id, put = 0;
+	struct tt_stackref ref;
 	struct tt_stripe *s;
 	struct tt_entry *e;
 	unsigned long flags;
 
-	if (!tbl)
-		return;
-	if (stack && stack->depth && !tt_ref_site(&ref, stack))
-		ref.w[0] = id = tt_stack_get(tbl, stack);
+	ref = tt_ref_get(tbl, stack, site, &id);
 	s = tt_stripe_of(tbl, sk, &bucket);
 	flags = tt_lock(s);
 	e = tt_lookup(tbl, s, bucket, sk);
@@ -632,6 +590,95 @@ out:
 	tt_unlock(s, flags);
 	tt_stack_put(tbl, put);
 }
+
+void sockleak_track_event(struct sock *sk, u16 proto, enum sockleak_event ev,
+			  const struct sockleak_stack *stack)
+{
+	struct tt_table *tbl = tt_table_get();
+
+	if (tbl)
+		tt_event(tbl, sk, proto, ev, stack, 0);
+}
+
+/* sockleak_track_release()'s locked path: out of line, off its fast path. */
+static noinline void tt_release_locked(struct tt_table *tbl, struct sock *sk,
+				       const struct sockleak_stack *stack,
+				       u64 site)
+{
+	tt_event(tbl, sk, 0, SOCKLEAK_EV_CLOSE, stack, site);
+}
+
+/* Most entries tt_peek() follows before the locked search takes over. */
+#define TT_PEEK_MAX	8
+
+/*
+ * @sk's entry, searched for without the stripe lock, or NULL (then the
+ * locked search decides). Only for a socket that is alive and has no
+ * other event that can run meanwhile: the entry of a live socket stays
+ * (only its free, or a new allocation at its address, deletes it), and
+ * no other entry holds its address. The chain may change while it is
+ * read: entries are linked set up (hlist_add_head_rcu()), an entry
+ * followed may go to the free list or to another chain, where the search
+ * ends without it; at most TT_PEEK_MAX steps, whatever the moves.
+ */
+static __always_inline struct tt_entry *
+tt_peek(struct tt_stripe *s, u32 bucket, const struct sock *sk)
+{
+	struct hlist_node *n = READ_ONCE(s->buckets[bucket].first);
+	unsigned int i;
+
+	for (i = 0; n && i < TT_PEEK_MAX; i++, n = READ_ONCE(n->next)) {
+		struct tt_entry *e = hlist_entry(n, struct tt_entry, node);
+
+		if (READ_ONCE(e->sk) == sk)
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * The close of a socket no protocol hook follows (proto 0: every family
+ * but TCP, UDP, MPTCP, ...), from sock_close() or sock_release(): its
+ * only event between allocation and free, and it runs once, with the
+ * socket held by its struct socket. So its entry is written without the
+ * stripe lock (make profile, 7.3: a lock section was about 25 of the 121
+ * instructions of a unix socket's close): the close's task and call site,
+ * then close_j with release semantics; a reader that loads close_j with
+ * acquire semantics and finds it set reads the rest whole (tt_fill()).
+ * An untracked socket, a full stack (the stack store's count) or an entry
+ * already closed take the locked path (sockleak_track_event()).
+ */
+void sockleak_track_release(struct sock *sk, const struct sockleak_stack *stack,
+			    u64 site)
+{
+	struct tt_table *tbl = tt_table_get();
+	struct tt_stackref ref = {};
+	struct tt_stripe *s;
+	struct tt_entry *e;
+	u32 bucket;
+
+	if (!tbl)
+		return;
+	if (stack && stack->depth) {
+		if (!tt_ref_site(&ref, stack))
+			goto locked;
+	} else if (site) {
+		tt_ref_of_site(&ref, site);
+	}
+	s = tt_stripe_of(tbl, sk, &bucket);
+	e = tt_peek(s, bucket, sk);
+	if (!e || READ_ONCE(e->close_j) || e->close_stack.w[0])
+		goto locked;
+	e->close_stack = ref;
+	tt_task(&e->close_pid, e->close_comm);
+	WRITE_ONCE(e->steps, e->steps | BIT(SOCKLEAK_STEP_CLOSE));
+	/* Pairs with tt_fill()'s smp_load_acquire(): the fields above first. */
+	smp_store_release(&e->close_j, tt_jiffies());
+	return;
+locked:
+	tt_release_locked(tbl, sk, stack, site);
+}
+
 
 void sockleak_track_free(struct sock *sk)
 {
