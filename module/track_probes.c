@@ -440,12 +440,6 @@ static __always_inline void tp_sk_hit(const struct tp_hook *h,
 }
 
 /*
- * The struct socket of a socket goes away: sock_close(inode, file), the
- * close of its file, or sock_release(sock) of a kernel socket (both call
- * __sock_release(), which a compiler may inline into either). The owner's
- * close for every protocol the close hooks above do not follow.
- */
-/*
  * An allocation (@alloc) or a close of @sk whose stack is not a call site
  * by value (tp_site()): a full stack, or a site that does not fit.
  * Out of line, with the stack's 136 bytes: the hooks' common path has no
@@ -465,6 +459,12 @@ static noinline void tp_stacked(struct pt_regs *regs, unsigned long ip,
 		sockleak_track_release(sk, &st, 0);
 }
 
+/*
+ * The struct socket of a socket goes away: sock_close(inode, file), the
+ * close of its file, or sock_release(sock) of a kernel socket (both call
+ * __sock_release(), which a compiler may inline into either). The owner's
+ * close for every protocol the close hooks above do not follow.
+ */
 static __always_inline void tp_release(struct pt_regs *regs,
 				       unsigned long ip, struct socket *sock,
 				       bool file)

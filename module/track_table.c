@@ -73,9 +73,15 @@
  *   between allocation and free, finds its entry with tt_peek() and sets
  *   the close fields, close_j last (smp_store_release()). Readers load
  *   close_j with smp_load_acquire() or READ_ONCE() and read the other
- *   close fields only when it is set. Entries are linked set up
- *   (hlist_add_head_rcu()) and their socket written with WRITE_ONCE(),
- *   for tt_peek(); entries are never freed while a probe runs.
+ *   close fields only when it is set. Nothing else writes a proto 0
+ *   entry's close fields or steps while it lives: the kernel releases a
+ *   struct socket once (sock_close() or sock_release()), and no other
+ *   hook records an event for proto 0 (the locked close, tt_event(),
+ *   only when the unlocked one did not write). tt_del() reads them after
+ *   the free. Entries are linked set up, with marked stores (tt_link()),
+ *   their socket written with WRITE_ONCE(), for tt_peek(); entries are
+ *   never freed while a probe runs. close_j's release/acquire needs a
+ *   64-bit kernel, as the table's times do (static_assert below).
  *
  * - A stripe's counts of entries and unknown-origin entries are written
  *   under stripe->lock, its count of stacks under stripe->stack_lock,
@@ -119,7 +125,6 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/random.h>
-#include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -133,6 +138,9 @@
 #include "sockleak.h"
 #include "track.h"
 #include "walk.h"
+
+/* Event times (jiffies64) and close_j's release/acquire: 64-bit only. */
+static_assert(sizeof(long) == sizeof(u64));
 
 #define TT_STRIPES	64
 /* Stack slots for @n entries: distinct full stacks are few (make bench). */
@@ -393,6 +401,24 @@ static __always_inline void tt_task(pid_t *pid, char *comm)
 }
 
 /*
+ * hlist_add_head() for a bucket chain, which tt_peek() reads without the
+ * lock: every pointer a reader may load is written with a marked store
+ * (an entry taken from the free list may have a reader on it), and the
+ * entry is published with release semantics, after its socket is set.
+ */
+static __always_inline void tt_link(struct hlist_node *n, struct hlist_head *h)
+{
+	struct hlist_node *first = h->first;
+
+	WRITE_ONCE(n->next, first);
+	WRITE_ONCE(n->pprev, &h->first);
+	/* Pairs with tt_peek()'s dependent loads: the entry is set up first. */
+	smp_store_release(&h->first, n);
+	if (first)
+		WRITE_ONCE(first->pprev, &n->next);
+}
+
+/*
  * Take a free entry for @sk, called with the stripe lock held. Every
  * field is set here, not by a memset() of the whole entry (make profile:
  * a loop over its 112 bytes at every allocation). The comms get their
@@ -428,8 +454,7 @@ static __always_inline struct tt_entry *tt_new(struct tt_stripe *s,
 	e->steps = 0;
 	e->origin = origin;
 	e->cleared = 0;
-	/* Set up before it is linked: tt_peek() reads chains unlocked. */
-	hlist_add_head_rcu(&e->node, &s->buckets[bucket]);
+	tt_link(&e->node, &s->buckets[bucket]);
 	WRITE_ONCE(s->entries, s->entries + 1);
 	if (origin == SOCKLEAK_ORIGIN_UNKNOWN)
 		WRITE_ONCE(s->unknown, s->unknown + 1);
@@ -617,7 +642,7 @@ static noinline void tt_release_locked(struct tt_table *tbl, struct sock *sk,
  * other event that can run meanwhile: the entry of a live socket stays
  * (only its free, or a new allocation at its address, deletes it), and
  * no other entry holds its address. The chain may change while it is
- * read: entries are linked set up (hlist_add_head_rcu()), an entry
+ * read: entries are linked set up (tt_link()), an entry
  * followed may go to the free list or to another chain, where the search
  * ends without it; at most TT_PEEK_MAX steps, whatever the moves.
  */
@@ -646,7 +671,7 @@ tt_peek(struct tt_stripe *s, u32 bucket, const struct sock *sk)
  * then close_j with release semantics; a reader that loads close_j with
  * acquire semantics and finds it set reads the rest whole (tt_fill()).
  * An untracked socket, a full stack (the stack store's count) or an entry
- * already closed take the locked path (sockleak_track_event()).
+ * already closed take the locked path (tt_release_locked()).
  */
 void sockleak_track_release(struct sock *sk, const struct sockleak_stack *stack,
 			    u64 site)
