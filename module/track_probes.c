@@ -460,6 +460,24 @@ static noinline void tp_stacked(struct pt_regs *regs, unsigned long ip,
 }
 
 /*
+ * The allocation (@alloc) or close of @sk with the stack @kind says: a
+ * call site by value, none, or tp_stacked()'s.
+ */
+static __always_inline void tp_record(struct pt_regs *regs, unsigned long ip,
+				      struct sock *sk, enum tp_stack_kind kind,
+				      bool alloc)
+{
+	u64 site = tp_site(regs, ip, kind);
+
+	if (kind != TP_STACK_NONE && !site)
+		tp_stacked(regs, ip, sk, kind, alloc);
+	else if (alloc)
+		tp_new_sock(sk, NULL, site, false);
+	else
+		sockleak_track_release(sk, NULL, site);
+}
+
+/*
  * The struct socket of a socket goes away: sock_close(inode, file), the
  * close of its file, or sock_release(sock) of a kernel socket (both call
  * __sock_release(), which a compiler may inline into either). The owner's
@@ -469,21 +487,15 @@ static __always_inline void tp_release(struct pt_regs *regs,
 				       unsigned long ip, struct socket *sock,
 				       bool file)
 {
-	enum tp_stack_kind kind;
 	struct sock *sk;
-	u64 site;
 
 	if (!sock)
 		return;
 	sk = READ_ONCE(sock->sk);
 	if (!sk || tp_proto(sk))
 		return;
-	kind = tp_stack_wanted(sk, NULL, in_task(), !file);
-	site = tp_site(regs, ip, kind);
-	if (kind == TP_STACK_NONE || site)
-		sockleak_track_release(sk, NULL, site);
-	else
-		tp_stacked(regs, ip, sk, kind, false);
+	tp_record(regs, ip, sk, tp_stack_wanted(sk, NULL, in_task(), !file),
+		  false);
 }
 
 /*
@@ -499,17 +511,10 @@ static __always_inline void tp_release(struct pt_regs *regs,
 static __always_inline void tp_sock_init(struct pt_regs *regs,
 					 unsigned long ip, struct sock *sk)
 {
-	enum tp_stack_kind kind;
-	u64 site;
-
 	if (!sk)
 		return;
-	kind = tp_stack_wanted(sk, NULL, in_task(), sk->sk_kern_sock);
-	site = tp_site(regs, ip, kind);
-	if (kind == TP_STACK_NONE || site)
-		tp_new_sock(sk, NULL, site, false);
-	else
-		tp_stacked(regs, ip, sk, kind, true);
+	tp_record(regs, ip, sk,
+		  tp_stack_wanted(sk, NULL, in_task(), sk->sk_kern_sock), true);
 }
 
 /* The closes, steps of the followed protocols, then the allocation. */

@@ -684,12 +684,10 @@ void sockleak_track_release(struct sock *sk, const struct sockleak_stack *stack,
 
 	if (!tbl)
 		return;
-	if (stack && stack->depth) {
-		if (!tt_ref_site(&ref, stack))
-			goto locked;
-	} else if (site) {
+	if (stack && stack->depth)
+		goto locked;	/* not a site by value: tp_stacked() */
+	if (site)
 		tt_ref_of_site(&ref, site);
-	}
 	s = tt_stripe_of(tbl, sk, &bucket);
 	e = tt_peek(s, bucket, sk);
 	if (!e || READ_ONCE(e->close_j) || e->close_stack.w[0])
@@ -703,7 +701,6 @@ void sockleak_track_release(struct sock *sk, const struct sockleak_stack *stack,
 locked:
 	tt_release_locked(tbl, sk, stack, site);
 }
-
 
 void sockleak_track_free(struct sock *sk)
 {
