@@ -36,17 +36,19 @@ esac
 read -r _ krel suite < <("$here/kernels.sh" --names | tail -n 1)
 chroot=$(sl_chroot_of "$suite")
 cdir=$(sl_chroot_dir "$suite")
-ver=$(sl_chroot "$chroot" apt-cache show "linux-headers-$krel" |
-	sed -n '0,/^Version: /s/^Version: //p')
-src=linux-source-$(echo "$ver" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
-
-if ! sl_chroot "$chroot" dpkg-query -W -f='${db:Status-Abbrev}' "$src" \
-	2>/dev/null | grep -q '^ii'; then
-	echo "debug-kernel: installing $src and the kernel build tools in the $chroot chroot" >&2
-	sl_chroot "$chroot" apt-get install -y -qq "$src" bc bison flex cpio \
-		libelf-dev libssl-dev python3 "linux-headers-$krel" >&2
+tar=$cdir$(sl_kernel_source "$krel" "$suite") || exit 1
+src=$(basename "$tar" | sed 's/\.tar\..*//')
+missing=""
+for p in bc bison flex cpio libelf-dev libssl-dev python3 "linux-headers-$krel"; do
+	# shellcheck disable=SC2016
+	sl_chroot "$chroot" dpkg-query -W -f='${db:Status-Abbrev}' "$p" \
+		2>/dev/null | grep -q '^ii' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "debug-kernel: installing the kernel build tools in the $chroot chroot:$missing" >&2
+	# shellcheck disable=SC2086
+	sl_chroot "$chroot" apt-get install -y -qq $missing >&2
 fi
-tar=$(ls "$cdir/usr/src/$src".tar.* | head -n 1)
 ctree=/var/tmp/sockleak-$variant
 tree=$cdir$ctree
 # shellcheck disable=SC2086

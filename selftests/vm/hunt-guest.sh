@@ -98,6 +98,11 @@ for c in net/af_unix net/tcp_ao; do
 ${c##*/}_${p%.sh}|$c|./$p"
 	done
 done
+# AF_VSOCK's test, server and client over the loopback transport.
+if [ -d "$ksft/vsock" ]; then
+	tests="$tests
+vsock_test|vsock|./loopback.sh ./vsock_test"
+fi
 if [ -n "$only" ]; then
 	sel=""
 	while IFS='|' read -r name dir cmd; do

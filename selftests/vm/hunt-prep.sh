@@ -13,8 +13,9 @@
 #         initramfs, so kept small: apt's cache and lists, docs, man
 #         pages and locales are removed. Root has no init of its own.
 #   KSFT  build/hunt/ksft: the kselftest targets net/mptcp, net/af_unix
-#         and net/tcp_ao of the newest linux-source-*.tar.xz in the sid
-#         build chroot (chroot.sh), as "make install" of kselftest lays
+#         and net/tcp_ao of the source of the newest kernel of the matrix
+#         (linux-source-X.Y, installed in the sid build chroot, chroot.sh,
+#         when missing), as "make install" of kselftest lays
 #         them out (run_kselftest.sh, kselftest-list.txt, net/lib.sh...),
 #         built in that chroot under /var/tmp/sockleak-hunt (left there
 #         until the next build) against the uapi headers of the same
@@ -34,6 +35,9 @@
 #   jq, udevadm           only in net/lib.sh helpers that mptcp's scripts
 #                         do not call
 #   python3               none of the three targets runs python
+#   vsock_diag_test       made for a server and a client on two machines:
+#                         over the loopback it sees both ends of each
+#                         connection and always fails its third case
 #
 # Both are checked without a VM (nothing is run against the host's
 # network): every ELF under KSFT finds its libraries in ROOT (ldd run in
@@ -108,19 +112,20 @@ exec 9>"$hunt/.lock"
 flock 9
 
 me=$(sha256sum "$here/hunt-prep.sh" | cut -c1-16)
+vsock_me=$(sha256sum "$here/hunt-vsock.sh" | cut -c1-16)
 cdir=$(sl_chroot_dir sid)
 if [ ! -e "$cdir/.sockleak-ready" ]; then
 	say "no sid build chroot in $cdir (run: selftests/vm/chroot.sh sid)"
 	exit 1
 fi
-# The newest source tarball of the chroot (it follows the matrix).
-tarball=$(cd "$cdir" && find usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' |
-	sort -V | tail -n 1)
-if [ -z "$tarball" ]; then
-	say "no usr/src/linux-source-*.tar.xz in $cdir"
+# The source of the newest kernel of the matrix (installed in its chroot,
+# the sid one, on first use: about 160 MB).
+read -r _ newest suite < <("$here/kernels.sh" --names | tail -n 1)
+if [ "$(sl_chroot_of "$suite")" != sid ]; then
+	say "the newest kernel, $newest, is not from sid or experimental"
 	exit 1
 fi
-tarball=/$tarball
+tarball=$(sl_kernel_source "$newest" "$suite") || exit 1
 srcname=$(basename "$tarball" .tar.xz)
 
 # ---------------------------------------------------------------------------
@@ -178,7 +183,7 @@ fi
 # ---------------------------------------------------------------------------
 # KSFT
 
-want_ksft="$me $tarball $(stat -c '%s %Y' "$cdir$tarball")"
+want_ksft="$me $vsock_me $tarball $(stat -c '%s %Y' "$cdir$tarball")"
 if [ -e "$hunt/ksft.stamp" ] && [ "$(cat "$hunt/ksft.stamp")" = "$want_ksft" ] &&
    [ -e "$ksft/run_kselftest.sh" ]; then
 	ksft_new=no
@@ -225,7 +230,8 @@ else
 		"$s/tools/testing/selftests/kselftest*" \
 		"$s/tools/testing/selftests/*.h" \
 		"$s/tools/testing/selftests/run_kselftest.sh" \
-		"$s/tools/testing/selftests/net/*"
+		"$s/tools/testing/selftests/net/*" \
+		"$s/tools/testing/vsock/*"
 	# scm_rights_denial_lsm needs clang and libbpf (see above): without
 	# this, af_unix as a whole fails to build.
 	sed -i -e '/scm_rights_denial_lsm/d' -e '/^include \.\.\/bpf\.mk/d' \
@@ -256,6 +262,21 @@ else
 		fi
 	done
 	say "ksft: built and installed$built in $(since "$t")"
+
+	# AF_VSOCK's vsock_test (not a kselftest target): its server and
+	# client run in the guest over vsock's loopback (hunt-vsock.sh).
+	t=$(date +%s)
+	if sl_chroot sid make -C "$work/src/tools/testing/vsock" -j"$jobs" \
+		LDFLAGS="-s" vsock_test >"$logs/ksft-vsock.log" 2>&1; then
+		mkdir -p "$cdir$work/install/vsock"
+		install -m 755 "$cdir$work/src/tools/testing/vsock/vsock_test" \
+			"$cdir$work/install/vsock/"
+		install -m 755 "$here/hunt-vsock.sh" "$cdir$work/install/vsock/loopback.sh"
+		say "ksft: vsock_test built in $(since "$t")"
+	else
+		tail -n 20 "$logs/ksft-vsock.log" >&2
+		say "ksft: vsock_test failed to build, dropped (log: $logs/ksft-vsock.log)"
+	fi
 
 	t=$(date +%s)
 	rm -rf "$ksft.new"
@@ -333,6 +354,16 @@ if [ "$root_new" = yes ] || [ "$ksft_new" = yes ] || [ ! -e "$hunt/check.stamp" 
 				esac
 				echo \"af_unix/\${p#./} -l: \$(echo \"\$out\" | wc -l) lines\"
 			done
+			if [ -d /mnt/vsock ]; then
+				cd /mnt/vsock
+				# --list prints the test cases (and exits 1).
+				out=\$(./vsock_test --list 2>&1) || true
+				case \$out in
+				*\"Test name\"*) ;;
+				*) echo \"vsock/vsock_test --list: \$out\"; exit 1 ;;
+				esac
+				echo \"vsock/vsock_test --list: \$(echo \"\$out\" | wc -l) lines\"
+			fi
 		"
 	' bash "$here" "$root" "$ksft" "${root_cmds//$'\n'/ }"
 	echo "$want_check" >"$hunt/check.stamp"

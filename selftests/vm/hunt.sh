@@ -6,7 +6,8 @@
 #         [--tree DEBUG_TREE | KREL]
 #
 # "make hunt": the kernel's own network selftests (net/mptcp, net/af_unix,
-# net/tcp_ao, built from the kernel's linux-source by hunt-prep.sh) under
+# net/tcp_ao, and tools/testing/vsock's AF_VSOCK tests over the loopback
+# transport, built from the kernel's linux-source by hunt-prep.sh) under
 # "sockleak run", round after round for N minutes (default 60), on kernel
 # release KREL (default: the newest of the matrix, experimental's -rc),
 # booted under QEMU from an initramfs holding a Debian sid root with the

@@ -209,3 +209,30 @@ sl_tree_suite() {
 		case $1 in "$(sl_chroot_dir $s)"/*) echo $s ;; esac
 	done
 }
+
+# sl_kernel_source KREL SUITE: install the source package of kernel KREL
+# (linux-source-X.Y, from the version of its linux-headers package) in
+# SUITE's chroot unless it is there; print the path of its tarball inside
+# the chroot. Messages go to stderr.
+sl_kernel_source() {
+	local krel=$1 suite=$2 chroot ver src tar
+	chroot=$(sl_chroot_of "$suite")
+	ver=$(sl_chroot "$chroot" apt-cache show "linux-headers-$krel" |
+		sed -n '0,/^Version: /s/^Version: //p')
+	if [ -z "$ver" ]; then
+		echo "$suite has no linux-headers-$krel: run 'make deps'" >&2
+		return 1
+	fi
+	src=linux-source-$(echo "$ver" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
+	if ! sl_chroot "$chroot" dpkg-query -W -f='${db:Status-Abbrev}' "$src" \
+		2>/dev/null | grep -q '^ii'; then
+		echo "installing $src in the $chroot chroot" >&2
+		sl_chroot "$chroot" apt-get install -y -qq "$src" >&2 || return 1
+	fi
+	tar=$(cd "$(sl_chroot_dir "$suite")" && ls usr/src/"$src".tar.* 2>/dev/null | head -n 1)
+	if [ -z "$tar" ]; then
+		echo "$src has no usr/src/$src.tar.* in the $chroot chroot" >&2
+		return 1
+	fi
+	echo "/$tar"
+}
