@@ -97,6 +97,9 @@ static const char * const timer_names[] = {
 	[SOCKLEAK_TIMER_KEEPALIVE]	= "keepalive",
 	[SOCKLEAK_TIMER_TIMEWAIT]	= "timewait",
 	[SOCKLEAK_TIMER_SYNACK]		= "synack",
+	[SOCKLEAK_TIMER_VSOCK_CONNECT]	= "vsock_connect",
+	[SOCKLEAK_TIMER_VSOCK_CLOSE]	= "vsock_close",
+	[SOCKLEAK_TIMER_VSOCK_PENDING]	= "vsock_pending",
 };
 
 const char *sockleak_timer_name(unsigned int timer)

@@ -15,8 +15,9 @@
  * The table is also the seam for what a family adds of its own: a row
  * may point to a struct sockleak_family_ops (family.h), defined in the
  * family's file: values its snapshot adds (AF_UNIX: the peer that holds
- * a closed socket), probes attached while tracking (AF_UNIX: messages in
- * flight). Adding a family is its file and its row here.
+ * a closed socket; AF_VSOCK, vsock.c: the delayed work that holds one),
+ * probes attached while tracking (AF_UNIX: messages in flight). Adding a
+ * family is its file and its row here.
  *
  * Locking rules: none; the table is constant. The protocol name is read
  * from a socket the caller holds (the socket pins its protocol's module).
@@ -69,7 +70,7 @@ static const struct family_row {
 	[AF_CAIF]	= { "caif" },
 	[AF_ALG]	= { "alg" },
 	[AF_NFC]	= { "nfc" },
-	[AF_VSOCK]	= { "vsock", true },
+	[AF_VSOCK]	= { "vsock", true, &sockleak_vsock_ops },
 	[AF_KCM]	= { "kcm" },
 	[AF_QIPCRTR]	= { "qipcrtr" },
 	[AF_SMC]	= { "smc", true },

@@ -2,7 +2,8 @@
 /*
  * sockleak - the socket families (family.c): their names, any socket's
  * protocol name, the family table and what a family adds of its own
- * (struct sockleak_family_ops), which the family's file defines (unix.c).
+ * (struct sockleak_family_ops), which the family's file defines (unix.c,
+ * vsock.c).
  */
 #ifndef _SOCKLEAK_FAMILY_H
 #define _SOCKLEAK_FAMILY_H
@@ -45,6 +46,9 @@ static inline bool sockleak_inet_family(unsigned int family)
 {
 	return family == AF_INET || family == AF_INET6;
 }
+
+/* vsock.c */
+extern const struct sockleak_family_ops sockleak_vsock_ops;
 
 /* unix.c */
 extern const struct sockleak_family_ops sockleak_unix_ops;

@@ -168,7 +168,7 @@ static u8 snap_bpf(struct sock *sk)
 }
 
 /* Milliseconds until @expires (jiffies), 0 when already due. */
-static s64 snap_left_ms(unsigned long expires)
+s64 sockleak_snap_left_ms(unsigned long expires)
 {
 	long left = (long)(expires - jiffies);
 
@@ -196,10 +196,10 @@ static void snap_timer(struct sock *sk, struct sockleak_snap *s)
 		s->timer = SOCKLEAK_TIMER_PROBE;
 	if (s->timer) {
 		s->timer_left_ms =
-			snap_left_ms(sockleak_tcp_timeout_expires(sk));
+			sockleak_snap_left_ms(sockleak_tcp_timeout_expires(sk));
 	} else if (timer_pending(ka)) {
 		s->timer = SOCKLEAK_TIMER_KEEPALIVE;
-		s->timer_left_ms = snap_left_ms(READ_ONCE(ka->expires));
+		s->timer_left_ms = sockleak_snap_left_ms(READ_ONCE(ka->expires));
 	}
 }
 
@@ -216,7 +216,7 @@ static void snap_mini_timer(struct sock *sk, struct sockleak_snap *s)
 		s->timer = SOCKLEAK_TIMER_SYNACK;
 	}
 	if (timer_pending(t))
-		s->timer_left_ms = snap_left_ms(READ_ONCE(t->expires));
+		s->timer_left_ms = sockleak_snap_left_ms(READ_ONCE(t->expires));
 }
 
 /* FIN-WAIT-2 timeout in ms: the tunable, else the netns' sysctl. */

@@ -52,7 +52,10 @@ enum sockleak_flag {
 #define SOCKLEAK_SYNCED_STATES	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | \
 				 TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)
 
-/* Timer pending on a full TCP socket, as ss -o reports it. */
+/*
+ * Timer pending on a full TCP socket, as ss -o reports it; for a vsock
+ * socket, the delayed work that holds it.
+ */
 enum sockleak_timer {
 	SOCKLEAK_TIMER_NONE,
 	SOCKLEAK_TIMER_RETRANS,		/* RTO, RACK reorder, loss probe */
@@ -60,6 +63,9 @@ enum sockleak_timer {
 	SOCKLEAK_TIMER_KEEPALIVE,	/* also FIN-WAIT-2 and MPTCP's close */
 	SOCKLEAK_TIMER_TIMEWAIT,	/* TIME-WAIT sockets */
 	SOCKLEAK_TIMER_SYNACK,		/* request sockets (SYN-RECV) */
+	SOCKLEAK_TIMER_VSOCK_CONNECT,	/* vsock's delayed works (vsock.c) */
+	SOCKLEAK_TIMER_VSOCK_CLOSE,
+	SOCKLEAK_TIMER_VSOCK_PENDING,
 };
 
 /*
@@ -183,6 +189,7 @@ struct sockleak_snap {
 void sockleak_snapshot(const struct sockleak_ref *r, struct sockleak_snap *s,
 		       unsigned int how);
 void sockleak_snap_show(struct seq_file *m, const struct sockleak_snap *s);
+s64 sockleak_snap_left_ms(unsigned long expires);
 
 /*
  * Every socket the reports show, in their order: the hash tables
