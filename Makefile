@@ -34,6 +34,7 @@ KSRC_TAR ?= /usr/src/linux-source-6.12.tar.xz
 KSFT_TREE := $(BUILD)/ksft-tree
 KSFT_INSTALL := $(BUILD)/ksft-install
 space := $(subst ,, )
+comma := ,
 
 all: module tools
 
@@ -196,6 +197,23 @@ hunt-debug: deps tools selftests
 	selftests/vm/hunt.sh --minutes $(HUNT_DEBUG_MINUTES) \
 		$(if $(HUNT_TESTS),--tests $(HUNT_TESTS)) --tree $$tree
 
+# Real upstream leaks, each with its fix reverted (selftests/bugs/*.sh,
+# REVERTED_BUGS=a,b to pick): the bug's modules rebuilt from each
+# kernel's own source (revert.sh), the reproducer run under "sockleak run"
+# on the fixed and on the reverted modules (revert-guest.sh).
+REVERTED_BUGS ?=
+check-reverted: deps tools selftests
+	set -e; \
+	bugs="$(subst $(comma),$(space),$(REVERTED_BUGS))"; \
+	[ -n "$$bugs" ] || bugs=$$(cd selftests/bugs && ls *.sh | sed 's/\.sh$$//'); \
+	for k in $$(selftests/vm/kernels.sh); do \
+		for b in $$bugs; do \
+			d=$$(selftests/vm/revert.sh $$k $$b); \
+			SOCKLEAK_VM_EXTRA=$$d selftests/vm/run.sh --timeout 600 \
+				--script selftests/vm/revert-guest.sh $$k; \
+		done; \
+	done
+
 # Debian packages (debian/), built from a copy of the tree in build/deb/
 # and checked by lintian; then installed with apt in a Debian root booted
 # under QEMU, across a kernel upgrade, and purged.
@@ -218,4 +236,5 @@ clean: module-clean
 	rm -rf $(BUILD)
 
 .PHONY: all module module-clean tools deps selftests check demo stress soak bench \
-	check-debug deb deb-tarball check-install clean hunt hunt-debug profile
+	check-debug deb deb-tarball check-install clean hunt hunt-debug profile \
+	check-reverted

@@ -230,6 +230,16 @@ static void classify_full(struct sockleak_snap *s)
 {
 	bool timer = s->timer_left_ms >= 0;
 
+	/*
+	 * Every other reference was put while the report held it (a
+	 * TIME-WAIT socket whose timer just fired): freed when the report
+	 * lets go, due now; never would be the report's own reference.
+	 */
+	if (s->refcnt <= 0) {
+		s->timer_left_ms = 0;
+		classify(s, SOCKLEAK_V_TIMER, SOCKLEAK_H_FREEING);
+		return;
+	}
 	if (s->kind != SOCKLEAK_SK_FULL) {
 		/* A TIME-WAIT or request socket lives only by its timer. */
 		classify(s, timer ? SOCKLEAK_V_TIMER : SOCKLEAK_V_NEVER,
@@ -305,6 +315,9 @@ int sockleak_verdict_explain(char *buf, size_t len,
 		return scnprintf(buf, len,
 				 "its netns %u is reached by no task, nsfs file or socket fd, yet kernel references keep it: nothing frees it",
 				 s->netns);
+	case SOCKLEAK_H_FREEING:
+		return scnprintf(buf, len,
+				 "no reference left but this report's: freed as it lets go");
 	case SOCKLEAK_H_NOSOCK:
 		return scnprintf(buf, len,
 				 "no struct socket, no hash table and no timer hold it (%s, %d reference%s): only a sock_put() can free it",

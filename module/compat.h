@@ -16,6 +16,7 @@
 #include <linux/page_counter.h>
 #include <linux/sched.h>
 #include <linux/tcp.h>
+#include <linux/workqueue.h>
 #include <net/inet_connection_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
@@ -65,6 +66,20 @@ sockleak_proto_orphan_count(const struct proto *prot)
 	return NULL;
 #else
 	return prot->orphan_count;
+#endif
+}
+
+/*
+ * The per-CPU system workqueue: system_wq until "workqueue: Add
+ * system_percpu_wq and system_dfl_wq" (6.17); 7.3 prints "enqueued on
+ * deprecated workqueue" at the first work queued on system_wq.
+ */
+static inline struct workqueue_struct *sockleak_system_wq(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+	return system_percpu_wq;
+#else
+	return system_wq;
 #endif
 }
 

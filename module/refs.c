@@ -43,12 +43,17 @@
  * The pairing (which references are still held) is a heuristic, done at
  * read time over the sites: a put is matched first with a get whose
  * innermost function is the same (sock_hold()/sock_put() in one
- * function), then with one of the same subsystem (the same module, or
- * the same name prefix: unix_create1()'s get, unix_release_sock()'s put),
- * then with gets in the socket core, then with the references
- * that existed before the watch, and last with gets from outside the
- * core (a module, a frame that is not sock/tcp/inet/udp/ip/mptcp/skb
- * code). What is left is the "held" lines: the holder is the first frame
+ * function), or one of whose stack passes through the other's
+ * innermost function (a lookup that returns the socket held, put by its
+ * caller: vsock_find_bound_socket() and virtio_transport_recv_pkt(); an
+ * skb's owner reference, dropped when that function frees the skb), or
+ * connected to it by such relations (one code path's group), then
+ * with one of the same subsystem (the same module, or the same name
+ * prefix: unix_create1()'s get, unix_release_sock()'s put) with as many
+ * left, then with gets in the socket core, then with the other gets of
+ * the same subsystem, then with the references that existed before the
+ * watch, and last with gets from outside the core (a module, a frame
+ * that is not sock/tcp/inet/udp/ip/mptcp/skb code). What is left is the "held" lines: the holder is the first frame
  * outside the core ("taken"). "folded" counts moves of the count made
  * on another CPU that an undecoded change of sockleak's own read back
  * (watch.c); they are in gets or puts, without a site.
@@ -90,6 +95,7 @@ struct watch_pairing {
 	int left[WATCH_SITES];		/* gets unmatched, puts unused */
 	int before;			/* references from before the watch */
 	char fn[WATCH_SITES][KSYM_NAME_LEN];	/* innermost function */
+	u8 group[WATCH_SITES];		/* sites of one code path (W_PASS_FN) */
 };
 
 static const char * const watch_core_prefixes[] = {
@@ -152,6 +158,21 @@ static bool watch_same_subsys(const char *a, const char *b)
 	return la && la == lb && !strncmp(a, b, la);
 }
 
+/* Does a frame of @s beyond the innermost run function @fn? */
+static noinline_for_stack bool watch_site_passes(const struct watch_site *s,
+						 const char *fn)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned int i;
+
+	for (i = 1; i < s->depth; i++) {
+		sprint_symbol_no_offset(buf, s->ent[i]);
+		if (!strcmp(buf, fn))
+			return true;
+	}
+	return false;
+}
+
 static void watch_match(int *put, int *get)
 {
 	int n = min(*put, *get);
@@ -160,9 +181,88 @@ static void watch_match(int *put, int *get)
 	*get -= n;
 }
 
+/* The passes of watch_pair(), in order. */
+enum {
+	W_PASS_FN,		/* one code path (watch_group()) */
+	W_PASS_SUBSYS_SAME_COUNT,	/* one subsystem, as many left */
+	W_PASS_CORE,		/* a get in the socket core */
+	W_PASS_SUBSYS,		/* one subsystem */
+	W_PASS_BEFORE,		/* the references from before the watch */
+	W_PASS_ANY,
+	W_PASSES,
+};
+
+/* Of one code path: one function, or one called by the other. */
+static bool watch_sites_related(const struct watch_pairing *p,
+				const struct watch_site *sp, int i,
+				const struct watch_site *sg, int j)
+{
+	return !strcmp(p->fn[i], p->fn[j]) || watch_site_passes(sg, p->fn[i]) ||
+	       watch_site_passes(sp, p->fn[j]);
+}
+
+static u8 watch_group_root(struct watch_pairing *p, int i)
+{
+	while (p->group[i] != i)
+		i = p->group[i] = p->group[p->group[i]];
+	return i;
+}
+
 /*
- * Match each put site's count with gets: same innermost function, same
- * subsystem, gets in the core, the references from before the watch, the
+ * Group the sites left by code path: a put and a get related as
+ * watch_sites_related() says join one group, and so do their groups (a
+ * lookup's get, the skb owner's get and put, and the caller's put of one
+ * receive path form one group, whatever pairs within it).
+ */
+static void watch_group(struct sockleak_watch *w, struct watch_pairing *p)
+{
+	int i, j;
+
+	for (i = 0; i < WATCH_SITES; i++)
+		p->group[i] = i;
+	for (i = 0; i < WATCH_SITES; i++) {
+		if (w->sites[i].op >= 0 || !p->left[i])
+			continue;
+		for (j = 0; j < WATCH_SITES; j++)
+			if (w->sites[j].op > 0 && p->left[j] &&
+			    watch_group_root(p, i) != watch_group_root(p, j) &&
+			    watch_sites_related(p, &w->sites[i], i,
+						&w->sites[j], j))
+				p->group[watch_group_root(p, i)] =
+					watch_group_root(p, j);
+	}
+	for (i = 0; i < WATCH_SITES; i++)
+		p->group[i] = watch_group_root(p, i);
+}
+
+/* May pass @pass match put site @i with get site @sg (@j)? */
+static bool watch_pass_fits(int pass, const struct watch_pairing *p, int i,
+			    const struct watch_site *sg, int j)
+{
+	switch (pass) {
+	case W_PASS_FN:
+		return p->group[i] == p->group[j];
+	case W_PASS_SUBSYS_SAME_COUNT:
+		return p->left[i] == p->left[j] &&
+		       watch_same_subsys(p->fn[i], p->fn[j]);
+	case W_PASS_CORE:
+		return watch_site_core(sg);
+	case W_PASS_SUBSYS:
+		return watch_same_subsys(p->fn[i], p->fn[j]);
+	default:
+		return true;
+	}
+}
+
+/*
+ * Match each put site's count with gets: of one code path (the same
+ * innermost function, a get under the put's function: a lookup that
+ * returns the socket held; a put under the get's: an skb's owner
+ * reference, dropped when the function that took it frees the skb; and
+ * what these connect, watch_group()); then one subsystem's sites with
+ * as many left (a table's insert and removal); gets in the core (the
+ * socket's own reference, dropped by its family's release); one
+ * subsystem's other sites; the references from before the watch; the
  * other gets.
  */
 static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
@@ -180,23 +280,20 @@ static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
 		if (p->left[i] && sp->depth)
 			sprint_symbol_no_offset(p->fn[i], sp->ent[0]);
 	}
-	for (pass = 0; pass < 5; pass++) {
+	watch_group(w, p);
+	for (pass = 0; pass < W_PASSES; pass++) {
 		for (i = 0; i < WATCH_SITES; i++) {
 			sp = &w->sites[i];
 			if (sp->op >= 0 || !p->left[i])
 				continue;
-			if (pass == 3) {
+			if (pass == W_PASS_BEFORE) {
 				watch_match(&p->left[i], &p->before);
 				continue;
 			}
 			for (j = 0; j < WATCH_SITES && p->left[i]; j++) {
 				sg = &w->sites[j];
-				if (sg->op <= 0 || !p->left[j])
-					continue;
-				if ((pass == 0 && strcmp(p->fn[i], p->fn[j])) ||
-				    (pass == 1 &&
-				     !watch_same_subsys(p->fn[i], p->fn[j])) ||
-				    (pass == 2 && !watch_site_core(sg)))
+				if (sg->op <= 0 || !p->left[j] ||
+				    !watch_pass_fits(pass, p, i, sg, j))
 					continue;
 				watch_match(&p->left[i], &p->left[j]);
 			}

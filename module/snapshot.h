@@ -89,6 +89,7 @@ enum sockleak_holder {
 	SOCKLEAK_H_NOSOCK,	/* never: no struct socket, in no table */
 	SOCKLEAK_H_PEER,	/* a closed unix socket its live peer holds */
 	SOCKLEAK_H_NETNS,	/* never: in a netns nothing reaches (owners.c) */
+	SOCKLEAK_H_FREEING,	/* timer: no reference left but the report's */
 };
 
 /* Owners of one socket kept in its snapshot; the total counts them all. */

@@ -311,7 +311,7 @@ static void watch_freed(const void *ptr)
 			w->freed_ns = ktime_get_ns();
 			/* freed_ns is written before the state says so. */
 			smp_store_release(&w->state, W_FREED);
-			queue_work(system_wq, &w->work);
+			queue_work(sockleak_system_wq(), &w->work);
 		}
 	}
 }
@@ -1051,7 +1051,7 @@ static void watch_hotplug_fn(struct work_struct *work)
 
 static int watch_cpu_online(unsigned int cpu)
 {
-	queue_work(system_wq, &watch_hotplug_work);
+	queue_work(sockleak_system_wq(), &watch_hotplug_work);
 	return 0;
 }
 

@@ -54,6 +54,7 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
+#include "compat.h"
 #include "filter.h"
 #include "holds.h"
 #include "proto.h"
@@ -216,7 +217,7 @@ static void watch_next_queue(struct sock *sk, u16 proto, u64 born,
 	}
 	raw_spin_unlock_irqrestore(&watch_pending_lock, flags);
 	if (queued)
-		mod_delayed_work(system_wq, &watch_next_work, 0);
+		mod_delayed_work(sockleak_system_wq(), &watch_next_work, 0);
 }
 
 static bool watch_next_match(const struct sock *sk, u16 proto, bool task,
@@ -357,7 +358,7 @@ static void watch_next_fn(struct work_struct *work)
 	watch_standby_fill(atomic_read(&sockleak_watch_next_left));
 	mutex_unlock(&sockleak_watch_mutex);
 	if (again)
-		mod_delayed_work(system_wq, &watch_next_work, 1);
+		mod_delayed_work(sockleak_system_wq(), &watch_next_work, 1);
 }
 
 /* The first line of "refs" while a filter is set (its mutex held). */

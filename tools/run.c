@@ -12,7 +12,11 @@
  * --timeout seconds (default 30), until each of CMD's sockets is freed or
  * has a verdict other than owner:
  *   timer   a pending timer will end it (TIME-WAIT, FIN-WAIT-2, an orphan
- *           retransmitting): reported, not a leak;
+ *           retransmitting, a vsock connect or close timeout): reported,
+ *           not a leak; but a timer due before the timeout is waited for
+ *           (and one second more): the socket is freed then, or is on a
+ *           timer again (re-armed: it stays timer), or nothing is left
+ *           to free it (never: the reference it put was not the last);
  *   never   nothing will free it: a leak, once it has stayed so for
  *           NEVER_SETTLE_MS (a closing socket passes through states where
  *           its last references are being dropped).
@@ -80,6 +84,7 @@ struct run_sock {
 	char proto[16], state[16], verdict[16];
 	long long refcnt, timer_left_ms;
 	double never_since;	/* first seen never, 0: not never */
+	double timer_due;	/* when its timer was due when first seen */
 	bool present;		/* listed in this round */
 	bool freed;		/* listed before, gone now */
 };
@@ -255,6 +260,10 @@ static void run_round(struct run_set *set, const char *cg)
 		} else {
 			s->never_since = 0;
 		}
+		if (strcmp(s->verdict, "timer") || s->timer_left_ms < 0)
+			s->timer_due = 0;
+		else if (!s->timer_due)
+			s->timer_due = mono_s() + s->timer_left_ms / 1000.0;
 	}
 	report_free(&r);
 	for (int i = 0; i < set->n; i++)
@@ -268,13 +277,29 @@ static bool run_is_leak(const struct run_sock *s)
 	       (mono_s() - s->never_since) * 1000 >= NEVER_SETTLE_MS;
 }
 
+/* When the run stops waiting (0: CMD still runs). */
+static double run_deadline;
+
+/*
+ * On a timer that ends it: due after the deadline, or seen on a timer
+ * still after the one it was first seen with was due (re-armed).
+ */
+static bool run_timer_settled(const struct run_sock *s)
+{
+	if (strcmp(s->verdict, "timer"))
+		return false;
+	if (!run_deadline || !s->timer_due || s->timer_due >= run_deadline)
+		return true;
+	return mono_s() * 1000 >= s->timer_due * 1000 + NEVER_SETTLE_MS;
+}
+
 /* Done waiting: every socket freed, on a timer, or a settled leak. */
 static bool run_settled(const struct run_set *set)
 {
 	for (int i = 0; i < set->n; i++) {
 		const struct run_sock *s = &set->v[i];
 
-		if (s->freed || !strcmp(s->verdict, "timer") || run_is_leak(s))
+		if (s->freed || run_timer_settled(s) || run_is_leak(s))
 			continue;
 		return false;
 	}
@@ -841,6 +866,7 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 		    WTERMSIG(status));
 
 	deadline = mono_s() + timeout;
+	run_deadline = deadline;
 	next_scan = 0;
 	while (!run_signal) {
 		/*

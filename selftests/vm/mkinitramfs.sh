@@ -161,6 +161,13 @@ if [ -n "${SOCKLEAK_NETSEL:-}" ]; then
 	cp "$here/netsel-guest.sh" "$root/netsel/run.sh"
 fi
 
+# Files a --script run brings along (make check-reverted: modules built
+# with an upstream fix reverted, revert.sh): under /extra, outside the
+# module tree, so that only an explicit insmod loads them.
+if [ -n "${SOCKLEAK_VM_EXTRA:-}" ]; then
+	cp -r "$SOCKLEAK_VM_EXTRA" "$root/extra"
+fi
+
 depmod -b "$root" "$krel"
 
 cp "$here/init" "$root/init"

@@ -187,7 +187,10 @@ sl_splat_re_checkers+='possible circular locking|possible recursive locking|'
 sl_splat_re_checkers+='inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|'
 sl_splat_re_checkers+='detected stall|self-detected stall|rcu_sched kthread starved|'
 sl_splat_re_checkers+='soft lockup|hard LOCKUP|blocked for more than|'
-sl_splat_re_checkers+='Kernel panic|Call Trace:'
+sl_splat_re_checkers+='Kernel panic|Call Trace:|'
+# The kernel's complaint about a module of sockleak's (7.3: a work queued
+# on system_wq, "enqueued on deprecated workqueue").
+sl_splat_re_checkers+='\[sockleak[a-z_]*\] enqueued on deprecated'
 sl_splat_re="$sl_splat_re_checkers|kmemleak: .*new suspected"
 
 # sl_console_txt CONSOLE: CONSOLE.txt, without carriage returns and without
