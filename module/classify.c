@@ -233,9 +233,10 @@ static void classify_full(struct sockleak_snap *s)
 	/*
 	 * Every other reference was put while the report held it (a
 	 * TIME-WAIT socket whose timer just fired): freed when the report
-	 * lets go, due now; never would be the report's own reference.
+	 * lets go, due now; never would be the report's own reference. (A
+	 * saturated count reads negative: that one is never freed.)
 	 */
-	if (s->refcnt <= 0) {
+	if (s->refcnt == 0) {
 		s->timer_left_ms = 0;
 		classify(s, SOCKLEAK_V_TIMER, SOCKLEAK_H_FREEING);
 		return;

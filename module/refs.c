@@ -43,18 +43,23 @@
  * The pairing (which references are still held) is a heuristic, done at
  * read time over the sites: a put is matched first with a get whose
  * innermost function is the same (sock_hold()/sock_put() in one
- * function), or one of whose stack passes through the other's
+ * function), then with one of the same code path: the same function, or
+ * one of whose stack passes through the other's
  * innermost function (a lookup that returns the socket held, put by its
  * caller: vsock_find_bound_socket() and virtio_transport_recv_pkt(); an
  * skb's owner reference, dropped when that function frees the skb), or
- * connected to it by such relations (one code path's group), then
- * with one of the same subsystem (the same module, or the same name
+ * connected to it by such relations (one code path's group), then an
+ * skb destructor's put (sock_efree()...) with a get in a function named
+ * for the skb (its owner reference, taken where the skb was made, often
+ * in another context: a vsock transport's alloc_skb), then with one of
+ * the same subsystem (the same module, or the same name
  * prefix: unix_create1()'s get, unix_release_sock()'s put) with as many
  * left, then with gets in the socket core, then with the other gets of
  * the same subsystem, then with the references that existed before the
  * watch, and last with gets from outside the core (a module, a frame
- * that is not sock/tcp/inet/udp/ip/mptcp/skb code). What is left is the "held" lines: the holder is the first frame
- * outside the core ("taken"). "folded" counts moves of the count made
+ * that is not sock/tcp/inet/udp/ip/mptcp/skb code). What is left is the
+ * "held" lines: the holder is the first frame outside the core
+ * ("taken"). "folded" counts moves of the count made
  * on another CPU that an undecoded change of sockleak's own read back
  * (watch.c); they are in gets or puts, without a site.
  *
@@ -94,7 +99,7 @@ static const char * const watch_ctx_names[] = {
 struct watch_pairing {
 	int left[WATCH_SITES];		/* gets unmatched, puts unused */
 	int before;			/* references from before the watch */
-	char fn[WATCH_SITES][KSYM_NAME_LEN];	/* innermost function */
+	char fn[WATCH_SITES][KSYM_SYMBOL_LEN];	/* innermost function */
 	u8 group[WATCH_SITES];		/* sites of one code path (W_PASS_FN) */
 };
 
@@ -183,7 +188,9 @@ static void watch_match(int *put, int *get)
 
 /* The passes of watch_pair(), in order. */
 enum {
+	W_PASS_SAME_FN,		/* one innermost function */
 	W_PASS_FN,		/* one code path (watch_group()) */
+	W_PASS_SKB,		/* an skb destructor's put, an skb's owner get */
 	W_PASS_SUBSYS_SAME_COUNT,	/* one subsystem, as many left */
 	W_PASS_CORE,		/* a get in the socket core */
 	W_PASS_SUBSYS,		/* one subsystem */
@@ -191,6 +198,29 @@ enum {
 	W_PASS_ANY,
 	W_PASSES,
 };
+
+/*
+ * An skb destructor that puts the owner reference an skb holds on its
+ * socket: taken where the skb was made (a function named for the skb:
+ * sock_alloc_send_pskb(), skb_set_owner_w(), a transport's alloc_skb),
+ * often in another context than the put (the peer's receive path).
+ */
+static bool watch_skb_destructor(const char *fn)
+{
+	static const char * const names[] = {
+		"sock_efree", "sock_wfree", "__sock_wfree", "sock_rfree",
+		"sock_ofree", "tcp_wfree",
+	};
+	size_t n;
+	int k;
+
+	for (k = 0; k < ARRAY_SIZE(names); k++) {
+		n = strlen(names[k]);
+		if (!strncmp(fn, names[k], n) && (!fn[n] || fn[n] == ' '))
+			return true;
+	}
+	return false;
+}
 
 /* Of one code path: one function, or one called by the other. */
 static bool watch_sites_related(const struct watch_pairing *p,
@@ -218,6 +248,7 @@ static void watch_group(struct sockleak_watch *w, struct watch_pairing *p)
 {
 	int i, j;
 
+	BUILD_BUG_ON(WATCH_SITES > 256);	/* group[] is u8 */
 	for (i = 0; i < WATCH_SITES; i++)
 		p->group[i] = i;
 	for (i = 0; i < WATCH_SITES; i++) {
@@ -240,8 +271,12 @@ static bool watch_pass_fits(int pass, const struct watch_pairing *p, int i,
 			    const struct watch_site *sg, int j)
 {
 	switch (pass) {
+	case W_PASS_SAME_FN:
+		return !strcmp(p->fn[i], p->fn[j]);
 	case W_PASS_FN:
 		return p->group[i] == p->group[j];
+	case W_PASS_SKB:
+		return watch_skb_destructor(p->fn[i]) && strstr(p->fn[j], "skb");
 	case W_PASS_SUBSYS_SAME_COUNT:
 		return p->left[i] == p->left[j] &&
 		       watch_same_subsys(p->fn[i], p->fn[j]);
@@ -255,15 +290,16 @@ static bool watch_pass_fits(int pass, const struct watch_pairing *p, int i,
 }
 
 /*
- * Match each put site's count with gets: of one code path (the same
- * innermost function, a get under the put's function: a lookup that
- * returns the socket held; a put under the get's: an skb's owner
- * reference, dropped when the function that took it frees the skb; and
- * what these connect, watch_group()); then one subsystem's sites with
- * as many left (a table's insert and removal); gets in the core (the
- * socket's own reference, dropped by its family's release); one
- * subsystem's other sites; the references from before the watch; the
- * other gets.
+ * Match each put site's count with gets: the same innermost function;
+ * then of one code path (the same innermost function, a get under the
+ * put's function: a lookup that returns the socket held; a put under the
+ * get's: an skb's owner reference, dropped when the function that took
+ * it frees the skb; and what these connect, watch_group()); an skb
+ * destructor's put with a get named for the skb
+ * (watch_skb_destructor()); one subsystem's sites with as many left (a
+ * table's insert and removal); gets in the core (the socket's own
+ * reference, dropped by its family's release); one subsystem's other
+ * sites; the references from before the watch; the other gets.
  */
 static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
 {

@@ -325,9 +325,11 @@ TEST_F(fam, vsock_connect_timeout_is_timer)
 	char v[64], *text;
 	int d, c, fl, i;
 
-	ASSERT_EQ(0, system("modprobe vsock_loopback"));
+	if (system("modprobe vsock_loopback") != 0)
+		SKIP(return, "no vsock_loopback module");
 	before = module_refcnt("vsock");
-	ASSERT_LE(0, before);
+	if (before < 0)
+		SKIP(return, "vsock built in: no module count to compare");
 	/* A decoy bound, never listening: a connect to its port is reset. */
 	d = socket(AF_VSOCK, SOCK_STREAM, 0);
 	ASSERT_LE(0, d);

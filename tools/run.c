@@ -13,10 +13,11 @@
  * has a verdict other than owner:
  *   timer   a pending timer will end it (TIME-WAIT, FIN-WAIT-2, an orphan
  *           retransmitting, a vsock connect or close timeout): reported,
- *           not a leak; but a timer due before the timeout is waited for
- *           (and one second more): the socket is freed then, or is on a
- *           timer again (re-armed: it stays timer), or nothing is left
- *           to free it (never: the reference it put was not the last);
+ *           not a leak; but a timer due within RUN_TIMER_WAIT_S of CMD's
+ *           exit (and the timeout) is waited for, and one second more:
+ *           the socket is freed then, or is on a timer again (re-armed:
+ *           it stays timer), or nothing is left to free it (never: the
+ *           reference it put was not the last);
  *   never   nothing will free it: a leak, once it has stayed so for
  *           NEVER_SETTLE_MS (a closing socket passes through states where
  *           its last references are being dropped).
@@ -70,6 +71,7 @@
 #include "sockleak.h"
 
 #define NEVER_SETTLE_MS	1000
+#define RUN_TIMER_WAIT_S	10
 #define POLL_MS		200
 #define RUN_STATE_DIR	"/run/sockleak"
 #define RUN_STATE	RUN_STATE_DIR "/run.state"
@@ -277,18 +279,23 @@ static bool run_is_leak(const struct run_sock *s)
 	       (mono_s() - s->never_since) * 1000 >= NEVER_SETTLE_MS;
 }
 
-/* When the run stops waiting (0: CMD still runs). */
-static double run_deadline;
+/*
+ * Until when a timer is waited for (0: CMD still runs): the deadline, at
+ * most RUN_TIMER_WAIT_S after CMD's exit (a vsock connect or close
+ * timeout, an orphan's retransmit; not TIME-WAIT's 60 s).
+ */
+static double run_timer_until;
 
 /*
- * On a timer that ends it: due after the deadline, or seen on a timer
+ * On a timer that ends it: due after run_timer_until, or seen on a timer
  * still after the one it was first seen with was due (re-armed).
  */
 static bool run_timer_settled(const struct run_sock *s)
 {
 	if (strcmp(s->verdict, "timer"))
 		return false;
-	if (!run_deadline || !s->timer_due || s->timer_due >= run_deadline)
+	if (!run_timer_until || !s->timer_due ||
+	    s->timer_due >= run_timer_until)
 		return true;
 	return mono_s() * 1000 >= s->timer_due * 1000 + NEVER_SETTLE_MS;
 }
@@ -866,7 +873,8 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 		    WTERMSIG(status));
 
 	deadline = mono_s() + timeout;
-	run_deadline = deadline;
+	run_timer_until = mono_s() + RUN_TIMER_WAIT_S < deadline ?
+			  mono_s() + RUN_TIMER_WAIT_S : deadline;
 	next_scan = 0;
 	while (!run_signal) {
 		/*

@@ -58,9 +58,10 @@ cwork=/var/tmp/sockleak-revert/$krel-$bug
 rm -rf "$cdir$cwork"
 mkdir -p "$cdir$cwork"
 log=$out/build.log
-{
+(
+	# (set -e does not hold on the left of ||: each step chained.)
 	sl_chroot "$chroot" tar -xf "$tar" -C "$cwork" --strip-components=1 \
-		"$src/$bug_dir"
+		"$src/$bug_dir" || exit 1
 	(cd "$cdir$cwork" && bug_revert) || {
 		echo "revert: $bug: the fix is not where bug_revert looks in $src"
 		exit 1
@@ -69,7 +70,7 @@ log=$out/build.log
 	# configuration says (auto.conf of the headers).
 	sl_chroot "$chroot" make -j"$(nproc)" -C "/usr/src/linux-headers-$krel" \
 		M="$cwork/$bug_dir" modules
-} >"$log" 2>&1 || {
+) >"$log" 2>&1 || {
 	tail -n 20 "$log" >&2
 	echo "revert: $krel $bug: build failed (log: $log)" >&2
 	exit 1
