@@ -290,16 +290,8 @@ static bool watch_pass_fits(int pass, const struct watch_pairing *p, int i,
 }
 
 /*
- * Match each put site's count with gets: the same innermost function;
- * then of one code path (the same innermost function, a get under the
- * put's function: a lookup that returns the socket held; a put under the
- * get's: an skb's owner reference, dropped when the function that took
- * it frees the skb; and what these connect, watch_group()); an skb
- * destructor's put with a get named for the skb
- * (watch_skb_destructor()); one subsystem's sites with as many left (a
- * table's insert and removal); gets in the core (the socket's own
- * reference, dropped by its family's release); one subsystem's other
- * sites; the references from before the watch; the other gets.
+ * Match each put site's count with gets, pass by pass (W_PASS_*, in the
+ * order the comment at the top of this file gives its reasons for).
  */
 static void watch_pair(struct sockleak_watch *w, struct watch_pairing *p)
 {

@@ -138,6 +138,26 @@ static void check_listed(struct __test_metadata *_metadata,
 	EXPECT_LE(1, census(family, proto, "never"));
 }
 
+/*
+ * The "tracked" line (in *@text, to free) of @ck, closed just before,
+ * once grace_ms has passed; its verdict must be @verdict.
+ */
+static const char *tracked_closed(struct __test_metadata *_metadata,
+				  char **text, unsigned long long ck,
+				  const char *verdict)
+{
+	const char *line;
+	char v[64];
+
+	usleep((GRACE_MS + 300) * 1000);
+	line = sl_tracked_find(text, ck);
+	ASSERT_NE(NULL, line) TH_LOG("closed socket %llx not in tracked", ck);
+	printf("# %.400s\n", line);
+	ASSERT_TRUE(sl_kv(line, "verdict", v, sizeof(v)));
+	EXPECT_STREQ(verdict, v);
+	return line;
+}
+
 /* Released by holdref: gone from "tracked" (its free was seen). */
 static void check_freed(struct __test_metadata *_metadata,
 			unsigned long long ck)
@@ -322,7 +342,7 @@ TEST_F(fam, vsock_connect_timeout_is_timer)
 	unsigned long long ck;
 	long before, left;
 	const char *line;
-	char v[64], *text;
+	char *text;
 	int d, c, fl, i;
 
 	if (system("modprobe vsock_loopback") != 0)
@@ -347,12 +367,7 @@ TEST_F(fam, vsock_connect_timeout_is_timer)
 	ASSERT_EQ(EINPROGRESS, errno);
 	close(c);
 	close(d);
-	usleep((GRACE_MS + 300) * 1000);
-	line = sl_tracked_find(&text, ck);
-	ASSERT_NE(NULL, line) TH_LOG("closed vsock socket %llx not in tracked", ck);
-	printf("# %.400s\n", line);
-	ASSERT_TRUE(sl_kv(line, "verdict", v, sizeof(v)));
-	EXPECT_STREQ("timer", v);
+	line = tracked_closed(_metadata, &text, ck, "timer");
 	left = sl_kv_ll(line, "timer_left_ms");
 	EXPECT_LT(0, left);
 	EXPECT_GE(3000, left);
@@ -445,12 +460,7 @@ TEST_F(fam, unix_peer_held_not_never)
 	ASSERT_EQ(1, send(sv[0], "x", 1, 0));
 	before = protocols_sockets("UNIX");
 	close(sv[0]);
-	usleep((GRACE_MS + 300) * 1000);
-	line = sl_tracked_find(&text, ck);
-	ASSERT_NE(NULL, line) TH_LOG("closed socket %llx not in tracked", ck);
-	printf("# %.300s\n", line);
-	ASSERT_TRUE(sl_kv(line, "verdict", v, sizeof(v)));
-	EXPECT_STREQ("owner", v);
+	line = tracked_closed(_metadata, &text, ck, "owner");
 	EXPECT_LT(0, sl_kv_ll(line, "wmem"));
 	ASSERT_TRUE(sl_kv(line, "peer_holder", v, sizeof(v)));
 	snprintf(pre, sizeof(pre), "%llx", peer);

@@ -297,7 +297,7 @@ static bool run_timer_settled(const struct run_sock *s)
 	if (!run_timer_until || !s->timer_due ||
 	    s->timer_due >= run_timer_until)
 		return true;
-	return mono_s() * 1000 >= s->timer_due * 1000 + NEVER_SETTLE_MS;
+	return mono_s() >= s->timer_due + NEVER_SETTLE_MS / 1000.0;
 }
 
 /* Done waiting: every socket freed, on a timer, or a settled leak. */
@@ -873,8 +873,9 @@ static int run_once(char **argv, int round, bool rounds, int *leaks_total)
 		    WTERMSIG(status));
 
 	deadline = mono_s() + timeout;
-	run_timer_until = mono_s() + RUN_TIMER_WAIT_S < deadline ?
-			  mono_s() + RUN_TIMER_WAIT_S : deadline;
+	/* CMD's exit, and at most RUN_TIMER_WAIT_S more. */
+	run_timer_until = deadline - timeout +
+			  (timeout < RUN_TIMER_WAIT_S ? timeout : RUN_TIMER_WAIT_S);
 	next_scan = 0;
 	while (!run_signal) {
 		/*

@@ -38,14 +38,10 @@ chroot=$(sl_chroot_of "$suite")
 cdir=$(sl_chroot_dir "$suite")
 tar=$cdir$(sl_kernel_source "$krel" "$suite") || exit 1
 src=$(basename "$tar" | sed 's/\.tar\..*//')
-missing=""
-for p in bc bison flex cpio libelf-dev libssl-dev python3 "linux-headers-$krel"; do
-	# shellcheck disable=SC2016
-	sl_chroot "$chroot" dpkg-query -W -f='${db:Status-Abbrev}' "$p" \
-		2>/dev/null | grep -q '^ii' || missing="$missing $p"
-done
+missing=$(sl_chroot_missing "$chroot" bc bison flex cpio libelf-dev \
+	libssl-dev python3 "linux-headers-$krel" | tr '\n' ' ')
 if [ -n "$missing" ]; then
-	echo "debug-kernel: installing the kernel build tools in the $chroot chroot:$missing" >&2
+	echo "debug-kernel: installing the kernel build tools in the $chroot chroot: $missing" >&2
 	# shellcheck disable=SC2086
 	sl_chroot "$chroot" apt-get install -y -qq $missing >&2
 fi

@@ -190,15 +190,8 @@ if [ -e "$hunt/ksft.stamp" ] && [ "$(cat "$hunt/ksft.stamp")" = "$want_ksft" ] &
 else
 	ksft_new=yes
 	rm -f "$hunt/ksft.stamp"
-	missing=""
-	for p in $chroot_pkgs; do
-		# shellcheck disable=SC2016
-		st=$(sl_chroot sid dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-		case "$st" in
-		ii*) ;;
-		*) missing="$missing $p" ;;
-		esac
-	done
+	# shellcheck disable=SC2086
+	missing=$(sl_chroot_missing sid $chroot_pkgs | sed 's/^/ /' | tr -d '\n')
 	if [ -n "$missing" ]; then
 		t=$(date +%s)
 		# shellcheck disable=SC2086

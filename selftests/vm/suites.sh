@@ -159,10 +159,22 @@ sl_unpack_kernel() {
 }
 
 # sl_missing PKG...: the packages of PKG... not installed on the host.
+# sl_chroot_missing CHROOT PKG...: not installed in that chroot.
 sl_missing() {
 	local p
 	for p in "$@"; do
 		case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
+		ii*) ;;
+		*) echo "$p" ;;
+		esac
+	done
+}
+sl_chroot_missing() {
+	local c=$1 p
+	shift
+	for p in "$@"; do
+		# shellcheck disable=SC2016
+		case "$(sl_chroot "$c" dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
 		ii*) ;;
 		*) echo "$p" ;;
 		esac
@@ -227,8 +239,7 @@ sl_kernel_source() {
 		return 1
 	fi
 	src=linux-source-$(echo "$ver" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
-	if ! sl_chroot "$chroot" dpkg-query -W -f='${db:Status-Abbrev}' "$src" \
-		2>/dev/null | grep -q '^ii'; then
+	if [ -n "$(sl_chroot_missing "$chroot" "$src")" ]; then
 		echo "installing $src in the $chroot chroot" >&2
 		sl_chroot "$chroot" apt-get install -y -qq "$src" >&2 || return 1
 	fi
